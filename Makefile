@@ -1,0 +1,83 @@
+# ampshim: `make` builds build/libampshim.so and build/ampshim.
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror
+CPPFLAGS += -Iinclude
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib/ampshim
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+VERSION := 0.1.0
+B := build
+
+# The preload library links nothing but libc: libcurl is found in the
+# application at run time, libconfig is dlopen'ed on first need.
+LIB_SRC := hooks.c transfer.c handles.c headers.c route.c config.c libconfig_dl.c \
+           real.c shim.c deepbind.c log.c
+CLI_SRC := main.c config.c route.c log.c curlapi_linked.c
+CORE_SRC := config.c route.c headers.c log.c curlapi_linked.c
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/lib/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/cli/%.o)
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/cli/%.o)
+
+UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers
+CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.so
+
+.PHONY: all test unit integration demo install clean deps
+all: $(B)/libampshim.so $(B)/ampshim
+
+$(B)/lib/%.o: src/%.c $(wildcard include/*.h) | $(B)/lib
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -c $< -o $@
+$(B)/cli/%.o: src/%.c $(wildcard include/*.h) | $(B)/cli
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -DAMPSHIM_VERSION='"$(VERSION)"' \
+	  -DAMPSHIM_LIBDIR='"$(LIBDIR)"' -c $< -o $@
+
+$(B)/libampshim.so: $(LIB_OBJ)
+	$(CC) $(CFLAGS) -shared -Wl,-z,defs -Wl,-z,now $^ -o $@
+$(B)/ampshim: $(CLI_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ -lcurl -lconfig
+
+$(B)/lib $(B)/cli $(B)/plugins:
+	mkdir -p $@
+
+# Unit tests (cmocka): plain functions, linked against the real libcurl/libconfig.
+$(B)/test_%: tests/unit/test_%.c $(CORE_OBJ)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $^ -o $@ -lcmocka -lcurl -lconfig
+
+# Programs the integration tests run.
+$(B)/easy_client: tests/clients/easy_client.c
+	$(CC) $(CFLAGS) $(WARN) $< -o $@ -lcurl
+$(B)/no_curl: tests/clients/no_curl.c
+	$(CC) $(CFLAGS) $(WARN) $< -o $@
+$(B)/plugins/libplug.so: tests/clients/plug.c | $(B)/plugins
+	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@
+$(B)/runpath_main: tests/clients/runpath_main.c
+	$(CC) $(CFLAGS) $(WARN) $< -o $@ -Wl,--enable-new-dtags -Wl,-rpath,'$$ORIGIN/plugins'
+
+deps:
+	@tests/deps.sh
+
+unit: $(UNIT)
+	@for t in $(UNIT); do $$t || exit 1; done
+
+integration: all $(CLIENTS)
+	/usr/bin/python3 tests/integration.py
+
+test: deps
+	$(MAKE) --no-print-directory all $(UNIT) $(CLIENTS)
+	/usr/bin/python3 tests/run_all.py $(UNIT)
+
+demo: deps
+	$(MAKE) --no-print-directory all
+	@tests/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
+	install -m 755 $(B)/ampshim $(DESTDIR)$(BINDIR)/ampshim
+	install -m 644 $(B)/libampshim.so $(DESTDIR)$(LIBDIR)/libampshim.so
+	install -m 644 conf/example.cfg $(DESTDIR)$(LIBDIR)/example.cfg
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,48 @@
+/* The per-process configuration: load, validate, discover. Shared by the
+ * library and the launcher; errors read "FILE:LINE: what is wrong". */
+#ifndef AMPSHIM_CONFIG_H
+#define AMPSHIM_CONFIG_H
+
+#include <stddef.h>
+
+#include "curlapi.h"
+#include "route.h"
+
+enum amp_on_block { AMP_ON_BLOCK_FAIL, AMP_ON_BLOCK_WAIT };
+
+struct amp_config {
+    char *path;
+    char *proxy_url;          /* without a trailing slash */
+    char *project_id;
+    char *api_key;
+    char *api_key_origin;     /* "api_key", "api_key_env X", "api_key_file F" */
+    char *rate_limiter_mode;  /* NULL: no header */
+    struct amp_routes routes;
+    struct {
+        enum amp_on_block on_block;
+        long max_wait;
+        long default_backoff;
+        long lockout_hold;
+        char *state_file;
+    } throttle;
+    char **notes;             /* remarks `ampshim check` prints */
+    size_t nnotes;
+};
+
+/* The header names ampshim sends; an application header of the same name
+ * is dropped so that none is sent twice. */
+extern const char *const amp_header_names[];
+extern const size_t amp_header_count;
+
+/* Load and validate path. 0 and *out on success; -1 and a
+ * "FILE:LINE: what is wrong" sentence in err otherwise. */
+int amp_config_load(const char *path, const struct amp_curl *c,
+                    struct amp_config **out, char *err, size_t errlen);
+void amp_config_free(struct amp_config *cfg);
+
+/* The config file for program prog when AMPSHIM_CONFIG is unset:
+ * $XDG_CONFIG_HOME/ampshim, ~/.config/ampshim, /etc/ampshim, first
+ * <prog>.cfg in each, then ampshim.cfg. 0 with the path in buf, -1 if none. */
+int amp_config_discover(const char *prog, char *buf, size_t buflen);
+
+#endif

@@ -1,0 +1,28 @@
+/* The libcurl functions ampshim calls, as one table per libcurl flavour.
+ * The library fills a table from the libcurl the application loaded
+ * (real.c); the launcher and the unit tests from the libcurl they link
+ * (curlapi_linked.c). Route and config code only ever call through it. */
+#ifndef AMPSHIM_CURLAPI_H
+#define AMPSHIM_CURLAPI_H
+
+#define CURL_DISABLE_TYPECHECK 1
+#include <curl/curl.h>
+
+struct amp_curl {
+    const char *name; /* the shared object, for log lines */
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    void (*easy_cleanup)(CURL *);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+    CURLU *(*url)(void);
+    void (*url_cleanup)(CURLU *);
+    CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
+    CURLUcode (*url_get)(CURLU *, CURLUPart, char **, unsigned int);
+    void (*free)(void *);
+};
+
+/* The table bound to the libcurl this program was linked with. */
+const struct amp_curl *amp_curl_linked(void);
+
+#endif

@@ -1,0 +1,9 @@
+/* Does a shared object need libcurl directly? Read from its ELF file. */
+#ifndef AMPSHIM_DEEPBIND_H
+#define AMPSHIM_DEEPBIND_H
+
+/* 1 when the ELF file at path (a path with a '/') lists a libcurl among
+ * its DT_NEEDED entries; 0 otherwise, and for anything unreadable. */
+int amp_needs_libcurl(const char *path);
+
+#endif

@@ -1,0 +1,22 @@
+/* Logging to stderr, never stdout: lines prefixed "ampshim[<prog> <pid>]:". */
+#ifndef AMPSHIM_LOG_H
+#define AMPSHIM_LOG_H
+
+#include <stddef.h>
+
+enum amp_log_level { AMP_LOG_ERROR = 0, AMP_LOG_WARN, AMP_LOG_INFO, AMP_LOG_DEBUG };
+
+/* Level from AMPSHIM_LOG (read once, with secure_getenv); default warn. */
+int amp_log_enabled(enum amp_log_level level);
+void amp_log(enum amp_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "****" followed by the last 4 characters of a secret; never the whole secret. */
+void amp_mask(const char *secret, char *out, size_t outlen);
+
+#define amp_error(...) amp_log(AMP_LOG_ERROR, __VA_ARGS__)
+#define amp_warn(...) amp_log(AMP_LOG_WARN, __VA_ARGS__)
+#define amp_info(...) amp_log(AMP_LOG_INFO, __VA_ARGS__)
+#define amp_debug(...) amp_log(AMP_LOG_DEBUG, __VA_ARGS__)
+
+#endif

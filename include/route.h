@@ -1,0 +1,58 @@
+/* Route matching and URL rewriting: a URL in, a verdict out. Knows nothing
+ * of interposition, so it is unit-tested as plain functions. */
+#ifndef AMPSHIM_ROUTE_H
+#define AMPSHIM_ROUTE_H
+
+#include <stddef.h>
+
+#include "curlapi.h"
+
+struct amp_route_bucket;
+
+struct amp_route {
+    int line;                 /* where the route stands in its config file */
+    char *base_url;           /* as written */
+    char *scheme;             /* "http" or "https" */
+    long port;                /* explicit or the scheme's default */
+    char **labels;            /* host labels, lower case; NULL = placeholder */
+    size_t nlabels;
+    char **segs;              /* path prefix segments; NULL = placeholder */
+    size_t nsegs;
+    size_t exact_labels, exact_segs;
+    char *installation_id;
+    char *integration_name;
+    char *group_ref;
+    char *ident;              /* how messages name the route */
+    char **headers;           /* the "name: value" lines sent with it */
+    size_t nheaders;
+};
+
+struct amp_routes {
+    struct amp_route *v;
+    size_t n;
+    struct amp_route_bucket *index; /* host suffix -> routes, see route.c */
+};
+
+/* Parse base_url (with `*` / `{{.name}}` placeholders) into r's matching
+ * fields. On error returns -1 with a sentence in err. */
+int amp_route_compile(struct amp_route *r, const char *base_url,
+                      const struct amp_curl *c, char *err, size_t errlen);
+
+/* Build the host-suffix index over rs->v; -1 when out of memory. */
+int amp_routes_index(struct amp_routes *rs);
+void amp_routes_free(struct amp_routes *rs);
+
+/* The most specific route matching url, or NULL. When one matches and
+ * rewritten is not NULL, *rewritten gets proxy_url + the rest of the path +
+ * the query, byte for byte (malloc'd; NULL when out of memory). */
+const struct amp_route *amp_route_match(const struct amp_routes *rs,
+                                        const struct amp_curl *c,
+                                        const char *url,
+                                        const char *proxy_url,
+                                        char **rewritten);
+
+/* Loopback host (127.0.0.0/8, ::1, localhost): the one place plain http
+ * to the proxy is allowed. */
+int amp_host_is_loopback(const char *host);
+
+#endif

@@ -1,0 +1,565 @@
+/* Loading and validating the configuration with libconfig. Every error
+ * names the file and the line, and says what is wrong in a sentence. */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *const amp_header_names[] = {
+    "x-amp-proxy-version", "x-amp-project-id",   "x-api-key",
+    "x-amp-installation-id", "x-amp-integration-name", "x-amp-group-ref",
+    "x-amp-rate-limiter-mode",
+};
+const size_t amp_header_count = sizeof(amp_header_names) / sizeof(amp_header_names[0]);
+
+struct loader {
+    const char *path;
+    const struct amp_curl *c;
+    struct amp_config *cfg;
+    char *err;
+    size_t errlen;
+};
+
+static int fail(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+    int n = s ? snprintf(ld->err, ld->errlen, "%s:%d: ", ld->path,
+                         config_setting_source_line(s))
+              : snprintf(ld->err, ld->errlen, "%s: ", ld->path);
+    va_list ap;
+
+    if (n < 0 || (size_t)n >= ld->errlen)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int note(struct amp_config *cfg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int note(struct amp_config *cfg, const char *fmt, ...)
+{
+    char **v = realloc(cfg->notes, (cfg->nnotes + 1) * sizeof(*v));
+    va_list ap;
+
+    if (!v)
+        return -1;
+    cfg->notes = v;
+    va_start(ap, fmt);
+    int n = vasprintf(&v[cfg->nnotes], fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    cfg->nnotes++;
+    return 0;
+}
+
+/* Unknown settings are errors: a misspelt installation_id must not
+ * silently leave a route without one. */
+static int only_known(struct loader *ld, const config_setting_t *group,
+                      const char *where, const char *const *known)
+{
+    for (int i = 0; i < config_setting_length(group); i++) {
+        const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+        const char *name = config_setting_name(s);
+        int ok = 0;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = strcmp(*k, name) == 0;
+        if (!ok)
+            return fail(ld, s, "unknown setting '%s' in %s", name, where);
+    }
+    return 0;
+}
+
+/* A value that goes into an HTTP header: no control characters, or a
+ * config could smuggle in headers of its own. */
+static int header_safe(const char *v)
+{
+    for (; *v; v++)
+        if ((unsigned char)*v < 0x20 || *v == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Optional string member; 1 when present, 0 when absent, -1 on error. */
+static int get_string(struct loader *ld, const config_setting_t *group,
+                      const char *name, const char *where, char **out)
+{
+    const config_setting_t *s = config_setting_get_member(group, name);
+
+    if (!s)
+        return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_STRING)
+        return fail(ld, s, "%s.%s must be a string", where, name);
+    const char *v = config_setting_get_string(s);
+    if (!header_safe(v))
+        return fail(ld, s, "%s.%s must not contain control characters", where, name);
+    free(*out);
+    *out = strdup(v);
+    return *out ? 1 : fail(ld, s, "out of memory");
+}
+
+static int get_nonempty(struct loader *ld, const config_setting_t *group,
+                        const char *name, const char *where, char **out)
+{
+    int rc = get_string(ld, group, name, where, out);
+
+    if (rc == 1 && !**out)
+        return fail(ld, config_setting_get_member(group, name), "%s.%s must not be empty",
+                    where, name);
+    return rc;
+}
+
+static int get_seconds(struct loader *ld, const config_setting_t *group,
+                       const char *name, long *out)
+{
+    const config_setting_t *s = config_setting_get_member(group, name);
+
+    if (!s)
+        return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
+        return fail(ld, s, "throttle.%s must be a whole number of seconds", name);
+    long long v = config_setting_get_int64(s);
+    if (v < 0 || v > 365LL * 86400)
+        return fail(ld, s, "throttle.%s must be between 0 and 31536000 seconds", name);
+    *out = (long)v;
+    return 1;
+}
+
+static int is_uuid(const char *s)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+    if (strlen(s) != sizeof(shape) - 1)
+        return 0;
+    for (size_t i = 0; shape[i]; i++)
+        if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return 0;
+    return 1;
+}
+
+/* Relative api_key_file paths are taken from the config file's folder. */
+static char *resolve_beside(const char *cfgpath, const char *file)
+{
+    char *out = NULL;
+    const char *slash = strrchr(cfgpath, '/');
+
+    if (file[0] == '/' || !slash)
+        return strdup(file);
+    if (asprintf(&out, "%.*s/%s", (int)(slash - cfgpath), cfgpath, file) < 0)
+        return NULL;
+    return out;
+}
+
+static int read_key_file(struct loader *ld, const config_setting_t *s, const char *file)
+{
+    char *path = resolve_beside(ld->path, file);
+    char buf[4096];
+    ssize_t n = -1;
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+
+    if (fd >= 0) {
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+    }
+    if (n < 0) {
+        int e = errno;
+        fail(ld, s, "cannot read proxy.api_key_file '%s': %s", path ? path : file, strerror(e));
+        free(path);
+        return -1;
+    }
+    buf[n] = '\0';
+    while (n > 0 && isspace((unsigned char)buf[n - 1]))
+        buf[--n] = '\0';
+    if (asprintf(&ld->cfg->api_key_origin, "api_key_file %s", path) < 0)
+        ld->cfg->api_key_origin = NULL;
+    free(path);
+    if (!n)
+        return fail(ld, s, "proxy.api_key_file '%s' is empty", file);
+    if (!header_safe(buf))
+        return fail(ld, s, "proxy.api_key_file '%s' must hold the key on one line", file);
+    ld->cfg->api_key = strdup(buf);
+    explicit_bzero(buf, sizeof(buf));
+    return ld->cfg->api_key ? 0 : fail(ld, s, "out of memory");
+}
+
+static int load_key(struct loader *ld, const config_setting_t *proxy)
+{
+    static const char *const ways[] = { "api_key", "api_key_env", "api_key_file" };
+    const config_setting_t *given = NULL;
+    char *value = NULL;
+
+    for (int i = 0; i < 3; i++) {
+        const config_setting_t *s = config_setting_get_member(proxy, ways[i]);
+        if (!s)
+            continue;
+        if (given)
+            return fail(ld, s, "give the key one way only: proxy.%s and proxy.%s are both set",
+                        config_setting_name(given), ways[i]);
+        given = s;
+    }
+    if (!given)
+        return fail(ld, proxy, "proxy needs the Ampersand API key: api_key, api_key_env or api_key_file");
+    const char *way = config_setting_name(given);
+    if (get_nonempty(ld, proxy, way, "proxy", &value) < 0)
+        return -1;
+    if (strcmp(way, "api_key") == 0) {
+        ld->cfg->api_key = value;
+        ld->cfg->api_key_origin = strdup("api_key");
+        return 0;
+    }
+    if (strcmp(way, "api_key_env") == 0) {
+        const char *v = secure_getenv(value);
+        int rc = 0;
+        if (!v || !*v)
+            rc = fail(ld, given, "proxy.api_key_env: environment variable %s is not set", value);
+        else if (!header_safe(v))
+            rc = fail(ld, given, "proxy.api_key_env: %s must hold the key on one line", value);
+        else if (!(ld->cfg->api_key = strdup(v)) ||
+                 asprintf(&ld->cfg->api_key_origin, "api_key_env %s", value) < 0)
+            rc = fail(ld, given, "out of memory");
+        free(value);
+        return rc;
+    }
+    int rc = read_key_file(ld, given, value);
+    free(value);
+    return rc;
+}
+
+static int load_proxy_url(struct loader *ld, const config_setting_t *proxy)
+{
+    const config_setting_t *s = config_setting_get_member(proxy, "url");
+    char *url = NULL, *scheme = NULL, *host = NULL, *extra = NULL;
+    int rc = -1;
+
+    if (get_nonempty(ld, proxy, "url", "proxy", &url) <= 0) {
+        free(url);
+        return s ? -1 : fail(ld, proxy, "proxy.url is missing (https://proxy.withampersand.com)");
+    }
+    CURLU *u = ld->c->url();
+    if (!u || ld->c->url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        ld->c->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        ld->c->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        fail(ld, s, "proxy.url '%s' is not a valid URL", url);
+    } else if (strcmp(scheme, "https") != 0 &&
+               !(strcmp(scheme, "http") == 0 && amp_host_is_loopback(host))) {
+        fail(ld, s, "proxy.url '%s' must be https (plain http only to a loopback host)", url);
+    } else if (ld->c->url_get(u, CURLUPART_QUERY, &extra, 0) == CURLUE_OK ||
+               ld->c->url_get(u, CURLUPART_USER, &extra, 0) == CURLUE_OK ||
+               ld->c->url_get(u, CURLUPART_FRAGMENT, &extra, 0) == CURLUE_OK) {
+        fail(ld, s, "proxy.url '%s' must not carry a user, a query or a fragment", url);
+    } else {
+        size_t len = strlen(url);
+        while (len > 0 && url[len - 1] == '/')
+            url[--len] = '\0';
+        ld->cfg->proxy_url = url;
+        url = NULL;
+        rc = 0;
+    }
+    if (u) {
+        ld->c->free(scheme);
+        ld->c->free(host);
+        ld->c->free(extra);
+        ld->c->url_cleanup(u);
+    }
+    free(url);
+    return rc;
+}
+
+static int load_proxy(struct loader *ld, const config_t *conf)
+{
+    static const char *const known[] = { "url", "project_id", "api_key", "api_key_env",
+                                         "api_key_file", "rate_limiter_mode", NULL };
+    const config_setting_t *proxy = config_lookup(conf, "proxy");
+    struct amp_config *cfg = ld->cfg;
+
+    if (!proxy)
+        return fail(ld, NULL, "no 'proxy' group: say where the Ampersand proxy is and which project");
+    if (!config_setting_is_group(proxy))
+        return fail(ld, proxy, "proxy must be a group: proxy: { url = \"…\"; … };");
+    if (only_known(ld, proxy, "proxy", known) < 0 || load_proxy_url(ld, proxy) < 0)
+        return -1;
+    int rc = get_nonempty(ld, proxy, "project_id", "proxy", &cfg->project_id);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        return fail(ld, proxy, "proxy.project_id is missing");
+    if (!is_uuid(cfg->project_id))
+        return fail(ld, config_setting_get_member(proxy, "project_id"),
+                    "proxy.project_id '%s' must be the project's ID (a UUID), not its name",
+                    cfg->project_id);
+    if (load_key(ld, proxy) < 0)
+        return -1;
+    if (get_string(ld, proxy, "rate_limiter_mode", "proxy", &cfg->rate_limiter_mode) < 0)
+        return -1;
+    if (cfg->rate_limiter_mode && !*cfg->rate_limiter_mode) {
+        free(cfg->rate_limiter_mode);
+        cfg->rate_limiter_mode = NULL;
+    } else if (cfg->rate_limiter_mode && strcmp(cfg->rate_limiter_mode, "throttle") != 0) {
+        return fail(ld, config_setting_get_member(proxy, "rate_limiter_mode"),
+                    "proxy.rate_limiter_mode must be \"throttle\" or \"\"");
+    }
+    return 0;
+}
+
+static int add_header(struct amp_route *r, const char *name, const char *value)
+{
+    char **v = realloc(r->headers, (r->nheaders + 1) * sizeof(*v));
+
+    if (!v)
+        return -1;
+    r->headers = v;
+    if (asprintf(&v[r->nheaders], "%s: %s", name, value) < 0)
+        return -1;
+    r->nheaders++;
+    return 0;
+}
+
+static int route_headers(struct amp_config *cfg, struct amp_route *r)
+{
+    int rc = add_header(r, "x-amp-proxy-version", "1") |
+             add_header(r, "x-amp-project-id", cfg->project_id) |
+             add_header(r, "x-api-key", cfg->api_key);
+    if (r->installation_id)
+        rc |= add_header(r, "x-amp-installation-id", r->installation_id);
+    else
+        rc |= add_header(r, "x-amp-integration-name", r->integration_name) |
+              add_header(r, "x-amp-group-ref", r->group_ref);
+    if (cfg->rate_limiter_mode)
+        rc |= add_header(r, "X-Amp-Rate-Limiter-Mode", cfg->rate_limiter_mode);
+    return rc;
+}
+
+static int valid_integration_name(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 64)
+        return 0;
+    for (; *s; s++)
+        if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-' || *s == '_'))
+            return 0;
+    return 1;
+}
+
+static int load_route(struct loader *ld, const config_setting_t *s, struct amp_route *r)
+{
+    static const char *const known[] = { "base_url", "installation_id", "integration_name",
+                                         "group_ref", NULL };
+    char *base = NULL, msg[512];
+    int rc;
+
+    r->line = config_setting_source_line(s);
+    if (!config_setting_is_group(s))
+        return fail(ld, s, "each route is a group: { base_url = \"…\"; installation_id = \"…\"; }");
+    if (only_known(ld, s, "a route", known) < 0)
+        return -1;
+    rc = get_nonempty(ld, s, "base_url", "route", &base);
+    if (rc <= 0)
+        return rc < 0 ? -1 : fail(ld, s, "route has no base_url");
+    rc = amp_route_compile(r, base, ld->c, msg, sizeof(msg));
+    free(base);
+    if (rc < 0)
+        return fail(ld, config_setting_get_member(s, "base_url"), "route base_url %s", msg);
+    if (get_nonempty(ld, s, "installation_id", "route", &r->installation_id) < 0 ||
+        get_nonempty(ld, s, "integration_name", "route", &r->integration_name) < 0 ||
+        get_nonempty(ld, s, "group_ref", "route", &r->group_ref) < 0)
+        return -1;
+    if (r->integration_name && !valid_integration_name(r->integration_name))
+        return fail(ld, config_setting_get_member(s, "integration_name"),
+                    "route integration_name '%s' must be lowercase letters, digits, '-' or '_' (at most 64)",
+                    r->integration_name);
+    if (r->installation_id) {
+        if ((r->integration_name || r->group_ref) &&
+            note(ld->cfg, "%s:%d: route %s: installation_id is sent; integration_name and group_ref are ignored",
+                 ld->path, r->line, r->base_url) < 0)
+            return fail(ld, s, "out of memory");
+        rc = asprintf(&r->ident, "installation %s", r->installation_id);
+    } else if (r->integration_name && r->group_ref) {
+        rc = asprintf(&r->ident, "integration %s group %s", r->integration_name, r->group_ref);
+    } else {
+        return fail(ld, s, "route %s needs installation_id, or both integration_name and group_ref",
+                    r->base_url);
+    }
+    if (rc < 0 || route_headers(ld->cfg, r) < 0)
+        return fail(ld, s, "out of memory");
+    return 0;
+}
+
+static int load_routes(struct loader *ld, const config_t *conf)
+{
+    const config_setting_t *list = config_lookup(conf, "routes");
+    struct amp_routes *rs = &ld->cfg->routes;
+
+    if (!list)
+        return fail(ld, NULL, "no 'routes' list: say which provider URLs go through the proxy");
+    if (!config_setting_is_list(list))
+        return fail(ld, list, "routes must be a list: routes = ( { … }, { … } );");
+    int n = config_setting_length(list);
+    rs->v = calloc((size_t)n + 1, sizeof(*rs->v));
+    if (!rs->v)
+        return fail(ld, list, "out of memory");
+    for (int i = 0; i < n; i++) {
+        rs->n++; /* counted before loading, so a half-built route is freed too */
+        if (load_route(ld, config_setting_get_elem(list, (unsigned)i), &rs->v[i]) < 0)
+            return -1;
+    }
+    if (n == 0 && note(ld->cfg, "%s: routes is empty: nothing will be routed", ld->path) < 0)
+        return fail(ld, list, "out of memory");
+    if (amp_routes_index(rs) < 0)
+        return fail(ld, list, "out of memory");
+    return 0;
+}
+
+static int load_throttle(struct loader *ld, const config_t *conf)
+{
+    static const char *const known[] = { "on_block", "max_wait", "state_file",
+                                         "default_backoff", "lockout_hold", NULL };
+    const config_setting_t *t = config_lookup(conf, "throttle");
+    struct amp_config *cfg = ld->cfg;
+    char *mode = NULL;
+
+    cfg->throttle.on_block = AMP_ON_BLOCK_FAIL;
+    cfg->throttle.max_wait = 30;
+    cfg->throttle.default_backoff = 30;
+    cfg->throttle.lockout_hold = 0;
+    if (!t)
+        return 0;
+    if (!config_setting_is_group(t))
+        return fail(ld, t, "throttle must be a group: throttle: { on_block = \"fail\"; };");
+    if (only_known(ld, t, "throttle", known) < 0)
+        return -1;
+    if (get_nonempty(ld, t, "on_block", "throttle", &mode) < 0)
+        return -1;
+    if (mode) {
+        int ok = 1;
+        if (strcmp(mode, "wait") == 0)
+            cfg->throttle.on_block = AMP_ON_BLOCK_WAIT;
+        else
+            ok = strcmp(mode, "fail") == 0;
+        free(mode);
+        if (!ok)
+            return fail(ld, config_setting_get_member(t, "on_block"),
+                        "throttle.on_block must be \"fail\" or \"wait\"");
+    }
+    if (get_seconds(ld, t, "max_wait", &cfg->throttle.max_wait) < 0 ||
+        get_seconds(ld, t, "default_backoff", &cfg->throttle.default_backoff) < 0 ||
+        get_seconds(ld, t, "lockout_hold", &cfg->throttle.lockout_hold) < 0 ||
+        get_nonempty(ld, t, "state_file", "throttle", &cfg->throttle.state_file) < 0)
+        return -1;
+    return 0;
+}
+
+static int load_top(struct loader *ld, const config_t *conf)
+{
+    static const char *const known[] = { "proxy", "routes", "throttle", NULL };
+    const config_setting_t *root = config_root_setting(conf);
+
+    for (int i = 0; i < config_setting_length(root); i++) {
+        const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+        int ok = 0;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = strcmp(*k, config_setting_name(s)) == 0;
+        if (!ok)
+            return fail(ld, s, "unknown setting '%s' (expected proxy, routes, throttle)",
+                        config_setting_name(s));
+    }
+    if (load_proxy(ld, conf) < 0 || load_routes(ld, conf) < 0 || load_throttle(ld, conf) < 0)
+        return -1;
+    return 0;
+}
+
+int amp_config_load(const char *path, const struct amp_curl *c,
+                    struct amp_config **out, char *err, size_t errlen)
+{
+    struct amp_config *cfg = calloc(1, sizeof(*cfg));
+    struct loader ld = { path, c, cfg, err, errlen };
+    config_t conf;
+    int rc = -1;
+
+    *out = NULL;
+    if (!cfg) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open the config file: %s", path, strerror(errno));
+        free(cfg);
+        return -1;
+    }
+    config_init(&conf);
+    if (!config_read(&conf, f)) {
+        snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&conf),
+                 config_error_text(&conf));
+    } else if ((cfg->path = strdup(path)) && load_top(&ld, &conf) == 0) {
+        rc = 0;
+    }
+    config_destroy(&conf);
+    fclose(f);
+    if (rc < 0) {
+        amp_config_free(cfg);
+        return -1;
+    }
+    *out = cfg;
+    return 0;
+}
+
+void amp_config_free(struct amp_config *cfg)
+{
+    if (!cfg)
+        return;
+    amp_routes_free(&cfg->routes);
+    if (cfg->api_key)
+        explicit_bzero(cfg->api_key, strlen(cfg->api_key));
+    free(cfg->api_key);
+    free(cfg->api_key_origin);
+    free(cfg->path);
+    free(cfg->proxy_url);
+    free(cfg->project_id);
+    free(cfg->rate_limiter_mode);
+    free(cfg->throttle.state_file);
+    for (size_t i = 0; i < cfg->nnotes; i++)
+        free(cfg->notes[i]);
+    free(cfg->notes);
+    free(cfg);
+}
+
+int amp_config_discover(const char *prog, char *buf, size_t buflen)
+{
+    const char *xdg = secure_getenv("XDG_CONFIG_HOME");
+    const char *home = secure_getenv("HOME");
+    const char *names[] = { prog, "ampshim" };
+
+    for (int n = 0; n < 2; n++) {
+        if (!names[n] || !*names[n] || strchr(names[n], '/'))
+            continue;
+        for (int d = 0; d < 3; d++) {
+            int len;
+            if (d == 0 && xdg && xdg[0] == '/')
+                len = snprintf(buf, buflen, "%s/ampshim/%s.cfg", xdg, names[n]);
+            else if (d == 1 && home && home[0] == '/')
+                len = snprintf(buf, buflen, "%s/.config/ampshim/%s.cfg", home, names[n]);
+            else if (d == 2)
+                len = snprintf(buf, buflen, "/etc/ampshim/%s.cfg", names[n]);
+            else
+                continue;
+            if (len > 0 && (size_t)len < buflen && access(buf, F_OK) == 0)
+                return 0;
+        }
+    }
+    return -1;
+}

@@ -1,0 +1,22 @@
+/* The function table for programs that link libcurl themselves: the
+ * launcher and the unit tests. Never part of the preload library. */
+#include "curlapi.h"
+
+static const struct amp_curl linked = {
+    .name = "linked libcurl",
+    .easy_setopt = curl_easy_setopt,
+    .easy_perform = curl_easy_perform,
+    .easy_cleanup = curl_easy_cleanup,
+    .slist_append = curl_slist_append,
+    .slist_free_all = curl_slist_free_all,
+    .url = curl_url,
+    .url_cleanup = curl_url_cleanup,
+    .url_set = curl_url_set,
+    .url_get = curl_url_get,
+    .free = curl_free,
+};
+
+const struct amp_curl *amp_curl_linked(void)
+{
+    return &linked;
+}

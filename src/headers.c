@@ -1,0 +1,43 @@
+/* Merging the application's headers with ours. */
+#define _GNU_SOURCE
+#include "headers.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+int amp_header_is_ours(const char *line)
+{
+    size_t len = strcspn(line, ":;");
+
+    while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    for (size_t i = 0; i < amp_header_count; i++)
+        if (strlen(amp_header_names[i]) == len && strncasecmp(amp_header_names[i], line, len) == 0)
+            return 1;
+    return 0;
+}
+
+struct curl_slist *amp_headers_merge(const struct amp_curl *c, const struct curl_slist *app,
+                                     const struct amp_route *r)
+{
+    struct curl_slist *out = NULL, *next;
+
+    for (; app; app = app->next) {
+        if (!app->data || amp_header_is_ours(app->data))
+            continue;
+        if (!(next = c->slist_append(out, app->data)))
+            goto oom;
+        out = next;
+    }
+    for (size_t i = 0; i < r->nheaders; i++) {
+        if (!(next = c->slist_append(out, r->headers[i])))
+            goto oom;
+        out = next;
+    }
+    return out;
+oom:
+    c->slist_free_all(out);
+    return NULL;
+}

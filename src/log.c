@@ -1,0 +1,82 @@
+/* Logging. One write(2) per line so that lines from several threads and
+ * processes never interleave, and no stdio buffer of the host is touched. */
+#define _GNU_SOURCE
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static atomic_int log_level = -1;
+
+static int level_from_env(void)
+{
+    const char *v = secure_getenv("AMPSHIM_LOG");
+    static const char *const names[] = { "error", "warn", "info", "debug" };
+
+    if (v)
+        for (int i = 0; i < 4; i++)
+            if (strcasecmp(v, names[i]) == 0)
+                return i;
+    return AMP_LOG_WARN;
+}
+
+int amp_log_enabled(enum amp_log_level level)
+{
+    int cur = atomic_load_explicit(&log_level, memory_order_relaxed);
+
+    if (cur < 0) {
+        cur = level_from_env();
+        atomic_store_explicit(&log_level, cur, memory_order_relaxed);
+    }
+    return (int)level <= cur;
+}
+
+void amp_log(enum amp_log_level level, const char *fmt, ...)
+{
+    static const char *const tags[] = { "error: ", "warning: ", "", "debug: " };
+    char line[1024];
+    int saved = errno;
+    int n;
+    va_list ap;
+
+    if (!amp_log_enabled(level))
+        return;
+    n = snprintf(line, sizeof(line), "ampshim[%s %ld]: %s",
+                 program_invocation_short_name, (long)getpid(), tags[level]);
+    if (n < 0 || (size_t)n >= sizeof(line))
+        n = 0;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (m < 0)
+        m = 0;
+    n += m;
+    if ((size_t)n > sizeof(line) - 2)
+        n = sizeof(line) - 2;
+    line[n++] = '\n';
+    for (ssize_t off = 0, w; off < n; off += w) {
+        w = write(STDERR_FILENO, line + off, (size_t)(n - off));
+        if (w <= 0 && errno != EINTR)
+            break;
+        if (w < 0)
+            w = 0;
+    }
+    errno = saved;
+}
+
+void amp_mask(const char *secret, char *out, size_t outlen)
+{
+    size_t len = secret ? strlen(secret) : 0;
+
+    /* A key of 8 characters or fewer would be half revealed by its last 4. */
+    if (len <= 8)
+        snprintf(out, outlen, "****");
+    else
+        snprintf(out, outlen, "****%s", secret + len - 4);
+}

@@ -1,0 +1,233 @@
+/* The launcher: `ampshim run|check`. A plain program that links libcurl
+ * and libconfig itself; it never contains the hooks. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "curlapi.h"
+#include "log.h"
+
+#ifndef AMPSHIM_VERSION
+#define AMPSHIM_VERSION "0.1.0"
+#endif
+#ifndef AMPSHIM_LIBDIR
+#define AMPSHIM_LIBDIR "/usr/local/lib/ampshim"
+#endif
+
+static const char usage[] =
+    "usage: ampshim run [-c FILE] [--] COMMAND [ARG...]\n"
+    "       ampshim check [-c FILE]\n"
+    "       ampshim --help | --version\n"
+    "\n"
+    "Routes a program's libcurl calls to provider APIs through the Ampersand proxy,\n"
+    "without changing the program: matching URLs are rewritten to the proxy and the\n"
+    "x-amp-* headers are added, as configured in FILE (libconfig).\n"
+    "\n"
+    "  run     check the config, then run COMMAND with libampshim.so preloaded\n"
+    "          (AMPSHIM_CONFIG is exported so every child process reads the same file)\n"
+    "  check   check the config and print what it routes (the API key masked)\n"
+    "\n"
+    "  -c FILE   the config; else $AMPSHIM_CONFIG; else the first of\n"
+    "            $XDG_CONFIG_HOME/ampshim, ~/.config/ampshim, /etc/ampshim holding\n"
+    "            <program>.cfg, then ampshim.cfg\n"
+    "\n"
+    "Environment: AMPSHIM_CONFIG (config path), AMPSHIM_LOG=error|warn|info|debug.\n"
+    "Exit status: run gives COMMAND's; 2 for a bad config, 127 when COMMAND cannot run.\n";
+
+/* The config path: -c, else AMPSHIM_CONFIG, else discovery for prog. */
+static int find_config(const char *given, const char *prog, char *buf, size_t len)
+{
+    const char *env = getenv("AMPSHIM_CONFIG");
+
+    if (!given && env && *env)
+        given = env;
+    if (given) {
+        snprintf(buf, len, "%s", given);
+        return 0;
+    }
+    if (amp_config_discover(prog, buf, len) == 0)
+        return 0;
+    fprintf(stderr,
+            "ampshim: no config: give -c FILE, set AMPSHIM_CONFIG, or create ~/.config/ampshim/%s.cfg "
+            "or ~/.config/ampshim/ampshim.cfg\n",
+            prog);
+    return -1;
+}
+
+static void warn_if_readable(const char *path, const char *what)
+{
+    struct stat st;
+
+    if (stat(path, &st) == 0 && (st.st_mode & 077))
+        fprintf(stderr, "ampshim: warning: %s holds %s and is readable by %s: chmod 600 %s\n",
+                path, what, (st.st_mode & 007) ? "others" : "its group", path);
+}
+
+static void warn_key_files(const struct amp_config *cfg)
+{
+    if (strcmp(cfg->api_key_origin, "api_key") == 0)
+        warn_if_readable(cfg->path, "the API key (api_key)");
+    else if (strncmp(cfg->api_key_origin, "api_key_file ", 13) == 0)
+        warn_if_readable(cfg->api_key_origin + 13, "the API key");
+}
+
+static struct amp_config *load(const char *path)
+{
+    struct amp_config *cfg;
+    char err[1024];
+
+    if (amp_config_load(path, amp_curl_linked(), &cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return NULL;
+    }
+    return cfg;
+}
+
+static int cmd_check(const char *path)
+{
+    struct amp_config *cfg = load(path);
+    char masked[64];
+
+    if (!cfg)
+        return 2;
+    amp_mask(cfg->api_key, masked, sizeof(masked));
+    printf("config:  %s\n", cfg->path);
+    printf("proxy:   %s\n", cfg->proxy_url);
+    printf("project: %s\n", cfg->project_id);
+    printf("api key: %s (from %s)\n", masked, cfg->api_key_origin);
+    printf("rate limiter mode: %s\n", cfg->rate_limiter_mode ? cfg->rate_limiter_mode : "(none)");
+    printf("throttle: on_block=%s max_wait=%lds default_backoff=%lds\n",
+           cfg->throttle.on_block == AMP_ON_BLOCK_WAIT ? "wait" : "fail", cfg->throttle.max_wait,
+           cfg->throttle.default_backoff);
+    printf("routes (%zu):\n", cfg->routes.n);
+    for (size_t i = 0; i < cfg->routes.n; i++) {
+        const struct amp_route *r = &cfg->routes.v[i];
+        printf("  line %d: %s -> %s\n", r->line, r->base_url, r->ident);
+    }
+    for (size_t i = 0; i < cfg->nnotes; i++)
+        printf("note: %s\n", cfg->notes[i]);
+    fflush(stdout);
+    warn_key_files(cfg);
+    amp_config_free(cfg);
+    return 0;
+}
+
+/* libampshim.so beside this program, else in the install libdir; never
+ * the current directory (proxychains-ng's CVE-2015-3887). */
+static int find_library(char *buf, size_t len)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(buf, len, "%s/libampshim.so", self);
+            if (access(buf, R_OK) == 0)
+                return 0;
+        }
+    }
+    snprintf(buf, len, "%s/libampshim.so", AMPSHIM_LIBDIR);
+    if (access(buf, R_OK) == 0)
+        return 0;
+    fprintf(stderr, "ampshim: cannot find libampshim.so beside %s or in %s\n",
+            n > 0 ? self : "the launcher", AMPSHIM_LIBDIR);
+    return -1;
+}
+
+static int cmd_run(const char *path, char **argv)
+{
+    char lib[2 * PATH_MAX], abs[PATH_MAX];
+    struct amp_config *cfg = load(path);
+
+    if (!cfg)
+        return 2;
+    warn_key_files(cfg);
+    amp_config_free(cfg);
+    if (!realpath(path, abs)) {
+        fprintf(stderr, "ampshim: %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    if (find_library(lib, sizeof(lib)) < 0)
+        return 127;
+    const char *old = getenv("LD_PRELOAD");
+    char *preload = NULL;
+    if (old && *old && strstr(old, lib))
+        preload = strdup(old);
+    else if (asprintf(&preload, "%s%s%s", lib, old && *old ? ":" : "", old ? old : "") < 0)
+        preload = NULL;
+    if (!preload || setenv("LD_PRELOAD", preload, 1) < 0 || setenv("AMPSHIM_CONFIG", abs, 1) < 0) {
+        fprintf(stderr, "ampshim: out of memory\n");
+        return 127;
+    }
+    free(preload);
+    execvp(argv[0], argv);
+    int e = errno;
+    fprintf(stderr, "ampshim: cannot run '%s': %s%s\n", argv[0], strerror(e),
+            e == ENOENT ? " (is it on PATH?)" : "");
+    return 127;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cfgfile = NULL;
+    char path[PATH_MAX];
+    int i = 2;
+
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("ampshim %s\n", AMPSHIM_VERSION);
+        return 0;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0) {
+        fprintf(stderr, "ampshim: unknown command '%s'\n\n%s", cmd, usage);
+        return 2;
+    }
+    while (i < argc && argv[i][0] == '-') {
+        if (!strcmp(argv[i], "--")) {
+            i++;
+            break;
+        }
+        if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+            cfgfile = argv[i + 1];
+            i += 2;
+        } else if (!strncmp(argv[i], "--config=", 9)) {
+            cfgfile = argv[i++] + 9;
+        } else {
+            fprintf(stderr, "ampshim: %s: unknown option '%s'\n\n%s", cmd, argv[i], usage);
+            return 2;
+        }
+    }
+    if (!strcmp(cmd, "check")) {
+        if (i < argc) {
+            fprintf(stderr, "ampshim: check takes no arguments\n");
+            return 2;
+        }
+        return find_config(cfgfile, "ampshim", path, sizeof(path)) < 0 ? 2 : cmd_check(path);
+    }
+    if (i >= argc) {
+        fprintf(stderr, "ampshim: run: no COMMAND given\n\n%s", usage);
+        return 2;
+    }
+    const char *prog = strrchr(argv[i], '/');
+    prog = prog ? prog + 1 : argv[i];
+    if (find_config(cfgfile, prog, path, sizeof(path)) < 0)
+        return 2;
+    return cmd_run(path, argv + i);
+}

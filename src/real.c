@@ -1,0 +1,236 @@
+/* Finding the real libcurl. The flavour matters: a handle made by
+ * libcurl-gnutls passed to libcurl (OpenSSL) crashes the host, and a
+ * libcurl that pycurl loaded with RTLD_LOCAL is invisible to
+ * dlsym(RTLD_NEXT). So each caller is asked which libcurl it binds to,
+ * through its own dependency scope, and the answer is cached by the
+ * caller's address range, lock-free on the hot path. */
+#define _GNU_SOURCE
+#include "real.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "log.h"
+
+#define MAX_FLAVOURS 4
+#define MAX_CALLERS 64
+
+struct flavour {
+    struct amp_curl api;
+    void *base; /* load address of the libcurl */
+};
+
+/* Entries are written once and published by bumping ncallers; an entry
+ * counts only while its generation is current, so nothing is ever
+ * rewritten under a concurrent reader. */
+struct caller {
+    uintptr_t lo, hi;
+    unsigned gen;
+    const struct amp_curl *api;
+};
+
+static struct flavour flavours[MAX_FLAVOURS];
+static size_t nflavours;
+static struct caller callers[MAX_CALLERS];
+static atomic_size_t ncallers;
+static atomic_uint generation;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static union {
+    void *(*f)(const char *, int);
+    void *obj;
+} real_dlopen_fn;
+static union {
+    int (*f)(void *);
+    void *obj;
+} real_dlclose_fn;
+static pthread_once_t loader_once = PTHREAD_ONCE_INIT;
+
+static void bind_loader(void)
+{
+    real_dlopen_fn.obj = dlsym(RTLD_NEXT, "dlopen");
+    real_dlclose_fn.obj = dlsym(RTLD_NEXT, "dlclose");
+}
+
+void *amp_real_dlopen(const char *file, int flags)
+{
+    pthread_once(&loader_once, bind_loader);
+    return real_dlopen_fn.f ? real_dlopen_fn.f(file, flags) : NULL;
+}
+
+int amp_real_dlclose(void *handle)
+{
+    pthread_once(&loader_once, bind_loader);
+    return real_dlclose_fn.f ? real_dlclose_fn.f(handle) : -1;
+}
+
+void amp_real_forget_callers(void)
+{
+    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+}
+
+static int is_ours(const void *p)
+{
+    Dl_info self, that;
+
+    return dladdr((void *)amp_real_curl, &self) && dladdr(p, &that) &&
+           self.dli_fbase == that.dli_fbase;
+}
+
+static int bind_flavour(struct flavour *fl, void *lib, const char *name)
+{
+    struct amp_curl *a = &fl->api;
+#define BIND(field, sym) (*(void **)&a->field = dlsym(lib, sym))
+    BIND(easy_setopt, "curl_easy_setopt");
+    BIND(easy_perform, "curl_easy_perform");
+    BIND(easy_cleanup, "curl_easy_cleanup");
+    BIND(slist_append, "curl_slist_append");
+    BIND(slist_free_all, "curl_slist_free_all");
+    BIND(url, "curl_url");
+    BIND(url_cleanup, "curl_url_cleanup");
+    BIND(url_set, "curl_url_set");
+    BIND(url_get, "curl_url_get");
+    BIND(free, "curl_free");
+#undef BIND
+    a->name = name;
+    return a->easy_setopt && a->easy_perform && a->easy_cleanup && a->slist_append &&
+           a->slist_free_all && a->url && a->url_cleanup && a->url_set && a->url_get && a->free
+               ? 0
+               : -1;
+}
+
+/* The flavour whose curl_easy_perform is at p; made on first sight. */
+static const struct amp_curl *flavour_of(void *perform)
+{
+    Dl_info info;
+
+    if (!dladdr(perform, &info) || !info.dli_fbase)
+        return NULL;
+    for (size_t i = 0; i < nflavours; i++)
+        if (flavours[i].base == info.dli_fbase)
+            return &flavours[i].api;
+    if (nflavours == MAX_FLAVOURS)
+        return NULL;
+    /* Kept open on purpose: the pointers must outlive any dlclose by the
+     * application while its handles live. */
+    void *lib = amp_real_dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+    struct flavour *fl = &flavours[nflavours];
+    if (!lib || bind_flavour(fl, lib, info.dli_fname) < 0) {
+        amp_error("%s lacks functions ampshim needs (libcurl 7.62 or later is required)",
+                  info.dli_fname);
+        memset(fl, 0, sizeof(*fl));
+        return NULL;
+    }
+    fl->base = info.dli_fbase;
+    nflavours++;
+    amp_debug("using %s", info.dli_fname);
+    return &fl->api;
+}
+
+struct find_lib {
+    const char *name;
+    void *found;
+};
+
+static int find_any_libcurl(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct find_lib *fl = data;
+    const char *base = strrchr(info->dlpi_name, '/');
+
+    (void)size;
+    base = base ? base + 1 : info->dlpi_name;
+    if (strncmp(base, "libcurl", 7) != 0)
+        return 0;
+    void *h = amp_real_dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+    if (h) {
+        fl->found = dlsym(h, "curl_easy_perform");
+        amp_real_dlclose(h);
+    }
+    return fl->found != NULL;
+}
+
+/* Which curl_easy_perform does the object at lm bind to? Its own scope
+ * first (pycurl's RTLD_LOCAL libcurl), then what follows us in the
+ * global scope, then any libcurl that is loaded at all. */
+static void *perform_seen_by(const struct link_map *lm)
+{
+    void *p = NULL;
+
+    if (lm) {
+        void *h = amp_real_dlopen(lm->l_name[0] ? lm->l_name : NULL, RTLD_LAZY | RTLD_NOLOAD);
+        if (h) {
+            p = dlsym(h, "curl_easy_perform");
+            amp_real_dlclose(h);
+        }
+    }
+    if (!p || is_ours(p))
+        p = dlsym(RTLD_NEXT, "curl_easy_perform");
+    if (!p || is_ours(p)) {
+        struct find_lib fl = { NULL, NULL };
+        dl_iterate_phdr(find_any_libcurl, &fl);
+        p = fl.found;
+    }
+    return p;
+}
+
+struct find_range {
+    uintptr_t addr, lo, hi;
+};
+
+static int segment_of(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct find_range *r = data;
+
+    (void)size;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && r->addr >= lo && r->addr < lo + ph->p_memsz) {
+            r->lo = lo;
+            r->hi = lo + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const struct amp_curl *resolve_slow(const void *caller)
+{
+    Dl_info info;
+    struct link_map *lm = NULL;
+    const struct amp_curl *api;
+
+    if (!dladdr1(caller, &info, (void **)&lm, RTLD_DL_LINKMAP))
+        lm = NULL;
+    void *perform = perform_seen_by(lm);
+    api = perform ? flavour_of(perform) : NULL;
+    if (!api)
+        return NULL;
+    struct find_range r = { (uintptr_t)caller, 0, 0 };
+    size_t n = atomic_load_explicit(&ncallers, memory_order_relaxed);
+    if (lm && n < MAX_CALLERS && dl_iterate_phdr(segment_of, &r)) {
+        callers[n] = (struct caller){ r.lo, r.hi,
+                                      atomic_load_explicit(&generation, memory_order_acquire), api };
+        atomic_store_explicit(&ncallers, n + 1, memory_order_release);
+    }
+    return api;
+}
+
+const struct amp_curl *amp_real_curl(const void *caller)
+{
+    size_t n = atomic_load_explicit(&ncallers, memory_order_acquire);
+    unsigned gen = atomic_load_explicit(&generation, memory_order_acquire);
+    uintptr_t a = (uintptr_t)caller;
+
+    for (size_t i = 0; i < n; i++)
+        if (a >= callers[i].lo && a < callers[i].hi && callers[i].gen == gen)
+            return callers[i].api;
+    pthread_mutex_lock(&lock);
+    const struct amp_curl *api = resolve_slow(caller);
+    pthread_mutex_unlock(&lock);
+    return api;
+}

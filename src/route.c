@@ -1,0 +1,395 @@
+/* Route matching and rewriting. A route's base URL is compiled once into
+ * labels and segments; a URL is parsed with libcurl's URL API (never by
+ * hand) and looked up through an index keyed by the host suffix that
+ * follows the route's last placeholder, so matching costs a few hash
+ * look-ups whatever the number of routes. */
+#define _GNU_SOURCE
+#include "route.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hash.h"
+
+__thread int amp_hash_oom;
+
+/* What a placeholder becomes before libcurl parses the base URL: a valid
+ * DNS label and path segment that no real URL uses. */
+#define PLACEHOLDER "xampshimphx"
+#define MAX_LABELS 64
+
+struct amp_route_bucket {
+    const char *key;          /* host suffix; "" for routes ending in one */
+    const struct amp_route **v;
+    size_t n;
+    UT_hash_handle hh;
+};
+
+static void lower(char *s)
+{
+    for (; *s; s++)
+        *s = (char)tolower((unsigned char)*s);
+}
+
+static long default_port(const char *scheme)
+{
+    return strcmp(scheme, "https") == 0 ? 443 : 80;
+}
+
+/* Replace each `*` and `{{.name}}` by PLACEHOLDER so libcurl can parse it. */
+static char *substitute_placeholders(const char *in, char *err, size_t errlen)
+{
+    size_t cap = strlen(in) * sizeof(PLACEHOLDER) + 1;
+    char *out = malloc(cap), *o = out;
+
+    if (!out) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (const char *p = in; *p;) {
+        if (*p == '*') {
+            o = stpcpy(o, PLACEHOLDER);
+            p++;
+        } else if (p[0] == '{' && p[1] == '{') {
+            const char *end = strstr(p, "}}");
+            if (!end || p[2] != '.' || end == p + 3) {
+                snprintf(err, errlen, "placeholders are written {{.name}}");
+                free(out);
+                return NULL;
+            }
+            o = stpcpy(o, PLACEHOLDER);
+            p = end + 2;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* One label or segment of a compiled base URL: NULL for a placeholder. */
+static int compile_part(const char *part, size_t len, char **out, size_t *exact)
+{
+    if (len == sizeof(PLACEHOLDER) - 1 && memcmp(part, PLACEHOLDER, len) == 0) {
+        *out = NULL;
+        return 0;
+    }
+    if (memmem(part, len, PLACEHOLDER, sizeof(PLACEHOLDER) - 1))
+        return -1; /* a placeholder inside a label or segment */
+    *out = strndup(part, len);
+    if (!*out)
+        return -1;
+    (*exact)++;
+    return 0;
+}
+
+static int split_compile(const char *s, char sep, char ***outv, size_t *outn,
+                         size_t *exact)
+{
+    size_t cap = 1;
+    for (const char *p = s; *p; p++)
+        cap += *p == sep;
+    char **v = calloc(cap, sizeof(*v));
+    size_t n = 0;
+
+    if (!v)
+        return -1;
+    *outv = v;
+    while (*s) {
+        const char *end = strchr(s, sep);
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        if (len > 0 && compile_part(s, len, &v[n++], exact) < 0)
+            return -1;
+        s += len + (end != NULL);
+    }
+    *outn = n;
+    return 0;
+}
+
+int amp_route_compile(struct amp_route *r, const char *base_url,
+                      const struct amp_curl *c, char *err, size_t errlen)
+{
+    char *sub = NULL, *scheme = NULL, *host = NULL, *path = NULL, *part = NULL;
+    CURLU *u = NULL;
+    int rc = -1;
+
+    sub = substitute_placeholders(base_url, err, errlen);
+    if (!sub)
+        goto out;
+    u = c->url();
+    if (!u || c->url_set(u, CURLUPART_URL, sub, 0) != CURLUE_OK) {
+        snprintf(err, errlen, "'%s' is not a valid URL", base_url);
+        goto out;
+    }
+    c->url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    if (!scheme || (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)) {
+        snprintf(err, errlen, "'%s' must be an http or https URL", base_url);
+        goto out;
+    }
+    static const struct { CURLUPart part; const char *what; } forbidden[] = {
+        { CURLUPART_USER, "a user name" }, { CURLUPART_PASSWORD, "a password" },
+        { CURLUPART_QUERY, "a query" }, { CURLUPART_FRAGMENT, "a fragment" },
+    };
+    for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
+        if (c->url_get(u, forbidden[i].part, &part, 0) == CURLUE_OK) {
+            snprintf(err, errlen, "'%s' must not contain %s", base_url, forbidden[i].what);
+            goto out;
+        }
+    }
+    if (c->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        snprintf(err, errlen, "'%s' has no host", base_url);
+        goto out;
+    }
+    c->url_get(u, CURLUPART_PATH, &path, 0);
+    r->scheme = strdup(scheme);
+    r->base_url = strdup(base_url);
+    if (!r->scheme || !r->base_url)
+        goto oom;
+    lower(host);
+    size_t hl = strlen(host);
+    if (hl > 1 && host[hl - 1] == '.')
+        host[hl - 1] = '\0';
+    if (split_compile(host, '.', &r->labels, &r->nlabels, &r->exact_labels) < 0 ||
+        r->nlabels == 0 || r->nlabels > MAX_LABELS) {
+        snprintf(err, errlen, "'%s': a placeholder must stand for a whole host label", base_url);
+        goto out;
+    }
+    if (split_compile(path ? path : "", '/', &r->segs, &r->nsegs, &r->exact_segs) < 0) {
+        snprintf(err, errlen, "'%s': a placeholder must stand for a whole path segment", base_url);
+        goto out;
+    }
+    char *port = NULL;
+    if (c->url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port) {
+        r->port = strtol(port, NULL, 10);
+        c->free(port);
+    } else {
+        r->port = default_port(scheme);
+    }
+    rc = 0;
+    goto out;
+oom:
+    snprintf(err, errlen, "out of memory");
+out:
+    if (c && u) {
+        c->free(scheme);
+        c->free(host);
+        c->free(path);
+        c->free(part);
+        c->url_cleanup(u);
+    }
+    free(sub);
+    return rc;
+}
+
+static const char *index_key(const struct amp_route *r, char *buf, size_t buflen)
+{
+    size_t first = 0;
+    for (size_t i = 0; i < r->nlabels; i++)
+        if (!r->labels[i])
+            first = i + 1;
+    buf[0] = '\0';
+    for (size_t i = first; i < r->nlabels; i++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, buflen - used, "%s%s", i > first ? "." : "", r->labels[i]);
+    }
+    return buf;
+}
+
+int amp_routes_index(struct amp_routes *rs)
+{
+    char key[1024];
+
+    for (size_t i = 0; i < rs->n; i++) {
+        struct amp_route_bucket *b = NULL;
+        index_key(&rs->v[i], key, sizeof(key));
+        HASH_FIND(hh, rs->index, key, strlen(key), b);
+        if (!b) {
+            b = calloc(1, sizeof(*b));
+            if (!b || !(b->key = strdup(key))) {
+                free(b);
+                return -1;
+            }
+            amp_hash_oom = 0;
+            HASH_ADD_KEYPTR(hh, rs->index, b->key, strlen(b->key), b);
+            if (amp_hash_oom) {
+                free((char *)b->key);
+                free(b);
+                return -1;
+            }
+        }
+        const struct amp_route **v = realloc(b->v, (b->n + 1) * sizeof(*v));
+        if (!v)
+            return -1;
+        b->v = v;
+        b->v[b->n++] = &rs->v[i];
+    }
+    return 0;
+}
+
+void amp_routes_free(struct amp_routes *rs)
+{
+    struct amp_route_bucket *b, *tmp;
+
+    HASH_ITER(hh, rs->index, b, tmp) {
+        HASH_DEL(rs->index, b);
+        free((char *)b->key);
+        free(b->v);
+        free(b);
+    }
+    for (size_t i = 0; i < rs->n; i++) {
+        struct amp_route *r = &rs->v[i];
+        for (size_t j = 0; j < r->nlabels; j++)
+            free(r->labels[j]);
+        for (size_t j = 0; j < r->nsegs; j++)
+            free(r->segs[j]);
+        for (size_t j = 0; j < r->nheaders; j++)
+            free(r->headers[j]);
+        free(r->labels);
+        free(r->segs);
+        free(r->headers);
+        free(r->base_url);
+        free(r->scheme);
+        free(r->installation_id);
+        free(r->integration_name);
+        free(r->group_ref);
+        free(r->ident);
+    }
+    free(rs->v);
+    memset(rs, 0, sizeof(*rs));
+}
+
+/* Where the rest of path begins once r's prefix is taken off, or NULL if
+ * the prefix does not match at segment boundaries. */
+static const char *match_path(const struct amp_route *r, const char *path)
+{
+    const char *p = path;
+
+    for (size_t i = 0; i < r->nsegs; i++) {
+        if (*p != '/')
+            return NULL;
+        p++;
+        size_t len = strcspn(p, "/");
+        if (len == 0)
+            return NULL;
+        if (r->segs[i] && (strlen(r->segs[i]) != len || memcmp(r->segs[i], p, len) != 0))
+            return NULL;
+        p += len;
+    }
+    return (*p == '\0' || *p == '/') ? p : NULL;
+}
+
+static int more_specific(const struct amp_route *a, const struct amp_route *b)
+{
+    if (!b)
+        return 1;
+    if (a->exact_labels != b->exact_labels)
+        return a->exact_labels > b->exact_labels;
+    if (a->nsegs != b->nsegs)
+        return a->nsegs > b->nsegs;
+    if (a->exact_segs != b->exact_segs)
+        return a->exact_segs > b->exact_segs;
+    return a < b; /* the earlier route in the file */
+}
+
+static int labels_match(const struct amp_route *r, char *const *labels, size_t n)
+{
+    if (r->nlabels != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (r->labels[i] && strcmp(r->labels[i], labels[i]) != 0)
+            return 0;
+    return 1;
+}
+
+const struct amp_route *amp_route_match(const struct amp_routes *rs,
+                                        const struct amp_curl *c,
+                                        const char *url,
+                                        const char *proxy_url,
+                                        char **rewritten)
+{
+    char *scheme = NULL, *host = NULL, *path = NULL, *query = NULL, *port = NULL;
+    const struct amp_route *best = NULL;
+    const char *best_rest = NULL;
+    CURLU *u;
+
+    if (rewritten)
+        *rewritten = NULL;
+    if (!rs->n || !url || !(u = c->url()))
+        return NULL;
+    /* The same parse libcurl makes of CURLOPT_URL: a missing scheme is
+     * guessed, dot segments are removed. */
+    if (c->url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME) != CURLUE_OK ||
+        c->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        c->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        c->url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+        c->url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+        goto out;
+    c->url_get(u, CURLUPART_QUERY, &query, 0);
+
+    lower(scheme);
+    lower(host);
+    size_t hl = strlen(host);
+    if (hl > 1 && host[hl - 1] == '.')
+        host[--hl] = '\0';
+    long portnum = strtol(port, NULL, 10);
+
+    /* Labels are cut in place; suffix[i] is where the host suffix from
+     * label i starts in the untouched copy. */
+    char *labels[MAX_LABELS];
+    size_t suffix[MAX_LABELS + 1], n = 0;
+    char *copy = strdup(host);
+    if (!copy)
+        goto out;
+    for (char *p = copy, *save = NULL, *tok; (tok = strtok_r(p, ".", &save)); p = NULL) {
+        if (n == MAX_LABELS)
+            goto out_copy;
+        suffix[n] = (size_t)(tok - copy);
+        labels[n++] = tok;
+    }
+    suffix[n] = hl;
+    for (size_t i = 0; i <= n; i++) {
+        struct amp_route_bucket *b = NULL;
+        HASH_FIND(hh, rs->index, host + suffix[i], hl - suffix[i], b);
+        if (!b)
+            continue;
+        for (size_t j = 0; j < b->n; j++) {
+            const struct amp_route *r = b->v[j];
+            const char *rest;
+            if (r->port != portnum || strcmp(r->scheme, scheme) != 0 ||
+                !labels_match(r, labels, n) || !(rest = match_path(r, path)))
+                continue;
+            if (more_specific(r, best)) {
+                best = r;
+                best_rest = rest;
+            }
+        }
+    }
+    if (best && rewritten &&
+        asprintf(rewritten, "%s%s%s%s", proxy_url, best_rest, query ? "?" : "",
+                 query ? query : "") < 0)
+        *rewritten = NULL;
+out_copy:
+    free(copy);
+out:
+    c->free(scheme);
+    c->free(host);
+    c->free(port);
+    c->free(path);
+    c->free(query);
+    c->url_cleanup(u);
+    return best;
+}
+
+int amp_host_is_loopback(const char *host)
+{
+    if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+        strcmp(host, "::1") == 0)
+        return 1;
+    unsigned a, b, c, d;
+    char tail;
+    return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 &&
+           b < 256 && c < 256 && d < 256;
+}

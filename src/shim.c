@@ -1,0 +1,53 @@
+/* Loading the configuration on first use, never in a constructor: a
+ * program that never calls curl must not even read the file. */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "libconfig_dl.h"
+#include "log.h"
+
+static struct amp_shim shim;
+static atomic_int loaded;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void load(const struct amp_curl *c)
+{
+    const char *path = secure_getenv("AMPSHIM_CONFIG");
+    char found[4096];
+
+    if (!path || !*path) {
+        if (amp_config_discover(program_invocation_short_name, found, sizeof(found)) < 0) {
+            shim.mode = AMP_OFF;
+            return;
+        }
+        path = found;
+    }
+    if (amp_libconfig_load(shim.error, sizeof(shim.error)) == 0 &&
+        amp_config_load(path, c, &shim.cfg, shim.error, sizeof(shim.error)) == 0) {
+        shim.mode = AMP_ON;
+        amp_debug("config %s: %zu routes to %s", path, shim.cfg->routes.n, shim.cfg->proxy_url);
+        return;
+    }
+    shim.mode = AMP_BROKEN;
+    amp_error("%s; every curl transfer in this process will fail until it is fixed",
+              shim.error);
+}
+
+const struct amp_shim *amp_shim_get(const struct amp_curl *c)
+{
+    if (atomic_load_explicit(&loaded, memory_order_acquire))
+        return &shim;
+    pthread_mutex_lock(&lock);
+    if (!atomic_load_explicit(&loaded, memory_order_relaxed)) {
+        load(c);
+        atomic_store_explicit(&loaded, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&lock);
+    return &shim;
+}
