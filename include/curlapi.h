@@ -13,6 +13,7 @@ struct amp_curl {
     CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
     CURLcode (*easy_perform)(CURL *);
     void (*easy_cleanup)(CURL *);
+    void (*easy_reset)(CURL *);
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
     void (*slist_free_all)(struct curl_slist *);
     CURLU *(*url)(void);

@@ -11,6 +11,7 @@
 CURLcode amp_easy_setopt(const void *caller, CURL *easy, CURLoption option, va_list ap);
 CURLcode amp_easy_perform(const void *caller, CURL *easy);
 void amp_easy_cleanup(const void *caller, CURL *easy);
+void amp_easy_reset(const void *caller, CURL *easy);
 
 void *amp_dlopen(const char *file, int flags);
 

@@ -7,6 +7,7 @@ static const struct amp_curl linked = {
     .easy_setopt = curl_easy_setopt,
     .easy_perform = curl_easy_perform,
     .easy_cleanup = curl_easy_cleanup,
+    .easy_reset = curl_easy_reset,
     .slist_append = curl_slist_append,
     .slist_free_all = curl_slist_free_all,
     .url = curl_url,

@@ -31,6 +31,11 @@ HOOK void curl_easy_cleanup(CURL *easy)
     amp_easy_cleanup(CALLER, easy);
 }
 
+HOOK void curl_easy_reset(CURL *easy)
+{
+    amp_easy_reset(CALLER, easy);
+}
+
 /* glibc reads the caller's RUNPATH and $ORIGIN from dlopen's return
  * address: the plain case is a tail call, so that address stays the
  * application's. */

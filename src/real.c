@@ -88,6 +88,7 @@ static int bind_flavour(struct flavour *fl, void *lib, const char *name)
     BIND(easy_setopt, "curl_easy_setopt");
     BIND(easy_perform, "curl_easy_perform");
     BIND(easy_cleanup, "curl_easy_cleanup");
+    BIND(easy_reset, "curl_easy_reset");
     BIND(slist_append, "curl_slist_append");
     BIND(slist_free_all, "curl_slist_free_all");
     BIND(url, "curl_url");
@@ -97,7 +98,7 @@ static int bind_flavour(struct flavour *fl, void *lib, const char *name)
     BIND(free, "curl_free");
 #undef BIND
     a->name = name;
-    return a->easy_setopt && a->easy_perform && a->easy_cleanup && a->slist_append &&
+    return a->easy_setopt && a->easy_perform && a->easy_cleanup && a->easy_reset && a->slist_append &&
            a->slist_free_all && a->url && a->url_cleanup && a->url_set && a->url_get && a->free
                ? 0
                : -1;

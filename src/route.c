@@ -101,8 +101,10 @@ static int split_compile(const char *s, char sep, char ***outv, size_t *outn,
     while (*s) {
         const char *end = strchr(s, sep);
         size_t len = end ? (size_t)(end - s) : strlen(s);
-        if (len > 0 && compile_part(s, len, &v[n++], exact) < 0)
+        if (len > 0 && compile_part(s, len, &v[n++], exact) < 0) {
+            *outn = n; /* so amp_routes_free releases the parts built so far */
             return -1;
+        }
         s += len + (end != NULL);
     }
     *outn = n;
@@ -334,6 +336,8 @@ const struct amp_route *amp_route_match(const struct amp_routes *rs,
     size_t hl = strlen(host);
     if (hl > 1 && host[hl - 1] == '.')
         host[--hl] = '\0';
+    if (!hl || host[0] == '.' || host[hl - 1] == '.' || strstr(host, ".."))
+        goto out; /* an empty label, which no label or placeholder stands for */
     long portnum = strtol(port, NULL, 10);
 
     /* Labels are cut in place; suffix[i] is where the host suffix from

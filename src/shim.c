@@ -24,6 +24,8 @@ static void load(const struct amp_curl *c)
     if (!path || !*path) {
         if (amp_config_discover(program_invocation_short_name, found, sizeof(found)) < 0) {
             shim.mode = AMP_OFF;
+            amp_debug("no config (AMPSHIM_CONFIG unset, no %s.cfg or ampshim.cfg found): "
+                      "staying out of the way", program_invocation_short_name);
             return;
         }
         path = found;

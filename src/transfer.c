@@ -169,6 +169,18 @@ void amp_easy_cleanup(const void *caller, CURL *easy)
         amp_handle_forget(easy);
 }
 
+/* A reset handle has no URL and no headers: neither do we remember any. */
+void amp_easy_reset(const void *caller, CURL *easy)
+{
+    const struct amp_curl *c = amp_real_curl(caller);
+
+    if (!c)
+        return;
+    c->easy_reset(easy);
+    if (!in_real)
+        amp_handle_forget(easy);
+}
+
 void *amp_dlopen(const char *file, int flags)
 {
     /* RTLD_DEEPBIND (PHP loads its extensions so) binds an object to its

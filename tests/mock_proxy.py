@@ -257,9 +257,10 @@ class Handler(BaseHTTPRequestHandler):
         except Exception:
             return []
 
-    def parse_request(self):
+    def handle_one_request(self):
         self.headers = None  # no stale headers from an earlier request on this connection
-        return super().parse_request()
+        self.requestline = ""
+        super().handle_one_request()
 
     # Requests Python's parser rejects (bad request line, header overflow, ...)
     def send_error(self, code, message=None, explain=None):
@@ -479,6 +480,13 @@ def serve(args):
     cls = QuietServer6 if ":" in args.host else QuietServer
     server = cls((args.host, args.port), Handler)
     port = server.server_address[1]
+    if args.tls_cert:
+        # A TLS host on loopback: where look-alike https URLs are sent, to
+        # show they arrive as the application wrote them.
+        import ssl
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
 
     def stop(signum, frame):
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -591,6 +599,8 @@ def main(argv=None):
     s.add_argument("--project-id")
     s.add_argument("--api-key")
     s.add_argument("--plain", action="store_true", help="plain upstream: no validation, always 200")
+    s.add_argument("--tls-cert", help="serve https with this certificate (PEM)")
+    s.add_argument("--tls-key", help="the certificate's private key (PEM)")
     w = sub.add_parser("show", help="pretty-print a request log (secrets masked)")
     w.add_argument("--log", required=True)
     w.add_argument("--last", type=int)

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs what building, testing and the demo need, when it is missing.
+# Debian packages only; needs root (or sudo) the first time.
+set -e
+pkgs="gcc make libc6-dev libcurl4-openssl-dev libcurl3-gnutls uthash-dev libconfig-dev libconfig9
+      libcmocka-dev curl python3 python3-pycurl php-cli php-curl git openssl ca-certificates"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "ampshim: installing:$missing"
+if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo=sudo; else
+    echo "ampshim: run as root, or install:$missing" >&2; exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null

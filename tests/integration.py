@@ -1,0 +1,646 @@
+#!/usr/bin/python3
+"""Integration tests: real programs (the curl CLI, pycurl, PHP, our own C
+clients) run under `ampshim run` against the mock proxy on loopback; each
+test checks what actually arrived there.
+
+Run directly, or through tests/run_all.py (which adds the unit tests).
+Ends with the line "N passed, N failed"."""
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+AMPSHIM = os.path.join(BUILD, "ampshim")
+LIB = os.path.join(BUILD, "libampshim.so")
+MOCK = os.path.join(ROOT, "tests", "mock_proxy.py")
+PY = "/usr/bin/python3"  # Debian's, the one python3-pycurl belongs to
+
+PROJECT = "0b6e8a7e-7c9b-4a39-9d2f-6f5f3c1c2b10"
+KEY = "amp-test-key-7f3a9c2e41d8"
+SF = "https://acme.my.salesforce.com"
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Server:
+    """A mock_proxy.py process: the proxy, or a plain upstream host."""
+
+    def __init__(self, workdir, name, *extra):
+        self.log = os.path.join(workdir, name + ".jsonl")
+        portfile = os.path.join(workdir, name + ".port")
+        open(self.log, "w").close()
+        self.proc = subprocess.Popen(
+            [PY, MOCK, "serve", "--port-file", portfile, "--log", self.log, *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            if os.path.exists(portfile):
+                self.port = int(open(portfile).read().strip())
+                break
+            time.sleep(0.025)
+        else:
+            raise RuntimeError("mock %s did not start" % name)
+        self.offset = 0
+
+    def url(self, path=""):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def mark(self):
+        """Forget what was received so far: requests() returns only newer ones."""
+        self.offset = os.path.getsize(self.log)
+
+    def requests(self):
+        with open(self.log, "rb") as f:
+            f.seek(self.offset)
+            return [json.loads(l) for l in f.read().decode().splitlines() if l.strip()]
+
+    def control(self, path, body=None):
+        data = json.dumps(body).encode() if body is not None else b""
+        req = urllib.request.Request(self.url("/__mock/" + path), data=data, method="POST")
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.read()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=5)
+
+
+class Ctx:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="ampshim-it-")
+        self.proxy = Server(self.dir, "proxy", "--project-id", PROJECT, "--api-key", KEY)
+        self.plain = Server(self.dir, "plain", "--plain")
+        self.cert, self.key = self._make_cert()
+        self.tls = Server(self.dir, "tls", "--plain", "--tls-cert", self.cert, "--tls-key", self.key)
+        self.cfg = self.write_cfg("main.cfg", self.config())
+
+    def _make_cert(self):
+        cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=upstream.test", "-keyout", key, "-out", cert],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return cert, key
+
+    def config(self, proxy_url=None, project=PROJECT, extra_routes="", mode="throttle", key_line=None):
+        return """
+proxy:
+{
+  url = "%s";
+  project_id = "%s";
+  %s
+  rate_limiter_mode = "%s";
+};
+routes = (
+  { base_url = "https://*.my.salesforce.com"; installation_id = "inst-sf-1"; },
+  { base_url = "https://slack.com/api"; integration_name = "slack-main"; group_ref = "grp-42"; },
+  { base_url = "https://api.anthropic.com"; installation_id = "inst-anthropic"; }%s
+);
+""" % (proxy_url or self.proxy.url(), project, key_line or 'api_key = "%s";' % KEY, mode, extra_routes)
+
+    def write_cfg(self, name, text, mode=0o600):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def env(self, **extra):
+        env = dict(os.environ)
+        for k in ("AMPSHIM_CONFIG", "LD_PRELOAD", "AMPSHIM_LOG", "http_proxy", "https_proxy",
+                  "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+            env.pop(k, None)
+        env["NO_PROXY"] = "*"
+        # No config is found by discovery unless a test puts one there.
+        env["HOME"] = os.path.join(self.dir, "home")
+        env["XDG_CONFIG_HOME"] = os.path.join(self.dir, "home", ".config")
+        env.update(extra)
+        return env
+
+    def run(self, cmd, cfg=None, env=None, input=None, launcher=True):
+        """cmd under `ampshim run -c cfg --`, or with launcher=False as given."""
+        argv = [AMPSHIM, "run", "-c", cfg or self.cfg, "--"] + cmd if launcher else cmd
+        p = subprocess.run(argv, input=input, capture_output=True, env=env or self.env(), timeout=60)
+        return p
+
+    def curl(self, *args, cfg=None, env=None, input=None):
+        return self.run(["curl", "-sS", *args], cfg=cfg, env=env, input=input)
+
+    def close(self):
+        for s in (self.proxy, self.plain, self.tls):
+            s.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# --- helpers ---------------------------------------------------------------
+
+def headers_of(req):
+    return req["headers"]
+
+
+def header_values(req, name):
+    return [v for k, v in req["headers"] if k.lower() == name.lower()]
+
+
+def body_of(req):
+    return base64.b64decode(req["body_b64"])
+
+
+def one(server):
+    reqs = server.requests()
+    assert len(reqs) == 1, "expected 1 request at %s, got %d: %r" % (server.log, len(reqs), reqs)
+    return reqs[0]
+
+
+def ok(p, what="command"):
+    assert p.returncode == 0, "%s exited %d\nstdout: %s\nstderr: %s" % (
+        what, p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
+    return p
+
+
+def assert_amp_headers(req, installation=None, integration=None, group=None, mode="throttle"):
+    """Exactly one of each of our headers, with the right values."""
+    expect = {"x-amp-proxy-version": "1", "x-amp-project-id": PROJECT, "x-api-key": KEY}
+    if installation:
+        expect["x-amp-installation-id"] = installation
+    else:
+        expect["x-amp-integration-name"] = integration
+        expect["x-amp-group-ref"] = group
+    if mode:
+        expect["x-amp-rate-limiter-mode"] = mode
+    for name, value in expect.items():
+        assert header_values(req, name) == [value], "%s: %r" % (name, header_values(req, name))
+    absent = {"x-amp-installation-id", "x-amp-integration-name", "x-amp-group-ref",
+              "x-amp-rate-limiter-mode"} - set(expect)
+    for name in absent:
+        assert header_values(req, name) == [], "%s must not be sent: %r" % (name, req["headers"])
+    assert req["status"] == 200, "proxy answered %s: %s" % (req["status"], req["reason"])
+
+
+def assert_untouched(req):
+    for k, _ in req["headers"]:
+        assert not k.lower().startswith("x-amp-"), "our header reached a non-proxy host: %r" % k
+    assert KEY not in json.dumps(req), "the Ampersand key reached a non-proxy host"
+
+
+def mark_all(ctx):
+    for s in (ctx.proxy, ctx.plain, ctx.tls):
+        s.mark()
+
+
+# --- the curl CLI ------------------------------------------------------------
+
+@test
+def curl_get_routed_with_headers(ctx):
+    mark_all(ctx)
+    p = ok(ctx.curl(SF + "/services/data/v56.0/sobjects/Account?fields=Id,Name",
+                    "-H", "Accept: application/json", "-H", "X-Custom: kept"))
+    req = one(ctx.proxy)
+    assert req["method"] == "GET"
+    assert req["target"] == "/services/data/v56.0/sobjects/Account?fields=Id,Name", req["target"]
+    assert_amp_headers(req, installation="inst-sf-1")
+    assert header_values(req, "X-Custom") == ["kept"]
+    assert header_values(req, "Accept") == ["application/json"]
+    assert b'"ok": true' in p.stdout
+    assert ctx.plain.requests() == [] and ctx.tls.requests() == []
+
+
+@test
+def curl_post_binary_body_byte_for_byte(ctx):
+    mark_all(ctx)
+    data = bytes(range(256)) * 64 + b"\r\n\x00end"
+    path = os.path.join(ctx.dir, "body.bin")
+    open(path, "wb").write(data)
+    ok(ctx.curl("--data-binary", "@" + path, "-H", "Content-Type: application/octet-stream",
+                "https://slack.com/api/files.upload"))
+    req = one(ctx.proxy)
+    assert req["method"] == "POST" and req["target"] == "/files.upload", req["target"]
+    assert body_of(req) == data, "body changed on the way"
+    assert_amp_headers(req, integration="slack-main", group="grp-42")
+
+
+@test
+def curl_verbs_put_patch_delete_head(ctx):
+    for verb, args in (("PUT", ["-X", "PUT", "--data-binary", "put-body"]),
+                       ("PATCH", ["-X", "PATCH", "--data-binary", '{"a":1}']),
+                       ("DELETE", ["-X", "DELETE"]),
+                       ("HEAD", ["-I"])):
+        mark_all(ctx)
+        p = ok(ctx.curl(*args, SF + "/services/data/v56.0/sobjects/Account/001"), verb)
+        req = one(ctx.proxy)
+        assert req["method"] == verb, (verb, req["method"])
+        assert req["target"] == "/services/data/v56.0/sobjects/Account/001"
+        assert_amp_headers(req, installation="inst-sf-1")
+        if verb == "PUT":
+            assert body_of(req) == b"put-body"
+        if verb == "PATCH":
+            assert body_of(req) == b'{"a":1}'
+        if verb == "HEAD":
+            assert p.stdout.startswith(b"HTTP/1.1 200"), p.stdout[:40]
+
+
+@test
+def curl_query_and_path_byte_for_byte(ctx):
+    mark_all(ctx)
+    rest = "/chat.postMessage/a%2Fb/%7Euser?channel=C1&text=a%20b+c%2F&x=%E2%9C%93&empty=&k"
+    ok(ctx.curl("https://slack.com/api" + rest))
+    assert one(ctx.proxy)["target"] == rest
+
+
+@test
+def curl_app_headers_named_like_ours_replaced(ctx):
+    """anthropic authenticates with its own x-api-key: ours replaces it, never twice."""
+    mark_all(ctx)
+    ok(ctx.curl("-H", "x-api-key: provider-own-key", "-H", "X-Amp-Project-Id: something-else",
+                "-H", "anthropic-version: 2023-06-01", "--data-binary", "{}",
+                "https://api.anthropic.com/v1/messages"))
+    req = one(ctx.proxy)
+    assert req["target"] == "/v1/messages"
+    assert_amp_headers(req, installation="inst-anthropic")
+    assert header_values(req, "anthropic-version") == ["2023-06-01"]
+    assert "provider-own-key" not in json.dumps(req)
+
+
+@test
+def curl_unmatched_url_untouched(ctx):
+    mark_all(ctx)
+    p = ok(ctx.curl("-H", "x-api-key: app-own", ctx.plain.url("/v1/things?q=1")))
+    req = one(ctx.plain)
+    assert req["target"] == "/v1/things?q=1"
+    assert header_values(req, "x-api-key") == ["app-own"], "the app's own header must be kept"
+    assert_untouched(req)
+    assert ctx.proxy.requests() == []
+    assert b'"ok": true' in p.stdout
+
+
+@test
+def curl_lookalike_urls_never_routed(ctx):
+    """Each look-alike is sent (by --connect-to) to a TLS host on loopback:
+    it must arrive there as the application wrote it, with nothing of ours."""
+    lookalikes = [
+        ("https://acme.my.salesforce.com.evil.test/services/data", "acme.my.salesforce.com.evil.test"),
+        ("https://acme.my.salesforce.com@evil.test/services/data", "evil.test"),
+        ("https://evil.test/acme.my.salesforce.com/services/data", "evil.test"),
+        ("https://evil.test/?next=https://acme.my.salesforce.com/x", "evil.test"),
+        ("https://my.salesforce.com/services/data", "my.salesforce.com"),
+        ("https://a.b.my.salesforce.com/services/data", "a.b.my.salesforce.com"),
+        ("https://slack.com/apix/chat.postMessage", "slack.com"),
+        ("https://slack.com.evil.test/api/chat.postMessage", "slack.com.evil.test"),
+    ]
+    for url, host in lookalikes:
+        mark_all(ctx)
+        p = ok(ctx.curl("-k", "--connect-to", "::127.0.0.1:%d" % ctx.tls.port, url), url)
+        req = one(ctx.tls)
+        assert header_values(req, "Host") == [host], (url, req["headers"])
+        assert_untouched(req)
+        assert ctx.proxy.requests() == [], url
+        assert b'"ok": true' in p.stdout
+
+
+@test
+def curl_http_scheme_not_routed_for_https_route(ctx):
+    mark_all(ctx)
+    ok(ctx.curl("--connect-to", "::127.0.0.1:%d" % ctx.plain.port,
+                "http://acme.my.salesforce.com/services/data"))
+    assert_untouched(one(ctx.plain))
+    assert ctx.proxy.requests() == []
+
+
+@test
+def curl_wrong_project_answered_403_by_mock(ctx):
+    """The mock checks as the proxy would: a project other than ours is refused."""
+    cfg = ctx.write_cfg("other.cfg", ctx.config(project="11111111-2222-3333-4444-555555555555"))
+    mark_all(ctx)
+    p = ok(ctx.curl("-w", "%{http_code}", "-o", "/dev/null", SF + "/x", cfg=cfg))
+    assert p.stdout == b"403", p.stdout
+    assert one(ctx.proxy)["status"] == 403
+
+
+@test
+def curl_key_never_logged(ctx):
+    mark_all(ctx)
+    p = ok(ctx.curl(SF + "/x", env=ctx.env(AMPSHIM_LOG="debug")))
+    err = p.stderr.decode()
+    assert "route https://*.my.salesforce.com" in err, err
+    assert KEY not in err and KEY not in p.stdout.decode()
+    assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+
+
+@test
+def curl_key_from_env_and_file(ctx):
+    keyfile = os.path.join(ctx.dir, "key.txt")
+    with open(keyfile, "w") as f:
+        f.write(KEY + "\n")
+    os.chmod(keyfile, 0o600)
+    for name, line, env in (("env.cfg", 'api_key_env = "AMP_TEST_KEY";', {"AMP_TEST_KEY": KEY}),
+                            ("file.cfg", 'api_key_file = "key.txt";', {})):
+        cfg = ctx.write_cfg(name, ctx.config(key_line=line))
+        mark_all(ctx)
+        ok(ctx.curl(SF + "/y", cfg=cfg, env=ctx.env(**env)), name)
+        assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+
+
+@test
+def curl_without_rate_limiter_mode(ctx):
+    cfg = ctx.write_cfg("nomode.cfg", ctx.config(mode=""))
+    mark_all(ctx)
+    ok(ctx.curl(SF + "/z", cfg=cfg))
+    assert_amp_headers(one(ctx.proxy), installation="inst-sf-1", mode=None)
+
+
+# --- pycurl and PHP -------------------------------------------------------------
+
+PYCURL_PROG = r"""
+import io, sys, pycurl
+c = pycurl.Curl()
+for url, post in ((sys.argv[1], None), (sys.argv[2], b"payload\x00\xff")):
+    buf = io.BytesIO()
+    c.setopt(c.URL, url)
+    c.setopt(c.HTTPHEADER, ["X-From: pycurl", "x-api-key: mine"])
+    if post is not None:
+        c.setopt(c.POSTFIELDS, post)
+    c.setopt(c.WRITEDATA, buf)
+    c.perform()
+    print(c.getinfo(c.RESPONSE_CODE), c.getinfo(c.EFFECTIVE_URL))
+c.close()
+"""
+
+
+@test
+def pycurl_easy_routed(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([PY, "-c", PYCURL_PROG, "https://slack.com/api/conversations.list?limit=5",
+                    SF + "/services/data/v56.0/composite"]), "pycurl")
+    reqs = ctx.proxy.requests()
+    assert len(reqs) == 2, reqs
+    assert reqs[0]["method"] == "GET" and reqs[0]["target"] == "/conversations.list?limit=5"
+    assert_amp_headers(reqs[0], integration="slack-main", group="grp-42")
+    assert reqs[1]["method"] == "POST" and reqs[1]["target"] == "/services/data/v56.0/composite"
+    assert body_of(reqs[1]) == b"payload\x00\xff"
+    assert_amp_headers(reqs[1], installation="inst-sf-1")
+    for r in reqs:
+        assert header_values(r, "X-From") == ["pycurl"]
+    # The application's view after the transfer: its own URL.
+    lines = p.stdout.decode().split("\n")
+    assert lines[0] == "200 https://slack.com/api/conversations.list?limit=5", lines
+    assert lines[1] == "200 " + SF + "/services/data/v56.0/composite", lines
+
+
+PHP_PROG = r"""
+$c = curl_init();
+curl_setopt($c, CURLOPT_RETURNTRANSFER, true);
+curl_setopt($c, CURLOPT_HTTPHEADER, ["X-From: php"]);
+curl_setopt($c, CURLOPT_URL, $argv[1]);
+$r = curl_exec($c);
+echo curl_getinfo($c, CURLINFO_RESPONSE_CODE), " ", curl_getinfo($c, CURLINFO_EFFECTIVE_URL), "\n";
+curl_setopt($c, CURLOPT_URL, $argv[2]);
+curl_setopt($c, CURLOPT_POSTFIELDS, "a=1&b=2");
+$r = curl_exec($c);
+echo curl_getinfo($c, CURLINFO_RESPONSE_CODE), " ", curl_getinfo($c, CURLINFO_EFFECTIVE_URL), "\n";
+"""
+
+
+@test
+def php_curl_extension_routed(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run(["php", "-r", PHP_PROG, "--", SF + "/services/data/v56.0/limits",
+                    "https://slack.com/api/chat.postMessage"]), "php")
+    reqs = ctx.proxy.requests()
+    assert len(reqs) == 2, reqs
+    assert reqs[0]["target"] == "/services/data/v56.0/limits"
+    assert_amp_headers(reqs[0], installation="inst-sf-1")
+    assert reqs[1]["method"] == "POST" and reqs[1]["target"] == "/chat.postMessage"
+    assert body_of(reqs[1]) == b"a=1&b=2"
+    assert_amp_headers(reqs[1], integration="slack-main", group="grp-42")
+    assert header_values(reqs[1], "X-From") == ["php"]
+    assert p.stdout.decode().split("\n")[0] == "200 " + SF + "/services/data/v56.0/limits"
+
+
+# --- our own C client -------------------------------------------------------------
+
+def client(ctx, *args, **kw):
+    return ctx.run([os.path.join(BUILD, "easy_client"), *args], **kw)
+
+
+@test
+def c_client_repeated_performs_one_handle(ctx):
+    mark_all(ctx)
+    p = ok(client(ctx, "-H", "X-App: 1", "-H", "x-api-key: app-key", "--repeat", "3",
+                  SF + "/services/data/v56.0/query?q=SELECT+Id", ctx.plain.url("/direct"),
+                  "https://slack.com/api/auth.test"))
+    lines = p.stdout.decode().strip().split("\n")
+    assert len(lines) == 9, lines
+    for i, line in enumerate(lines):
+        assert "rc=0 status=200" in line and "headers=intact" in line, line
+    # After each transfer the handle shows the application's own URL.
+    assert "url=" + SF + "/services/data/v56.0/query?q=SELECT+Id " in lines[0], lines[0]
+    assert "url=https://slack.com/api/auth.test " in lines[8], lines[8]
+    reqs = ctx.proxy.requests()
+    assert len(reqs) == 6, len(reqs)
+    for r in reqs[:3]:
+        assert r["target"] == "/services/data/v56.0/query?q=SELECT+Id"
+        assert_amp_headers(r, installation="inst-sf-1")
+        assert header_values(r, "X-App") == ["1"]
+    for r in reqs[3:]:
+        assert r["target"] == "/auth.test"
+        assert_amp_headers(r, integration="slack-main", group="grp-42")
+    direct = ctx.plain.requests()
+    assert len(direct) == 3
+    for r in direct:
+        assert_untouched(r)
+        assert header_values(r, "x-api-key") == ["app-key"]
+        assert header_values(r, "X-App") == ["1"]
+
+
+@test
+def c_client_streamed_upload(ctx):
+    mark_all(ctx)
+    data = os.urandom(50000) + bytes(range(256))
+    path = os.path.join(ctx.dir, "upload.bin")
+    open(path, "wb").write(data)
+    p = ok(client(ctx, "-X", "POST", "--upload", path, SF + "/services/data/v56.0/sobjects/Document"))
+    assert "rc=0 status=200" in p.stdout.decode()
+    req = one(ctx.proxy)
+    assert req["method"] == "POST" and req["target"] == "/services/data/v56.0/sobjects/Document"
+    assert body_of(req) == data, "streamed body changed: %d vs %d bytes" % (len(body_of(req)), len(data))
+    assert_amp_headers(req, installation="inst-sf-1")
+
+
+# --- bad, missing and absent configuration ------------------------------------------
+
+BROKEN = 'proxy: { url = "http://127.0.0.1:1"; project_id = "not-a-uuid"; api_key = "k"; };\nroutes = ();\n'
+
+
+def preload_env(ctx, **extra):
+    return ctx.env(LD_PRELOAD=LIB, **extra)
+
+
+@test
+def broken_config_fails_closed(ctx):
+    bad = ctx.write_cfg("broken.cfg", BROKEN)
+    for cmd in (["curl", "-sS", ctx.plain.url("/must-not-arrive")],
+                [os.path.join(BUILD, "easy_client"), ctx.plain.url("/must-not-arrive")]):
+        mark_all(ctx)
+        p = ctx.run(cmd, env=preload_env(ctx, AMPSHIM_CONFIG=bad), launcher=False)
+        assert p.returncode != 0, cmd
+        err = p.stderr.decode()
+        ours = [l for l in err.splitlines() if l.startswith("ampshim[")]
+        assert len(ours) == 1, err
+        assert bad + ":1:" in ours[0] and "project_id" in ours[0], ours
+        assert ctx.plain.requests() == [] and ctx.proxy.requests() == []
+        if cmd[0] == "curl":
+            assert p.returncode == 2, p.returncode  # CURLE_FAILED_INIT
+            assert "curl: (2) ampshim: " + bad + ":1:" in err, err
+        else:
+            assert "rc=2 " in p.stdout.decode() and "err=ampshim: " + bad + ":1:" in p.stdout.decode()
+
+
+@test
+def missing_config_file_fails_closed(ctx):
+    mark_all(ctx)
+    missing = os.path.join(ctx.dir, "nope.cfg")
+    p = ctx.run(["curl", "-sS", ctx.plain.url("/x")], env=preload_env(ctx, AMPSHIM_CONFIG=missing),
+                launcher=False)
+    assert p.returncode == 2 and missing in p.stderr.decode(), p.stderr
+    assert ctx.plain.requests() == []
+
+
+@test
+def no_config_silent_pass_through(ctx):
+    cmd = ["curl", "-sS", "-H", "x-api-key: own", SF.replace("https", "http") + "/x",
+           "--connect-to", "::127.0.0.1:%d" % ctx.plain.port]
+    mark_all(ctx)
+    p = ok(ctx.run(cmd, env=preload_env(ctx), launcher=False))
+    assert p.stderr == b"", p.stderr
+    req = one(ctx.plain)
+    assert_untouched(req)
+    assert header_values(req, "x-api-key") == ["own"]
+    # Asked for debug output, it says why it does nothing, and still does nothing.
+    mark_all(ctx)
+    p = ok(ctx.run(cmd, env=preload_env(ctx, AMPSHIM_LOG="debug"), launcher=False))
+    assert b"no config" in p.stderr, p.stderr
+    assert_untouched(one(ctx.plain))
+
+
+@test
+def config_discovered_per_program(ctx):
+    home = os.path.join(ctx.dir, "home-discover")
+    os.makedirs(os.path.join(home, ".config", "ampshim"))
+    shutil.copy(ctx.cfg, os.path.join(home, ".config", "ampshim", "curl.cfg"))
+    env = preload_env(ctx, HOME=home)
+    env.pop("XDG_CONFIG_HOME")
+    mark_all(ctx)
+    ok(ctx.run(["curl", "-sS", SF + "/discovered"], env=env, launcher=False))
+    assert one(ctx.proxy)["target"] == "/discovered"
+
+
+@test
+def program_without_curl_untouched(ctx):
+    bad = ctx.write_cfg("broken2.cfg", BROKEN)
+    no_curl = os.path.join(BUILD, "no_curl")
+    for p in (ctx.run([no_curl]),
+              ctx.run([no_curl], env=preload_env(ctx, AMPSHIM_CONFIG=bad, AMPSHIM_LOG="debug"),
+                      launcher=False)):
+        ok(p)
+        assert p.stderr == b"", p.stderr
+        out = p.stdout.decode()
+        assert out.endswith("no curl here\n"), out
+        assert "libampshim.so" in out, "the preload was not in effect"
+        for lib in ("libcurl", "libconfig", "libpthread", "libdl"):
+            assert lib not in out, "%s loaded into a program that does not use curl:\n%s" % (lib, out)
+
+
+@test
+def dlopen_by_runpath_still_works(ctx):
+    p = ok(ctx.run([os.path.join(BUILD, "runpath_main")]))
+    assert p.stdout == b"plugin says 42\n", p.stdout
+
+
+# --- the launcher ---------------------------------------------------------------
+
+@test
+def launcher_bad_config_exit_2_with_file_line(ctx):
+    bad = ctx.write_cfg("bad-syntax.cfg", 'proxy: {\n  url = "https://x";\n  oops\n};\n')
+    p = ctx.run(["true"], cfg=bad)
+    assert p.returncode == 2, p.returncode
+    assert p.stderr.decode().startswith(bad + ":4:") or p.stderr.decode().startswith(bad + ":3:"), p.stderr
+    unknown = ctx.write_cfg("unknown.cfg", ctx.config().replace('installation_id = "inst-sf-1"',
+                                                                   'instalation_id = "inst-sf-1"'))
+    p = ctx.run(["true"], cfg=unknown)
+    assert p.returncode == 2 and "instalation_id" in p.stderr.decode(), p.stderr
+    assert (unknown + ":10:") in p.stderr.decode(), p.stderr
+
+
+@test
+def launcher_exit_status_env_and_exec_failure(ctx):
+    assert ctx.run(["sh", "-c", "exit 7"]).returncode == 7
+    p = ctx.run(["no-such-command-ampshim"])
+    assert p.returncode == 127 and b"no-such-command-ampshim" in p.stderr, p.stderr
+    env = ctx.env(LD_PRELOAD="/lib/x86_64-linux-gnu/libc.so.6")
+    rel = os.path.relpath(ctx.cfg, ROOT)
+    p = subprocess.run([AMPSHIM, "run", "-c", rel, "--", "sh", "-c",
+                        'echo "$LD_PRELOAD"; echo "$AMPSHIM_CONFIG"'],
+                       capture_output=True, env=env, cwd=ROOT)
+    ok(p)
+    preload, cfg = p.stdout.decode().splitlines()
+    assert preload == LIB + ":/lib/x86_64-linux-gnu/libc.so.6", preload
+    assert cfg == ctx.cfg, (cfg, ctx.cfg)
+
+
+@test
+def launcher_check_help_version(ctx):
+    p = ok(subprocess.run([AMPSHIM, "check", "-c", ctx.cfg], capture_output=True, env=ctx.env()))
+    out = p.stdout.decode()
+    assert KEY not in out and "****" + KEY[-4:] in out, out
+    assert "https://*.my.salesforce.com" in out and "installation inst-sf-1" in out
+    assert p.stderr == b""
+    readable = ctx.write_cfg("readable.cfg", ctx.config(), mode=0o644)
+    p = ok(subprocess.run([AMPSHIM, "check", "-c", readable], capture_output=True, env=ctx.env()))
+    assert b"warning" in p.stderr and b"chmod 600" in p.stderr, p.stderr
+    bad = ctx.write_cfg("bad-check.cfg", BROKEN)
+    p = subprocess.run([AMPSHIM, "check", "-c", bad], capture_output=True, env=ctx.env())
+    assert p.returncode != 0 and (bad + ":1:").encode() in p.stderr
+    p = ok(subprocess.run([AMPSHIM, "--help"], capture_output=True))
+    assert b"ampshim run" in p.stdout and b"ampshim check" in p.stdout
+    p = ok(subprocess.run([AMPSHIM, "--version"], capture_output=True))
+    assert p.stdout.startswith(b"ampshim ")
+
+
+# --- runner --------------------------------------------------------------------
+
+def main(selected=None):
+    ctx = Ctx()
+    passed = failed = 0
+    try:
+        for fn in TESTS:
+            if selected and fn.__name__ not in selected:
+                continue
+            t0 = time.monotonic()
+            try:
+                fn(ctx)
+                passed += 1
+                print("ok   %s (%.1fs)" % (fn.__name__, time.monotonic() - t0), flush=True)
+            except Exception:
+                failed += 1
+                print("FAIL %s\n%s" % (fn.__name__, traceback.format_exc()), flush=True)
+    finally:
+        ctx.close()
+    return passed, failed
+
+
+if __name__ == "__main__":
+    p, f = main(set(sys.argv[1:]))
+    print("%d passed, %d failed" % (p, f))
+    sys.exit(1 if f else 0)

@@ -1,0 +1,756 @@
+/* Loading, validating and discovering the configuration. Every config is
+ * written to a temp file under a scratch folder in /tmp; errors must read
+ * "FILE:LINE: what is wrong" with the line of the offending setting. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "curlapi.h"
+#include "route.h"
+
+/* ---- config text, one macro a line so line numbers can be counted ----- */
+
+#define PROJECT "3f2c9e4a-1b7d-4c8e-9a6f-0d5e2b1c7a93"
+#define KEY "k-secret-123"
+
+#define L_PROXY "proxy: {\n"
+#define L_URL "  url = \"https://proxy.withampersand.com/\";\n"
+#define L_PROJECT "  project_id = \"" PROJECT "\";\n"
+#define L_KEY "  api_key = \"" KEY "\";\n"
+#define L_END "};\n"
+#define L_ROUTES "routes = (\n"
+#define L_SF "  { base_url = \"https://*.my.salesforce.com\"; installation_id = \"inst-1\"; }\n"
+#define L_ROUTES_END ");\n"
+
+/* Lines 1-5: a valid proxy group (url 2, project_id 3, key 4). */
+#define GOOD_PROXY L_PROXY L_URL L_PROJECT L_KEY L_END
+/* Lines 6-8 after GOOD_PROXY: one route, on line 7. */
+#define ONE_ROUTE L_ROUTES L_SF L_ROUTES_END
+/* Lines 6-8: the route given, on line 7. */
+#define ROUTE(body) L_ROUTES "  { " body " }\n" L_ROUTES_END
+
+/* ---- scratch folder and files ----------------------------------------- */
+
+static char scratch[] = "/tmp/ampshim-test-config-XXXXXX";
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void rm_tree(const char *dir)
+{
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int make_scratch(void **state)
+{
+    (void)state;
+    return mkdtemp(scratch) ? 0 : -1;
+}
+
+static int drop_scratch(void **state)
+{
+    (void)state;
+    rm_tree(scratch); /* whatever a failed test left behind */
+    return 0;
+}
+
+static void write_all(const char *path, int fd, const char *text)
+{
+    size_t len = strlen(text);
+
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+        fail_msg("cannot write %s", path);
+    close(fd);
+}
+
+/* text in a new file of the scratch folder (mkstemp); malloc'd path. */
+static char *write_temp(const char *text)
+{
+    char *path;
+
+    assert_true(asprintf(&path, "%s/cfg-XXXXXX", scratch) > 0);
+    write_all(path, mkstemp(path), text);
+    return path;
+}
+
+/* text in scratch/name; malloc'd path. */
+static char *write_named(const char *name, const char *text)
+{
+    char *path;
+
+    assert_true(asprintf(&path, "%s/%s", scratch, name) > 0);
+    write_all(path, open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), text);
+    return path;
+}
+
+static void remove_file(char *path)
+{
+    unlink(path);
+    free(path);
+}
+
+/* ---- loading helpers -------------------------------------------------- */
+
+static struct amp_config *load_ok(const char *text)
+{
+    char *path = write_temp(text), err[512] = "";
+    struct amp_config *cfg = NULL;
+
+    if (amp_config_load(path, amp_curl_linked(), &cfg, err, sizeof(err)) != 0)
+        fail_msg("config did not load: %s\n----\n%s----", err, text);
+    assert_non_null(cfg);
+    remove_file(path);
+    return cfg;
+}
+
+/* Loading text must fail with "FILE:LINE: " (line 0: "FILE: ", no line)
+ * followed by a message containing keyword. */
+static void expect_error_at(const char *path, int line, const char *keyword)
+{
+    char err[512] = "", want[512];
+    struct amp_config *cfg = (struct amp_config *)&cfg; /* not NULL */
+
+    if (line > 0)
+        snprintf(want, sizeof(want), "%s:%d: ", path, line);
+    else
+        snprintf(want, sizeof(want), "%s: ", path);
+    if (amp_config_load(path, amp_curl_linked(), &cfg, err, sizeof(err)) != -1)
+        fail_msg("%s loaded, expected an error at line %d about '%s'", path, line, keyword);
+    assert_null(cfg);
+    if (strncmp(err, want, strlen(want)) != 0)
+        fail_msg("error '%s' does not start with '%s'", err, want);
+    if (!strstr(err + strlen(want), keyword))
+        fail_msg("error '%s' does not mention '%s'", err, keyword);
+}
+
+static void expect_error(const char *text, int line, const char *keyword)
+{
+    char *path = write_temp(text);
+
+    expect_error_at(path, line, keyword);
+    remove_file(path);
+}
+
+/* r's headers must be exactly want (NULL-terminated), in order. */
+static void expect_headers(const struct amp_route *r, const char *const *want)
+{
+    size_t n = 0;
+
+    for (; want[n]; n++) {
+        if (n >= r->nheaders)
+            fail_msg("route %s has %zu headers, expected '%s' next", r->base_url, r->nheaders,
+                     want[n]);
+        assert_string_equal(r->headers[n], want[n]);
+    }
+    if (r->nheaders != n)
+        fail_msg("route %s has %zu headers, expected %zu (extra: '%s')", r->base_url,
+                 r->nheaders, n, r->headers[n]);
+}
+
+#define HEADERS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* ---- valid configs ---------------------------------------------------- */
+
+static void minimal_config_loads(void **state)
+{
+    (void)state;
+    struct amp_config *cfg = load_ok(GOOD_PROXY ONE_ROUTE);
+
+    assert_string_equal(cfg->proxy_url, "https://proxy.withampersand.com");
+    assert_string_equal(cfg->project_id, PROJECT);
+    assert_string_equal(cfg->api_key, KEY);
+    assert_string_equal(cfg->api_key_origin, "api_key");
+    assert_null(cfg->rate_limiter_mode);
+    assert_int_equal(cfg->nnotes, 0);
+    assert_int_equal(cfg->routes.n, 1);
+    const struct amp_route *r = &cfg->routes.v[0];
+    assert_int_equal(r->line, 7);
+    assert_string_equal(r->base_url, "https://*.my.salesforce.com");
+    assert_string_equal(r->installation_id, "inst-1");
+    assert_null(r->integration_name);
+    assert_null(r->group_ref);
+    assert_int_equal(cfg->throttle.on_block, AMP_ON_BLOCK_FAIL);
+    assert_int_equal(cfg->throttle.max_wait, 30);
+    assert_int_equal(cfg->throttle.default_backoff, 30);
+    assert_int_equal(cfg->throttle.lockout_hold, 0);
+    assert_null(cfg->throttle.state_file);
+    amp_config_free(cfg);
+}
+
+static void loaded_routes_match_and_rewrite(void **state)
+{
+    (void)state;
+    struct amp_config *cfg = load_ok(
+        GOOD_PROXY L_ROUTES
+        "  { base_url = \"https://*.my.salesforce.com\"; installation_id = \"inst-sf\"; },\n"
+        "  { base_url = \"https://slack.com/api\"; integration_name = \"slack\"; group_ref = \"g1\"; },\n"
+        "  { base_url = \"https://api.atlassian.com/ex/jira/{{.cloudId}}/rest/api\"; installation_id = \"inst-j\"; }\n"
+        L_ROUTES_END);
+    char *out = NULL;
+    const struct amp_route *r;
+
+    assert_int_equal(cfg->routes.n, 3);
+    r = amp_route_match(&cfg->routes, amp_curl_linked(),
+                        "https://slack.com/api/chat.postMessage?channel=C1&text=a%20b+c%2F",
+                        cfg->proxy_url, &out);
+    assert_ptr_equal(r, &cfg->routes.v[1]);
+    assert_string_equal(out, "https://proxy.withampersand.com/chat.postMessage?channel=C1&text=a%20b+c%2F");
+    free(out);
+
+    r = amp_route_match(&cfg->routes, amp_curl_linked(),
+                        "https://acme.my.salesforce.com/services/data/v56.0/sobjects/Account",
+                        cfg->proxy_url, &out);
+    assert_ptr_equal(r, &cfg->routes.v[0]);
+    assert_string_equal(out, "https://proxy.withampersand.com/services/data/v56.0/sobjects/Account");
+    free(out);
+
+    r = amp_route_match(&cfg->routes, amp_curl_linked(),
+                        "https://api.atlassian.com/ex/jira/abc-123/rest/api/3/issue/X-1",
+                        cfg->proxy_url, &out);
+    assert_ptr_equal(r, &cfg->routes.v[2]);
+    assert_string_equal(out, "https://proxy.withampersand.com/3/issue/X-1");
+    free(out);
+
+    assert_null(amp_route_match(&cfg->routes, amp_curl_linked(),
+                                "https://acme.my.salesforce.com.evil.test/", cfg->proxy_url, &out));
+    assert_null(out);
+    amp_config_free(cfg);
+}
+
+static void headers_for_installation_route(void **state)
+{
+    (void)state;
+    struct amp_config *cfg = load_ok(GOOD_PROXY ONE_ROUTE);
+
+    expect_headers(&cfg->routes.v[0],
+                   HEADERS("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
+                           "x-api-key: " KEY, "x-amp-installation-id: inst-1"));
+    amp_config_free(cfg);
+}
+
+static void headers_for_integration_route(void **state)
+{
+    (void)state;
+    struct amp_config *cfg = load_ok(
+        GOOD_PROXY ROUTE("base_url = \"https://slack.com/api\"; integration_name = \"slack-main\"; "
+                         "group_ref = \"customer-42\";"));
+
+    expect_headers(&cfg->routes.v[0],
+                   HEADERS("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
+                           "x-api-key: " KEY, "x-amp-integration-name: slack-main",
+                           "x-amp-group-ref: customer-42"));
+    amp_config_free(cfg);
+}
+
+static void rate_limiter_throttle_adds_header(void **state)
+{
+    (void)state;
+    struct amp_config *cfg = load_ok(
+        L_PROXY L_URL L_PROJECT L_KEY "  rate_limiter_mode = \"throttle\";\n" L_END L_ROUTES
+        "  { base_url = \"https://*.my.salesforce.com\"; installation_id = \"inst-1\"; },\n"
+        "  { base_url = \"https://slack.com/api\"; integration_name = \"slack\"; group_ref = \"g\"; }\n"
+        L_ROUTES_END);
+
+    assert_string_equal(cfg->rate_limiter_mode, "throttle");
+    expect_headers(&cfg->routes.v[0],
+                   HEADERS("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
+                           "x-api-key: " KEY, "x-amp-installation-id: inst-1",
+                           "X-Amp-Rate-Limiter-Mode: throttle"));
+    expect_headers(&cfg->routes.v[1],
+                   HEADERS("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
+                           "x-api-key: " KEY, "x-amp-integration-name: slack",
+                           "x-amp-group-ref: g", "X-Amp-Rate-Limiter-Mode: throttle"));
+    amp_config_free(cfg);
+}
+
+static void rate_limiter_empty_means_none(void **state)
+{
+    (void)state;
+    struct amp_config *cfg = load_ok(
+        L_PROXY L_URL L_PROJECT L_KEY "  rate_limiter_mode = \"\";\n" L_END ONE_ROUTE);
+
+    assert_null(cfg->rate_limiter_mode);
+    expect_headers(&cfg->routes.v[0],
+                   HEADERS("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
+                           "x-api-key: " KEY, "x-amp-installation-id: inst-1"));
+    amp_config_free(cfg);
+}
+
+static void installation_id_wins_with_a_note(void **state)
+{
+    (void)state;
+    struct amp_config *cfg = load_ok(
+        GOOD_PROXY ROUTE("base_url = \"https://slack.com/api\"; installation_id = \"inst-9\"; "
+                         "integration_name = \"slack\"; group_ref = \"g\";"));
+
+    assert_int_equal(cfg->nnotes, 1);
+    assert_non_null(strstr(cfg->notes[0], "installation_id"));
+    assert_non_null(strstr(cfg->notes[0], ":7:"));
+    expect_headers(&cfg->routes.v[0],
+                   HEADERS("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
+                           "x-api-key: " KEY, "x-amp-installation-id: inst-9"));
+    amp_config_free(cfg);
+
+    /* group_ref alone beside installation_id is noted too */
+    cfg = load_ok(GOOD_PROXY ROUTE("base_url = \"https://slack.com/api\"; installation_id = \"i\"; "
+                                   "group_ref = \"g\";"));
+    assert_int_equal(cfg->nnotes, 1);
+    assert_non_null(strstr(cfg->notes[0], "installation_id"));
+    amp_config_free(cfg);
+}
+
+static void proxy_http_to_loopback_accepted(void **state)
+{
+    (void)state;
+    struct amp_config *cfg = load_ok(
+        L_PROXY "  url = \"http://127.0.0.1:8080/\";\n" L_PROJECT L_KEY L_END ONE_ROUTE);
+
+    assert_string_equal(cfg->proxy_url, "http://127.0.0.1:8080");
+    amp_config_free(cfg);
+
+    cfg = load_ok(L_PROXY "  url = \"http://localhost:9000\";\n" L_PROJECT L_KEY L_END ONE_ROUTE);
+    assert_string_equal(cfg->proxy_url, "http://localhost:9000");
+    amp_config_free(cfg);
+}
+
+/* ---- the key ---------------------------------------------------------- */
+
+static void api_key_env_is_read(void **state)
+{
+    (void)state;
+    setenv("AMPSHIM_TEST_KEY", "k-from-env", 1);
+    struct amp_config *cfg = load_ok(
+        L_PROXY L_URL L_PROJECT "  api_key_env = \"AMPSHIM_TEST_KEY\";\n" L_END ONE_ROUTE);
+    unsetenv("AMPSHIM_TEST_KEY");
+
+    assert_string_equal(cfg->api_key, "k-from-env");
+    assert_string_equal(cfg->api_key_origin, "api_key_env AMPSHIM_TEST_KEY");
+    assert_string_equal(cfg->routes.v[0].headers[2], "x-api-key: k-from-env");
+    amp_config_free(cfg);
+}
+
+static void api_key_env_unset_is_an_error(void **state)
+{
+    (void)state;
+    unsetenv("AMPSHIM_TEST_NO_SUCH_KEY");
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key_env = \"AMPSHIM_TEST_NO_SUCH_KEY\";\n" L_END
+                 ONE_ROUTE,
+                 4, "AMPSHIM_TEST_NO_SUCH_KEY is not set");
+}
+
+static void api_key_file_beside_the_config(void **state)
+{
+    (void)state;
+    char *dir, *cfgpath, err[512] = "";
+    struct amp_config *cfg = NULL;
+
+    /* the key in scratch/keys/, the config in scratch/: "keys/key.txt"
+     * is relative to the config's folder, not to the working directory */
+    assert_true(asprintf(&dir, "%s/keys", scratch) > 0);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    char *keypath = write_named("keys/key.txt", "k-from-file\n");
+    cfgpath = write_temp(L_PROXY L_URL L_PROJECT "  api_key_file = \"keys/key.txt\";\n" L_END
+                         ONE_ROUTE);
+    assert_string_not_equal(getcwd(err, sizeof(err)), scratch);
+
+    if (amp_config_load(cfgpath, amp_curl_linked(), &cfg, err, sizeof(err)) != 0)
+        fail_msg("config did not load: %s", err);
+    assert_string_equal(cfg->api_key, "k-from-file");
+    assert_non_null(strstr(cfg->api_key_origin, keypath));
+    assert_string_equal(cfg->routes.v[0].headers[2], "x-api-key: k-from-file");
+    amp_config_free(cfg);
+
+    remove_file(cfgpath);
+    remove_file(keypath);
+    rmdir(dir);
+    free(dir);
+}
+
+static void api_key_file_unreadable_is_an_error(void **state)
+{
+    (void)state;
+    /* no such file */
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key_file = \"no-such-key.txt\";\n" L_END ONE_ROUTE,
+                 4, "cannot read");
+
+    /* a folder, which opens but does not read */
+    char *dir;
+    assert_true(asprintf(&dir, "%s/a-folder", scratch) > 0);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key_file = \"a-folder\";\n" L_END ONE_ROUTE, 4,
+                 "cannot read");
+    rmdir(dir);
+    free(dir);
+
+    /* an empty file */
+    char *empty = write_named("empty.key", "\n");
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key_file = \"empty.key\";\n" L_END ONE_ROUTE, 4,
+                 "empty");
+    remove_file(empty);
+}
+
+static void no_key_is_an_error(void **state)
+{
+    (void)state;
+    expect_error(L_PROXY L_URL L_PROJECT L_END ONE_ROUTE, 1, "API key");
+}
+
+static void two_key_sources_are_an_error(void **state)
+{
+    (void)state;
+    setenv("AMPSHIM_TEST_KEY", "k-from-env", 1);
+    expect_error(L_PROXY L_URL L_PROJECT L_KEY "  api_key_env = \"AMPSHIM_TEST_KEY\";\n" L_END
+                 ONE_ROUTE,
+                 5, "one way only");
+    /* the message names both; the line is that of the later in the order
+     * api_key, api_key_env, api_key_file, wherever they stand in the file */
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key_file = \"k.txt\";\n" L_KEY L_END ONE_ROUTE,
+                 4, "proxy.api_key and proxy.api_key_file are both set");
+    unsetenv("AMPSHIM_TEST_KEY");
+}
+
+/* ---- errors in the proxy group ---------------------------------------- */
+
+static void syntax_error_names_its_line(void **state)
+{
+    (void)state;
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key = ;\n" L_END ONE_ROUTE, 4, "syntax error");
+    expect_error(GOOD_PROXY L_ROUTES "  { base_url = \"https://slack.com\"; installation_id = ; }\n"
+                 L_ROUTES_END,
+                 7, "syntax error");
+}
+
+static void missing_proxy_group_is_an_error(void **state)
+{
+    (void)state;
+    expect_error(ONE_ROUTE, 0, "'proxy'");
+    expect_error("proxy = \"https://proxy.withampersand.com\";\n" ONE_ROUTE, 1, "group");
+}
+
+static void missing_routes_is_an_error(void **state)
+{
+    (void)state;
+    expect_error(GOOD_PROXY, 0, "'routes'");
+}
+
+static void proxy_url_must_be_https(void **state)
+{
+    (void)state;
+    expect_error(L_PROXY "  url = \"http://proxy.withampersand.com\";\n" L_PROJECT L_KEY L_END
+                 ONE_ROUTE,
+                 2, "must be https");
+    expect_error(L_PROXY "  url = \"http://128.0.0.1:8080\";\n" L_PROJECT L_KEY L_END ONE_ROUTE, 2,
+                 "must be https");
+    expect_error(L_PROXY "  url = \"http://127.0.0.1.evil.test\";\n" L_PROJECT L_KEY L_END
+                 ONE_ROUTE,
+                 2, "must be https");
+    expect_error(L_PROXY "  url = \"ftp://proxy.withampersand.com\";\n" L_PROJECT L_KEY L_END
+                 ONE_ROUTE,
+                 2, "must be https");
+    expect_error(L_PROXY L_PROJECT L_KEY L_END ONE_ROUTE, 1, "proxy.url is missing");
+}
+
+static void project_id_must_be_a_uuid(void **state)
+{
+    (void)state;
+    expect_error(L_PROXY L_URL "  project_id = \"my-project\";\n" L_KEY L_END ONE_ROUTE, 3,
+                 "not its name");
+    expect_error(L_PROXY L_URL "  project_id = \"3f2c9e4a-1b7d-4c8e-9a6f-0d5e2b1c7a9\";\n" L_KEY
+                 L_END ONE_ROUTE,
+                 3, "not its name");
+    /* the right length, not hex; one character too many */
+    expect_error(L_PROXY L_URL "  project_id = \"zzzzzzzz-1b7d-4c8e-9a6f-0d5e2b1c7a93\";\n" L_KEY
+                 L_END ONE_ROUTE,
+                 3, "not its name");
+    expect_error(L_PROXY L_URL "  project_id = \"" PROJECT "0\";\n" L_KEY L_END ONE_ROUTE, 3,
+                 "not its name");
+    expect_error(L_PROXY L_URL L_KEY L_END ONE_ROUTE, 1, "project_id is missing");
+}
+
+static void rate_limiter_mode_other_value_rejected(void **state)
+{
+    (void)state;
+    expect_error(L_PROXY L_URL L_PROJECT L_KEY "  rate_limiter_mode = \"queue\";\n" L_END ONE_ROUTE,
+                 5, "rate_limiter_mode");
+    expect_error(L_PROXY L_URL L_PROJECT L_KEY "  rate_limiter_mode = \"Throttle\";\n" L_END
+                 ONE_ROUTE,
+                 5, "rate_limiter_mode");
+}
+
+/* ---- errors in routes ------------------------------------------------- */
+
+static void route_needs_an_identity(void **state)
+{
+    (void)state;
+    expect_error(GOOD_PROXY ROUTE("base_url = \"https://slack.com/api\";"), 7,
+                 "needs installation_id");
+    expect_error(GOOD_PROXY ROUTE("base_url = \"https://slack.com/api\"; integration_name = \"slack\";"),
+                 7, "group_ref");
+    expect_error(GOOD_PROXY ROUTE("base_url = \"https://slack.com/api\"; group_ref = \"g\";"), 7,
+                 "integration_name");
+    /* the second route is the faulty one */
+    expect_error(GOOD_PROXY L_ROUTES
+                 "  { base_url = \"https://*.my.salesforce.com\"; installation_id = \"inst-1\"; },\n"
+                 "  { base_url = \"https://slack.com/api\"; integration_name = \"slack\"; }\n"
+                 L_ROUTES_END,
+                 8, "group_ref");
+}
+
+static void route_integration_name_must_be_lowercase(void **state)
+{
+    (void)state;
+    expect_error(GOOD_PROXY ROUTE("base_url = \"https://slack.com/api\"; integration_name = \"Slack\"; "
+                                  "group_ref = \"g\";"),
+                 7, "integration_name");
+    expect_error(GOOD_PROXY ROUTE("base_url = \"https://slack.com/api\"; integration_name = \"sl ack\"; "
+                                  "group_ref = \"g\";"),
+                 7, "integration_name");
+}
+
+static void route_bad_base_url(void **state)
+{
+    (void)state;
+    expect_error(GOOD_PROXY ROUTE("base_url = \"https://api-*.x.com\"; installation_id = \"i\";"), 7,
+                 "base_url");
+    expect_error(GOOD_PROXY ROUTE("base_url = \"https://x.com/api?k=1\"; installation_id = \"i\";"),
+                 7, "query");
+    expect_error(GOOD_PROXY ROUTE("installation_id = \"i\";"), 7, "no base_url");
+}
+
+static void unknown_setting_names_its_line(void **state)
+{
+    (void)state;
+    /* a misspelt installation_id in a route written over several lines */
+    expect_error(GOOD_PROXY L_ROUTES
+                 "  {\n"                                        /* 7 */
+                 "    base_url = \"https://slack.com/api\";\n"  /* 8 */
+                 "    instalation_id = \"inst-1\";\n"           /* 9 */
+                 "  }\n"
+                 L_ROUTES_END,
+                 9, "instalation_id");
+    expect_error(L_PROXY L_URL L_PROJECT L_KEY "  projectid = \"x\";\n" L_END ONE_ROUTE, 5,
+                 "projectid");
+    expect_error(GOOD_PROXY ONE_ROUTE "throtle: { on_block = \"wait\"; };\n", 9, "throtle");
+    expect_error(GOOD_PROXY ONE_ROUTE "throttle: {\n  on_blocks = \"wait\";\n};\n", 10,
+                 "on_blocks");
+}
+
+static void header_values_without_control_characters(void **state)
+{
+    (void)state;
+    expect_error(GOOD_PROXY ROUTE("base_url = \"https://slack.com/api\"; "
+                                  "installation_id = \"inst\\nx-evil: 1\";"),
+                 7, "control characters");
+    expect_error(GOOD_PROXY ROUTE("base_url = \"https://slack.com/api\"; integration_name = \"slack\"; "
+                                  "group_ref = \"g\\r\";"),
+                 7, "control characters");
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key = \"k\\tx\";\n" L_END ONE_ROUTE, 4,
+                 "control characters");
+}
+
+/* ---- throttle --------------------------------------------------------- */
+
+static void throttle_settings_load(void **state)
+{
+    (void)state;
+    struct amp_config *cfg = load_ok(
+        GOOD_PROXY ONE_ROUTE
+        "throttle: { on_block = \"wait\"; max_wait = 5; default_backoff = 7; lockout_hold = 0; "
+        "state_file = \"/tmp/x.state\"; };\n");
+
+    assert_int_equal(cfg->throttle.on_block, AMP_ON_BLOCK_WAIT);
+    assert_int_equal(cfg->throttle.max_wait, 5);
+    assert_int_equal(cfg->throttle.default_backoff, 7);
+    assert_int_equal(cfg->throttle.lockout_hold, 0);
+    assert_string_equal(cfg->throttle.state_file, "/tmp/x.state");
+    amp_config_free(cfg);
+
+    cfg = load_ok(GOOD_PROXY ONE_ROUTE "throttle: { on_block = \"fail\"; };\n");
+    assert_int_equal(cfg->throttle.on_block, AMP_ON_BLOCK_FAIL);
+    amp_config_free(cfg);
+}
+
+static void throttle_errors(void **state)
+{
+    (void)state;
+    expect_error(GOOD_PROXY ONE_ROUTE "throttle: {\n  on_block = \"retry\";\n};\n", 10, "on_block");
+    expect_error(GOOD_PROXY ONE_ROUTE "throttle: {\n  on_block = \"wait\";\n  max_wait = -1;\n};\n",
+                 11, "max_wait");
+    expect_error(GOOD_PROXY ONE_ROUTE "throttle: {\n  max_wait = \"5\";\n};\n", 10, "max_wait");
+    expect_error(GOOD_PROXY ONE_ROUTE "throttle: {\n  default_backoff = -3;\n};\n", 10,
+                 "default_backoff");
+}
+
+/* ---- the file itself -------------------------------------------------- */
+
+static void missing_file_is_an_error(void **state)
+{
+    (void)state;
+    char *path;
+
+    assert_true(asprintf(&path, "%s/no-such.cfg", scratch) > 0);
+    expect_error_at(path, 0, "cannot open");
+    free(path);
+}
+
+/* ---- discovery -------------------------------------------------------- */
+
+struct env_save {
+    char *xdg, *home;
+};
+
+static struct env_save env_save(void)
+{
+    const char *x = getenv("XDG_CONFIG_HOME"), *h = getenv("HOME");
+    return (struct env_save){ x ? strdup(x) : NULL, h ? strdup(h) : NULL };
+}
+
+static void env_restore(struct env_save s)
+{
+    if (s.xdg)
+        setenv("XDG_CONFIG_HOME", s.xdg, 1);
+    else
+        unsetenv("XDG_CONFIG_HOME");
+    if (s.home)
+        setenv("HOME", s.home, 1);
+    else
+        unsetenv("HOME");
+    free(s.xdg);
+    free(s.home);
+}
+
+/* scratch/sub, created; malloc'd path. */
+static char *make_dir(const char *sub)
+{
+    char *p;
+
+    assert_true(asprintf(&p, "%s/%s", scratch, sub) > 0);
+    assert_int_equal(mkdir(p, 0700), 0);
+    return p;
+}
+
+static void discover_in_xdg_config_home(void **state)
+{
+    (void)state;
+    struct env_save saved = env_save();
+    char *xdg = make_dir("xdg"), *home = make_dir("home"), *dir = make_dir("xdg/ampshim");
+    char buf[512], *want;
+
+    setenv("XDG_CONFIG_HOME", xdg, 1);
+    setenv("HOME", home, 1);
+    char *generic = write_named("xdg/ampshim/ampshim.cfg", "");
+    assert_int_equal(amp_config_discover("prog", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, generic);
+
+    char *own = write_named("xdg/ampshim/prog.cfg", ""); /* preferred over ampshim.cfg */
+    assert_int_equal(amp_config_discover("prog", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, own);
+    assert_true(asprintf(&want, "%s/ampshim/prog.cfg", xdg) > 0);
+    assert_string_equal(buf, want);
+
+    /* another program gets ampshim.cfg */
+    assert_int_equal(amp_config_discover("other", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, generic);
+
+    env_restore(saved);
+    remove_file(own);
+    remove_file(generic);
+    free(want);
+    rmdir(dir), rmdir(xdg), rmdir(home);
+    free(dir), free(xdg), free(home);
+}
+
+static void discover_in_home_config(void **state)
+{
+    (void)state;
+    struct env_save saved = env_save();
+    char *xdg = make_dir("xdg2"), *home = make_dir("home2");
+    char *d1 = make_dir("home2/.config"), *d2 = make_dir("home2/.config/ampshim");
+    char buf[512];
+
+    setenv("XDG_CONFIG_HOME", xdg, 1);
+    setenv("HOME", home, 1);
+    char *own = write_named("home2/.config/ampshim/prog.cfg", "");
+    assert_int_equal(amp_config_discover("prog", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, own);
+
+    env_restore(saved);
+    remove_file(own);
+    rmdir(d2), rmdir(d1), rmdir(xdg), rmdir(home);
+    free(d2), free(d1), free(xdg), free(home);
+}
+
+static void discover_none(void **state)
+{
+    (void)state;
+    struct env_save saved = env_save();
+    char *xdg = make_dir("xdg3"), *home = make_dir("home3");
+    char buf[512] = "";
+
+    if (access("/etc/ampshim/prog.cfg", F_OK) == 0 || access("/etc/ampshim/ampshim.cfg", F_OK) == 0)
+        skip(); /* this machine has a system-wide config */
+    setenv("XDG_CONFIG_HOME", xdg, 1);
+    setenv("HOME", home, 1);
+    assert_int_equal(amp_config_discover("prog", buf, sizeof(buf)), -1);
+    /* a program name with a slash is never looked up as a path */
+    assert_int_equal(amp_config_discover("../prog", buf, sizeof(buf)), -1);
+
+    env_restore(saved);
+    rmdir(xdg), rmdir(home);
+    free(xdg), free(home);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(minimal_config_loads),
+        cmocka_unit_test(loaded_routes_match_and_rewrite),
+        cmocka_unit_test(headers_for_installation_route),
+        cmocka_unit_test(headers_for_integration_route),
+        cmocka_unit_test(rate_limiter_throttle_adds_header),
+        cmocka_unit_test(rate_limiter_empty_means_none),
+        cmocka_unit_test(installation_id_wins_with_a_note),
+        cmocka_unit_test(proxy_http_to_loopback_accepted),
+        cmocka_unit_test(api_key_env_is_read),
+        cmocka_unit_test(api_key_env_unset_is_an_error),
+        cmocka_unit_test(api_key_file_beside_the_config),
+        cmocka_unit_test(api_key_file_unreadable_is_an_error),
+        cmocka_unit_test(no_key_is_an_error),
+        cmocka_unit_test(two_key_sources_are_an_error),
+        cmocka_unit_test(syntax_error_names_its_line),
+        cmocka_unit_test(missing_proxy_group_is_an_error),
+        cmocka_unit_test(missing_routes_is_an_error),
+        cmocka_unit_test(proxy_url_must_be_https),
+        cmocka_unit_test(project_id_must_be_a_uuid),
+        cmocka_unit_test(rate_limiter_mode_other_value_rejected),
+        cmocka_unit_test(route_needs_an_identity),
+        cmocka_unit_test(route_integration_name_must_be_lowercase),
+        cmocka_unit_test(route_bad_base_url),
+        cmocka_unit_test(unknown_setting_names_its_line),
+        cmocka_unit_test(header_values_without_control_characters),
+        cmocka_unit_test(throttle_settings_load),
+        cmocka_unit_test(throttle_errors),
+        cmocka_unit_test(missing_file_is_an_error),
+        cmocka_unit_test(discover_in_xdg_config_home),
+        cmocka_unit_test(discover_in_home_config),
+        cmocka_unit_test(discover_none),
+    };
+
+    return cmocka_run_group_tests(tests, make_scratch, drop_scratch);
+}

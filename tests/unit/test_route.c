@@ -1,0 +1,467 @@
+/* Route matching and rewriting: amp_route_compile, amp_route_match,
+ * amp_host_is_loopback. Routes are compiled by hand here; test_config
+ * checks the same through a loaded config. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "curlapi.h"
+#include "route.h"
+
+#define PROXY "https://proxy.withampersand.com"
+#define MAX_ROUTES 8
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* Compile each base URL (NULL-terminated) into a fresh route set, then
+ * index it. Fails the test if one does not compile. */
+static struct amp_routes *routes_of(const char *const *bases)
+{
+    struct amp_routes *rs = calloc(1, sizeof(*rs));
+    char err[256];
+
+    assert_non_null(rs);
+    rs->v = calloc(MAX_ROUTES, sizeof(*rs->v));
+    assert_non_null(rs->v);
+    for (; *bases; bases++) {
+        assert_true(rs->n < MAX_ROUTES);
+        err[0] = '\0';
+        struct amp_route *r = &rs->v[rs->n++];
+        if (amp_route_compile(r, *bases, amp_curl_linked(), err, sizeof(err)) != 0)
+            fail_msg("'%s' did not compile: %s", *bases, err);
+    }
+    assert_int_equal(amp_routes_index(rs), 0);
+    return rs;
+}
+
+#define ROUTES(...) routes_of((const char *const[]){ __VA_ARGS__, NULL })
+
+static void routes_drop(struct amp_routes *rs)
+{
+    amp_routes_free(rs);
+    free(rs);
+}
+
+/* url must match route number want and be rewritten to exactly expected
+ * (expected NULL: the rewrite is not checked). */
+static void expect_match(const struct amp_routes *rs, const char *url, size_t want,
+                         const char *expected)
+{
+    char *out = (char *)"untouched";
+    const struct amp_route *r = amp_route_match(rs, amp_curl_linked(), url, PROXY, &out);
+
+    if (!r)
+        fail_msg("'%s' matched no route, expected route %zu", url, want);
+    if (r != &rs->v[want])
+        fail_msg("'%s' matched route %td (%s), expected route %zu (%s)", url, r - rs->v,
+                 r->base_url, want, rs->v[want].base_url);
+    assert_non_null(out);
+    if (expected && strcmp(out, expected) != 0)
+        fail_msg("'%s' rewritten to '%s', expected '%s'", url, out, expected);
+    free(out);
+}
+
+static void expect_no_match(const struct amp_routes *rs, const char *url)
+{
+    char *out = (char *)"untouched";
+    const struct amp_route *r = amp_route_match(rs, amp_curl_linked(), url, PROXY, &out);
+
+    if (r)
+        fail_msg("'%s' must not match, but matched %s", url, r->base_url);
+    assert_null(out);
+}
+
+/* base must be refused by amp_route_compile with a non-empty message. */
+static void expect_compile_error(const char *base)
+{
+    struct amp_routes rs = { 0 };
+    char err[256] = "";
+
+    rs.v = calloc(1, sizeof(*rs.v));
+    assert_non_null(rs.v);
+    rs.n = 1; /* so amp_routes_free releases what compile built */
+    int rc = amp_route_compile(&rs.v[0], base, amp_curl_linked(), err, sizeof(err));
+    if (rc != -1)
+        fail_msg("'%s' compiled (rc %d), it must be refused", base, rc);
+    if (err[0] == '\0')
+        fail_msg("'%s' refused without a message", base);
+    amp_routes_free(&rs);
+}
+
+/* ---- placeholders: exactly one label or segment ----------------------- */
+
+static void placeholder_covers_one_host_label(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://{{.instance}}.my.salesforce.com");
+
+    expect_match(rs, "https://acme.my.salesforce.com/", 0, PROXY "/");
+    expect_match(rs, "https://other-org.my.salesforce.com/x", 0, PROXY "/x");
+    expect_no_match(rs, "https://my.salesforce.com/");        /* zero labels */
+    expect_no_match(rs, "https://a.b.my.salesforce.com/");    /* two labels */
+    expect_no_match(rs, "https://acme.salesforce.com/");
+    routes_drop(rs);
+
+    /* the labels around a placeholder still count */
+    rs = ROUTES("https://api.{{.region}}.example.com/v2");
+    expect_match(rs, "https://api.eu.example.com/v2/x", 0, PROXY "/x");
+    expect_no_match(rs, "https://www.eu.example.com/v2/x");
+    expect_no_match(rs, "https://api.eu.example.org/v2/x");
+    expect_no_match(rs, "https://eu.example.com/v2/x");
+    routes_drop(rs);
+}
+
+static void star_covers_one_host_label(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://*.my.salesforce.com");
+
+    expect_match(rs, "https://acme.my.salesforce.com/services", 0, PROXY "/services");
+    expect_no_match(rs, "https://my.salesforce.com/");
+    expect_no_match(rs, "https://a.b.my.salesforce.com/");
+    routes_drop(rs);
+}
+
+static void placeholder_covers_one_path_segment(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://api.atlassian.com/ex/jira/{{.cloudId}}/rest/api",
+                                   "https://files.example.com/v1/*/blob");
+
+    expect_match(rs, "https://api.atlassian.com/ex/jira/abc-123/rest/api/3/issue/X-1", 0,
+                 PROXY "/3/issue/X-1");
+    expect_no_match(rs, "https://api.atlassian.com/ex/jira/rest/api/3/issue/X-1");
+    expect_no_match(rs, "https://api.atlassian.com/ex/jira//rest/api/3/issue/X-1");
+    expect_no_match(rs, "https://api.atlassian.com/ex/jira/a/b/rest/api/3/issue/X-1");
+    expect_match(rs, "https://files.example.com/v1/bucket/blob/k", 1, PROXY "/k");
+    expect_no_match(rs, "https://files.example.com/v1/blob/k");
+    expect_no_match(rs, "https://files.example.com/v1/a/b/blob/k");
+    routes_drop(rs);
+}
+
+/* ---- host, port and path comparison ----------------------------------- */
+
+static void host_is_case_insensitive(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://*.my.salesforce.com", "https://API.Slack.COM/api");
+
+    expect_match(rs, "https://ACME.My.SalesForce.COM/x", 0, PROXY "/x");
+    expect_match(rs, "https://api.slack.com/api/x", 1, PROXY "/x");
+    expect_match(rs, "https://Api.Slack.Com/api/x", 1, PROXY "/x");
+    /* a fully qualified name, trailing dot, is the same host */
+    expect_match(rs, "https://api.slack.com./api/x", 1, PROXY "/x");
+    expect_match(rs, "https://acme.my.salesforce.com./x", 0, PROXY "/x");
+    /* the path is not: */
+    expect_no_match(rs, "https://api.slack.com/API/x");
+    routes_drop(rs);
+}
+
+static void default_port_equals_no_port(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://h.example.com", "https://g.example.com:443",
+                                   "http://p.example.com");
+
+    expect_match(rs, "https://h.example.com/", 0, PROXY "/");
+    expect_match(rs, "https://h.example.com:443/", 0, PROXY "/");
+    expect_match(rs, "https://g.example.com/", 1, PROXY "/");
+    expect_match(rs, "https://g.example.com:443/", 1, PROXY "/");
+    expect_match(rs, "http://p.example.com:80/x", 2, PROXY "/x");
+    expect_no_match(rs, "https://h.example.com:8443/");
+    expect_no_match(rs, "https://h.example.com:80/");
+    expect_no_match(rs, "http://p.example.com:443/");
+    routes_drop(rs);
+}
+
+static void non_default_port_must_match_exactly(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://h.example.com:8443/api");
+
+    expect_match(rs, "https://h.example.com:8443/api/x", 0, PROXY "/x");
+    expect_no_match(rs, "https://h.example.com/api/x");
+    expect_no_match(rs, "https://h.example.com:443/api/x");
+    expect_no_match(rs, "https://h.example.com:9443/api/x");
+    /* same port, other scheme */
+    expect_no_match(rs, "http://h.example.com:8443/api/x");
+    routes_drop(rs);
+}
+
+static void path_prefix_matches_at_segment_boundary(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://slack.com/api");
+
+    expect_match(rs, "https://slack.com/api", 0, PROXY);
+    expect_match(rs, "https://slack.com/api/", 0, PROXY "/");
+    expect_match(rs, "https://slack.com/api/x", 0, PROXY "/x");
+    expect_match(rs, "https://slack.com/api?q", 0, PROXY "?q");
+    expect_no_match(rs, "https://slack.com/apix");
+    expect_no_match(rs, "https://slack.com/apix/y");
+    expect_no_match(rs, "https://slack.com/ap");
+    expect_no_match(rs, "https://slack.com/");
+    expect_no_match(rs, "https://slack.com/x/api");
+    routes_drop(rs);
+}
+
+/* ---- look-alikes ------------------------------------------------------ */
+
+static void look_alikes_never_match(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://*.my.salesforce.com", "https://slack.com/api");
+    static const char *const evil[] = {
+        "https://acme.my.salesforce.com.evil.test/",
+        "https://acme.my.salesforce.com@evil.test/",
+        "https://evil.test/acme.my.salesforce.com/",
+        "https://evil.test/?u=https://acme.my.salesforce.com",
+        "http://acme.my.salesforce.com/",
+        "ftp://acme.my.salesforce.com/",
+        "https://my.salesforce.com/",
+        "https://a.b.my.salesforce.com/",
+        "https://acme..my.salesforce.com/",   /* an empty label is not one */
+        "https://.my.salesforce.com/",
+        "https://acme.my.salesforce.com../",
+        "https://acme.my-salesforce.com/",
+        "https://slack.com.evil.test/api/x",
+        "https://slack.com@evil.test/api/x",
+        "https://evil.test/slack.com/api/x",
+        "http://slack.com/api/x",
+        "https://evilslack.com/api/x",
+        "https://slack..com/api/x",
+        "https://.slack.com/api/x",
+        "not a url at all",
+    };
+
+    for (size_t i = 0; i < sizeof(evil) / sizeof(evil[0]); i++)
+        expect_no_match(rs, evil[i]);
+    /* the genuine articles still do */
+    expect_match(rs, "https://acme.my.salesforce.com/", 0, NULL);
+    expect_match(rs, "https://slack.com/api/x", 1, NULL);
+    routes_drop(rs);
+}
+
+/* ---- most specific wins ----------------------------------------------- */
+
+static void exact_host_beats_wildcard_host(void **state)
+{
+    (void)state;
+    /* the wildcard comes first, so file order alone would pick it */
+    struct amp_routes *rs = ROUTES("https://*.my.salesforce.com",
+                                   "https://acme.my.salesforce.com");
+
+    expect_match(rs, "https://acme.my.salesforce.com/x", 1, PROXY "/x");
+    expect_match(rs, "https://other.my.salesforce.com/x", 0, PROXY "/x");
+    routes_drop(rs);
+
+    rs = ROUTES("https://acme.my.salesforce.com", "https://*.my.salesforce.com");
+    expect_match(rs, "https://acme.my.salesforce.com/x", 0, PROXY "/x");
+    expect_match(rs, "https://other.my.salesforce.com/x", 1, PROXY "/x");
+    routes_drop(rs);
+}
+
+static void longer_path_prefix_wins(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://slack.com/api", "https://slack.com/api/chat");
+
+    expect_match(rs, "https://slack.com/api/chat/post", 1, PROXY "/post");
+    expect_match(rs, "https://slack.com/api/chat", 1, PROXY);
+    expect_match(rs, "https://slack.com/api/users", 0, PROXY "/users");
+    expect_match(rs, "https://slack.com/api/chatx", 0, PROXY "/chatx");
+    routes_drop(rs);
+
+    rs = ROUTES("https://slack.com/api/chat", "https://slack.com/api");
+    expect_match(rs, "https://slack.com/api/chat/post", 0, PROXY "/post");
+    expect_match(rs, "https://slack.com/api/users", 1, PROXY "/users");
+    routes_drop(rs);
+}
+
+static void ties_go_to_the_earlier_route(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://*.example.com/v1", "https://{{.t}}.example.com/v1");
+
+    expect_match(rs, "https://a.example.com/v1/x", 0, PROXY "/x");
+    routes_drop(rs);
+
+    rs = ROUTES("https://slack.com/api", "https://slack.com/api");
+    expect_match(rs, "https://slack.com/api/x", 0, PROXY "/x");
+    routes_drop(rs);
+}
+
+/* ---- rewriting -------------------------------------------------------- */
+
+static void rewrite_keeps_rest_and_query_byte_for_byte(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://slack.com/api");
+
+    expect_match(rs, "https://slack.com/api/chat.postMessage?channel=C1&text=a%20b+c%2F", 0,
+                 PROXY "/chat.postMessage?channel=C1&text=a%20b+c%2F");
+    expect_match(rs, "https://slack.com/api/a%2Fb/c%20d?x=%41&y", 0, PROXY "/a%2Fb/c%20d?x=%41&y");
+    routes_drop(rs);
+}
+
+static void rewrite_salesforce(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://{{.instance}}.my.salesforce.com/");
+
+    expect_match(rs, "https://acme.my.salesforce.com/services/data/v56.0/sobjects/Account", 0,
+                 PROXY "/services/data/v56.0/sobjects/Account");
+    routes_drop(rs);
+}
+
+static void rewrite_atlassian_path_placeholder(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://api.atlassian.com/ex/jira/{{.cloudId}}/rest/api");
+
+    expect_match(rs, "https://api.atlassian.com/ex/jira/abc-123/rest/api/3/issue/X-1", 0,
+                 PROXY "/3/issue/X-1");
+    routes_drop(rs);
+}
+
+static void rewrite_exact_prefix_is_proxy_alone(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://slack.com/api");
+
+    expect_match(rs, "https://slack.com/api", 0, PROXY);
+    routes_drop(rs);
+}
+
+static void rewritten_may_be_null(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://slack.com/api");
+
+    assert_ptr_equal(amp_route_match(rs, amp_curl_linked(), "https://slack.com/api/x", PROXY,
+                                     NULL),
+                     &rs->v[0]);
+    assert_null(amp_route_match(rs, amp_curl_linked(), "https://slack.com/x", PROXY, NULL));
+    assert_null(amp_route_match(rs, amp_curl_linked(), NULL, PROXY, NULL));
+    routes_drop(rs);
+}
+
+static void no_routes_match_nothing(void **state)
+{
+    (void)state;
+    struct amp_routes rs = { 0 };
+    char *out = (char *)"untouched";
+
+    assert_null(amp_route_match(&rs, amp_curl_linked(), "https://slack.com/api", PROXY, &out));
+    assert_null(out);
+}
+
+/* ---- compiling -------------------------------------------------------- */
+
+static void compile_fills_the_route(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://*.My.Salesforce.com:8443/a/{{.x}}/b",
+                                   "http://slack.com");
+    const struct amp_route *r = &rs->v[0];
+
+    assert_string_equal(r->base_url, "https://*.My.Salesforce.com:8443/a/{{.x}}/b");
+    assert_string_equal(r->scheme, "https");
+    assert_int_equal(r->port, 8443);
+    assert_int_equal(r->nlabels, 4);
+    assert_null(r->labels[0]);
+    assert_string_equal(r->labels[1], "my");
+    assert_string_equal(r->labels[2], "salesforce");
+    assert_string_equal(r->labels[3], "com");
+    assert_int_equal(r->exact_labels, 3);
+    assert_int_equal(r->nsegs, 3);
+    assert_string_equal(r->segs[0], "a");
+    assert_null(r->segs[1]);
+    assert_string_equal(r->segs[2], "b");
+    assert_int_equal(r->exact_segs, 2);
+
+    r = &rs->v[1];
+    assert_string_equal(r->scheme, "http");
+    assert_int_equal(r->port, 80);
+    assert_int_equal(r->nsegs, 0);
+    routes_drop(rs);
+}
+
+static void compile_errors(void **state)
+{
+    (void)state;
+    expect_compile_error("https://api-*.x.com");            /* placeholder inside a label */
+    expect_compile_error("https://api{{.n}}.x.com");
+    expect_compile_error("https://a.b-*.x.com");            /* ... after a good label */
+    expect_compile_error("https://x.com/v1-*/y");           /* inside a segment */
+    expect_compile_error("https://x.com/a/v1-*/y");
+    expect_compile_error("https://x.com/api?key=1");        /* query */
+    expect_compile_error("https://x.com/api#frag");         /* fragment */
+    expect_compile_error("https://user@x.com/api");         /* user info */
+    expect_compile_error("https://user:pw@x.com/api");
+    expect_compile_error("ftp://x.com/api");                /* non-http scheme */
+    expect_compile_error("file:///etc/passwd");
+    expect_compile_error("not a url");                      /* not a URL */
+    expect_compile_error("x.com/api");                      /* no scheme */
+    expect_compile_error("");
+    expect_compile_error("https://{{name}}.x.com");         /* malformed placeholder */
+    expect_compile_error("https://{{.}}.x.com");
+}
+
+/* ---- loopback --------------------------------------------------------- */
+
+static void loopback_hosts(void **state)
+{
+    (void)state;
+    assert_true(amp_host_is_loopback("127.0.0.1"));
+    assert_true(amp_host_is_loopback("127.5.6.7"));
+    assert_true(amp_host_is_loopback("127.255.255.255"));
+    assert_true(amp_host_is_loopback("localhost"));
+    assert_true(amp_host_is_loopback("LocalHost"));
+    assert_true(amp_host_is_loopback("[::1]"));
+
+    assert_false(amp_host_is_loopback("128.0.0.1"));
+    assert_false(amp_host_is_loopback("126.0.0.1"));
+    assert_false(amp_host_is_loopback("10.0.0.1"));
+    assert_false(amp_host_is_loopback("0.0.0.0"));
+    assert_false(amp_host_is_loopback("127.0.0.1.evil.test"));
+    assert_false(amp_host_is_loopback("127.0.0.256"));
+    assert_false(amp_host_is_loopback("example.com"));
+    assert_false(amp_host_is_loopback("localhost.evil.test"));
+    assert_false(amp_host_is_loopback("[::2]"));
+    assert_false(amp_host_is_loopback(""));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(placeholder_covers_one_host_label),
+        cmocka_unit_test(star_covers_one_host_label),
+        cmocka_unit_test(placeholder_covers_one_path_segment),
+        cmocka_unit_test(host_is_case_insensitive),
+        cmocka_unit_test(default_port_equals_no_port),
+        cmocka_unit_test(non_default_port_must_match_exactly),
+        cmocka_unit_test(path_prefix_matches_at_segment_boundary),
+        cmocka_unit_test(look_alikes_never_match),
+        cmocka_unit_test(exact_host_beats_wildcard_host),
+        cmocka_unit_test(longer_path_prefix_wins),
+        cmocka_unit_test(ties_go_to_the_earlier_route),
+        cmocka_unit_test(rewrite_keeps_rest_and_query_byte_for_byte),
+        cmocka_unit_test(rewrite_salesforce),
+        cmocka_unit_test(rewrite_atlassian_path_placeholder),
+        cmocka_unit_test(rewrite_exact_prefix_is_proxy_alone),
+        cmocka_unit_test(rewritten_may_be_null),
+        cmocka_unit_test(no_routes_match_nothing),
+        cmocka_unit_test(compile_fills_the_route),
+        cmocka_unit_test(compile_errors),
+        cmocka_unit_test(loopback_hosts),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
