@@ -23,7 +23,8 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/cli/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/cli/%.o)
 
 UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers
-CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.so
+CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.so \
+           $(B)/two_flavours $(B)/plugins/libflavour_plug.so
 
 .PHONY: all test unit integration demo install clean deps
 all: $(B)/libampshim.so $(B)/ampshim
@@ -53,6 +54,11 @@ $(B)/no_curl: tests/clients/no_curl.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@
 $(B)/plugins/libplug.so: tests/clients/plug.c | $(B)/plugins
 	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@
+# Linked against libcurl-gnutls by file name: Debian ships no -dev symlink for it.
+$(B)/plugins/libflavour_plug.so: tests/clients/flavour_plug.c | $(B)/plugins
+	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@ $$(find /usr/lib /lib -name libcurl-gnutls.so.4 | head -n1)
+$(B)/two_flavours: tests/clients/two_flavours.c
+	$(CC) $(CFLAGS) $(WARN) $< -o $@ -lcurl
 $(B)/runpath_main: tests/clients/runpath_main.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@ -Wl,--enable-new-dtags -Wl,-rpath,'$$ORIGIN/plugins'
 

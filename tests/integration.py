@@ -478,6 +478,25 @@ def c_client_streamed_upload(ctx):
     assert_amp_headers(req, installation="inst-sf-1")
 
 
+@test
+def both_flavours_in_one_process(ctx):
+    """The program's libcurl (OpenSSL) and a plugin's libcurl-gnutls loaded
+    with RTLD_LOCAL: each handle reaches its own flavour, both are routed."""
+    mark_all(ctx)
+    plug = os.path.join(BUILD, "plugins", "libflavour_plug.so")
+    p = ok(ctx.run([os.path.join(BUILD, "two_flavours"), plug, SF + "/from-openssl",
+                    "https://slack.com/api/from-gnutls"], env=ctx.env(AMPSHIM_LOG="debug")))
+    assert p.stdout.decode().splitlines() == ["main rc=0 status=200", "plugin rc=0 status=200"] * 2, p.stdout
+    err = p.stderr.decode()
+    assert "using /lib/x86_64-linux-gnu/libcurl.so.4" in err or "libcurl.so.4" in err, err
+    assert "libcurl-gnutls.so.4" in err, err
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/from-openssl", "/from-gnutls"] * 2, reqs
+    assert reqs[1]["method"] == "HEAD"
+    for r in reqs:
+        assert r["status"] == 200, r
+
+
 # --- bad, missing and absent configuration ------------------------------------------
 
 BROKEN = 'proxy: { url = "http://127.0.0.1:1"; project_id = "not-a-uuid"; api_key = "k"; };\nroutes = ();\n'
