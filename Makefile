@@ -13,16 +13,16 @@ B := build
 
 # The preload library links nothing but libc: libcurl is found in the
 # application at run time, libconfig is dlopen'ed on first need.
-LIB_SRC := hooks.c transfer.c handles.c headers.c route.c config.c libconfig_dl.c \
-           real.c shim.c deepbind.c log.c
-CLI_SRC := main.c config.c route.c log.c curlapi_linked.c
-CORE_SRC := config.c route.c headers.c log.c curlapi_linked.c
+LIB_SRC := hooks.c transfer.c ratelimit.c handles.c headers.c route.c retry.c config.c \
+           libconfig_dl.c throttle.c real.c shim.c deepbind.c log.c
+CLI_SRC := main.c config.c route.c retry.c throttle.c log.c curlapi_linked.c
+CORE_SRC := config.c route.c headers.c retry.c throttle.c log.c curlapi_linked.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/lib/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/cli/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/cli/%.o)
 
-UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers
+UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers $(B)/test_retry $(B)/test_throttle
 CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.so \
            $(B)/two_flavours $(B)/plugins/libflavour_plug.so
 

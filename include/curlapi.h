@@ -12,6 +12,11 @@ struct amp_curl {
     const char *name; /* the shared object, for log lines */
     CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
     CURLcode (*easy_perform)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    /* NULL before libcurl 7.84: a header callback stands in (ratelimit.c). */
+    CURLHcode (*easy_header)(CURL *, const char *, size_t, unsigned int, int,
+                             struct curl_header **);
+    time_t (*getdate)(const char *, const time_t *);
     void (*easy_cleanup)(CURL *);
     void (*easy_reset)(CURL *);
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);

@@ -16,6 +16,11 @@ struct amp_handle {
     char *app_url;                   /* the application's CURLOPT_URL */
     struct curl_slist *app_headers;  /* the application's list: never ours to change */
     char *errbuf;                    /* the application's CURLOPT_ERRORBUFFER */
+    /* Only needed where libcurl lacks curl_easy_header(): our header
+     * callback passes every header on to what the application set. */
+    curl_write_callback app_header_fn;
+    void *app_header_data;
+    curl_write_callback app_write_fn;
 
     /* The last routing decision, kept while app_url does not change. */
     int decided;

@@ -4,6 +4,7 @@
 #define AMPSHIM_ROUTE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "curlapi.h"
 
@@ -23,6 +24,7 @@ struct amp_route {
     char *integration_name;
     char *group_ref;
     char *ident;              /* how messages name the route */
+    uint64_t key;             /* its rate-limit identity, see throttle.h */
     char **headers;           /* the "name: value" lines sent with it */
     size_t nheaders;
 };

@@ -2,6 +2,7 @@
  * names the file and the line, and says what is wrong in a sentence. */
 #define _GNU_SOURCE
 #include "config.h"
+#include "throttle.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -305,6 +306,10 @@ static int load_proxy(struct loader *ld, const config_t *conf)
         return -1;
     if (get_string(ld, proxy, "rate_limiter_mode", "proxy", &cfg->rate_limiter_mode) < 0)
         return -1;
+    /* Throttle unless told otherwise: Ampersand then says when to retry. */
+    if (!config_setting_get_member(proxy, "rate_limiter_mode") &&
+        !(cfg->rate_limiter_mode = strdup("throttle")))
+        return fail(ld, proxy, "out of memory");
     if (cfg->rate_limiter_mode && !*cfg->rate_limiter_mode) {
         free(cfg->rate_limiter_mode);
         cfg->rate_limiter_mode = NULL;
@@ -394,6 +399,10 @@ static int load_route(struct loader *ld, const config_setting_t *s, struct amp_r
         return fail(ld, s, "route %s needs installation_id, or both integration_name and group_ref",
                     r->base_url);
     }
+    r->key = r->installation_id
+                 ? amp_block_key(ld->cfg->proxy_url, ld->cfg->project_id, r->installation_id, NULL)
+                 : amp_block_key(ld->cfg->proxy_url, ld->cfg->project_id, r->integration_name,
+                                 r->group_ref);
     if (rc < 0 || route_headers(ld->cfg, r) < 0)
         return fail(ld, s, "out of memory");
     return 0;

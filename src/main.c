@@ -7,11 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "curlapi.h"
 #include "log.h"
+#include "retry.h"
+#include "throttle.h"
 
 #ifndef AMPSHIM_VERSION
 #define AMPSHIM_VERSION "0.1.0"
@@ -23,6 +26,8 @@
 static const char usage[] =
     "usage: ampshim run [-c FILE] [--] COMMAND [ARG...]\n"
     "       ampshim check [-c FILE]\n"
+    "       ampshim state [-c FILE]\n"
+    "       ampshim clear [-c FILE] [ROUTE...]\n"
     "       ampshim --help | --version\n"
     "\n"
     "Routes a program's libcurl calls to provider APIs through the Ampersand proxy,\n"
@@ -32,6 +37,9 @@ static const char usage[] =
     "  run     check the config, then run COMMAND with libampshim.so preloaded\n"
     "          (AMPSHIM_CONFIG is exported so every child process reads the same file)\n"
     "  check   check the config and print what it routes (the API key masked)\n"
+    "  state   list the routes Ampersand has rate limited or locked out, and until when\n"
+    "  clear   forget those blocks: all, or the routes whose installation ID or\n"
+    "          integration name is given\n"
     "\n"
     "  -c FILE   the config; else $AMPSHIM_CONFIG; else the first of\n"
     "            $XDG_CONFIG_HOME/ampshim, ~/.config/ampshim, /etc/ampshim holding\n"
@@ -118,6 +126,106 @@ static int cmd_check(const char *path)
     return 0;
 }
 
+static void print_warning(const char *msg)
+{
+    fprintf(stderr, "ampshim: warning: %s\n", msg);
+}
+
+/* The shared state named by the config (throttle.state_file), else the
+ * default; NULL when there is none yet. */
+static struct amp_state *open_state(const struct amp_config *cfg, char *path, size_t len)
+{
+    char err[512];
+
+    if (cfg && cfg->throttle.state_file)
+        snprintf(path, len, "%s", cfg->throttle.state_file);
+    else if (amp_state_default_path(path, len) < 0)
+        return NULL;
+    if (access(path, F_OK) < 0)
+        return NULL;
+    amp_state_set_warn(print_warning);
+    struct amp_state *st = amp_state_open(path, err, sizeof(err));
+    if (!st)
+        fprintf(stderr, "ampshim: %s\n", err);
+    return st;
+}
+
+static const char *route_for(const struct amp_config *cfg, uint64_t key)
+{
+    for (size_t i = 0; cfg && i < cfg->routes.n; i++)
+        if (cfg->routes.v[i].key == key)
+            return cfg->routes.v[i].base_url;
+    return "(not in this config)";
+}
+
+static int cmd_state(const struct amp_config *cfg)
+{
+    char path[4096], line[1024];
+    struct amp_block *v = NULL;
+    size_t n = 0;
+    int64_t now = (int64_t)time(NULL);
+    struct amp_state *st = open_state(cfg, path, sizeof(path));
+
+    printf("state file: %s\n", path);
+    if (st && amp_state_list(st, now, &v, &n) < 0)
+        fprintf(stderr, "ampshim: could not read all of %s\n", path);
+    if (n == 0)
+        printf("no route is blocked\n");
+    for (size_t i = 0; i < n; i++) {
+        char at[40];
+        amp_utc(v[i].recorded_at, at, sizeof(at));
+        amp_block_describe(&v[i], route_for(cfg, v[i].key), now, line, sizeof(line));
+        printf("%s %s\n  %s\n  proxy %s, project %s, recorded %s (%llds ago)\n",
+               (v[i].flags & AMP_BLOCK_LOCKED) ? "LOCKED " : "blocked", v[i].id, line, v[i].proxy,
+               v[i].project, at, (long long)(now - v[i].recorded_at));
+    }
+    free(v);
+    amp_state_close(st);
+    return 0;
+}
+
+struct names {
+    char **v;
+    int n;
+    int *used;
+};
+
+static int named(const struct amp_block *b, void *arg)
+{
+    struct names *names = arg;
+
+    for (int i = 0; i < names->n; i++)
+        if (strcmp(b->id, names->v[i]) == 0) {
+            names->used[i] = 1;
+            return 1;
+        }
+    return 0;
+}
+
+static int cmd_clear(const struct amp_config *cfg, char **routes, int nroutes)
+{
+    char path[4096];
+    size_t removed = 0;
+    int used[nroutes > 0 ? nroutes : 1], rc = 0;
+    struct names names = { routes, nroutes, used };
+    struct amp_state *st = open_state(cfg, path, sizeof(path));
+
+    memset(used, 0, sizeof(used));
+    if (st && amp_state_clear(st, nroutes ? named : NULL, &names, &removed) < 0) {
+        fprintf(stderr, "ampshim: could not update %s\n", path);
+        rc = 1;
+    }
+    amp_state_close(st);
+    printf("cleared %zu blocked route%s in %s\n", removed, removed == 1 ? "" : "s", path);
+    for (int i = 0; i < nroutes; i++)
+        if (!used[i]) {
+            fprintf(stderr, "ampshim: no block recorded for '%s' (an installation ID or integration name)\n",
+                    routes[i]);
+            rc = 1;
+        }
+    return rc;
+}
+
 /* libampshim.so beside this program, else in the install libdir; never
  * the current directory (proxychains-ng's CVE-2015-3887). */
 static int find_library(char *buf, size_t len)
@@ -195,7 +303,8 @@ int main(int argc, char **argv)
         return 0;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0) {
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 && strcmp(cmd, "state") != 0 &&
+        strcmp(cmd, "clear") != 0) {
         fprintf(stderr, "ampshim: unknown command '%s'\n\n%s", cmd, usage);
         return 2;
     }
@@ -213,6 +322,23 @@ int main(int argc, char **argv)
             fprintf(stderr, "ampshim: %s: unknown option '%s'\n\n%s", cmd, argv[i], usage);
             return 2;
         }
+    }
+    if (!strcmp(cmd, "state") || !strcmp(cmd, "clear")) {
+        /* Without any config, the default state file still answers. */
+        struct amp_config *cfg = NULL;
+        const char *env = getenv("AMPSHIM_CONFIG");
+        if (cfgfile || (env && *env) || amp_config_discover("ampshim", path, sizeof(path)) == 0) {
+            if (find_config(cfgfile, "ampshim", path, sizeof(path)) < 0 || !(cfg = load(path)))
+                return 2;
+        }
+        if (!strcmp(cmd, "state") && i < argc) {
+            fprintf(stderr, "ampshim: state takes no arguments\n");
+            amp_config_free(cfg);
+            return 2;
+        }
+        int rc = !strcmp(cmd, "state") ? cmd_state(cfg) : cmd_clear(cfg, argv + i, argc - i);
+        amp_config_free(cfg);
+        return rc;
     }
     if (!strcmp(cmd, "check")) {
         if (i < argc) {

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -87,6 +88,9 @@ static int bind_flavour(struct flavour *fl, void *lib, const char *name)
 #define BIND(field, sym) (*(void **)&a->field = dlsym(lib, sym))
     BIND(easy_setopt, "curl_easy_setopt");
     BIND(easy_perform, "curl_easy_perform");
+    BIND(easy_getinfo, "curl_easy_getinfo");
+    BIND(easy_header, "curl_easy_header");
+    BIND(getdate, "curl_getdate");
     BIND(easy_cleanup, "curl_easy_cleanup");
     BIND(easy_reset, "curl_easy_reset");
     BIND(slist_append, "curl_slist_append");
@@ -98,7 +102,12 @@ static int bind_flavour(struct flavour *fl, void *lib, const char *name)
     BIND(free, "curl_free");
 #undef BIND
     a->name = name;
-    return a->easy_setopt && a->easy_perform && a->easy_cleanup && a->easy_reset && a->slist_append &&
+    /* A switch for the tests: exercise the header callback that stands in
+     * for curl_easy_header() on libcurl before 7.84. */
+    const char *no_header_api = secure_getenv("AMPSHIM_NO_HEADER_API");
+    if (no_header_api && strcmp(no_header_api, "1") == 0)
+        a->easy_header = NULL;
+    return a->easy_setopt && a->easy_perform && a->easy_cleanup && a->easy_reset && a->easy_getinfo && a->getdate && a->slist_append &&
            a->slist_free_all && a->url && a->url_cleanup && a->url_set && a->url_get && a->free
                ? 0
                : -1;

@@ -11,6 +11,7 @@
 #include "handles.h"
 #include "headers.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "real.h"
 #include "route.h"
 #include "shim.h"
@@ -35,8 +36,26 @@ static void set_error(const struct amp_handle *hs, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The options whose value ampshim keeps: it stands in for them during a
+ * routed transfer and must give the application's back afterwards. */
+static int tracked(CURLoption option)
+{
+    switch (option) {
+    case CURLOPT_URL:
+    case CURLOPT_HTTPHEADER:
+    case CURLOPT_ERRORBUFFER:
+    case CURLOPT_HEADERFUNCTION:
+    case CURLOPT_HEADERDATA:
+    case CURLOPT_WRITEFUNCTION:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* Remember what the application set, for the options we stand in for. */
-static void note_option(const struct amp_curl *c, CURL *easy, CURLoption option, void *value)
+static void note_option(const struct amp_curl *c, CURL *easy, CURLoption option, void *value,
+                        curl_write_callback fn)
 {
     const struct amp_shim *shim = amp_shim_get(c);
     struct amp_handle *hs;
@@ -54,6 +73,12 @@ static void note_option(const struct amp_curl *c, CURL *easy, CURLoption option,
         amp_handle_set_headers(hs, value);
     } else if (option == CURLOPT_ERRORBUFFER) {
         hs->errbuf = value;
+    } else if (option == CURLOPT_HEADERFUNCTION) {
+        hs->app_header_fn = fn;
+    } else if (option == CURLOPT_HEADERDATA) {
+        hs->app_header_data = value;
+    } else if (option == CURLOPT_WRITEFUNCTION) {
+        hs->app_write_fn = fn;
     }
 }
 
@@ -73,14 +98,18 @@ CURLcode amp_easy_setopt(const void *caller, CURL *easy, CURLoption option, va_l
         if (!c)
             return CURLE_FAILED_INIT;
         rc = c->easy_setopt(easy, option, v);
-        if (rc == CURLE_OK && !in_real &&
-            (option == CURLOPT_URL || option == CURLOPT_HTTPHEADER || option == CURLOPT_ERRORBUFFER))
-            note_option(c, easy, option, v);
+        if (rc == CURLE_OK && !in_real && tracked(option))
+            note_option(c, easy, option, v, NULL);
         return rc;
     }
     if (option < CURLOPTTYPE_OFF_T) {
         void (*v)(void) = va_arg(ap, void (*)(void));
-        return c ? c->easy_setopt(easy, option, v) : CURLE_FAILED_INIT;
+        if (!c)
+            return CURLE_FAILED_INIT;
+        rc = c->easy_setopt(easy, option, v);
+        if (rc == CURLE_OK && !in_real && tracked(option))
+            note_option(c, easy, option, NULL, (curl_write_callback)v);
+        return rc;
     }
     curl_off_t v = va_arg(ap, curl_off_t);
     return c ? c->easy_setopt(easy, option, v) : CURLE_FAILED_INIT;
@@ -142,6 +171,8 @@ CURLcode amp_easy_perform(const void *caller, CURL *easy)
     }
     if (!routed)
         return c->easy_perform(easy);
+    if ((rc = amp_ratelimit_check(shim->cfg, hs)) != CURLE_OK)
+        return rc;
 
     if (c->easy_setopt(easy, CURLOPT_URL, hs->proxy_url) != CURLE_OK ||
         c->easy_setopt(easy, CURLOPT_HTTPHEADER, hs->our_headers) != CURLE_OK) {
@@ -149,12 +180,23 @@ CURLcode amp_easy_perform(const void *caller, CURL *easy)
         set_error(hs, "ampshim: out of memory while routing %s", hs->app_url);
         return CURLE_OUT_OF_MEMORY;
     }
+    struct amp_watch watch = { .hs = hs };
+    int watching = amp_ratelimit_needs_watch(c);
+    if (watching) {
+        c->easy_setopt(easy, CURLOPT_HEADERFUNCTION, amp_ratelimit_watch_header);
+        c->easy_setopt(easy, CURLOPT_HEADERDATA, &watch);
+    }
     in_real++;
     rc = c->easy_perform(easy);
     in_real--;
-    /* The application's view again: its URL and its own header list. */
+    amp_ratelimit_observe(shim->cfg, hs, watching ? &watch : NULL);
+    /* The application's view again: its URL, header list and callbacks. */
     c->easy_setopt(easy, CURLOPT_URL, hs->app_url);
     c->easy_setopt(easy, CURLOPT_HTTPHEADER, hs->app_headers);
+    if (watching) {
+        c->easy_setopt(easy, CURLOPT_HEADERFUNCTION, hs->app_header_fn);
+        c->easy_setopt(easy, CURLOPT_HEADERDATA, hs->app_header_data);
+    }
     return rc;
 }
 

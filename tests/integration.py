@@ -637,6 +637,228 @@ def launcher_check_help_version(ctx):
     assert p.stdout.startswith(b"ampshim ")
 
 
+# --- rate limits (throttle mode) ---------------------------------------------------
+
+def http_date(t):
+    """Ampersand's form: 'Thu, 06 Mar 2025 22:09:49 UTC'."""
+    return time.strftime("%a, %d %b %Y %H:%M:%S UTC", time.gmtime(t))
+
+
+def rl_cfg(ctx, name, throttle=""):
+    """A config of its own, with a state file of its own."""
+    state = os.path.join(ctx.dir, name + ".state")
+    text = ctx.config() + 'throttle: { state_file = "%s"; %s };\n' % (state, throttle)
+    return ctx.write_cfg(name + ".cfg", text), state
+
+
+def queue_429(ctx, retry_after=None, retryable=None, extra=None):
+    headers = dict(extra or {})
+    if retry_after is not None:
+        headers["X-Amp-Retry-After"] = retry_after
+    if retryable is not None:
+        headers["X-Amp-Retryable"] = retryable
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", {"status": 429, "headers": headers, "body": "slow down"})
+
+
+def code_of(p):
+    return p.stdout.decode().strip()
+
+
+@test
+def rl_429_blocks_later_processes_until_retry_time(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-basic")
+    retry_at = int(time.time()) + 3
+    queue_429(ctx, http_date(retry_at), "true")
+    mark_all(ctx)
+    p = ctx.curl("-w", "%{http_code}", SF + "/services/data/v56.0/limits", cfg=cfg)
+    assert p.returncode == 0 and p.stdout == b"slow down429", p.stdout  # the app gets the 429
+    assert len(ctx.proxy.requests()) == 1
+    # A new process, before the retry time: nothing leaves the machine.
+    mark_all(ctx)
+    p = ctx.curl("-o", "/dev/null", SF + "/services/data/v56.0/limits", cfg=cfg)
+    assert p.returncode == 55, (p.returncode, p.stderr)
+    err = p.stderr.decode()
+    assert "rate limited until" in err and "https://*.my.salesforce.com" in err, err
+    assert "installation inst-sf-1" in err and "X-Amp-Retry-After" in err, err
+    assert ctx.proxy.requests() == []
+    # Another route is not affected.
+    ok(ctx.curl("https://slack.com/api/auth.test", cfg=cfg))
+    assert len(ctx.proxy.requests()) == 1
+    # After the retry time the call goes through.
+    time.sleep(max(0, retry_at - time.time()) + 0.2)
+    mark_all(ctx)
+    p = ok(ctx.curl("-w", "%{http_code}", "-o", "/dev/null", SF + "/services/data/v56.0/limits", cfg=cfg))
+    assert p.stdout == b"200"
+    assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+
+
+@test
+def rl_c_client_second_perform_blocked(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-client")
+    queue_429(ctx, http_date(int(time.time()) + 60))
+    mark_all(ctx)
+    p = client(ctx, "--repeat", "2", SF + "/services/data/v56.0/query", cfg=cfg)
+    lines = p.stdout.decode().splitlines()
+    assert lines[0].startswith("perform 1: rc=0 status=429"), lines
+    assert lines[1].startswith("perform 2: rc=55 "), lines
+    assert "err=ampshim: route https://*.my.salesforce.com (installation inst-sf-1) is rate limited until" in lines[1], lines[1]
+    assert "url=" + SF + "/services/data/v56.0/query " in lines[1], lines[1]
+    assert len(ctx.proxy.requests()) == 1
+
+
+@test
+def rl_wait_mode_waits_then_sends(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-wait", 'on_block = "wait"; max_wait = 10;')
+    retry_at = int(time.time()) + 2
+    queue_429(ctx, http_date(retry_at))
+    ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    mark_all(ctx)
+    t0 = time.time()
+    p = ok(ctx.curl("-w", "%{http_code}", "-o", "/dev/null", SF + "/x", cfg=cfg,
+                    env=ctx.env(AMPSHIM_LOG="info")))
+    assert p.stdout == b"200", p.stdout
+    assert time.time() >= retry_at, "sent before the retry time"
+    assert time.time() - t0 >= 0.5, "did not wait"
+    assert "waiting" in p.stderr.decode(), p.stderr
+    assert one(ctx.proxy)["status"] == 200
+
+
+@test
+def rl_wait_mode_longer_block_fails_at_once(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-wait-long", 'on_block = "wait"; max_wait = 5;')
+    queue_429(ctx, http_date(int(time.time()) + 120))
+    ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    mark_all(ctx)
+    t0 = time.time()
+    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    assert p.returncode == 55 and time.time() - t0 < 3, (p.returncode, time.time() - t0)
+    assert ctx.proxy.requests() == []
+
+
+@test
+def rl_not_retryable_locks_until_clear(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-lock")
+    queue_429(ctx, http_date(int(time.time()) + 1), "false")
+    ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    time.sleep(1.5)  # past the retry time: a lock-out does not end with it
+    mark_all(ctx)
+    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    assert p.returncode == 67, (p.returncode, p.stderr)  # CURLE_LOGIN_DENIED
+    err = p.stderr.decode()
+    assert "locked out" in err and "ampshim clear inst-sf-1" in err, err
+    assert ctx.proxy.requests() == []
+    st = ok(subprocess.run([AMPSHIM, "state", "-c", cfg], capture_output=True, env=ctx.env()))
+    out = st.stdout.decode()
+    assert "LOCKED  inst-sf-1" in out and "https://*.my.salesforce.com" in out, out
+    ok(subprocess.run([AMPSHIM, "clear", "-c", cfg, "inst-sf-1"], capture_output=True, env=ctx.env()))
+    st = ok(subprocess.run([AMPSHIM, "state", "-c", cfg], capture_output=True, env=ctx.env()))
+    assert "no route is blocked" in st.stdout.decode(), st.stdout
+    ok(ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg))
+    assert len(ctx.proxy.requests()) == 1
+
+
+@test
+def rl_lockout_hold_expires(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-hold", "lockout_hold = 2;")
+    queue_429(ctx, http_date(int(time.time())), "false")
+    ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    assert p.returncode == 67 and "or until" in p.stderr.decode(), p.stderr
+    time.sleep(2.2)
+    mark_all(ctx)
+    ok(ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg))
+    assert len(ctx.proxy.requests()) == 1
+
+
+@test
+def rl_unparsable_time_holds_default_backoff(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-garbage", "default_backoff = 45;")
+    queue_429(ctx, "whenever you like")
+    p = ctx.curl("-w", "%{http_code}", "-o", "/dev/null", SF + "/x", cfg=cfg)
+    assert p.stdout == b"429", p.stdout
+    assert "unparsable X-Amp-Retry-After 'whenever you like'" in p.stderr.decode(), p.stderr
+    mark_all(ctx)
+    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    assert p.returncode == 55 and "(in 4" in p.stderr.decode(), p.stderr  # 45s or 44s left
+    assert ctx.proxy.requests() == []
+
+
+@test
+def rl_standard_retry_after_seconds(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-seconds")
+    queue_429(ctx, extra={"Retry-After": "30"})
+    ctx.curl("-o", "/dev/null", "https://slack.com/api/chat.postMessage", cfg=cfg)
+    p = ctx.curl("-o", "/dev/null", "https://slack.com/api/chat.postMessage", cfg=cfg)
+    assert p.returncode == 55 and "with Retry-After" in p.stderr.decode(), p.stderr
+    assert "integration slack-main group grp-42" in p.stderr.decode()
+
+
+@test
+def rl_header_callback_fallback(ctx):
+    """Where libcurl lacks curl_easy_header(): our header callback reads
+    the 429 and still gives the application every header."""
+    cfg, _ = rl_cfg(ctx, "rl-callback")
+    queue_429(ctx, http_date(int(time.time()) + 60), "true")
+    dump = os.path.join(ctx.dir, "headers.txt")
+    env = ctx.env(AMPSHIM_NO_HEADER_API="1")
+    p = ctx.curl("-D", dump, "-o", "/dev/null", SF + "/x", cfg=cfg, env=env)
+    assert p.returncode == 0
+    got = open(dump).read()
+    assert got.startswith("HTTP/1.1 429") and "X-Amp-Retry-After:" in got and "X-Amp-Retryable: true" in got, got
+    mark_all(ctx)
+    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg, env=env)
+    assert p.returncode == 55, p.stderr
+    assert ctx.proxy.requests() == []
+    # pycurl with a HEADERFUNCTION of its own, and a plain 200: every header arrives.
+    ok(subprocess.run([AMPSHIM, "clear", "-c", cfg], capture_output=True, env=env))
+    prog = ("import pycurl,io,sys\nh=[]\nc=pycurl.Curl()\nc.setopt(c.URL,sys.argv[1])\n"
+            "c.setopt(c.HEADERFUNCTION,h.append)\nc.setopt(c.WRITEDATA,io.BytesIO())\nc.perform()\n"
+            "print(c.getinfo(c.RESPONSE_CODE), any(l.startswith(b'X-Mock-Mode') for l in h), h[0].strip())\n")
+    p = ok(ctx.run([PY, "-c", prog, SF + "/y"], cfg=cfg, env=env))
+    assert p.stdout.decode().strip() == "200 True b'HTTP/1.1 200 OK'", p.stdout
+
+
+@test
+def rl_dozen_concurrent_processes_honour_block(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-many")
+    queue_429(ctx, http_date(int(time.time()) + 60))
+    ctx.curl("-o", "/dev/null", SF + "/first", cfg=cfg)
+    mark_all(ctx)
+    procs = [subprocess.Popen([AMPSHIM, "run", "-c", cfg, "--", "curl", "-sS", "-o", "/dev/null",
+                               SF + "/n%d" % i], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=ctx.env()) for i in range(12)]
+    codes = [p.wait(timeout=30) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    assert codes == [55] * 12, codes
+    assert ctx.proxy.requests() == []
+
+
+@test
+def rl_state_file_private_and_symlink_refused(ctx):
+    run = os.path.join(ctx.dir, "xdg-run")
+    os.makedirs(run, mode=0o700)
+    queue_429(ctx, http_date(int(time.time()) + 60))
+    p = ctx.curl("-o", "/dev/null", SF + "/x", env=ctx.env(XDG_RUNTIME_DIR=run))
+    folder = os.path.join(run, "ampshim")
+    assert os.stat(folder).st_mode & 0o777 == 0o700
+    assert os.stat(os.path.join(folder, "state")).st_mode & 0o777 == 0o600
+    # A planted symlink is refused, never followed; calls still work.
+    target = os.path.join(ctx.dir, "victim.txt")
+    open(target, "w").write("precious\n")
+    link = os.path.join(ctx.dir, "planted.state")
+    os.symlink(target, link)
+    cfg = ctx.write_cfg("rl-symlink.cfg", ctx.config() + 'throttle: { state_file = "%s"; };\n' % link)
+    ctx.proxy.control("reset")
+    mark_all(ctx)
+    p = ok(ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg))
+    assert "symlink" in p.stderr.decode(), p.stderr
+    assert open(target).read() == "precious\n"
+    assert len(ctx.proxy.requests()) == 1
+
+
 # --- runner --------------------------------------------------------------------
 
 def main(selected=None):
@@ -644,6 +866,7 @@ def main(selected=None):
     passed = failed = 0
     try:
         for fn in TESTS:
+            ctx.proxy.control("reset")
             if selected and fn.__name__ not in selected:
                 continue
             t0 = time.monotonic()

@@ -1,0 +1,84 @@
+/* The shared retry state: which routes Ampersand has rate limited or
+ * locked out, and until when, in one file shared by every process of the
+ * user (retrofitted programs are often short-lived). Plain POSIX: used by
+ * the library and by `ampshim state|clear`.
+ *
+ * File layout (little-endian, fixed width, version 1; tests/unit/test_throttle.c
+ * pins it byte for byte):
+ *   header, 64 bytes:  magic "AMPSHIMS" | u32 version | u32 record size |
+ *                      u32 record count | u32 0 | u64 generation | 32 bytes 0
+ *   records, 512 bytes each, see amp_block_encode(). */
+#ifndef AMPSHIM_THROTTLE_H
+#define AMPSHIM_THROTTLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define AMP_STATE_MAGIC "AMPSHIMS"
+#define AMP_STATE_VERSION 1u
+#define AMP_STATE_HEADER 64u
+#define AMP_STATE_RECORD 512u
+#define AMP_STATE_MAX_RECORDS 4096u
+
+enum {
+    AMP_BLOCK_LOCKED = 1u << 0,   /* X-Amp-Retryable: false */
+    AMP_BLOCK_GUESSED = 1u << 1,  /* no usable retry time: default_backoff */
+};
+
+/* One rate-limited route. The key is a hash of the route's identity
+ * (proxy URL, project, installation or integration + group); the strings
+ * are there for people (`ampshim state`) and for `ampshim clear ROUTE`. */
+struct amp_block {
+    uint64_t key;
+    int64_t retry_at;     /* UTC seconds: no call before this */
+    int64_t recorded_at;
+    int64_t hold_until;   /* locked routes: 0 = until cleared */
+    uint32_t flags;
+    char proxy[128];
+    char project[40];
+    char id[72];          /* installation ID or integration name */
+    char group[72];       /* group ref, with an integration name */
+    char reason[96];
+};
+
+void amp_block_encode(const struct amp_block *b, unsigned char out[AMP_STATE_RECORD]);
+int amp_block_decode(const unsigned char in[AMP_STATE_RECORD], struct amp_block *b);
+
+/* 1 while b stops calls at time now. */
+int amp_block_active(const struct amp_block *b, int64_t now);
+
+/* The identity key: FNV-1a 64 over the NUL-separated parts. */
+uint64_t amp_block_key(const char *proxy, const char *project, const char *id, const char *group);
+
+struct amp_state;
+
+/* The default path: $XDG_RUNTIME_DIR/ampshim/state, else /tmp/ampshim-<uid>/state. */
+int amp_state_default_path(char *buf, size_t len);
+
+/* Opens (creating 0700 folder and 0600 file as needed) the state at path.
+ * A symlink is refused, never followed; so is a file or folder owned by
+ * someone else. NULL with a sentence in err on failure. */
+struct amp_state *amp_state_open(const char *path, char *err, size_t errlen);
+void amp_state_close(struct amp_state *st);
+
+/* The active block for key, if any: 1 and *out, else 0. Re-reads the file
+ * only when another process has changed it (one pread otherwise). */
+int amp_state_find(struct amp_state *st, uint64_t key, int64_t now, struct amp_block *out);
+
+/* Records b (replacing any record with its key), under flock. 0 or -1. */
+int amp_state_record(struct amp_state *st, const struct amp_block *b);
+
+/* Every record still active at now; *out is malloc'd. 0 or -1. */
+int amp_state_list(struct amp_state *st, int64_t now, struct amp_block **out, size_t *n);
+
+/* Removes the records for which match says 1 (all when match is NULL);
+ * *removed says how many. 0 or -1. */
+int amp_state_clear(struct amp_state *st, int (*match)(const struct amp_block *, void *),
+                    void *arg, size_t *removed);
+
+/* Where a warning about the file went (set aside, refused): the library
+ * logs it, the launcher prints it. */
+void amp_state_set_warn(void (*warn)(const char *msg));
+
+#endif

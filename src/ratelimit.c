@@ -1,0 +1,215 @@
+/* Rate limits for routed transfers. The state is one file shared by all
+ * of the user's processes (throttle.c), opened on the first routed
+ * transfer; if it cannot be used the blocks are still kept in this
+ * process's memory, with an error said once. */
+#define _GNU_SOURCE
+#include "ratelimit.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+#include "retry.h"
+#include "throttle.h"
+
+static struct amp_state *state;
+static pthread_once_t state_once = PTHREAD_ONCE_INIT;
+static const struct amp_config *state_cfg;
+
+static void state_warning(const char *msg)
+{
+    amp_warn("%s", msg);
+}
+
+static void open_state(void)
+{
+    char path[4096], err[512];
+    const char *file = state_cfg->throttle.state_file;
+
+    amp_state_set_warn(state_warning);
+    if (!file) {
+        if (amp_state_default_path(path, sizeof(path)) < 0) {
+            amp_error("no place for the rate-limit state: blocks hold in this process only");
+            state = amp_state_open(NULL, err, sizeof(err));
+            return;
+        }
+        file = path;
+    }
+    state = amp_state_open(file, err, sizeof(err));
+    if (!state) {
+        amp_error("rate-limit state: %s; blocks hold in this process only", err);
+        state = amp_state_open(NULL, err, sizeof(err));
+    }
+}
+
+static struct amp_state *get_state(const struct amp_config *cfg)
+{
+    state_cfg = cfg;
+    pthread_once(&state_once, open_state);
+    return state;
+}
+
+static int64_t now_utc(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* Sleep until UTC second t (wait mode). */
+static void sleep_until(int64_t t)
+{
+    struct timespec now, d;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    if ((int64_t)now.tv_sec >= t)
+        return;
+    d.tv_sec = (time_t)(t - now.tv_sec - 1);
+    d.tv_nsec = 1000000000L - now.tv_nsec;
+    while (nanosleep(&d, &d) < 0 && errno == EINTR)
+        ;
+}
+
+static void say_blocked(struct amp_handle *hs, const struct amp_block *b, int64_t now)
+{
+    char msg[CURL_ERROR_SIZE * 2] = "ampshim: ";
+    const size_t prefix = strlen(msg);
+
+    amp_block_describe(b, hs->route->base_url, now, msg + prefix, sizeof(msg) - prefix);
+    if (hs->errbuf) {
+        /* Cut to the buffer's size, as libcurl does with its own messages. */
+        size_t n = strnlen(msg, CURL_ERROR_SIZE - 1);
+        memcpy(hs->errbuf, msg, n);
+        hs->errbuf[n] = '\0';
+    }
+    amp_warn("%s", msg + prefix);
+}
+
+CURLcode amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs)
+{
+    struct amp_state *st = get_state(cfg);
+    struct amp_block b;
+
+    if (!st)
+        return CURLE_OK;
+    for (;;) {
+        int64_t now = now_utc();
+        if (!amp_state_find(st, hs->route->key, now, &b))
+            return CURLE_OK;
+        if (b.flags & AMP_BLOCK_LOCKED) {
+            say_blocked(hs, &b, now);
+            return CURLE_LOGIN_DENIED;
+        }
+        if (cfg->throttle.on_block != AMP_ON_BLOCK_WAIT || b.retry_at - now > cfg->throttle.max_wait) {
+            say_blocked(hs, &b, now);
+            return CURLE_SEND_ERROR;
+        }
+        amp_info("route %s (%s) is rate limited: waiting %llds", hs->route->base_url,
+                 hs->route->ident, (long long)(b.retry_at - now));
+        sleep_until(b.retry_at);
+        /* And look again: another process may have learnt of a longer block. */
+    }
+}
+
+int amp_ratelimit_needs_watch(const struct amp_curl *c)
+{
+    return c->easy_header == NULL;
+}
+
+static void keep_value(const char *line, size_t len, const char *name, char *out, size_t outlen)
+{
+    size_t n = strlen(name);
+
+    if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':')
+        return;
+    const char *v = line + n + 1, *end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    snprintf(out, outlen, "%.*s", (int)(end - v), v);
+}
+
+size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userdata)
+{
+    struct amp_watch *w = userdata;
+    struct amp_handle *hs = w->hs;
+    size_t len = size * n;
+
+    /* A new response (after a redirect or a 100) starts afresh. */
+    if (len > 5 && strncmp(buf, "HTTP/", 5) == 0)
+        w->amp_retry_after[0] = w->retry_after[0] = w->retryable[0] = '\0';
+    keep_value(buf, len, "X-Amp-Retry-After", w->amp_retry_after, sizeof(w->amp_retry_after));
+    keep_value(buf, len, "Retry-After", w->retry_after, sizeof(w->retry_after));
+    keep_value(buf, len, "X-Amp-Retryable", w->retryable, sizeof(w->retryable));
+    /* Deliver as libcurl would have without us: the application's header
+     * callback, else its write callback (or fwrite) when it gave HEADERDATA. */
+    if (hs->app_header_fn)
+        return hs->app_header_fn(buf, size, n, hs->app_header_data);
+    if (hs->app_header_data)
+        return hs->app_write_fn ? hs->app_write_fn(buf, size, n, hs->app_header_data)
+                                : fwrite(buf, size, n, hs->app_header_data);
+    return len;
+}
+
+static const char *header_value(const struct amp_curl *c, CURL *easy, const char *name)
+{
+    struct curl_header *h = NULL;
+
+    if (c->easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
+        return NULL;
+    return h->value;
+}
+
+void amp_ratelimit_observe(const struct amp_config *cfg, struct amp_handle *hs,
+                           const struct amp_watch *watch)
+{
+    const struct amp_curl *c = hs->c;
+    long status = 0;
+    const char *amp_after, *after, *retryable, *source = NULL;
+    struct amp_block b;
+
+    if (c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 429)
+        return;
+    if (watch) {
+        amp_after = watch->amp_retry_after[0] ? watch->amp_retry_after : NULL;
+        after = watch->retry_after[0] ? watch->retry_after : NULL;
+        retryable = watch->retryable[0] ? watch->retryable : NULL;
+    } else {
+        amp_after = header_value(c, hs->easy, "X-Amp-Retry-After");
+        after = header_value(c, hs->easy, "Retry-After");
+        retryable = header_value(c, hs->easy, "X-Amp-Retryable");
+    }
+    const struct amp_route *r = hs->route;
+    int64_t now = now_utc();
+    memset(&b, 0, sizeof(b));
+    b.key = r->key;
+    b.recorded_at = now;
+    snprintf(b.proxy, sizeof(b.proxy), "%s", cfg->proxy_url);
+    snprintf(b.project, sizeof(b.project), "%s", cfg->project_id);
+    snprintf(b.id, sizeof(b.id), "%s", r->installation_id ? r->installation_id : r->integration_name);
+    snprintf(b.group, sizeof(b.group), "%s", r->installation_id ? "" : r->group_ref);
+    if (amp_retry_parse(c, amp_after, after, now, &b.retry_at, &source) == 0) {
+        snprintf(b.reason, sizeof(b.reason), "HTTP 429 with %s", source);
+    } else {
+        b.retry_at = now + cfg->throttle.default_backoff;
+        b.flags |= AMP_BLOCK_GUESSED;
+        snprintf(b.reason, sizeof(b.reason), "HTTP 429 without a usable retry time (held %lds)",
+                 cfg->throttle.default_backoff);
+        amp_warn("route %s (%s): 429 with %s%s%s: holding the route for throttle.default_backoff = %lds",
+                 r->base_url, r->ident, amp_after ? "an unparsable X-Amp-Retry-After '" : "no retry time",
+                 amp_after ? amp_after : "", amp_after ? "'" : "", cfg->throttle.default_backoff);
+    }
+    if (!amp_retryable(retryable)) {
+        b.flags |= AMP_BLOCK_LOCKED;
+        b.hold_until = cfg->throttle.lockout_hold ? now + cfg->throttle.lockout_hold : 0;
+    }
+    char until[40];
+    amp_utc(b.retry_at, until, sizeof(until));
+    amp_warn("route %s (%s) answered 429: %s until %s", r->base_url, r->ident,
+             (b.flags & AMP_BLOCK_LOCKED) ? "locked out (X-Amp-Retryable: false)" : "blocked", until);
+    if (amp_state_record(get_state(cfg), &b) < 0)
+        amp_error("could not record the rate limit of route %s", r->base_url);
+}

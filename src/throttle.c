@@ -1,0 +1,534 @@
+/* The shared retry state file. Every change is a read-modify-write under
+ * flock(LOCK_EX); a reader re-reads only when the header's generation has
+ * moved, so checking a route costs one pread. A file that cannot be read
+ * as ours is set aside (renamed, with a warning) and rebuilt, never
+ * trusted and never a crash. */
+#define _GNU_SOURCE
+#include "throttle.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct amp_state {
+    char *path;           /* NULL: kept in this process's memory only */
+    int fd;
+    pid_t pid;            /* flock belongs to the open file: a forked child reopens */
+    pthread_mutex_t lock; /* threads of this process */
+    uint64_t gen;         /* generation the cache was read at */
+    struct amp_block *cache;
+    size_t ncache;
+    time_t checked_path;  /* when the path was last compared with fd */
+};
+
+static void (*warn_fn)(const char *msg);
+
+void amp_state_set_warn(void (*warn)(const char *msg))
+{
+    warn_fn = warn;
+}
+
+static void warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warnf(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    if (!warn_fn)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    warn_fn(msg);
+}
+
+/* --- the record layout ------------------------------------------------------ */
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+#define FIELDS(X)                                                                        \
+    X(proxy, 40) X(project, 168) X(id, 208) X(group, 280) X(reason, 352)
+
+void amp_block_encode(const struct amp_block *b, unsigned char out[AMP_STATE_RECORD])
+{
+    memset(out, 0, AMP_STATE_RECORD);
+    put64(out + 0, b->key);
+    put64(out + 8, (uint64_t)b->retry_at);
+    put64(out + 16, (uint64_t)b->recorded_at);
+    put64(out + 24, (uint64_t)b->hold_until);
+    put32(out + 32, b->flags);
+#define PUT(f, off) memcpy(out + (off), b->f, strnlen(b->f, sizeof(b->f) - 1));
+    FIELDS(PUT)
+#undef PUT
+}
+
+int amp_block_decode(const unsigned char in[AMP_STATE_RECORD], struct amp_block *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->key = get64(in + 0);
+    b->retry_at = (int64_t)get64(in + 8);
+    b->recorded_at = (int64_t)get64(in + 16);
+    b->hold_until = (int64_t)get64(in + 24);
+    b->flags = get32(in + 32);
+    if (b->flags & ~(uint32_t)(AMP_BLOCK_LOCKED | AMP_BLOCK_GUESSED) || get32(in + 36))
+        return -1;
+#define GET(f, off)                                                                      \
+    if (!memchr(in + (off), '\0', sizeof(b->f)))                                         \
+        return -1;                                                                       \
+    memcpy(b->f, in + (off), sizeof(b->f));
+    FIELDS(GET)
+#undef GET
+    return 0;
+}
+
+int amp_block_active(const struct amp_block *b, int64_t now)
+{
+    if (b->flags & AMP_BLOCK_LOCKED)
+        return b->hold_until == 0 || now < b->hold_until;
+    return now < b->retry_at;
+}
+
+uint64_t amp_block_key(const char *proxy, const char *project, const char *id, const char *group)
+{
+    const char *parts[] = { proxy, project, id, group };
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (int i = 0; i < 4; i++) {
+        for (const char *p = parts[i] ? parts[i] : ""; *p; p++)
+            h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+        h = (h ^ 0) * 0x100000001b3ULL; /* a separator no part contains */
+    }
+    return h;
+}
+
+/* --- the file ------------------------------------------------------------------ */
+
+int amp_state_default_path(char *buf, size_t len)
+{
+    const char *run = secure_getenv("XDG_RUNTIME_DIR");
+    int n = run && run[0] == '/' ? snprintf(buf, len, "%s/ampshim/state", run)
+                                 : snprintf(buf, len, "/tmp/ampshim-%u/state", (unsigned)geteuid());
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* The folder: created 0700; an existing one must be a real folder of
+ * ours that nobody else can write to (/tmp is shared). */
+static int ensure_dir(const char *path, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+    const char *slash = strrchr(path, '/');
+
+    if (!slash || slash == path)
+        return 0;
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    if (mkdir(dir, 0700) == 0)
+        return 0;
+    if (errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a folder (a symlink is never followed)", dir);
+        return -1;
+    }
+    if (st.st_uid != geteuid() && (st.st_mode & 022)) {
+        snprintf(err, errlen, "%s belongs to someone else and others can write to it", dir);
+        return -1;
+    }
+    if (st.st_uid == geteuid() && (st.st_mode & 022)) {
+        snprintf(err, errlen, "%s can be written by others: chmod 700 %s", dir, dir);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_file(const char *path, int extra, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | extra, 0600);
+
+    if (fd < 0) {
+        if (errno == ELOOP)
+            snprintf(err, errlen, "%s is a symlink: refusing to follow it", path);
+        else
+            snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+        snprintf(err, errlen, "%s is not a regular file of this user: refusing it", path);
+        close(fd);
+        return -1;
+    }
+    if ((st.st_mode & 077) && fchmod(fd, 0600) < 0) {
+        snprintf(err, errlen, "%s is readable by others and cannot be made private", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void drop_cache(struct amp_state *st)
+{
+    free(st->cache);
+    st->cache = NULL;
+    st->ncache = 0;
+    st->gen = 0;
+}
+
+static int reopen(struct amp_state *st)
+{
+    char err[512];
+
+    if (st->fd >= 0)
+        close(st->fd);
+    drop_cache(st);
+    st->pid = getpid();
+    st->fd = open_file(st->path, 0, err, sizeof(err));
+    if (st->fd < 0)
+        warnf("%s", err);
+    return st->fd < 0 ? -1 : 0;
+}
+
+/* flock the file that is at the path now: another process may have set
+ * the old one aside, or someone removed it, since we opened ours. */
+static int lock_current(struct amp_state *st)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        struct stat a, b;
+        if (st->fd < 0 && reopen(st) < 0)
+            return -1;
+        while (flock(st->fd, LOCK_EX) < 0)
+            if (errno != EINTR)
+                return -1;
+        if (fstat(st->fd, &a) == 0 && lstat(st->path, &b) == 0 && a.st_ino == b.st_ino &&
+            a.st_dev == b.st_dev)
+            return 0;
+        flock(st->fd, LOCK_UN);
+        if (reopen(st) < 0)
+            return -1;
+    }
+    return -1;
+}
+
+static void unlock(struct amp_state *st)
+{
+    flock(st->fd, LOCK_UN);
+}
+
+/* Under the lock: rename the unreadable file aside and start anew. */
+static int set_aside(struct amp_state *st, const char *why)
+{
+    char aside[PATH_MAX + 64], err[512];
+
+    snprintf(aside, sizeof(aside), "%s.corrupt-%ld-%ld", st->path, (long)time(NULL), (long)getpid());
+    if (rename(st->path, aside) < 0) {
+        warnf("%s is %s and cannot be set aside: %s", st->path, why, strerror(errno));
+        return -1;
+    }
+    warnf("%s was %s: set aside as %s and started anew", st->path, why, aside);
+    unlock(st);
+    close(st->fd);
+    drop_cache(st);
+    st->fd = open_file(st->path, 0, err, sizeof(err));
+    if (st->fd < 0) {
+        warnf("%s", err);
+        return -1;
+    }
+    return lock_current(st);
+}
+
+/* Under the lock: the whole file into the cache. */
+static int read_locked(struct amp_state *st)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        struct stat sb;
+        unsigned char hdr[AMP_STATE_HEADER];
+        const char *why = NULL;
+
+        if (fstat(st->fd, &sb) < 0)
+            return -1;
+        drop_cache(st);
+        if (sb.st_size == 0)
+            return 0; /* new: no record yet */
+        uint32_t count = 0;
+        if (sb.st_size < (off_t)AMP_STATE_HEADER ||
+            pread(st->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+            why = "truncated";
+        else if (memcmp(hdr, AMP_STATE_MAGIC, 8) != 0)
+            why = "not an ampshim state file";
+        else if (get32(hdr + 8) != AMP_STATE_VERSION || get32(hdr + 12) != AMP_STATE_RECORD)
+            why = "of another layout version";
+        else if ((count = get32(hdr + 16)) > AMP_STATE_MAX_RECORDS ||
+                 sb.st_size != (off_t)(AMP_STATE_HEADER + (size_t)count * AMP_STATE_RECORD))
+            why = "truncated";
+        if (!why) {
+            unsigned char *buf = malloc((size_t)count * AMP_STATE_RECORD + 1);
+            st->cache = calloc(count + 1, sizeof(*st->cache));
+            if (!buf || !st->cache) {
+                free(buf);
+                return -1;
+            }
+            ssize_t want = (ssize_t)count * AMP_STATE_RECORD;
+            if (pread(st->fd, buf, (size_t)want, AMP_STATE_HEADER) != want)
+                why = "truncated";
+            for (uint32_t i = 0; !why && i < count; i++)
+                if (amp_block_decode(buf + (size_t)i * AMP_STATE_RECORD, &st->cache[i]) < 0)
+                    why = "corrupt";
+            free(buf);
+            if (!why) {
+                st->ncache = count;
+                st->gen = get64(hdr + 24);
+                return 0;
+            }
+            drop_cache(st);
+        }
+        if (set_aside(st, why) < 0)
+            return -1;
+    }
+    return -1;
+}
+
+/* Under the lock: the cache out to the file, with a new generation. */
+static int write_locked(struct amp_state *st)
+{
+    size_t len = AMP_STATE_HEADER + st->ncache * AMP_STATE_RECORD;
+    unsigned char *buf = calloc(1, len);
+
+    if (!buf)
+        return -1;
+    memcpy(buf, AMP_STATE_MAGIC, 8);
+    put32(buf + 8, AMP_STATE_VERSION);
+    put32(buf + 12, AMP_STATE_RECORD);
+    put32(buf + 16, (uint32_t)st->ncache);
+    put64(buf + 24, st->gen + 1);
+    for (size_t i = 0; i < st->ncache; i++)
+        amp_block_encode(&st->cache[i], buf + AMP_STATE_HEADER + i * AMP_STATE_RECORD);
+    int rc = pwrite(st->fd, buf, len, 0) == (ssize_t)len && ftruncate(st->fd, (off_t)len) == 0
+                 ? 0
+                 : -1;
+    free(buf);
+    if (rc == 0)
+        st->gen++;
+    return rc;
+}
+
+struct amp_state *amp_state_open(const char *path, char *err, size_t errlen)
+{
+    struct amp_state *st = calloc(1, sizeof(*st));
+
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&st->lock, NULL);
+    st->fd = -1;
+    st->pid = getpid();
+    if (!path) /* memory only */
+        return st;
+    if (ensure_dir(path, err, errlen) < 0 || !(st->path = strdup(path)) ||
+        (st->fd = open_file(path, 0, err, errlen)) < 0) {
+        amp_state_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+void amp_state_close(struct amp_state *st)
+{
+    if (!st)
+        return;
+    if (st->fd >= 0)
+        close(st->fd);
+    drop_cache(st);
+    free(st->path);
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+}
+
+/* Has the file moved on since the cache was read? One pread of the
+ * header, and once a second a look at whether the path still names our
+ * file. 1 when the cache is current. */
+static int cache_current(struct amp_state *st)
+{
+    unsigned char hdr[AMP_STATE_HEADER];
+    time_t now = time(NULL);
+
+    if (st->pid != getpid())
+        return 0;
+    if (now != st->checked_path) {
+        struct stat a, b;
+        st->checked_path = now;
+        if (fstat(st->fd, &a) < 0 || lstat(st->path, &b) < 0 || a.st_ino != b.st_ino ||
+            a.st_dev != b.st_dev)
+            return 0;
+    }
+    ssize_t n = pread(st->fd, hdr, sizeof(hdr), 0);
+    if (n == 0)
+        return st->gen == 0 && st->ncache == 0;
+    return n == (ssize_t)sizeof(hdr) && memcmp(hdr, AMP_STATE_MAGIC, 8) == 0 &&
+           get64(hdr + 24) == st->gen;
+}
+
+static int refresh(struct amp_state *st)
+{
+    if (!st->path)
+        return 0;
+    if (st->fd >= 0 && st->pid == getpid() && cache_current(st))
+        return 0;
+    if ((st->pid != getpid() || st->fd < 0) && reopen(st) < 0)
+        return -1;
+    if (lock_current(st) < 0)
+        return -1;
+    int rc = read_locked(st);
+    unlock(st);
+    return rc;
+}
+
+int amp_state_find(struct amp_state *st, uint64_t key, int64_t now, struct amp_block *out)
+{
+    int found = 0;
+
+    pthread_mutex_lock(&st->lock);
+    refresh(st); /* on failure the last known state still holds */
+    for (size_t i = 0; i < st->ncache && !found; i++)
+        if (st->cache[i].key == key && amp_block_active(&st->cache[i], now)) {
+            *out = st->cache[i];
+            found = 1;
+        }
+    pthread_mutex_unlock(&st->lock);
+    return found;
+}
+
+/* Read, let change() edit the cache, write: all under the lock. */
+static int modify(struct amp_state *st, int (*change)(struct amp_state *, void *), void *arg)
+{
+    int rc = -1;
+
+    pthread_mutex_lock(&st->lock);
+    if (!st->path) {
+        rc = change(st, arg);
+    } else if ((st->pid == getpid() && st->fd >= 0) || reopen(st) == 0) {
+        if (lock_current(st) == 0) {
+            if (read_locked(st) == 0 && change(st, arg) == 0)
+                rc = write_locked(st);
+            unlock(st);
+        }
+    }
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+/* Drops records that no longer stop anything. */
+static void prune(struct amp_state *st, int64_t now)
+{
+    size_t j = 0;
+
+    for (size_t i = 0; i < st->ncache; i++)
+        if (amp_block_active(&st->cache[i], now))
+            st->cache[j++] = st->cache[i];
+    st->ncache = j;
+}
+
+static int change_record(struct amp_state *st, void *arg)
+{
+    const struct amp_block *b = arg;
+
+    prune(st, b->recorded_at);
+    for (size_t i = 0; i < st->ncache; i++)
+        if (st->cache[i].key == b->key) {
+            st->cache[i] = *b;
+            return 0;
+        }
+    if (st->ncache >= AMP_STATE_MAX_RECORDS)
+        return -1;
+    struct amp_block *v = realloc(st->cache, (st->ncache + 1) * sizeof(*v));
+    if (!v)
+        return -1;
+    st->cache = v;
+    st->cache[st->ncache++] = *b;
+    return 0;
+}
+
+int amp_state_record(struct amp_state *st, const struct amp_block *b)
+{
+    return modify(st, change_record, (void *)b);
+}
+
+struct clear_args {
+    int (*match)(const struct amp_block *, void *);
+    void *arg;
+    size_t removed;
+};
+
+static int change_clear(struct amp_state *st, void *arg)
+{
+    struct clear_args *c = arg;
+    size_t j = 0;
+
+    for (size_t i = 0; i < st->ncache; i++) {
+        if (!c->match || c->match(&st->cache[i], c->arg))
+            c->removed++;
+        else
+            st->cache[j++] = st->cache[i];
+    }
+    st->ncache = j;
+    return 0;
+}
+
+int amp_state_clear(struct amp_state *st, int (*match)(const struct amp_block *, void *),
+                    void *arg, size_t *removed)
+{
+    struct clear_args c = { match, arg, 0 };
+    int rc = modify(st, change_clear, &c);
+
+    if (removed)
+        *removed = c.removed;
+    return rc;
+}
+
+int amp_state_list(struct amp_state *st, int64_t now, struct amp_block **out, size_t *n)
+{
+    pthread_mutex_lock(&st->lock);
+    int rc = refresh(st);
+    *out = calloc(st->ncache + 1, sizeof(**out));
+    *n = 0;
+    if (!*out)
+        rc = -1;
+    for (size_t i = 0; *out && i < st->ncache; i++)
+        if (amp_block_active(&st->cache[i], now))
+            (*out)[(*n)++] = st->cache[i];
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
