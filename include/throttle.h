@@ -7,7 +7,11 @@
  * pins it byte for byte):
  *   header, 64 bytes:  magic "AMPSHIMS" | u32 version | u32 record size |
  *                      u32 record count | u32 0 | u64 generation | 32 bytes 0
- *   records, 512 bytes each, see amp_block_encode(). */
+ *   records, 512 bytes each:
+ *      0 u64 key | 8 i64 retry_at | 16 i64 recorded_at | 24 i64 hold_until |
+ *     32 u32 flags | 36 u32 0 | 40 proxy[128] | 168 project[40] | 208 id[72] |
+ *    280 group[72] | 352 reason[96] | 448..511 zero
+ *   (strings NUL-padded, each holding at least one NUL). */
 #ifndef AMPSHIM_THROTTLE_H
 #define AMPSHIM_THROTTLE_H
 

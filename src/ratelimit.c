@@ -77,7 +77,8 @@ static void say_blocked(struct amp_handle *hs, const struct amp_block *b, int64_
     char msg[CURL_ERROR_SIZE * 2] = "ampshim: ";
     const size_t prefix = strlen(msg);
 
-    amp_block_describe(b, hs->route->base_url, now, msg + prefix, sizeof(msg) - prefix);
+    amp_block_describe(b, hs->route->base_url, now, msg + prefix, sizeof(msg) - prefix - 16);
+    strcat(msg, "; not sent");
     if (hs->errbuf) {
         /* Cut to the buffer's size, as libcurl does with its own messages. */
         size_t n = strnlen(msg, CURL_ERROR_SIZE - 1);

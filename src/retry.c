@@ -10,6 +10,9 @@
 #include <strings.h>
 #include <time.h>
 
+/* A retry time more than a year away is taken for a mistake, not obeyed. */
+#define MAX_HOLD (366LL * 86400)
+
 static int all_digits(const char *s)
 {
     if (!*s)
@@ -25,7 +28,7 @@ int amp_retry_parse(const struct amp_curl *c, const char *amp_retry_after, const
 {
     if (amp_retry_after && *amp_retry_after) {
         time_t t = c->getdate(amp_retry_after, NULL);
-        if (t != (time_t)-1) {
+        if (t != (time_t)-1 && (int64_t)t - now <= MAX_HOLD) {
             *at = (int64_t)t;
             *source = "X-Amp-Retry-After";
             return 0;
@@ -35,14 +38,14 @@ int amp_retry_parse(const struct amp_curl *c, const char *amp_retry_after, const
         if (all_digits(retry_after)) {
             errno = 0;
             long long secs = strtoll(retry_after, NULL, 10);
-            if (errno == 0 && secs <= 366LL * 86400) {
+            if (errno == 0 && secs <= MAX_HOLD) {
                 *at = now + secs;
                 *source = "Retry-After";
                 return 0;
             }
         } else {
             time_t t = c->getdate(retry_after, NULL);
-            if (t != (time_t)-1) {
+            if (t != (time_t)-1 && (int64_t)t - now <= MAX_HOLD) {
                 *at = (int64_t)t;
                 *source = "Retry-After";
                 return 0;
@@ -91,7 +94,7 @@ void amp_block_describe(const struct amp_block *b, const char *route, int64_t no
                  route, who, b->reason, at, b->id, hold);
     } else {
         snprintf(buf, len,
-                 "route %s (%s) is rate limited until %s (in %llds): %s at %s; not sent",
+                 "route %s (%s) is rate limited until %s (in %llds): %s at %s",
                  route, who, until, (long long)(b->retry_at - now), b->reason, at);
     }
 }

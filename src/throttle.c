@@ -163,11 +163,11 @@ static int ensure_dir(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s is not a folder (a symlink is never followed)", dir);
         return -1;
     }
-    if (st.st_uid != geteuid() && (st.st_mode & 022)) {
-        snprintf(err, errlen, "%s belongs to someone else and others can write to it", dir);
+    if (st.st_uid != geteuid()) {
+        snprintf(err, errlen, "%s belongs to someone else: refusing it", dir);
         return -1;
     }
-    if (st.st_uid == geteuid() && (st.st_mode & 022)) {
+    if (st.st_mode & 022) {
         snprintf(err, errlen, "%s can be written by others: chmod 700 %s", dir, dir);
         return -1;
     }
@@ -186,7 +186,8 @@ static int open_file(const char *path, int extra, char *err, size_t errlen)
             snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+    /* A second hard link could make us chmod, and write, someone's file. */
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1) {
         snprintf(err, errlen, "%s is not a regular file of this user: refusing it", path);
         close(fd);
         return -1;

@@ -28,6 +28,7 @@ proxy:
 routes = (
   { base_url = "https://*.my.salesforce.com"; installation_id = "inst-acme-salesforce"; }
 );
+throttle: { state_file = "$work/state"; };
 CFG
 
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
@@ -42,3 +43,19 @@ echo
 
 say "What the proxy received (the API key masked):"
 /usr/bin/python3 "$root/tests/mock_proxy.py" show --log "$work/log"
+
+say "Act two: Salesforce is rate limiting. The proxy answers the next call 429, retry in 60 s:"
+retry=$(date -u -d '+60 sec' '+%a, %d %b %Y %H:%M:%S UTC')
+curl -s -o /dev/null -X POST "http://127.0.0.1:$port/__mock/queue" \
+    -d "{\"status\": 429, \"headers\": {\"X-Amp-Retry-After\": \"$retry\", \"X-Amp-Retryable\": \"true\"}, \"body\": \"rate limited\"}"
+echo "\$ ampshim run -c demo.cfg -- curl -sS -w ' (HTTP %{http_code})' $url"
+"$root/build/ampshim" run -c "$work/demo.cfg" -- curl -sS -w ' (HTTP %{http_code})\n' "$url" || true
+
+before=$(wc -l < "$work/log")
+say "A new curl process a moment later is stopped before anything leaves the machine:"
+echo "\$ ampshim run -c demo.cfg -- curl -sS $url"
+"$root/build/ampshim" run -c "$work/demo.cfg" -- curl -sS "$url" || echo "(curl exited $?)"
+echo "requests the proxy received meanwhile: $(( $(wc -l < "$work/log") - before ))"
+
+say "\$ ampshim state -c demo.cfg"
+"$root/build/ampshim" state -c "$work/demo.cfg"
