@@ -176,7 +176,7 @@ static void minimal_config_loads(void **state)
     assert_string_equal(cfg->project_id, PROJECT);
     assert_string_equal(cfg->api_key, KEY);
     assert_string_equal(cfg->api_key_origin, "api_key");
-    assert_null(cfg->rate_limiter_mode);
+    assert_string_equal(cfg->rate_limiter_mode, "throttle"); /* the default */
     assert_int_equal(cfg->nnotes, 0);
     assert_int_equal(cfg->routes.n, 1);
     const struct amp_route *r = &cfg->routes.v[0];
@@ -240,7 +240,8 @@ static void headers_for_installation_route(void **state)
 
     expect_headers(&cfg->routes.v[0],
                    HEADERS("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
-                           "x-api-key: " KEY, "x-amp-installation-id: inst-1"));
+                           "x-api-key: " KEY, "x-amp-installation-id: inst-1",
+                           "X-Amp-Rate-Limiter-Mode: throttle"));
     amp_config_free(cfg);
 }
 
@@ -254,7 +255,7 @@ static void headers_for_integration_route(void **state)
     expect_headers(&cfg->routes.v[0],
                    HEADERS("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
                            "x-api-key: " KEY, "x-amp-integration-name: slack-main",
-                           "x-amp-group-ref: customer-42"));
+                           "x-amp-group-ref: customer-42", "X-Amp-Rate-Limiter-Mode: throttle"));
     amp_config_free(cfg);
 }
 
@@ -304,7 +305,8 @@ static void installation_id_wins_with_a_note(void **state)
     assert_non_null(strstr(cfg->notes[0], ":7:"));
     expect_headers(&cfg->routes.v[0],
                    HEADERS("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
-                           "x-api-key: " KEY, "x-amp-installation-id: inst-9"));
+                           "x-api-key: " KEY, "x-amp-installation-id: inst-9",
+                           "X-Amp-Rate-Limiter-Mode: throttle"));
     amp_config_free(cfg);
 
     /* group_ref alone beside installation_id is noted too */
