@@ -13,8 +13,9 @@ B := build
 
 # The preload library links nothing but libc: libcurl is found in the
 # application at run time, libconfig is dlopen'ed on first need.
-LIB_SRC := hooks.c transfer.c ratelimit.c handles.c headers.c route.c retry.c config.c \
-           libconfig_dl.c throttle.c real.c shim.c deepbind.c log.c
+LIB_SRC := hooks.c easy.c multi.c transfer.c redirect.c options.c ratelimit.c handles.c \
+           headers.c route.c retry.c config.c libconfig_dl.c throttle.c real.c shim.c \
+           deepbind.c log.c
 CLI_SRC := main.c config.c route.c retry.c throttle.c log.c curlapi_linked.c
 CORE_SRC := config.c route.c headers.c retry.c throttle.c log.c curlapi_linked.c
 
@@ -34,6 +35,9 @@ $(B)/lib/%.o: src/%.c $(wildcard include/*.h) | $(B)/lib
 $(B)/cli/%.o: src/%.c $(wildcard include/*.h) | $(B)/cli
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -DAMPSHIM_VERSION='"$(VERSION)"' \
 	  -DAMPSHIM_LIBDIR='"$(LIBDIR)"' -c $< -o $@
+
+# The dlopen hook must reach glibc by tail calls (see hooks.c), whatever CFLAGS say.
+$(B)/lib/hooks.o $(B)/lib/real.o: CFLAGS += -O2 -foptimize-sibling-calls
 
 $(B)/libampshim.so: $(LIB_OBJ)
 	$(CC) $(CFLAGS) -shared -Wl,-z,defs -Wl,-z,now $^ -o $@

@@ -13,6 +13,7 @@ enum amp_on_block { AMP_ON_BLOCK_FAIL, AMP_ON_BLOCK_WAIT };
 struct amp_config {
     char *path;
     char *proxy_url;          /* without a trailing slash */
+    int proxy_plain_http;     /* http to a loopback relay (tests, local relays) */
     char *project_id;
     char *api_key;
     char *api_key_origin;     /* "api_key", "api_key_env X", "api_key_file F" */

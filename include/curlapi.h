@@ -19,6 +19,11 @@ struct amp_curl {
     time_t (*getdate)(const char *, const time_t *);
     void (*easy_cleanup)(CURL *);
     void (*easy_reset)(CURL *);
+    CURL *(*easy_duphandle)(CURL *);
+    CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+    CURLMsg *(*multi_info_read)(CURLM *, int *);
+    CURLMcode (*multi_cleanup)(CURLM *);
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
     void (*slist_free_all)(struct curl_slist *);
     CURLU *(*url)(void);

@@ -10,42 +10,84 @@
 #include "hash.h"
 #include "route.h"
 
+/* What the application set, for each option ampshim stands in for during
+ * a routed transfer; given back to the handle when the transfer ends. */
+struct amp_app_options {
+    char *url;                        /* CURLOPT_URL (our copy) */
+    CURLU *curlu;                     /* CURLOPT_CURLU: wins over url, never modified */
+    struct curl_slist *headers;       /* CURLOPT_HTTPHEADER: never ours to change */
+    char *errbuf;                     /* CURLOPT_ERRORBUFFER */
+    long follow;                      /* CURLOPT_FOLLOWLOCATION */
+    long port;                        /* CURLOPT_PORT */
+    struct curl_slist *connect_to;    /* CURLOPT_CONNECT_TO */
+    long headeropt;                   /* CURLOPT_HEADEROPT */
+    char *noproxy;                    /* CURLOPT_NOPROXY (our copy) */
+    curl_prereq_callback prereq_fn;   /* CURLOPT_PREREQFUNCTION / DATA */
+    void *prereq_data;
+    curl_write_callback header_fn;    /* CURLOPT_HEADERFUNCTION / DATA */
+    void *header_data;
+    curl_write_callback write_fn;     /* CURLOPT_WRITEFUNCTION */
+};
+
+/* Headers seen by our stand-in header callback (libcurl before 7.84). */
+struct amp_watch {
+    char amp_retry_after[128];
+    char retry_after[128];
+    char retryable[16];
+};
+
 struct amp_handle {
     CURL *easy;
-    const struct amp_curl *c;        /* the flavour that owns the handle */
-    char *app_url;                   /* the application's CURLOPT_URL */
-    struct curl_slist *app_headers;  /* the application's list: never ours to change */
-    char *errbuf;                    /* the application's CURLOPT_ERRORBUFFER */
-    /* Only needed where libcurl lacks curl_easy_header(): our header
-     * callback passes every header on to what the application set. */
-    curl_write_callback app_header_fn;
-    void *app_header_data;
-    curl_write_callback app_write_fn;
+    const struct amp_curl *c;         /* the flavour that owns the handle */
+    struct amp_app_options app;
 
-    /* The last routing decision, kept while app_url does not change. */
-    int decided;
+    /* The last routing decision, kept while the URL does not change. */
+    char *decided_url;
     const struct amp_route *route;
     char *proxy_url;
 
-    /* Our header list, kept while app_headers holds the same nodes. */
+    /* Our header list, kept while the application's list is the same. */
     struct curl_slist *our_headers;
     const struct amp_route *headers_route;
-    const void **snap;               /* node and string pointers of app_headers */
+    char **snap;                      /* the application's header lines it was built from */
     size_t nsnap;
+    int headers_dirty;                /* CURLOPT_HTTPHEADER was set since */
+
+    /* The routed transfer in flight. */
+    int active;                       /* our options are on the handle */
+    int observed;                     /* its result has been read */
+    CURLM *multi;                     /* the multi handle it was added to */
+    CURLcode forced;                  /* a blocked multi transfer: the result to report */
+    char forced_msg[CURL_ERROR_SIZE];
+    CURLMsg msg;                      /* what curl_multi_info_read returns instead */
+    const struct amp_route *cur_route;/* the route of the request now: NULL off the proxy */
+    const struct amp_route *proxy_route;  /* the route, and our list, for requests */
+    struct curl_slist *proxy_headers;     /* that go to the proxy */
+    struct curl_slist *extra_headers; /* a list built for a redirect's route */
+    char *redirect_url;               /* a redirect to a routed URL, stopped by the guard */
+    int watching;                     /* our header callback is on the handle */
+    int guarded;                      /* our redirect guard is on the handle */
+    struct amp_watch watch;
 
     UT_hash_handle hh;
 };
 
 /* The entry for easy; created when create is set (NULL when out of memory). */
 struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int create);
-/* Forget easy and free its entry. */
-void amp_handle_forget(CURL *easy);
+/* Take easy's entry out of the table; the caller frees it. */
+struct amp_handle *amp_handle_take(CURL *easy);
+void amp_handle_free(struct amp_handle *hs);
+/* Calls fn for every entry on multi (for curl_multi_cleanup). */
+void amp_handle_each_on(CURLM *multi, void (*fn)(struct amp_handle *, void *), void *arg);
+
+/* Copies every application option from one entry to another (duphandle). */
+int amp_handle_copy_app(struct amp_handle *to, const struct amp_handle *from);
 
 int amp_handle_set_url(struct amp_handle *hs, const char *url);
-void amp_handle_set_headers(struct amp_handle *hs, struct curl_slist *list);
+int amp_handle_set_noproxy(struct amp_handle *hs, const char *noproxy);
 
-/* 1 when the application's list still has the nodes our list was built
- * from; otherwise the snapshot is taken anew and 0 returned. */
+/* 1 when the application's header list still reads as the lines our list
+ * was built from; otherwise the snapshot is taken anew and 0 returned. */
 int amp_handle_headers_unchanged(struct amp_handle *hs);
 void amp_handle_drop_ours(struct amp_handle *hs);
 

@@ -53,6 +53,9 @@ const struct amp_route *amp_route_match(const struct amp_routes *rs,
                                         const char *proxy_url,
                                         char **rewritten);
 
+/* 1 when url has the scheme, host and port of origin (another URL). */
+int amp_same_origin(const struct amp_curl *c, const char *url, const char *origin);
+
 /* Loopback host (127.0.0.0/8, ::1, localhost): the one place plain http
  * to the proxy is allowed. */
 int amp_host_is_loopback(const char *host);

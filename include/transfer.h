@@ -1,18 +1,34 @@
-/* What happens to one transfer, between the exported hooks (hooks.c) and
- * the real libcurl (real.c). `caller` is the hook's return address: it
- * says which libcurl flavour the calling code uses. */
+/* One routed transfer, whichever interface drives it: begun when it is
+ * performed or added to a multi handle, ended when it completes or is
+ * taken away. */
 #ifndef AMPSHIM_TRANSFER_H
 #define AMPSHIM_TRANSFER_H
 
-#include <stdarg.h>
+#include "handles.h"
+#include "shim.h"
 
-#include "curlapi.h"
+/* Route hs's transfer. CURLE_OK with *routed 0 (left alone) or 1 (our
+ * options are on the handle); any other code: the transfer must not be
+ * sent (blocked, out of memory), hs->forced_msg and the application's
+ * error buffer say why. may_wait: a short block may be slept through. */
+CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs, int may_wait,
+                            int *routed);
 
-CURLcode amp_easy_setopt(const void *caller, CURL *easy, CURLoption option, va_list ap);
-CURLcode amp_easy_perform(const void *caller, CURL *easy);
-void amp_easy_cleanup(const void *caller, CURL *easy);
-void amp_easy_reset(const void *caller, CURL *easy);
+/* A transfer that must fail without a byte sent, through libcurl's own
+ * machinery (the multi interface reports it like any failure). */
+void amp_transfer_begin_failed(const struct amp_config *cfg, struct amp_handle *hs,
+                               CURLcode why);
 
-void *amp_dlopen(const char *file, int flags);
+/* Reads the result (a 429 blocks the route) and gives the handle back
+ * to the application. Does nothing unless a transfer is active. */
+void amp_transfer_end(const struct amp_config *cfg, struct amp_handle *hs);
+
+/* The guard's verdict on a redirect to a routed URL: route the handle to
+ * it (hs->redirect_url). CURLE_OK to perform again. */
+CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *hs);
+
+/* A sentence in the application's CURLOPT_ERRORBUFFER and hs->forced_msg. */
+void amp_transfer_error(struct amp_handle *hs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -267,6 +267,7 @@ static int load_proxy_url(struct loader *ld, const config_setting_t *proxy)
         while (len > 0 && url[len - 1] == '/')
             url[--len] = '\0';
         ld->cfg->proxy_url = url;
+        ld->cfg->proxy_plain_http = strcmp(scheme, "http") == 0;
         url = NULL;
         rc = 0;
     }

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
-
 static struct amp_handle *table;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -16,20 +14,21 @@ static void lock_prepare(void) { pthread_mutex_lock(&lock); }
 static void lock_release(void) { pthread_mutex_unlock(&lock); }
 /* The child of a fork has only the forking thread: the lock is taken
  * before the fork, so the table is consistent and can simply be let go. */
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-static void register_atfork(void) { pthread_atfork(lock_prepare, lock_release, lock_release); }
+__attribute__((constructor)) static void register_atfork(void)
+{
+    pthread_atfork(lock_prepare, lock_release, lock_release);
+}
 
 struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int create)
 {
     struct amp_handle *hs = NULL;
 
-    if (create)
-        pthread_once(&atfork_once, register_atfork);
     pthread_mutex_lock(&lock);
     HASH_FIND_PTR(table, &easy, hs);
     if (!hs && create && (hs = calloc(1, sizeof(*hs)))) {
         hs->easy = easy;
         hs->c = c;
+        hs->app.headeropt = CURLHEADER_SEPARATE; /* libcurl's default */
         amp_hash_oom = 0;
         HASH_ADD_PTR(table, easy, hs);
         if (amp_hash_oom) {
@@ -41,16 +40,7 @@ struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int cre
     return hs;
 }
 
-void amp_handle_drop_ours(struct amp_handle *hs)
-{
-    if (hs->our_headers)
-        hs->c->slist_free_all(hs->our_headers);
-    hs->our_headers = NULL;
-    hs->headers_route = NULL;
-    hs->nsnap = 0;
-}
-
-void amp_handle_forget(CURL *easy)
+struct amp_handle *amp_handle_take(CURL *easy)
 {
     struct amp_handle *hs = NULL;
 
@@ -59,61 +49,124 @@ void amp_handle_forget(CURL *easy)
     if (hs)
         HASH_DEL(table, hs);
     pthread_mutex_unlock(&lock);
+    return hs;
+}
+
+void amp_handle_each_on(CURLM *multi, void (*fn)(struct amp_handle *, void *), void *arg)
+{
+    struct amp_handle *hs, *tmp, **on = NULL;
+    size_t n = 0, cap = 0;
+
+    /* Collected under the lock, visited without it: fn calls libcurl. */
+    pthread_mutex_lock(&lock);
+    HASH_ITER(hh, table, hs, tmp) {
+        if (hs->multi != multi)
+            continue;
+        if (n == cap) {
+            struct amp_handle **v = realloc(on, (cap ? cap * 2 : 16) * sizeof(*v));
+            if (!v)
+                break;
+            on = v;
+            cap = cap ? cap * 2 : 16;
+        }
+        on[n++] = hs;
+    }
+    pthread_mutex_unlock(&lock);
+    for (size_t i = 0; i < n; i++)
+        fn(on[i], arg);
+    free(on);
+}
+
+static void free_snap(struct amp_handle *hs)
+{
+    for (size_t i = 0; i < hs->nsnap; i++)
+        free(hs->snap[i]);
+    free(hs->snap);
+    hs->snap = NULL;
+    hs->nsnap = 0;
+}
+
+void amp_handle_drop_ours(struct amp_handle *hs)
+{
+    if (hs->our_headers)
+        hs->c->slist_free_all(hs->our_headers);
+    hs->our_headers = NULL;
+    hs->headers_route = NULL;
+}
+
+void amp_handle_free(struct amp_handle *hs)
+{
     if (!hs)
         return;
     amp_handle_drop_ours(hs);
-    free(hs->app_url);
+    free_snap(hs);
+    if (hs->extra_headers)
+        hs->c->slist_free_all(hs->extra_headers);
+    free(hs->app.url);
+    free(hs->app.noproxy);
+    free(hs->decided_url);
     free(hs->proxy_url);
-    free(hs->snap);
+    free(hs->redirect_url);
     free(hs);
+}
+
+static int set_string(char **slot, const char *value)
+{
+    char *copy = NULL;
+
+    if (value && !(copy = strdup(value)))
+        return -1;
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+int amp_handle_copy_app(struct amp_handle *to, const struct amp_handle *from)
+{
+    char *url = to->app.url, *noproxy = to->app.noproxy;
+
+    to->app = from->app;
+    to->app.url = url;
+    to->app.noproxy = noproxy;
+    return set_string(&to->app.url, from->app.url) | set_string(&to->app.noproxy, from->app.noproxy);
 }
 
 int amp_handle_set_url(struct amp_handle *hs, const char *url)
 {
-    char *copy = NULL;
-
-    if (hs->app_url && url && strcmp(hs->app_url, url) == 0)
-        return 0;
-    if (url && !(copy = strdup(url)))
-        return -1;
-    free(hs->app_url);
-    hs->app_url = copy;
-    free(hs->proxy_url);
-    hs->proxy_url = NULL;
-    hs->route = NULL;
-    hs->decided = 0;
-    return 0;
+    return set_string(&hs->app.url, url);
 }
 
-void amp_handle_set_headers(struct amp_handle *hs, struct curl_slist *list)
+int amp_handle_set_noproxy(struct amp_handle *hs, const char *noproxy)
 {
-    hs->app_headers = list;
+    return set_string(&hs->app.noproxy, noproxy);
 }
 
 int amp_handle_headers_unchanged(struct amp_handle *hs)
 {
-    size_t n = 0, i = 0;
     const struct curl_slist *l;
+    size_t n = 0, i = 0;
 
-    for (l = hs->app_headers; l; l = l->next)
-        n += 2;
-    if (n == hs->nsnap) {
-        for (l = hs->app_headers; l; l = l->next, i += 2)
-            if (hs->snap[i] != l || hs->snap[i + 1] != l->data)
+    for (l = hs->app.headers; l; l = l->next)
+        n++;
+    /* Compared by content: a list freed and built anew often lands on the
+     * very same addresses. */
+    if (!hs->headers_dirty && n == hs->nsnap) {
+        for (l = hs->app.headers; l; l = l->next, i++)
+            if (!l->data || strcmp(hs->snap[i], l->data) != 0)
                 break;
         if (!l)
             return 1;
     }
-    const void **snap = realloc(hs->snap, (n ? n : 1) * sizeof(*snap));
-    if (!snap) {
-        hs->nsnap = (size_t)-1; /* never equal: rebuild every time */
+    free_snap(hs);
+    hs->headers_dirty = 0;
+    if (!(hs->snap = calloc(n ? n : 1, sizeof(*hs->snap))))
         return 0;
+    for (l = hs->app.headers; l; l = l->next) {
+        if (!(hs->snap[hs->nsnap] = strdup(l->data ? l->data : "")))
+            break;
+        hs->nsnap++;
     }
-    hs->snap = snap;
-    for (i = 0, l = hs->app_headers; l; l = l->next, i += 2) {
-        snap[i] = l;
-        snap[i + 1] = l->data;
-    }
-    hs->nsnap = n;
+    if (hs->nsnap != n) /* out of memory: never "unchanged" */
+        hs->headers_dirty = 1;
     return 0;
 }

@@ -72,23 +72,25 @@ static void sleep_until(int64_t t)
         ;
 }
 
-static void say_blocked(struct amp_handle *hs, const struct amp_block *b, int64_t now)
+static void say_blocked(struct amp_handle *hs, const struct amp_route *route,
+                        const struct amp_block *b, int64_t now)
 {
     char msg[CURL_ERROR_SIZE * 2] = "ampshim: ";
     const size_t prefix = strlen(msg);
 
-    amp_block_describe(b, hs->route->base_url, now, msg + prefix, sizeof(msg) - prefix - 16);
+    amp_block_describe(b, route->base_url, now, msg + prefix, sizeof(msg) - prefix - 16);
     strcat(msg, "; not sent");
-    if (hs->errbuf) {
-        /* Cut to the buffer's size, as libcurl does with its own messages. */
-        size_t n = strnlen(msg, CURL_ERROR_SIZE - 1);
-        memcpy(hs->errbuf, msg, n);
-        hs->errbuf[n] = '\0';
-    }
+    /* Cut to the buffer's size, as libcurl does with its own messages. */
+    size_t n = strnlen(msg, CURL_ERROR_SIZE - 1);
+    memcpy(hs->forced_msg, msg, n);
+    hs->forced_msg[n] = '\0';
+    if (hs->app.errbuf)
+        memcpy(hs->app.errbuf, hs->forced_msg, n + 1);
     amp_warn("%s", msg + prefix);
 }
 
-CURLcode amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs)
+CURLcode amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs,
+                             const struct amp_route *route, int may_wait)
 {
     struct amp_state *st = get_state(cfg);
     struct amp_block b;
@@ -97,18 +99,19 @@ CURLcode amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs
         return CURLE_OK;
     for (;;) {
         int64_t now = now_utc();
-        if (!amp_state_find(st, hs->route->key, now, &b))
+        if (!amp_state_find(st, route->key, now, &b))
             return CURLE_OK;
         if (b.flags & AMP_BLOCK_LOCKED) {
-            say_blocked(hs, &b, now);
+            say_blocked(hs, route, &b, now);
             return CURLE_LOGIN_DENIED;
         }
-        if (cfg->throttle.on_block != AMP_ON_BLOCK_WAIT || b.retry_at - now > cfg->throttle.max_wait) {
-            say_blocked(hs, &b, now);
+        if (!may_wait || cfg->throttle.on_block != AMP_ON_BLOCK_WAIT ||
+            b.retry_at - now > cfg->throttle.max_wait) {
+            say_blocked(hs, route, &b, now);
             return CURLE_SEND_ERROR;
         }
-        amp_info("route %s (%s) is rate limited: waiting %llds", hs->route->base_url,
-                 hs->route->ident, (long long)(b.retry_at - now));
+        amp_info("route %s (%s) is rate limited: waiting %llds", route->base_url, route->ident,
+                 (long long)(b.retry_at - now));
         sleep_until(b.retry_at);
         /* And look again: another process may have learnt of a longer block. */
     }
@@ -135,8 +138,8 @@ static void keep_value(const char *line, size_t len, const char *name, char *out
 
 size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userdata)
 {
-    struct amp_watch *w = userdata;
-    struct amp_handle *hs = w->hs;
+    struct amp_handle *hs = userdata;
+    struct amp_watch *w = &hs->watch;
     size_t len = size * n;
 
     /* A new response (after a redirect or a 100) starts afresh. */
@@ -147,11 +150,11 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
     keep_value(buf, len, "X-Amp-Retryable", w->retryable, sizeof(w->retryable));
     /* Deliver as libcurl would have without us: the application's header
      * callback, else its write callback (or fwrite) when it gave HEADERDATA. */
-    if (hs->app_header_fn)
-        return hs->app_header_fn(buf, size, n, hs->app_header_data);
-    if (hs->app_header_data)
-        return hs->app_write_fn ? hs->app_write_fn(buf, size, n, hs->app_header_data)
-                                : fwrite(buf, size, n, hs->app_header_data);
+    if (hs->app.header_fn)
+        return hs->app.header_fn(buf, size, n, hs->app.header_data);
+    if (hs->app.header_data)
+        return hs->app.write_fn ? hs->app.write_fn(buf, size, n, hs->app.header_data)
+                                : fwrite(buf, size, n, hs->app.header_data);
     return len;
 }
 
@@ -164,15 +167,16 @@ static const char *header_value(const struct amp_curl *c, CURL *easy, const char
     return h->value;
 }
 
-void amp_ratelimit_observe(const struct amp_config *cfg, struct amp_handle *hs,
-                           const struct amp_watch *watch)
+void amp_ratelimit_observe(const struct amp_config *cfg, struct amp_handle *hs)
 {
+    const struct amp_watch *watch = hs->watching ? &hs->watch : NULL;
     const struct amp_curl *c = hs->c;
     long status = 0;
     const char *amp_after, *after, *retryable, *source = NULL;
     struct amp_block b;
 
-    if (c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 429)
+    if (!hs->cur_route ||
+        c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 429)
         return;
     if (watch) {
         amp_after = watch->amp_retry_after[0] ? watch->amp_retry_after : NULL;
@@ -183,7 +187,7 @@ void amp_ratelimit_observe(const struct amp_config *cfg, struct amp_handle *hs,
         after = header_value(c, hs->easy, "Retry-After");
         retryable = header_value(c, hs->easy, "X-Amp-Retryable");
     }
-    const struct amp_route *r = hs->route;
+    const struct amp_route *r = hs->cur_route;
     int64_t now = now_utc();
     memset(&b, 0, sizeof(b));
     b.key = r->key;

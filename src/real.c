@@ -31,42 +31,55 @@ struct flavour {
 struct caller {
     uintptr_t lo, hi;
     unsigned gen;
+    int internal; /* the caller is that libcurl itself */
     const struct amp_curl *api;
 };
 
 static struct flavour flavours[MAX_FLAVOURS];
-static size_t nflavours;
+static atomic_size_t nflavours;
 static struct caller callers[MAX_CALLERS];
 static atomic_size_t ncallers;
 static atomic_uint generation;
+/* Taken only to publish an entry, never across a call into the dynamic
+ * loader: a thread inside dlopen holds the loader's lock and may call
+ * curl from a constructor (the lock order would invert). */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-static union {
-    void *(*f)(const char *, int);
-    void *obj;
-} real_dlopen_fn;
-static union {
-    int (*f)(void *);
-    void *obj;
-} real_dlclose_fn;
-static pthread_once_t loader_once = PTHREAD_ONCE_INIT;
+static void lock_prepare(void) { pthread_mutex_lock(&lock); }
+static void lock_release(void) { pthread_mutex_unlock(&lock); }
 
-static void bind_loader(void)
+__attribute__((constructor)) static void register_atfork(void)
 {
-    real_dlopen_fn.obj = dlsym(RTLD_NEXT, "dlopen");
-    real_dlclose_fn.obj = dlsym(RTLD_NEXT, "dlclose");
+    /* Registering is all a constructor may do here: it neither loads nor
+     * reads anything. */
+    pthread_atfork(lock_prepare, lock_release, lock_release);
+}
+
+/* The loader's own functions, bound without any lock: binding twice is
+ * harmless, and glibc's dlsym may be called from anywhere. */
+static _Atomic(void *) real_dlopen_fn, real_dlclose_fn;
+
+static void *loader_fn(_Atomic(void *) *slot, const char *name)
+{
+    void *f = atomic_load_explicit(slot, memory_order_acquire);
+
+    if (!f) {
+        f = dlsym(RTLD_NEXT, name);
+        atomic_store_explicit(slot, f, memory_order_release);
+    }
+    return f;
 }
 
 void *amp_real_dlopen(const char *file, int flags)
 {
-    pthread_once(&loader_once, bind_loader);
-    return real_dlopen_fn.f ? real_dlopen_fn.f(file, flags) : NULL;
+    void *(*f)(const char *, int) = (void *(*)(const char *, int))loader_fn(&real_dlopen_fn, "dlopen");
+    return f ? f(file, flags) : NULL;
 }
 
 int amp_real_dlclose(void *handle)
 {
-    pthread_once(&loader_once, bind_loader);
-    return real_dlclose_fn.f ? real_dlclose_fn.f(handle) : -1;
+    int (*f)(void *) = (int (*)(void *))loader_fn(&real_dlclose_fn, "dlclose");
+    return f ? f(handle) : -1;
 }
 
 void amp_real_forget_callers(void)
@@ -93,6 +106,11 @@ static int bind_flavour(struct flavour *fl, void *lib, const char *name)
     BIND(getdate, "curl_getdate");
     BIND(easy_cleanup, "curl_easy_cleanup");
     BIND(easy_reset, "curl_easy_reset");
+    BIND(easy_duphandle, "curl_easy_duphandle");
+    BIND(multi_add_handle, "curl_multi_add_handle");
+    BIND(multi_remove_handle, "curl_multi_remove_handle");
+    BIND(multi_info_read, "curl_multi_info_read");
+    BIND(multi_cleanup, "curl_multi_cleanup");
     BIND(slist_append, "curl_slist_append");
     BIND(slist_free_all, "curl_slist_free_all");
     BIND(url, "curl_url");
@@ -107,38 +125,54 @@ static int bind_flavour(struct flavour *fl, void *lib, const char *name)
     const char *no_header_api = secure_getenv("AMPSHIM_NO_HEADER_API");
     if (no_header_api && strcmp(no_header_api, "1") == 0)
         a->easy_header = NULL;
-    return a->easy_setopt && a->easy_perform && a->easy_cleanup && a->easy_reset && a->easy_getinfo && a->getdate && a->slist_append &&
+    return a->easy_setopt && a->easy_perform && a->easy_cleanup && a->easy_reset && a->easy_duphandle && a->multi_add_handle &&
+           a->multi_remove_handle && a->multi_info_read && a->multi_cleanup && a->easy_getinfo && a->getdate && a->slist_append &&
            a->slist_free_all && a->url && a->url_cleanup && a->url_set && a->url_get && a->free
                ? 0
                : -1;
 }
 
+static const struct flavour *known_flavour(const void *base)
+{
+    size_t n = atomic_load_explicit(&nflavours, memory_order_acquire);
+
+    for (size_t i = 0; i < n; i++)
+        if (flavours[i].base == base)
+            return &flavours[i];
+    return NULL;
+}
+
 /* The flavour whose curl_easy_perform is at p; made on first sight. */
-static const struct amp_curl *flavour_of(void *perform)
+static const struct flavour *flavour_of(void *perform)
 {
     Dl_info info;
+    struct flavour fl;
+    const struct flavour *known;
 
     if (!dladdr(perform, &info) || !info.dli_fbase)
         return NULL;
-    for (size_t i = 0; i < nflavours; i++)
-        if (flavours[i].base == info.dli_fbase)
-            return &flavours[i].api;
-    if (nflavours == MAX_FLAVOURS)
-        return NULL;
+    if ((known = known_flavour(info.dli_fbase)))
+        return known;
     /* Kept open on purpose: the pointers must outlive any dlclose by the
      * application while its handles live. */
     void *lib = amp_real_dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
-    struct flavour *fl = &flavours[nflavours];
-    if (!lib || bind_flavour(fl, lib, info.dli_fname) < 0) {
-        amp_error("%s lacks functions ampshim needs (libcurl 7.62 or later is required)",
+    memset(&fl, 0, sizeof(fl));
+    if (!lib || bind_flavour(&fl, lib, info.dli_fname) < 0) {
+        amp_error("%s lacks functions ampshim needs (libcurl 7.84 or later is required)",
                   info.dli_fname);
-        memset(fl, 0, sizeof(*fl));
         return NULL;
     }
-    fl->base = info.dli_fbase;
-    nflavours++;
-    amp_debug("using %s", info.dli_fname);
-    return &fl->api;
+    fl.base = info.dli_fbase;
+    pthread_mutex_lock(&lock);
+    size_t n = atomic_load_explicit(&nflavours, memory_order_relaxed);
+    if (!(known = known_flavour(info.dli_fbase)) && n < MAX_FLAVOURS) {
+        flavours[n] = fl;
+        atomic_store_explicit(&nflavours, n + 1, memory_order_release);
+        known = &flavours[n];
+        amp_debug("using %s", info.dli_fname);
+    }
+    pthread_mutex_unlock(&lock);
+    return known;
 }
 
 struct find_lib {
@@ -208,39 +242,44 @@ static int segment_of(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-static const struct amp_curl *resolve_slow(const void *caller)
+static const struct amp_curl *resolve_slow(const void *caller, int *internal)
 {
     Dl_info info;
     struct link_map *lm = NULL;
-    const struct amp_curl *api;
 
     if (!dladdr1(caller, &info, (void **)&lm, RTLD_DL_LINKMAP))
         lm = NULL;
     void *perform = perform_seen_by(lm);
-    api = perform ? flavour_of(perform) : NULL;
-    if (!api)
+    const struct flavour *fl = perform ? flavour_of(perform) : NULL;
+    if (!fl)
         return NULL;
+    *internal = lm && (void *)lm->l_addr == fl->base;
     struct find_range r = { (uintptr_t)caller, 0, 0 };
-    size_t n = atomic_load_explicit(&ncallers, memory_order_relaxed);
-    if (lm && n < MAX_CALLERS && dl_iterate_phdr(segment_of, &r)) {
-        callers[n] = (struct caller){ r.lo, r.hi,
-                                      atomic_load_explicit(&generation, memory_order_acquire), api };
-        atomic_store_explicit(&ncallers, n + 1, memory_order_release);
+    if (lm && dl_iterate_phdr(segment_of, &r)) {
+        pthread_mutex_lock(&lock);
+        size_t n = atomic_load_explicit(&ncallers, memory_order_relaxed);
+        if (n < MAX_CALLERS) {
+            callers[n] = (struct caller){ r.lo, r.hi,
+                                          atomic_load_explicit(&generation, memory_order_acquire),
+                                          *internal, &fl->api };
+            atomic_store_explicit(&ncallers, n + 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&lock);
     }
-    return api;
+    return &fl->api;
 }
 
-const struct amp_curl *amp_real_curl(const void *caller)
+const struct amp_curl *amp_real_curl(const void *caller, int *internal)
 {
     size_t n = atomic_load_explicit(&ncallers, memory_order_acquire);
     unsigned gen = atomic_load_explicit(&generation, memory_order_acquire);
     uintptr_t a = (uintptr_t)caller;
 
     for (size_t i = 0; i < n; i++)
-        if (a >= callers[i].lo && a < callers[i].hi && callers[i].gen == gen)
+        if (a >= callers[i].lo && a < callers[i].hi && callers[i].gen == gen) {
+            *internal = callers[i].internal;
             return callers[i].api;
-    pthread_mutex_lock(&lock);
-    const struct amp_curl *api = resolve_slow(caller);
-    pthread_mutex_unlock(&lock);
-    return api;
+        }
+    *internal = 0;
+    return resolve_slow(caller, internal);
 }

@@ -387,6 +387,50 @@ out:
     return best;
 }
 
+struct origin {
+    char *scheme, *host, *port;
+};
+
+static int parse_origin(const struct amp_curl *c, const char *url, struct origin *o)
+{
+    CURLU *u = c->url();
+    int rc = -1;
+
+    memset(o, 0, sizeof(*o));
+    if (u && c->url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        c->url_get(u, CURLUPART_SCHEME, &o->scheme, 0) == CURLUE_OK &&
+        c->url_get(u, CURLUPART_HOST, &o->host, 0) == CURLUE_OK &&
+        c->url_get(u, CURLUPART_PORT, &o->port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        lower(o->scheme);
+        lower(o->host);
+        size_t hl = strlen(o->host);
+        if (hl > 1 && o->host[hl - 1] == '.')
+            o->host[hl - 1] = '\0';
+        rc = 0;
+    }
+    if (u)
+        c->url_cleanup(u);
+    return rc;
+}
+
+static void free_origin(const struct amp_curl *c, struct origin *o)
+{
+    c->free(o->scheme);
+    c->free(o->host);
+    c->free(o->port);
+}
+
+int amp_same_origin(const struct amp_curl *c, const char *url, const char *origin)
+{
+    struct origin a, b;
+    int same = parse_origin(c, url, &a) == 0 && parse_origin(c, origin, &b) == 0 &&
+               !strcmp(a.scheme, b.scheme) && !strcmp(a.host, b.host) && !strcmp(a.port, b.port);
+
+    free_origin(c, &a);
+    free_origin(c, &b);
+    return same;
+}
+
 int amp_host_is_loopback(const char *host)
 {
     if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||

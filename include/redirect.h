@@ -1,0 +1,14 @@
+/* Redirects of a routed transfer: our headers go only to the proxy. */
+#ifndef AMPSHIM_REDIRECT_H
+#define AMPSHIM_REDIRECT_H
+
+/* libcurl's CURLOPT_PREREQFUNCTION, put on a routed handle that follows
+ * redirects (clientp: its struct amp_handle). Before each request it
+ * looks where the request goes: to the proxy, with our headers; to a URL
+ * a route matches, not at all (the request is stopped before a byte is
+ * sent and routed again through the proxy); anywhere else, with the
+ * application's own headers only. Then the application's own callback. */
+int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                       int local_port);
+
+#endif

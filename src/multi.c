@@ -1,0 +1,111 @@
+/* The multi interface. A transfer is routed when it is added; a blocked
+ * one is pointed at a URL nothing can fetch, so it fails through libcurl's
+ * own machinery with no network I/O, and curl_multi_info_read reports our
+ * result for it. Calls that libcurl makes to itself (Debian's
+ * curl_easy_perform drives these functions) pass straight through. */
+#define _GNU_SOURCE
+#include "multi.h"
+
+#include <string.h>
+
+#include "handles.h"
+#include "log.h"
+#include "real.h"
+#include "shim.h"
+#include "transfer.h"
+
+CURLMcode amp_multi_add_handle(const void *caller, CURLM *multi, CURL *easy)
+{
+    int internal, routed = 0;
+    const struct amp_curl *c = amp_real_curl(caller, &internal);
+
+    if (!c)
+        return CURLM_INTERNAL_ERROR;
+    const struct amp_shim *shim = internal ? NULL : amp_shim_get(c);
+    if (!shim || shim->mode == AMP_OFF)
+        return c->multi_add_handle(multi, easy);
+    struct amp_handle *hs = amp_handle_find(easy, c, 1);
+    if (!hs) {
+        amp_error("out of memory: a transfer is not sent");
+        return CURLM_OUT_OF_MEMORY;
+    }
+    if (shim->mode == AMP_BROKEN) {
+        amp_transfer_error(hs, "ampshim: %s", shim->error);
+        amp_transfer_begin_failed(NULL, hs, CURLE_FAILED_INIT);
+    } else {
+        CURLcode rc = amp_transfer_begin(shim->cfg, hs, 1, &routed);
+        if (rc != CURLE_OK)
+            amp_transfer_begin_failed(shim->cfg, hs, rc);
+    }
+    CURLMcode mrc = c->multi_add_handle(multi, easy);
+    if (mrc == CURLM_OK)
+        hs->multi = multi;
+    else if (hs->active)
+        amp_transfer_end(shim->cfg, hs);
+    return mrc;
+}
+
+CURLMsg *amp_multi_info_read(const void *caller, CURLM *multi, int *queued)
+{
+    int internal;
+    const struct amp_curl *c = amp_real_curl(caller, &internal);
+
+    if (!c)
+        return NULL;
+    CURLMsg *msg = c->multi_info_read(multi, queued);
+    if (internal || !msg || msg->msg != CURLMSG_DONE)
+        return msg;
+    struct amp_handle *hs = amp_handle_find(msg->easy_handle, c, 0);
+    if (!hs || !hs->active)
+        return msg;
+    const struct amp_shim *shim = amp_shim_get(c);
+    hs->msg = *msg;
+    if (hs->forced != CURLE_OK) {
+        hs->msg.data.result = hs->forced;
+    } else if (msg->data.result == CURLE_ABORTED_BY_CALLBACK && hs->redirect_url) {
+        /* Routing a redirect again means a new transfer, which the
+         * application's multi loop would not wait for. */
+        amp_transfer_error(hs, "ampshim: not following a redirect to %s (a routed URL) "
+                               "in the multi interface", hs->redirect_url);
+        hs->msg.data.result = CURLE_TOO_MANY_REDIRECTS;
+    }
+    if (hs->msg.data.result != msg->data.result && hs->app.errbuf)
+        memcpy(hs->app.errbuf, hs->forced_msg, strlen(hs->forced_msg) + 1);
+    amp_transfer_end(shim->cfg, hs);
+    return &hs->msg;
+}
+
+CURLMcode amp_multi_remove_handle(const void *caller, CURLM *multi, CURL *easy)
+{
+    int internal;
+    const struct amp_curl *c = amp_real_curl(caller, &internal);
+
+    if (!c)
+        return CURLM_INTERNAL_ERROR;
+    CURLMcode rc = c->multi_remove_handle(multi, easy);
+    struct amp_handle *hs = internal ? NULL : amp_handle_find(easy, c, 0);
+    if (hs && hs->multi == multi) {
+        amp_transfer_end(amp_shim_get(c)->cfg, hs);
+        hs->multi = NULL;
+    }
+    return rc;
+}
+
+static void give_back(struct amp_handle *hs, void *cfg)
+{
+    amp_transfer_end(cfg, hs);
+    hs->multi = NULL;
+}
+
+CURLMcode amp_multi_cleanup(const void *caller, CURLM *multi)
+{
+    int internal;
+    const struct amp_curl *c = amp_real_curl(caller, &internal);
+
+    if (!c)
+        return CURLM_INTERNAL_ERROR;
+    CURLMcode rc = c->multi_cleanup(multi);
+    if (!internal)
+        amp_handle_each_on(multi, give_back, (void *)amp_shim_get(c)->cfg);
+    return rc;
+}

@@ -1,0 +1,140 @@
+/* What the application set, and putting ours on a handle and back. */
+#define _GNU_SOURCE
+#include "options.h"
+
+#include "ratelimit.h"
+
+int amp_option_tracked(CURLoption option)
+{
+    switch (option) {
+    case CURLOPT_URL:
+    case CURLOPT_CURLU:
+    case CURLOPT_HTTPHEADER:
+    case CURLOPT_ERRORBUFFER:
+    case CURLOPT_FOLLOWLOCATION:
+    case CURLOPT_PORT:
+    case CURLOPT_CONNECT_TO:
+    case CURLOPT_HEADEROPT:
+    case CURLOPT_NOPROXY:
+    case CURLOPT_PREREQFUNCTION:
+    case CURLOPT_PREREQDATA:
+    case CURLOPT_HEADERFUNCTION:
+    case CURLOPT_HEADERDATA:
+    case CURLOPT_WRITEFUNCTION:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int amp_option_note(struct amp_handle *hs, CURLoption option, long l, void *p, void (*fn)(void))
+{
+    struct amp_app_options *app = &hs->app;
+
+    switch (option) {
+    case CURLOPT_URL:
+        return amp_handle_set_url(hs, p);
+    case CURLOPT_NOPROXY:
+        return amp_handle_set_noproxy(hs, p);
+    case CURLOPT_CURLU:
+        app->curlu = p;
+        break;
+    case CURLOPT_HTTPHEADER:
+        app->headers = p;
+        hs->headers_dirty = 1; /* even the same pointer may hold a new list */
+        break;
+    case CURLOPT_ERRORBUFFER:
+        app->errbuf = p;
+        break;
+    case CURLOPT_FOLLOWLOCATION:
+        app->follow = l;
+        break;
+    case CURLOPT_PORT:
+        app->port = l;
+        break;
+    case CURLOPT_CONNECT_TO:
+        app->connect_to = p;
+        break;
+    case CURLOPT_HEADEROPT:
+        app->headeropt = l;
+        break;
+    case CURLOPT_PREREQFUNCTION:
+        app->prereq_fn = (curl_prereq_callback)fn;
+        break;
+    case CURLOPT_PREREQDATA:
+        app->prereq_data = p;
+        break;
+    case CURLOPT_HEADERFUNCTION:
+        app->header_fn = (curl_write_callback)fn;
+        break;
+    case CURLOPT_HEADERDATA:
+        app->header_data = p;
+        break;
+    case CURLOPT_WRITEFUNCTION:
+        app->write_fn = (curl_write_callback)fn;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+int amp_options_apply(struct amp_handle *hs, const struct amp_config *cfg, const char *url,
+                      struct curl_slist *headers, curl_prereq_callback guard)
+{
+    const struct amp_curl *c = hs->c;
+    CURL *e = hs->easy;
+
+    if (hs->app.curlu)
+        c->easy_setopt(e, CURLOPT_CURLU, (CURLU *)NULL);
+    if (c->easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
+        c->easy_setopt(e, CURLOPT_HTTPHEADER, headers) != CURLE_OK)
+        return -1;
+    if (hs->app.port)
+        c->easy_setopt(e, CURLOPT_PORT, 0L);
+    if (hs->app.connect_to)
+        c->easy_setopt(e, CURLOPT_CONNECT_TO, (struct curl_slist *)NULL);
+    /* An HTTP proxy of the application's must not see our headers in a
+     * CONNECT; a plain-http relay on loopback is reached directly. */
+    if (hs->app.headeropt != CURLHEADER_SEPARATE)
+        c->easy_setopt(e, CURLOPT_HEADEROPT, (long)CURLHEADER_SEPARATE);
+    if (cfg && cfg->proxy_plain_http)
+        c->easy_setopt(e, CURLOPT_NOPROXY, "*");
+    hs->guarded = guard != NULL;
+    if (guard) {
+        c->easy_setopt(e, CURLOPT_PREREQFUNCTION, guard);
+        c->easy_setopt(e, CURLOPT_PREREQDATA, (void *)hs);
+    }
+    if (hs->watching) {
+        c->easy_setopt(e, CURLOPT_HEADERFUNCTION, amp_ratelimit_watch_header);
+        c->easy_setopt(e, CURLOPT_HEADERDATA, (void *)hs);
+    }
+    return 0;
+}
+
+void amp_options_restore(struct amp_handle *hs, const struct amp_config *cfg)
+{
+    const struct amp_curl *c = hs->c;
+    CURL *e = hs->easy;
+
+    c->easy_setopt(e, CURLOPT_URL, hs->app.url);
+    if (hs->app.curlu)
+        c->easy_setopt(e, CURLOPT_CURLU, hs->app.curlu);
+    c->easy_setopt(e, CURLOPT_HTTPHEADER, hs->app.headers);
+    if (hs->app.port)
+        c->easy_setopt(e, CURLOPT_PORT, hs->app.port);
+    if (hs->app.connect_to)
+        c->easy_setopt(e, CURLOPT_CONNECT_TO, hs->app.connect_to);
+    if (hs->app.headeropt != CURLHEADER_SEPARATE)
+        c->easy_setopt(e, CURLOPT_HEADEROPT, hs->app.headeropt);
+    if (cfg && cfg->proxy_plain_http)
+        c->easy_setopt(e, CURLOPT_NOPROXY, hs->app.noproxy);
+    if (hs->guarded) {
+        c->easy_setopt(e, CURLOPT_PREREQFUNCTION, hs->app.prereq_fn);
+        c->easy_setopt(e, CURLOPT_PREREQDATA, hs->app.prereq_data);
+    }
+    if (hs->watching) {
+        c->easy_setopt(e, CURLOPT_HEADERFUNCTION, hs->app.header_fn);
+        c->easy_setopt(e, CURLOPT_HEADERDATA, hs->app.header_data);
+    }
+}
