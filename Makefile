@@ -25,7 +25,8 @@ CORE_OBJ := $(CORE_SRC:%.c=$(B)/cli/%.o)
 
 UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers $(B)/test_retry $(B)/test_throttle
 CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.so \
-           $(B)/two_flavours $(B)/plugins/libflavour_plug.so
+           $(B)/two_flavours $(B)/plugins/libflavour_plug.so $(B)/multi_client \
+           $(B)/lifecycle_client $(B)/threads_client $(B)/fork_client
 
 .PHONY: all test unit integration demo install clean deps
 all: $(B)/libampshim.so $(B)/ampshim
@@ -52,8 +53,10 @@ $(B)/test_%: tests/unit/test_%.c $(CORE_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $^ -o $@ -lcmocka -lcurl -lconfig
 
 # Programs the integration tests run.
-$(B)/easy_client: tests/clients/easy_client.c
+$(B)/easy_client $(B)/multi_client $(B)/lifecycle_client: $(B)/%: tests/clients/%.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@ -lcurl
+$(B)/threads_client $(B)/fork_client: $(B)/%: tests/clients/%.c
+	$(CC) $(CFLAGS) $(WARN) $< -o $@ -lcurl -lpthread
 $(B)/no_curl: tests/clients/no_curl.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@
 $(B)/plugins/libplug.so: tests/clients/plug.c | $(B)/plugins

@@ -26,6 +26,8 @@ struct amp_config {
         long lockout_hold;
         char *state_file;
     } throttle;
+    char **drop;              /* proxy.drop_headers: for every route */
+    size_t ndrop;
     char **notes;             /* remarks `ampshim check` prints */
     size_t nnotes;
 };

@@ -24,6 +24,8 @@ struct amp_app_options {
     char *noproxy;                    /* CURLOPT_NOPROXY (our copy) */
     curl_prereq_callback prereq_fn;   /* CURLOPT_PREREQFUNCTION / DATA */
     void *prereq_data;
+    curl_resolver_start_callback resolver_fn; /* CURLOPT_RESOLVER_START_FUNCTION / DATA */
+    void *resolver_data;
     curl_write_callback header_fn;    /* CURLOPT_HEADERFUNCTION / DATA */
     void *header_data;
     curl_write_callback write_fn;     /* CURLOPT_WRITEFUNCTION */
@@ -66,7 +68,7 @@ struct amp_handle {
     struct curl_slist *extra_headers; /* a list built for a redirect's route */
     char *redirect_url;               /* a redirect to a routed URL, stopped by the guard */
     int watching;                     /* our header callback is on the handle */
-    int guarded;                      /* our redirect guard is on the handle */
+    int guarded;                      /* our redirect guards are on the handle */
     struct amp_watch watch;
 
     UT_hash_handle hh;

@@ -16,10 +16,10 @@ int amp_option_note(struct amp_handle *hs, CURLoption option, long l, void *p, v
 
 /* Our options for a routed transfer: the proxy URL and our headers, and
  * nothing of the application's that would send them elsewhere (a CURLU,
- * a port, connect-to, unified proxy headers). guard, when not NULL,
- * checks each request a redirect makes. -1 when libcurl refused one. */
+ * a port, connect-to, unified proxy headers). guard: the transfer follows
+ * redirects, and redirect.c looks at each one. -1 when libcurl refused one. */
 int amp_options_apply(struct amp_handle *hs, const struct amp_config *cfg, const char *url,
-                      struct curl_slist *headers, curl_prereq_callback guard);
+                      struct curl_slist *headers, int guard);
 /* The application's values again. */
 void amp_options_restore(struct amp_handle *hs, const struct amp_config *cfg);
 

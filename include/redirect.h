@@ -11,4 +11,9 @@
 int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int primary_port,
                        int local_port);
 
+/* libcurl's CURLOPT_RESOLVER_START_FUNCTION on the same handles: a
+ * redirect to a URL a route matches is stopped before its host is even
+ * looked up (the guard above would only see it once connected). */
+int amp_redirect_resolving(void *resolver_state, void *reserved, void *userdata);
+
 #endif

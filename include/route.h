@@ -27,6 +27,8 @@ struct amp_route {
     uint64_t key;             /* its rate-limit identity, see throttle.h */
     char **headers;           /* the "name: value" lines sent with it */
     size_t nheaders;
+    char **drop;              /* application headers not forwarded (drop_headers) */
+    size_t ndrop;
 };
 
 struct amp_routes {

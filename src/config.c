@@ -140,6 +140,53 @@ static int get_seconds(struct loader *ld, const config_setting_t *group,
     return 1;
 }
 
+/* A header name: an HTTP token. */
+static int header_name(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+            return 0;
+    return 1;
+}
+
+static int add_name(char ***v, size_t *n, const char *name)
+{
+    char **grown = realloc(*v, (*n + 1) * sizeof(*grown));
+
+    if (!grown)
+        return -1;
+    *v = grown;
+    if (!(grown[*n] = strdup(name)))
+        return -1;
+    (*n)++;
+    return 0;
+}
+
+/* drop_headers = [ "Authorization", … ]: header names, appended to v. */
+static int get_names(struct loader *ld, const config_setting_t *group, const char *where,
+                     char ***v, size_t *n)
+{
+    const config_setting_t *s = config_setting_get_member(group, "drop_headers");
+
+    if (!s)
+        return 0;
+    if (!config_setting_is_aggregate(s) || config_setting_is_group(s))
+        return fail(ld, s, "%s.drop_headers must be a list of header names: [ \"Authorization\" ]",
+                    where);
+    for (int i = 0; i < config_setting_length(s); i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+            !header_name(config_setting_get_string(e)))
+            return fail(ld, e, "%s.drop_headers: each entry must be a header name, like \"Authorization\"",
+                        where);
+        if (add_name(v, n, config_setting_get_string(e)) < 0)
+            return fail(ld, e, "out of memory");
+    }
+    return 0;
+}
+
 static int is_uuid(const char *s)
 {
     static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
@@ -284,7 +331,8 @@ static int load_proxy_url(struct loader *ld, const config_setting_t *proxy)
 static int load_proxy(struct loader *ld, const config_t *conf)
 {
     static const char *const known[] = { "url", "project_id", "api_key", "api_key_env",
-                                         "api_key_file", "rate_limiter_mode", NULL };
+                                         "api_key_file", "rate_limiter_mode", "drop_headers",
+                                         NULL };
     const config_setting_t *proxy = config_lookup(conf, "proxy");
     struct amp_config *cfg = ld->cfg;
 
@@ -303,7 +351,8 @@ static int load_proxy(struct loader *ld, const config_t *conf)
         return fail(ld, config_setting_get_member(proxy, "project_id"),
                     "proxy.project_id '%s' must be the project's ID (a UUID), not its name",
                     cfg->project_id);
-    if (load_key(ld, proxy) < 0)
+    if (load_key(ld, proxy) < 0 ||
+        get_names(ld, proxy, "proxy", &cfg->drop, &cfg->ndrop) < 0)
         return -1;
     if (get_string(ld, proxy, "rate_limiter_mode", "proxy", &cfg->rate_limiter_mode) < 0)
         return -1;
@@ -364,7 +413,7 @@ static int valid_integration_name(const char *s)
 static int load_route(struct loader *ld, const config_setting_t *s, struct amp_route *r)
 {
     static const char *const known[] = { "base_url", "installation_id", "integration_name",
-                                         "group_ref", NULL };
+                                         "group_ref", "drop_headers", NULL };
     char *base = NULL, msg[512];
     int rc;
 
@@ -383,6 +432,11 @@ static int load_route(struct loader *ld, const config_setting_t *s, struct amp_r
     if (get_nonempty(ld, s, "installation_id", "route", &r->installation_id) < 0 ||
         get_nonempty(ld, s, "integration_name", "route", &r->integration_name) < 0 ||
         get_nonempty(ld, s, "group_ref", "route", &r->group_ref) < 0)
+        return -1;
+    for (size_t i = 0; i < ld->cfg->ndrop; i++)
+        if (add_name(&r->drop, &r->ndrop, ld->cfg->drop[i]) < 0)
+            return fail(ld, s, "out of memory");
+    if (get_names(ld, s, "route", &r->drop, &r->ndrop) < 0)
         return -1;
     if (r->integration_name && !valid_integration_name(r->integration_name))
         return fail(ld, config_setting_get_member(s, "integration_name"),
@@ -542,6 +596,9 @@ void amp_config_free(struct amp_config *cfg)
     free(cfg->project_id);
     free(cfg->rate_limiter_mode);
     free(cfg->throttle.state_file);
+    for (size_t i = 0; i < cfg->ndrop; i++)
+        free(cfg->drop[i]);
+    free(cfg->drop);
     for (size_t i = 0; i < cfg->nnotes; i++)
         free(cfg->notes[i]);
     free(cfg->notes);

@@ -94,7 +94,9 @@ CURLcode amp_easy_perform(const void *caller, CURL *easy)
         return c->easy_perform(easy);
     rc = c->easy_perform(easy);
     /* The guard stopped a redirect to a routed URL: send it through the proxy. */
-    for (int n = 0; rc == CURLE_ABORTED_BY_CALLBACK && hs->redirect_url; n++) {
+    for (int n = 0; (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_COULDNT_RESOLVE_HOST) &&
+                    hs->redirect_url;
+         n++) {
         if (n == MAX_REROUTES) {
             amp_transfer_error(hs, "ampshim: more than %d redirects between routed URLs", n);
             rc = CURLE_TOO_MANY_REDIRECTS;

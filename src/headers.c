@@ -7,16 +7,26 @@
 
 #include "config.h"
 
-int amp_header_is_ours(const char *line)
+static size_t name_length(const char *line)
 {
     size_t len = strcspn(line, ":;");
 
     while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
         len--;
-    for (size_t i = 0; i < amp_header_count; i++)
-        if (strlen(amp_header_names[i]) == len && strncasecmp(amp_header_names[i], line, len) == 0)
+    return len;
+}
+
+static int named(const char *line, size_t len, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(names[i]) == len && strncasecmp(names[i], line, len) == 0)
             return 1;
     return 0;
+}
+
+int amp_header_is_ours(const char *line)
+{
+    return named(line, name_length(line), amp_header_names, amp_header_count);
 }
 
 struct curl_slist *amp_headers_merge(const struct amp_curl *c, const struct curl_slist *app,
@@ -25,7 +35,8 @@ struct curl_slist *amp_headers_merge(const struct amp_curl *c, const struct curl
     struct curl_slist *out = NULL, *next;
 
     for (; app; app = app->next) {
-        if (!app->data || amp_header_is_ours(app->data))
+        if (!app->data || amp_header_is_ours(app->data) ||
+            named(app->data, name_length(app->data), (const char *const *)r->drop, r->ndrop))
             continue;
         if (!(next = c->slist_append(out, app->data)))
             goto oom;

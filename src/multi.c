@@ -62,7 +62,8 @@ CURLMsg *amp_multi_info_read(const void *caller, CURLM *multi, int *queued)
     hs->msg = *msg;
     if (hs->forced != CURLE_OK) {
         hs->msg.data.result = hs->forced;
-    } else if (msg->data.result == CURLE_ABORTED_BY_CALLBACK && hs->redirect_url) {
+    } else if (hs->redirect_url && (msg->data.result == CURLE_ABORTED_BY_CALLBACK ||
+                                    msg->data.result == CURLE_COULDNT_RESOLVE_HOST)) {
         /* Routing a redirect again means a new transfer, which the
          * application's multi loop would not wait for. */
         amp_transfer_error(hs, "ampshim: not following a redirect to %s (a routed URL) "

@@ -3,6 +3,7 @@
 #include "options.h"
 
 #include "ratelimit.h"
+#include "redirect.h"
 
 int amp_option_tracked(CURLoption option)
 {
@@ -18,6 +19,8 @@ int amp_option_tracked(CURLoption option)
     case CURLOPT_NOPROXY:
     case CURLOPT_PREREQFUNCTION:
     case CURLOPT_PREREQDATA:
+    case CURLOPT_RESOLVER_START_FUNCTION:
+    case CURLOPT_RESOLVER_START_DATA:
     case CURLOPT_HEADERFUNCTION:
     case CURLOPT_HEADERDATA:
     case CURLOPT_WRITEFUNCTION:
@@ -64,6 +67,12 @@ int amp_option_note(struct amp_handle *hs, CURLoption option, long l, void *p, v
     case CURLOPT_PREREQDATA:
         app->prereq_data = p;
         break;
+    case CURLOPT_RESOLVER_START_FUNCTION:
+        app->resolver_fn = (curl_resolver_start_callback)fn;
+        break;
+    case CURLOPT_RESOLVER_START_DATA:
+        app->resolver_data = p;
+        break;
     case CURLOPT_HEADERFUNCTION:
         app->header_fn = (curl_write_callback)fn;
         break;
@@ -80,7 +89,7 @@ int amp_option_note(struct amp_handle *hs, CURLoption option, long l, void *p, v
 }
 
 int amp_options_apply(struct amp_handle *hs, const struct amp_config *cfg, const char *url,
-                      struct curl_slist *headers, curl_prereq_callback guard)
+                      struct curl_slist *headers, int guard)
 {
     const struct amp_curl *c = hs->c;
     CURL *e = hs->easy;
@@ -100,10 +109,12 @@ int amp_options_apply(struct amp_handle *hs, const struct amp_config *cfg, const
         c->easy_setopt(e, CURLOPT_HEADEROPT, (long)CURLHEADER_SEPARATE);
     if (cfg && cfg->proxy_plain_http)
         c->easy_setopt(e, CURLOPT_NOPROXY, "*");
-    hs->guarded = guard != NULL;
+    hs->guarded = guard;
     if (guard) {
-        c->easy_setopt(e, CURLOPT_PREREQFUNCTION, guard);
+        c->easy_setopt(e, CURLOPT_PREREQFUNCTION, amp_redirect_guard);
         c->easy_setopt(e, CURLOPT_PREREQDATA, (void *)hs);
+        c->easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, amp_redirect_resolving);
+        c->easy_setopt(e, CURLOPT_RESOLVER_START_DATA, (void *)hs);
     }
     if (hs->watching) {
         c->easy_setopt(e, CURLOPT_HEADERFUNCTION, amp_ratelimit_watch_header);
@@ -117,7 +128,9 @@ void amp_options_restore(struct amp_handle *hs, const struct amp_config *cfg)
     const struct amp_curl *c = hs->c;
     CURL *e = hs->easy;
 
-    c->easy_setopt(e, CURLOPT_URL, hs->app.url);
+    /* With a CURLU (which wins), its URL stands where libcurl would have
+     * left it, for curl_easy_getinfo(CURLINFO_EFFECTIVE_URL). */
+    c->easy_setopt(e, CURLOPT_URL, hs->app.url || !hs->app.curlu ? hs->app.url : hs->decided_url);
     if (hs->app.curlu)
         c->easy_setopt(e, CURLOPT_CURLU, hs->app.curlu);
     c->easy_setopt(e, CURLOPT_HTTPHEADER, hs->app.headers);
@@ -132,6 +145,8 @@ void amp_options_restore(struct amp_handle *hs, const struct amp_config *cfg)
     if (hs->guarded) {
         c->easy_setopt(e, CURLOPT_PREREQFUNCTION, hs->app.prereq_fn);
         c->easy_setopt(e, CURLOPT_PREREQDATA, hs->app.prereq_data);
+        c->easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, hs->app.resolver_fn);
+        c->easy_setopt(e, CURLOPT_RESOLVER_START_DATA, hs->app.resolver_data);
     }
     if (hs->watching) {
         c->easy_setopt(e, CURLOPT_HEADERFUNCTION, hs->app.header_fn);

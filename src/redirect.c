@@ -11,6 +11,33 @@
 #include "route.h"
 #include "shim.h"
 
+/* A request's URL leads to a routed provider: stop it, to send it again
+ * through the proxy. */
+static int to_route(struct amp_handle *hs, const struct amp_config *cfg, const char *url)
+{
+    if (!url || amp_same_origin(hs->c, url, cfg->proxy_url) ||
+        !amp_route_match(&cfg->routes, hs->c, url, cfg->proxy_url, NULL))
+        return 0;
+    amp_debug("redirect to %s: routing it through the proxy", url);
+    free(hs->redirect_url);
+    hs->redirect_url = strdup(url);
+    return 1;
+}
+
+int amp_redirect_resolving(void *resolver_state, void *reserved, void *userdata)
+{
+    struct amp_handle *hs = userdata;
+    const struct amp_config *cfg = amp_shim_get(hs->c)->cfg;
+    char *url = NULL;
+
+    hs->c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &url);
+    if (to_route(hs, cfg, url))
+        return 1;
+    if (hs->app.resolver_fn)
+        return hs->app.resolver_fn(resolver_state, reserved, hs->app.resolver_data);
+    return 0;
+}
+
 int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int primary_port,
                        int local_port)
 {
@@ -25,10 +52,7 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
             c->easy_setopt(hs->easy, CURLOPT_HTTPHEADER, hs->proxy_headers);
             hs->cur_route = hs->proxy_route;
         }
-    } else if (url && amp_route_match(&cfg->routes, c, url, cfg->proxy_url, NULL)) {
-        amp_debug("redirect to %s: routing it through the proxy", url);
-        free(hs->redirect_url);
-        hs->redirect_url = strdup(url);
+    } else if (to_route(hs, cfg, url)) {
         return CURL_PREREQFUNC_ABORT;
     } else {
         amp_debug("redirect to %s: off the proxy, without our headers", url ? url : "?");

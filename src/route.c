@@ -249,6 +249,9 @@ void amp_routes_free(struct amp_routes *rs)
             free(r->segs[j]);
         for (size_t j = 0; j < r->nheaders; j++)
             free(r->headers[j]);
+        for (size_t j = 0; j < r->ndrop; j++)
+            free(r->drop[j]);
+        free(r->drop);
         free(r->labels);
         free(r->segs);
         free(r->headers);

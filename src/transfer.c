@@ -14,7 +14,6 @@
 #include "log.h"
 #include "options.h"
 #include "ratelimit.h"
-#include "redirect.h"
 #include "route.h"
 
 /* A URL nothing can fetch: a blocked transfer goes through the multi
@@ -121,8 +120,7 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
     start(hs);
     hs->cur_route = hs->proxy_route = hs->route;
     hs->proxy_headers = hs->our_headers;
-    if (amp_options_apply(hs, cfg, hs->proxy_url, hs->our_headers,
-                          hs->app.follow ? amp_redirect_guard : NULL) < 0) {
+    if (amp_options_apply(hs, cfg, hs->proxy_url, hs->our_headers, hs->app.follow != 0) < 0) {
         amp_options_restore(hs, cfg);
         hs->active = 0;
         amp_transfer_error(hs, "ampshim: out of memory while routing %s", hs->decided_url);
@@ -143,7 +141,7 @@ void amp_transfer_begin_failed(const struct amp_config *cfg, struct amp_handle *
     hs->cur_route = NULL;
     hs->forced = why;
     memcpy(hs->forced_msg, msg, sizeof(msg));
-    amp_options_apply(hs, cfg, NOWHERE, NULL, NULL);
+    amp_options_apply(hs, cfg, NOWHERE, NULL, 0);
 }
 
 void amp_transfer_end(const struct amp_config *cfg, struct amp_handle *hs)

@@ -1,0 +1,148 @@
+/* A handle's life beyond one perform:
+ *   lifecycle_client dup URL1 URL2     duphandle, then each handle on its own
+ *   lifecycle_client reset URL1 URL2   reset between two URLs
+ *   lifecycle_client curlu URL PATH2   a CURLU, changed by the application in between
+ *   lifecycle_client port URL          CURLOPT_PORT and CONNECT_TO pointing elsewhere
+ *   lifecycle_client newlists URL      a new header list for every perform
+ *   lifecycle_client nested URL1 URL2  handle B's URL set, and B performed, from A's callback
+ * Each perform prints "TAG rc=RC status=HTTP url=EFFECTIVE err=ERRBUF". */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char err[CURL_ERROR_SIZE];
+
+static size_t discard(char *p, size_t s, size_t n, void *u)
+{
+    (void)p;
+    (void)u;
+    return s * n;
+}
+
+static CURL *make(const char *url)
+{
+    CURL *h = curl_easy_init();
+    if (url)
+        curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    return h;
+}
+
+static int run(const char *tag, CURL *h)
+{
+    long status = 0;
+    char *eff = NULL;
+
+    err[0] = '\0';
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
+    printf("%s rc=%d status=%ld url=%s err=%s\n", tag, (int)rc, status, eff ? eff : "", err);
+    return (int)rc;
+}
+
+static CURL *nested_b;
+static const char *nested_url;
+
+static size_t nested_write(char *p, size_t s, size_t n, void *u)
+{
+    (void)p;
+    (void)u;
+    if (nested_url) {
+        const char *url = nested_url;
+        nested_url = NULL;
+        curl_easy_setopt(nested_b, CURLOPT_URL, url);
+        run("inner", nested_b);
+    }
+    return s * n;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3)
+        return 2;
+    const char *mode = argv[1];
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    struct curl_slist *hdrs = curl_slist_append(NULL, "X-App: 1");
+    hdrs = curl_slist_append(hdrs, "Authorization: Bearer app-token");
+
+    if (!strcmp(mode, "dup") && argc == 4) {
+        CURL *a = make(argv[2]);
+        curl_easy_setopt(a, CURLOPT_HTTPHEADER, hdrs);
+        run("original", a);
+        CURL *b = curl_easy_duphandle(a);
+        run("copy", b);
+        curl_easy_setopt(b, CURLOPT_URL, argv[3]);
+        run("copy-url2", b);
+        run("original-again", a);
+        curl_easy_cleanup(b);
+        run("original-after-copy-cleanup", a);
+        curl_easy_cleanup(a);
+    } else if (!strcmp(mode, "reset") && argc == 4) {
+        CURL *a = make(argv[2]);
+        curl_easy_setopt(a, CURLOPT_HTTPHEADER, hdrs);
+        run("before-reset", a);
+        curl_easy_reset(a);
+        curl_easy_setopt(a, CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(a, CURLOPT_URL, argv[3]);
+        run("after-reset", a);
+        curl_easy_cleanup(a);
+    } else if (!strcmp(mode, "curlu") && argc == 4) {
+        CURLU *u = curl_url();
+        char *s = NULL;
+        curl_url_set(u, CURLUPART_URL, argv[2], 0);
+        CURL *a = make(NULL);
+        curl_easy_setopt(a, CURLOPT_CURLU, u);
+        run("curlu", a);
+        curl_url_get(u, CURLUPART_URL, &s, 0);
+        printf("curlu-now %s\n", s);
+        curl_free(s);
+        curl_url_set(u, CURLUPART_PATH, argv[3], 0);
+        run("curlu-changed", a);
+        curl_url_get(u, CURLUPART_URL, &s, 0);
+        printf("curlu-now %s\n", s);
+        curl_free(s);
+        curl_easy_cleanup(a);
+        curl_url_cleanup(u);
+    } else if (!strcmp(mode, "port") && argc == 4) {
+        /* argv[3]: a host:port the application would have gone to instead */
+        char ct[256];
+        snprintf(ct, sizeof(ct), "::%s", argv[3]);
+        struct curl_slist *connect_to = curl_slist_append(NULL, ct);
+        CURL *a = make(argv[2]);
+        curl_easy_setopt(a, CURLOPT_PORT, atol(strchr(argv[3], ':') + 1));
+        curl_easy_setopt(a, CURLOPT_CONNECT_TO, connect_to);
+        curl_easy_setopt(a, CURLOPT_HEADEROPT, (long)CURLHEADER_UNIFIED);
+        run("port", a);
+        curl_easy_cleanup(a);
+        curl_slist_free_all(connect_to);
+    } else if (!strcmp(mode, "newlists")) {
+        CURL *a = make(argv[2]);
+        for (int i = 1; i <= 3; i++) {
+            char line[64];
+            snprintf(line, sizeof(line), "Idempotency-Key: request-%04d", i);
+            struct curl_slist *l = curl_slist_append(NULL, line);
+            curl_easy_setopt(a, CURLOPT_HTTPHEADER, l);
+            run("newlist", a);
+            curl_easy_setopt(a, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+            curl_slist_free_all(l);
+        }
+        curl_easy_cleanup(a);
+    } else if (!strcmp(mode, "nested") && argc == 4) {
+        CURL *a = make(argv[2]);
+        nested_b = make(argv[2]);
+        nested_url = argv[3];
+        curl_easy_setopt(a, CURLOPT_WRITEFUNCTION, nested_write);
+        run("outer", a);
+        run("b-again", nested_b);
+        curl_easy_cleanup(nested_b);
+        curl_easy_cleanup(a);
+    } else {
+        return 2;
+    }
+    curl_slist_free_all(hdrs);
+    curl_global_cleanup();
+    return 0;
+}
