@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <libconfig.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "real.h"
@@ -31,30 +32,38 @@ static struct {
 } fn;
 #undef DECLARE
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static const char *failure;
-
-static void load(void)
-{
-    void *lib = amp_real_dlopen("libconfig.so.9", RTLD_LAZY | RTLD_LOCAL);
-
-    if (!lib) {
-        failure = "cannot load libconfig.so.9 (install libconfig9)";
-        return;
-    }
-#define BIND(ret, name, params, args)                                                    \
-    if (!(*(void **)&fn.name = dlsym(lib, #name)))                                       \
-        failure = "libconfig.so.9 lacks " #name;
-    LIBCONFIG_FUNCTIONS(BIND)
-#undef BIND
-}
+/* No lock (not even pthread_once) is held across dlopen: a thread inside
+ * dlopen holds the loader's lock and may call curl from a constructor.
+ * Two threads may both load it; dlopen makes that harmless. */
+static atomic_int loaded;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 int amp_libconfig_load(char *err, size_t errlen)
 {
-    pthread_once(&once, load);
-    if (failure)
+    const char *failure = NULL;
+
+    if (atomic_load_explicit(&loaded, memory_order_acquire))
+        return 0;
+    void *lib = amp_real_dlopen("libconfig.so.9", RTLD_LAZY | RTLD_LOCAL);
+    if (!lib) {
+        snprintf(err, errlen, "cannot load libconfig.so.9 (install libconfig9)");
+        return -1;
+    }
+    __typeof__(fn) bound;
+#define BIND(ret, name, params, args)                                                    \
+    if (!(*(void **)&bound.name = dlsym(lib, #name)))                                    \
+        failure = "libconfig.so.9 lacks " #name;
+    LIBCONFIG_FUNCTIONS(BIND)
+#undef BIND
+    if (failure) {
         snprintf(err, errlen, "%s", failure);
-    return failure ? -1 : 0;
+        return -1;
+    }
+    pthread_mutex_lock(&lock);
+    fn = bound;
+    atomic_store_explicit(&loaded, 1, memory_order_release);
+    pthread_mutex_unlock(&lock);
+    return 0;
 }
 
 #define TRAMPOLINE(ret, name, params, args)                                              \

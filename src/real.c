@@ -26,8 +26,9 @@ struct flavour {
 };
 
 /* Entries are written once and published by bumping ncallers; an entry
- * counts only while its generation is current, so nothing is ever
- * rewritten under a concurrent reader. */
+ * counts only while its generation is current (a dlclose moves it on).
+ * When the table is full it is emptied under a sequence count, and a
+ * reader that saw the count move looks again. */
 struct caller {
     uintptr_t lo, hi;
     unsigned gen;
@@ -40,6 +41,7 @@ static atomic_size_t nflavours;
 static struct caller callers[MAX_CALLERS];
 static atomic_size_t ncallers;
 static atomic_uint generation;
+static atomic_uint resets; /* odd while the table is being emptied */
 /* Taken only to publish an entry, never across a call into the dynamic
  * loader: a thread inside dlopen holds the loader's lock and may call
  * curl from a constructor (the lock order would invert). */
@@ -258,28 +260,58 @@ static const struct amp_curl *resolve_slow(const void *caller, int *internal)
     if (lm && dl_iterate_phdr(segment_of, &r)) {
         pthread_mutex_lock(&lock);
         size_t n = atomic_load_explicit(&ncallers, memory_order_relaxed);
-        if (n < MAX_CALLERS) {
-            callers[n] = (struct caller){ r.lo, r.hi,
-                                          atomic_load_explicit(&generation, memory_order_acquire),
-                                          *internal, &fl->api };
-            atomic_store_explicit(&ncallers, n + 1, memory_order_release);
+        if (n == MAX_CALLERS) {
+            atomic_fetch_add_explicit(&resets, 1, memory_order_acq_rel);
+            atomic_store_explicit(&ncallers, 0, memory_order_release);
+            atomic_fetch_add_explicit(&resets, 1, memory_order_acq_rel);
+            n = 0;
         }
+        struct caller *e = &callers[n];
+        __atomic_store_n(&e->lo, r.lo, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->hi, r.hi, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->gen, atomic_load_explicit(&generation, memory_order_acquire),
+                         __ATOMIC_RELAXED);
+        __atomic_store_n(&e->internal, *internal, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->api, &fl->api, __ATOMIC_RELAXED);
+        atomic_store_explicit(&ncallers, n + 1, memory_order_release);
         pthread_mutex_unlock(&lock);
     }
     return &fl->api;
 }
 
+/* The cached answer for caller, or NULL. */
+static const struct amp_curl *cached(uintptr_t a, int *internal)
+{
+    for (;;) {
+        unsigned seq = atomic_load_explicit(&resets, memory_order_acquire);
+        size_t n = atomic_load_explicit(&ncallers, memory_order_acquire);
+        unsigned gen = atomic_load_explicit(&generation, memory_order_acquire);
+        const struct amp_curl *api = NULL;
+        int in = 0;
+
+        if (seq & 1)
+            continue;
+        for (size_t i = 0; i < n && !api; i++)
+            if (a >= __atomic_load_n(&callers[i].lo, __ATOMIC_RELAXED) &&
+                a < __atomic_load_n(&callers[i].hi, __ATOMIC_RELAXED) &&
+                __atomic_load_n(&callers[i].gen, __ATOMIC_RELAXED) == gen) {
+                in = __atomic_load_n(&callers[i].internal, __ATOMIC_RELAXED);
+                api = __atomic_load_n(&callers[i].api, __ATOMIC_RELAXED);
+            }
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&resets, memory_order_relaxed) == seq) {
+            *internal = in;
+            return api;
+        }
+    }
+}
+
 const struct amp_curl *amp_real_curl(const void *caller, int *internal)
 {
-    size_t n = atomic_load_explicit(&ncallers, memory_order_acquire);
-    unsigned gen = atomic_load_explicit(&generation, memory_order_acquire);
-    uintptr_t a = (uintptr_t)caller;
+    const struct amp_curl *api = cached((uintptr_t)caller, internal);
 
-    for (size_t i = 0; i < n; i++)
-        if (a >= callers[i].lo && a < callers[i].hi && callers[i].gen == gen) {
-            *internal = callers[i].internal;
-            return callers[i].api;
-        }
+    if (api)
+        return api;
     *internal = 0;
     return resolve_slow(caller, internal);
 }

@@ -16,7 +16,7 @@ static struct amp_shim shim;
 static atomic_int loaded;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void load(const struct amp_curl *c)
+static void load(const struct amp_curl *c, int libconfig_ok, const char *libconfig_error)
 {
     const char *path = secure_getenv("AMPSHIM_CONFIG");
     char found[4096];
@@ -30,8 +30,9 @@ static void load(const struct amp_curl *c)
         }
         path = found;
     }
-    if (amp_libconfig_load(shim.error, sizeof(shim.error)) == 0 &&
-        amp_config_load(path, c, &shim.cfg, shim.error, sizeof(shim.error)) == 0) {
+    if (!libconfig_ok)
+        snprintf(shim.error, sizeof(shim.error), "%s", libconfig_error);
+    if (libconfig_ok && amp_config_load(path, c, &shim.cfg, shim.error, sizeof(shim.error)) == 0) {
         shim.mode = AMP_ON;
         amp_debug("config %s: %zu routes to %s", path, shim.cfg->routes.n, shim.cfg->proxy_url);
         return;
@@ -41,13 +42,28 @@ static void load(const struct amp_curl *c)
               shim.error);
 }
 
+/* Is there a config to read at all? Asked before libconfig is loaded. */
+static int wanted(void)
+{
+    const char *path = secure_getenv("AMPSHIM_CONFIG");
+    char found[4096];
+
+    return (path && *path) ||
+           amp_config_discover(program_invocation_short_name, found, sizeof(found)) == 0;
+}
+
 const struct amp_shim *amp_shim_get(const struct amp_curl *c)
 {
+    char why[256] = "";
+
     if (atomic_load_explicit(&loaded, memory_order_acquire))
         return &shim;
+    /* libconfig is loaded before the lock is taken: never a lock across
+     * the dynamic loader (see libconfig_dl.c). */
+    int libconfig_ok = wanted() && amp_libconfig_load(why, sizeof(why)) == 0;
     pthread_mutex_lock(&lock);
     if (!atomic_load_explicit(&loaded, memory_order_relaxed)) {
-        load(c);
+        load(c, libconfig_ok, why);
         atomic_store_explicit(&loaded, 1, memory_order_release);
     }
     pthread_mutex_unlock(&lock);

@@ -859,6 +859,310 @@ def rl_state_file_private_and_symlink_refused(ctx):
     assert len(ctx.proxy.requests()) == 1
 
 
+# --- every libcurl program: multi, lifecycle, URL handles, redirects, threads, fork ----
+
+def prog(name):
+    return os.path.join(BUILD, name)
+
+
+def parse_lines(out):
+    """'URL rc=0 status=200 url=... err=...' lines -> dicts, by their first word."""
+    rows = []
+    for line in out.decode().splitlines():
+        head, _, rest = line.partition(" ")
+        fields = {"tag": head}
+        err = rest.split(" err=", 1)
+        fields["err"] = err[1] if len(err) > 1 else ""
+        for part in err[0].split():
+            k, _, v = part.partition("=")
+            fields[k] = v
+        rows.append(fields)
+    return rows
+
+
+@test
+def multi_curl_parallel(ctx):
+    mark_all(ctx)
+    urls = [SF + "/services/data/v56.0/p%d" % i for i in range(4)] + ["https://slack.com/api/users.list"]
+    args = ["--parallel", "--parallel-max", "3"]
+    for u in urls:
+        args += ["-o", "/dev/null", u]
+    ok(ctx.curl(*args))
+    reqs = ctx.proxy.requests()
+    assert sorted(r["target"] for r in reqs) == sorted(
+        ["/services/data/v56.0/p%d" % i for i in range(4)] + ["/users.list"]), reqs
+    for r in reqs:
+        if r["target"] == "/users.list":
+            assert_amp_headers(r, integration="slack-main", group="grp-42")
+        else:
+            assert_amp_headers(r, installation="inst-sf-1")
+
+
+@test
+def multi_c_client_perform_and_socket_action(ctx):
+    for mode in ("perform", "socket"):
+        mark_all(ctx)
+        p = ok(ctx.run([prog("multi_client"), mode, SF + "/m/" + mode, "https://slack.com/api/" + mode,
+                        ctx.plain.url("/untouched-" + mode)]), mode)
+        rows = parse_lines(p.stdout)
+        assert [r["rc"] for r in rows] == ["0", "0", "0"], rows
+        assert [r["status"] for r in rows] == ["200", "200", "200"], rows
+        assert rows[0]["url"] == SF + "/m/" + mode, rows[0]  # the application's view again
+        reqs = sorted(ctx.proxy.requests(), key=lambda r: r["target"])
+        assert [r["target"] for r in reqs] == ["/m/" + mode, "/" + mode], reqs
+        assert_amp_headers(reqs[0], installation="inst-sf-1")
+        assert_amp_headers(reqs[1], integration="slack-main", group="grp-42")
+        assert_untouched(one(ctx.plain))
+
+
+@test
+def multi_mixed_blocked_routed_untouched(ctx):
+    cfg, _ = rl_cfg(ctx, "multi-mixed")
+    queue_429(ctx, http_date(int(time.time()) + 60))
+    ctx.curl("-o", "/dev/null", SF + "/first", cfg=cfg)
+    for mode in ("perform", "socket"):
+        mark_all(ctx)
+        p = ok(ctx.run([prog("multi_client"), mode, SF + "/blocked", "https://slack.com/api/fine",
+                        ctx.plain.url("/plain")], cfg=cfg))
+        blocked, routed, plain = parse_lines(p.stdout)
+        assert blocked["rc"] == "55" and "rate limited until" in blocked["err"], blocked
+        assert blocked["done"] == "1"
+        assert blocked["url"] == SF + "/blocked", blocked
+        assert routed["rc"] == "0" and routed["status"] == "200", routed
+        assert plain["rc"] == "0" and plain["status"] == "200", plain
+        assert [r["target"] for r in ctx.proxy.requests()] == ["/fine"]
+        assert_untouched(one(ctx.plain))
+
+
+@test
+def multi_broken_config_fails_closed(ctx):
+    bad = ctx.write_cfg("broken-multi.cfg", BROKEN)
+    mark_all(ctx)
+    p = ctx.run(["curl", "-sS", "--parallel", ctx.plain.url("/a"), ctx.plain.url("/b")],
+                env=preload_env(ctx, AMPSHIM_CONFIG=bad), launcher=False)
+    assert p.returncode != 0
+    assert ctx.plain.requests() == [] and ctx.proxy.requests() == []
+    p = ctx.run([prog("multi_client"), "perform", ctx.plain.url("/c")],
+                env=preload_env(ctx, AMPSHIM_CONFIG=bad), launcher=False)
+    row = parse_lines(p.stdout)[0]
+    assert row["rc"] == "2" and bad + ":1:" in row["err"], row
+    assert ctx.plain.requests() == []
+
+
+PYCURL_MULTI = r"""
+import io, sys, pycurl
+m = pycurl.CurlMulti()
+handles = []
+for url in sys.argv[1:]:
+    c = pycurl.Curl()
+    c.setopt(c.URL, url)
+    c.setopt(c.WRITEDATA, io.BytesIO())
+    c.setopt(c.HTTPHEADER, ["X-From: pycurl-multi"])
+    m.add_handle(c)
+    handles.append(c)
+while True:
+    ret, n = m.perform()
+    if ret != pycurl.E_CALL_MULTI_PERFORM and n == 0:
+        break
+    if ret != pycurl.E_CALL_MULTI_PERFORM:
+        m.select(1.0)
+q, good, bad = m.info_read()
+for c in handles:
+    print(c.getinfo(c.RESPONSE_CODE), c.getinfo(c.EFFECTIVE_URL))
+    m.remove_handle(c)
+print("ok", len(good), "bad", len(bad))
+"""
+
+
+@test
+def pycurl_multi_routed(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([PY, "-c", PYCURL_MULTI, SF + "/py/1", SF + "/py/2", "https://slack.com/api/py3"]))
+    out = p.stdout.decode().splitlines()
+    assert out[-1] == "ok 3 bad 0", out
+    assert out[0] == "200 " + SF + "/py/1", out
+    reqs = ctx.proxy.requests()
+    assert sorted(r["target"] for r in reqs) == ["/py/1", "/py/2", "/py3"], reqs
+    for r in reqs:
+        assert header_values(r, "X-From") == ["pycurl-multi"]
+        assert r["status"] == 200, r
+
+
+@test
+def git_ls_remote_routed(ctx):
+    """git's HTTPS transport: libcurl-gnutls, driven through the multi interface."""
+    mark_all(ctx)
+    env = ctx.env(GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1")
+    p = ctx.run(["git", "ls-remote", SF + "/tools/repo.git"], env=env)
+    reqs = ctx.proxy.requests()
+    assert reqs, "nothing reached the proxy: %s" % p.stderr
+    req = reqs[0]
+    assert req["target"] == "/tools/repo.git/info/refs?service=git-upload-pack", req["target"]
+    assert_amp_headers(req, installation="inst-sf-1")
+    assert any("git/" in v for v in header_values(req, "User-Agent")), req["headers"]
+
+
+@test
+def lifecycle_duphandle(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([prog("lifecycle_client"), "dup", SF + "/d1", SF + "/d2"]))
+    rows = parse_lines(p.stdout)
+    assert [r["rc"] for r in rows] == ["0"] * 5, rows
+    assert [r["url"] for r in rows] == [SF + "/d1", SF + "/d1", SF + "/d2", SF + "/d1", SF + "/d1"], rows
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/d1", "/d1", "/d2", "/d1", "/d1"], reqs
+    for r in reqs:
+        assert_amp_headers(r, installation="inst-sf-1")
+        assert header_values(r, "Authorization") == ["Bearer app-token"]
+
+
+@test
+def lifecycle_reset(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([prog("lifecycle_client"), "reset", SF + "/before", ctx.plain.url("/after")]))
+    rows = parse_lines(p.stdout)
+    assert [r["rc"] for r in rows] == ["0", "0"], rows
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/before"]
+    req = one(ctx.plain)
+    assert_untouched(req)
+    assert header_values(req, "X-App") == [], "the reset handle still had the old headers"
+
+
+@test
+def lifecycle_curlu_honoured_and_untouched(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([prog("lifecycle_client"), "curlu", SF + "/u1?x=1", "/u2"]))
+    lines = p.stdout.decode().splitlines()
+    assert lines[1] == "curlu-now " + SF + "/u1?x=1", lines  # the application's CURLU unchanged
+    assert lines[3] == "curlu-now " + SF + "/u2?x=1", lines
+    assert "url=" + SF + "/u1?x=1 " in lines[0], lines
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/u1?x=1", "/u2?x=1"], reqs
+    for r in reqs:
+        assert_amp_headers(r, installation="inst-sf-1")
+
+
+@test
+def lifecycle_port_and_connect_to_cannot_divert(ctx):
+    """CURLOPT_PORT, CONNECT_TO and unified proxy headers pointing at another
+    host must not carry our headers there."""
+    mark_all(ctx)
+    p = ok(ctx.run([prog("lifecycle_client"), "port", SF + "/p1", "127.0.0.1:%d" % ctx.plain.port]))
+    assert "rc=0 status=200" in p.stdout.decode(), p.stdout
+    assert ctx.plain.requests() == []
+    assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+
+
+@test
+def lifecycle_new_header_list_each_perform(ctx):
+    mark_all(ctx)
+    ok(ctx.run([prog("lifecycle_client"), "newlists", SF + "/n"]))
+    keys = [header_values(r, "Idempotency-Key") for r in ctx.proxy.requests()]
+    assert keys == [["request-0001"], ["request-0002"], ["request-0003"]], keys
+
+
+@test
+def lifecycle_nested_handle_in_callback(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([prog("lifecycle_client"), "nested", SF + "/outer", SF + "/inner"]))
+    rows = parse_lines(p.stdout)
+    assert [(r["tag"], r["url"]) for r in rows] == [
+        ("inner", SF + "/inner"), ("outer", SF + "/outer"), ("b-again", SF + "/inner")], rows
+    assert sorted(r["target"] for r in ctx.proxy.requests()) == ["/inner", "/inner", "/outer"]
+
+
+def queue_redirect(ctx, location, status=302):
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", {"status": status, "headers": {"Location": location}, "body": "moved"})
+
+
+@test
+def redirect_off_proxy_without_our_headers(ctx):
+    for how in ("curl", "client", "multi"):
+        mark_all(ctx)
+        queue_redirect(ctx, ctx.plain.url("/landing?from=proxy"))
+        if how == "curl":
+            p = ok(ctx.curl("-L", "-H", "X-App: kept", "-w", "%{http_code}", "-o", "/dev/null", SF + "/file/1"))
+            assert p.stdout == b"200", p.stdout
+        elif how == "client":
+            p = ok(client(ctx, "-L", "1", "-H", "X-App: kept", SF + "/file/1"))
+            assert "rc=0 status=200" in p.stdout.decode(), p.stdout
+        else:
+            p = ok(ctx.run([prog("multi_client"), "perform", "-L", SF + "/file/1"]))
+            assert parse_lines(p.stdout)[0]["status"] == "200", p.stdout
+        assert [r["target"] for r in ctx.proxy.requests()] == ["/file/1"], how
+        landed = one(ctx.plain)
+        assert landed["target"] == "/landing?from=proxy"
+        assert_untouched(landed)
+        if how != "multi":
+            assert header_values(landed, "X-App") == ["kept"], landed["headers"]
+
+
+@test
+def redirect_to_routed_url_routed_again(ctx):
+    mark_all(ctx)
+    queue_redirect(ctx, SF + "/services/data/v57.0/moved?x=1")
+    p = ok(ctx.curl("-L", "-w", "%{http_code}", "-o", "/dev/null", SF + "/services/data/v56.0/old"))
+    assert p.stdout == b"200", (p.stdout, p.stderr)
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/services/data/v56.0/old", "/services/data/v57.0/moved?x=1"], reqs
+    assert_amp_headers(reqs[1], installation="inst-sf-1")
+    # Relative redirects stay on the proxy, with our headers.
+    mark_all(ctx)
+    queue_redirect(ctx, "/elsewhere", 307)
+    ok(client(ctx, "-L", "1", SF + "/rel"))
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/rel", "/elsewhere"], reqs
+    assert_amp_headers(reqs[1], installation="inst-sf-1")
+    assert ctx.plain.requests() == [] and ctx.tls.requests() == []
+
+
+@test
+def drop_headers_not_forwarded(ctx):
+    cfg = ctx.write_cfg("drop.cfg", ctx.config().replace(
+        'rate_limiter_mode = "throttle";', 'rate_limiter_mode = "throttle"; drop_headers = [ "Authorization" ];').replace(
+        'installation_id = "inst-anthropic"; }', 'installation_id = "inst-anthropic"; drop_headers = [ "anthropic-version" ]; }'))
+    mark_all(ctx)
+    ok(ctx.curl("-H", "Authorization: Bearer provider-token", "-H", "anthropic-version: 1", "-H", "X-Keep: 1",
+                "https://api.anthropic.com/v1/models", cfg=cfg))
+    req = one(ctx.proxy)
+    assert header_values(req, "Authorization") == [] and header_values(req, "anthropic-version") == [], req
+    assert header_values(req, "X-Keep") == ["1"]
+    mark_all(ctx)
+    ok(ctx.curl("-H", "Authorization: Bearer t", "-H", "anthropic-version: 1", SF + "/x", cfg=cfg))
+    req = one(ctx.proxy)
+    assert header_values(req, "Authorization") == [] and header_values(req, "anthropic-version") == ["1"]
+    # Not routed: the application's headers go as they were.
+    mark_all(ctx)
+    ok(ctx.curl("-H", "Authorization: Bearer t", ctx.plain.url("/own"), cfg=cfg))
+    assert header_values(one(ctx.plain), "Authorization") == ["Bearer t"]
+
+
+@test
+def threads_8_by_500_all_routed(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([prog("threads_client"), "8", "500", SF + "/threads"]))
+    assert p.stdout == b"ok 4000 failed 0\n", p.stdout
+    reqs = ctx.proxy.requests()
+    assert len(reqs) == 4000, len(reqs)
+    want = {"/threads/t%d/%d" % (t, i) for t in range(8) for i in range(500)}
+    assert {r["target"] for r in reqs} == want
+    for r in reqs:
+        assert r["status"] == 200, r
+        assert header_values(r, "x-amp-installation-id") == ["inst-sf-1"]
+        assert header_values(r, "X-Thread") == ["yes"]
+
+
+@test
+def fork_parent_and_child_keep_routing(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([prog("fork_client"), SF + "/forked"]))
+    lines = p.stdout.decode().splitlines()
+    assert lines.count("child rc=0 status=200") == 2 and lines.count("parent rc=0 status=200") == 2, lines
+    for r in ctx.proxy.requests():
+        assert r["target"] == "/forked" and r["status"] == 200, r
+
+
 # --- runner --------------------------------------------------------------------
 
 def main(selected=None):

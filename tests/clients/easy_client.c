@@ -1,7 +1,7 @@
 /* A small libcurl program of our own, run under the preload by the
  * integration tests: one easy handle, re-used for every URL given.
  *
- *   easy_client [-X METHOD] [-H LINE]... [--upload FILE] [--repeat N] URL...
+ *   easy_client [-X METHOD] [-H LINE]... [--upload FILE] [--repeat N] [-L 1] URL...
  *
  * Each perform prints one line on stdout:
  *   perform N: rc=RC status=HTTP url=EFFECTIVE_URL headers=intact|CHANGED err=ERRBUF
@@ -29,7 +29,7 @@ int main(int argc, char **argv)
 {
     const char *method = NULL, *upload = NULL, *hdrs[32];
     char *copies[32];
-    int nh = 0, repeat = 1, i = 1;
+    int nh = 0, repeat = 1, i = 1, follow = 0;
     struct curl_slist *list = NULL;
     char errbuf[CURL_ERROR_SIZE];
 
@@ -44,6 +44,8 @@ int main(int argc, char **argv)
             upload = argv[i + 1];
         else if (!strcmp(argv[i], "--repeat"))
             repeat = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "-L"))
+            follow = atoi(argv[i + 1]);
         else
             return 2;
     }
@@ -61,6 +63,7 @@ int main(int argc, char **argv)
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
     if (method)
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, (long)follow);
     int n = 0, failures = 0;
     for (; i < argc; i++) {
         curl_easy_setopt(h, CURLOPT_URL, argv[i]);
