@@ -13,7 +13,7 @@ B := build
 
 # The preload library links nothing but libc: libcurl is found in the
 # application at run time, libconfig is dlopen'ed on first need.
-LIB_SRC := hooks.c easy.c multi.c transfer.c redirect.c options.c ratelimit.c handles.c \
+LIB_SRC := hooks.c easy.c multi.c transfer.c redirect.c options.c trace.c ratelimit.c handles.c \
            headers.c route.c retry.c config.c libconfig_dl.c throttle.c real.c shim.c \
            deepbind.c log.c
 CLI_SRC := main.c config.c route.c retry.c throttle.c log.c curlapi_linked.c
@@ -26,9 +26,15 @@ CORE_OBJ := $(CORE_SRC:%.c=$(B)/cli/%.o)
 UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers $(B)/test_retry $(B)/test_throttle
 CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.so \
            $(B)/two_flavours $(B)/plugins/libflavour_plug.so $(B)/multi_client \
-           $(B)/lifecycle_client $(B)/threads_client $(B)/fork_client
+           $(B)/lifecycle_client $(B)/threads_client $(B)/fork_client $(B)/dl_race \
+           $(B)/plugins/libctor_plug.so
 
-.PHONY: all test unit integration demo install clean deps
+# The same library and two threaded clients under ThreadSanitizer: the
+# integration tests run them and fail on any report.
+TSAN_OBJ := $(LIB_SRC:%.c=$(B)/tsan/lib/%.o)
+TSAN := $(B)/tsan/libampshim.so $(B)/tsan/threads_client $(B)/tsan/multi_client
+
+.PHONY: all test unit integration demo install clean deps tsan
 all: $(B)/libampshim.so $(B)/ampshim
 
 $(B)/lib/%.o: src/%.c $(wildcard include/*.h) | $(B)/lib
@@ -45,7 +51,15 @@ $(B)/libampshim.so: $(LIB_OBJ)
 $(B)/ampshim: $(CLI_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ -lcurl -lconfig
 
-$(B)/lib $(B)/cli $(B)/plugins:
+$(B)/tsan/lib/%.o: src/%.c $(wildcard include/*.h) | $(B)/tsan/lib
+	$(CC) $(CPPFLAGS) -O1 -g -fsanitize=thread $(WARN) -fPIC -fvisibility=hidden -c $< -o $@
+$(B)/tsan/libampshim.so: $(TSAN_OBJ)
+	$(CC) -fsanitize=thread -shared $^ -o $@
+$(B)/tsan/%: tests/clients/%.c | $(B)/tsan/lib
+	$(CC) -O1 -g -fsanitize=thread $(WARN) $< -o $@ -lcurl -lpthread
+tsan: $(TSAN)
+
+$(B)/lib $(B)/cli $(B)/plugins $(B)/tsan/lib:
 	mkdir -p $@
 
 # Unit tests (cmocka): plain functions, linked against the real libcurl/libconfig.
@@ -55,7 +69,9 @@ $(B)/test_%: tests/unit/test_%.c $(CORE_OBJ)
 # Programs the integration tests run.
 $(B)/easy_client $(B)/multi_client $(B)/lifecycle_client: $(B)/%: tests/clients/%.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@ -lcurl
-$(B)/threads_client $(B)/fork_client: $(B)/%: tests/clients/%.c
+$(B)/plugins/libctor_plug.so: tests/clients/ctor_plug.c | $(B)/plugins
+	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@ -lcurl
+$(B)/threads_client $(B)/fork_client $(B)/dl_race: $(B)/%: tests/clients/%.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@ -lcurl -lpthread
 $(B)/no_curl: tests/clients/no_curl.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@
@@ -75,11 +91,11 @@ deps:
 unit: $(UNIT)
 	@for t in $(UNIT); do $$t || exit 1; done
 
-integration: all $(CLIENTS)
+integration: all $(CLIENTS) $(TSAN)
 	/usr/bin/python3 tests/integration.py
 
 test: deps
-	$(MAKE) --no-print-directory all $(UNIT) $(CLIENTS)
+	$(MAKE) --no-print-directory all $(UNIT) $(CLIENTS) $(TSAN)
 	/usr/bin/python3 tests/run_all.py $(UNIT)
 
 demo: deps

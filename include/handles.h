@@ -5,6 +5,7 @@
 #define AMPSHIM_HANDLES_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "curlapi.h"
 #include "hash.h"
@@ -29,6 +30,10 @@ struct amp_app_options {
     curl_write_callback header_fn;    /* CURLOPT_HEADERFUNCTION / DATA */
     void *header_data;
     curl_write_callback write_fn;     /* CURLOPT_WRITEFUNCTION */
+    long verbose;                     /* CURLOPT_VERBOSE */
+    curl_debug_callback debug_fn;     /* CURLOPT_DEBUGFUNCTION / DATA */
+    void *debug_data;
+    FILE *err;                        /* CURLOPT_STDERR */
 };
 
 /* Headers seen by our stand-in header callback (libcurl before 7.84). */
@@ -69,6 +74,7 @@ struct amp_handle {
     char *redirect_url;               /* a redirect to a routed URL, stopped by the guard */
     int watching;                     /* our header callback is on the handle */
     int guarded;                      /* our redirect guards are on the handle */
+    int tracing;                      /* our debug callback is on the handle */
     struct amp_watch watch;
 
     UT_hash_handle hh;

@@ -60,8 +60,10 @@ int amp_libconfig_load(char *err, size_t errlen)
         return -1;
     }
     pthread_mutex_lock(&lock);
-    fn = bound;
-    atomic_store_explicit(&loaded, 1, memory_order_release);
+    if (!atomic_load_explicit(&loaded, memory_order_relaxed)) {
+        fn = bound; /* once: another thread may already be calling through it */
+        atomic_store_explicit(&loaded, 1, memory_order_release);
+    }
     pthread_mutex_unlock(&lock);
     return 0;
 }

@@ -4,6 +4,7 @@
 
 #include "ratelimit.h"
 #include "redirect.h"
+#include "trace.h"
 
 int amp_option_tracked(CURLoption option)
 {
@@ -24,6 +25,10 @@ int amp_option_tracked(CURLoption option)
     case CURLOPT_HEADERFUNCTION:
     case CURLOPT_HEADERDATA:
     case CURLOPT_WRITEFUNCTION:
+    case CURLOPT_VERBOSE:
+    case CURLOPT_DEBUGFUNCTION:
+    case CURLOPT_DEBUGDATA:
+    case CURLOPT_STDERR:
         return 1;
     default:
         return 0;
@@ -82,6 +87,18 @@ int amp_option_note(struct amp_handle *hs, CURLoption option, long l, void *p, v
     case CURLOPT_WRITEFUNCTION:
         app->write_fn = (curl_write_callback)fn;
         break;
+    case CURLOPT_VERBOSE:
+        app->verbose = l;
+        break;
+    case CURLOPT_DEBUGFUNCTION:
+        app->debug_fn = (curl_debug_callback)fn;
+        break;
+    case CURLOPT_DEBUGDATA:
+        app->debug_data = p;
+        break;
+    case CURLOPT_STDERR:
+        app->err = p;
+        break;
     default:
         break;
     }
@@ -116,6 +133,12 @@ int amp_options_apply(struct amp_handle *hs, const struct amp_config *cfg, const
         c->easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, amp_redirect_resolving);
         c->easy_setopt(e, CURLOPT_RESOLVER_START_DATA, (void *)hs);
     }
+    /* The application's verbose output would show our key: masked. */
+    hs->tracing = hs->app.verbose != 0;
+    if (hs->tracing) {
+        c->easy_setopt(e, CURLOPT_DEBUGFUNCTION, amp_trace_debug);
+        c->easy_setopt(e, CURLOPT_DEBUGDATA, (void *)hs);
+    }
     if (hs->watching) {
         c->easy_setopt(e, CURLOPT_HEADERFUNCTION, amp_ratelimit_watch_header);
         c->easy_setopt(e, CURLOPT_HEADERDATA, (void *)hs);
@@ -147,6 +170,10 @@ void amp_options_restore(struct amp_handle *hs, const struct amp_config *cfg)
         c->easy_setopt(e, CURLOPT_PREREQDATA, hs->app.prereq_data);
         c->easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, hs->app.resolver_fn);
         c->easy_setopt(e, CURLOPT_RESOLVER_START_DATA, hs->app.resolver_data);
+    }
+    if (hs->tracing) {
+        c->easy_setopt(e, CURLOPT_DEBUGFUNCTION, hs->app.debug_fn);
+        c->easy_setopt(e, CURLOPT_DEBUGDATA, hs->app.debug_data);
     }
     if (hs->watching) {
         c->easy_setopt(e, CURLOPT_HEADERFUNCTION, hs->app.header_fn);

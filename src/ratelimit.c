@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -16,41 +17,57 @@
 #include "retry.h"
 #include "throttle.h"
 
-static struct amp_state *state;
-static pthread_once_t state_once = PTHREAD_ONCE_INIT;
-static const struct amp_config *state_cfg;
+/* Opened once, on the first routed transfer; no loader call happens
+ * under this lock, only open(2) and mkdir(2). */
+static _Atomic(struct amp_state *) state;
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void lock_prepare(void) { pthread_mutex_lock(&state_lock); }
+static void lock_release(void) { pthread_mutex_unlock(&state_lock); }
+__attribute__((constructor)) static void register_atfork(void)
+{
+    pthread_atfork(lock_prepare, lock_release, lock_release);
+}
 
 static void state_warning(const char *msg)
 {
     amp_warn("%s", msg);
 }
 
-static void open_state(void)
+static struct amp_state *open_state(const struct amp_config *cfg)
 {
     char path[4096], err[512];
-    const char *file = state_cfg->throttle.state_file;
+    const char *file = cfg->throttle.state_file;
+    struct amp_state *st;
 
     amp_state_set_warn(state_warning);
     if (!file) {
         if (amp_state_default_path(path, sizeof(path)) < 0) {
             amp_error("no place for the rate-limit state: blocks hold in this process only");
-            state = amp_state_open(NULL, err, sizeof(err));
-            return;
+            return amp_state_open(NULL, err, sizeof(err));
         }
         file = path;
     }
-    state = amp_state_open(file, err, sizeof(err));
-    if (!state) {
+    if (!(st = amp_state_open(file, err, sizeof(err)))) {
         amp_error("rate-limit state: %s; blocks hold in this process only", err);
-        state = amp_state_open(NULL, err, sizeof(err));
+        st = amp_state_open(NULL, err, sizeof(err));
     }
+    return st;
 }
 
 static struct amp_state *get_state(const struct amp_config *cfg)
 {
-    state_cfg = cfg;
-    pthread_once(&state_once, open_state);
-    return state;
+    struct amp_state *st = atomic_load_explicit(&state, memory_order_acquire);
+
+    if (st)
+        return st;
+    pthread_mutex_lock(&state_lock);
+    if (!(st = atomic_load_explicit(&state, memory_order_relaxed))) {
+        st = open_state(cfg);
+        atomic_store_explicit(&state, st, memory_order_release);
+    }
+    pthread_mutex_unlock(&state_lock);
+    return st;
 }
 
 static int64_t now_utc(void)

@@ -292,14 +292,14 @@ static const struct amp_curl *cached(uintptr_t a, int *internal)
         if (seq & 1)
             continue;
         for (size_t i = 0; i < n && !api; i++)
-            if (a >= __atomic_load_n(&callers[i].lo, __ATOMIC_RELAXED) &&
-                a < __atomic_load_n(&callers[i].hi, __ATOMIC_RELAXED) &&
-                __atomic_load_n(&callers[i].gen, __ATOMIC_RELAXED) == gen) {
-                in = __atomic_load_n(&callers[i].internal, __ATOMIC_RELAXED);
-                api = __atomic_load_n(&callers[i].api, __ATOMIC_RELAXED);
+            /* Acquire loads: the second look at resets stays after them. */
+            if (a >= __atomic_load_n(&callers[i].lo, __ATOMIC_ACQUIRE) &&
+                a < __atomic_load_n(&callers[i].hi, __ATOMIC_ACQUIRE) &&
+                __atomic_load_n(&callers[i].gen, __ATOMIC_ACQUIRE) == gen) {
+                in = __atomic_load_n(&callers[i].internal, __ATOMIC_ACQUIRE);
+                api = __atomic_load_n(&callers[i].api, __ATOMIC_ACQUIRE);
             }
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&resets, memory_order_relaxed) == seq) {
+        if (atomic_load_explicit(&resets, memory_order_acquire) == seq) {
             *internal = in;
             return api;
         }

@@ -1163,6 +1163,61 @@ def fork_parent_and_child_keep_routing(ctx):
         assert r["target"] == "/forked" and r["status"] == 200, r
 
 
+@test
+def threads_race_free_under_thread_sanitizer(ctx):
+    """The library and threaded clients built with -fsanitize=thread: no report."""
+    mark_all(ctx)
+    env = ctx.env(AMPSHIM_CONFIG=ctx.cfg, LD_PRELOAD=os.path.join(BUILD, "tsan", "libampshim.so"),
+                  TSAN_OPTIONS="halt_on_error=1 exitcode=66")
+    for cmd in ([os.path.join(BUILD, "tsan", "threads_client"), "8", "25", SF + "/tsan"],
+                [os.path.join(BUILD, "tsan", "multi_client"), "socket", SF + "/tsan-m1",
+                 "https://slack.com/api/tsan-m2", ctx.plain.url("/tsan-m3")]):
+        p = ctx.run(cmd, env=env, launcher=False)
+        assert b"ThreadSanitizer" not in p.stderr, p.stderr.decode()[-3000:]
+        assert p.returncode == 0, (cmd, p.returncode, p.stderr[-2000:])
+    assert len(ctx.proxy.requests()) == 8 * 25 + 2
+
+
+@test
+def no_deadlock_with_curl_in_library_constructors(ctx):
+    plug = os.path.join(BUILD, "plugins", "libctor_plug.so")
+    for env in (ctx.env(AMPSHIM_CONFIG=ctx.cfg, LD_PRELOAD=LIB), ctx.env(LD_PRELOAD=LIB)):
+        p = subprocess.run([prog("dl_race"), plug, "3000"], capture_output=True, env=env, timeout=90)
+        assert p.returncode == 0 and p.stdout == b"done\n", (p.returncode, p.stdout, p.stderr)
+
+
+@test
+def app_http_proxy_never_sees_our_headers(ctx):
+    """The application's own HTTP proxy (here the plain mock): a routed call
+    to a loopback relay goes to it directly, and no CONNECT carries our key."""
+    mark_all(ctx)
+    ok(ctx.curl("-x", ctx.plain.url(), "--proxy-header", "X-Proxy-Only: 1", SF + "/via-proxy"))
+    assert ctx.plain.requests() == [], ctx.plain.requests()
+    assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+    mark_all(ctx)
+    p = ok(ctx.curl("-x", ctx.plain.url(), ctx.plain.url("/through-proxy")))
+    assert_untouched(one(ctx.plain))  # an unrouted call still uses the application's proxy
+
+
+@test
+def verbose_output_masks_the_key(ctx):
+    """curl -v and libcurl's own verbose output show the headers sent: ours
+    appear, the key masked to its last 4 characters."""
+    mark_all(ctx)
+    p = ok(ctx.curl("-v", "-o", "/dev/null", SF + "/verbose"))
+    err = p.stderr.decode()
+    assert "> x-amp-installation-id: inst-sf-1" in err, err
+    assert KEY not in err and ("x-api-key: " + "*" * (len(KEY) - 4) + KEY[-4:]) in err, err
+    prog_ = "import pycurl,io,sys\nc=pycurl.Curl()\nc.setopt(c.URL,sys.argv[1])\nc.setopt(c.VERBOSE,1)\nc.setopt(c.WRITEDATA,io.BytesIO())\nc.perform()\n"
+    p = ok(ctx.run([PY, "-c", prog_, SF + "/verbose2"]))
+    err = p.stderr.decode()
+    assert "> GET /verbose2 HTTP/1.1" in err and KEY not in err, err
+    reqs = ctx.proxy.requests()
+    assert len(reqs) == 2
+    for r in reqs:
+        assert_amp_headers(r, installation="inst-sf-1")  # the real key still went to the proxy
+
+
 # --- runner --------------------------------------------------------------------
 
 def main(selected=None):

@@ -1,0 +1,39 @@
+/* Masking the key in the application's verbose output. */
+#define _GNU_SOURCE
+#include "trace.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handles.h"
+#include "shim.h"
+
+int amp_trace_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userdata)
+{
+    struct amp_handle *hs = userdata;
+    const struct amp_config *cfg = amp_shim_get(hs->c)->cfg;
+    char *copy = NULL;
+
+    if (type == CURLINFO_HEADER_OUT && cfg && cfg->api_key && (copy = malloc(size ? size : 1))) {
+        size_t klen = strlen(cfg->api_key);
+        memcpy(copy, data, size);
+        /* Same length, so every count the application keeps still holds. */
+        for (char *p = copy; klen > 4 && (p = memmem(p, size - (size_t)(p - copy), cfg->api_key, klen));
+             p += klen)
+            memset(p, '*', klen - 4);
+        data = copy;
+    }
+    int rc = 0;
+    if (hs->app.debug_fn) {
+        rc = hs->app.debug_fn(easy, type, data, size, hs->app.debug_data);
+    } else if (type == CURLINFO_TEXT || type == CURLINFO_HEADER_IN || type == CURLINFO_HEADER_OUT) {
+        /* What libcurl writes itself when there is no debug callback. */
+        static const char prefix[][3] = { "* ", "< ", "> " };
+        FILE *out = hs->app.err ? hs->app.err : stderr;
+        fwrite(prefix[type], 2, 1, out);
+        fwrite(data, size, 1, out);
+    }
+    free(copy);
+    return rc;
+}
