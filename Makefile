@@ -14,10 +14,11 @@ B := build
 # The preload library links nothing but libc: libcurl is found in the
 # application at run time, libconfig is dlopen'ed on first need.
 LIB_SRC := hooks.c easy.c multi.c transfer.c redirect.c options.c trace.c ratelimit.c handles.c \
-           headers.c route.c retry.c config.c libconfig_dl.c throttle.c real.c shim.c \
+           headers.c route.c retry.c config.c catalog.c libconfig_dl.c throttle.c real.c shim.c \
            deepbind.c log.c
-CLI_SRC := main.c config.c route.c retry.c throttle.c log.c curlapi_linked.c
-CORE_SRC := config.c route.c headers.c retry.c throttle.c log.c curlapi_linked.c
+CLI_SRC := main.c explain.c config.c catalog.c route.c headers.c retry.c throttle.c log.c \
+           curlapi_linked.c
+CORE_SRC := config.c catalog.c route.c headers.c retry.c throttle.c log.c curlapi_linked.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/lib/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/cli/%.o)
@@ -35,7 +36,11 @@ TSAN_OBJ := $(LIB_SRC:%.c=$(B)/tsan/lib/%.o)
 TSAN := $(B)/tsan/libampshim.so $(B)/tsan/threads_client $(B)/tsan/multi_client
 
 .PHONY: all test unit integration demo install clean deps tsan
-all: $(B)/libampshim.so $(B)/ampshim
+all: $(B)/libampshim.so $(B)/ampshim $(B)/providers.cfg
+
+# The provider catalog lives beside the library (and the launcher).
+$(B)/providers.cfg: conf/providers.cfg | $(B)/lib
+	cp $< $@
 
 $(B)/lib/%.o: src/%.c $(wildcard include/*.h) | $(B)/lib
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -c $< -o $@
@@ -106,6 +111,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
 	install -m 755 $(B)/ampshim $(DESTDIR)$(BINDIR)/ampshim
 	install -m 644 $(B)/libampshim.so $(DESTDIR)$(LIBDIR)/libampshim.so
+	install -m 644 conf/providers.cfg $(DESTDIR)$(LIBDIR)/providers.cfg
 	install -m 644 conf/example.cfg $(DESTDIR)$(LIBDIR)/example.cfg
 
 clean:

@@ -14,6 +14,7 @@ struct amp_config {
     char *path;
     char *proxy_url;          /* without a trailing slash */
     int proxy_plain_http;     /* http to a loopback relay (tests, local relays) */
+    int dry_run;              /* AMPSHIM_DRY_RUN=1: report, route nothing (set by the library) */
     char *project_id;
     char *api_key;
     char *api_key_origin;     /* "api_key", "api_key_env X", "api_key_file F" */

@@ -11,6 +11,10 @@ int amp_log_enabled(enum amp_log_level level);
 void amp_log(enum amp_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* A line the user asked for (a dry run's reports): printed whatever the
+ * level, with no level tag. */
+void amp_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* "****" followed by the last 4 characters of a secret; never the whole secret. */
 void amp_mask(const char *secret, char *out, size_t outlen);
 

@@ -12,7 +12,8 @@ struct amp_route_bucket;
 
 struct amp_route {
     int line;                 /* where the route stands in its config file */
-    char *base_url;           /* as written */
+    char *base_url;           /* as written, or made from the provider's */
+    char *provider;           /* the catalog's name, when given by name */
     char *scheme;             /* "http" or "https" */
     long port;                /* explicit or the scheme's default */
     char **labels;            /* host labels, lower case; NULL = placeholder */
@@ -54,6 +55,14 @@ const struct amp_route *amp_route_match(const struct amp_routes *rs,
                                         const char *url,
                                         const char *proxy_url,
                                         char **rewritten);
+
+/* Why r does not match url: a sentence in buf, or NULL when it matches.
+ * *nearness says how much of r matched (for showing the nearest misses). */
+const char *amp_route_why_not(const struct amp_route *r, const struct amp_curl *c,
+                              const char *url, char *buf, size_t len, int *nearness);
+
+/* "*.my.salesforce.com": r's host, placeholders as `*`. */
+void amp_route_host(const struct amp_route *r, char *buf, size_t len);
 
 /* 1 when url has the scheme, host and port of origin (another URL). */
 int amp_same_origin(const struct amp_curl *c, const char *url, const char *origin);

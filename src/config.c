@@ -2,6 +2,7 @@
  * names the file and the line, and says what is wrong in a sentence. */
 #define _GNU_SOURCE
 #include "config.h"
+#include "catalog.h"
 #include "throttle.h"
 
 #include <ctype.h>
@@ -28,6 +29,7 @@ struct loader {
     struct amp_config *cfg;
     char *err;
     size_t errlen;
+    struct amp_catalog *catalog; /* opened on the first route that names a provider */
 };
 
 static int fail(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
@@ -410,21 +412,131 @@ static int valid_integration_name(const char *s)
     return 1;
 }
 
+#define MAX_PLACEHOLDERS 8
+
+/* The {{.name}} placeholders of a catalog template, in order. */
+static size_t placeholders(const char *tmpl, char names[][64])
+{
+    size_t n = 0;
+
+    for (const char *p = tmpl; (p = strstr(p, "{{.")) && n < MAX_PLACEHOLDERS;) {
+        const char *end = strstr(p, "}}");
+        if (!end)
+            break;
+        snprintf(names[n++], 64, "%.*s", (int)(end - p - 3), p + 3);
+        p = end + 2;
+    }
+    return n;
+}
+
+/* A value for a placeholder: one host name or one path segment's worth. */
+static int placeholder_value(const char *v)
+{
+    for (; *v; v++)
+        if ((unsigned char)*v <= ' ' || strchr("/?#@:{}\\%", *v))
+            return 0;
+    return 1;
+}
+
+/* The base URL of the route's provider, its placeholders filled from the
+ * route's settings of the same name; unfilled ones match one label or
+ * segment. 1 and *base when the route names a provider, 0 when not. */
+static int provider_base(struct loader *ld, const config_setting_t *s, struct amp_route *r,
+                         char names[][64], size_t *nnames, char **base)
+{
+    const config_setting_t *ps = config_setting_get_member(s, "provider");
+    struct amp_provider p;
+    char err[512], near[64];
+
+    *nnames = 0;
+    if (!ps)
+        return 0;
+    if (get_nonempty(ld, s, "provider", "route", &r->provider) < 0)
+        return -1;
+    if (!ld->catalog && !(ld->catalog = amp_catalog_open(err, sizeof(err))))
+        return fail(ld, ps, "%s", err);
+    if (amp_catalog_find(ld->catalog, r->provider, &p, near, sizeof(near)) < 0)
+        return fail(ld, ps, "unknown provider '%s'%s%s%s (the names are those of Ampersand's catalog, %s)",
+                    r->provider, near[0] ? ": did you mean '" : "", near, near[0] ? "'?" : "",
+                    amp_catalog_path());
+    if (!p.proxy)
+        return fail(ld, ps, "the Ampersand proxy does not support provider '%s' (%s)", p.name,
+                    p.display_name);
+    if (strncmp(p.base_url, "https://", 8) != 0 && strncmp(p.base_url, "http://", 7) != 0)
+        return fail(ld, ps, "provider '%s' has no base URL a route can use ('%s' in the catalog): "
+                            "give base_url instead", p.name, p.base_url);
+    *nnames = placeholders(p.base_url, names);
+    char url[1024];
+    size_t used = 0;
+    for (const char *t = p.base_url; *t && used < sizeof(url) - 1;) {
+        const char *end;
+        if (strncmp(t, "{{.", 3) == 0 && (end = strstr(t, "}}"))) {
+            char name[64];
+            snprintf(name, sizeof(name), "%.*s", (int)(end - t - 3), t + 3);
+            const config_setting_t *vs = config_setting_get_member(s, name);
+            const char *v = NULL;
+            if (vs && (config_setting_type(vs) != CONFIG_TYPE_STRING ||
+                       !placeholder_value(v = config_setting_get_string(vs)) || !*v))
+                return fail(ld, vs, "route %s must be a host name or a path segment, like \"acme\"",
+                            name);
+            /* Unfilled, a placeholder must be a whole label or segment, and
+             * not the whole host: that would match any one-label host. */
+            int whole_host = t == p.base_url + (strncmp(p.base_url, "https", 5) == 0 ? 8 : 7) &&
+                             (end[2] == '\0' || end[2] == '/');
+            if (!v && whole_host)
+                return fail(ld, ps, "set %s: provider '%s' has the base URL %s, whose host is all {{.%s}}",
+                            name, p.name, p.base_url, name);
+            used += (size_t)snprintf(url + used, sizeof(url) - used, "%s",
+                                     v ? v : "*");
+            if (!v && ((t > p.base_url && !strchr("./", t[-1])) || !strchr("./", end[2] ? end[2] : '/')))
+                return fail(ld, ps, "set %s: in provider %s's base URL %s it is part of a host label",
+                            name, p.name, p.base_url);
+            t = end + 2;
+        } else {
+            url[used++] = *t++;
+        }
+    }
+    url[used] = '\0';
+    if (!(*base = strdup(url)))
+        return fail(ld, ps, "out of memory");
+    return 1;
+}
+
 static int load_route(struct loader *ld, const config_setting_t *s, struct amp_route *r)
 {
-    static const char *const known[] = { "base_url", "installation_id", "integration_name",
-                                         "group_ref", "drop_headers", NULL };
-    char *base = NULL, msg[512];
+    const char *known[8 + MAX_PLACEHOLDERS] = { "base_url", "installation_id", "integration_name",
+                                                "group_ref", "drop_headers", "provider", NULL };
+    char *base = NULL, msg[512], names[MAX_PLACEHOLDERS][64];
+    size_t nnames = 0;
     int rc;
 
     r->line = config_setting_source_line(s);
     if (!config_setting_is_group(s))
         return fail(ld, s, "each route is a group: { base_url = \"…\"; installation_id = \"…\"; }");
-    if (only_known(ld, s, "a route", known) < 0)
+    int by_name = provider_base(ld, s, r, names, &nnames, &base);
+    if (by_name < 0)
         return -1;
-    rc = get_nonempty(ld, s, "base_url", "route", &base);
-    if (rc <= 0)
-        return rc < 0 ? -1 : fail(ld, s, "route has no base_url");
+    for (size_t i = 0; i < nnames; i++)
+        known[6 + i] = names[i];
+    if (only_known(ld, s, r->provider ? "this provider's route" : "a route", known) < 0) {
+        free(base);
+        return -1;
+    }
+    if (config_setting_get_member(s, "base_url")) {
+        /* base_url wins when both are given. */
+        if (by_name && note(ld->cfg, "%s:%d: base_url is given, so provider %s's base URL is not used",
+                            ld->path, r->line, r->provider) < 0) {
+            free(base);
+            return fail(ld, s, "out of memory");
+        }
+        free(base);
+        base = NULL;
+        rc = get_nonempty(ld, s, "base_url", "route", &base);
+        if (rc < 0)
+            return -1;
+    } else if (!by_name) {
+        return fail(ld, s, "route has no base_url (or provider)");
+    }
     rc = amp_route_compile(r, base, ld->c, msg, sizeof(msg));
     free(base);
     if (rc < 0)
@@ -550,7 +662,7 @@ int amp_config_load(const char *path, const struct amp_curl *c,
                     struct amp_config **out, char *err, size_t errlen)
 {
     struct amp_config *cfg = calloc(1, sizeof(*cfg));
-    struct loader ld = { path, c, cfg, err, errlen };
+    struct loader ld = { path, c, cfg, err, errlen, NULL };
     config_t conf;
     int rc = -1;
 
@@ -574,6 +686,7 @@ int amp_config_load(const char *path, const struct amp_curl *c,
     }
     config_destroy(&conf);
     fclose(f);
+    amp_catalog_close(ld.catalog);
     if (rc < 0) {
         amp_config_free(cfg);
         return -1;

@@ -24,7 +24,8 @@
                                                     unsigned int i), (s, i))             \
     X(int, config_setting_length, (const config_setting_t *s), (s))                      \
     X(const char *, config_setting_get_string, (const config_setting_t *s), (s))         \
-    X(long long, config_setting_get_int64, (const config_setting_t *s), (s))
+    X(long long, config_setting_get_int64, (const config_setting_t *s), (s))              \
+    X(int, config_setting_get_bool, (const config_setting_t *s), (s))
 
 #define DECLARE(ret, name, params, args) ret(*name) params;
 static struct {

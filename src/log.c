@@ -37,23 +37,16 @@ int amp_log_enabled(enum amp_log_level level)
     return (int)level <= cur;
 }
 
-void amp_log(enum amp_log_level level, const char *fmt, ...)
+static void vlog(const char *tag, const char *fmt, va_list ap)
 {
-    static const char *const tags[] = { "error: ", "warning: ", "", "debug: " };
     char line[1024];
     int saved = errno;
-    int n;
-    va_list ap;
+    int n = snprintf(line, sizeof(line), "ampshim[%s %ld]: %s", program_invocation_short_name,
+                     (long)getpid(), tag);
 
-    if (!amp_log_enabled(level))
-        return;
-    n = snprintf(line, sizeof(line), "ampshim[%s %ld]: %s",
-                 program_invocation_short_name, (long)getpid(), tags[level]);
     if (n < 0 || (size_t)n >= sizeof(line))
         n = 0;
-    va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-    va_end(ap);
     if (m < 0)
         m = 0;
     n += m;
@@ -68,6 +61,27 @@ void amp_log(enum amp_log_level level, const char *fmt, ...)
             w = 0;
     }
     errno = saved;
+}
+
+void amp_log(enum amp_log_level level, const char *fmt, ...)
+{
+    static const char *const tags[] = { "error: ", "warning: ", "", "debug: " };
+    va_list ap;
+
+    if (!amp_log_enabled(level))
+        return;
+    va_start(ap, fmt);
+    vlog(tags[level], fmt, ap);
+    va_end(ap);
+}
+
+void amp_report(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vlog("", fmt, ap);
+    va_end(ap);
 }
 
 void amp_mask(const char *secret, char *out, size_t outlen)

@@ -12,6 +12,8 @@
 
 #include "config.h"
 #include "curlapi.h"
+#include "catalog.h"
+#include "explain.h"
 #include "log.h"
 #include "retry.h"
 #include "throttle.h"
@@ -24,8 +26,9 @@
 #endif
 
 static const char usage[] =
-    "usage: ampshim run [-c FILE] [--] COMMAND [ARG...]\n"
+    "usage: ampshim run [-c FILE] [--dry-run] [--] COMMAND [ARG...]\n"
     "       ampshim check [-c FILE]\n"
+    "       ampshim route [-c FILE] URL\n"
     "       ampshim state [-c FILE]\n"
     "       ampshim clear [-c FILE] [ROUTE...]\n"
     "       ampshim --help | --version\n"
@@ -36,7 +39,12 @@ static const char usage[] =
     "\n"
     "  run     check the config, then run COMMAND with libampshim.so preloaded\n"
     "          (AMPSHIM_CONFIG is exported so every child process reads the same file)\n"
+    "          --dry-run: route nothing, add nothing; report on stderr each call that\n"
+    "          would be routed (also AMPSHIM_DRY_RUN=1)\n"
     "  check   check the config and print what it routes (the API key masked)\n"
+    "  route   say what would happen to a call to URL: which route matches and why the\n"
+    "          nearest others do not, the URL the proxy receives, the headers added,\n"
+    "          whether the route is blocked now; exit 0 when routed, 1 when not\n"
     "  state   list the routes Ampersand has rate limited or locked out, and until when\n"
     "  clear   forget those blocks: all, or the routes whose installation ID or\n"
     "          integration name is given\n"
@@ -45,8 +53,10 @@ static const char usage[] =
     "            $XDG_CONFIG_HOME/ampshim, ~/.config/ampshim, /etc/ampshim holding\n"
     "            <program>.cfg, then ampshim.cfg\n"
     "\n"
-    "Environment: AMPSHIM_CONFIG (config path), AMPSHIM_LOG=error|warn|info|debug.\n"
-    "Exit status: run gives COMMAND's; 2 for a bad config, 127 when COMMAND cannot run.\n";
+    "Environment: AMPSHIM_CONFIG (config path), AMPSHIM_LOG=error|warn|info|debug,\n"
+    "AMPSHIM_DRY_RUN=1 (as --dry-run).\n"
+    "Exit status: run gives COMMAND's; 2 for a bad config, 127 when COMMAND cannot run.\n"
+    "See ampshim(1) and ampshim.cfg(5).\n";
 
 /* The config path: -c, else AMPSHIM_CONFIG, else discovery for prog. */
 static int find_config(const char *given, const char *prog, char *buf, size_t len)
@@ -116,7 +126,8 @@ static int cmd_check(const char *path)
     printf("routes (%zu):\n", cfg->routes.n);
     for (size_t i = 0; i < cfg->routes.n; i++) {
         const struct amp_route *r = &cfg->routes.v[i];
-        printf("  line %d: %s -> %s\n", r->line, r->base_url, r->ident);
+        printf("  line %d: %s%s%s%s -> %s\n", r->line, r->base_url, r->provider ? " (" : "",
+               r->provider ? r->provider : "", r->provider ? ")" : "", r->ident);
     }
     for (size_t i = 0; i < cfg->nnotes; i++)
         printf("note: %s\n", cfg->notes[i]);
@@ -226,6 +237,37 @@ static int cmd_clear(const struct amp_config *cfg, char **routes, int nroutes)
     return rc;
 }
 
+/* The directory of this program, for what is installed beside it. */
+static int self_dir(char *buf, size_t len)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    return 0;
+}
+
+/* The provider catalog: beside the launcher (a build tree), else in the
+ * install libdir, as the library finds it beside itself. */
+static void set_catalog_path(void)
+{
+    char dir[PATH_MAX], file[PATH_MAX + 32];
+
+    if (self_dir(dir, sizeof(dir)) == 0) {
+        snprintf(file, sizeof(file), "%s/providers.cfg", dir);
+        if (access(file, R_OK) == 0) {
+            amp_catalog_set_path(file);
+            return;
+        }
+    }
+    amp_catalog_set_path(AMPSHIM_LIBDIR "/providers.cfg");
+}
+
 /* libampshim.so beside this program, else in the install libdir; never
  * the current directory (proxychains-ng's CVE-2015-3887). */
 static int find_library(char *buf, size_t len)
@@ -251,7 +293,17 @@ static int find_library(char *buf, size_t len)
     return -1;
 }
 
-static int cmd_run(const char *path, char **argv)
+static int cmd_route(const struct amp_config *cfg, const char *url)
+{
+    char path[4096];
+    struct amp_state *st = open_state(cfg, path, sizeof(path));
+    int rc = amp_explain(cfg, st, url, stdout);
+
+    amp_state_close(st);
+    return rc;
+}
+
+static int cmd_run(const char *path, char **argv, int dry_run)
 {
     char lib[2 * PATH_MAX], abs[PATH_MAX];
     struct amp_config *cfg = load(path);
@@ -272,7 +324,8 @@ static int cmd_run(const char *path, char **argv)
         preload = strdup(old);
     else if (asprintf(&preload, "%s%s%s", lib, old && *old ? ":" : "", old ? old : "") < 0)
         preload = NULL;
-    if (!preload || setenv("LD_PRELOAD", preload, 1) < 0 || setenv("AMPSHIM_CONFIG", abs, 1) < 0) {
+    if (!preload || setenv("LD_PRELOAD", preload, 1) < 0 || setenv("AMPSHIM_CONFIG", abs, 1) < 0 ||
+        (dry_run && setenv("AMPSHIM_DRY_RUN", "1", 1) < 0)) {
         fprintf(stderr, "ampshim: out of memory\n");
         return 127;
     }
@@ -288,8 +341,9 @@ int main(int argc, char **argv)
 {
     const char *cfgfile = NULL;
     char path[PATH_MAX];
-    int i = 2;
+    int i = 2, dry_run = 0;
 
+    set_catalog_path();
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;
@@ -304,7 +358,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 && strcmp(cmd, "state") != 0 &&
-        strcmp(cmd, "clear") != 0) {
+        strcmp(cmd, "clear") != 0 && strcmp(cmd, "route") != 0) {
         fprintf(stderr, "ampshim: unknown command '%s'\n\n%s", cmd, usage);
         return 2;
     }
@@ -318,6 +372,9 @@ int main(int argc, char **argv)
             i += 2;
         } else if (!strncmp(argv[i], "--config=", 9)) {
             cfgfile = argv[i++] + 9;
+        } else if (!strcmp(cmd, "run") && !strcmp(argv[i], "--dry-run")) {
+            dry_run = 1;
+            i++;
         } else {
             fprintf(stderr, "ampshim: %s: unknown option '%s'\n\n%s", cmd, argv[i], usage);
             return 2;
@@ -340,6 +397,18 @@ int main(int argc, char **argv)
         amp_config_free(cfg);
         return rc;
     }
+    if (!strcmp(cmd, "route")) {
+        if (i + 1 != argc) {
+            fprintf(stderr, "ampshim: route takes one URL\n\n%s", usage);
+            return 2;
+        }
+        struct amp_config *cfg;
+        if (find_config(cfgfile, "ampshim", path, sizeof(path)) < 0 || !(cfg = load(path)))
+            return 2;
+        int rc = cmd_route(cfg, argv[i]);
+        amp_config_free(cfg);
+        return rc;
+    }
     if (!strcmp(cmd, "check")) {
         if (i < argc) {
             fprintf(stderr, "ampshim: check takes no arguments\n");
@@ -355,5 +424,5 @@ int main(int argc, char **argv)
     prog = prog ? prog + 1 : argv[i];
     if (find_config(cfgfile, prog, path, sizeof(path)) < 0)
         return 2;
-    return cmd_run(path, argv + i);
+    return cmd_run(path, argv + i, dry_run);
 }

@@ -256,6 +256,7 @@ void amp_routes_free(struct amp_routes *rs)
         free(r->segs);
         free(r->headers);
         free(r->base_url);
+        free(r->provider);
         free(r->scheme);
         free(r->installation_id);
         free(r->integration_name);
@@ -388,6 +389,89 @@ out:
     c->free(query);
     c->url_cleanup(u);
     return best;
+}
+
+void amp_route_host(const struct amp_route *r, char *buf, size_t len)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->nlabels && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "." : "",
+                                 r->labels[i] ? r->labels[i] : "*");
+}
+
+const char *amp_route_why_not(const struct amp_route *r, const struct amp_curl *c,
+                              const char *url, char *buf, size_t len, int *nearness)
+{
+    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, pattern[512];
+    const char *why = buf;
+    CURLU *u = c->url();
+
+    *nearness = 0;
+    if (!u || c->url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME) != CURLUE_OK ||
+        c->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        c->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        c->url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+        c->url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
+        snprintf(buf, len, "'%s' is not a URL libcurl can parse", url);
+        goto out;
+    }
+    lower(scheme);
+    lower(host);
+    size_t hl = strlen(host);
+    if (hl > 1 && host[hl - 1] == '.')
+        host[--hl] = '\0';
+    /* Host labels compared from the right, as a person reads a domain. */
+    char *labels[MAX_LABELS], *copy = strdup(host), *save = NULL, *tok;
+    size_t n = 0;
+    for (char *p = copy; copy && n < MAX_LABELS && (tok = strtok_r(p, ".", &save)); p = NULL)
+        labels[n++] = tok;
+    size_t same = 0, prefix = 0;
+    while (same < n && same < r->nlabels &&
+           (!r->labels[r->nlabels - 1 - same] ||
+            !strcmp(r->labels[r->nlabels - 1 - same], labels[n - 1 - same])))
+        same++;
+    /* A look-alike shares the start instead: acme.my.salesforce.com.evil.test */
+    while (prefix < n && prefix < r->nlabels &&
+           (!r->labels[prefix] || !strcmp(r->labels[prefix], labels[prefix])))
+        prefix++;
+    free(copy);
+    /* Near means more in common than a top-level domain. */
+    size_t common = same > prefix ? same : prefix;
+    *nearness = common >= 2 ? (int)common * 2 : 0;
+    amp_route_host(r, pattern, sizeof(pattern));
+    if (same != r->nlabels || n != r->nlabels) {
+        if (same == r->nlabels || same == n)
+            snprintf(buf, len, "host %s has %zu labels, %s has %zu (a placeholder stands for exactly one)",
+                     host, n, pattern, r->nlabels);
+        else
+            snprintf(buf, len, "host %s is not %s", host, pattern);
+        goto out;
+    }
+    if (strcmp(scheme, r->scheme) != 0) {
+        snprintf(buf, len, "scheme %s, the route's is %s", scheme, r->scheme);
+        goto out;
+    }
+    if (strtol(port, NULL, 10) != r->port) {
+        snprintf(buf, len, "port %s, the route's is %ld", port, r->port);
+        goto out;
+    }
+    *nearness += 1 + (int)r->nlabels * 2;
+    if (!match_path(r, path)) {
+        snprintf(buf, len, "path %s does not start with the route's path at a segment boundary", path);
+        goto out;
+    }
+    why = NULL;
+out:
+    if (u) {
+        c->free(scheme);
+        c->free(host);
+        c->free(port);
+        c->free(path);
+        c->url_cleanup(u);
+    }
+    return why;
 }
 
 struct origin {

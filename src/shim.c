@@ -3,12 +3,15 @@
 #define _GNU_SOURCE
 #include "shim.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <string.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "catalog.h"
 #include "libconfig_dl.h"
 #include "log.h"
 
@@ -32,8 +35,18 @@ static void load(const struct amp_curl *c, int libconfig_ok, const char *libconf
     }
     if (!libconfig_ok)
         snprintf(shim.error, sizeof(shim.error), "%s", libconfig_error);
+    /* The catalog is installed beside the library. */
+    Dl_info self;
+    if (dladdr((void *)amp_shim_get, &self) && self.dli_fname && strrchr(self.dli_fname, '/')) {
+        char catalog[4096];
+        snprintf(catalog, sizeof(catalog), "%.*s/providers.cfg",
+                 (int)(strrchr(self.dli_fname, '/') - self.dli_fname), self.dli_fname);
+        amp_catalog_set_path(catalog);
+    }
     if (libconfig_ok && amp_config_load(path, c, &shim.cfg, shim.error, sizeof(shim.error)) == 0) {
         shim.mode = AMP_ON;
+        const char *dry = secure_getenv("AMPSHIM_DRY_RUN");
+        shim.cfg->dry_run = dry && *dry && strcmp(dry, "0") != 0;
         amp_debug("config %s: %zu routes to %s", path, shim.cfg->routes.n, shim.cfg->proxy_url);
         return;
     }
