@@ -53,6 +53,12 @@ $(B)/lib/hooks.o $(B)/lib/real.o: CFLAGS += -O2 -foptimize-sibling-calls
 
 $(B)/libampshim.so: $(LIB_OBJ)
 	$(CC) $(CFLAGS) -shared -Wl,-z,defs -Wl,-z,now $^ -o $@
+# The launcher has the libdir built in: rebuilt when PREFIX or LIBDIR change.
+$(B)/cli/main.o: $(B)/cli/libdir
+$(B)/cli/libdir: FORCE | $(B)/cli
+	@echo '$(LIBDIR)' | cmp -s - $@ || echo '$(LIBDIR)' > $@
+FORCE:
+
 $(B)/ampshim: $(CLI_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ -lcurl -lconfig
 
@@ -107,12 +113,24 @@ demo: deps
 	$(MAKE) --no-print-directory all
 	@tests/demo.sh
 
+# The benchmark (not part of `make test`): direct vs through ampshim, time and
+# callgrind instructions per request; see tests/bench/bench.py.
+.PHONY: bench
+bench: all
+	mkdir -p $(B)/bench
+	$(CC) -O2 -g $(WARN) tests/bench/upstream.c -o $(B)/bench/upstream -lpthread
+	$(CC) -O2 -g $(WARN) tests/bench/bench_client.c -o $(B)/bench/bench_client -lcurl
+	/usr/bin/python3 tests/bench/bench.py
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
 	install -m 755 $(B)/ampshim $(DESTDIR)$(BINDIR)/ampshim
 	install -m 644 $(B)/libampshim.so $(DESTDIR)$(LIBDIR)/libampshim.so
 	install -m 644 conf/providers.cfg $(DESTDIR)$(LIBDIR)/providers.cfg
 	install -m 644 conf/example.cfg $(DESTDIR)$(LIBDIR)/example.cfg
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 man/ampshim.1 $(DESTDIR)$(MANDIR)/man1/ampshim.1
+	install -m 644 man/ampshim.cfg.5 $(DESTDIR)$(MANDIR)/man5/ampshim.cfg.5
 
 clean:
 	rm -rf $(B)

@@ -1218,6 +1218,154 @@ def verbose_output_masks_the_key(ctx):
         assert_amp_headers(r, installation="inst-sf-1")  # the real key still went to the proxy
 
 
+# --- the provider catalog, ampshim route, dry run, manual pages -------------------
+
+SHARED_TSV = os.path.join(os.path.dirname(ROOT), "shared", "providers.tsv")
+
+
+@test
+def catalog_generated_from_shared_tsv(ctx):
+    """conf/providers.cfg is what tools/gen_catalog.py makes of ../shared/providers.tsv."""
+    if not os.path.exists(SHARED_TSV):
+        raise AssertionError("%s is missing: cannot check the catalog" % SHARED_TSV)
+    p = ok(subprocess.run([PY, os.path.join(ROOT, "tools", "gen_catalog.py"), SHARED_TSV],
+                          capture_output=True))
+    committed = open(os.path.join(ROOT, "conf", "providers.cfg"), "rb").read()
+    assert p.stdout == committed, "conf/providers.cfg has drifted from providers.tsv: rerun tools/gen_catalog.py"
+    assert p.stdout.count(b"{ name = ") == 238
+
+
+def provider_cfg(ctx, name, routes):
+    text = ctx.config().split("routes = (")[0] + "routes = (\n" + ",\n".join(routes) + "\n);\n"
+    return ctx.write_cfg(name, text)
+
+
+@test
+def routes_by_provider_name(ctx):
+    cfg = provider_cfg(ctx, "providers.cfg", [
+        '{ provider = "salesforce"; workspace = "acme"; installation_id = "inst-sf-name"; }',
+        '{ provider = "slack"; integration_name = "slack-main"; group_ref = "grp-7"; }',
+        '{ provider = "atlassian"; installation_id = "inst-jira"; }',
+    ])
+    cases = [
+        (SF + "/services/data/v56.0/query?q=1", "/services/data/v56.0/query?q=1", dict(installation="inst-sf-name")),
+        ("https://slack.com/api/chat.postMessage", "/chat.postMessage", dict(integration="slack-main", group="grp-7")),
+        ("https://api.atlassian.com/ex/jira/4f2c-cloud/rest/api/3/issue/PRJ-1", "/3/issue/PRJ-1", dict(installation="inst-jira")),
+    ]
+    for url, target, who in cases:
+        mark_all(ctx)
+        ok(ctx.curl(url, cfg=cfg))
+        req = one(ctx.proxy)
+        assert req["target"] == target, (url, req["target"])
+        assert_amp_headers(req, **who)
+    # The workspace is part of the route: another Salesforce org is not routed.
+    mark_all(ctx)
+    ctx.curl("-k", "--connect-to", "::127.0.0.1:%d" % ctx.tls.port, "https://other.my.salesforce.com/x", cfg=cfg)
+    assert ctx.proxy.requests() == []
+    assert_untouched(one(ctx.tls))
+
+
+@test
+def check_rejects_unusable_providers(ctx):
+    cases = [
+        ('{ provider = "salesfroce"; installation_id = "i"; }', "unknown provider 'salesfroce'"),
+        ('{ provider = "Salesforce"; installation_id = "i"; }', "did you mean 'salesforce'"),
+        ('{ provider = "adobe"; installation_id = "i"; }', "does not support provider 'adobe'"),
+        ('{ provider = "gong"; installation_id = "i"; }', "no base URL a route can use"),
+        ('{ provider = "aws"; installation_id = "i"; }', "no base URL a route can use"),
+        ('{ provider = "sugarCRM"; installation_id = "i"; }', "sugarCRM"),
+        ('{ provider = "coupa"; installation_id = "i"; }', "set workspace"),
+        ('{ provider = "salesforce"; region = "eu"; installation_id = "i"; }', "unknown setting 'region'"),
+    ]
+    for i, (route, want) in enumerate(cases):
+        cfg = provider_cfg(ctx, "bad-provider-%d.cfg" % i,
+                           ['{ base_url = "https://api.hubapi.com"; installation_id = "h"; }', route])
+        p = subprocess.run([AMPSHIM, "check", "-c", cfg], capture_output=True, env=ctx.env())
+        err = p.stderr.decode()
+        assert p.returncode == 2, (route, p.returncode, err)
+        assert err.startswith(cfg + ":11: ") and want in err, (route, err)
+        p = ctx.run(["true"], cfg=cfg)
+        assert p.returncode == 2 and (cfg + ":11:") in p.stderr.decode()
+
+
+def route_cmd(ctx, url, cfg=None):
+    return subprocess.run([AMPSHIM, "route", "-c", cfg or ctx.cfg, url], capture_output=True, env=ctx.env())
+
+
+@test
+def route_command_explains(ctx):
+    p = route_cmd(ctx, SF + "/services/data/v56.0/sobjects?x=1")
+    out = p.stdout.decode()
+    assert p.returncode == 0, (p.returncode, out, p.stderr)
+    assert "routed by: https://*.my.salesforce.com (line 10; installation inst-sf-1)" in out, out
+    assert "the proxy receives: %s/services/data/v56.0/sobjects?x=1" % ctx.proxy.url() in out, out
+    assert "x-api-key: ****" + KEY[-4:] in out and KEY not in out, out
+    assert "x-amp-installation-id: inst-sf-1" in out and "blocked now: no" in out, out
+    p = route_cmd(ctx, "https://acme.my.salesforce.com.evil.test/services/data")
+    out = p.stdout.decode()
+    assert p.returncode == 1 and "not routed" in out, out
+    assert "nearest miss: https://*.my.salesforce.com (line 10): host acme.my.salesforce.com.evil.test" in out, out
+    p = route_cmd(ctx, "https://slack.com/apix/chat.postMessage")
+    assert p.returncode == 1 and "segment boundary" in p.stdout.decode(), p.stdout
+    p = route_cmd(ctx, "http://acme.my.salesforce.com/x")
+    assert p.returncode == 1 and "scheme http, the route's is https" in p.stdout.decode(), p.stdout
+    p = route_cmd(ctx, "https://example.org/")
+    assert p.returncode == 1 and "nearest miss" not in p.stdout.decode(), p.stdout
+    # A blocked route says so.
+    cfg, _ = rl_cfg(ctx, "route-blocked")
+    queue_429(ctx, http_date(int(time.time()) + 120))
+    ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    p = route_cmd(ctx, SF + "/x", cfg=cfg)
+    assert "blocked now: route https://*.my.salesforce.com" in p.stdout.decode(), p.stdout
+
+
+@test
+def dry_run_sends_nothing_and_reports(ctx):
+    for how in ("flag", "env"):
+        mark_all(ctx)
+        args = ["-k", "--connect-to", "::127.0.0.1:%d" % ctx.tls.port, "-H", "x-api-key: app-own",
+                SF + "/services/data/v56.0/dry?x=1"]
+        if how == "flag":
+            p = subprocess.run([AMPSHIM, "run", "--dry-run", "-c", ctx.cfg, "--", "curl", "-sS", *args],
+                               capture_output=True, env=ctx.env())
+        else:
+            p = ctx.curl(*args, env=ctx.env(AMPSHIM_DRY_RUN="1"))
+        ok(p)
+        err = p.stderr.decode()
+        assert ("dry run: %s/services/data/v56.0/dry?x=1 would go through route https://*.my.salesforce.com "
+                "(installation inst-sf-1) to %s/services/data/v56.0/dry?x=1" % (SF, ctx.proxy.url())) in err, err
+        assert "x-api-key: ****" + KEY[-4:] in err and KEY not in err, err
+        assert ctx.proxy.requests() == []
+        req = one(ctx.tls)  # it went out as the application made it
+        assert_untouched(req)
+        assert header_values(req, "x-api-key") == ["app-own"]
+
+
+@test
+def manual_pages_in_step_with_help(ctx):
+    help_text = ok(subprocess.run([AMPSHIM, "--help"], capture_output=True)).stdout.decode()
+    page1 = open(os.path.join(ROOT, "man", "ampshim.1")).read()
+    page5 = open(os.path.join(ROOT, "man", "ampshim.cfg.5")).read()
+    for word in ("run", "check", "route", "state", "clear", "--dry-run", "-c", "--help", "--version",
+                 "AMPSHIM_CONFIG", "AMPSHIM_LOG", "AMPSHIM_DRY_RUN"):
+        assert word in help_text, "--help lacks %s" % word
+        assert word.replace("-", "\\-") in page1 or word in page1, "ampshim(1) lacks %s" % word
+    for setting in ("url", "project_id", "api_key", "api_key_env", "api_key_file", "rate_limiter_mode",
+                    "drop_headers", "base_url", "provider", "installation_id", "integration_name",
+                    "group_ref", "on_block", "max_wait", "default_backoff", "lockout_hold", "state_file"):
+        assert setting.replace("_", "_") in page5, "ampshim.cfg(5) lacks %s" % setting
+    p = subprocess.run(["man", "-l", "-Tutf8", os.path.join(ROOT, "man", "ampshim.1")], capture_output=True,
+                       env=dict(ctx.env(), MANWIDTH="80"))
+    if p.returncode == 0:  # man-db may be absent on a minimal machine
+        assert b"ampshim route" in p.stdout.replace(b"\x08", b""), p.stdout[:500]
+    dest = os.path.join(ctx.dir, "install")
+    ok(subprocess.run(["make", "-s", "-C", ROOT, "install", "DESTDIR=" + dest],
+                      capture_output=True))
+    for f in ("usr/local/bin/ampshim", "usr/local/lib/ampshim/libampshim.so", "usr/local/lib/ampshim/providers.cfg",
+              "usr/local/share/man/man1/ampshim.1", "usr/local/share/man/man5/ampshim.cfg.5"):
+        assert os.path.exists(os.path.join(dest, f)), f
+
+
 # --- runner --------------------------------------------------------------------
 
 def main(selected=None):

@@ -4,11 +4,11 @@
  *
  * Request i goes to URL_BASE/items (same) or URL_BASE/items/<i>?page=<i>
  * (vary); CURLOPT_URL is set before every perform, as real programs do, and
- * a small header list is set once (Accept, User-Agent, then any
- * HEADER given: the "native" baseline sends ampshim's headers itself). Every request must succeed with a 200,
- * the whole body, and a connection to 127.0.0.1:PORT (the upstream, whether
- * reached directly or through the proxy route), else the client stops with
- * exit status 1 and says why.
+ * a small header list is set once: Accept, User-Agent, then any HEADER given
+ * (the benchmark's "native" baseline sends ampshim's headers itself). Every
+ * request must succeed with a 200, the whole body, and a connection to
+ * 127.0.0.1:PORT (the upstream, whether reached directly or through the
+ * proxy route), else the client stops with exit status 1 and says why.
  *
  * "time" measures each perform with CLOCK_MONOTONIC; "count" does not (for
  * the callgrind runs). On success one line on stdout:
