@@ -21,6 +21,8 @@
 #include "curlapi.h"
 #include "route.h"
 
+#include "scratch.h"
+
 /* ---- config text, one macro a line so line numbers can be counted ----- */
 
 #define PROJECT "3f2c9e4a-1b7d-4c8e-9a6f-0d5e2b1c7a93"
@@ -44,23 +46,10 @@
 
 /* ---- scratch folder and files ----------------------------------------- */
 
-static char scratch[] = "/tmp/ampshim-test-config-XXXXXX";
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static int make_scratch(void **state)
 {
     (void)state;
-    return mkdtemp(scratch) ? 0 : -1;
+    return scratch_make("config");
 }
 
 static int drop_scratch(void **state)

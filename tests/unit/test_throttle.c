@@ -25,6 +25,8 @@
 
 #include "throttle.h"
 
+#include "scratch.h"
+
 #define PROXY "https://proxy.withampersand.com/"
 #define PROJECT "3f2c9e4a-1b7d-4c8e-9a6f-0d5e2b1c7a93"
 #define NOW 1741298989LL /* 2025-03-06 22:09:49 UTC */
@@ -32,23 +34,10 @@
 
 /* ---- scratch folder and files ----------------------------------------- */
 
-static char scratch[] = "/tmp/ampshim-test-throttle-XXXXXX";
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static int make_scratch(void **state)
 {
     (void)state;
-    return mkdtemp(scratch) ? 0 : -1;
+    return scratch_make("throttle");
 }
 
 static int drop_scratch(void **state)
