@@ -52,6 +52,7 @@ struct amp_handle {
     char *decided_url;
     const struct amp_route *route;
     char *proxy_url;
+    struct amp_url_memo memo;         /* the origin of the last URL parsed */
 
     /* Our header list, kept while the application's list is the same. */
     struct curl_slist *our_headers;

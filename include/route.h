@@ -67,6 +67,23 @@ void amp_route_host(const struct amp_route *r, char *buf, size_t len);
 /* 1 when url has the scheme, host and port of origin (another URL). */
 int amp_same_origin(const struct amp_curl *c, const char *url, const char *origin);
 
+/* What ampshim remembers of the last URL a handle used, so that the next
+ * one with the same "scheme://authority/" (most are) is not parsed again
+ * for its origin: libcurl's scheme, host and port for that prefix. */
+struct amp_url_memo {
+    char *prefix;
+    size_t len;
+    char *scheme, *host;
+    long port;
+};
+
+/* amp_route_match(), remembering in memo. */
+const struct amp_route *amp_route_match_memo(const struct amp_routes *rs,
+                                             const struct amp_curl *c, const char *url,
+                                             const char *proxy_url, char **rewritten,
+                                             struct amp_url_memo *memo);
+void amp_url_memo_free(struct amp_url_memo *m);
+
 /* Loopback host (127.0.0.0/8, ::1, localhost): the one place plain http
  * to the proxy is allowed. */
 int amp_host_is_loopback(const char *host);

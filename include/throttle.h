@@ -25,6 +25,12 @@
 #define AMP_STATE_RECORD 512u
 #define AMP_STATE_MAX_RECORDS 4096u
 
+/* amp_state_find() sees another process's change within this long: the
+ * file is not looked at again sooner, so a routed transfer costs no
+ * system call. (In a block the proxy refuses calls itself; this only
+ * spares them.) amp_state_list() always reads the file. */
+#define AMP_STATE_RECHECK_MS 50
+
 enum {
     AMP_BLOCK_LOCKED = 1u << 0,   /* X-Amp-Retryable: false */
     AMP_BLOCK_GUESSED = 1u << 1,  /* no usable retry time: default_backoff */
@@ -67,7 +73,8 @@ struct amp_state *amp_state_open(const char *path, char *err, size_t errlen);
 void amp_state_close(struct amp_state *st);
 
 /* The active block for key, if any: 1 and *out, else 0. Re-reads the file
- * only when another process has changed it (one pread otherwise). */
+ * only when another process has changed it, looking at most every
+ * AMP_STATE_RECHECK_MS. */
 int amp_state_find(struct amp_state *st, uint64_t key, int64_t now, struct amp_block *out);
 
 /* Records b (replacing any record with its key), under flock. 0 or -1. */

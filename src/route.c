@@ -300,14 +300,224 @@ static int more_specific(const struct amp_route *a, const struct amp_route *b)
     return a < b; /* the earlier route in the file */
 }
 
-static int labels_match(const struct amp_route *r, char *const *labels, size_t n)
+/* A host cut into labels, without copying: label i is host[off[i]..off[i]+len[i]). */
+struct labels {
+    size_t n, off[MAX_LABELS + 1], len[MAX_LABELS];
+};
+
+static int cut_labels(const char *host, size_t hl, struct labels *l)
 {
-    if (r->nlabels != n)
+    l->n = 0;
+    for (size_t i = 0; i <= hl;) {
+        size_t j = i;
+        while (j < hl && host[j] != '.')
+            j++;
+        if (j == i || l->n == MAX_LABELS)
+            return -1; /* an empty label ("a..b"): never a match */
+        l->off[l->n] = i;
+        l->len[l->n++] = j - i;
+        i = j + 1;
+    }
+    l->off[l->n] = hl;
+    return 0;
+}
+
+static int labels_match(const struct amp_route *r, const char *host, const struct labels *l)
+{
+    if (r->nlabels != l->n)
         return 0;
-    for (size_t i = 0; i < n; i++)
-        if (r->labels[i] && strcmp(r->labels[i], labels[i]) != 0)
+    for (size_t i = 0; i < l->n; i++)
+        if (r->labels[i] && (strlen(r->labels[i]) != l->len[i] ||
+                             memcmp(r->labels[i], host + l->off[i], l->len[i]) != 0))
             return 0;
     return 1;
+}
+
+/* The match on a URL's parts: scheme and host in lower case, the host
+ * without a trailing dot; path and query as libcurl holds them. */
+static const struct amp_route *match_parts(const struct amp_routes *rs, const char *scheme,
+                                           const char *host, long port, const char *path,
+                                           size_t pathlen, const char *query, size_t querylen,
+                                           const char *proxy_url, char **rewritten)
+{
+    const struct amp_route *best = NULL;
+    const char *best_rest = NULL;
+    size_t hl = strlen(host);
+    struct labels l;
+    char pathbuf[4096], *p = pathbuf;
+
+    if (cut_labels(host, hl, &l) < 0)
+        return NULL;
+    /* match_path() wants a string: the path on its own. */
+    if (pathlen >= sizeof(pathbuf) && !(p = malloc(pathlen + 1)))
+        return NULL;
+    memcpy(p, path, pathlen);
+    p[pathlen] = '\0';
+    for (size_t i = 0; i <= l.n; i++) {
+        struct amp_route_bucket *b = NULL;
+        size_t off = i < l.n ? l.off[i] : hl;
+        HASH_FIND(hh, rs->index, host + off, hl - off, b);
+        for (size_t j = 0; b && j < b->n; j++) {
+            const struct amp_route *r = b->v[j];
+            const char *rest;
+            if (r->port != port || strcmp(r->scheme, scheme) != 0 || !labels_match(r, host, &l) ||
+                !(rest = match_path(r, p)))
+                continue;
+            if (more_specific(r, best)) {
+                best = r;
+                best_rest = rest;
+            }
+        }
+    }
+    if (best && rewritten) {
+        /* proxy_url + the rest of the path + the query, byte for byte */
+        size_t pl = strlen(proxy_url), rl = strlen(best_rest);
+        char *out = malloc(pl + rl + (query ? querylen + 1 : 0) + 1);
+        if (out) {
+            memcpy(out, proxy_url, pl);
+            memcpy(out + pl, best_rest, rl);
+            size_t n = pl + rl;
+            if (query) {
+                out[n++] = '?';
+                memcpy(out + n, query, querylen);
+                n += querylen;
+            }
+            out[n] = '\0';
+        }
+        *rewritten = out;
+    }
+    if (p != pathbuf)
+        free(p);
+    return best;
+}
+
+struct parsed {
+    char *scheme, *host, *port, *path, *query;
+};
+
+static void free_parsed(const struct amp_curl *c, struct parsed *u)
+{
+    c->free(u->scheme);
+    c->free(u->host);
+    c->free(u->port);
+    c->free(u->path);
+    c->free(u->query);
+}
+
+/* The same parse libcurl makes of CURLOPT_URL: a missing scheme is
+ * guessed, dot segments are removed. */
+static int parse(const struct amp_curl *c, const char *url, struct parsed *out)
+{
+    CURLU *u = c->url();
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    if (u && c->url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME) == CURLUE_OK &&
+        c->url_get(u, CURLUPART_SCHEME, &out->scheme, 0) == CURLUE_OK &&
+        c->url_get(u, CURLUPART_HOST, &out->host, 0) == CURLUE_OK &&
+        c->url_get(u, CURLUPART_PORT, &out->port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+        c->url_get(u, CURLUPART_PATH, &out->path, 0) == CURLUE_OK) {
+        c->url_get(u, CURLUPART_QUERY, &out->query, 0);
+        lower(out->scheme);
+        lower(out->host);
+        size_t hl = strlen(out->host);
+        if (hl > 1 && out->host[hl - 1] == '.')
+            out->host[hl - 1] = '\0';
+        rc = 0;
+    }
+    if (u)
+        c->url_cleanup(u);
+    return rc;
+}
+
+/* After "scheme://authority/": a path and query libcurl would hold as
+ * they are written. Anything it might change (dot segments, escapes of
+ * dots, fragments, spaces, bytes outside ASCII) means no. */
+static int plain_rest(const char *rest)
+{
+    const char *q = NULL;
+
+    for (const char *p = rest; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch <= 0x20 || ch >= 0x7f || ch == '#' || ch == '\\')
+            return 0;
+        if (!q && ch == '/' && p[1] == '.')
+            return 0;
+        if (ch == '%' && p[1] == '2' && (p[2] == 'e' || p[2] == 'E'))
+            return 0;
+        if (ch == '?' && !q)
+            q = p;
+    }
+    return !(q && q[1] == '\0');
+}
+
+/* Where "scheme://authority/" ends in url (just past the '/'), or 0. */
+static size_t origin_prefix(const char *url)
+{
+    const char *sep = strstr(url, "://");
+
+    if (!sep || sep == url)
+        return 0;
+    for (const char *p = url; p < sep; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("+-.", *p))
+            return 0;
+    size_t end = (size_t)(sep - url) + 3 + strcspn(sep + 3, "/?#");
+    return url[end] == '/' ? end + 1 : 0;
+}
+
+void amp_url_memo_free(struct amp_url_memo *m)
+{
+    free(m->prefix);
+    free(m->scheme);
+    free(m->host);
+    memset(m, 0, sizeof(*m));
+}
+
+const struct amp_route *amp_route_match_memo(const struct amp_routes *rs,
+                                             const struct amp_curl *c, const char *url,
+                                             const char *proxy_url, char **rewritten,
+                                             struct amp_url_memo *memo)
+{
+    const struct amp_route *best = NULL;
+    struct parsed u;
+
+    if (rewritten)
+        *rewritten = NULL;
+    if (!rs->n || !url)
+        return NULL;
+    /* The same scheme://authority/ as a URL libcurl has parsed before:
+     * the same scheme, host and port; only the path is new. */
+    if (memo && memo->prefix && strncmp(url, memo->prefix, memo->len) == 0 &&
+        plain_rest(url + memo->len - 1)) {
+        const char *path = url + memo->len - 1, *q = strchr(path, '?');
+        size_t pathlen = q ? (size_t)(q - path) : strlen(path);
+        return match_parts(rs, memo->scheme, memo->host, memo->port, path, pathlen,
+                           q ? q + 1 : NULL, q ? strlen(q + 1) : 0, proxy_url, rewritten);
+    }
+    if (parse(c, url, &u) < 0) {
+        free_parsed(c, &u);
+        return NULL;
+    }
+    long port = strtol(u.port, NULL, 10);
+    best = match_parts(rs, u.scheme, u.host, port, u.path, strlen(u.path), u.query,
+                       u.query ? strlen(u.query) : 0, proxy_url, rewritten);
+    /* Remember this origin for the next URL, when libcurl's path is the
+     * one written (so the shortcut above would have found the same). */
+    size_t plen = memo ? origin_prefix(url) : 0;
+    if (plen && plain_rest(url + plen - 1) &&
+        strncmp(url + plen - 1, u.path, strlen(u.path)) == 0) {
+        char *prefix = strndup(url, plen), *scheme = strdup(u.scheme), *host = strdup(u.host);
+        if (prefix && scheme && host) {
+            amp_url_memo_free(memo);
+            *memo = (struct amp_url_memo){ prefix, plen, scheme, host, port };
+        } else {
+            free(prefix);
+            free(scheme);
+            free(host);
+        }
+    }
+    free_parsed(c, &u);
+    return best;
 }
 
 const struct amp_route *amp_route_match(const struct amp_routes *rs,
@@ -316,79 +526,7 @@ const struct amp_route *amp_route_match(const struct amp_routes *rs,
                                         const char *proxy_url,
                                         char **rewritten)
 {
-    char *scheme = NULL, *host = NULL, *path = NULL, *query = NULL, *port = NULL;
-    const struct amp_route *best = NULL;
-    const char *best_rest = NULL;
-    CURLU *u;
-
-    if (rewritten)
-        *rewritten = NULL;
-    if (!rs->n || !url || !(u = c->url()))
-        return NULL;
-    /* The same parse libcurl makes of CURLOPT_URL: a missing scheme is
-     * guessed, dot segments are removed. */
-    if (c->url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME) != CURLUE_OK ||
-        c->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        c->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        c->url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
-        c->url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
-        goto out;
-    c->url_get(u, CURLUPART_QUERY, &query, 0);
-
-    lower(scheme);
-    lower(host);
-    size_t hl = strlen(host);
-    if (hl > 1 && host[hl - 1] == '.')
-        host[--hl] = '\0';
-    if (!hl || host[0] == '.' || host[hl - 1] == '.' || strstr(host, ".."))
-        goto out; /* an empty label, which no label or placeholder stands for */
-    long portnum = strtol(port, NULL, 10);
-
-    /* Labels are cut in place; suffix[i] is where the host suffix from
-     * label i starts in the untouched copy. */
-    char *labels[MAX_LABELS];
-    size_t suffix[MAX_LABELS + 1], n = 0;
-    char *copy = strdup(host);
-    if (!copy)
-        goto out;
-    for (char *p = copy, *save = NULL, *tok; (tok = strtok_r(p, ".", &save)); p = NULL) {
-        if (n == MAX_LABELS)
-            goto out_copy;
-        suffix[n] = (size_t)(tok - copy);
-        labels[n++] = tok;
-    }
-    suffix[n] = hl;
-    for (size_t i = 0; i <= n; i++) {
-        struct amp_route_bucket *b = NULL;
-        HASH_FIND(hh, rs->index, host + suffix[i], hl - suffix[i], b);
-        if (!b)
-            continue;
-        for (size_t j = 0; j < b->n; j++) {
-            const struct amp_route *r = b->v[j];
-            const char *rest;
-            if (r->port != portnum || strcmp(r->scheme, scheme) != 0 ||
-                !labels_match(r, labels, n) || !(rest = match_path(r, path)))
-                continue;
-            if (more_specific(r, best)) {
-                best = r;
-                best_rest = rest;
-            }
-        }
-    }
-    if (best && rewritten &&
-        asprintf(rewritten, "%s%s%s%s", proxy_url, best_rest, query ? "?" : "",
-                 query ? query : "") < 0)
-        *rewritten = NULL;
-out_copy:
-    free(copy);
-out:
-    c->free(scheme);
-    c->free(host);
-    c->free(port);
-    c->free(path);
-    c->free(query);
-    c->url_cleanup(u);
-    return best;
+    return amp_route_match_memo(rs, c, url, proxy_url, rewritten, NULL);
 }
 
 void amp_route_host(const struct amp_route *r, char *buf, size_t len)

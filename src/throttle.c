@@ -27,7 +27,33 @@ struct amp_state {
     struct amp_block *cache;
     size_t ncache;
     time_t checked_path;  /* when the path was last compared with fd */
+    int64_t checked_ms;   /* when the header was last read (monotonic) */
 };
+
+#define RECHECK_MS AMP_STATE_RECHECK_MS
+
+/* getpid() is a system call: asked once, and again in a forked child. */
+static pid_t self_pid;
+static void forget_pid(void) { self_pid = 0; }
+__attribute__((constructor)) static void register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, forget_pid);
+}
+
+static pid_t current_pid(void)
+{
+    if (!self_pid)
+        self_pid = getpid();
+    return self_pid;
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void (*warn_fn)(const char *msg);
 
@@ -202,6 +228,7 @@ static int open_file(const char *path, int extra, char *err, size_t errlen)
 
 static void drop_cache(struct amp_state *st)
 {
+    st->checked_ms = 0;
     free(st->cache);
     st->cache = NULL;
     st->ncache = 0;
@@ -215,7 +242,7 @@ static int reopen(struct amp_state *st)
     if (st->fd >= 0)
         close(st->fd);
     drop_cache(st);
-    st->pid = getpid();
+    st->pid = current_pid();
     st->fd = open_file(st->path, 0, err, sizeof(err));
     if (st->fd < 0)
         warnf("%s", err);
@@ -281,8 +308,10 @@ static int read_locked(struct amp_state *st)
         if (fstat(st->fd, &sb) < 0)
             return -1;
         drop_cache(st);
-        if (sb.st_size == 0)
+        if (sb.st_size == 0) {
+            st->checked_ms = monotonic_ms();
             return 0; /* new: no record yet */
+        }
         uint32_t count = 0;
         if (sb.st_size < (off_t)AMP_STATE_HEADER ||
             pread(st->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
@@ -311,6 +340,7 @@ static int read_locked(struct amp_state *st)
             if (!why) {
                 st->ncache = count;
                 st->gen = get64(hdr + 24);
+                st->checked_ms = monotonic_ms();
                 return 0;
             }
             drop_cache(st);
@@ -340,8 +370,10 @@ static int write_locked(struct amp_state *st)
                  ? 0
                  : -1;
     free(buf);
-    if (rc == 0)
+    if (rc == 0) {
         st->gen++;
+        st->checked_ms = monotonic_ms();
+    }
     return rc;
 }
 
@@ -355,7 +387,7 @@ struct amp_state *amp_state_open(const char *path, char *err, size_t errlen)
     }
     pthread_mutex_init(&st->lock, NULL);
     st->fd = -1;
-    st->pid = getpid();
+    st->pid = current_pid();
     if (!path) /* memory only */
         return st;
     if (ensure_dir(path, err, errlen) < 0 || !(st->path = strdup(path)) ||
@@ -378,16 +410,21 @@ void amp_state_close(struct amp_state *st)
     free(st);
 }
 
-/* Has the file moved on since the cache was read? One pread of the
- * header, and once a second a look at whether the path still names our
- * file. 1 when the cache is current. */
-static int cache_current(struct amp_state *st)
+/* Has the file moved on since the cache was read? Not looked at again
+ * within RECHECK_MS; then one pread of the header, and once a second a
+ * look at whether the path still names our file. 1 when the cache is
+ * current. */
+static int cache_current(struct amp_state *st, int fresh)
 {
     unsigned char hdr[AMP_STATE_HEADER];
-    time_t now = time(NULL);
+    int64_t ms = monotonic_ms();
 
-    if (st->pid != getpid())
+    if (st->pid != current_pid())
         return 0;
+    if (!fresh && st->checked_ms && ms - st->checked_ms < RECHECK_MS)
+        return 1;
+    st->checked_ms = ms;
+    time_t now = time(NULL);
     if (now != st->checked_path) {
         struct stat a, b;
         st->checked_path = now;
@@ -402,13 +439,13 @@ static int cache_current(struct amp_state *st)
            get64(hdr + 24) == st->gen;
 }
 
-static int refresh(struct amp_state *st)
+static int refresh(struct amp_state *st, int fresh)
 {
     if (!st->path)
         return 0;
-    if (st->fd >= 0 && st->pid == getpid() && cache_current(st))
+    if (st->fd >= 0 && st->pid == current_pid() && cache_current(st, fresh))
         return 0;
-    if ((st->pid != getpid() || st->fd < 0) && reopen(st) < 0)
+    if ((st->pid != current_pid() || st->fd < 0) && reopen(st) < 0)
         return -1;
     if (lock_current(st) < 0)
         return -1;
@@ -422,7 +459,7 @@ int amp_state_find(struct amp_state *st, uint64_t key, int64_t now, struct amp_b
     int found = 0;
 
     pthread_mutex_lock(&st->lock);
-    refresh(st); /* on failure the last known state still holds */
+    refresh(st, 0); /* on failure the last known state still holds */
     for (size_t i = 0; i < st->ncache && !found; i++)
         if (st->cache[i].key == key && amp_block_active(&st->cache[i], now)) {
             *out = st->cache[i];
@@ -440,7 +477,7 @@ static int modify(struct amp_state *st, int (*change)(struct amp_state *, void *
     pthread_mutex_lock(&st->lock);
     if (!st->path) {
         rc = change(st, arg);
-    } else if ((st->pid == getpid() && st->fd >= 0) || reopen(st) == 0) {
+    } else if ((st->pid == current_pid() && st->fd >= 0) || reopen(st) == 0) {
         if (lock_current(st) == 0) {
             if (read_locked(st) == 0 && change(st, arg) == 0)
                 rc = write_locked(st);
@@ -522,7 +559,7 @@ int amp_state_clear(struct amp_state *st, int (*match)(const struct amp_block *,
 int amp_state_list(struct amp_state *st, int64_t now, struct amp_block **out, size_t *n)
 {
     pthread_mutex_lock(&st->lock);
-    int rc = refresh(st);
+    int rc = refresh(st, 1);
     *out = calloc(st->ncache + 1, sizeof(**out));
     *n = 0;
     if (!*out)

@@ -31,13 +31,11 @@ void amp_transfer_error(struct amp_handle *hs, const char *fmt, ...)
         memcpy(hs->app.errbuf, hs->forced_msg, strlen(hs->forced_msg) + 1);
 }
 
-/* The URL the application would fetch: its CURLU wins over its string. */
-static char *app_url(struct amp_handle *hs)
+/* The URL of a CURLU the application gave (which wins over its string). */
+static char *curlu_url(struct amp_handle *hs)
 {
     char *u = NULL, *copy;
 
-    if (!hs->app.curlu)
-        return hs->app.url ? strdup(hs->app.url) : NULL;
     if (hs->c->url_get(hs->app.curlu, CURLUPART_URL, &u, 0) != CURLUE_OK)
         return NULL;
     copy = strdup(u);
@@ -47,11 +45,23 @@ static char *app_url(struct amp_handle *hs)
 
 static int decide(const struct amp_config *cfg, struct amp_handle *hs)
 {
-    char *url = app_url(hs);
+    char *url;
 
+    if (!hs->app.curlu) {
+        /* The common case costs a comparison: the same URL as last time. */
+        if (!hs->app.url) {
+            hs->route = NULL;
+            return 0;
+        }
+        if (hs->decided_url && strcmp(hs->decided_url, hs->app.url) == 0)
+            return 0;
+        url = strdup(hs->app.url);
+    } else {
+        url = curlu_url(hs);
+    }
     if (!url) {
         hs->route = NULL;
-        return 0;
+        return hs->app.curlu ? 0 : -1;
     }
     if (hs->decided_url && strcmp(hs->decided_url, url) == 0) {
         free(url);
@@ -61,7 +71,8 @@ static int decide(const struct amp_config *cfg, struct amp_handle *hs)
     free(hs->proxy_url);
     hs->decided_url = url;
     hs->proxy_url = NULL;
-    hs->route = amp_route_match(&cfg->routes, hs->c, url, cfg->proxy_url, &hs->proxy_url);
+    hs->route = amp_route_match_memo(&cfg->routes, hs->c, url, cfg->proxy_url, &hs->proxy_url,
+                                     &hs->memo);
     if (hs->route && !hs->proxy_url) {
         free(hs->decided_url);
         hs->decided_url = NULL;

@@ -5,9 +5,10 @@ A keep-alive libcurl client (build/bench/bench_client) makes many requests to
 a local upstream on loopback (build/bench/upstream), three ways:
 
   direct   http://127.0.0.1:PORT/items..., no preload: the program as it is;
-  native   the same, with ampshim's five x-amp-*/x-api-key headers set by the
-           program itself, no preload: the request ampshim sends, made
-           without ampshim (what a program calling the proxy itself costs);
+  native   the same, with the headers ampshim adds (x-amp-*, x-api-key: read
+           first from a request ampshim sends) set by the program itself, no
+           preload: ampshim's request made without ampshim (what a program
+           calling the proxy itself costs);
   ampshim  https://acme.my.salesforce.com/items... under `ampshim run`, the
            route rewriting it to the same upstream (the config's proxy).
 
@@ -29,18 +30,26 @@ It exits 0 whatever the numbers are (a measurement, not a test), and 1 when
 something did not run: the upstream did not start, a request failed or was
 answered other than 200 by the upstream, valgrind failed.
 
-Environment: BENCH_ROUNDS (7), BENCH_REQUESTS (5000), BENCH_N1 (200),
-BENCH_N2 (2200), BENCH_KEEP=DIR (keep the callgrind files there)."""
+Everything runs on one CPU (the last this process may use; BENCH_CPU=N for
+another, BENCH_CPU=none for no pinning): client and upstream then take turns
+on it, each request a plain ping-pong, and the medians repeat to within ~1%;
+spread over two CPUs (one VM's here), each request waits for a cross-CPU
+wake-up and run medians wander by 20-40%.
+
+Environment: BENCH_ROUNDS (9), BENCH_REQUESTS (10000), BENCH_N1 (200),
+BENCH_N2 (2200), BENCH_CPU, BENCH_KEEP=DIR (keep the callgrind files there)."""
 
 import collections
 import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -50,8 +59,8 @@ UPSTREAM = os.path.join(BUILD, "bench", "upstream")
 LAUNCHER = os.path.join(BUILD, "ampshim")
 LIBRARY = os.path.join(BUILD, "libampshim.so")
 
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "5000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "9"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "10000"))
 N1 = int(os.environ.get("BENCH_N1", "200"))
 N2 = int(os.environ.get("BENCH_N2", "2200"))
 KEEP = os.environ.get("BENCH_KEEP")
@@ -60,15 +69,9 @@ TARGET = 2.0  # percent
 PROJECT = "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b"
 API_KEY = "bench-key-0123456789"
 PROVIDER = "https://acme.my.salesforce.com"
-# What ampshim sends with the route above (checked against a capture of its
-# request): the "native" client sends these itself.
-NATIVE_HEADERS = [
-    "x-amp-proxy-version: 1",
-    "x-amp-project-id: " + PROJECT,
-    "x-api-key: " + API_KEY,
-    "x-amp-installation-id: inst-1",
-    "X-Amp-Rate-Limiter-Mode: throttle",
-]
+# The headers ampshim adds with that route, read from a request it sends
+# (see capture_headers): the "native" client sends them itself.
+NATIVE_HEADERS = []
 KINDS = ("direct", "native", "ampshim")
 SCENARIOS = [("same", 1), ("vary", 1), ("same", 1000), ("vary", 1000)]
 
@@ -143,6 +146,58 @@ def start_upstream(tmp):
             time.sleep(0.02)
     p.kill()
     raise BenchError("the upstream never wrote its port")
+
+
+def capture_request(runner, kind):
+    """The header lines of the request the client sends with one kind of
+    run, answered by a one-shot listener on loopback."""
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    ls.settimeout(20)
+    port, got = ls.getsockname()[1], []
+
+    def serve():
+        try:
+            c, _ = ls.accept()
+            with c:
+                c.settimeout(20)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    more = c.recv(65536)
+                    if not more:
+                        return
+                    data += more
+                got.append(data.split(b"\r\n\r\n")[0].decode("latin-1"))
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\n" +
+                          b'{"items":[1,2,3]}')
+        except OSError:
+            pass
+
+    t = threading.Thread(target=serve)
+    t.start()
+    cfg = os.path.join(runner.tmp, "capture.cfg")
+    write_config(cfg, port, 1, os.path.join(runner.tmp, "state", "state"))
+    try:
+        Runner(runner.tmp, port, {1: cfg}).run(kind, "same", 1, 1, False)
+    finally:
+        t.join()
+        ls.close()
+        os.unlink(cfg)
+    if not got:
+        raise BenchError("no request reached the capture listener (%s)" % kind)
+    return got[0].split("\r\n")[1:]
+
+
+def capture_headers(runner):
+    """What ampshim adds to the application's request."""
+    direct = capture_request(runner, "direct")
+    routed = capture_request(runner, "ampshim")
+    names = {h.split(":")[0].lower() for h in direct}
+    added = [h for h in routed if h.split(":")[0].lower() not in names]
+    if not added:
+        raise BenchError("ampshim's request has no headers of its own:\n" + "\n".join(routed))
+    return added
 
 
 # ---------------------------------------------------------------- runs
@@ -260,6 +315,11 @@ def short_object(ob):
 
 # ---------------------------------------------------------------- main
 
+def mad_pct(v):
+    m = statistics.median(v)
+    return statistics.median(abs(x - m) for x in v) / m * 100
+
+
 def pct(a, b):
     return (a / b - 1) * 100
 
@@ -270,6 +330,14 @@ def main():
             die("%s is missing: run `make bench`" % path)
     if not shutil.which("valgrind"):
         die("valgrind is not installed")
+
+    cpu = os.environ.get("BENCH_CPU", "")
+    if cpu != "none":
+        cpu = int(cpu) if cpu else max(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})  # inherited by everything started below
+        where = "all on CPU %d" % cpu
+    else:
+        where = "not pinned"
 
     started = time.monotonic()
     tmp = tempfile.mkdtemp(prefix="ampshim-bench-")
@@ -283,14 +351,17 @@ def main():
             configs[nroutes] = os.path.join(tmp, "routes%d.cfg" % nroutes)
             write_config(configs[nroutes], port, nroutes, state)
         runner = Runner(tmp, port, configs)
+        NATIVE_HEADERS[:] = capture_headers(runner)
 
         # A first request of each kind, so a broken set-up fails at once.
         for kind in KINDS:
             for nroutes in (1, 1000):
                 runner.run(kind, "vary", nroutes, 3, True)
 
-        print("ampshim benchmark: %s, libcurl %s, %d CPUs" % (
-            os.uname().machine, curl_version(), os.cpu_count() or 0))
+        print("ampshim benchmark: %s, libcurl %s, %d CPUs, client and upstream %s" % (
+            os.uname().machine, curl_version(), os.cpu_count() or 0, where))
+        print("native sends: " + "; ".join(re.sub(r"(?i)^(x-api-key: ).*(.{4})$", r"\1****\2", h)
+                                       for h in NATIVE_HEADERS))
         print("time: %d rounds x %d requests per kind and scenario, kinds interleaved; "
               "instructions: callgrind, %d and %d requests" % (ROUNDS, REQUESTS, N1, N2))
         sys.stdout.flush()
@@ -303,8 +374,7 @@ def main():
                 for kind in order:
                     meds[kind].append(runner.run(kind, urls, nroutes, REQUESTS, True))
             times[(urls, nroutes)] = {k: statistics.median(v) for k, v in meds.items()}
-            times[(urls, nroutes)]["spread"] = {
-                k: (max(v) - min(v)) / statistics.median(v) * 100 for k, v in meds.items()}
+            times[(urls, nroutes)]["mad"] = {k: mad_pct(v) for k, v in meds.items()}
 
         counts = {}
         for urls in ("same", "vary"):
@@ -327,17 +397,17 @@ def main():
         return "%s URL, %d route%s" % (urls, nroutes, "" if nroutes == 1 else "s")
 
     print()
-    print("time, median per request (median of the %d runs' medians; spread = (max-min)/median "
-          "of the runs)" % ROUNDS)
-    print("%-22s | %9s | %9s | %10s | %9s | %9s | %18s" % (
-        "scenario", "direct µs", "native µs", "ampshim µs", "/direct", "/native",
-        "spread d/n/a %"))
+    print("time per request: the median of the %d runs' medians; ampshim / direct and / native; "
+          "MAD = the runs'" % ROUNDS)
+    print("median absolute deviation from that median, in %, for direct/native/ampshim")
+    print("%-22s | %9s | %9s | %10s | %9s | %9s | %14s" % (
+        "scenario", "direct µs", "native µs", "ampshim µs", "/direct", "/native", "MAD d/n/a %"))
     for urls, nroutes in SCENARIOS:
         t = times[(urls, nroutes)]
-        print("%-22s | %9.2f | %9.2f | %10.2f | %9.4f | %9.4f | %18s" % (
+        print("%-22s | %9.2f | %9.2f | %10.2f | %9.4f | %9.4f | %14s" % (
             name(urls, nroutes), t["direct"], t["native"], t["ampshim"],
             t["ampshim"] / t["direct"], t["ampshim"] / t["native"],
-            "/".join("%.0f" % t["spread"][k] for k in KINDS)))
+            "/".join("%.1f" % t["mad"][k] for k in KINDS)))
 
     print()
     print("instructions per request (callgrind Ir, (Ir(%d) - Ir(%d)) / %d)" % (N2, N1, N2 - N1))

@@ -416,6 +416,61 @@ static void compile_errors(void **state)
 
 /* ---- loopback --------------------------------------------------------- */
 
+/* The memo (the origin of the last URL, kept per handle) never changes a
+ * verdict: each URL of a sequence, first primed with a neighbour sharing
+ * its origin, matches and rewrites exactly as it does on its own. */
+static void memo_gives_the_same_verdicts(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://*.my.salesforce.com", "https://slack.com/api",
+                                   "https://slack.com/api/admin", "https://api.example.com:8443/v1");
+    static const char *const urls[] = {
+        "https://acme.my.salesforce.com/services/data/v56.0/query?q=1",
+        "https://acme.my.salesforce.com/services/data/v57.0/sobjects/Account/001",
+        "https://acme.my.salesforce.com/a/./b",
+        "https://acme.my.salesforce.com/a/../services/x",
+        "https://acme.my.salesforce.com/%2e%2e/x",
+        "https://acme.my.salesforce.com/x#frag",
+        "https://acme.my.salesforce.com/x?",
+        "https://acme.my.salesforce.com/.well-known/x",
+        "https://acme.my.salesforce.com/x y",
+        "https://acme.my.salesforce.com/caf\xc3\xa9",
+        "https://acme.my.salesforce.com@evil.test/x",
+        "https://acme.my.salesforce.com.evil.test/x",
+        "https://ACME.my.salesforce.com/upper",
+        "https://acme.my.salesforce.com./dot",
+        "https://acme.my.salesforce.com:443/port",
+        "https://slack.com/api/chat.postMessage?x=%2F",
+        "https://slack.com/apix/chat.postMessage",
+        "https://slack.com/api/admin/users.list",
+        "https://slack.com/api",
+        "https://slack.com/api?x=1",
+        "https://api.example.com:8443/v1/items",
+        "https://api.example.com/v1/items",
+        "http://acme.my.salesforce.com/http",
+        "acme.my.salesforce.com/no-scheme",
+    };
+    struct amp_url_memo memo = { 0 };
+    for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+        for (size_t prime = 0; prime < sizeof(urls) / sizeof(urls[0]); prime++) {
+            char *a = NULL, *b = NULL;
+            amp_url_memo_free(&memo);
+            amp_route_match_memo(rs, amp_curl_linked(), urls[prime], PROXY, NULL, &memo);
+            const struct amp_route *with =
+                amp_route_match_memo(rs, amp_curl_linked(), urls[i], PROXY, &a, &memo);
+            const struct amp_route *without = amp_route_match(rs, amp_curl_linked(), urls[i], PROXY, &b);
+            if (with != without || (a && !b) || (!a && b) || (a && strcmp(a, b) != 0))
+                fail_msg("'%s' after '%s': %s -> %s with the memo, %s -> %s without", urls[i],
+                         urls[prime], with ? with->base_url : "none", a ? a : "-",
+                         without ? without->base_url : "none", b ? b : "-");
+            free(a);
+            free(b);
+        }
+    }
+    amp_url_memo_free(&memo);
+    routes_drop(rs);
+}
+
 static void loopback_hosts(void **state)
 {
     (void)state;
@@ -460,6 +515,7 @@ int main(void)
         cmocka_unit_test(no_routes_match_nothing),
         cmocka_unit_test(compile_fills_the_route),
         cmocka_unit_test(compile_errors),
+        cmocka_unit_test(memo_gives_the_same_verdicts),
         cmocka_unit_test(loopback_hosts),
     };
 

@@ -616,22 +616,26 @@ static void two_handles_see_each_other(void **state)
     assert_int_equal(found(two, a.key, NOW), 0);
 
     record_ok(one, &a);
+    usleep((AMP_STATE_RECHECK_MS + 20) * 1000); /* two looks again only after this */
     assert_int_equal(amp_state_find(two, a.key, NOW, &out), 1);
     expect_same_block(&out, &a);
 
     record_ok(two, &b); /* one's cache is of generation 1 */
+    usleep((AMP_STATE_RECHECK_MS + 20) * 1000);
     assert_int_equal(found(one, b.key, NOW), 1);
     assert_int_equal(count_active(one, NOW), 2);
 
     /* a change in the same second must be seen too: the generation moves */
     a.retry_at = FAR + 1;
     record_ok(one, &a);
+    usleep((AMP_STATE_RECHECK_MS + 20) * 1000);
     assert_int_equal(amp_state_find(two, a.key, NOW, &out), 1);
     assert_int_equal(out.retry_at, FAR + 1);
 
     size_t removed = 0;
     assert_int_equal(amp_state_clear(two, id_is, "inst-1", &removed), 0);
     assert_int_equal(removed, 1);
+    usleep((AMP_STATE_RECHECK_MS + 20) * 1000);
     assert_int_equal(found(one, a.key, NOW), 0);
     assert_int_equal(found(one, b.key, NOW), 1);
 
