@@ -269,22 +269,28 @@ void amp_routes_free(struct amp_routes *rs)
 
 /* Where the rest of path begins once r's prefix is taken off, or NULL if
  * the prefix does not match at segment boundaries. */
-static const char *match_path(const struct amp_route *r, const char *path)
+static const char *match_path_n(const struct amp_route *r, const char *path, size_t n)
 {
-    const char *p = path;
+    const char *p = path, *end = path + n;
 
     for (size_t i = 0; i < r->nsegs; i++) {
-        if (*p != '/')
+        if (p == end || *p != '/')
             return NULL;
         p++;
-        size_t len = strcspn(p, "/");
+        const char *slash = memchr(p, '/', (size_t)(end - p));
+        size_t len = (size_t)((slash ? slash : end) - p);
         if (len == 0)
             return NULL;
         if (r->segs[i] && (strlen(r->segs[i]) != len || memcmp(r->segs[i], p, len) != 0))
             return NULL;
         p += len;
     }
-    return (*p == '\0' || *p == '/') ? p : NULL;
+    return (p == end || *p == '/') ? p : NULL;
+}
+
+static const char *match_path(const struct amp_route *r, const char *path)
+{
+    return match_path_n(r, path, strlen(path));
 }
 
 static int more_specific(const struct amp_route *a, const struct amp_route *b)
@@ -344,15 +350,9 @@ static const struct amp_route *match_parts(const struct amp_routes *rs, const ch
     const char *best_rest = NULL;
     size_t hl = strlen(host);
     struct labels l;
-    char pathbuf[4096], *p = pathbuf;
 
     if (cut_labels(host, hl, &l) < 0)
         return NULL;
-    /* match_path() wants a string: the path on its own. */
-    if (pathlen >= sizeof(pathbuf) && !(p = malloc(pathlen + 1)))
-        return NULL;
-    memcpy(p, path, pathlen);
-    p[pathlen] = '\0';
     for (size_t i = 0; i <= l.n; i++) {
         struct amp_route_bucket *b = NULL;
         size_t off = i < l.n ? l.off[i] : hl;
@@ -361,7 +361,7 @@ static const struct amp_route *match_parts(const struct amp_routes *rs, const ch
             const struct amp_route *r = b->v[j];
             const char *rest;
             if (r->port != port || strcmp(r->scheme, scheme) != 0 || !labels_match(r, host, &l) ||
-                !(rest = match_path(r, p)))
+                !(rest = match_path_n(r, path, pathlen)))
                 continue;
             if (more_specific(r, best)) {
                 best = r;
@@ -371,7 +371,7 @@ static const struct amp_route *match_parts(const struct amp_routes *rs, const ch
     }
     if (best && rewritten) {
         /* proxy_url + the rest of the path + the query, byte for byte */
-        size_t pl = strlen(proxy_url), rl = strlen(best_rest);
+        size_t pl = strlen(proxy_url), rl = pathlen - (size_t)(best_rest - path);
         char *out = malloc(pl + rl + (query ? querylen + 1 : 0) + 1);
         if (out) {
             memcpy(out, proxy_url, pl);
@@ -386,8 +386,6 @@ static const struct amp_route *match_parts(const struct amp_routes *rs, const ch
         }
         *rewritten = out;
     }
-    if (p != pathbuf)
-        free(p);
     return best;
 }
 
@@ -435,17 +433,24 @@ static int parse(const struct amp_curl *c, const char *url, struct parsed *out)
  * dots, fragments, spaces, bytes outside ASCII) means no. */
 static int plain_rest(const char *rest)
 {
+    /* 1: never plain; 2: look closer. Everything else passes at once. */
+    static const unsigned char kind[256] = {
+        [0 ... 0x20] = 1, [0x7f ... 0xff] = 1, ['#'] = 1, ['\\'] = 1,
+        ['/'] = 2, ['%'] = 2, ['?'] = 2,
+    };
     const char *q = NULL;
 
     for (const char *p = rest; *p; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch <= 0x20 || ch >= 0x7f || ch == '#' || ch == '\\')
+        unsigned char k = kind[(unsigned char)*p];
+        if (!k)
+            continue;
+        if (k == 1)
             return 0;
-        if (!q && ch == '/' && p[1] == '.')
+        if (*p == '/' && !q && p[1] == '.')
             return 0;
-        if (ch == '%' && p[1] == '2' && (p[2] == 'e' || p[2] == 'E'))
+        if (*p == '%' && p[1] == '2' && (p[2] == 'e' || p[2] == 'E'))
             return 0;
-        if (ch == '?' && !q)
+        if (*p == '?' && !q)
             q = p;
     }
     return !(q && q[1] == '\0');

@@ -106,8 +106,9 @@ static void start(struct amp_handle *hs)
     hs->observed = 0;
     hs->forced = CURLE_OK;
     hs->forced_msg[0] = '\0';
-    memset(&hs->watch, 0, sizeof(hs->watch));
     hs->watching = amp_ratelimit_needs_watch(hs->c);
+    if (hs->watching)
+        memset(&hs->watch, 0, sizeof(hs->watch));
     free(hs->redirect_url);
     hs->redirect_url = NULL;
 }
