@@ -68,13 +68,15 @@ void amp_route_host(const struct amp_route *r, char *buf, size_t len);
 int amp_same_origin(const struct amp_curl *c, const char *url, const char *origin);
 
 /* What ampshim remembers of the last URL a handle used, so that the next
- * one with the same "scheme://authority/" (most are) is not parsed again
- * for its origin: libcurl's scheme, host and port for that prefix. */
+ * one with the same "scheme://authority/" (most are) is neither parsed
+ * nor looked up again: the routes that fit libcurl's scheme, host and
+ * port for that prefix, whose paths are then all that is left to match. */
+#define AMP_URL_MEMO_ROUTES 8
 struct amp_url_memo {
     char *prefix;
     size_t len;
-    char *scheme, *host;
-    long port;
+    const struct amp_route *routes[AMP_URL_MEMO_ROUTES];
+    size_t nroutes;
 };
 
 /* amp_route_match(), remembering in memo. */

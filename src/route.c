@@ -339,36 +339,46 @@ static int labels_match(const struct amp_route *r, const char *host, const struc
     return 1;
 }
 
-/* The match on a URL's parts: scheme and host in lower case, the host
- * without a trailing dot; path and query as libcurl holds them. */
-static const struct amp_route *match_parts(const struct amp_routes *rs, const char *scheme,
-                                           const char *host, long port, const char *path,
-                                           size_t pathlen, const char *query, size_t querylen,
-                                           const char *proxy_url, char **rewritten)
+/* The routes whose scheme, host and port fit (the path aside), in the
+ * order of the index; at most max, or max + 1 to say there are more. */
+static size_t candidates(const struct amp_routes *rs, const char *scheme, const char *host,
+                         long port, const struct amp_route **out, size_t max)
 {
-    const struct amp_route *best = NULL;
-    const char *best_rest = NULL;
-    size_t hl = strlen(host);
+    size_t hl = strlen(host), n = 0;
     struct labels l;
 
     if (cut_labels(host, hl, &l) < 0)
-        return NULL;
+        return 0;
     for (size_t i = 0; i <= l.n; i++) {
         struct amp_route_bucket *b = NULL;
         size_t off = i < l.n ? l.off[i] : hl;
         HASH_FIND(hh, rs->index, host + off, hl - off, b);
         for (size_t j = 0; b && j < b->n; j++) {
             const struct amp_route *r = b->v[j];
-            const char *rest;
-            if (r->port != port || strcmp(r->scheme, scheme) != 0 || !labels_match(r, host, &l) ||
-                !(rest = match_path_n(r, path, pathlen)))
+            if (r->port != port || strcmp(r->scheme, scheme) != 0 || !labels_match(r, host, &l))
                 continue;
-            if (more_specific(r, best)) {
-                best = r;
-                best_rest = rest;
-            }
+            if (n == max)
+                return max + 1;
+            out[n++] = r;
         }
     }
+    return n;
+}
+
+/* The most specific of the candidates whose path prefix fits, and where
+ * the rest of the path starts; then the rewritten URL. */
+static const struct amp_route *best_of(const struct amp_route *const *cands, size_t n,
+                                       const char *path, size_t pathlen, const char *query,
+                                       size_t querylen, const char *proxy_url, char **rewritten)
+{
+    const struct amp_route *best = NULL;
+    const char *best_rest = NULL, *rest;
+
+    for (size_t i = 0; i < n; i++)
+        if ((rest = match_path_n(cands[i], path, pathlen)) && more_specific(cands[i], best)) {
+            best = cands[i];
+            best_rest = rest;
+        }
     if (best && rewritten) {
         /* proxy_url + the rest of the path + the query, byte for byte */
         size_t pl = strlen(proxy_url), rl = pathlen - (size_t)(best_rest - path);
@@ -376,16 +386,40 @@ static const struct amp_route *match_parts(const struct amp_routes *rs, const ch
         if (out) {
             memcpy(out, proxy_url, pl);
             memcpy(out + pl, best_rest, rl);
-            size_t n = pl + rl;
+            size_t k = pl + rl;
             if (query) {
-                out[n++] = '?';
-                memcpy(out + n, query, querylen);
-                n += querylen;
+                out[k++] = '?';
+                memcpy(out + k, query, querylen);
+                k += querylen;
             }
-            out[n] = '\0';
+            out[k] = '\0';
         }
         *rewritten = out;
     }
+    return best;
+}
+
+#define MAX_CANDIDATES AMP_URL_MEMO_ROUTES
+
+/* The match on a URL's parts: scheme and host in lower case, the host
+ * without a trailing dot; path and query as libcurl holds them. */
+static const struct amp_route *match_parts(const struct amp_routes *rs, const char *scheme,
+                                           const char *host, long port, const char *path,
+                                           size_t pathlen, const char *query, size_t querylen,
+                                           const char *proxy_url, char **rewritten)
+{
+    const struct amp_route *few[MAX_CANDIDATES], **cands = few;
+    size_t n = candidates(rs, scheme, host, port, few, MAX_CANDIDATES);
+
+    if (n > MAX_CANDIDATES) { /* a host many routes share: ask again for all */
+        if (!(cands = malloc(rs->n * sizeof(*cands))))
+            return NULL;
+        n = candidates(rs, scheme, host, port, cands, rs->n);
+    }
+    const struct amp_route *best =
+        best_of(cands, n, path, pathlen, query, querylen, proxy_url, rewritten);
+    if (cands != few)
+        free(cands);
     return best;
 }
 
@@ -473,8 +507,6 @@ static size_t origin_prefix(const char *url)
 void amp_url_memo_free(struct amp_url_memo *m)
 {
     free(m->prefix);
-    free(m->scheme);
-    free(m->host);
     memset(m, 0, sizeof(*m));
 }
 
@@ -496,8 +528,8 @@ const struct amp_route *amp_route_match_memo(const struct amp_routes *rs,
         plain_rest(url + memo->len - 1)) {
         const char *path = url + memo->len - 1, *q = strchr(path, '?');
         size_t pathlen = q ? (size_t)(q - path) : strlen(path);
-        return match_parts(rs, memo->scheme, memo->host, memo->port, path, pathlen,
-                           q ? q + 1 : NULL, q ? strlen(q + 1) : 0, proxy_url, rewritten);
+        return best_of(memo->routes, memo->nroutes, path, pathlen, q ? q + 1 : NULL,
+                       q ? strlen(q + 1) : 0, proxy_url, rewritten);
     }
     if (parse(c, url, &u) < 0) {
         free_parsed(c, &u);
@@ -509,16 +541,17 @@ const struct amp_route *amp_route_match_memo(const struct amp_routes *rs,
     /* Remember this origin for the next URL, when libcurl's path is the
      * one written (so the shortcut above would have found the same). */
     size_t plen = memo ? origin_prefix(url) : 0;
-    if (plen && plain_rest(url + plen - 1) &&
+    const struct amp_route *cands[MAX_CANDIDATES];
+    size_t ncands = plen ? candidates(rs, u.scheme, u.host, port, cands, MAX_CANDIDATES) : 0;
+    if (plen && ncands <= MAX_CANDIDATES && plain_rest(url + plen - 1) &&
         strncmp(url + plen - 1, u.path, strlen(u.path)) == 0) {
-        char *prefix = strndup(url, plen), *scheme = strdup(u.scheme), *host = strdup(u.host);
-        if (prefix && scheme && host) {
+        char *prefix = strndup(url, plen);
+        if (prefix) {
             amp_url_memo_free(memo);
-            *memo = (struct amp_url_memo){ prefix, plen, scheme, host, port };
-        } else {
-            free(prefix);
-            free(scheme);
-            free(host);
+            memo->prefix = prefix;
+            memo->len = plen;
+            memo->nroutes = ncands;
+            memcpy(memo->routes, cands, ncands * sizeof(*cands));
         }
     }
     free_parsed(c, &u);
