@@ -43,13 +43,15 @@ $(B)/providers.cfg: conf/providers.cfg | $(B)/lib
 	cp $< $@
 
 $(B)/lib/%.o: src/%.c $(wildcard include/*.h) | $(B)/lib
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SIBCALLS_$*) $(WARN) -fPIC -fvisibility=hidden -c $< -o $@
 $(B)/cli/%.o: src/%.c $(wildcard include/*.h) | $(B)/cli
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -DAMPSHIM_VERSION='"$(VERSION)"' \
 	  -DAMPSHIM_LIBDIR='"$(LIBDIR)"' -c $< -o $@
 
-# The dlopen hook must reach glibc by tail calls (see hooks.c), whatever CFLAGS say.
-$(B)/lib/hooks.o $(B)/lib/real.o: CFLAGS += -O2 -foptimize-sibling-calls
+# The dlopen hook must reach glibc by tail calls (see hooks.c), whatever CFLAGS say
+# (a variable of its own, so that `make CFLAGS=-O0` cannot take it away).
+SIBCALLS_hooks := -O2 -foptimize-sibling-calls
+SIBCALLS_real := -O2 -foptimize-sibling-calls
 
 $(B)/libampshim.so: $(LIB_OBJ)
 	$(CC) $(CFLAGS) -shared -Wl,-z,defs -Wl,-z,now $^ -o $@
