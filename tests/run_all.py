@@ -28,9 +28,9 @@ def main():
         p, f = unit(binary)
         passed, failed = passed + p, failed + f
     print("== integration tests", flush=True)
-    p, f = integration.main()
+    p, f, s = integration.main()
     passed, failed = passed + p, failed + f
-    print("%d passed, %d failed" % (passed, failed))
+    print(integration.closing_line(passed, failed, s))
     return 1 if failed else 0
 
 
