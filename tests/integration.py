@@ -635,6 +635,10 @@ def launcher_check_help_version(ctx):
     bad = ctx.write_cfg("bad-check.cfg", BROKEN)
     p = subprocess.run([AMPSHIM, "check", "-c", bad], capture_output=True, env=ctx.env())
     assert p.returncode != 0 and (bad + ":1:").encode() in p.stderr
+    # The example shipped in conf/ is a valid config.
+    p = ok(subprocess.run([AMPSHIM, "check", "-c", os.path.join(ROOT, "conf", "example.cfg")],
+                          capture_output=True, env=ctx.env(AMPERSAND_API_KEY="example-key-0000")))
+    assert b"(salesforce)" in p.stdout, p.stdout
     p = ok(subprocess.run([AMPSHIM, "--help"], capture_output=True))
     assert b"ampshim run" in p.stdout and b"ampshim check" in p.stdout
     p = ok(subprocess.run([AMPSHIM, "--version"], capture_output=True))
