@@ -6,6 +6,8 @@
 #define AMPSHIM_CURLAPI_H
 
 #define CURL_DISABLE_TYPECHECK 1
+/* Applications set deprecated options too: ampshim must name them. */
+#define CURL_DISABLE_DEPRECATION 1
 #include <curl/curl.h>
 
 struct amp_curl {

@@ -22,6 +22,9 @@ struct amp_app_options {
     long port;                        /* CURLOPT_PORT */
     struct curl_slist *connect_to;    /* CURLOPT_CONNECT_TO */
     long headeropt;                   /* CURLOPT_HEADEROPT */
+    long verify_peer, verify_host;    /* CURLOPT_SSL_VERIFYPEER / VERIFYHOST */
+    int posts;                        /* a request with a body: POST, upload, … */
+    int custom_unsafe;                /* CURLOPT_CUSTOMREQUEST other than GET or HEAD */
     char *noproxy;                    /* CURLOPT_NOPROXY (our copy) */
     curl_prereq_callback prereq_fn;   /* CURLOPT_PREREQFUNCTION / DATA */
     void *prereq_data;
@@ -63,6 +66,7 @@ struct amp_handle {
 
     /* The routed transfer in flight. */
     int active;                       /* our options are on the handle */
+    int ran;                          /* it was performed, or reported done */
     int observed;                     /* its result has been read */
     CURLM *multi;                     /* the multi handle it was added to */
     CURLcode forced;                  /* a blocked multi transfer: the result to report */

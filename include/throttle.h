@@ -88,6 +88,11 @@ int amp_state_list(struct amp_state *st, int64_t now, struct amp_block **out, si
 int amp_state_clear(struct amp_state *st, int (*match)(const struct amp_block *, void *),
                     void *arg, size_t *removed);
 
+/* Around fork(): the state's lock taken before, let go after (in parent
+ * and child), so a child never inherits it held. */
+void amp_state_fork_prepare(struct amp_state *st);
+void amp_state_fork_release(struct amp_state *st);
+
 /* Where a warning about the file went (set aside, refused): the library
  * logs it, the launcher prints it. */
 void amp_state_set_warn(void (*warn)(const char *msg));

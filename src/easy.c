@@ -93,6 +93,7 @@ CURLcode amp_easy_perform(const void *caller, CURL *easy)
     if (!routed)
         return c->easy_perform(easy);
     rc = c->easy_perform(easy);
+    hs->ran = 1;
     /* The guard stopped a redirect to a routed URL: send it through the proxy. */
     for (int n = 0; (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_COULDNT_RESOLVE_HOST) &&
                     hs->redirect_url;
@@ -159,8 +160,9 @@ CURL *amp_easy_duphandle(const void *caller, CURL *easy)
     if (from->active && shim->cfg) {
         to->watching = from->watching;
         to->guarded = from->guarded;
+        to->tracing = from->tracing;
         amp_options_restore(to, shim->cfg);
-        to->watching = to->guarded = 0;
+        to->watching = to->guarded = to->tracing = 0;
     }
     return dup;
 }

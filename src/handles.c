@@ -42,7 +42,9 @@ struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int cre
     if (!hs && create && (hs = calloc(1, sizeof(*hs)))) {
         hs->easy = easy;
         hs->c = c;
-        hs->app.headeropt = CURLHEADER_SEPARATE; /* libcurl's default */
+        hs->app.headeropt = CURLHEADER_SEPARATE; /* libcurl's defaults */
+        hs->app.verify_peer = 1;
+        hs->app.verify_host = 2;
         amp_hash_oom = 0;
         HASH_ADD_PTR(table, easy, hs);
         if (amp_hash_oom) {

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "headers.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -44,6 +45,15 @@ struct curl_slist *amp_headers_merge(const struct amp_curl *c, const struct curl
     }
     for (size_t i = 0; i < r->nheaders; i++) {
         if (!(next = c->slist_append(out, r->headers[i])))
+            goto oom;
+        out = next;
+    }
+    /* "Name:" with no value: libcurl then sends none of its own either
+     * (an Authorization from CURLOPT_USERPWD, a Cookie, …). */
+    for (size_t i = 0; i < r->ndrop; i++) {
+        char line[256];
+        snprintf(line, sizeof(line), "%s:", r->drop[i]);
+        if (!(next = c->slist_append(out, line)))
             goto oom;
         out = next;
     }

@@ -29,6 +29,10 @@ CURLMcode amp_multi_add_handle(const void *caller, CURLM *multi, CURL *easy)
         amp_error("out of memory: a transfer is not sent");
         return CURLM_OUT_OF_MEMORY;
     }
+    /* Added twice, or while in a transfer: libcurl refuses it, and the
+     * transfer under way keeps our options. */
+    if (hs->active)
+        return c->multi_add_handle(multi, easy);
     if (shim->mode == AMP_BROKEN) {
         amp_transfer_error(hs, "ampshim: %s", shim->error);
         amp_transfer_begin_failed(NULL, hs, CURLE_FAILED_INIT);
@@ -72,6 +76,7 @@ CURLMsg *amp_multi_info_read(const void *caller, CURLM *multi, int *queued)
     }
     if (hs->msg.data.result != msg->data.result && hs->app.errbuf)
         memcpy(hs->app.errbuf, hs->forced_msg, strlen(hs->forced_msg) + 1);
+    hs->ran = 1;
     amp_transfer_end(shim->cfg, hs);
     return &hs->msg;
 }

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "options.h"
 
+#include <string.h>
+
 #include "ratelimit.h"
 #include "redirect.h"
 #include "trace.h"
@@ -29,6 +31,16 @@ int amp_option_tracked(CURLoption option)
     case CURLOPT_DEBUGFUNCTION:
     case CURLOPT_DEBUGDATA:
     case CURLOPT_STDERR:
+    case CURLOPT_SSL_VERIFYPEER:
+    case CURLOPT_SSL_VERIFYHOST:
+    case CURLOPT_POST:
+    case CURLOPT_POSTFIELDS:
+    case CURLOPT_COPYPOSTFIELDS:
+    case CURLOPT_HTTPPOST:
+    case CURLOPT_MIMEPOST:
+    case CURLOPT_UPLOAD:
+    case CURLOPT_CUSTOMREQUEST:
+    case CURLOPT_HTTPGET:
         return 1;
     default:
         return 0;
@@ -99,6 +111,31 @@ int amp_option_note(struct amp_handle *hs, CURLoption option, long l, void *p, v
     case CURLOPT_STDERR:
         app->err = p;
         break;
+    case CURLOPT_SSL_VERIFYPEER:
+        app->verify_peer = l;
+        break;
+    case CURLOPT_SSL_VERIFYHOST:
+        app->verify_host = l;
+        break;
+    /* What a redirect may be sent again as (transfer.c): libcurl's own
+     * rules for these options, in the order they are set. */
+    case CURLOPT_POST:
+    case CURLOPT_UPLOAD:
+        app->posts = l != 0;
+        break;
+    case CURLOPT_POSTFIELDS:
+    case CURLOPT_COPYPOSTFIELDS:
+    case CURLOPT_HTTPPOST:
+    case CURLOPT_MIMEPOST:
+        app->posts = 1; /* libcurl posts, whatever the value */
+        break;
+    case CURLOPT_CUSTOMREQUEST:
+        app->custom_unsafe = p && strcmp(p, "GET") != 0 && strcmp(p, "HEAD") != 0;
+        break;
+    case CURLOPT_HTTPGET:
+        if (l)
+            app->posts = 0;
+        break;
     default:
         break;
     }
@@ -126,6 +163,12 @@ int amp_options_apply(struct amp_handle *hs, const struct amp_config *cfg, const
         c->easy_setopt(e, CURLOPT_HEADEROPT, (long)CURLHEADER_SEPARATE);
     if (cfg && cfg->proxy_plain_http)
         c->easy_setopt(e, CURLOPT_NOPROXY, "*");
+    /* The key goes only to a proxy whose certificate is checked, whatever
+     * the application does with its own connections (curl -k). */
+    if (hs->app.verify_peer != 1)
+        c->easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    if (hs->app.verify_host != 2)
+        c->easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     hs->guarded = guard;
     if (guard) {
         c->easy_setopt(e, CURLOPT_PREREQFUNCTION, amp_redirect_guard);
@@ -165,6 +208,10 @@ void amp_options_restore(struct amp_handle *hs, const struct amp_config *cfg)
         c->easy_setopt(e, CURLOPT_HEADEROPT, hs->app.headeropt);
     if (cfg && cfg->proxy_plain_http)
         c->easy_setopt(e, CURLOPT_NOPROXY, hs->app.noproxy);
+    if (hs->app.verify_peer != 1)
+        c->easy_setopt(e, CURLOPT_SSL_VERIFYPEER, hs->app.verify_peer);
+    if (hs->app.verify_host != 2)
+        c->easy_setopt(e, CURLOPT_SSL_VERIFYHOST, hs->app.verify_host);
     if (hs->guarded) {
         c->easy_setopt(e, CURLOPT_PREREQFUNCTION, hs->app.prereq_fn);
         c->easy_setopt(e, CURLOPT_PREREQDATA, hs->app.prereq_data);

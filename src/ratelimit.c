@@ -22,8 +22,19 @@
 static _Atomic(struct amp_state *) state;
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void lock_prepare(void) { pthread_mutex_lock(&state_lock); }
-static void lock_release(void) { pthread_mutex_unlock(&state_lock); }
+static void lock_prepare(void)
+{
+    pthread_mutex_lock(&state_lock);
+    if (state)
+        amp_state_fork_prepare(state);
+}
+
+static void lock_release(void)
+{
+    if (state)
+        amp_state_fork_release(state);
+    pthread_mutex_unlock(&state_lock);
+}
 __attribute__((constructor)) static void register_atfork(void)
 {
     pthread_atfork(lock_prepare, lock_release, lock_release);

@@ -501,6 +501,9 @@ static size_t origin_prefix(const char *url)
         if (!isalnum((unsigned char)*p) && !strchr("+-.", *p))
             return 0;
     size_t end = (size_t)(sep - url) + 3 + strcspn(sep + 3, "/?#");
+    /* An empty authority ("http:///host/"): libcurl reads it otherwise. */
+    if (end == (size_t)(sep - url) + 3)
+        return 0;
     return url[end] == '/' ? end + 1 : 0;
 }
 
@@ -543,8 +546,10 @@ const struct amp_route *amp_route_match_memo(const struct amp_routes *rs,
     size_t plen = memo ? origin_prefix(url) : 0;
     const struct amp_route *cands[MAX_CANDIDATES];
     size_t ncands = plen ? candidates(rs, u.scheme, u.host, port, cands, MAX_CANDIDATES) : 0;
-    if (plen && ncands <= MAX_CANDIDATES && plain_rest(url + plen - 1) &&
-        strncmp(url + plen - 1, u.path, strlen(u.path)) == 0) {
+    const char *raw = plen ? url + plen - 1 : NULL;
+    size_t rawlen = raw ? strcspn(raw, "?") : 0;
+    if (plen && ncands <= MAX_CANDIDATES && plain_rest(raw) && rawlen == strlen(u.path) &&
+        memcmp(raw, u.path, rawlen) == 0) {
         char *prefix = strndup(url, plen);
         if (prefix) {
             amp_url_memo_free(memo);

@@ -398,6 +398,16 @@ struct amp_state *amp_state_open(const char *path, char *err, size_t errlen)
     return st;
 }
 
+void amp_state_fork_prepare(struct amp_state *st)
+{
+    pthread_mutex_lock(&st->lock);
+}
+
+void amp_state_fork_release(struct amp_state *st)
+{
+    pthread_mutex_unlock(&st->lock);
+}
+
 void amp_state_close(struct amp_state *st)
 {
     if (!st)

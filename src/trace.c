@@ -15,13 +15,15 @@ int amp_trace_debug(CURL *easy, curl_infotype type, char *data, size_t size, voi
     const struct amp_config *cfg = amp_shim_get(hs->c)->cfg;
     char *copy = NULL;
 
-    if (type == CURLINFO_HEADER_OUT && cfg && cfg->api_key && (copy = malloc(size ? size : 1))) {
-        size_t klen = strlen(cfg->api_key);
+    size_t klen = cfg && cfg->api_key ? strlen(cfg->api_key) : 0;
+    /* Every kind: HTTP/2 lists the request's headers as text lines too. */
+    if (klen && size >= klen && memmem(data, size, cfg->api_key, klen) && (copy = malloc(size))) {
+        /* As amp_mask(): the last 4 characters shown only of a longer key. */
+        size_t hidden = klen > 8 ? klen - 4 : klen;
         memcpy(copy, data, size);
         /* Same length, so every count the application keeps still holds. */
-        for (char *p = copy; klen > 4 && (p = memmem(p, size - (size_t)(p - copy), cfg->api_key, klen));
-             p += klen)
-            memset(p, '*', klen - 4);
+        for (char *p = copy; (p = memmem(p, size - (size_t)(p - copy), cfg->api_key, klen)); p += klen)
+            memset(p, '*', hidden);
         data = copy;
     }
     int rc = 0;

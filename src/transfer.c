@@ -103,6 +103,7 @@ static int build_headers(struct amp_handle *hs)
 static void start(struct amp_handle *hs)
 {
     hs->active = 1;
+    hs->ran = 0;
     hs->observed = 0;
     hs->forced = CURLE_OK;
     hs->forced_msg[0] = '\0';
@@ -187,7 +188,9 @@ void amp_transfer_end(const struct amp_config *cfg, struct amp_handle *hs)
 {
     if (!hs->active)
         return;
-    if (!hs->observed && hs->forced == CURLE_OK)
+    /* Only a transfer that ran has a result: one taken away unrun still
+     * shows the last transfer's response. */
+    if (!hs->observed && hs->ran && hs->forced == CURLE_OK)
         amp_ratelimit_observe(cfg, hs);
     hs->observed = 1;
     amp_options_restore(hs, cfg);
@@ -199,20 +202,20 @@ void amp_transfer_end(const struct amp_config *cfg, struct amp_handle *hs)
 
 CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *hs)
 {
-    char *proxy_url = NULL, *method = NULL;
+    char *proxy_url = NULL;
     long code = 0;
     CURLcode rc;
     const struct amp_route *r =
         amp_route_match(&cfg->routes, hs->c, hs->redirect_url, cfg->proxy_url, &proxy_url);
 
     hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &code);
-    hs->c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_METHOD, &method);
-    /* Issued again with the application's options, which is what libcurl
-     * itself would send only for a GET or HEAD, or for a 307/308. */
+    /* Sent again with the application's own options: what libcurl itself
+     * would send only for a GET or HEAD, or after a 307/308 (a POST
+     * answered 301/302/303 would become a GET). */
     if (!r || !proxy_url ||
-        !(code == 307 || code == 308 || (method && (!strcmp(method, "GET") || !strcmp(method, "HEAD"))))) {
-        amp_transfer_error(hs, "ampshim: not following the redirect (HTTP %ld) of a %s to %s",
-                           code, method ? method : "request", hs->redirect_url);
+        !(code == 307 || code == 308 || (!hs->app.posts && !hs->app.custom_unsafe))) {
+        amp_transfer_error(hs, "ampshim: not following the redirect (HTTP %ld) of this request to %s",
+                           code, hs->redirect_url);
         free(proxy_url);
         return CURLE_TOO_MANY_REDIRECTS;
     }

@@ -1140,6 +1140,11 @@ def drop_headers_not_forwarded(ctx):
     ok(ctx.curl("-H", "Authorization: Bearer t", "-H", "anthropic-version: 1", SF + "/x", cfg=cfg))
     req = one(ctx.proxy)
     assert header_values(req, "Authorization") == [] and header_values(req, "anthropic-version") == ["1"]
+    # libcurl's own Authorization (curl -u, --oauth2-bearer) is dropped too.
+    for auth in (["-u", "appuser:apppass"], ["--oauth2-bearer", "apptoken"]):
+        mark_all(ctx)
+        ok(ctx.curl(*auth, SF + "/auth", cfg=cfg))
+        assert header_values(one(ctx.proxy), "Authorization") == [], auth
     # Not routed: the application's headers go as they were.
     mark_all(ctx)
     ok(ctx.curl("-H", "Authorization: Bearer t", ctx.plain.url("/own"), cfg=cfg))
@@ -1224,6 +1229,49 @@ def verbose_output_masks_the_key(ctx):
     assert len(reqs) == 2
     for r in reqs:
         assert_amp_headers(r, installation="inst-sf-1")  # the real key still went to the proxy
+
+
+@test
+def verbose_http2_lines_mask_the_key(ctx):
+    """Over HTTP/2 libcurl lists the request headers as text lines: masked too."""
+    p = ctx.curl("-v", "--http2-prior-knowledge", "-o", "/dev/null", SF + "/h2")
+    err = p.stderr.decode()
+    assert "x-api-key" in err.lower(), err  # the headers were shown
+    assert KEY not in err, err
+
+
+@test
+def key_only_to_a_verified_proxy(ctx):
+    """curl -k turns certificate checks off for the application's own
+    connections; the routed one to the proxy is checked all the same."""
+    cfg = ctx.write_cfg("tls-proxy.cfg", ctx.config(proxy_url="https://127.0.0.1:%d" % ctx.tls.port))
+    mark_all(ctx)
+    p = ctx.curl("-k", SF + "/tls", cfg=cfg)
+    assert p.returncode == 60, (p.returncode, p.stderr)  # CURLE_PEER_FAILED_VERIFICATION
+    assert ctx.tls.requests() == [], "the key went to a proxy whose certificate was not checked"
+    # The application's own unrouted calls keep its -k.
+    ok(ctx.curl("-k", "-o", "/dev/null", "--connect-to", "::127.0.0.1:%d" % ctx.tls.port,
+                "https://elsewhere.test/x", cfg=cfg))
+    assert_untouched(one(ctx.tls))
+
+
+@test
+def redirect_of_a_post_not_resent_as_post(ctx):
+    """libcurl turns a POST answered 303 into a GET; sending the application's
+    POST again would be wrong, so that redirect is handed back as an error."""
+    mark_all(ctx)
+    queue_redirect(ctx, SF + "/result/123", 303)
+    p = ctx.curl("-L", "-d", "amount=100", SF + "/create")
+    assert p.returncode == 47 and "not following the redirect (HTTP 303)" in p.stderr.decode(), p.stderr
+    reqs = ctx.proxy.requests()
+    assert [(r["method"], r["target"]) for r in reqs] == [("POST", "/create")], reqs
+    # A 307 keeps the method and the body: sent again, through the proxy.
+    mark_all(ctx)
+    queue_redirect(ctx, SF + "/v2/create", 307)
+    ok(ctx.curl("-L", "-d", "amount=100", SF + "/create"))
+    reqs = ctx.proxy.requests()
+    assert [(r["method"], r["target"], body_of(r)) for r in reqs] == [
+        ("POST", "/create", b"amount=100"), ("POST", "/v2/create", b"amount=100")], reqs
 
 
 # --- the provider catalog, ampshim route, dry run, manual pages -------------------

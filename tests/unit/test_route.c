@@ -423,7 +423,8 @@ static void memo_gives_the_same_verdicts(void **state)
 {
     (void)state;
     struct amp_routes *rs = ROUTES("https://*.my.salesforce.com", "https://slack.com/api",
-                                   "https://slack.com/api/admin", "https://api.example.com:8443/v1");
+                                   "https://slack.com/api/admin", "https://api.example.com:8443/v1",
+                                   "http://routed.test");
     static const char *const urls[] = {
         "https://acme.my.salesforce.com/services/data/v56.0/query?q=1",
         "https://acme.my.salesforce.com/services/data/v57.0/sobjects/Account/001",
@@ -449,6 +450,13 @@ static void memo_gives_the_same_verdicts(void **state)
         "https://api.example.com/v1/items",
         "http://acme.my.salesforce.com/http",
         "acme.my.salesforce.com/no-scheme",
+        "http:///routed.test/secret",
+        "http:///other.test/x",
+        "http:///other.test/",
+        "http:///routed.test/",
+        "http:///acme.my.salesforce.com/x",
+        "https://[::1]/ipv6",
+        "https://user:pw@acme.my.salesforce.com/userinfo",
     };
     struct amp_url_memo memo = { 0 };
     for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
