@@ -52,9 +52,11 @@ struct amp_handle {
     struct amp_app_options app;
 
     /* The last routing decision, kept while the URL does not change. */
+    int decided;                      /* route and proxy_url are for decided_url */
     char *decided_url;
+    size_t decided_cap;
     const struct amp_route *route;
-    char *proxy_url;
+    char *proxy_url;                  /* the memo's buffer: not freed here */
     struct amp_url_memo memo;         /* the origin of the last URL parsed */
 
     /* Our header list, kept while the application's list is the same. */

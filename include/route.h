@@ -77,9 +77,13 @@ struct amp_url_memo {
     size_t len;
     const struct amp_route *routes[AMP_URL_MEMO_ROUTES];
     size_t nroutes;
+    char *buf;                /* the last rewritten URL */
+    size_t cap;
 };
 
-/* amp_route_match(), remembering in memo. */
+/* amp_route_match(), remembering in memo. The rewritten URL is then the
+ * memo's own buffer: valid until the next call with it, never freed by
+ * the caller. */
 const struct amp_route *amp_route_match_memo(const struct amp_routes *rs,
                                              const struct amp_curl *c, const char *url,
                                              const char *proxy_url, char **rewritten,

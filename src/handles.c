@@ -128,7 +128,6 @@ void amp_handle_free(struct amp_handle *hs)
     free(hs->app.url);
     free(hs->app.noproxy);
     free(hs->decided_url);
-    free(hs->proxy_url);
     free(hs->redirect_url);
     amp_url_memo_free(&hs->memo);
     free(hs);

@@ -369,7 +369,8 @@ static size_t candidates(const struct amp_routes *rs, const char *scheme, const 
  * the rest of the path starts; then the rewritten URL. */
 static const struct amp_route *best_of(const struct amp_route *const *cands, size_t n,
                                        const char *path, size_t pathlen, const char *query,
-                                       size_t querylen, const char *proxy_url, char **rewritten)
+                                       size_t querylen, const char *proxy_url, char **rewritten,
+                                       struct amp_url_memo *memo)
 {
     const struct amp_route *best = NULL;
     const char *best_rest = NULL, *rest;
@@ -382,7 +383,16 @@ static const struct amp_route *best_of(const struct amp_route *const *cands, siz
     if (best && rewritten) {
         /* proxy_url + the rest of the path + the query, byte for byte */
         size_t pl = strlen(proxy_url), rl = pathlen - (size_t)(best_rest - path);
-        char *out = malloc(pl + rl + (query ? querylen + 1 : 0) + 1);
+        size_t need = pl + rl + (query ? querylen + 1 : 0) + 1;
+        char *out;
+        if (!memo) {
+            out = malloc(need);
+        } else if (need <= memo->cap) {
+            out = memo->buf; /* the memo's buffer, used again: no allocation per request */
+        } else if ((out = realloc(memo->buf, need))) {
+            memo->buf = out;
+            memo->cap = need;
+        }
         if (out) {
             memcpy(out, proxy_url, pl);
             memcpy(out + pl, best_rest, rl);
@@ -406,7 +416,8 @@ static const struct amp_route *best_of(const struct amp_route *const *cands, siz
 static const struct amp_route *match_parts(const struct amp_routes *rs, const char *scheme,
                                            const char *host, long port, const char *path,
                                            size_t pathlen, const char *query, size_t querylen,
-                                           const char *proxy_url, char **rewritten)
+                                           const char *proxy_url, char **rewritten,
+                                           struct amp_url_memo *memo)
 {
     const struct amp_route *few[MAX_CANDIDATES], **cands = few;
     size_t n = candidates(rs, scheme, host, port, few, MAX_CANDIDATES);
@@ -417,7 +428,7 @@ static const struct amp_route *match_parts(const struct amp_routes *rs, const ch
         n = candidates(rs, scheme, host, port, cands, rs->n);
     }
     const struct amp_route *best =
-        best_of(cands, n, path, pathlen, query, querylen, proxy_url, rewritten);
+        best_of(cands, n, path, pathlen, query, querylen, proxy_url, rewritten, memo);
     if (cands != few)
         free(cands);
     return best;
@@ -510,6 +521,7 @@ static size_t origin_prefix(const char *url)
 void amp_url_memo_free(struct amp_url_memo *m)
 {
     free(m->prefix);
+    free(m->buf);
     memset(m, 0, sizeof(*m));
 }
 
@@ -532,7 +544,7 @@ const struct amp_route *amp_route_match_memo(const struct amp_routes *rs,
         const char *path = url + memo->len - 1, *q = strchr(path, '?');
         size_t pathlen = q ? (size_t)(q - path) : strlen(path);
         return best_of(memo->routes, memo->nroutes, path, pathlen, q ? q + 1 : NULL,
-                       q ? strlen(q + 1) : 0, proxy_url, rewritten);
+                       q ? strlen(q + 1) : 0, proxy_url, rewritten, memo);
     }
     if (parse(c, url, &u) < 0) {
         free_parsed(c, &u);
@@ -540,7 +552,7 @@ const struct amp_route *amp_route_match_memo(const struct amp_routes *rs,
     }
     long port = strtol(u.port, NULL, 10);
     best = match_parts(rs, u.scheme, u.host, port, u.path, strlen(u.path), u.query,
-                       u.query ? strlen(u.query) : 0, proxy_url, rewritten);
+                       u.query ? strlen(u.query) : 0, proxy_url, rewritten, memo);
     /* Remember this origin for the next URL, when libcurl's path is the
      * one written (so the shortcut above would have found the same). */
     size_t plen = memo ? origin_prefix(url) : 0;
@@ -552,7 +564,7 @@ const struct amp_route *amp_route_match_memo(const struct amp_routes *rs,
         memcmp(raw, u.path, rawlen) == 0) {
         char *prefix = strndup(url, plen);
         if (prefix) {
-            amp_url_memo_free(memo);
+            free(memo->prefix);
             memo->prefix = prefix;
             memo->len = plen;
             memo->nroutes = ncands;

@@ -43,47 +43,55 @@ static char *curlu_url(struct amp_handle *hs)
     return copy;
 }
 
+/* The URL (a copy) into hs->decided_url, its buffer used again. */
+static int keep_url(struct amp_handle *hs, const char *url)
+{
+    size_t need = strlen(url) + 1;
+
+    if (need > hs->decided_cap) {
+        char *grown = realloc(hs->decided_url, need);
+        if (!grown)
+            return -1;
+        hs->decided_url = grown;
+        hs->decided_cap = need;
+    }
+    memcpy(hs->decided_url, url, need);
+    return 0;
+}
+
 static int decide(const struct amp_config *cfg, struct amp_handle *hs)
 {
-    char *url;
+    char *from_curlu = NULL;
+    const char *url = hs->app.url;
 
-    if (!hs->app.curlu) {
-        /* The common case costs a comparison: the same URL as last time. */
-        if (!hs->app.url) {
-            hs->route = NULL;
-            return 0;
-        }
-        if (hs->decided_url && strcmp(hs->decided_url, hs->app.url) == 0)
-            return 0;
-        url = strdup(hs->app.url);
-    } else {
-        url = curlu_url(hs);
+    if (hs->app.curlu && !(url = from_curlu = curlu_url(hs))) {
+        hs->route = NULL;
+        return 0;
     }
     if (!url) {
         hs->route = NULL;
-        return hs->app.curlu ? 0 : -1;
-    }
-    if (hs->decided_url && strcmp(hs->decided_url, url) == 0) {
-        free(url);
         return 0;
     }
-    free(hs->decided_url);
-    free(hs->proxy_url);
-    hs->decided_url = url;
-    hs->proxy_url = NULL;
-    hs->route = amp_route_match_memo(&cfg->routes, hs->c, url, cfg->proxy_url, &hs->proxy_url,
-                                     &hs->memo);
-    if (hs->route && !hs->proxy_url) {
-        free(hs->decided_url);
-        hs->decided_url = NULL;
-        hs->route = NULL;
-        return -1;
+    /* The common case costs a comparison: the same URL as last time. */
+    if (hs->decided && strcmp(hs->decided_url, url) == 0) {
+        free(from_curlu);
+        return 0;
     }
+    hs->decided = 0;
+    int rc = keep_url(hs, url);
+    free(from_curlu);
+    if (rc < 0)
+        return -1;
+    hs->route = amp_route_match_memo(&cfg->routes, hs->c, hs->decided_url, cfg->proxy_url,
+                                     &hs->proxy_url, &hs->memo);
+    if (hs->route && !hs->proxy_url)
+        return -1;
+    hs->decided = 1;
     if (hs->route)
-        amp_info("route %s (%s): %s -> %s", hs->route->base_url, hs->route->ident, url,
-                 hs->proxy_url);
+        amp_info("route %s (%s): %s -> %s", hs->route->base_url, hs->route->ident,
+                 hs->decided_url, hs->proxy_url);
     else
-        amp_debug("no route for %s: left alone", url);
+        amp_debug("no route for %s: left alone", hs->decided_url);
     return 0;
 }
 

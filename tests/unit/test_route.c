@@ -471,8 +471,7 @@ static void memo_gives_the_same_verdicts(void **state)
                 fail_msg("'%s' after '%s': %s -> %s with the memo, %s -> %s without", urls[i],
                          urls[prime], with ? with->base_url : "none", a ? a : "-",
                          without ? without->base_url : "none", b ? b : "-");
-            free(a);
-            free(b);
+            free(b); /* a is the memo's own buffer */
         }
     }
     amp_url_memo_free(&memo);
