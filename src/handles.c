@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forksafe.h"
+
 static struct amp_handle *table;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -21,14 +23,7 @@ static __thread struct {
     unsigned taken;
 } last;
 
-static void lock_prepare(void) { pthread_mutex_lock(&lock); }
-static void lock_release(void) { pthread_mutex_unlock(&lock); }
-/* The child of a fork has only the forking thread: the lock is taken
- * before the fork, so the table is consistent and can simply be let go. */
-__attribute__((constructor)) static void register_atfork(void)
-{
-    pthread_atfork(lock_prepare, lock_release, lock_release);
-}
+AMP_FORK_SAFE(lock)
 
 struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int create)
 {

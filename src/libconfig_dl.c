@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "forksafe.h"
 #include "real.h"
 
 #define LIBCONFIG_FUNCTIONS(X)                                                            \
@@ -39,12 +40,7 @@ static struct {
 static atomic_int loaded;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void lock_prepare(void) { pthread_mutex_lock(&lock); }
-static void lock_release(void) { pthread_mutex_unlock(&lock); }
-__attribute__((constructor)) static void register_atfork(void)
-{
-    pthread_atfork(lock_prepare, lock_release, lock_release);
-}
+AMP_FORK_SAFE(lock)
 
 int amp_libconfig_load(char *err, size_t errlen)
 {

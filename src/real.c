@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forksafe.h"
 #include "log.h"
 
 #define MAX_FLAVOURS 4
@@ -47,15 +48,7 @@ static atomic_uint resets; /* odd while the table is being emptied */
  * curl from a constructor (the lock order would invert). */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void lock_prepare(void) { pthread_mutex_lock(&lock); }
-static void lock_release(void) { pthread_mutex_unlock(&lock); }
-
-__attribute__((constructor)) static void register_atfork(void)
-{
-    /* Registering is all a constructor may do here: it neither loads nor
-     * reads anything. */
-    pthread_atfork(lock_prepare, lock_release, lock_release);
-}
+AMP_FORK_SAFE(lock)
 
 /* The loader's own functions, bound without any lock: binding twice is
  * harmless, and glibc's dlsym may be called from anywhere. */

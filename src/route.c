@@ -597,39 +597,30 @@ void amp_route_host(const struct amp_route *r, char *buf, size_t len)
 const char *amp_route_why_not(const struct amp_route *r, const struct amp_curl *c,
                               const char *url, char *buf, size_t len, int *nearness)
 {
-    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, pattern[512];
+    char pattern[512];
     const char *why = buf;
-    CURLU *u = c->url();
+    struct parsed u;
 
     *nearness = 0;
-    if (!u || c->url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME) != CURLUE_OK ||
-        c->url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        c->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        c->url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
-        c->url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
+    if (parse(c, url, &u) < 0) {
         snprintf(buf, len, "'%s' is not a URL libcurl can parse", url);
         goto out;
     }
-    lower(scheme);
-    lower(host);
-    size_t hl = strlen(host);
-    if (hl > 1 && host[hl - 1] == '.')
-        host[--hl] = '\0';
+    const char *host = u.host;
     /* Host labels compared from the right, as a person reads a domain. */
-    char *labels[MAX_LABELS], *copy = strdup(host), *save = NULL, *tok;
-    size_t n = 0;
-    for (char *p = copy; copy && n < MAX_LABELS && (tok = strtok_r(p, ".", &save)); p = NULL)
-        labels[n++] = tok;
-    size_t same = 0, prefix = 0;
-    while (same < n && same < r->nlabels &&
-           (!r->labels[r->nlabels - 1 - same] ||
-            !strcmp(r->labels[r->nlabels - 1 - same], labels[n - 1 - same])))
+    struct labels l;
+    size_t n = 0, same = 0, prefix = 0;
+    if (cut_labels(host, strlen(host), &l) == 0)
+        n = l.n;
+#define LABEL_IS(ri, ui)                                                                 \
+    (!r->labels[ri] || (strlen(r->labels[ri]) == l.len[ui] &&                           \
+                        !memcmp(r->labels[ri], host + l.off[ui], l.len[ui])))
+    while (same < n && same < r->nlabels && LABEL_IS(r->nlabels - 1 - same, n - 1 - same))
         same++;
     /* A look-alike shares the start instead: acme.my.salesforce.com.evil.test */
-    while (prefix < n && prefix < r->nlabels &&
-           (!r->labels[prefix] || !strcmp(r->labels[prefix], labels[prefix])))
+    while (prefix < n && prefix < r->nlabels && LABEL_IS(prefix, prefix))
         prefix++;
-    free(copy);
+#undef LABEL_IS
     /* Near means more in common than a top-level domain. */
     size_t common = same > prefix ? same : prefix;
     *nearness = common >= 2 ? (int)common * 2 : 0;
@@ -642,72 +633,34 @@ const char *amp_route_why_not(const struct amp_route *r, const struct amp_curl *
             snprintf(buf, len, "host %s is not %s", host, pattern);
         goto out;
     }
-    if (strcmp(scheme, r->scheme) != 0) {
-        snprintf(buf, len, "scheme %s, the route's is %s", scheme, r->scheme);
+    if (strcmp(u.scheme, r->scheme) != 0) {
+        snprintf(buf, len, "scheme %s, the route's is %s", u.scheme, r->scheme);
         goto out;
     }
-    if (strtol(port, NULL, 10) != r->port) {
-        snprintf(buf, len, "port %s, the route's is %ld", port, r->port);
+    if (strtol(u.port, NULL, 10) != r->port) {
+        snprintf(buf, len, "port %s, the route's is %ld", u.port, r->port);
         goto out;
     }
     *nearness += 1 + (int)r->nlabels * 2;
-    if (!match_path(r, path)) {
-        snprintf(buf, len, "path %s does not start with the route's path at a segment boundary", path);
+    if (!match_path(r, u.path)) {
+        snprintf(buf, len, "path %s does not start with the route's path at a segment boundary",
+                 u.path);
         goto out;
     }
     why = NULL;
 out:
-    if (u) {
-        c->free(scheme);
-        c->free(host);
-        c->free(port);
-        c->free(path);
-        c->url_cleanup(u);
-    }
+    free_parsed(c, &u);
     return why;
-}
-
-struct origin {
-    char *scheme, *host, *port;
-};
-
-static int parse_origin(const struct amp_curl *c, const char *url, struct origin *o)
-{
-    CURLU *u = c->url();
-    int rc = -1;
-
-    memset(o, 0, sizeof(*o));
-    if (u && c->url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        c->url_get(u, CURLUPART_SCHEME, &o->scheme, 0) == CURLUE_OK &&
-        c->url_get(u, CURLUPART_HOST, &o->host, 0) == CURLUE_OK &&
-        c->url_get(u, CURLUPART_PORT, &o->port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
-        lower(o->scheme);
-        lower(o->host);
-        size_t hl = strlen(o->host);
-        if (hl > 1 && o->host[hl - 1] == '.')
-            o->host[hl - 1] = '\0';
-        rc = 0;
-    }
-    if (u)
-        c->url_cleanup(u);
-    return rc;
-}
-
-static void free_origin(const struct amp_curl *c, struct origin *o)
-{
-    c->free(o->scheme);
-    c->free(o->host);
-    c->free(o->port);
 }
 
 int amp_same_origin(const struct amp_curl *c, const char *url, const char *origin)
 {
-    struct origin a, b;
-    int same = parse_origin(c, url, &a) == 0 && parse_origin(c, origin, &b) == 0 &&
+    struct parsed a = { 0 }, b = { 0 };
+    int same = parse(c, url, &a) == 0 && parse(c, origin, &b) == 0 &&
                !strcmp(a.scheme, b.scheme) && !strcmp(a.host, b.host) && !strcmp(a.port, b.port);
 
-    free_origin(c, &a);
-    free_origin(c, &b);
+    free_parsed(c, &a);
+    free_parsed(c, &b);
     return same;
 }
 

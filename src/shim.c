@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "catalog.h"
+#include "forksafe.h"
 #include "libconfig_dl.h"
 #include "log.h"
 
@@ -19,14 +20,7 @@ static struct amp_shim shim;
 static atomic_int loaded;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* A fork while another thread loads the config waits for it, so the
- * child does not inherit a lock nobody will release. */
-static void lock_prepare(void) { pthread_mutex_lock(&lock); }
-static void lock_release(void) { pthread_mutex_unlock(&lock); }
-__attribute__((constructor)) static void register_atfork(void)
-{
-    pthread_atfork(lock_prepare, lock_release, lock_release);
-}
+AMP_FORK_SAFE(lock)
 
 static void load(const struct amp_curl *c, int libconfig_ok, const char *libconfig_error)
 {
