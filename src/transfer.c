@@ -129,20 +129,14 @@ static void report_dry_run(const struct amp_config *cfg, const struct amp_handle
     size_t used = 0;
 
     amp_mask(cfg->api_key, masked, sizeof(masked));
-    for (size_t i = 0; i < hs->route->nheaders && used < sizeof(added); i++)
-        used += (size_t)snprintf(added + used, sizeof(added) - used, "%s%s", i ? ", " : "",
-                                 strncmp(hs->route->headers[i], "x-api-key:", 10)
-                                     ? hs->route->headers[i]
-                                     : "x-api-key: ");
-    /* The masked key follows its name wherever it fell in the list. */
-    char *slot = strstr(added, "x-api-key: ");
-    if (slot) {
-        char rest[1024];
-        snprintf(rest, sizeof(rest), "%s", slot + 11);
-        snprintf(slot + 11, sizeof(added) - (size_t)(slot + 11 - added), "%s%s", masked, rest);
+    for (size_t i = 0; i < hs->route->nheaders && used < sizeof(added); i++) {
+        const char *h = hs->route->headers[i];
+        int key = strncmp(h, "x-api-key:", 10) == 0;
+        used += (size_t)snprintf(added + used, sizeof(added) - used, "%s%s%s", i ? ", " : "",
+                                 key ? "x-api-key: " : h, key ? masked : "");
     }
-    amp_report("dry run: %s would go through route %s (%s) to %s with %s",
-            hs->decided_url, hs->route->base_url, hs->route->ident, hs->proxy_url, added);
+    amp_report("dry run: %s would go through route %s (%s) to %s with %s", hs->decided_url,
+               hs->route->base_url, hs->route->ident, hs->proxy_url, added);
 }
 
 CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs, int may_wait,
