@@ -1274,6 +1274,29 @@ def redirect_of_a_post_not_resent_as_post(ctx):
         ("POST", "/create", b"amount=100"), ("POST", "/v2/create", b"amount=100")], reqs
 
 
+@test
+def multi_unrun_transfer_records_nothing(ctx):
+    """A handle added to a multi and taken away before it ran still shows the
+    last transfer's 429: that must not block the route again."""
+    cfg, _ = rl_cfg(ctx, "unrun", "default_backoff = 1;")
+    queue_429(ctx, "not a date")
+    mark_all(ctx)
+    p = ok(ctx.run([prog("lifecycle_client"), "unrun", SF + "/u", "1500"], cfg=cfg))
+    rows = parse_lines(p.stdout)
+    assert rows[0]["status"] == "429", rows
+    assert rows[1]["rc"] == "0" and rows[1]["status"] == "200", rows
+    assert len(ctx.proxy.requests()) == 2
+
+
+@test
+def multi_handle_added_twice_keeps_its_route(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([prog("lifecycle_client"), "double-add", SF + "/twice"]))
+    assert p.stdout.decode().strip() == "double-add first=0 second=7 status=200", p.stdout
+    assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+    assert ctx.plain.requests() == [] and ctx.tls.requests() == []
+
+
 # --- the provider catalog, ampshim route, dry run, manual pages -------------------
 
 SHARED_TSV = os.environ.get("AMPSHIM_PROVIDERS_TSV",

@@ -5,11 +5,14 @@
  *   lifecycle_client port URL          CURLOPT_PORT and CONNECT_TO pointing elsewhere
  *   lifecycle_client newlists URL      a new header list for every perform
  *   lifecycle_client nested URL1 URL2  handle B's URL set, and B performed, from A's callback
+ *   lifecycle_client unrun URL MS      perform; wait MS; add to a multi and take it away unrun; perform
+ *   lifecycle_client double-add URL    added to a multi twice, then run
  * Each perform prints "TAG rc=RC status=HTTP url=EFFECTIVE err=ERRBUF". */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char err[CURL_ERROR_SIZE];
 
@@ -138,6 +141,32 @@ int main(int argc, char **argv)
         run("outer", a);
         run("b-again", nested_b);
         curl_easy_cleanup(nested_b);
+        curl_easy_cleanup(a);
+    } else if (!strcmp(mode, "unrun") && argc == 4) {
+        CURL *a = make(argv[2]);
+        run("first", a);
+        usleep((useconds_t)atol(argv[3]) * 1000);
+        CURLM *m = curl_multi_init();
+        curl_multi_add_handle(m, a);
+        curl_multi_remove_handle(m, a);
+        curl_multi_cleanup(m);
+        run("after-unrun", a);
+        curl_easy_cleanup(a);
+    } else if (!strcmp(mode, "double-add")) {
+        CURL *a = make(argv[2]);
+        CURLM *m = curl_multi_init();
+        int running = 1;
+        CURLMcode first = curl_multi_add_handle(m, a), second = curl_multi_add_handle(m, a);
+        while (running) {
+            curl_multi_perform(m, &running);
+            if (running)
+                curl_multi_poll(m, NULL, 0, 1000, NULL);
+        }
+        long status = 0;
+        curl_easy_getinfo(a, CURLINFO_RESPONSE_CODE, &status);
+        printf("double-add first=%d second=%d status=%ld\n", (int)first, (int)second, status);
+        curl_multi_remove_handle(m, a);
+        curl_multi_cleanup(m);
         curl_easy_cleanup(a);
     } else {
         return 2;
