@@ -379,9 +379,15 @@ static int add_header(struct amp_route *r, const char *name, const char *value)
     if (!v)
         return -1;
     r->headers = v;
-    if (asprintf(&v[r->nheaders], "%s: %s", name, value) < 0)
+    /* "name: value", without printf: a config may hold thousands of routes. */
+    size_t nl = strlen(name), vl = strlen(value);
+    char *line = malloc(nl + vl + 3);
+    if (!line)
         return -1;
-    r->nheaders++;
+    memcpy(line, name, nl);
+    memcpy(line + nl, ": ", 2);
+    memcpy(line + nl + 2, value, vl + 1);
+    v[r->nheaders++] = line;
     return 0;
 }
 

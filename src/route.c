@@ -192,11 +192,17 @@ static const char *index_key(const struct amp_route *r, char *buf, size_t buflen
     for (size_t i = 0; i < r->nlabels; i++)
         if (!r->labels[i])
             first = i + 1;
-    buf[0] = '\0';
+    size_t used = 0;
     for (size_t i = first; i < r->nlabels; i++) {
-        size_t used = strlen(buf);
-        snprintf(buf + used, buflen - used, "%s%s", i > first ? "." : "", r->labels[i]);
+        size_t len = strlen(r->labels[i]);
+        if (used + len + 2 > buflen)
+            break; /* longer than any host: the route then matches nothing */
+        if (i > first)
+            buf[used++] = '.';
+        memcpy(buf + used, r->labels[i], len);
+        used += len;
     }
+    buf[used] = '\0';
     return buf;
 }
 
