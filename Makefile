@@ -13,9 +13,9 @@ B := build
 
 # The preload library links nothing but libc: libcurl is found in the
 # application at run time, libconfig is dlopen'ed on first need.
-LIB_SRC := hooks.c easy.c multi.c transfer.c redirect.c options.c trace.c ratelimit.c handles.c \
-           headers.c route.c retry.c config.c catalog.c libconfig_dl.c throttle.c real.c shim.c \
-           deepbind.c log.c
+LIB_SRC := hooks.c ffi.c easy.c multi.c transfer.c redirect.c options.c trace.c ratelimit.c \
+           respond.c handles.c headers.c route.c retry.c config.c catalog.c libconfig_dl.c \
+           throttle.c real.c elfsym.c shim.c deepbind.c log.c
 CLI_SRC := main.c explain.c config.c catalog.c route.c headers.c retry.c throttle.c log.c \
            curlapi_linked.c
 CORE_SRC := config.c catalog.c route.c headers.c retry.c throttle.c log.c curlapi_linked.c
@@ -24,11 +24,12 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/lib/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/cli/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/cli/%.o)
 
-UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers $(B)/test_retry $(B)/test_throttle
+UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers $(B)/test_retry $(B)/test_throttle \
+        $(B)/test_elfsym
 CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.so \
            $(B)/two_flavours $(B)/plugins/libflavour_plug.so $(B)/multi_client \
            $(B)/lifecycle_client $(B)/threads_client $(B)/fork_client $(B)/dl_race \
-           $(B)/plugins/libctor_plug.so
+           $(B)/plugins/libctor_plug.so $(B)/ending_client
 
 # The same library and two threaded clients under ThreadSanitizer: the
 # integration tests run them and fail on any report.
@@ -64,8 +65,14 @@ FORCE:
 $(B)/ampshim: $(CLI_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ -lcurl -lconfig
 
+# The sanitizer's runtime binds its interceptors through our dlsym before it
+# is set up itself, and RTLD_NEXT needs our tail calls (which instrumenting
+# function entries would take away): the hooks and the real calls are
+# built plain.
+TSAN_PLAIN := hooks real elfsym
 $(B)/tsan/lib/%.o: src/%.c $(wildcard include/*.h) | $(B)/tsan/lib
-	$(CC) $(CPPFLAGS) -O1 -g -fsanitize=thread $(WARN) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(CPPFLAGS) -g $(if $(filter $*,$(TSAN_PLAIN)),-O2 -foptimize-sibling-calls,-O1 -fsanitize=thread) \
+	  $(WARN) -fPIC -fvisibility=hidden -c $< -o $@
 $(B)/tsan/libampshim.so: $(TSAN_OBJ)
 	$(CC) -fsanitize=thread -shared $^ -o $@
 $(B)/tsan/%: tests/clients/%.c | $(B)/tsan/lib
@@ -79,8 +86,12 @@ $(B)/lib $(B)/cli $(B)/plugins $(B)/tsan/lib:
 $(B)/test_%: tests/unit/test_%.c $(CORE_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $^ -o $@ -lcmocka -lcurl -lconfig
 
+# The in-memory symbol look-up stands alone (the library's, not the launcher's).
+$(B)/test_elfsym: tests/unit/test_elfsym.c src/elfsym.c $(wildcard include/*.h)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) tests/unit/test_elfsym.c src/elfsym.c -o $@ -lcmocka -lcurl
+
 # Programs the integration tests run.
-$(B)/easy_client $(B)/multi_client $(B)/lifecycle_client: $(B)/%: tests/clients/%.c
+$(B)/easy_client $(B)/multi_client $(B)/lifecycle_client $(B)/ending_client: $(B)/%: tests/clients/%.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@ -lcurl
 $(B)/plugins/libctor_plug.so: tests/clients/ctor_plug.c | $(B)/plugins
 	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@ -lcurl

@@ -8,7 +8,9 @@
 #include "curlapi.h"
 #include "route.h"
 
-enum amp_on_block { AMP_ON_BLOCK_FAIL, AMP_ON_BLOCK_WAIT };
+/* What a call to a blocked route gets: an HTTP 429 answered here (the
+ * default), a libcurl error at once, or a wait for the retry time. */
+enum amp_on_block { AMP_ON_BLOCK_RESPOND, AMP_ON_BLOCK_FAIL, AMP_ON_BLOCK_WAIT };
 
 struct amp_config {
     char *path;
@@ -32,6 +34,12 @@ struct amp_config {
     char **notes;             /* remarks `ampshim check` prints */
     size_t nnotes;
 };
+
+/* "respond", "fail" or "wait". */
+const char *amp_on_block_name(enum amp_on_block mode);
+/* What a call to a blocked route gets under cfg, for people (ampshim
+ * route, a dry run's reports). */
+void amp_on_block_sentence(const struct amp_config *cfg, char *buf, size_t len);
 
 /* The header names ampshim sends; an application header of the same name
  * is dropped so that none is sent twice. */

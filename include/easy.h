@@ -1,6 +1,7 @@
-/* The easy interface, between the exported hooks (hooks.c) and the real
- * libcurl (real.c). `caller` is the hook's return address: it says which
- * libcurl flavour the calling code uses, and whether it is libcurl itself. */
+/* The easy interface, between the exported hooks (hooks.c, ffi.c) and the
+ * real libcurl (real.c). `c` is the libcurl flavour the calling code uses
+ * (NULL: none could be found); `internal` says the caller is that libcurl
+ * itself, whose calls pass straight through. */
 #ifndef AMPSHIM_EASY_H
 #define AMPSHIM_EASY_H
 
@@ -8,11 +9,12 @@
 
 #include "curlapi.h"
 
-CURLcode amp_easy_setopt(const void *caller, CURL *easy, CURLoption option, va_list ap);
-CURLcode amp_easy_perform(const void *caller, CURL *easy);
-void amp_easy_cleanup(const void *caller, CURL *easy);
-void amp_easy_reset(const void *caller, CURL *easy);
-CURL *amp_easy_duphandle(const void *caller, CURL *easy);
+CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
+                         va_list ap);
+CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy);
+void amp_easy_cleanup(const struct amp_curl *c, int internal, CURL *easy);
+void amp_easy_reset(const struct amp_curl *c, int internal, CURL *easy);
+CURL *amp_easy_duphandle(const struct amp_curl *c, int internal, CURL *easy);
 
 void *amp_dlopen(const char *file, int flags);
 

@@ -37,10 +37,24 @@ struct amp_app_options {
     curl_debug_callback debug_fn;     /* CURLOPT_DEBUGFUNCTION / DATA */
     void *debug_data;
     FILE *err;                        /* CURLOPT_STDERR */
+    /* Set aside while a blocked call is answered here (respond.c). */
+    curl_opensocket_callback open_fn; /* CURLOPT_OPENSOCKETFUNCTION */
+    curl_sockopt_callback sockopt_fn; /* CURLOPT_SOCKOPTFUNCTION */
+    curl_closesocket_callback close_fn; /* CURLOPT_CLOSESOCKETFUNCTION */
+    char *unix_socket;                /* CURLOPT_UNIX_SOCKET_PATH or ABSTRACT_UNIX_SOCKET (our copy) */
+    int unix_abstract;                /* which of the two */
+    long fresh_connect, forbid_reuse; /* CURLOPT_FRESH_CONNECT, CURLOPT_FORBID_REUSE */
+    long http_version;                /* CURLOPT_HTTP_VERSION */
+    long ipresolve;                   /* CURLOPT_IPRESOLVE */
+    char *interface;                  /* CURLOPT_INTERFACE (our copy) */
+    long localport, localportrange;   /* CURLOPT_LOCALPORT, CURLOPT_LOCALPORTRANGE */
 };
 
-/* Headers seen by our stand-in header callback (libcurl before 7.84). */
+/* The response as our header callback sees it go by (ratelimit.c); the
+ * values are kept only where libcurl has no curl_easy_header() (< 7.84). */
 struct amp_watch {
+    int status;                       /* of the response being received */
+    int recorded;                     /* its 429 is in the shared state */
     char amp_retry_after[128];
     char retry_after[128];
     char retryable[16];
@@ -68,9 +82,8 @@ struct amp_handle {
 
     /* The routed transfer in flight. */
     int active;                       /* our options are on the handle */
-    int ran;                          /* it was performed, or reported done */
-    int observed;                     /* its result has been read */
     CURLM *multi;                     /* the multi handle it was added to */
+    int performing;                   /* inside our curl_easy_perform of it */
     CURLcode forced;                  /* a blocked multi transfer: the result to report */
     char forced_msg[CURL_ERROR_SIZE];
     CURLMsg msg;                      /* what curl_multi_info_read returns instead */
@@ -83,6 +96,11 @@ struct amp_handle {
     int guarded;                      /* our redirect guards are on the handle */
     int tracing;                      /* our debug callback is on the handle */
     struct amp_watch watch;
+    int answering;                    /* a blocked call answered here (respond.c) */
+    char *answer;                     /* the HTTP answer it gets */
+    size_t answer_len;
+    int answer_listen;                /* the socket it connects to, or -1 */
+    int answer_fd;                    /* our end of its connection, or -1 */
 
     UT_hash_handle hh;
 };
@@ -100,6 +118,8 @@ int amp_handle_copy_app(struct amp_handle *to, const struct amp_handle *from);
 
 int amp_handle_set_url(struct amp_handle *hs, const char *url);
 int amp_handle_set_noproxy(struct amp_handle *hs, const char *noproxy);
+int amp_handle_set_interface(struct amp_handle *hs, const char *interface);
+int amp_handle_set_unix_socket(struct amp_handle *hs, const char *path, int abstract);
 
 /* 1 when the application's header list still reads as the lines our list
  * was built from; otherwise the snapshot is taken anew and 0 returned. */

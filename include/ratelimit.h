@@ -7,21 +7,33 @@
 #include "config.h"
 #include "curlapi.h"
 #include "handles.h"
+#include "throttle.h"
 
-/* Before a routed transfer on route: CURLE_OK to send it; otherwise the
- * error to return, with the application's error buffer, hs->forced_msg
- * and one stderr line saying why. In wait mode (and may_wait), sleeps
- * through a short block first. */
-CURLcode amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs,
-                             const struct amp_route *route, int may_wait);
+enum amp_verdict {
+    AMP_SEND,    /* not blocked: send it */
+    AMP_ANSWER,  /* blocked, on_block = "respond": answer it here (respond.c) with *b */
+    AMP_REFUSE,  /* blocked: fail with *refusal */
+};
 
-/* Whether the transfer needs the stand-in header callback. */
-int amp_ratelimit_needs_watch(const struct amp_curl *c);
-/* The callback itself; userdata is the struct amp_handle. */
+/* Before a routed transfer on route: whether it may be sent. When not,
+ * hs->forced_msg and one stderr line say why (and, when it is refused,
+ * the application's error buffer); *b is the block and *when the time it
+ * was looked at. In wait mode (and may_wait), sleeps through a short
+ * block first. */
+enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs,
+                                     const struct amp_route *route, int may_wait,
+                                     CURLcode *refusal, struct amp_block *b, int64_t *when);
+
+/* CURLOPT_HEADERFUNCTION of every routed transfer (userdata: its struct
+ * amp_handle). It records a 429 from the proxy as soon as the response's
+ * headers are complete (or the application stops the transfer inside
+ * them), so a transfer the application never ends (no info_read, a
+ * long-jump out of a callback) is recorded too; it hands every line on as
+ * libcurl would have. */
 size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userdata);
 
-/* After a routed transfer: a 429 from the proxy blocks the route of the
- * transfer's last request (hs->cur_route). */
-void amp_ratelimit_observe(const struct amp_config *cfg, struct amp_handle *hs);
+/* A 429 from the proxy blocks the route of the transfer's request now
+ * (hs->cur_route): the retry time from the response's headers. */
+void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs);
 
 #endif

@@ -28,4 +28,16 @@ void amp_utc(int64_t t, char *buf, size_t len);
 void amp_block_describe(const struct amp_block *b, const char *route, int64_t now, char *buf,
                         size_t len);
 
+/* Ampersand's form of a time, whatever the locale: "Thu, 06 Mar 2025 22:09:49 UTC". */
+void amp_http_date(int64_t t, char *buf, size_t len);
+
+/* The HTTP answer to a call on a blocked route (on_block = "respond"), as
+ * the proxy would give it: 429, Retry-After in whole seconds (none for a
+ * lock-out lifted only by `ampshim clear`), X-Amp-Retry-After,
+ * X-Amp-Retryable, and an application/problem+json body saying which
+ * route, until when, why, and that nothing was sent. Its length, or -1
+ * when len is too small. */
+int amp_block_answer(const struct amp_block *b, const char *route, int64_t now, char *buf,
+                     size_t len);
+
 #endif

@@ -19,8 +19,8 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
 void amp_transfer_begin_failed(const struct amp_config *cfg, struct amp_handle *hs,
                                CURLcode why);
 
-/* Reads the result (a 429 blocks the route) and gives the handle back
- * to the application. Does nothing unless a transfer is active. */
+/* Gives the handle back to the application (its own options again; a 429
+ * was recorded as it arrived). Does nothing unless a transfer is active. */
 void amp_transfer_end(const struct amp_config *cfg, struct amp_handle *hs);
 
 /* The guard's verdict on a redirect to a routed URL: route the handle to

@@ -606,6 +606,29 @@ static int load_routes(struct loader *ld, const config_t *conf)
     return 0;
 }
 
+const char *amp_on_block_name(enum amp_on_block mode)
+{
+    return mode == AMP_ON_BLOCK_WAIT ? "wait" : mode == AMP_ON_BLOCK_FAIL ? "fail" : "respond";
+}
+
+void amp_on_block_sentence(const struct amp_config *cfg, char *buf, size_t len)
+{
+    switch (cfg->throttle.on_block) {
+    case AMP_ON_BLOCK_FAIL:
+        snprintf(buf, len, "fails at once with libcurl error 55 (67 when locked out), nothing sent "
+                           "(throttle.on_block = fail)");
+        break;
+    case AMP_ON_BLOCK_WAIT:
+        snprintf(buf, len, "waits for the retry time when it is at most %lds away, else fails at once "
+                           "(throttle.on_block = wait)", cfg->throttle.max_wait);
+        break;
+    default:
+        snprintf(buf, len, "answered here with HTTP 429 and Retry-After, nothing sent "
+                           "(throttle.on_block = respond)");
+        break;
+    }
+}
+
 static int load_throttle(struct loader *ld, const config_t *conf)
 {
     static const char *const known[] = { "on_block", "max_wait", "state_file",
@@ -614,14 +637,14 @@ static int load_throttle(struct loader *ld, const config_t *conf)
     struct amp_config *cfg = ld->cfg;
     char *mode = NULL;
 
-    cfg->throttle.on_block = AMP_ON_BLOCK_FAIL;
+    cfg->throttle.on_block = AMP_ON_BLOCK_RESPOND;
     cfg->throttle.max_wait = 30;
     cfg->throttle.default_backoff = 30;
     cfg->throttle.lockout_hold = 0;
     if (!t)
         return 0;
     if (!config_setting_is_group(t))
-        return fail(ld, t, "throttle must be a group: throttle: { on_block = \"fail\"; };");
+        return fail(ld, t, "throttle must be a group: throttle: { on_block = \"respond\"; };");
     if (only_known(ld, t, "throttle", known) < 0)
         return -1;
     if (get_nonempty(ld, t, "on_block", "throttle", &mode) < 0)
@@ -630,12 +653,14 @@ static int load_throttle(struct loader *ld, const config_t *conf)
         int ok = 1;
         if (strcmp(mode, "wait") == 0)
             cfg->throttle.on_block = AMP_ON_BLOCK_WAIT;
+        else if (strcmp(mode, "fail") == 0)
+            cfg->throttle.on_block = AMP_ON_BLOCK_FAIL;
         else
-            ok = strcmp(mode, "fail") == 0;
+            ok = strcmp(mode, "respond") == 0;
         free(mode);
         if (!ok)
             return fail(ld, config_setting_get_member(t, "on_block"),
-                        "throttle.on_block must be \"fail\" or \"wait\"");
+                        "throttle.on_block must be \"respond\", \"fail\" or \"wait\"");
     }
     if (get_seconds(ld, t, "max_wait", &cfg->throttle.max_wait) < 0 ||
         get_seconds(ld, t, "default_backoff", &cfg->throttle.default_backoff) < 0 ||

@@ -28,10 +28,9 @@ static void note(const struct amp_curl *c, CURL *easy, CURLoption option, long l
         amp_error("out of memory: a transfer may go unrouted");
 }
 
-CURLcode amp_easy_setopt(const void *caller, CURL *easy, CURLoption option, va_list ap)
+CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
+                         va_list ap)
 {
-    int internal;
-    const struct amp_curl *c = amp_real_curl(caller, &internal);
     CURLcode rc;
 
     /* The argument is read with the type libcurl reads for the option's
@@ -67,10 +66,9 @@ CURLcode amp_easy_setopt(const void *caller, CURL *easy, CURLoption option, va_l
     return c ? c->easy_setopt(easy, option, v) : CURLE_FAILED_INIT;
 }
 
-CURLcode amp_easy_perform(const void *caller, CURL *easy)
+CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)
 {
-    int internal, routed;
-    const struct amp_curl *c = amp_real_curl(caller, &internal);
+    int routed;
     CURLcode rc;
 
     if (!c)
@@ -88,12 +86,19 @@ CURLcode amp_easy_perform(const void *caller, CURL *easy)
     }
     if (!hs)
         return c->easy_perform(easy);
+    /* A routed transfer never given back (the application long-jumped out
+     * of it, or lost it in a multi handle libcurl took it from): the
+     * handle is the application's again before it is routed anew. One in a
+     * multi handle, or this very perform called again from its own
+     * callback, is left to libcurl, which refuses it. */
+    if (hs->active && !hs->multi && !hs->performing)
+        amp_transfer_end(shim->cfg, hs);
     if ((rc = amp_transfer_begin(shim->cfg, hs, 1, &routed)) != CURLE_OK)
         return rc;
     if (!routed)
         return c->easy_perform(easy);
+    hs->performing = 1;
     rc = c->easy_perform(easy);
-    hs->ran = 1;
     /* The guard stopped a redirect to a routed URL: send it through the proxy. */
     for (int n = 0; (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_COULDNT_RESOLVE_HOST) &&
                     hs->redirect_url;
@@ -107,15 +112,13 @@ CURLcode amp_easy_perform(const void *caller, CURL *easy)
             break;
         rc = c->easy_perform(easy);
     }
+    hs->performing = 0;
     amp_transfer_end(shim->cfg, hs);
     return rc;
 }
 
-void amp_easy_cleanup(const void *caller, CURL *easy)
+void amp_easy_cleanup(const struct amp_curl *c, int internal, CURL *easy)
 {
-    int internal;
-    const struct amp_curl *c = amp_real_curl(caller, &internal);
-
     if (!c)
         return;
     c->easy_cleanup(easy);
@@ -124,11 +127,8 @@ void amp_easy_cleanup(const void *caller, CURL *easy)
 }
 
 /* A reset handle has no URL and no headers: neither do we remember any. */
-void amp_easy_reset(const void *caller, CURL *easy)
+void amp_easy_reset(const struct amp_curl *c, int internal, CURL *easy)
 {
-    int internal;
-    const struct amp_curl *c = amp_real_curl(caller, &internal);
-
     if (!c)
         return;
     c->easy_reset(easy);
@@ -139,11 +139,8 @@ void amp_easy_reset(const void *caller, CURL *easy)
 /* The copy is routed like the original, from the application's options;
  * were ours on the original (a transfer in flight), they are taken off
  * the copy, which must not share our header list. */
-CURL *amp_easy_duphandle(const void *caller, CURL *easy)
+CURL *amp_easy_duphandle(const struct amp_curl *c, int internal, CURL *easy)
 {
-    int internal;
-    const struct amp_curl *c = amp_real_curl(caller, &internal);
-
     if (!c)
         return NULL;
     CURL *dup = c->easy_duphandle(easy);

@@ -72,6 +72,9 @@ int amp_explain(const struct amp_config *cfg, struct amp_state *st, const char *
         } else {
             fprintf(out, "blocked now: no\n");
         }
+        char mode[256];
+        amp_on_block_sentence(cfg, mode, sizeof(mode));
+        fprintf(out, "when blocked: %s\n", mode);
     } else {
         fprintf(out, "not routed: no route matches; the call would go out as the application made it\n");
     }

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "forksafe.h"
 
@@ -40,6 +41,7 @@ struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int cre
         hs->app.headeropt = CURLHEADER_SEPARATE; /* libcurl's defaults */
         hs->app.verify_peer = 1;
         hs->app.verify_host = 2;
+        hs->answer_fd = hs->answer_listen = -1;
         amp_hash_oom = 0;
         HASH_ADD_PTR(table, easy, hs);
         if (amp_hash_oom) {
@@ -122,6 +124,13 @@ void amp_handle_free(struct amp_handle *hs)
         hs->c->slist_free_all(hs->extra_headers);
     free(hs->app.url);
     free(hs->app.noproxy);
+    free(hs->app.interface);
+    free(hs->app.unix_socket);
+    free(hs->answer);
+    if (hs->answer_fd >= 0)
+        close(hs->answer_fd);
+    if (hs->answer_listen >= 0)
+        close(hs->answer_listen);
     free(hs->decided_url);
     free(hs->redirect_url);
     amp_url_memo_free(&hs->memo);
@@ -141,12 +150,17 @@ static int set_string(char **slot, const char *value)
 
 int amp_handle_copy_app(struct amp_handle *to, const struct amp_handle *from)
 {
-    char *url = to->app.url, *noproxy = to->app.noproxy;
+    char *url = to->app.url, *noproxy = to->app.noproxy, *interface = to->app.interface,
+         *unix_socket = to->app.unix_socket;
 
     to->app = from->app;
     to->app.url = url;
     to->app.noproxy = noproxy;
-    return set_string(&to->app.url, from->app.url) | set_string(&to->app.noproxy, from->app.noproxy);
+    to->app.interface = interface;
+    to->app.unix_socket = unix_socket;
+    return set_string(&to->app.url, from->app.url) | set_string(&to->app.noproxy, from->app.noproxy) |
+           set_string(&to->app.interface, from->app.interface) |
+           set_string(&to->app.unix_socket, from->app.unix_socket);
 }
 
 int amp_handle_set_url(struct amp_handle *hs, const char *url)
@@ -157,6 +171,17 @@ int amp_handle_set_url(struct amp_handle *hs, const char *url)
 int amp_handle_set_noproxy(struct amp_handle *hs, const char *noproxy)
 {
     return set_string(&hs->app.noproxy, noproxy);
+}
+
+int amp_handle_set_interface(struct amp_handle *hs, const char *interface)
+{
+    return set_string(&hs->app.interface, interface);
+}
+
+int amp_handle_set_unix_socket(struct amp_handle *hs, const char *path, int abstract)
+{
+    hs->app.unix_abstract = abstract;
+    return set_string(&hs->app.unix_socket, path);
 }
 
 int amp_handle_headers_unchanged(struct amp_handle *hs)

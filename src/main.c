@@ -121,7 +121,7 @@ static int cmd_check(const char *path)
     printf("api key: %s (from %s)\n", masked, cfg->api_key_origin);
     printf("rate limiter mode: %s\n", cfg->rate_limiter_mode ? cfg->rate_limiter_mode : "(none)");
     printf("throttle: on_block=%s max_wait=%lds default_backoff=%lds\n",
-           cfg->throttle.on_block == AMP_ON_BLOCK_WAIT ? "wait" : "fail", cfg->throttle.max_wait,
+           amp_on_block_name(cfg->throttle.on_block), cfg->throttle.max_wait,
            cfg->throttle.default_backoff);
     printf("routes (%zu):\n", cfg->routes.n);
     for (size_t i = 0; i < cfg->routes.n; i++) {

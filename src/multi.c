@@ -14,10 +14,9 @@
 #include "shim.h"
 #include "transfer.h"
 
-CURLMcode amp_multi_add_handle(const void *caller, CURLM *multi, CURL *easy)
+CURLMcode amp_multi_add_handle(const struct amp_curl *c, int internal, CURLM *multi, CURL *easy)
 {
-    int internal, routed = 0;
-    const struct amp_curl *c = amp_real_curl(caller, &internal);
+    int routed = 0;
 
     if (!c)
         return CURLM_INTERNAL_ERROR;
@@ -49,10 +48,8 @@ CURLMcode amp_multi_add_handle(const void *caller, CURLM *multi, CURL *easy)
     return mrc;
 }
 
-CURLMsg *amp_multi_info_read(const void *caller, CURLM *multi, int *queued)
+CURLMsg *amp_multi_info_read(const struct amp_curl *c, int internal, CURLM *multi, int *queued)
 {
-    int internal;
-    const struct amp_curl *c = amp_real_curl(caller, &internal);
 
     if (!c)
         return NULL;
@@ -76,15 +73,13 @@ CURLMsg *amp_multi_info_read(const void *caller, CURLM *multi, int *queued)
     }
     if (hs->msg.data.result != msg->data.result && hs->app.errbuf)
         memcpy(hs->app.errbuf, hs->forced_msg, strlen(hs->forced_msg) + 1);
-    hs->ran = 1;
     amp_transfer_end(shim->cfg, hs);
     return &hs->msg;
 }
 
-CURLMcode amp_multi_remove_handle(const void *caller, CURLM *multi, CURL *easy)
+CURLMcode amp_multi_remove_handle(const struct amp_curl *c, int internal, CURLM *multi,
+                                  CURL *easy)
 {
-    int internal;
-    const struct amp_curl *c = amp_real_curl(caller, &internal);
 
     if (!c)
         return CURLM_INTERNAL_ERROR;
@@ -103,10 +98,8 @@ static void give_back(struct amp_handle *hs, void *cfg)
     hs->multi = NULL;
 }
 
-CURLMcode amp_multi_cleanup(const void *caller, CURLM *multi)
+CURLMcode amp_multi_cleanup(const struct amp_curl *c, int internal, CURLM *multi)
 {
-    int internal;
-    const struct amp_curl *c = amp_real_curl(caller, &internal);
 
     if (!c)
         return CURLM_INTERNAL_ERROR;

@@ -6,6 +6,7 @@
 
 #include "ratelimit.h"
 #include "redirect.h"
+#include "respond.h"
 #include "trace.h"
 
 int amp_option_tracked(CURLoption option)
@@ -41,6 +42,18 @@ int amp_option_tracked(CURLoption option)
     case CURLOPT_UPLOAD:
     case CURLOPT_CUSTOMREQUEST:
     case CURLOPT_HTTPGET:
+    case CURLOPT_OPENSOCKETFUNCTION:
+    case CURLOPT_SOCKOPTFUNCTION:
+    case CURLOPT_CLOSESOCKETFUNCTION:
+    case CURLOPT_UNIX_SOCKET_PATH:
+    case CURLOPT_ABSTRACT_UNIX_SOCKET:
+    case CURLOPT_FRESH_CONNECT:
+    case CURLOPT_FORBID_REUSE:
+    case CURLOPT_HTTP_VERSION:
+    case CURLOPT_IPRESOLVE:
+    case CURLOPT_INTERFACE:
+    case CURLOPT_LOCALPORT:
+    case CURLOPT_LOCALPORTRANGE:
         return 1;
     default:
         return 0;
@@ -136,6 +149,38 @@ int amp_option_note(struct amp_handle *hs, CURLoption option, long l, void *p, v
         if (l)
             app->posts = 0;
         break;
+    case CURLOPT_OPENSOCKETFUNCTION:
+        app->open_fn = (curl_opensocket_callback)fn;
+        break;
+    case CURLOPT_SOCKOPTFUNCTION:
+        app->sockopt_fn = (curl_sockopt_callback)fn;
+        break;
+    case CURLOPT_CLOSESOCKETFUNCTION:
+        app->close_fn = (curl_closesocket_callback)fn;
+        break;
+    case CURLOPT_UNIX_SOCKET_PATH:
+    case CURLOPT_ABSTRACT_UNIX_SOCKET:
+        return amp_handle_set_unix_socket(hs, p, option == CURLOPT_ABSTRACT_UNIX_SOCKET);
+    case CURLOPT_FRESH_CONNECT:
+        app->fresh_connect = l;
+        break;
+    case CURLOPT_FORBID_REUSE:
+        app->forbid_reuse = l;
+        break;
+    case CURLOPT_HTTP_VERSION:
+        app->http_version = l;
+        break;
+    case CURLOPT_IPRESOLVE:
+        app->ipresolve = l;
+        break;
+    case CURLOPT_INTERFACE:
+        return amp_handle_set_interface(hs, p);
+    case CURLOPT_LOCALPORT:
+        app->localport = l;
+        break;
+    case CURLOPT_LOCALPORTRANGE:
+        app->localportrange = l;
+        break;
     default:
         break;
     }
@@ -226,4 +271,6 @@ void amp_options_restore(struct amp_handle *hs, const struct amp_config *cfg)
         c->easy_setopt(e, CURLOPT_HEADERFUNCTION, hs->app.header_fn);
         c->easy_setopt(e, CURLOPT_HEADERDATA, hs->app.header_data);
     }
+    if (hs->answering)
+        amp_respond_restore(hs);
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "shim.h"
 #include "retry.h"
 #include "throttle.h"
 
@@ -101,53 +102,56 @@ static void sleep_until(int64_t t)
 }
 
 static void say_blocked(struct amp_handle *hs, const struct amp_route *route,
-                        const struct amp_block *b, int64_t now)
+                        const struct amp_block *b, int64_t now, int answered)
 {
     char msg[CURL_ERROR_SIZE * 2] = "ampshim: ";
     const size_t prefix = strlen(msg);
 
-    amp_block_describe(b, route->base_url, now, msg + prefix, sizeof(msg) - prefix - 16);
-    strcat(msg, "; not sent");
+    amp_block_describe(b, route->base_url, now, msg + prefix, sizeof(msg) - prefix - 48);
+    strcat(msg, answered ? "; answered here with HTTP 429, not sent" : "; not sent");
     /* Cut to the buffer's size, as libcurl does with its own messages. */
     size_t n = strnlen(msg, CURL_ERROR_SIZE - 1);
     memcpy(hs->forced_msg, msg, n);
     hs->forced_msg[n] = '\0';
-    if (hs->app.errbuf)
+    /* An answered call succeeds: the error buffer is libcurl's to fill. */
+    if (hs->app.errbuf && !answered)
         memcpy(hs->app.errbuf, hs->forced_msg, n + 1);
     amp_warn("%s", msg + prefix);
 }
 
-CURLcode amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs,
-                             const struct amp_route *route, int may_wait)
+enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs,
+                                     const struct amp_route *route, int may_wait,
+                                     CURLcode *refusal, struct amp_block *b, int64_t *when)
 {
     struct amp_state *st = get_state(cfg);
-    struct amp_block b;
 
     if (!st)
-        return CURLE_OK;
+        return AMP_SEND;
     for (;;) {
         int64_t now = now_utc();
-        if (!amp_state_find(st, route->key, now, &b))
-            return CURLE_OK;
-        if (b.flags & AMP_BLOCK_LOCKED) {
-            say_blocked(hs, route, &b, now);
-            return CURLE_LOGIN_DENIED;
+        *when = now;
+        if (!amp_state_find(st, route->key, now, b))
+            return AMP_SEND;
+        if (cfg->throttle.on_block == AMP_ON_BLOCK_RESPOND) {
+            say_blocked(hs, route, b, now, 1);
+            return AMP_ANSWER;
+        }
+        if (b->flags & AMP_BLOCK_LOCKED) {
+            say_blocked(hs, route, b, now, 0);
+            *refusal = CURLE_LOGIN_DENIED;
+            return AMP_REFUSE;
         }
         if (!may_wait || cfg->throttle.on_block != AMP_ON_BLOCK_WAIT ||
-            b.retry_at - now > cfg->throttle.max_wait) {
-            say_blocked(hs, route, &b, now);
-            return CURLE_SEND_ERROR;
+            b->retry_at - now > cfg->throttle.max_wait) {
+            say_blocked(hs, route, b, now, 0);
+            *refusal = CURLE_SEND_ERROR;
+            return AMP_REFUSE;
         }
         amp_info("route %s (%s) is rate limited: waiting %llds", route->base_url, route->ident,
-                 (long long)(b.retry_at - now));
-        sleep_until(b.retry_at);
+                 (long long)(b->retry_at - now));
+        sleep_until(b->retry_at);
         /* And look again: another process may have learnt of a longer block. */
     }
-}
-
-int amp_ratelimit_needs_watch(const struct amp_curl *c)
-{
-    return c->easy_header == NULL;
 }
 
 static void keep_value(const char *line, size_t len, const char *name, char *out, size_t outlen)
@@ -164,26 +168,60 @@ static void keep_value(const char *line, size_t len, const char *name, char *out
     snprintf(out, outlen, "%.*s", (int)(end - v), v);
 }
 
+/* "HTTP/1.1 429 Too Many Requests", "HTTP/2 429": the status, or 0. */
+static int status_of(const char *line, size_t len)
+{
+    const char *sp = memchr(line, ' ', len);
+
+    if (!sp || (size_t)(sp - line) + 4 > len || sp[1] < '1' || sp[1] > '5' || sp[2] < '0' ||
+        sp[2] > '9' || sp[3] < '0' || sp[3] > '9')
+        return 0;
+    return (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
+}
+
+static void record_once(struct amp_handle *hs)
+{
+    if (hs->watch.status != 429 || hs->watch.recorded || !hs->cur_route)
+        return;
+    hs->watch.recorded = 1;
+    amp_ratelimit_record(amp_shim_get(hs->c)->cfg, hs);
+}
+
 size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userdata)
 {
     struct amp_handle *hs = userdata;
     struct amp_watch *w = &hs->watch;
-    size_t len = size * n;
+    size_t len = size * n, rc;
 
-    /* A new response (after a redirect or a 100) starts afresh. */
-    if (len > 5 && strncmp(buf, "HTTP/", 5) == 0)
+    if (len > 5 && strncmp(buf, "HTTP/", 5) == 0) {
+        /* A new response (after a redirect or a 100) starts afresh. */
+        w->status = status_of(buf, len);
+        w->recorded = 0;
         w->amp_retry_after[0] = w->retry_after[0] = w->retryable[0] = '\0';
-    keep_value(buf, len, "X-Amp-Retry-After", w->amp_retry_after, sizeof(w->amp_retry_after));
-    keep_value(buf, len, "Retry-After", w->retry_after, sizeof(w->retry_after));
-    keep_value(buf, len, "X-Amp-Retryable", w->retryable, sizeof(w->retryable));
+    } else if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
+        /* The end of a response's headers: a 429 is recorded now, before
+         * the application sees it (it may never let the transfer end). */
+        record_once(hs);
+    } else if (!hs->c->easy_header) {
+        /* libcurl before 7.84 keeps no headers to ask for later. */
+        keep_value(buf, len, "X-Amp-Retry-After", w->amp_retry_after, sizeof(w->amp_retry_after));
+        keep_value(buf, len, "Retry-After", w->retry_after, sizeof(w->retry_after));
+        keep_value(buf, len, "X-Amp-Retryable", w->retryable, sizeof(w->retryable));
+    }
     /* Deliver as libcurl would have without us: the application's header
      * callback, else its write callback (or fwrite) when it gave HEADERDATA. */
     if (hs->app.header_fn)
-        return hs->app.header_fn(buf, size, n, hs->app.header_data);
-    if (hs->app.header_data)
-        return hs->app.write_fn ? hs->app.write_fn(buf, size, n, hs->app.header_data)
-                                : fwrite(buf, size, n, hs->app.header_data);
-    return len;
+        rc = hs->app.header_fn(buf, size, n, hs->app.header_data);
+    else if (hs->app.header_data)
+        rc = hs->app.write_fn ? hs->app.write_fn(buf, size, n, hs->app.header_data)
+                              : fwrite(buf, size, n, hs->app.header_data);
+    else
+        rc = len;
+    /* The application stops the transfer inside the headers of a 429: what
+     * arrived so far is all there will be. */
+    if (rc != len && rc != CURL_WRITEFUNC_PAUSE)
+        record_once(hs);
+    return rc;
 }
 
 static const char *header_value(const struct amp_curl *c, CURL *easy, const char *name)
@@ -195,18 +233,16 @@ static const char *header_value(const struct amp_curl *c, CURL *easy, const char
     return h->value;
 }
 
-void amp_ratelimit_observe(const struct amp_config *cfg, struct amp_handle *hs)
+void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs)
 {
-    const struct amp_watch *watch = hs->watching ? &hs->watch : NULL;
+    const struct amp_watch *watch = &hs->watch;
     const struct amp_curl *c = hs->c;
-    long status = 0;
     const char *amp_after, *after, *retryable, *source = NULL;
     struct amp_block b;
 
-    if (!hs->cur_route ||
-        c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 429)
+    if (!cfg || !hs->cur_route)
         return;
-    if (watch) {
+    if (!c->easy_header) {
         amp_after = watch->amp_retry_after[0] ? watch->amp_retry_after : NULL;
         after = watch->retry_after[0] ? watch->retry_after : NULL;
         retryable = watch->retryable[0] ? watch->retryable : NULL;

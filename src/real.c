@@ -15,10 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elfsym.h"
 #include "forksafe.h"
 #include "log.h"
 
-#define MAX_FLAVOURS 4
+#define MAX_FLAVOURS AMP_MAX_FLAVOURS
 #define MAX_CALLERS 64
 
 struct flavour {
@@ -51,15 +52,46 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 AMP_FORK_SAFE(lock)
 
 /* The loader's own functions, bound without any lock: binding twice is
- * harmless, and glibc's dlsym may be called from anywhere. */
-static _Atomic(void *) real_dlopen_fn, real_dlclose_fn;
+ * harmless, and dlsym may be called from anywhere, even before any
+ * constructor has run (a sanitizer's runtime binds its interceptors so). */
+static _Atomic(void *) real_dlopen_fn, real_dlclose_fn, real_dlsym_fn, real_dlvsym_fn;
+
+/* glibc's own dlsym and dlvsym. Ours stand in front of them for every
+ * caller, this library included, and glibc 2.34 exports no other way in
+ * (__libc_dlsym and _dl_sym are gone): they are read from the symbol
+ * table of the object that defines dladdr (libc; libdl before 2.34). */
+static void *libdl_fn(_Atomic(void *) *slot, const char *name)
+{
+    void *f = atomic_load_explicit(slot, memory_order_acquire);
+
+    if (!f) {
+        f = amp_elf_symbol((const void *)dladdr, name);
+        atomic_store_explicit(slot, f, memory_order_release);
+    }
+    return f;
+}
+
+/* Tail calls (built with sibling calls on): glibc gives RTLD_NEXT its
+ * meaning from the return address, which stays the caller's. */
+void *amp_real_dlsym(void *handle, const char *name)
+{
+    void *(*f)(void *, const char *) = (void *(*)(void *, const char *))libdl_fn(&real_dlsym_fn, "dlsym");
+    return f ? f(handle, name) : NULL;
+}
+
+void *amp_real_dlvsym(void *handle, const char *name, const char *version)
+{
+    void *(*f)(void *, const char *, const char *) =
+        (void *(*)(void *, const char *, const char *))libdl_fn(&real_dlvsym_fn, "dlvsym");
+    return f ? f(handle, name, version) : NULL;
+}
 
 static void *loader_fn(_Atomic(void *) *slot, const char *name)
 {
     void *f = atomic_load_explicit(slot, memory_order_acquire);
 
     if (!f) {
-        f = dlsym(RTLD_NEXT, name);
+        f = amp_real_dlsym(RTLD_NEXT, name);
         atomic_store_explicit(slot, f, memory_order_release);
     }
     return f;
@@ -82,7 +114,7 @@ void amp_real_forget_callers(void)
     atomic_fetch_add_explicit(&generation, 1, memory_order_release);
 }
 
-static int is_ours(const void *p)
+int amp_real_is_ours(const void *p)
 {
     Dl_info self, that;
 
@@ -93,7 +125,7 @@ static int is_ours(const void *p)
 static int bind_flavour(struct flavour *fl, void *lib, const char *name)
 {
     struct amp_curl *a = &fl->api;
-#define BIND(field, sym) (*(void **)&a->field = dlsym(lib, sym))
+#define BIND(field, sym) (*(void **)&a->field = amp_real_dlsym(lib, sym))
     BIND(easy_setopt, "curl_easy_setopt");
     BIND(easy_perform, "curl_easy_perform");
     BIND(easy_getinfo, "curl_easy_getinfo");
@@ -137,14 +169,15 @@ static const struct flavour *known_flavour(const void *base)
     return NULL;
 }
 
-/* The flavour whose curl_easy_perform is at p; made on first sight. */
-static const struct flavour *flavour_of(void *perform)
+/* The flavour of the libcurl that defines the function at p; made on
+ * first sight. */
+static const struct flavour *flavour_of(const void *p)
 {
     Dl_info info;
     struct flavour fl;
     const struct flavour *known;
 
-    if (!dladdr(perform, &info) || !info.dli_fbase)
+    if (!dladdr(p, &info) || !info.dli_fbase)
         return NULL;
     if ((known = known_flavour(info.dli_fbase)))
         return known;
@@ -186,7 +219,7 @@ static int find_any_libcurl(struct dl_phdr_info *info, size_t size, void *data)
         return 0;
     void *h = amp_real_dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
     if (h) {
-        fl->found = dlsym(h, "curl_easy_perform");
+        fl->found = amp_real_dlsym(h, "curl_easy_perform");
         amp_real_dlclose(h);
     }
     return fl->found != NULL;
@@ -202,13 +235,13 @@ static void *perform_seen_by(const struct link_map *lm)
     if (lm) {
         void *h = amp_real_dlopen(lm->l_name[0] ? lm->l_name : NULL, RTLD_LAZY | RTLD_NOLOAD);
         if (h) {
-            p = dlsym(h, "curl_easy_perform");
+            p = amp_real_dlsym(h, "curl_easy_perform");
             amp_real_dlclose(h);
         }
     }
-    if (!p || is_ours(p))
-        p = dlsym(RTLD_NEXT, "curl_easy_perform");
-    if (!p || is_ours(p)) {
+    if (!p || amp_real_is_ours(p))
+        p = amp_real_dlsym(RTLD_NEXT, "curl_easy_perform");
+    if (!p || amp_real_is_ours(p)) {
         struct find_lib fl = { NULL, NULL };
         dl_iterate_phdr(find_any_libcurl, &fl);
         p = fl.found;
@@ -307,4 +340,21 @@ const struct amp_curl *amp_real_curl(const void *caller, int *internal)
         return api;
     *internal = 0;
     return resolve_slow(caller, internal);
+}
+
+const struct amp_curl *amp_real_flavour_at(const void *p, int *index)
+{
+    const struct flavour *fl = flavour_of(p);
+
+    if (!fl)
+        return NULL;
+    *index = (int)(fl - flavours);
+    return &fl->api;
+}
+
+const struct amp_curl *amp_real_flavour(int index)
+{
+    size_t n = atomic_load_explicit(&nflavours, memory_order_acquire);
+
+    return index >= 0 && (size_t)index < n ? &flavours[index].api : NULL;
 }

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,4 +98,98 @@ void amp_block_describe(const struct amp_block *b, const char *route, int64_t no
                  "route %s (%s) is rate limited until %s (in %llds): %s at %s",
                  route, who, until, (long long)(b->retry_at - now), b->reason, at);
     }
+}
+
+void amp_http_date(int64_t t, char *buf, size_t len)
+{
+    /* Written out, not strftime'd: the host program's locale must not turn
+     * "Thu" into "Do". */
+    static const char days[][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+    static const char months[][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    struct tm tm;
+    time_t tt = (time_t)t;
+
+    if (!gmtime_r(&tt, &tm)) {
+        snprintf(buf, len, "%lld", (long long)t);
+        return;
+    }
+    snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d UTC", days[tm.tm_wday], tm.tm_mday,
+             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* s as the inside of a JSON string, appended at *used (cut at len). */
+static void json_string(char *buf, size_t len, size_t *used, const char *s)
+{
+    for (; *s && *used + 7 < len; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            *used += (size_t)snprintf(buf + *used, len - *used, "\\%c", ch);
+        else if (ch < 0x20)
+            *used += (size_t)snprintf(buf + *used, len - *used, "\\u%04x", ch);
+        else
+            buf[(*used)++] = (char)ch;
+    }
+    buf[*used] = '\0';
+}
+
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (*used >= len)
+        return;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *used, len - *used, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *used = *used + (size_t)n < len ? *used + (size_t)n : len - 1;
+}
+
+int amp_block_answer(const struct amp_block *b, const char *route, int64_t now, char *buf,
+                     size_t len)
+{
+    char body[2048], sentence[768], at[40], iso[40] = "";
+    size_t n = 0, used = 0;
+    int locked = (b->flags & AMP_BLOCK_LOCKED) != 0;
+    /* Whole seconds until the block ends, rounded up (now is a whole
+     * second already past); none for a lock-out that only a person lifts. */
+    int64_t until = locked ? b->hold_until : b->retry_at;
+
+    amp_block_describe(b, route, now, sentence, sizeof(sentence));
+    amp_http_date(b->retry_at, at, sizeof(at));
+    struct tm tm;
+    time_t tt = (time_t)until;
+    if (until && gmtime_r(&tt, &tm))
+        strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    append(body, sizeof(body), &n, "{\"title\":\"Too Many Requests\",\"status\":429,\"detail\":\"ampshim: ");
+    json_string(body, sizeof(body), &n, sentence);
+    append(body, sizeof(body), &n, "; not sent\",\"route\":\"");
+    json_string(body, sizeof(body), &n, route);
+    append(body, sizeof(body), &n, b->group[0] ? "\",\"integrationName\":\"" : "\",\"installationId\":\"");
+    json_string(body, sizeof(body), &n, b->id);
+    if (b->group[0]) {
+        append(body, sizeof(body), &n, "\",\"groupRef\":\"");
+        json_string(body, sizeof(body), &n, b->group);
+    }
+    if (until)
+        append(body, sizeof(body), &n, "\",\"retryAt\":\"%s\",\"retryAfter\":%lld", iso,
+               (long long)(until > now ? until - now : 0));
+    else
+        append(body, sizeof(body), &n, "\",\"retryAt\":null,\"retryAfter\":null");
+    append(body, sizeof(body), &n, ",\"retryable\":%s,\"reason\":\"", locked ? "false" : "true");
+    json_string(body, sizeof(body), &n, b->reason);
+    append(body, sizeof(body), &n, "\",\"sent\":false}\n");
+
+    append(buf, len, &used, "HTTP/1.1 429 Too Many Requests\r\n");
+    if (until)
+        append(buf, len, &used, "Retry-After: %lld\r\n", (long long)(until > now ? until - now : 0));
+    append(buf, len, &used,
+           "X-Amp-Retry-After: %s\r\nX-Amp-Retryable: %s\r\n"
+           "Content-Type: application/problem+json\r\nContent-Length: %zu\r\n"
+           "Connection: close\r\n\r\n%s",
+           at, locked ? "false" : "true", n, body);
+    return used + 1 < len ? (int)used : -1;
 }

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "options.h"
 #include "ratelimit.h"
+#include "respond.h"
 #include "route.h"
 
 /* A URL nothing can fetch: a blocked transfer goes through the multi
@@ -111,13 +112,10 @@ static int build_headers(struct amp_handle *hs)
 static void start(struct amp_handle *hs)
 {
     hs->active = 1;
-    hs->ran = 0;
-    hs->observed = 0;
     hs->forced = CURLE_OK;
     hs->forced_msg[0] = '\0';
-    hs->watching = amp_ratelimit_needs_watch(hs->c);
-    if (hs->watching)
-        memset(&hs->watch, 0, sizeof(hs->watch));
+    hs->watching = 1;
+    memset(&hs->watch, 0, sizeof(hs->watch));
     free(hs->redirect_url);
     hs->redirect_url = NULL;
 }
@@ -135,14 +133,18 @@ static void report_dry_run(const struct amp_config *cfg, const struct amp_handle
         used += (size_t)snprintf(added + used, sizeof(added) - used, "%s%s%s", i ? ", " : "",
                                  key ? "x-api-key: " : h, key ? masked : "");
     }
-    amp_report("dry run: %s would go through route %s (%s) to %s with %s", hs->decided_url,
-               hs->route->base_url, hs->route->ident, hs->proxy_url, added);
+    char mode[256];
+    amp_on_block_sentence(cfg, mode, sizeof(mode));
+    amp_report("dry run: %s would go through route %s (%s) to %s with %s; when blocked: %s",
+               hs->decided_url, hs->route->base_url, hs->route->ident, hs->proxy_url, added, mode);
 }
 
 CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs, int may_wait,
                             int *routed)
 {
-    CURLcode rc;
+    CURLcode rc = CURLE_OK;
+    struct amp_block block;
+    int64_t now;
 
     *routed = 0;
     if (hs->active) /* never routed twice: the handle already carries ours */
@@ -157,12 +159,21 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
         report_dry_run(cfg, hs);
         return CURLE_OK;
     }
-    if ((rc = amp_ratelimit_check(cfg, hs, hs->route, may_wait)) != CURLE_OK)
+    enum amp_verdict v = amp_ratelimit_check(cfg, hs, hs->route, may_wait, &rc, &block, &now);
+    if (v == AMP_REFUSE)
         return rc;
     start(hs);
     hs->cur_route = hs->proxy_route = hs->route;
     hs->proxy_headers = hs->our_headers;
-    if (amp_options_apply(hs, cfg, hs->proxy_url, hs->our_headers, hs->app.follow != 0) < 0) {
+    if (v == AMP_ANSWER) {
+        /* Answered here: no request of it reaches the proxy, and our own
+         * 429 is not one to record. */
+        hs->cur_route = NULL;
+        hs->watching = 0;
+    }
+    if (amp_options_apply(hs, cfg, hs->proxy_url, hs->our_headers,
+                          hs->app.follow != 0 && v == AMP_SEND) < 0 ||
+        (v == AMP_ANSWER && amp_respond_apply(hs, &block, hs->route->base_url, now, hs->proxy_url) < 0)) {
         amp_options_restore(hs, cfg);
         hs->active = 0;
         amp_transfer_error(hs, "ampshim: out of memory while routing %s", hs->decided_url);
@@ -190,11 +201,6 @@ void amp_transfer_end(const struct amp_config *cfg, struct amp_handle *hs)
 {
     if (!hs->active)
         return;
-    /* Only a transfer that ran has a result: one taken away unrun still
-     * shows the last transfer's response. */
-    if (!hs->observed && hs->ran && hs->forced == CURLE_OK)
-        amp_ratelimit_observe(cfg, hs);
-    hs->observed = 1;
     amp_options_restore(hs, cfg);
     if (hs->extra_headers)
         hs->c->slist_free_all(hs->extra_headers);
@@ -221,7 +227,18 @@ CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *h
         free(proxy_url);
         return CURLE_TOO_MANY_REDIRECTS;
     }
-    if ((rc = amp_ratelimit_check(cfg, hs, r, 1)) != CURLE_OK) {
+    struct amp_block block;
+    int64_t now;
+    enum amp_verdict v = amp_ratelimit_check(cfg, hs, r, 1, &rc, &block, &now);
+    if (v == AMP_REFUSE) {
+        free(proxy_url);
+        return rc;
+    }
+    if (v == AMP_ANSWER) {
+        free(hs->redirect_url);
+        hs->redirect_url = NULL;
+        hs->cur_route = NULL;
+        rc = amp_respond_apply(hs, &block, r->base_url, now, proxy_url) < 0 ? CURLE_OUT_OF_MEMORY : CURLE_OK;
         free(proxy_url);
         return rc;
     }

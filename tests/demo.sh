@@ -52,9 +52,10 @@ echo "\$ ampshim run -c demo.cfg -- curl -sS -w ' (HTTP %{http_code})' $url"
 "$root/build/ampshim" run -c "$work/demo.cfg" -- curl -sS -w ' (HTTP %{http_code})\n' "$url" || true
 
 before=$(wc -l < "$work/log")
-say "A new curl process a moment later is stopped before anything leaves the machine:"
-echo "\$ ampshim run -c demo.cfg -- curl -sS $url"
-"$root/build/ampshim" run -c "$work/demo.cfg" -- curl -sS "$url" || echo "(curl exited $?)"
+say "A new curl process a moment later is answered 429 here, as the proxy would, and nothing leaves the machine:"
+echo "\$ ampshim run -c demo.cfg -- curl -sS -i $url"
+"$root/build/ampshim" run -c "$work/demo.cfg" -- curl -sS -i "$url" || echo "(curl exited $?)"
+echo
 echo "requests the proxy received meanwhile: $(( $(wc -l < "$work/log") - before ))"
 
 say "\$ ampshim state -c demo.cfg"

@@ -3,7 +3,8 @@
 # Debian packages only; needs root (or sudo) the first time.
 set -e
 pkgs="gcc make libc6-dev libcurl4-openssl-dev libcurl3-gnutls uthash-dev libconfig-dev libconfig9
-      libcmocka-dev curl python3 python3-pycurl php-cli php-curl git openssl ca-certificates"
+      libcmocka-dev curl python3 python3-pycurl php-cli php-curl git openssl ca-certificates
+      ruby-ethon luajit"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

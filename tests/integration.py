@@ -652,9 +652,12 @@ def http_date(t):
     return time.strftime("%a, %d %b %Y %H:%M:%S UTC", time.gmtime(t))
 
 
-def rl_cfg(ctx, name, throttle=""):
-    """A config of its own, with a state file of its own."""
+def rl_cfg(ctx, name, throttle="", on_block="fail"):
+    """A config of its own, with a state file of its own. on_block is pinned
+    (the tests of "fail" and "wait" predate "respond", the default)."""
     state = os.path.join(ctx.dir, name + ".state")
+    if "on_block" not in throttle and on_block:
+        throttle = 'on_block = "%s"; %s' % (on_block, throttle)
     text = ctx.config() + 'throttle: { state_file = "%s"; %s };\n' % (state, throttle)
     return ctx.write_cfg(name + ".cfg", text), state
 
@@ -1295,6 +1298,270 @@ def multi_handle_added_twice_keeps_its_route(ctx):
     assert p.stdout.decode().strip() == "double-add first=0 second=7 status=200", p.stdout
     assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
     assert ctx.plain.requests() == [] and ctx.tls.requests() == []
+
+
+# --- programs in the wild: FFI, the Host header, every 429 recorded, answers in HTTP ---
+
+FFI = os.path.join(ROOT, "tests", "ffi")
+
+
+def ffi_rows(p):
+    """'url=U rc=N status=S body_len=L body=B' lines -> dicts."""
+    rows = []
+    for line in p.stdout.decode().splitlines():
+        if not line.startswith("url="):
+            continue
+        head, _, body = line.partition(" body=")
+        row = dict(kv.split("=", 1) for kv in head.split())
+        row["body"] = body
+        rows.append(row)
+    return rows
+
+
+def gnutls_soname():
+    return "libcurl-gnutls.so.4"
+
+
+@test
+def ffi_python_ctypes_routed_easy_and_multi(ctx):
+    """ctypes opens libcurl itself and takes each function with dlsym: routed
+    like a linked program, in both flavours, with its headers and its body."""
+    for script in ("ctypes_easy.py", "ctypes_multi.py"):
+        for lib in ("libcurl.so.4", gnutls_soname()):
+            mark_all(ctx)
+            tag = script.split(".")[0] + "-" + lib.split(".")[0]
+            p = ctx.run([PY, os.path.join(FFI, script), "--lib", lib, "--post",
+                         SF + "/services/data/v56.0/" + tag, ctx.plain.url("/left-alone/" + tag)],
+                        env=ctx.env(AMPSHIM_LOG="debug"))
+            ok(p, tag)
+            rows = ffi_rows(p)
+            assert [(r["rc"], r["status"]) for r in rows] == [("0", "200"), ("0", "200")], (tag, rows)
+            req = one(ctx.proxy)
+            assert req["method"] == "POST" and req["target"] == "/services/data/v56.0/" + tag, req
+            assert_amp_headers(req, installation="inst-sf-1")
+            assert header_values(req, "X-Ffi-Test") and body_of(req).startswith(b'{"Name":"ffi-ctypes'), req
+            assert_untouched(one(ctx.plain))
+            err = p.stderr.decode()
+            assert "curl_easy_perform looked up by name" in err or "curl_multi_add_handle looked up by name" in err, err
+            assert lib.split(".")[0] in err, err  # bound to the flavour it opened
+
+
+@test
+def ffi_ruby_ethon_routed(ctx):
+    """Ruby's ethon (the usual backend of Faraday and Typhoeus) binds libcurl with ffi."""
+    if not shutil.which("ruby") or subprocess.run(["ruby", "-e", "require 'ethon'"],
+                                                  capture_output=True).returncode != 0:
+        raise Skip("ruby-ethon is not installed")
+    mark_all(ctx)
+    p = ok(ctx.run(["ruby", os.path.join(FFI, "ethon_req.rb"), "--post", SF + "/services/data/v56.0/ethon",
+                    ctx.plain.url("/ethon-left-alone")]))
+    rows = ffi_rows(p)
+    assert [(r["rc"], r["status"]) for r in rows] == [("ok", "200"), ("ok", "200")], rows
+    req = one(ctx.proxy)
+    assert (req["method"], req["target"]) == ("POST", "/services/data/v56.0/ethon"), req
+    assert_amp_headers(req, installation="inst-sf-1")
+    assert header_values(req, "X-Ffi-Test") == ["ruby-ethon"]
+    assert body_of(req) == b'{"Name":"ffi-ethon","n":3}', body_of(req)
+    assert_untouched(one(ctx.plain))
+
+
+@test
+def ffi_luajit_routed(ctx):
+    """LuaJIT's FFI: ffi.load and a look-up per function, easy and multi, both flavours."""
+    if not shutil.which("luajit"):
+        raise Skip("luajit is not installed")
+    for args in ([], ["--multi"], ["--multi", "--lib", gnutls_soname()]):
+        mark_all(ctx)
+        p = ok(ctx.run(["luajit", os.path.join(FFI, "luajit_curl.lua"), *args, "--post",
+                        SF + "/services/data/v56.0/lua", ctx.plain.url("/lua-left-alone")]))
+        assert [(r["rc"], r["status"]) for r in ffi_rows(p)] == [("0", "200"), ("0", "200")], (args, p.stdout)
+        req = one(ctx.proxy)
+        assert req["method"] == "POST" and body_of(req) == b'{"Name":"ffi-luajit","n":5}', req
+        assert_amp_headers(req, installation="inst-sf-1")
+        assert_untouched(one(ctx.plain))
+
+
+@test
+def ffi_dlsym_untouched_without_curl_names(ctx):
+    """Every other look-up is glibc's own, RTLD_NEXT included (an interposer
+    after us still finds the next definition), and a program that never uses
+    curl loads nothing."""
+    prog_ = ("import ctypes,sys\n"
+             "libc=ctypes.CDLL(None)\n"
+             "d=ctypes.CDLL('libc.so.6')\n"
+             "print(ctypes.cast(libc.getpid,ctypes.c_void_p).value==ctypes.cast(d.getpid,ctypes.c_void_p).value)\n"
+             "print(open('/proc/self/maps').read().count('libcurl'))\n")
+    p = ok(ctx.run([PY, "-c", prog_]))
+    assert p.stdout.decode().split() == ["True", "0"], p.stdout
+
+
+@test
+def host_header_is_the_proxys(ctx):
+    """An application's own Host (curl -H, Guzzle) never reaches the proxy;
+    an unrouted call keeps it."""
+    mark_all(ctx)
+    ok(ctx.curl("-H", "Host: acme.my.salesforce.com", SF + "/services/data/v56.0/host"))
+    req = one(ctx.proxy)
+    assert header_values(req, "Host") == ["127.0.0.1:%d" % ctx.proxy.port], req["headers"]
+    assert_amp_headers(req, installation="inst-sf-1")
+    mark_all(ctx)
+    ok(ctx.curl("-H", "Host: vhost.example", ctx.plain.url("/vhost")))
+    assert header_values(one(ctx.plain), "Host") == ["vhost.example"]
+    # PHP set up the way Guzzle's CurlFactory does it: Host first in its list.
+    mark_all(ctx)
+    p = ok(ctx.run(["php", os.path.join(FFI, "php_host.php"), "--post", SF + "/services/data/v56.0/guzzle",
+                    ctx.plain.url("/guzzle-left-alone")]))
+    assert [(r["rc"], r["status"]) for r in ffi_rows(p)] == [("0", "200"), ("0", "200")], p.stdout
+    req = one(ctx.proxy)
+    assert header_values(req, "Host") == ["127.0.0.1:%d" % ctx.proxy.port], req["headers"]
+    assert body_of(req) == b'{"Name":"php-guzzle-style","n":6}'
+    assert header_values(one(ctx.plain), "Host") == ["127.0.0.1:%d" % ctx.plain.port]
+    # drop_headers = ["Host"] changes nothing: there is still the proxy's Host.
+    cfg = ctx.write_cfg("drop-host.cfg", ctx.config().replace(
+        'rate_limiter_mode = "throttle";', 'rate_limiter_mode = "throttle"; drop_headers = [ "Host" ];'))
+    mark_all(ctx)
+    ok(ctx.curl("-H", "Host: acme.my.salesforce.com", SF + "/x", cfg=cfg))
+    assert header_values(one(ctx.proxy), "Host") == ["127.0.0.1:%d" % ctx.proxy.port]
+    # HTTP/2: the :authority libcurl lists is the proxy's too.
+    p = ctx.curl("-v", "--http2-prior-knowledge", "-H", "Host: acme.my.salesforce.com", "-o", "/dev/null",
+                 SF + "/h2host")
+    err = p.stderr.decode()
+    assert ":authority: 127.0.0.1:%d" % ctx.proxy.port in err and "acme.my.salesforce.com]" not in err, err
+
+
+def blocked_cfg(ctx, name, seconds=60, retryable="true", on_block=None):
+    """A config of its own whose Salesforce route the proxy has just blocked."""
+    cfg, state = rl_cfg(ctx, name, on_block=on_block)
+    queue_429(ctx, http_date(int(time.time()) + seconds), retryable)
+    ok(ctx.curl("-o", "/dev/null", SF + "/first", cfg=cfg))
+    mark_all(ctx)
+    return cfg
+
+
+@test
+def rl_429_recorded_however_the_transfer_ends(ctx):
+    """A 429 is recorded when its headers arrive: no curl_multi_info_read,
+    a multi handle cleaned up with the transfer in it, a handle cleaned up in
+    its multi, a header callback that stops at the status line, a long-jump
+    out of the transfer. The next process sends nothing."""
+    for mode in ("noinfo", "multi-cleanup", "easy-cleanup", "abort-status", "longjmp"):
+        cfg, _ = rl_cfg(ctx, "ending-" + mode)
+        queue_429(ctx, http_date(int(time.time()) + 60))
+        mark_all(ctx)
+        p = ctx.run([prog("ending_client"), mode, SF + "/ending/" + mode], cfg=cfg)
+        assert p.returncode == 0, (mode, p.returncode, p.stderr)
+        out = p.stdout.decode()
+        assert "status=429" in out or mode in ("abort-status", "longjmp"), (mode, out)
+        assert len(ctx.proxy.requests()) == 1, mode
+        mark_all(ctx)
+        p = ctx.curl("-o", "/dev/null", SF + "/ending/next", cfg=cfg)
+        assert p.returncode == 55, (mode, p.returncode, p.stderr)
+        assert ctx.proxy.requests() == [], mode
+    # After all that, the handle is the application's again: a new perform
+    # on it (after a remove, or after its multi handle is gone) is routed anew.
+    mark_all(ctx)
+    for mode in ("noinfo", "multi-cleanup"):
+        p = ok(ctx.run([prog("ending_client"), mode, SF + "/again/" + mode, SF + "/again/" + mode + "-2"]))
+        rows = parse_lines(p.stdout)
+        assert [r["status"] for r in rows] == ["200", "200"], (mode, rows)
+        assert rows[1]["url"].startswith(SF + "/again/" + mode), rows
+    assert sorted(r["target"] for r in ctx.proxy.requests()) == sorted(
+        ["/again/noinfo", "/again/noinfo-2", "/again/multi-cleanup", "/again/multi-cleanup"])
+
+
+@test
+def respond_curl_cli_answered_in_http(ctx):
+    """on_block = "respond" (the default): a blocked call gets the proxy's
+    kind of 429, made here; nothing reaches the proxy."""
+    cfg = blocked_cfg(ctx, "respond-cli", seconds=3, on_block="")
+    url = SF + "/services/data/v56.0/query?q=1"
+    p = ok(ctx.curl("-i", "-w", "\ncode=%{http_code} url=%{url_effective}", url, cfg=cfg))
+    out = p.stdout.decode()
+    head, _, rest = out.partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 429 Too Many Requests"), out
+    assert "\r\nRetry-After: 3" in head or "\r\nRetry-After: 2" in head, head
+    assert "\r\nX-Amp-Retryable: true" in head and "\r\nX-Amp-Retry-After: " in head, head
+    body = json.loads(rest.rsplit("\ncode=", 1)[0])
+    assert body["status"] == 429 and body["sent"] is False and body["route"] == "https://*.my.salesforce.com", body
+    assert body["installationId"] == "inst-sf-1" and body["retryable"] is True, body
+    assert rest.endswith("code=429 url=" + url), rest
+    assert "answered here with HTTP 429" in p.stderr.decode(), p.stderr
+    assert ctx.proxy.requests() == []
+    # -f: exit 22, as for the provider's own 429.
+    p = ctx.curl("-f", "-o", "/dev/null", url, cfg=cfg)
+    assert p.returncode == 22, (p.returncode, p.stderr)
+    assert ctx.proxy.requests() == []
+    # --retry waits the Retry-After, then gets through.
+    t0 = time.time()
+    saved = os.path.join(ctx.dir, "retried.json")
+    p = ok(ctx.curl("--retry", "3", "-w", "%{http_code}", "-o", saved, url, cfg=cfg))
+    assert p.stdout == b"200" and time.time() - t0 >= 1, (p.stdout, time.time() - t0)
+    assert json.load(open(saved))["ok"] is True  # the proxy's answer, not ours
+    assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+
+
+@test
+def respond_large_post_sends_nothing(ctx):
+    """A 5 MB POST to a blocked route is answered at once; not one byte of it
+    leaves, and nothing of the key goes anywhere."""
+    cfg = blocked_cfg(ctx, "respond-post", on_block="")
+    big = os.path.join(ctx.dir, "big.bin")
+    with open(big, "wb") as f:
+        f.write(os.urandom(5 * 1024 * 1024))
+    for extra in ([], ["-H", "Expect:"]):
+        t0 = time.time()
+        p = ok(ctx.curl(*extra, "--data-binary", "@" + big, "-w", "%{http_code} %{size_upload}", "-o", "/dev/null",
+                        SF + "/services/data/v56.0/sobjects/Blob", cfg=cfg))
+        code, sent = p.stdout.decode().split()
+        assert code == "429", p.stdout
+        assert time.time() - t0 < 5, "not answered at once"
+        assert ctx.proxy.requests() == [] and ctx.plain.requests() == []
+
+
+@test
+def respond_bindings_and_multi(ctx):
+    """pycurl, PHP and a multi handle mixing a blocked and a live transfer:
+    the blocked one is CURLMSG_DONE with CURLE_OK and a 429, the others run."""
+    cfg = blocked_cfg(ctx, "respond-bindings", on_block="")
+    prog_ = ("import pycurl,io,sys\nb=io.BytesIO();h=[]\nc=pycurl.Curl()\nc.setopt(c.URL,sys.argv[1])\n"
+             "c.setopt(c.WRITEDATA,b)\nc.setopt(c.HEADERFUNCTION,h.append)\nc.perform()\n"
+             "print(c.getinfo(c.RESPONSE_CODE), c.getinfo(c.EFFECTIVE_URL), any(l.lower().startswith(b'retry-after:') for l in h), b'\"sent\":false' in b.getvalue())\n")
+    p = ok(ctx.run([PY, "-c", prog_, SF + "/py"], cfg=cfg))
+    assert p.stdout.decode().split() == ["429", SF + "/py", "True", "True"], p.stdout
+    p = ok(ctx.run(["php", "-r", '$c=curl_init($argv[1]);curl_setopt($c,CURLOPT_RETURNTRANSFER,true);'
+                    '$b=curl_exec($c);echo curl_getinfo($c,CURLINFO_RESPONSE_CODE)," ",curl_errno($c)," ",'
+                    'json_decode($b)->route,"\\n";', SF + "/php"], cfg=cfg))
+    assert p.stdout.decode().split() == ["429", "0", "https://*.my.salesforce.com"], p.stdout
+    for mode in ("perform", "socket"):
+        mark_all(ctx)
+        p = ok(ctx.run([prog("multi_client"), mode, SF + "/blocked", "https://slack.com/api/fine",
+                        ctx.plain.url("/plain")], cfg=cfg))
+        blocked, routed, plain = parse_lines(p.stdout)
+        assert blocked["rc"] == "0" and blocked["status"] == "429" and blocked["done"] == "1", blocked
+        assert blocked["url"] == SF + "/blocked", blocked
+        assert routed["status"] == "200" and plain["status"] == "200", (routed, plain)
+        assert [r["target"] for r in ctx.proxy.requests()] == ["/fine"]
+        assert_untouched(one(ctx.plain))
+    # A locked-out route is answered the same way, X-Amp-Retryable: false.
+    cfg = blocked_cfg(ctx, "respond-locked", retryable="false", on_block="")
+    p = ok(ctx.curl("-i", SF + "/locked", cfg=cfg))
+    out = p.stdout.decode()
+    assert out.startswith("HTTP/1.1 429") and "X-Amp-Retryable: false" in out, out
+    assert "\r\nRetry-After:" not in out and "ampshim clear inst-sf-1" in out, out
+    assert ctx.proxy.requests() == []
+
+
+@test
+def respond_mode_said_by_route_and_dry_run(ctx):
+    cfg, _ = rl_cfg(ctx, "mode-said", on_block="")
+    p = route_cmd(ctx, SF + "/x", cfg=cfg)
+    assert "when blocked: answered here with HTTP 429" in p.stdout.decode(), p.stdout
+    cfg, _ = rl_cfg(ctx, "mode-said-fail")
+    p = route_cmd(ctx, SF + "/x", cfg=cfg)
+    assert "when blocked: fails at once" in p.stdout.decode(), p.stdout
+    p = subprocess.run([AMPSHIM, "run", "--dry-run", "-c", cfg, "--", "curl", "-sS", "-k", "--connect-to",
+                        "::127.0.0.1:%d" % ctx.tls.port, SF + "/dry"], capture_output=True, env=ctx.env())
+    assert "when blocked: fails at once" in p.stderr.decode(), p.stderr
 
 
 # --- the provider catalog, ampshim route, dry run, manual pages -------------------

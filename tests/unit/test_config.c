@@ -174,7 +174,7 @@ static void minimal_config_loads(void **state)
     assert_string_equal(r->installation_id, "inst-1");
     assert_null(r->integration_name);
     assert_null(r->group_ref);
-    assert_int_equal(cfg->throttle.on_block, AMP_ON_BLOCK_FAIL);
+    assert_int_equal(cfg->throttle.on_block, AMP_ON_BLOCK_RESPOND);
     assert_int_equal(cfg->throttle.max_wait, 30);
     assert_int_equal(cfg->throttle.default_backoff, 30);
     assert_int_equal(cfg->throttle.lockout_hold, 0);
@@ -574,6 +574,9 @@ static void throttle_settings_load(void **state)
 
     cfg = load_ok(GOOD_PROXY ONE_ROUTE "throttle: { on_block = \"fail\"; };\n");
     assert_int_equal(cfg->throttle.on_block, AMP_ON_BLOCK_FAIL);
+    amp_config_free(cfg);
+    cfg = load_ok(GOOD_PROXY ONE_ROUTE "throttle: { on_block = \"respond\"; };\n");
+    assert_int_equal(cfg->throttle.on_block, AMP_ON_BLOCK_RESPOND);
     amp_config_free(cfg);
 }
 

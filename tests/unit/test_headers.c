@@ -178,6 +178,29 @@ static void app_headers_named_like_ours_dropped(void **state)
     c->slist_free_all(app);
 }
 
+/* The proxy's Host goes with a routed request: the application's (any
+ * spelling, a value or none) is dropped, and "Host" in drop_headers adds no
+ * "Host:" that would take libcurl's own away. */
+static void app_host_never_reaches_the_proxy(void **state)
+{
+    (void)state;
+    const struct amp_curl *c = amp_curl_linked();
+    static char *drop_v[] = { "Host", "Authorization" };
+    struct amp_route r = route;
+    struct curl_slist *app = LIST("Host: acme.my.salesforce.com", "Accept: */*", "host:other",
+                                  "HOST ; x", "Host;", "Hostname: kept", "X-Host: kept");
+
+    r.drop = drop_v;
+    r.ndrop = 2;
+    struct curl_slist *out = amp_headers_merge(c, app, &r);
+    expect_list(out, LINES("Accept: */*", "Hostname: kept", "X-Host: kept",
+                           "x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
+                           "x-api-key: k-secret-123", "x-amp-installation-id: inst-1",
+                           "X-Amp-Rate-Limiter-Mode: throttle", "Authorization:"));
+    c->slist_free_all(out);
+    c->slist_free_all(app);
+}
+
 static void app_list_not_modified(void **state)
 {
     (void)state;
@@ -236,6 +259,7 @@ int main(void)
         cmocka_unit_test(app_headers_kept_in_order_ours_appended),
         cmocka_unit_test(no_app_headers_gives_ours),
         cmocka_unit_test(app_headers_named_like_ours_dropped),
+        cmocka_unit_test(app_host_never_reaches_the_proxy),
         cmocka_unit_test(app_list_not_modified),
         cmocka_unit_test(header_is_ours),
     };

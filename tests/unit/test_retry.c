@@ -1,5 +1,6 @@
 /* Reading Ampersand's 429 (amp_retry_parse, amp_retryable) and saying
- * what a block means to a person (amp_utc, amp_block_describe). Dates go
+ * what a block means to a person (amp_utc, amp_block_describe) and to a
+ * program (amp_http_date, amp_block_answer). Dates go
  * through the linked libcurl's curl_getdate, as in the library. */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -267,6 +268,79 @@ static void describe_integration(void **state)
     expect_contains(buf, "ampshim clear hubspot");
 }
 
+static void http_date_is_amperands_form_in_any_locale(void **state)
+{
+    (void)state;
+    char buf[64];
+
+    amp_http_date(MAR6, buf, sizeof(buf));
+    assert_string_equal(buf, "Thu, 06 Mar 2025 22:09:49 UTC");
+    /* and libcurl reads it back */
+    assert_int_equal((int64_t)amp_curl_linked()->getdate(buf, NULL), MAR6);
+}
+
+/* The head of an answer, up to the blank line; the body after it. */
+static void split_answer(const char *answer, char *head, size_t headlen, const char **body)
+{
+    const char *end = strstr(answer, "\r\n\r\n");
+
+    assert_non_null(end);
+    snprintf(head, headlen, "%.*s", (int)(end - answer + 2), answer);
+    *body = end + 4;
+}
+
+static void answer_rate_limited(void **state)
+{
+    (void)state;
+    struct amp_block b = block("inst-\"1\"", "", MAR6, MAR6 - 60, "HTTP 429 with X-Amp-Retry-After");
+    char buf[4096], head[1024], want[64];
+    const char *body;
+
+    int n = amp_block_answer(&b, "https://*.my.salesforce.com", MAR6 - 30, buf, sizeof(buf));
+    assert_true(n > 0 && (size_t)n == strlen(buf));
+    split_answer(buf, head, sizeof(head), &body);
+    assert_true(strncmp(head, "HTTP/1.1 429 Too Many Requests\r\n", 32) == 0);
+    expect_contains(head, "\r\nRetry-After: 30\r\n");
+    expect_contains(head, "\r\nX-Amp-Retry-After: Thu, 06 Mar 2025 22:09:49 UTC\r\n");
+    expect_contains(head, "\r\nX-Amp-Retryable: true\r\n");
+    expect_contains(head, "\r\nContent-Type: application/problem+json\r\n");
+    expect_contains(head, "\r\nConnection: close\r\n");
+    snprintf(want, sizeof(want), "\r\nContent-Length: %zu\r\n", strlen(body));
+    expect_contains(head, want);
+    expect_contains(body, "\"status\":429");
+    expect_contains(body, "\"route\":\"https://*.my.salesforce.com\"");
+    expect_contains(body, "\"installationId\":\"inst-\\\"1\\\"\""); /* escaped */
+    expect_contains(body, "\"retryAt\":\"2025-03-06T22:09:49Z\",\"retryAfter\":30");
+    expect_contains(body, "\"retryable\":true");
+    expect_contains(body, "\"sent\":false");
+    expect_contains(body, "until " MAR6_UTC " (in 30s)");
+    /* Too small a buffer: refused, not cut. */
+    assert_int_equal(amp_block_answer(&b, "r", MAR6 - 30, buf, 64), -1);
+}
+
+static void answer_locked(void **state)
+{
+    (void)state;
+    struct amp_block b = block("grp-int", "grp-7", MAR6, MAR6 - 60, "HTTP 429 with X-Amp-Retry-After");
+    char buf[4096], head[1024];
+    const char *body;
+
+    b.flags |= AMP_BLOCK_LOCKED;
+    assert_true(amp_block_answer(&b, "https://slack.com/api", MAR6 + 100, buf, sizeof(buf)) > 0);
+    split_answer(buf, head, sizeof(head), &body);
+    expect_contains(head, "X-Amp-Retryable: false\r\n");
+    expect_lacks(head, "\r\nRetry-After: "); /* X-Amp-Retry-After only: lifted by a person */
+    expect_contains(head, "X-Amp-Retry-After: ");
+    expect_contains(body, "\"integrationName\":\"grp-int\",\"groupRef\":\"grp-7\"");
+    expect_contains(body, "\"retryAt\":null");
+    expect_contains(body, "\"retryable\":false");
+    expect_contains(body, "ampshim clear grp-int");
+    /* With lockout_hold, the hold's end is the retry time. */
+    b.hold_until = MAR6 + 160;
+    assert_true(amp_block_answer(&b, "https://slack.com/api", MAR6 + 100, buf, sizeof(buf)) > 0);
+    expect_contains(buf, "\r\nRetry-After: 60\r\n");
+}
+
 static void describe_small_buffer_stays_inside(void **state)
 {
     (void)state;
@@ -297,6 +371,9 @@ int main(void)
         cmocka_unit_test(describe_locked_until_cleared),
         cmocka_unit_test(describe_integration),
         cmocka_unit_test(describe_small_buffer_stays_inside),
+        cmocka_unit_test(http_date_is_amperands_form_in_any_locale),
+        cmocka_unit_test(answer_rate_limited),
+        cmocka_unit_test(answer_locked),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
