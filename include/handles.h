@@ -48,6 +48,8 @@ struct amp_app_options {
     long ipresolve;                   /* CURLOPT_IPRESOLVE */
     char *interface;                  /* CURLOPT_INTERFACE (our copy) */
     long localport, localportrange;   /* CURLOPT_LOCALPORT, CURLOPT_LOCALPORTRANGE */
+    long protocols;                   /* CURLOPT_PROTOCOLS (0: never set) */
+    char *protocols_str;              /* CURLOPT_PROTOCOLS_STR (our copy) */
 };
 
 /* The response as our header callback sees it go by (ratelimit.c); the
@@ -120,6 +122,7 @@ int amp_handle_set_url(struct amp_handle *hs, const char *url);
 int amp_handle_set_noproxy(struct amp_handle *hs, const char *noproxy);
 int amp_handle_set_interface(struct amp_handle *hs, const char *interface);
 int amp_handle_set_unix_socket(struct amp_handle *hs, const char *path, int abstract);
+int amp_handle_set_protocols(struct amp_handle *hs, long mask, const char *names);
 
 /* 1 when the application's header list still reads as the lines our list
  * was built from; otherwise the snapshot is taken anew and 0 returned. */

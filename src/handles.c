@@ -126,6 +126,7 @@ void amp_handle_free(struct amp_handle *hs)
     free(hs->app.noproxy);
     free(hs->app.interface);
     free(hs->app.unix_socket);
+    free(hs->app.protocols_str);
     free(hs->answer);
     if (hs->answer_fd >= 0)
         close(hs->answer_fd);
@@ -151,16 +152,18 @@ static int set_string(char **slot, const char *value)
 int amp_handle_copy_app(struct amp_handle *to, const struct amp_handle *from)
 {
     char *url = to->app.url, *noproxy = to->app.noproxy, *interface = to->app.interface,
-         *unix_socket = to->app.unix_socket;
+         *unix_socket = to->app.unix_socket, *protocols_str = to->app.protocols_str;
 
     to->app = from->app;
     to->app.url = url;
     to->app.noproxy = noproxy;
     to->app.interface = interface;
     to->app.unix_socket = unix_socket;
+    to->app.protocols_str = protocols_str;
     return set_string(&to->app.url, from->app.url) | set_string(&to->app.noproxy, from->app.noproxy) |
            set_string(&to->app.interface, from->app.interface) |
-           set_string(&to->app.unix_socket, from->app.unix_socket);
+           set_string(&to->app.unix_socket, from->app.unix_socket) |
+           set_string(&to->app.protocols_str, from->app.protocols_str);
 }
 
 int amp_handle_set_url(struct amp_handle *hs, const char *url)
@@ -176,6 +179,13 @@ int amp_handle_set_noproxy(struct amp_handle *hs, const char *noproxy)
 int amp_handle_set_interface(struct amp_handle *hs, const char *interface)
 {
     return set_string(&hs->app.interface, interface);
+}
+
+/* The last of CURLOPT_PROTOCOLS and CURLOPT_PROTOCOLS_STR wins, as in libcurl. */
+int amp_handle_set_protocols(struct amp_handle *hs, long mask, const char *names)
+{
+    hs->app.protocols = mask;
+    return set_string(&hs->app.protocols_str, names);
 }
 
 int amp_handle_set_unix_socket(struct amp_handle *hs, const char *path, int abstract)

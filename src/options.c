@@ -54,6 +54,8 @@ int amp_option_tracked(CURLoption option)
     case CURLOPT_INTERFACE:
     case CURLOPT_LOCALPORT:
     case CURLOPT_LOCALPORTRANGE:
+    case CURLOPT_PROTOCOLS:
+    case CURLOPT_PROTOCOLS_STR:
         return 1;
     default:
         return 0;
@@ -161,6 +163,10 @@ int amp_option_note(struct amp_handle *hs, CURLoption option, long l, void *p, v
     case CURLOPT_UNIX_SOCKET_PATH:
     case CURLOPT_ABSTRACT_UNIX_SOCKET:
         return amp_handle_set_unix_socket(hs, p, option == CURLOPT_ABSTRACT_UNIX_SOCKET);
+    case CURLOPT_PROTOCOLS:
+        return amp_handle_set_protocols(hs, l, NULL);
+    case CURLOPT_PROTOCOLS_STR:
+        return amp_handle_set_protocols(hs, 0, p);
     case CURLOPT_FRESH_CONNECT:
         app->fresh_connect = l;
         break;

@@ -154,7 +154,7 @@ int amp_respond_apply(struct amp_handle *hs, const struct amp_block *b, const ch
     /* A connection of libcurl's usual making (the application's socket
      * callbacks may send it anywhere), never one of the pool's and never
      * kept, spoken in HTTP/1.1, to no proxy and no unix socket, from no
-     * particular interface or port. */
+     * particular interface or port, over any IP version. */
     c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, (curl_opensocket_callback)NULL);
     c->easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, (curl_sockopt_callback)NULL);
     c->easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, (curl_closesocket_callback)NULL);
@@ -167,6 +167,9 @@ int amp_respond_apply(struct amp_handle *hs, const struct amp_block *b, const ch
     c->easy_setopt(e, CURLOPT_INTERFACE, (char *)NULL);
     c->easy_setopt(e, CURLOPT_LOCALPORT, 0L);
     c->easy_setopt(e, CURLOPT_LOCALPORTRANGE, 1L);
+    /* An application that allows https only still gets its answer. */
+    if (hs->app.protocols || hs->app.protocols_str)
+        c->easy_setopt(e, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTP);
     return 0;
 }
 
@@ -191,6 +194,10 @@ void amp_respond_restore(struct amp_handle *hs)
     c->easy_setopt(e, CURLOPT_INTERFACE, app->interface);
     c->easy_setopt(e, CURLOPT_LOCALPORT, app->localport);
     c->easy_setopt(e, CURLOPT_LOCALPORTRANGE, app->localportrange ? app->localportrange : 1L);
+    if (app->protocols_str)
+        c->easy_setopt(e, CURLOPT_PROTOCOLS_STR, app->protocols_str);
+    else if (app->protocols)
+        c->easy_setopt(e, CURLOPT_PROTOCOLS, app->protocols);
     hs->answering = 0;
     close_fd(&hs->answer_listen);
     close_fd(&hs->answer_fd);

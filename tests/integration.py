@@ -1487,6 +1487,13 @@ def respond_curl_cli_answered_in_http(ctx):
     assert rest.endswith("code=429 url=" + url), rest
     assert "answered here with HTTP 429" in p.stderr.decode(), p.stderr
     assert ctx.proxy.requests() == []
+    # Whatever the application's own connection options say (an https-only
+    # application, IPv6 only, an interface, a proxy, a unix socket, HTTP/2).
+    for opts in (["--proto", "=https"], ["-6"], ["--interface", "lo"], ["-x", ctx.plain.url()],
+                 ["--unix-socket", os.path.join(ctx.dir, "nowhere.sock")], ["--http2"], ["-I"]):
+        p = ctx.curl(*opts, "-w", "%{http_code}", "-o", "/dev/null", url, cfg=cfg)
+        assert (p.returncode, p.stdout) == (0, b"429"), (opts, p.returncode, p.stdout, p.stderr)
+    assert ctx.proxy.requests() == [] and ctx.plain.requests() == []
     # -f: exit 22, as for the provider's own 429.
     p = ctx.curl("-f", "-o", "/dev/null", url, cfg=cfg)
     assert p.returncode == 22, (p.returncode, p.stderr)
