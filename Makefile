@@ -147,3 +147,6 @@ install: all
 
 clean:
 	rm -rf $(B)
+
+# Sanitizer, valgrind and fuzzing targets (make asan, make fuzz) live in mk/.
+-include $(wildcard mk/*.mk)
