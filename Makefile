@@ -15,10 +15,11 @@ B := build
 # application at run time, libconfig is dlopen'ed on first need.
 LIB_SRC := hooks.c ffi.c easy.c multi.c transfer.c redirect.c options.c trace.c ratelimit.c \
            respond.c handles.c headers.c route.c retry.c config.c catalog.c libconfig_dl.c \
-           throttle.c real.c elfsym.c shim.c deepbind.c log.c
+           throttle.c real.c elfsym.c shim.c deepbind.c log.c safefile.c
 CLI_SRC := main.c explain.c config.c catalog.c route.c headers.c retry.c throttle.c log.c \
-           curlapi_linked.c
-CORE_SRC := config.c catalog.c route.c headers.c retry.c throttle.c log.c curlapi_linked.c
+           curlapi_linked.c safefile.c
+CORE_SRC := config.c catalog.c route.c headers.c retry.c throttle.c log.c curlapi_linked.c \
+            safefile.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/lib/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/cli/%.o)
@@ -29,7 +30,7 @@ UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers $(B)/test_retry $(B)/
 CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.so \
            $(B)/two_flavours $(B)/plugins/libflavour_plug.so $(B)/multi_client \
            $(B)/lifecycle_client $(B)/threads_client $(B)/fork_client $(B)/dl_race \
-           $(B)/plugins/libctor_plug.so $(B)/ending_client
+           $(B)/plugins/libctor_plug.so $(B)/ending_client $(B)/plugins/libdlsym_tracer.so
 
 # The same library and two threaded clients under ThreadSanitizer: the
 # integration tests run them and fail on any report.
@@ -99,6 +100,8 @@ $(B)/threads_client $(B)/fork_client $(B)/dl_race: $(B)/%: tests/clients/%.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@ -lcurl -lpthread
 $(B)/no_curl: tests/clients/no_curl.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@
+$(B)/plugins/libdlsym_tracer.so: tests/clients/dlsym_tracer.c | $(B)/plugins
+	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@
 $(B)/plugins/libplug.so: tests/clients/plug.c | $(B)/plugins
 	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@
 # Linked against libcurl-gnutls by file name: Debian ships no -dev symlink for it.

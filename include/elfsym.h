@@ -15,4 +15,9 @@
  * versions, name@VER, gives that.) */
 void *amp_elf_symbol(const void *inside, const char *name);
 
+/* The same, in the first loaded object whose file name starts with
+ * soname_prefix ("libc.so."), found in the loader's own list (_r_debug)
+ * rather than through dladdr, which another preload may define. */
+void *amp_elf_symbol_in(const char *soname_prefix, const char *name);
+
 #endif

@@ -38,9 +38,12 @@ struct amp_app_options {
     void *debug_data;
     FILE *err;                        /* CURLOPT_STDERR */
     /* Set aside while a blocked call is answered here (respond.c). */
-    curl_opensocket_callback open_fn; /* CURLOPT_OPENSOCKETFUNCTION */
+    curl_opensocket_callback open_fn; /* CURLOPT_OPENSOCKETFUNCTION / DATA */
+    void *open_data;
+    long connect_only;                /* CURLOPT_CONNECT_ONLY: a blocked call cannot be answered */
     curl_sockopt_callback sockopt_fn; /* CURLOPT_SOCKOPTFUNCTION */
-    curl_closesocket_callback close_fn; /* CURLOPT_CLOSESOCKETFUNCTION */
+    curl_closesocket_callback close_fn; /* CURLOPT_CLOSESOCKETFUNCTION / DATA */
+    void *close_data;
     char *unix_socket;                /* CURLOPT_UNIX_SOCKET_PATH or ABSTRACT_UNIX_SOCKET (our copy) */
     int unix_abstract;                /* which of the two */
     long fresh_connect, forbid_reuse; /* CURLOPT_FRESH_CONNECT, CURLOPT_FORBID_REUSE */
@@ -81,6 +84,8 @@ struct amp_handle {
     char **snap;                      /* the application's header lines it was built from */
     size_t nsnap;
     int headers_dirty;                /* CURLOPT_HTTPHEADER was set since */
+    int lost;                         /* an option could not be noted (out of memory):
+                                         only an unrouted URL may go out */
 
     /* The routed transfer in flight. */
     int active;                       /* our options are on the handle */
@@ -109,6 +114,10 @@ struct amp_handle {
 
 /* The entry for easy; created when create is set (NULL when out of memory). */
 struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int create);
+/* The entry of a handle about to run. One never seen (its entry could not
+ * be made when its options were set: out of memory) is made now, and
+ * marked lost. NULL when out of memory. */
+struct amp_handle *amp_handle_for_transfer(CURL *easy, const struct amp_curl *c);
 /* Take easy's entry out of the table; the caller frees it. */
 struct amp_handle *amp_handle_take(CURL *easy);
 void amp_handle_free(struct amp_handle *hs);

@@ -32,6 +32,10 @@ enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_ha
  * libcurl would have. */
 size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userdata);
 
+/* At the end of a routed transfer: a 429 the header callback saw but could
+ * not yet record (its headers came back in one piece after a pause). */
+void amp_ratelimit_transfer_ended(struct amp_handle *hs);
+
 /* A 429 from the proxy blocks the route of the transfer's request now
  * (hs->cur_route): the retry time from the response's headers. */
 void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs);

@@ -17,6 +17,9 @@
 int amp_retry_parse(const struct amp_curl *c, const char *amp_retry_after, const char *retry_after,
                     int64_t now, int64_t *at, const char **source);
 
+/* to - from in seconds, saturated at the int64 limits. */
+int64_t amp_secs_between(int64_t from, int64_t to);
+
 /* X-Amp-Retryable: absent means retryable; only "false" locks. */
 int amp_retryable(const char *value);
 

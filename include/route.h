@@ -90,6 +90,14 @@ const struct amp_route *amp_route_match_memo(const struct amp_routes *rs,
                                              struct amp_url_memo *memo);
 void amp_url_memo_free(struct amp_url_memo *m);
 
+/* amp_route_match_memo(), and *undecided set to 1 when memory ran out
+ * before the URL could be parsed: no route is then known, nor that there
+ * is none (the transfer must not go out). memo may be NULL. */
+const struct amp_route *amp_route_decide(const struct amp_routes *rs, const struct amp_curl *c,
+                                         const char *url, const char *proxy_url,
+                                         char **rewritten, struct amp_url_memo *memo,
+                                         int *undecided);
+
 /* Loopback host (127.0.0.0/8, ::1, localhost): the one place plain http
  * to the proxy is allowed. */
 int amp_host_is_loopback(const char *host);

@@ -1,6 +1,7 @@
 /* Reading the provider catalog with libconfig. */
 #define _GNU_SOURCE
 #include "catalog.h"
+#include "safefile.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -29,19 +30,23 @@ const char *amp_catalog_path(void)
 struct amp_catalog *amp_catalog_open(char *err, size_t errlen)
 {
     struct amp_catalog *cat = calloc(1, sizeof(*cat));
-    FILE *f = catalog_path[0] ? fopen(catalog_path, "re") : NULL;
+    char *text = NULL, why[512] = "(not found)";
+    size_t len = 0;
+    FILE *f = NULL;
 
-    if (!cat || !f) {
-        snprintf(err, errlen, "cannot read the provider catalog %s: %s",
-                 catalog_path[0] ? catalog_path : "(not found)", f ? "out of memory" : strerror(errno));
-        if (f)
-            fclose(f);
+    /* Read as the config is (safefile.h): never a folder or FIFO to libconfig. */
+    if (!cat || !catalog_path[0] ||
+        amp_read_regular(catalog_path, AMP_MAX_CONFIG_BYTES, &text, &len, why, sizeof(why)) < 0 ||
+        !(f = fmemopen(text, len ? len : 1, "r"))) {
+        snprintf(err, errlen, "cannot read the provider catalog: %s", text ? "out of memory" : why);
+        free(text);
         free(cat);
         return NULL;
     }
     config_init(&cat->conf);
     int ok = config_read(&cat->conf, f);
     fclose(f);
+    free(text);
     if (!ok || !(cat->list = config_lookup(&cat->conf, "providers"))) {
         snprintf(err, errlen, "%s:%d: not a provider catalog%s%s", catalog_path,
                  ok ? 0 : config_error_line(&cat->conf), ok ? "" : ": ",

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "config.h"
 #include "catalog.h"
+#include "safefile.h"
 #include "throttle.h"
 
 #include <ctype.h>
@@ -89,6 +90,10 @@ static int only_known(struct loader *ld, const config_setting_t *group,
 
 /* A value that goes into an HTTP header: no control characters, or a
  * config could smuggle in headers of its own. */
+/* Longer than any API key: a file or variable holding something else. */
+#define AMP_MAX_KEY 1024
+#define AMP_MAX_KEY_TEXT "1024"
+
 static int header_safe(const char *v)
 {
     for (; *v; v++)
@@ -120,9 +125,12 @@ static int get_nonempty(struct loader *ld, const config_setting_t *group,
 {
     int rc = get_string(ld, group, name, where, out);
 
-    if (rc == 1 && !**out)
+    if (rc == 1 && !**out) {
+        free(*out);
+        *out = NULL;
         return fail(ld, config_setting_get_member(group, name), "%s.%s must not be empty",
                     where, name);
+    }
     return rc;
 }
 
@@ -214,36 +222,54 @@ static char *resolve_beside(const char *cfgpath, const char *file)
     return out;
 }
 
+/* A key is visible ASCII, of a length a key has: what is not (empty after
+ * trimming, a NUL byte, control characters, a whole file of something
+ * else) must not quietly become an empty or broken x-api-key. NULL, or
+ * what is wrong. Trims key in place. */
+static const char *key_problem(char *key, size_t len)
+{
+    if (memchr(key, '\0', len))
+        return "holds a NUL byte";
+    char *start = key, *end = key + len;
+    while (start < end && isspace((unsigned char)*start))
+        start++;
+    while (end > start && isspace((unsigned char)end[-1]))
+        end--;
+    memmove(key, start, (size_t)(end - start));
+    key[end - start] = '\0';
+    if (end == start)
+        return "is empty";
+    if ((size_t)(end - start) > AMP_MAX_KEY)
+        return "is longer than any API key (" AMP_MAX_KEY_TEXT " characters at most)";
+    for (const char *p = key; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+            return "must be one line of visible ASCII characters";
+    return NULL;
+}
+
 static int read_key_file(struct loader *ld, const config_setting_t *s, const char *file)
 {
-    char *path = resolve_beside(ld->path, file);
-    char buf[4096];
-    ssize_t n = -1;
-    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    char *path = resolve_beside(ld->path, file), *buf = NULL, why[512];
+    size_t len = 0;
+    const char *bad;
 
-    if (fd >= 0) {
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-    }
-    if (n < 0) {
-        int e = errno;
-        fail(ld, s, "cannot read proxy.api_key_file '%s': %s", path ? path : file, strerror(e));
+    if (!path)
+        return fail(ld, s, "out of memory");
+    if (amp_read_regular(path, 4 * AMP_MAX_KEY, &buf, &len, why, sizeof(why)) < 0) {
+        fail(ld, s, "cannot read proxy.api_key_file %s", why);
         free(path);
         return -1;
     }
-    buf[n] = '\0';
-    while (n > 0 && isspace((unsigned char)buf[n - 1]))
-        buf[--n] = '\0';
     if (asprintf(&ld->cfg->api_key_origin, "api_key_file %s", path) < 0)
         ld->cfg->api_key_origin = NULL;
     free(path);
-    if (!n)
-        return fail(ld, s, "proxy.api_key_file '%s' is empty", file);
-    if (!header_safe(buf))
-        return fail(ld, s, "proxy.api_key_file '%s' must hold the key on one line", file);
-    ld->cfg->api_key = strdup(buf);
-    explicit_bzero(buf, sizeof(buf));
-    return ld->cfg->api_key ? 0 : fail(ld, s, "out of memory");
+    if ((bad = key_problem(buf, len))) {
+        explicit_bzero(buf, len);
+        free(buf);
+        return fail(ld, s, "proxy.api_key_file '%s' %s", file, bad);
+    }
+    ld->cfg->api_key = buf;
+    return 0;
 }
 
 static int load_key(struct loader *ld, const config_setting_t *proxy)
@@ -267,20 +293,31 @@ static int load_key(struct loader *ld, const config_setting_t *proxy)
     if (get_nonempty(ld, proxy, way, "proxy", &value) < 0)
         return -1;
     if (strcmp(way, "api_key") == 0) {
+        const char *bad = key_problem(value, strlen(value));
+        if (bad) {
+            free(value);
+            return fail(ld, given, "proxy.api_key %s", bad);
+        }
         ld->cfg->api_key = value;
         ld->cfg->api_key_origin = strdup("api_key");
         return 0;
     }
     if (strcmp(way, "api_key_env") == 0) {
-        const char *v = secure_getenv(value);
+        const char *v = secure_getenv(value), *bad = NULL;
+        char *key = NULL;
         int rc = 0;
         if (!v || !*v)
             rc = fail(ld, given, "proxy.api_key_env: environment variable %s is not set", value);
-        else if (!header_safe(v))
-            rc = fail(ld, given, "proxy.api_key_env: %s must hold the key on one line", value);
-        else if (!(ld->cfg->api_key = strdup(v)) ||
-                 asprintf(&ld->cfg->api_key_origin, "api_key_env %s", value) < 0)
+        else if (!(key = strdup(v)))
             rc = fail(ld, given, "out of memory");
+        else if ((bad = key_problem(key, strlen(key))))
+            rc = fail(ld, given, "proxy.api_key_env: %s %s", value, bad);
+        else if (asprintf(&ld->cfg->api_key_origin, "api_key_env %s", value) < 0)
+            rc = fail(ld, given, "out of memory");
+        if (rc == 0)
+            ld->cfg->api_key = key;
+        else if (key)
+            free(key);
         free(value);
         return rc;
     }
@@ -702,9 +739,17 @@ int amp_config_load(const char *path, const struct amp_curl *c,
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open the config file: %s", path, strerror(errno));
+    /* Read here, never by libconfig from the path: only a regular file of
+     * a sane size, and so are its includes (a folder would make libconfig's
+     * scanner exit the process, a FIFO would hang it). */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = NULL;
+    if (amp_read_regular(path, AMP_MAX_CONFIG_BYTES, &text, &len, err, errlen) < 0 ||
+        amp_check_includes(path, text, err, errlen) < 0 || !(f = fmemopen(text, len ? len : 1, "r"))) {
+        if (text && !f && !*err)
+            snprintf(err, errlen, "%s: out of memory", path);
+        free(text);
         free(cfg);
         return -1;
     }
@@ -717,6 +762,7 @@ int amp_config_load(const char *path, const struct amp_curl *c,
     }
     config_destroy(&conf);
     fclose(f);
+    free(text);
     amp_catalog_close(ld.catalog);
     if (rc < 0) {
         amp_config_free(cfg);

@@ -24,9 +24,16 @@ static void note(const struct amp_curl *c, CURL *easy, CURLoption option, long l
 
     if (amp_shim_get(c)->mode == AMP_OFF)
         return;
-    if (!(hs = amp_handle_find(easy, c, 1)) || amp_option_note(hs, option, l, p, fn) < 0)
-        amp_error("out of memory: a transfer may go unrouted");
+    /* Out of memory: the handle is marked, or, when even its entry could
+     * not be made, found without one at its next transfer; either way it
+     * goes out only where no route would take it (transfer.c). */
+    if (!(hs = amp_handle_find(easy, c, 1)) || amp_option_note(hs, option, l, p, fn) < 0) {
+        if (hs)
+            hs->lost = 1;
+        amp_error("out of memory while noting an option: this handle's routed calls will fail");
+    }
 }
+
 
 CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
                          va_list ap)
@@ -78,14 +85,16 @@ CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)
     const struct amp_shim *shim = amp_shim_get(c);
     if (shim->mode == AMP_OFF)
         return c->easy_perform(easy);
-    struct amp_handle *hs = amp_handle_find(easy, c, shim->mode == AMP_BROKEN);
+    struct amp_handle *hs = amp_handle_for_transfer(easy, c);
     if (shim->mode == AMP_BROKEN) {
         if (hs)
             amp_transfer_error(hs, "ampshim: %s", shim->error);
         return CURLE_FAILED_INIT;
     }
-    if (!hs)
-        return c->easy_perform(easy);
+    if (!hs) {
+        amp_error("out of memory: a transfer is not sent");
+        return CURLE_OUT_OF_MEMORY;
+    }
     /* A routed transfer never given back (the application long-jumped out
      * of it, or lost it in a multi handle libcurl took it from): the
      * handle is the application's again before it is routed anew. One in a

@@ -11,6 +11,7 @@
 #include <link.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define MAX_CHAIN 65536 /* symbols one GNU hash chain may visit: a corrupt one ends */
 
@@ -23,21 +24,14 @@ struct obj {
     size_t ndyn;
 };
 
-/* The object holding o->at, from dladdr1: its load bias and dynamic
- * section from its link map, its program headers from the ELF header
- * mapped at its base. Not dl_iterate_phdr: a sanitizer's runtime binds
- * its interceptors through our dlsym, before its own dl_iterate_phdr
- * interceptor can be called. */
-static int find_object(struct obj *o)
+/* The object of link map lm: its load bias and dynamic section from the
+ * map, its program headers from the ELF header mapped at its base (a
+ * shared object's first segment starts at offset 0). */
+static int from_link_map(struct obj *o, const struct link_map *lm, const void *base)
 {
-    Dl_info info;
-    struct link_map *lm = NULL;
+    const ElfW(Ehdr) *eh = base;
 
-    if (!dladdr1((const void *)o->at, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm ||
-        !info.dli_fbase)
-        return 0;
-    const ElfW(Ehdr) *eh = info.dli_fbase;
-    if (eh->e_ident[EI_MAG0] != ELFMAG0 || eh->e_ident[EI_MAG1] != ELFMAG1 ||
+    if (!lm || !eh || eh->e_ident[EI_MAG0] != ELFMAG0 || eh->e_ident[EI_MAG1] != ELFMAG1 ||
         eh->e_ident[EI_MAG2] != ELFMAG2 || eh->e_ident[EI_MAG3] != ELFMAG3 ||
         eh->e_phentsize != sizeof(ElfW(Phdr)))
         return 0;
@@ -51,6 +45,18 @@ static int find_object(struct obj *o)
             o->ndyn = o->phdr[i].p_memsz / sizeof(ElfW(Dyn));
         }
     return o->dyn != NULL;
+}
+
+/* The object holding o->at, from dladdr1. Not dl_iterate_phdr: a
+ * sanitizer's runtime binds its interceptors through our dlsym, before its
+ * own dl_iterate_phdr interceptor can be called. */
+static int find_object(struct obj *o)
+{
+    Dl_info info;
+    struct link_map *lm = NULL;
+
+    return dladdr1((const void *)o->at, &info, (void **)&lm, RTLD_DL_LINKMAP) && lm &&
+           from_link_map(o, lm, info.dli_fbase);
 }
 
 /* Do len bytes at p lie inside one readable PT_LOAD of the object? Tables
@@ -193,15 +199,40 @@ static const ElfW(Sym) *sysv_lookup(const struct obj *o, const struct tables *t,
     return best;
 }
 
+static void *lookup(struct obj *o, const char *name);
+
 void *amp_elf_symbol(const void *inside, const char *name)
 {
     struct obj o = { .at = (ElfW(Addr))inside };
+
+    if (!inside || !name || !find_object(&o))
+        return NULL;
+    return lookup(&o, name);
+}
+
+void *amp_elf_symbol_in(const char *soname_prefix, const char *name)
+{
+    /* The loader's own list of what is loaded (the debuggers' interface):
+     * neither dladdr nor any other function a preload might define. */
+    for (const struct link_map *lm = _r_debug.r_map; lm && name; lm = lm->l_next) {
+        const char *base = strrchr(lm->l_name, '/');
+        struct obj o = { 0 };
+        base = base ? base + 1 : lm->l_name;
+        if (strncmp(base, soname_prefix, strlen(soname_prefix)) == 0 &&
+            from_link_map(&o, lm, (const void *)lm->l_addr))
+            return lookup(&o, name);
+    }
+    return NULL;
+}
+
+static void *lookup(struct obj *o_, const char *name)
+{
+    struct obj o = *o_;
     struct tables t = { 0 };
     ElfW(Addr) gnu = 0, sysv = 0, syment = sizeof(ElfW(Sym));
     const ElfW(Sym) *s;
 
-    if (!inside || !name || !find_object(&o) ||
-        !readable(&o, (ElfW(Addr))o.dyn, o.ndyn * sizeof(ElfW(Dyn))))
+    if (!readable(&o, (ElfW(Addr))o.dyn, o.ndyn * sizeof(ElfW(Dyn))))
         return NULL;
     for (size_t i = 0; i < o.ndyn && o.dyn[i].d_tag != DT_NULL; i++) {
         ElfW(Addr) v = o.dyn[i].d_un.d_ptr;

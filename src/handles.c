@@ -58,6 +58,15 @@ struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int cre
     return hs;
 }
 
+struct amp_handle *amp_handle_for_transfer(CURL *easy, const struct amp_curl *c)
+{
+    struct amp_handle *hs = amp_handle_find(easy, c, 0);
+
+    if (!hs && (hs = amp_handle_find(easy, c, 1)))
+        hs->lost = 1;
+    return hs;
+}
+
 struct amp_handle *amp_handle_take(CURL *easy)
 {
     struct amp_handle *hs = NULL;

@@ -303,6 +303,25 @@ static int cmd_route(const struct amp_config *cfg, const char *url)
     return rc;
 }
 
+/* The length of list's first entry when it is a sanitizer runtime
+ * (libasan, libtsan, …), else 0. */
+static size_t sanitizer_runtime_prefix(const char *list)
+{
+    static const char *const runtimes[] = { "libasan", "libtsan", "libubsan", "liblsan", "libhwasan",
+                                            "libclang_rt." };
+    if (!list)
+        return 0;
+    size_t n = strcspn(list, ": ");
+    const char *base = list;
+    for (const char *p = list; p < list + n; p++)
+        if (*p == '/')
+            base = p + 1;
+    for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
+        if (strncmp(base, runtimes[i], strlen(runtimes[i])) == 0)
+            return n;
+    return 0;
+}
+
 static int cmd_run(const char *path, char **argv, int dry_run)
 {
     char lib[2 * PATH_MAX], abs[PATH_MAX];
@@ -320,9 +339,13 @@ static int cmd_run(const char *path, char **argv, int dry_run)
         return 127;
     const char *old = getenv("LD_PRELOAD");
     char *preload = NULL;
+    /* A sanitizer's runtime must stay first in the list (it refuses to run
+     * otherwise): the library goes right after it, before the rest. */
+    size_t keep = sanitizer_runtime_prefix(old);
     if (old && *old && strstr(old, lib))
         preload = strdup(old);
-    else if (asprintf(&preload, "%s%s%s", lib, old && *old ? ":" : "", old ? old : "") < 0)
+    else if (asprintf(&preload, "%.*s%s%s%s%s", (int)keep, old ? old : "", keep ? ":" : "", lib,
+                      old && old[keep] ? ":" : "", old ? old + keep + (keep && old[keep] ? 1 : 0) : "") < 0)
         preload = NULL;
     if (!preload || setenv("LD_PRELOAD", preload, 1) < 0 || setenv("AMPSHIM_CONFIG", abs, 1) < 0 ||
         (dry_run && setenv("AMPSHIM_DRY_RUN", "1", 1) < 0)) {

@@ -23,7 +23,7 @@ CURLMcode amp_multi_add_handle(const struct amp_curl *c, int internal, CURLM *mu
     const struct amp_shim *shim = internal ? NULL : amp_shim_get(c);
     if (!shim || shim->mode == AMP_OFF)
         return c->multi_add_handle(multi, easy);
-    struct amp_handle *hs = amp_handle_find(easy, c, 1);
+    struct amp_handle *hs = amp_handle_for_transfer(easy, c);
     if (!hs) {
         amp_error("out of memory: a transfer is not sent");
         return CURLM_OUT_OF_MEMORY;

@@ -56,6 +56,9 @@ int amp_option_tracked(CURLoption option)
     case CURLOPT_LOCALPORTRANGE:
     case CURLOPT_PROTOCOLS:
     case CURLOPT_PROTOCOLS_STR:
+    case CURLOPT_OPENSOCKETDATA:
+    case CURLOPT_CLOSESOCKETDATA:
+    case CURLOPT_CONNECT_ONLY:
         return 1;
     default:
         return 0;
@@ -153,6 +156,15 @@ int amp_option_note(struct amp_handle *hs, CURLoption option, long l, void *p, v
         break;
     case CURLOPT_OPENSOCKETFUNCTION:
         app->open_fn = (curl_opensocket_callback)fn;
+        break;
+    case CURLOPT_OPENSOCKETDATA:
+        app->open_data = p;
+        break;
+    case CURLOPT_CONNECT_ONLY:
+        app->connect_only = l;
+        break;
+    case CURLOPT_CLOSESOCKETDATA:
+        app->close_data = p;
         break;
     case CURLOPT_SOCKOPTFUNCTION:
         app->sockopt_fn = (curl_sockopt_callback)fn;

@@ -132,7 +132,8 @@ enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_ha
         *when = now;
         if (!amp_state_find(st, route->key, now, b))
             return AMP_SEND;
-        if (cfg->throttle.on_block == AMP_ON_BLOCK_RESPOND) {
+        /* A connect-only transfer has no response to be answered with. */
+        if (cfg->throttle.on_block == AMP_ON_BLOCK_RESPOND && !hs->app.connect_only) {
             say_blocked(hs, route, b, now, 1);
             return AMP_ANSWER;
         }
@@ -142,13 +143,13 @@ enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_ha
             return AMP_REFUSE;
         }
         if (!may_wait || cfg->throttle.on_block != AMP_ON_BLOCK_WAIT ||
-            b->retry_at - now > cfg->throttle.max_wait) {
+            amp_secs_between(now, b->retry_at) > cfg->throttle.max_wait) {
             say_blocked(hs, route, b, now, 0);
             *refusal = CURLE_SEND_ERROR;
             return AMP_REFUSE;
         }
         amp_info("route %s (%s) is rate limited: waiting %llds", route->base_url, route->ident,
-                 (long long)(b->retry_at - now));
+                 (long long)amp_secs_between(now, b->retry_at));
         sleep_until(b->retry_at);
         /* And look again: another process may have learnt of a longer block. */
     }
@@ -179,34 +180,54 @@ static int status_of(const char *line, size_t len)
     return (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
 }
 
+/* The proxy's own 429, not one from the application's HTTP proxy
+ * refusing a CONNECT (libcurl keeps that one apart, in HTTP_CONNECTCODE,
+ * and RESPONSE_CODE is then 0). */
 static void record_once(struct amp_handle *hs)
 {
-    if (hs->watch.status != 429 || hs->watch.recorded || !hs->cur_route)
+    long status = 0;
+
+    if (hs->watch.status != 429 || hs->watch.recorded || !hs->cur_route ||
+        hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
+        status != 429)
         return;
     hs->watch.recorded = 1;
     amp_ratelimit_record(amp_shim_get(hs->c)->cfg, hs);
 }
 
-size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userdata)
+static void watch_line(struct amp_handle *hs, const char *line, size_t len)
 {
-    struct amp_handle *hs = userdata;
     struct amp_watch *w = &hs->watch;
-    size_t len = size * n, rc;
 
-    if (len > 5 && strncmp(buf, "HTTP/", 5) == 0) {
+    if (len > 5 && strncmp(line, "HTTP/", 5) == 0) {
         /* A new response (after a redirect or a 100) starts afresh. */
-        w->status = status_of(buf, len);
+        w->status = status_of(line, len);
         w->recorded = 0;
         w->amp_retry_after[0] = w->retry_after[0] = w->retryable[0] = '\0';
-    } else if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
+    } else if (len <= 2 && (line[0] == '\r' || line[0] == '\n')) {
         /* The end of a response's headers: a 429 is recorded now, before
          * the application sees it (it may never let the transfer end). */
         record_once(hs);
     } else if (!hs->c->easy_header) {
         /* libcurl before 7.84 keeps no headers to ask for later. */
-        keep_value(buf, len, "X-Amp-Retry-After", w->amp_retry_after, sizeof(w->amp_retry_after));
-        keep_value(buf, len, "Retry-After", w->retry_after, sizeof(w->retry_after));
-        keep_value(buf, len, "X-Amp-Retryable", w->retryable, sizeof(w->retryable));
+        keep_value(line, len, "X-Amp-Retry-After", w->amp_retry_after, sizeof(w->amp_retry_after));
+        keep_value(line, len, "Retry-After", w->retry_after, sizeof(w->retry_after));
+        keep_value(line, len, "X-Amp-Retryable", w->retryable, sizeof(w->retryable));
+    }
+}
+
+size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userdata)
+{
+    struct amp_handle *hs = userdata;
+    size_t len = size * n, rc;
+
+    /* One line a call, except after the application paused: then libcurl
+     * hands over what it held back in one piece. */
+    for (const char *line = buf, *end = buf + len; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t l = nl ? (size_t)(nl - line) + 1 : (size_t)(end - line);
+        watch_line(hs, line, l);
+        line += l;
     }
     /* Deliver as libcurl would have without us: the application's header
      * callback, else its write callback (or fwrite) when it gave HEADERDATA. */
@@ -222,6 +243,13 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
     if (rc != len && rc != CURL_WRITEFUNC_PAUSE)
         record_once(hs);
     return rc;
+}
+
+void amp_ratelimit_transfer_ended(struct amp_handle *hs)
+{
+    /* A 429 whose end of headers was never seen on its own line. */
+    if (hs->watching)
+        record_once(hs);
 }
 
 static const char *header_value(const struct amp_curl *c, CURL *easy, const char *name)

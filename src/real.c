@@ -56,16 +56,34 @@ AMP_FORK_SAFE(lock)
  * constructor has run (a sanitizer's runtime binds its interceptors so). */
 static _Atomic(void *) real_dlopen_fn, real_dlclose_fn, real_dlsym_fn, real_dlvsym_fn;
 
-/* glibc's own dlsym and dlvsym. Ours stand in front of them for every
- * caller, this library included, and glibc 2.34 exports no other way in
- * (__libc_dlsym and _dl_sym are gone): they are read from the symbol
- * table of the object that defines dladdr (libc; libdl before 2.34). */
+/* glibc's own dlsym: ours stands in front of it for every caller, this
+ * library included, and glibc 2.34 exports no other way in (__libc_dlsym
+ * and _dl_sym are gone), so it is read from libc's symbol table (libdl's
+ * before 2.34). */
+static void *glibc_dlsym(void)
+{
+    static _Atomic(void *) fn;
+    void *f = atomic_load_explicit(&fn, memory_order_acquire);
+
+    if (!f) {
+        if (!(f = amp_elf_symbol_in("libdl.so.", "dlsym")))
+            f = amp_elf_symbol_in("libc.so.", "dlsym");
+        atomic_store_explicit(&fn, f, memory_order_release);
+    }
+    return f;
+}
+
+/* The dlsym or dlvsym after ours: glibc's, or another preload's that
+ * stands in front of it too (MangoHud, apitrace, VirtualGL chain theirs
+ * so), asked for with RTLD_NEXT from this library. */
 static void *libdl_fn(_Atomic(void *) *slot, const char *name)
 {
     void *f = atomic_load_explicit(slot, memory_order_acquire);
 
     if (!f) {
-        f = amp_elf_symbol((const void *)dladdr, name);
+        void *(*sym)(void *, const char *) = (void *(*)(void *, const char *))glibc_dlsym();
+        if (sym && !(f = sym(RTLD_NEXT, name)))
+            f = amp_elf_symbol_in("libc.so.", name);
         atomic_store_explicit(slot, f, memory_order_release);
     }
     return f;

@@ -15,8 +15,12 @@
  * through the proxy. */
 static int to_route(struct amp_handle *hs, const struct amp_config *cfg, const char *url)
 {
+    int undecided;
+
+    /* Memory running out while deciding stops the request all the same. */
     if (!url || amp_same_origin(hs->c, url, cfg->proxy_url) ||
-        !amp_route_match(&cfg->routes, hs->c, url, cfg->proxy_url, NULL))
+        (!amp_route_decide(&cfg->routes, hs->c, url, cfg->proxy_url, NULL, NULL, &undecided) &&
+         !undecided))
         return 0;
     amp_debug("redirect to %s: routing it through the proxy", url);
     free(hs->redirect_url);

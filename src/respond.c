@@ -1,8 +1,11 @@
 /* Blocked calls answered in HTTP. The transfer is sent, by libcurl as
  * usual, to a socket this process listens on at 127.0.0.1, made for this
- * one call; once libcurl has connected (CURLOPT_PREREQFUNCTION, before a
- * byte of the request is sent) the connection is taken from the queue,
- * checked to be libcurl's own by its port, and given the answer. libcurl
+ * one call when libcurl opens its socket (CURLOPT_OPENSOCKETFUNCTION, which
+ * may change the address libcurl then connects to), so nothing is held
+ * while the transfer waits its turn; once libcurl has connected
+ * (CURLOPT_PREREQFUNCTION, before a byte of the request is sent) the
+ * connection is taken from the queue, checked to be libcurl's own by its
+ * port, given the answer, and the listening socket closed. libcurl
  * then reads a response like any other, so every callback,
  * curl_easy_getinfo() and curl_easy_header() agree with it, in the easy
  * and the multi interface alike. The answer says "Connection: close" and
@@ -94,32 +97,70 @@ static int answer_prereq(void *clientp, char *primary_ip, char *local_ip, int pr
     return CURL_PREREQFUNC_OK;
 }
 
-/* A socket listening on 127.0.0.1, any port: its port, or -1. */
-static int listen_here(struct amp_handle *hs)
+/* A socket listening on 127.0.0.1, any port, into *a; -1 on failure. A
+ * long queue: others on the machine cannot fill it in the moment it is
+ * open. */
+static int listen_here(struct amp_handle *hs, struct sockaddr_in *a)
 {
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(a);
+    socklen_t len = sizeof(*a);
 
+    memset(a, 0, sizeof(*a));
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     close_fd(&hs->answer_listen);
     hs->answer_listen = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (hs->answer_listen < 0 || bind(hs->answer_listen, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-        listen(hs->answer_listen, 8) < 0 ||
-        getsockname(hs->answer_listen, (struct sockaddr *)&a, &len) < 0) {
+    if (hs->answer_listen < 0 || bind(hs->answer_listen, (struct sockaddr *)a, sizeof(*a)) < 0 ||
+        listen(hs->answer_listen, SOMAXCONN) < 0 ||
+        getsockname(hs->answer_listen, (struct sockaddr *)a, &len) < 0) {
         close_fd(&hs->answer_listen);
         return -1;
     }
-    return ntohs(a.sin_port);
+    return 0;
+}
+
+/* libcurl closes its socket (the answer said "Connection: close"): ours
+ * goes with it, so a program that reads its results late holds nothing. */
+static int close_here(void *clientp, curl_socket_t fd)
+{
+    struct amp_handle *hs = clientp;
+
+    close_fd(&hs->answer_fd);
+    return close(fd);
+}
+
+/* libcurl opens its socket: the listening one is made now, and libcurl
+ * connects to it whatever the URL said. */
+static curl_socket_t open_here(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    struct amp_handle *hs = clientp;
+    struct sockaddr_in here;
+
+    (void)purpose;
+    if (listen_here(hs, &here) < 0 || sizeof(here) > sizeof(address->addr)) {
+        amp_error("could not answer a blocked call here: %s; not sent", strerror(errno));
+        return CURL_SOCKET_BAD;
+    }
+    address->family = AF_INET;
+    address->socktype = SOCK_STREAM;
+    address->protocol = IPPROTO_TCP;
+    address->addrlen = sizeof(here);
+    memcpy(&address->addr, &here, sizeof(here));
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0)
+        close_fd(&hs->answer_listen);
+    return fd < 0 ? CURL_SOCKET_BAD : fd;
 }
 
 /* The request keeps the path and query the proxy would have had, so that
  * verbose output still names them (they reach only our socket). */
-static char *here_url(const char *proxy_url, int port)
+static char *here_url(const char *proxy_url)
 {
     const char *rest = strstr(proxy_url, "://");
     char *url = NULL;
 
     rest = rest ? strchr(rest + 3, '/') : NULL;
-    if (asprintf(&url, "http://127.0.0.1:%d%s", port, rest ? rest : "/") < 0)
+    /* The port is open_here's: this one is only what libcurl starts from. */
+    if (asprintf(&url, "http://127.0.0.1:9%s", rest ? rest : "/") < 0)
         return NULL;
     return url;
 }
@@ -131,8 +172,7 @@ int amp_respond_apply(struct amp_handle *hs, const struct amp_block *b, const ch
     CURL *e = hs->easy;
     char answer[4096];
     int len = amp_block_answer(b, route, now, answer, sizeof(answer));
-    int port = listen_here(hs);
-    char *url = port > 0 ? here_url(proxy_url, port) : NULL;
+    char *url = here_url(proxy_url);
 
     hs->answering = 1;
     free(hs->answer);
@@ -151,13 +191,15 @@ int amp_respond_apply(struct amp_handle *hs, const struct amp_block *b, const ch
     c->easy_setopt(e, CURLOPT_HTTPHEADER, hs->app.headers);
     c->easy_setopt(e, CURLOPT_PREREQFUNCTION, answer_prereq);
     c->easy_setopt(e, CURLOPT_PREREQDATA, (void *)hs);
-    /* A connection of libcurl's usual making (the application's socket
-     * callbacks may send it anywhere), never one of the pool's and never
+    /* A connection of our making (the application's socket callbacks may
+     * send it anywhere), never one of the pool's and never
      * kept, spoken in HTTP/1.1, to no proxy and no unix socket, from no
      * particular interface or port, over any IP version. */
-    c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, (curl_opensocket_callback)NULL);
+    c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_here);
+    c->easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)hs);
     c->easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, (curl_sockopt_callback)NULL);
-    c->easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, (curl_closesocket_callback)NULL);
+    c->easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_here);
+    c->easy_setopt(e, CURLOPT_CLOSESOCKETDATA, (void *)hs);
     c->easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     c->easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
     c->easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
@@ -182,8 +224,10 @@ void amp_respond_restore(struct amp_handle *hs)
     c->easy_setopt(e, CURLOPT_PREREQFUNCTION, app->prereq_fn);
     c->easy_setopt(e, CURLOPT_PREREQDATA, app->prereq_data);
     c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, app->open_fn);
+    c->easy_setopt(e, CURLOPT_OPENSOCKETDATA, app->open_data);
     c->easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, app->sockopt_fn);
     c->easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, app->close_fn);
+    c->easy_setopt(e, CURLOPT_CLOSESOCKETDATA, app->close_data);
     c->easy_setopt(e, CURLOPT_FRESH_CONNECT, app->fresh_connect);
     c->easy_setopt(e, CURLOPT_FORBID_REUSE, app->forbid_reuse);
     c->easy_setopt(e, CURLOPT_HTTP_VERSION, app->http_version);

@@ -14,6 +14,17 @@
 /* A retry time more than a year away is taken for a mistake, not obeyed. */
 #define MAX_HOLD (366LL * 86400)
 
+int64_t amp_secs_between(int64_t from, int64_t to)
+{
+    int64_t d;
+
+    /* Times come from a shared file any of the user's processes may write:
+     * an absurd one must not overflow. */
+    if (__builtin_sub_overflow(to, from, &d))
+        return to > from ? INT64_MAX : INT64_MIN;
+    return d;
+}
+
 static int all_digits(const char *s)
 {
     if (!*s)
@@ -29,7 +40,7 @@ int amp_retry_parse(const struct amp_curl *c, const char *amp_retry_after, const
 {
     if (amp_retry_after && *amp_retry_after) {
         time_t t = c->getdate(amp_retry_after, NULL);
-        if (t != (time_t)-1 && (int64_t)t - now <= MAX_HOLD) {
+        if (t != (time_t)-1 && amp_secs_between(now, (int64_t)t) <= MAX_HOLD) {
             *at = (int64_t)t;
             *source = "X-Amp-Retry-After";
             return 0;
@@ -40,13 +51,13 @@ int amp_retry_parse(const struct amp_curl *c, const char *amp_retry_after, const
             errno = 0;
             long long secs = strtoll(retry_after, NULL, 10);
             if (errno == 0 && secs <= MAX_HOLD) {
-                *at = now + secs;
+                *at = amp_secs_between(-secs, now); /* now + secs, saturated */
                 *source = "Retry-After";
                 return 0;
             }
         } else {
             time_t t = c->getdate(retry_after, NULL);
-            if (t != (time_t)-1 && (int64_t)t - now <= MAX_HOLD) {
+            if (t != (time_t)-1 && amp_secs_between(now, (int64_t)t) <= MAX_HOLD) {
                 *at = (int64_t)t;
                 *source = "Retry-After";
                 return 0;
@@ -87,7 +98,7 @@ void amp_block_describe(const struct amp_block *b, const char *route, int64_t no
             char h[40];
             amp_utc(b->hold_until, h, sizeof(h));
             snprintf(hold, sizeof(hold), ", or until %s (in %llds)", h,
-                     (long long)(b->hold_until - now));
+                     (long long)amp_secs_between(now, b->hold_until));
         }
         snprintf(buf, len,
                  "route %s (%s) is locked out: the provider refused its credentials "
@@ -96,7 +107,7 @@ void amp_block_describe(const struct amp_block *b, const char *route, int64_t no
     } else {
         snprintf(buf, len,
                  "route %s (%s) is rate limited until %s (in %llds): %s at %s",
-                 route, who, until, (long long)(b->retry_at - now), b->reason, at);
+                 route, who, until, (long long)amp_secs_between(now, b->retry_at), b->reason, at);
     }
 }
 
@@ -176,7 +187,7 @@ int amp_block_answer(const struct amp_block *b, const char *route, int64_t now, 
     }
     if (until)
         append(body, sizeof(body), &n, "\",\"retryAt\":\"%s\",\"retryAfter\":%lld", iso,
-               (long long)(until > now ? until - now : 0));
+               (long long)(until > now ? amp_secs_between(now, until) : 0));
     else
         append(body, sizeof(body), &n, "\",\"retryAt\":null,\"retryAfter\":null");
     append(body, sizeof(body), &n, ",\"retryable\":%s,\"reason\":\"", locked ? "false" : "true");
@@ -185,7 +196,7 @@ int amp_block_answer(const struct amp_block *b, const char *route, int64_t now, 
 
     append(buf, len, &used, "HTTP/1.1 429 Too Many Requests\r\n");
     if (until)
-        append(buf, len, &used, "Retry-After: %lld\r\n", (long long)(until > now ? until - now : 0));
+        append(buf, len, &used, "Retry-After: %lld\r\n", (long long)(until > now ? amp_secs_between(now, until) : 0));
     append(buf, len, &used,
            "X-Amp-Retry-After: %s\r\nX-Amp-Retryable: %s\r\n"
            "Content-Type: application/problem+json\r\nContent-Length: %zu\r\n"

@@ -111,6 +111,32 @@ static int split_compile(const char *s, char sep, char ***outv, size_t *outn,
     return 0;
 }
 
+/* 1 when host could be a DNS name (labels of at most 63 characters, 253 in
+ * all, as RFC 1035 has them); else 0 with a sentence in err. */
+static int possible_host(const char *host, char *err, size_t errlen, const char *base_url)
+{
+    size_t label = 0, total = strlen(host);
+
+    if (total > 253) {
+        snprintf(err, errlen, "'%.80s...': a host name has at most 253 characters", base_url);
+        return 0;
+    }
+    for (const char *p = host;; p++) {
+        if (*p == '.' || !*p) {
+            if (label > 63) {
+                snprintf(err, errlen, "'%.80s...': a host label has at most 63 characters",
+                         base_url);
+                return 0;
+            }
+            label = 0;
+            if (!*p)
+                return 1;
+        } else {
+            label++;
+        }
+    }
+}
+
 int amp_route_compile(struct amp_route *r, const char *base_url,
                       const struct amp_curl *c, char *err, size_t errlen)
 {
@@ -154,6 +180,10 @@ int amp_route_compile(struct amp_route *r, const char *base_url,
     size_t hl = strlen(host);
     if (hl > 1 && host[hl - 1] == '.')
         host[hl - 1] = '\0';
+    /* A host no DNS name can have never matches: say so now rather than
+     * carry a route that never routes (a placeholder counts as one label). */
+    if (!possible_host(host, err, errlen, base_url))
+        goto out;
     if (split_compile(host, '.', &r->labels, &r->nlabels, &r->exact_labels) < 0 ||
         r->nlabels == 0 || r->nlabels > MAX_LABELS) {
         snprintf(err, errlen, "'%s': a placeholder must stand for a whole host label", base_url);
@@ -454,25 +484,30 @@ static void free_parsed(const struct amp_curl *c, struct parsed *u)
 }
 
 /* The same parse libcurl makes of CURLOPT_URL: a missing scheme is
- * guessed, dot segments are removed. */
+ * guessed, dot segments are removed. -1 for a URL libcurl would refuse,
+ * -2 when memory ran out (nothing can then be said of it). */
 static int parse(const struct amp_curl *c, const char *url, struct parsed *out)
 {
     CURLU *u = c->url();
+    CURLUcode uc = CURLUE_OUT_OF_MEMORY;
     int rc = -1;
 
     memset(out, 0, sizeof(*out));
-    if (u && c->url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME) == CURLUE_OK &&
-        c->url_get(u, CURLUPART_SCHEME, &out->scheme, 0) == CURLUE_OK &&
-        c->url_get(u, CURLUPART_HOST, &out->host, 0) == CURLUE_OK &&
-        c->url_get(u, CURLUPART_PORT, &out->port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-        c->url_get(u, CURLUPART_PATH, &out->path, 0) == CURLUE_OK) {
-        c->url_get(u, CURLUPART_QUERY, &out->query, 0);
+    if (u && (uc = c->url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME)) == CURLUE_OK &&
+        (uc = c->url_get(u, CURLUPART_SCHEME, &out->scheme, 0)) == CURLUE_OK &&
+        (uc = c->url_get(u, CURLUPART_HOST, &out->host, 0)) == CURLUE_OK &&
+        (uc = c->url_get(u, CURLUPART_PORT, &out->port, CURLU_DEFAULT_PORT)) == CURLUE_OK &&
+        (uc = c->url_get(u, CURLUPART_PATH, &out->path, 0)) == CURLUE_OK &&
+        ((uc = c->url_get(u, CURLUPART_QUERY, &out->query, 0)) == CURLUE_OK ||
+         uc == CURLUE_NO_QUERY)) {
         lower(out->scheme);
         lower(out->host);
         size_t hl = strlen(out->host);
         if (hl > 1 && out->host[hl - 1] == '.')
             out->host[hl - 1] = '\0';
         rc = 0;
+    } else if (uc == CURLUE_OUT_OF_MEMORY) {
+        rc = -2;
     }
     if (u)
         c->url_cleanup(u);
@@ -536,11 +571,21 @@ const struct amp_route *amp_route_match_memo(const struct amp_routes *rs,
                                              const char *proxy_url, char **rewritten,
                                              struct amp_url_memo *memo)
 {
+    return amp_route_decide(rs, c, url, proxy_url, rewritten, memo, NULL);
+}
+
+const struct amp_route *amp_route_decide(const struct amp_routes *rs, const struct amp_curl *c,
+                                         const char *url, const char *proxy_url,
+                                         char **rewritten, struct amp_url_memo *memo,
+                                         int *undecided)
+{
     const struct amp_route *best = NULL;
     struct parsed u;
 
     if (rewritten)
         *rewritten = NULL;
+    if (undecided)
+        *undecided = 0;
     if (!rs->n || !url)
         return NULL;
     /* The same scheme://authority/ as a URL libcurl has parsed before:
@@ -552,7 +597,10 @@ const struct amp_route *amp_route_match_memo(const struct amp_routes *rs,
         return best_of(memo->routes, memo->nroutes, path, pathlen, q ? q + 1 : NULL,
                        q ? strlen(q + 1) : 0, proxy_url, rewritten, memo);
     }
-    if (parse(c, url, &u) < 0) {
+    int parsed = parse(c, url, &u);
+    if (parsed < 0) {
+        if (parsed == -2 && undecided)
+            *undecided = 1;
         free_parsed(c, &u);
         return NULL;
     }

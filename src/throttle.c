@@ -24,6 +24,8 @@ struct amp_state {
     pid_t pid;            /* flock belongs to the open file: a forked child reopens */
     pthread_mutex_t lock; /* threads of this process */
     uint64_t gen;         /* generation the cache was read at */
+    int read;             /* the cache holds the file as read (or written) since opening:
+                             a generation alone cannot say so (a file may hold 0) */
     struct amp_block *cache;
     size_t ncache;
     time_t checked_path;  /* when the path was last compared with fd */
@@ -233,6 +235,7 @@ static void drop_cache(struct amp_state *st)
     st->cache = NULL;
     st->ncache = 0;
     st->gen = 0;
+    st->read = 0;
 }
 
 static int reopen(struct amp_state *st)
@@ -310,6 +313,7 @@ static int read_locked(struct amp_state *st)
         drop_cache(st);
         if (sb.st_size == 0) {
             st->checked_ms = monotonic_ms();
+            st->read = 1;
             return 0; /* new: no record yet */
         }
         uint32_t count = 0;
@@ -341,6 +345,7 @@ static int read_locked(struct amp_state *st)
                 st->ncache = count;
                 st->gen = get64(hdr + 24);
                 st->checked_ms = monotonic_ms();
+                st->read = 1;
                 return 0;
             }
             drop_cache(st);
@@ -373,6 +378,7 @@ static int write_locked(struct amp_state *st)
     if (rc == 0) {
         st->gen++;
         st->checked_ms = monotonic_ms();
+        st->read = 1;
     }
     return rc;
 }
@@ -429,7 +435,7 @@ static int cache_current(struct amp_state *st, int fresh)
     unsigned char hdr[AMP_STATE_HEADER];
     int64_t ms = monotonic_ms();
 
-    if (st->pid != current_pid())
+    if (st->pid != current_pid() || !st->read)
         return 0;
     if (!fresh && st->checked_ms && ms - st->checked_ms < RECHECK_MS)
         return 1;

@@ -32,16 +32,20 @@ void amp_transfer_error(struct amp_handle *hs, const char *fmt, ...)
         memcpy(hs->app.errbuf, hs->forced_msg, strlen(hs->forced_msg) + 1);
 }
 
-/* The URL of a CURLU the application gave (which wins over its string). */
-static char *curlu_url(struct amp_handle *hs)
+/* The URL of a CURLU the application gave (which wins over its string),
+ * into *out (NULL for a CURLU libcurl itself will refuse). -1 when memory
+ * ran out. */
+static int curlu_url(struct amp_handle *hs, char **out)
 {
-    char *u = NULL, *copy;
+    char *u = NULL;
+    CURLUcode uc = hs->c->url_get(hs->app.curlu, CURLUPART_URL, &u, 0);
 
-    if (hs->c->url_get(hs->app.curlu, CURLUPART_URL, &u, 0) != CURLUE_OK)
-        return NULL;
-    copy = strdup(u);
+    *out = NULL;
+    if (uc != CURLUE_OK)
+        return uc == CURLUE_OUT_OF_MEMORY ? -1 : 0;
+    *out = strdup(u);
     hs->c->free(u);
-    return copy;
+    return *out ? 0 : -1;
 }
 
 /* The URL (a copy) into hs->decided_url, its buffer used again. */
@@ -60,14 +64,40 @@ static int keep_url(struct amp_handle *hs, const char *url)
     return 0;
 }
 
+/* A handle whose options we lost track of (memory ran out as they were
+ * set) goes out only where no route would take it: judged by the URL
+ * libcurl holds. 0, or -1 to refuse it. */
+static int lost_handle(const struct amp_config *cfg, struct amp_handle *hs)
+{
+    char *url = NULL;
+    int undecided;
+
+    hs->c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &url);
+    if (!url || !*url ||
+        (!amp_route_decide(&cfg->routes, hs->c, url, cfg->proxy_url, NULL, NULL, &undecided) &&
+         !undecided))
+        return 0;
+    amp_transfer_error(hs, "ampshim: this handle's options were lost when memory ran out, and "
+                           "its URL is one a route takes; not sent");
+    return -1;
+}
+
+/* 0 with hs->route decided (NULL: left alone), -1 when it cannot be. */
 static int decide(const struct amp_config *cfg, struct amp_handle *hs)
 {
     char *from_curlu = NULL;
     const char *url = hs->app.url;
+    int undecided;
 
-    if (hs->app.curlu && !(url = from_curlu = curlu_url(hs))) {
+    if (hs->lost) {
         hs->route = NULL;
-        return 0;
+        hs->decided = 0;
+        return lost_handle(cfg, hs);
+    }
+    if (hs->app.curlu) {
+        if (curlu_url(hs, &from_curlu) < 0)
+            return -1;
+        url = from_curlu;
     }
     if (!url) {
         hs->route = NULL;
@@ -83,9 +113,9 @@ static int decide(const struct amp_config *cfg, struct amp_handle *hs)
     free(from_curlu);
     if (rc < 0)
         return -1;
-    hs->route = amp_route_match_memo(&cfg->routes, hs->c, hs->decided_url, cfg->proxy_url,
-                                     &hs->proxy_url, &hs->memo);
-    if (hs->route && !hs->proxy_url)
+    hs->route = amp_route_decide(&cfg->routes, hs->c, hs->decided_url, cfg->proxy_url,
+                                 &hs->proxy_url, &hs->memo, &undecided);
+    if (undecided || (hs->route && !hs->proxy_url))
         return -1;
     hs->decided = 1;
     if (hs->route)
@@ -150,7 +180,9 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
     if (hs->active) /* never routed twice: the handle already carries ours */
         return CURLE_OK;
     if (decide(cfg, hs) < 0 || (hs->route && build_headers(hs) < 0)) {
-        amp_transfer_error(hs, "ampshim: out of memory while routing a transfer");
+        if (!hs->lost)
+            amp_transfer_error(hs, "ampshim: out of memory while deciding a transfer's route; not sent");
+        amp_error("%s", hs->forced_msg + strlen("ampshim: "));
         return CURLE_OUT_OF_MEMORY;
     }
     if (!hs->route)
@@ -201,6 +233,7 @@ void amp_transfer_end(const struct amp_config *cfg, struct amp_handle *hs)
 {
     if (!hs->active)
         return;
+    amp_ratelimit_transfer_ended(hs);
     amp_options_restore(hs, cfg);
     if (hs->extra_headers)
         hs->c->slist_free_all(hs->extra_headers);

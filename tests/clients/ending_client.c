@@ -10,6 +10,9 @@
  *                                    status line
  *   ending_client longjmp URL        the write callback long-jumps out of
  *                                    curl_easy_perform, and the program exits
+ *   ending_client pause URL          the header callback pauses at each line, and the
+ *                                    progress callback lets it go on (libcurl then hands
+ *                                    over the held lines in one piece)
  * Each transfer prints "TAG rc=RC status=HTTP url=EFFECTIVE". */
 #include <curl/curl.h>
 #include <setjmp.h>
@@ -38,6 +41,33 @@ static size_t jump_out(char *p, size_t s, size_t n, void *u)
     (void)n;
     (void)u;
     longjmp(out, 1);
+}
+
+static CURL *paused_handle;
+static int paused;
+
+static size_t pause_each(char *p, size_t s, size_t n, void *u)
+{
+    (void)p;
+    (void)u;
+    if (!paused) {
+        paused = 1;
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    paused = 0;
+    return s * n;
+}
+
+static int unpause(void *u, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)u;
+    (void)a;
+    (void)b;
+    (void)c;
+    (void)d;
+    if (paused)
+        curl_easy_pause(paused_handle, CURLPAUSE_CONT);
+    return 0;
 }
 
 static void show(const char *tag, CURL *h, int rc)
@@ -111,6 +141,12 @@ int main(int argc, char **argv)
         curl_multi_cleanup(m);
     } else if (!strcmp(mode, "abort-status")) {
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, stop_at_status);
+        show("easy", h, (int)curl_easy_perform(h));
+    } else if (!strcmp(mode, "pause")) {
+        paused_handle = h;
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, pause_each);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, unpause);
         show("easy", h, (int)curl_easy_perform(h));
     } else if (!strcmp(mode, "longjmp")) {
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, jump_out);

@@ -385,7 +385,7 @@ static void api_key_file_unreadable_is_an_error(void **state)
     assert_true(asprintf(&dir, "%s/a-folder", scratch) > 0);
     assert_int_equal(mkdir(dir, 0700), 0);
     expect_error(L_PROXY L_URL L_PROJECT "  api_key_file = \"a-folder\";\n" L_END ONE_ROUTE, 4,
-                 "cannot read");
+                 "a-folder: not a regular file");
     rmdir(dir);
     free(dir);
 
@@ -603,6 +603,111 @@ static void missing_file_is_an_error(void **state)
     free(path);
 }
 
+/* Files that are not files: refused at once, never read from (a FIFO
+ * would block forever) nor handed to libconfig (a folder makes its scanner
+ * exit the process). */
+static void files_that_are_not_files(void **state)
+{
+    (void)state;
+    char *fifo, *dir, *inc, *text, *big, *nul;
+
+    assert_true(asprintf(&fifo, "%s/a-fifo", scratch) > 0);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    expect_error_at(fifo, 0, "not a regular file");
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key_file = \"a-fifo\";\n" L_END ONE_ROUTE, 4,
+                 "a-fifo: not a regular file");
+    assert_true(asprintf(&text, "@include \"%s\"\n" GOOD_PROXY ONE_ROUTE, fifo) > 0);
+    expect_error(text, 1, "@include");
+    expect_error(text, 1, "a-fifo: not a regular file");
+    free(text);
+
+    assert_true(asprintf(&dir, "%s/a-dir", scratch) > 0);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    expect_error_at(dir, 0, "not a regular file");
+    assert_true(asprintf(&text, GOOD_PROXY "\n  @include \"%s\"\n" ONE_ROUTE, dir) > 0);
+    expect_error(text, 7, "a-dir: not a regular file");
+    free(text);
+
+    /* A regular include is read as before, and one inside it is checked too. */
+    assert_true(asprintf(&inc, "%s/routes.inc", scratch) > 0);
+    assert_true(asprintf(&text, "@include \"%s\"\n", fifo) > 0);
+    FILE *f = fopen(inc, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    assert_true(asprintf(&text, GOOD_PROXY "@include \"%s\"\n" ONE_ROUTE, inc) > 0);
+    char *path = write_temp(text), err[512] = "", *want;
+    struct amp_config *cfg = NULL;
+    assert_int_equal(amp_config_load(path, amp_curl_linked(), &cfg, err, sizeof(err)), -1);
+    assert_true(asprintf(&want, "%s:1: @include %s: not a regular file", inc, fifo) > 0);
+    assert_string_equal(err, want); /* named where the directive is */
+    remove_file(path);
+    free(want);
+    free(text);
+    f = fopen(inc, "w");
+    fputs("# nothing\n", f);
+    fclose(f);
+    assert_true(asprintf(&text, GOOD_PROXY "@include \"%s\"\n" ONE_ROUTE, inc) > 0);
+    amp_config_free(load_ok(text));
+    free(text);
+
+    /* Too large to be a config (libconfig's parse is quadratic in a string). */
+    assert_true(asprintf(&big, "%s/big.cfg", scratch) > 0);
+    f = fopen(big, "w");
+    for (int i = 0; i < 3 * 1024; i++)
+        fputs("# ..................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................\n", f);
+    fclose(f);
+    expect_error_at(big, 0, "larger than");
+
+    /* A key file that starts with a NUL byte (as /dev/zero would, which is
+     * refused for not being a file) is no empty key. */
+    assert_true(asprintf(&nul, "%s/nul.key", scratch) > 0);
+    f = fopen(nul, "w");
+    fwrite("\0\0abc", 1, 5, f);
+    fclose(f);
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key_file = \"nul.key\";\n" L_END ONE_ROUTE, 4,
+                 "holds a NUL byte");
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key_file = \"/dev/zero\";\n" L_END ONE_ROUTE, 4,
+                 "not a regular file");
+    unlink(fifo);
+    rmdir(dir);
+    unlink(inc);
+    unlink(big);
+    unlink(nul);
+    free(fifo);
+    free(dir);
+    free(inc);
+    free(big);
+    free(nul);
+}
+
+/* Keys that are not keys. */
+static void keys_that_are_not_keys(void **state)
+{
+    (void)state;
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key = \"   \";\n" L_END ONE_ROUTE, 4, "is empty");
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key = \"\";\n" L_END ONE_ROUTE, 4, "must not be empty");
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key = \"two words\";\n" L_END ONE_ROUTE, 4,
+                 "visible ASCII");
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key = \"caf\xc3\xa9\";\n" L_END ONE_ROUTE, 4,
+                 "visible ASCII");
+    char *text, long_key[1100];
+    memset(long_key, 'k', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = '\0';
+    assert_true(asprintf(&text, L_PROXY L_URL L_PROJECT "  api_key = \"%s\";\n" L_END ONE_ROUTE, long_key) > 0);
+    expect_error(text, 4, "longer than any API key");
+    free(text);
+    setenv("AMPSHIM_TEST_KEY", " spaced-key-1234 \n", 1);
+    struct amp_config *cfg = load_ok(L_PROXY L_URL L_PROJECT "  api_key_env = \"AMPSHIM_TEST_KEY\";\n" L_END ONE_ROUTE);
+    assert_string_equal(cfg->api_key, "spaced-key-1234"); /* trimmed */
+    amp_config_free(cfg);
+    setenv("AMPSHIM_TEST_KEY", "a\tb", 1);
+    expect_error(L_PROXY L_URL L_PROJECT "  api_key_env = \"AMPSHIM_TEST_KEY\";\n" L_END ONE_ROUTE, 4,
+                 "visible ASCII");
+    unsetenv("AMPSHIM_TEST_KEY");
+}
+
 /* ---- discovery -------------------------------------------------------- */
 
 struct env_save {
@@ -725,6 +830,8 @@ int main(void)
         cmocka_unit_test(api_key_env_unset_is_an_error),
         cmocka_unit_test(api_key_file_beside_the_config),
         cmocka_unit_test(api_key_file_unreadable_is_an_error),
+        cmocka_unit_test(files_that_are_not_files),
+        cmocka_unit_test(keys_that_are_not_keys),
         cmocka_unit_test(no_key_is_an_error),
         cmocka_unit_test(two_key_sources_are_an_error),
         cmocka_unit_test(syntax_error_names_its_line),

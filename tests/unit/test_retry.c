@@ -268,6 +268,31 @@ static void describe_integration(void **state)
     expect_contains(buf, "ampshim clear hubspot");
 }
 
+/* Times from a state file any process may write: extremes saturate,
+ * never overflow (UBSan found this through the fuzzer). */
+static void extreme_times_saturate(void **state)
+{
+    (void)state;
+    struct amp_block b = block("inst-x", "", INT64_MAX, INT64_MIN, "odd");
+    char buf[4096];
+
+    assert_int_equal(amp_secs_between(-10, INT64_MAX), INT64_MAX);
+    assert_int_equal(amp_secs_between(10, INT64_MIN), INT64_MIN);
+    assert_int_equal(amp_secs_between(5, 7), 2);
+    amp_block_describe(&b, "r", -10, buf, sizeof(buf));
+    expect_contains(buf, "(in 9223372036854775807s)");
+    assert_true(amp_block_answer(&b, "r", -10, buf, sizeof(buf)) > 0);
+    expect_contains(buf, "Retry-After: 9223372036854775807\r\n");
+    b.flags |= AMP_BLOCK_LOCKED;
+    b.hold_until = INT64_MIN + 1;
+    amp_block_describe(&b, "r", INT64_MAX, buf, sizeof(buf));
+    expect_contains(buf, "(in -9223372036854775808s)");
+    int64_t at = 0;
+    const char *source = NULL;
+    assert_int_equal(amp_retry_parse(amp_curl_linked(), NULL, "30", INT64_MAX - 5, &at, &source), 0);
+    assert_int_equal(at, INT64_MAX);
+}
+
 static void http_date_is_amperands_form_in_any_locale(void **state)
 {
     (void)state;
@@ -372,6 +397,7 @@ int main(void)
         cmocka_unit_test(describe_integration),
         cmocka_unit_test(describe_small_buffer_stays_inside),
         cmocka_unit_test(http_date_is_amperands_form_in_any_locale),
+        cmocka_unit_test(extreme_times_saturate),
         cmocka_unit_test(answer_rate_limited),
         cmocka_unit_test(answer_locked),
     };

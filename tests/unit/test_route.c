@@ -404,6 +404,20 @@ static void compile_errors(void **state)
     expect_compile_error("https://x.com/api?key=1");        /* query */
     expect_compile_error("https://x.com/api#frag");         /* fragment */
     expect_compile_error("https://user@x.com/api");         /* user info */
+    {   /* hosts no DNS name can have: a 64-character label, 254 characters in all */
+        char url[600];
+        snprintf(url, sizeof(url), "https://%0*d.example.com/", 64, 0);
+        expect_compile_error(url);
+        snprintf(url, sizeof(url), "https://%0*d.%0*d.%0*d.%0*d.com/", 63, 0, 63, 0, 63, 0, 62, 0);
+        expect_compile_error(url);
+        struct amp_routes rs = { 0 };
+        char err[256];
+        snprintf(url, sizeof(url), "https://%0*d.example.com/", 63, 0); /* 63 is fine */
+        rs.v = calloc(1, sizeof(*rs.v));
+        rs.n = 1;
+        assert_int_equal(amp_route_compile(&rs.v[0], url, amp_curl_linked(), err, sizeof(err)), 0);
+        amp_routes_free(&rs);
+    }
     expect_compile_error("https://user:pw@x.com/api");
     expect_compile_error("ftp://x.com/api");                /* non-http scheme */
     expect_compile_error("file:///etc/passwd");

@@ -703,6 +703,32 @@ static unsigned char *header_bytes(uint32_t version, uint32_t count, size_t tota
     return f;
 }
 
+/* A file whose header says generation 0 is read like any other: its
+ * blocks hold, and a corrupt body behind such a header is set aside. */
+static void generation_zero_is_read(void **state)
+{
+    (void)state;
+    char *path = state_path("gen0");
+    struct amp_block b = block("inst-gen0", "", FAR);
+    size_t len = 64 + 512;
+    unsigned char *f = header_bytes(1, 1, len);
+
+    make_dir("gen0");
+    f[24] = 0;
+    amp_block_encode(&b, f + 64);
+    write_bytes(path, f, len);
+    struct amp_state *st = open_ok(path);
+    assert_int_equal(found(st, b.key, NOW), 1);
+    amp_state_close(st);
+    free(f);
+
+    f = header_bytes(1, 1, len);
+    f[24] = 0;
+    memset(f + 64, 0xee, 512);
+    expect_set_aside("gen0-corrupt", f, len);
+    free(f);
+}
+
 static void corrupt_garbage(void **state)
 {
     (void)state;
@@ -1124,6 +1150,7 @@ int main(void)
         cmocka_unit_test(inherited_handle_reopens),
         cmocka_unit_test_setup_teardown(default_path, save_runtime_dir, restore_runtime_dir),
         cmocka_unit_test(memory_only),
+        cmocka_unit_test(generation_zero_is_read),
     };
 
     return cmocka_run_group_tests(tests, make_scratch, drop_scratch);

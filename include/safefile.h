@@ -1,0 +1,26 @@
+/* Reading a file the user named (the config, its includes, the key file,
+ * the catalog) inside someone else's process: only a regular file, opened
+ * without blocking (a FIFO would hang the host at its first curl call, a
+ * folder would make libconfig's scanner exit it), and only up to a size. */
+#ifndef AMPSHIM_SAFEFILE_H
+#define AMPSHIM_SAFEFILE_H
+
+#include <stddef.h>
+
+/* Configs past this are refused: libconfig's parse grows quadratically with
+ * a string's length (4 MB took 7-13 s), and 10,000 routes take ~1 MB. */
+#define AMP_MAX_CONFIG_BYTES (2u << 20)
+
+/* The whole of path, NUL-terminated (its length in *len), malloc'd into
+ * *out. -1 with "PATH: why" in err: missing, unreadable, not a regular
+ * file, larger than max bytes. */
+int amp_read_regular(const char *path, size_t max, char **out, size_t *len, char *err,
+                     size_t errlen);
+
+/* libconfig's @include directives in text ("@include \"file\"" at the
+ * start of a line), each checked to be a regular file within the size
+ * limit, and theirs in turn (10 deep, as libconfig). 0, or -1 with
+ * "FILE:LINE: why" in err (FILE the one holding the directive). */
+int amp_check_includes(const char *file, const char *text, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,91 @@
+# make asan: the whole `make test` suite (cmocka unit tests and the integration
+# tests with real programs) against an ASan+UBSan build of the library, the
+# launcher, the test clients and the unit tests, in $(B)/asan; fails on any
+# sanitizer report (see tests/asan/run_asan.py for how reports are collected
+# and which leaks count).
+# make valgrind: the C clients under valgrind's memcheck through the normal
+# library (tests/asan/valgrind.py).
+# Included by the main Makefile; uses its B, LIB_SRC, CLI_SRC, CORE_SRC,
+# CPPFLAGS, WARN, VERSION, LIBDIR.
+
+ASAN_DIR := $(B)/asan
+ASAN_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_CFLAGS := -O1 -g $(ASAN_SAN)
+
+# As in the TSan build: the sanitizer's runtime binds its interceptors through
+# our dlsym before it is set up itself (instrumented code there would touch
+# shadow memory that is not mapped yet), and RTLD_NEXT and dlopen's RUNPATH
+# need our tail calls, which instrumentation takes away. These are built plain.
+ASAN_PLAIN := hooks real elfsym
+
+ASAN_LIB_OBJ := $(LIB_SRC:%.c=$(ASAN_DIR)/lib/%.o)
+ASAN_CLI_OBJ := $(CLI_SRC:%.c=$(ASAN_DIR)/cli/%.o)
+ASAN_CORE_OBJ := $(CORE_SRC:%.c=$(ASAN_DIR)/cli/%.o)
+ASAN_UNIT := $(UNIT:$(B)/%=$(ASAN_DIR)/%)
+ASAN_EXES := easy_client multi_client lifecycle_client ending_client threads_client fork_client \
+             dl_race no_curl two_flavours runpath_main
+ASAN_CLIENTS := $(ASAN_EXES:%=$(ASAN_DIR)/%) $(ASAN_DIR)/plugins/libplug.so \
+                $(ASAN_DIR)/plugins/libflavour_plug.so $(ASAN_DIR)/plugins/libctor_plug.so
+ASAN_ALL := $(ASAN_DIR)/libampshim.so $(ASAN_DIR)/ampshim $(ASAN_DIR)/providers.cfg \
+            $(ASAN_DIR)/asan_first.so $(ASAN_UNIT) $(ASAN_CLIENTS)
+
+.PHONY: asan asan-build valgrind
+
+asan: deps
+	@tests/deps.sh libasan8 libubsan1
+	$(MAKE) --no-print-directory all $(ASAN_ALL)
+	/usr/bin/python3 tests/asan/run_asan.py $(ASAN_UNIT)
+
+asan-build: $(ASAN_ALL)
+
+$(ASAN_DIR)/lib/%.o: src/%.c $(wildcard include/*.h) | $(ASAN_DIR)/lib
+	$(CC) $(CPPFLAGS) -g $(if $(filter $*,$(ASAN_PLAIN)),-O2 -foptimize-sibling-calls,$(ASAN_CFLAGS)) \
+	  $(WARN) -fPIC -fvisibility=hidden -c $< -o $@
+$(ASAN_DIR)/libampshim.so: $(ASAN_LIB_OBJ)
+	$(CC) $(ASAN_SAN) -shared -Wl,-z,defs -Wl,-z,now $^ -o $@
+$(ASAN_DIR)/providers.cfg: conf/providers.cfg | $(ASAN_DIR)/lib
+	cp $< $@
+
+$(ASAN_DIR)/cli/%.o: src/%.c $(wildcard include/*.h) | $(ASAN_DIR)/cli
+	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) -DAMPSHIM_VERSION='"$(VERSION)"' \
+	  -DAMPSHIM_LIBDIR='"$(LIBDIR)"' -c $< -o $@
+$(ASAN_DIR)/cli/main.o: $(B)/cli/libdir
+$(ASAN_DIR)/ampshim: $(ASAN_CLI_OBJ)
+	$(CC) $(ASAN_SAN) $^ -o $@ -lcurl -lconfig
+
+# See the file for why it must be first (-z initfirst) and built plain.
+$(ASAN_DIR)/asan_first.so: tests/asan/asan_first.c | $(ASAN_DIR)/lib
+	$(CC) -O2 -g $(WARN) -shared -fPIC -Wl,-z,initfirst $< -o $@
+
+$(filter-out $(ASAN_DIR)/test_elfsym,$(ASAN_UNIT)): $(ASAN_DIR)/test_%: tests/unit/test_%.c $(ASAN_CORE_OBJ)
+	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) $^ -o $@ -lcmocka -lcurl -lconfig
+$(ASAN_DIR)/test_elfsym: tests/unit/test_elfsym.c src/elfsym.c $(wildcard include/*.h)
+	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) tests/unit/test_elfsym.c src/elfsym.c -o $@ -lcmocka -lcurl
+
+$(ASAN_EXES:%=$(ASAN_DIR)/%): $(ASAN_DIR)/%: tests/clients/%.c | $(ASAN_DIR)/plugins
+	$(CC) $(ASAN_CFLAGS) $(WARN) $< -o $@ $(ASAN_LDLIBS_$*)
+ASAN_LDLIBS_easy_client := -lcurl
+ASAN_LDLIBS_multi_client := -lcurl
+ASAN_LDLIBS_lifecycle_client := -lcurl
+ASAN_LDLIBS_ending_client := -lcurl
+ASAN_LDLIBS_two_flavours := -lcurl
+ASAN_LDLIBS_threads_client := -lcurl -lpthread
+ASAN_LDLIBS_fork_client := -lcurl -lpthread
+ASAN_LDLIBS_dl_race := -lcurl -lpthread
+ASAN_LDLIBS_runpath_main := -Wl,--enable-new-dtags -Wl,-rpath,'$$ORIGIN/plugins'
+$(ASAN_DIR)/plugins/libplug.so: tests/clients/plug.c | $(ASAN_DIR)/plugins
+	$(CC) $(ASAN_CFLAGS) $(WARN) -shared -fPIC $< -o $@
+$(ASAN_DIR)/plugins/libctor_plug.so: tests/clients/ctor_plug.c | $(ASAN_DIR)/plugins
+	$(CC) $(ASAN_CFLAGS) $(WARN) -shared -fPIC $< -o $@ -lcurl
+$(ASAN_DIR)/plugins/libflavour_plug.so: tests/clients/flavour_plug.c | $(ASAN_DIR)/plugins
+	$(CC) $(ASAN_CFLAGS) $(WARN) -shared -fPIC $< -o $@ $$(find /usr/lib /lib -name libcurl-gnutls.so.4 | head -n1)
+
+$(ASAN_DIR)/lib $(ASAN_DIR)/cli $(ASAN_DIR)/plugins:
+	mkdir -p $@
+
+# valgrind's memcheck over the C clients, through the normal library.
+valgrind: deps
+	@tests/deps.sh valgrind
+	$(MAKE) --no-print-directory all $(B)/easy_client $(B)/multi_client $(B)/lifecycle_client \
+	  $(B)/ending_client $(B)/threads_client
+	/usr/bin/python3 tests/asan/valgrind.py

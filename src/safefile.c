@@ -1,0 +1,108 @@
+/* Files that may not be files. */
+#define _GNU_SOURCE
+#include "safefile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_INCLUDE_DEPTH 10
+
+int amp_read_regular(const char *path, size_t max, char **out, size_t *len, char *err,
+                     size_t errlen)
+{
+    struct stat sb;
+    char *buf = NULL;
+    size_t used = 0;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+    *out = NULL;
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        goto fail;
+    }
+    if ((size_t)sb.st_size > max) {
+        snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+        goto fail;
+    }
+    if (!(buf = malloc((size_t)sb.st_size + 1))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto fail;
+    }
+    /* Up to the size seen; a file that grows meanwhile is read no further. */
+    while (used < (size_t)sb.st_size) {
+        ssize_t n = read(fd, buf + used, (size_t)sb.st_size - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            goto fail;
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+    }
+    close(fd);
+    buf[used] = '\0';
+    *out = buf;
+    if (len)
+        *len = used;
+    return 0;
+fail:
+    free(buf);
+    close(fd);
+    return -1;
+}
+
+static int check_from(const char *file, const char *text, int depth, char *err, size_t errlen)
+{
+    int line = 1;
+
+    for (const char *p = text; *p; line++) {
+        const char *eol = strchr(p, '\n'), *q = p;
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        while (q < p + n && (*q == ' ' || *q == '\t'))
+            q++;
+        if ((size_t)(p + n - q) > 8 && strncmp(q, "@include", 8) == 0) {
+            const char *open = memchr(q + 8, '"', (size_t)(p + n - q - 8));
+            const char *close = open ? memchr(open + 1, '"', (size_t)(p + n - open - 1)) : NULL;
+            if (!close) {
+                snprintf(err, errlen, "%s:%d: @include needs a \"file name\"", file, line);
+                return -1;
+            }
+            char *inc = strndup(open + 1, (size_t)(close - open - 1)), *body = NULL, why[512];
+            if (!inc) {
+                snprintf(err, errlen, "%s:%d: out of memory", file, line);
+                return -1;
+            }
+            int rc = -1;
+            if (depth >= MAX_INCLUDE_DEPTH)
+                snprintf(err, errlen, "%s:%d: @include nested more than %d deep", file, line,
+                         MAX_INCLUDE_DEPTH);
+            else if (amp_read_regular(inc, AMP_MAX_CONFIG_BYTES, &body, NULL, why, sizeof(why)) < 0)
+                snprintf(err, errlen, "%s:%d: @include %s", file, line, why);
+            else
+                rc = check_from(inc, body, depth + 1, err, errlen);
+            free(body);
+            free(inc);
+            if (rc < 0)
+                return -1;
+        }
+        p += n + (eol ? 1 : 0);
+    }
+    return 0;
+}
+
+int amp_check_includes(const char *file, const char *text, char *err, size_t errlen)
+{
+    return check_from(file, text, 0, err, errlen);
+}
