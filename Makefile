@@ -13,20 +13,20 @@ B := build
 
 # The preload library links nothing but libc: libcurl is found in the
 # application at run time, libconfig is dlopen'ed on first need.
-LIB_SRC := hooks.c ffi.c easy.c multi.c transfer.c redirect.c options.c trace.c ratelimit.c \
+LIB_SRC := hooks.c ffi.c easy.c multi.c transfer.c redirect.c options.c confine.c trace.c ratelimit.c \
            respond.c handles.c headers.c route.c retry.c config.c catalog.c libconfig_dl.c \
            throttle.c real.c elfsym.c shim.c deepbind.c log.c safefile.c
 CLI_SRC := main.c explain.c config.c catalog.c route.c headers.c retry.c throttle.c log.c \
            curlapi_linked.c safefile.c
 CORE_SRC := config.c catalog.c route.c headers.c retry.c throttle.c log.c curlapi_linked.c \
-            safefile.c
+            safefile.c confine.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/lib/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/cli/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/cli/%.o)
 
 UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers $(B)/test_retry $(B)/test_throttle \
-        $(B)/test_elfsym
+        $(B)/test_elfsym $(B)/test_confine
 CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.so \
            $(B)/two_flavours $(B)/plugins/libflavour_plug.so $(B)/multi_client \
            $(B)/lifecycle_client $(B)/threads_client $(B)/fork_client $(B)/dl_race \
@@ -80,7 +80,14 @@ $(B)/tsan/%: tests/clients/%.c | $(B)/tsan/lib
 	$(CC) -O1 -g -fsanitize=thread $(WARN) $< -o $@ -lcurl -lpthread
 tsan: $(TSAN)
 
-$(B)/lib $(B)/cli $(B)/plugins $(B)/tsan/lib:
+# The library with every allocation it makes countable, and failable one at
+# a time (tests/allocfail): the allocation-failure test.
+ALLOCFAIL_WRAP := malloc calloc realloc strdup strndup asprintf vasprintf fmemopen
+$(B)/allocfail/libampshim.so: $(LIB_OBJ) tests/allocfail/allocfail.c | $(B)/allocfail
+	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -Wl,-z,defs -Wl,-z,now $(ALLOCFAIL_WRAP:%=-Wl,--wrap=%) \
+	  $(LIB_OBJ) tests/allocfail/allocfail.c -o $@
+
+$(B)/lib $(B)/cli $(B)/plugins $(B)/tsan/lib $(B)/allocfail:
 	mkdir -p $@
 
 # Unit tests (cmocka): plain functions, linked against the real libcurl/libconfig.
@@ -122,7 +129,7 @@ integration: all $(CLIENTS) $(TSAN)
 	/usr/bin/python3 tests/integration.py
 
 test: deps
-	$(MAKE) --no-print-directory all $(UNIT) $(CLIENTS) $(TSAN)
+	$(MAKE) --no-print-directory all $(UNIT) $(CLIENTS) $(TSAN) $(B)/allocfail/libampshim.so
 	/usr/bin/python3 tests/run_all.py $(UNIT)
 
 demo: deps

@@ -21,6 +21,10 @@ struct amp_app_options {
     long follow;                      /* CURLOPT_FOLLOWLOCATION */
     long port;                        /* CURLOPT_PORT */
     struct curl_slist *connect_to;    /* CURLOPT_CONNECT_TO */
+    struct curl_slist *resolve;       /* CURLOPT_RESOLVE */
+    char *doh_url;                    /* CURLOPT_DOH_URL (our copy) */
+    curl_ssl_ctx_callback ssl_ctx_fn; /* CURLOPT_SSL_CTX_FUNCTION */
+    char *pinned;                     /* CURLOPT_PINNEDPUBLICKEY (our copy) */
     long headeropt;                   /* CURLOPT_HEADEROPT */
     long verify_peer, verify_host;    /* CURLOPT_SSL_VERIFYPEER / VERIFYHOST */
     int posts;                        /* a request with a body: POST, upload, … */
@@ -103,6 +107,7 @@ struct amp_handle {
     int guarded;                      /* our redirect guards are on the handle */
     int tracing;                      /* our debug callback is on the handle */
     struct amp_watch watch;
+    int guard_only;                   /* unrouted, but its redirects are looked at */
     int answering;                    /* a blocked call answered here (respond.c) */
     char *answer;                     /* the HTTP answer it gets */
     size_t answer_len;
@@ -130,6 +135,7 @@ int amp_handle_copy_app(struct amp_handle *to, const struct amp_handle *from);
 int amp_handle_set_url(struct amp_handle *hs, const char *url);
 int amp_handle_set_noproxy(struct amp_handle *hs, const char *noproxy);
 int amp_handle_set_interface(struct amp_handle *hs, const char *interface);
+int amp_handle_set_string(char **slot, const char *value);
 int amp_handle_set_unix_socket(struct amp_handle *hs, const char *path, int abstract);
 int amp_handle_set_protocols(struct amp_handle *hs, long mask, const char *names);
 

@@ -20,6 +20,11 @@ int amp_option_note(struct amp_handle *hs, CURLoption option, long l, void *p, v
  * redirects, and redirect.c looks at each one. -1 when libcurl refused one. */
 int amp_options_apply(struct amp_handle *hs, const struct amp_config *cfg, const char *url,
                       struct curl_slist *headers, int guard);
+/* The redirect guards alone (redirect.c), on a transfer that starts
+ * unrouted: every request libcurl makes is looked at. And off again. */
+void amp_options_guard(struct amp_handle *hs);
+void amp_options_unguard(struct amp_handle *hs);
+
 /* The application's values again. */
 void amp_options_restore(struct amp_handle *hs, const struct amp_config *cfg);
 

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -136,6 +137,8 @@ void amp_handle_free(struct amp_handle *hs)
     free(hs->app.interface);
     free(hs->app.unix_socket);
     free(hs->app.protocols_str);
+    free(hs->app.doh_url);
+    free(hs->app.pinned);
     free(hs->answer);
     if (hs->answer_fd >= 0)
         close(hs->answer_fd);
@@ -160,19 +163,25 @@ static int set_string(char **slot, const char *value)
 
 int amp_handle_copy_app(struct amp_handle *to, const struct amp_handle *from)
 {
-    char *url = to->app.url, *noproxy = to->app.noproxy, *interface = to->app.interface,
-         *unix_socket = to->app.unix_socket, *protocols_str = to->app.protocols_str;
+    /* Every string we hold a copy of: the copy's own. */
+    static const size_t strings[] = {
+        offsetof(struct amp_app_options, url),         offsetof(struct amp_app_options, noproxy),
+        offsetof(struct amp_app_options, interface),   offsetof(struct amp_app_options, unix_socket),
+        offsetof(struct amp_app_options, protocols_str), offsetof(struct amp_app_options, doh_url),
+        offsetof(struct amp_app_options, pinned),
+    };
+    char *mine[sizeof(strings) / sizeof(strings[0])];
+    int rc = 0;
 
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+        mine[i] = *(char **)((char *)&to->app + strings[i]);
     to->app = from->app;
-    to->app.url = url;
-    to->app.noproxy = noproxy;
-    to->app.interface = interface;
-    to->app.unix_socket = unix_socket;
-    to->app.protocols_str = protocols_str;
-    return set_string(&to->app.url, from->app.url) | set_string(&to->app.noproxy, from->app.noproxy) |
-           set_string(&to->app.interface, from->app.interface) |
-           set_string(&to->app.unix_socket, from->app.unix_socket) |
-           set_string(&to->app.protocols_str, from->app.protocols_str);
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+        char **slot = (char **)((char *)&to->app + strings[i]);
+        *slot = mine[i];
+        rc |= set_string(slot, *(char *const *)((const char *)&from->app + strings[i]));
+    }
+    return rc;
 }
 
 int amp_handle_set_url(struct amp_handle *hs, const char *url)
@@ -183,6 +192,11 @@ int amp_handle_set_url(struct amp_handle *hs, const char *url)
 int amp_handle_set_noproxy(struct amp_handle *hs, const char *noproxy)
 {
     return set_string(&hs->app.noproxy, noproxy);
+}
+
+int amp_handle_set_string(char **slot, const char *value)
+{
+    return set_string(slot, value);
 }
 
 int amp_handle_set_interface(struct amp_handle *hs, const char *interface)

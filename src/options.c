@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "confine.h"
 #include "ratelimit.h"
 #include "redirect.h"
 #include "respond.h"
@@ -59,6 +60,10 @@ int amp_option_tracked(CURLoption option)
     case CURLOPT_OPENSOCKETDATA:
     case CURLOPT_CLOSESOCKETDATA:
     case CURLOPT_CONNECT_ONLY:
+    case CURLOPT_RESOLVE:
+    case CURLOPT_DOH_URL:
+    case CURLOPT_SSL_CTX_FUNCTION:
+    case CURLOPT_PINNEDPUBLICKEY:
         return 1;
     default:
         return 0;
@@ -166,6 +171,16 @@ int amp_option_note(struct amp_handle *hs, CURLoption option, long l, void *p, v
     case CURLOPT_CLOSESOCKETDATA:
         app->close_data = p;
         break;
+    case CURLOPT_RESOLVE:
+        app->resolve = p;
+        break;
+    case CURLOPT_DOH_URL:
+        return amp_handle_set_string(&app->doh_url, p);
+    case CURLOPT_SSL_CTX_FUNCTION:
+        app->ssl_ctx_fn = (curl_ssl_ctx_callback)fn;
+        break;
+    case CURLOPT_PINNEDPUBLICKEY:
+        return amp_handle_set_string(&app->pinned, p);
     case CURLOPT_SOCKOPTFUNCTION:
         app->sockopt_fn = (curl_sockopt_callback)fn;
         break;
@@ -220,6 +235,28 @@ int amp_options_apply(struct amp_handle *hs, const struct amp_config *cfg, const
         c->easy_setopt(e, CURLOPT_PORT, 0L);
     if (hs->app.connect_to)
         c->easy_setopt(e, CURLOPT_CONNECT_TO, (struct curl_slist *)NULL);
+    /* What else could send the connection, and the key, elsewhere (confine.c
+     * says why these and not the others). */
+    if (hs->app.resolve)
+        c->easy_setopt(e, CURLOPT_RESOLVE, (struct curl_slist *)NULL);
+    if (hs->app.unix_socket)
+        c->easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, (char *)NULL);
+    if (hs->app.doh_url)
+        c->easy_setopt(e, CURLOPT_DOH_URL, (char *)NULL);
+    if (hs->app.ssl_ctx_fn)
+        c->easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, (curl_ssl_ctx_callback)NULL);
+    if (hs->app.pinned)
+        c->easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, (char *)NULL);
+    if (hs->app.sockopt_fn)
+        c->easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, (curl_sockopt_callback)NULL);
+    /* Plain http (a relay on loopback) has no certificate to say where it
+     * went: our own socket callback checks the address is loopback. */
+    if (cfg && cfg->proxy_plain_http) {
+        c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, amp_confine_open);
+        c->easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)hs);
+    } else if (hs->app.open_fn) {
+        c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, (curl_opensocket_callback)NULL);
+    }
     /* An HTTP proxy of the application's must not see our headers in a
      * CONNECT; a plain-http relay on loopback is reached directly. */
     if (hs->app.headeropt != CURLHEADER_SEPARATE)
@@ -232,13 +269,8 @@ int amp_options_apply(struct amp_handle *hs, const struct amp_config *cfg, const
         c->easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     if (hs->app.verify_host != 2)
         c->easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    hs->guarded = guard;
-    if (guard) {
-        c->easy_setopt(e, CURLOPT_PREREQFUNCTION, amp_redirect_guard);
-        c->easy_setopt(e, CURLOPT_PREREQDATA, (void *)hs);
-        c->easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, amp_redirect_resolving);
-        c->easy_setopt(e, CURLOPT_RESOLVER_START_DATA, (void *)hs);
-    }
+    if (guard && !hs->guarded)
+        amp_options_guard(hs);
     /* The application's verbose output would show our key: masked. */
     hs->tracing = hs->app.verbose != 0;
     if (hs->tracing) {
@@ -250,6 +282,28 @@ int amp_options_apply(struct amp_handle *hs, const struct amp_config *cfg, const
         c->easy_setopt(e, CURLOPT_HEADERDATA, (void *)hs);
     }
     return 0;
+}
+
+void amp_options_guard(struct amp_handle *hs)
+{
+    const struct amp_curl *c = hs->c;
+
+    hs->guarded = 1;
+    c->easy_setopt(hs->easy, CURLOPT_PREREQFUNCTION, amp_redirect_guard);
+    c->easy_setopt(hs->easy, CURLOPT_PREREQDATA, (void *)hs);
+    c->easy_setopt(hs->easy, CURLOPT_RESOLVER_START_FUNCTION, amp_redirect_resolving);
+    c->easy_setopt(hs->easy, CURLOPT_RESOLVER_START_DATA, (void *)hs);
+}
+
+void amp_options_unguard(struct amp_handle *hs)
+{
+    const struct amp_curl *c = hs->c;
+
+    c->easy_setopt(hs->easy, CURLOPT_PREREQFUNCTION, hs->app.prereq_fn);
+    c->easy_setopt(hs->easy, CURLOPT_PREREQDATA, hs->app.prereq_data);
+    c->easy_setopt(hs->easy, CURLOPT_RESOLVER_START_FUNCTION, hs->app.resolver_fn);
+    c->easy_setopt(hs->easy, CURLOPT_RESOLVER_START_DATA, hs->app.resolver_data);
+    hs->guarded = 0;
 }
 
 void amp_options_restore(struct amp_handle *hs, const struct amp_config *cfg)
@@ -267,6 +321,23 @@ void amp_options_restore(struct amp_handle *hs, const struct amp_config *cfg)
         c->easy_setopt(e, CURLOPT_PORT, hs->app.port);
     if (hs->app.connect_to)
         c->easy_setopt(e, CURLOPT_CONNECT_TO, hs->app.connect_to);
+    if (hs->app.resolve)
+        c->easy_setopt(e, CURLOPT_RESOLVE, hs->app.resolve);
+    if (hs->app.unix_socket)
+        c->easy_setopt(e, hs->app.unix_abstract ? CURLOPT_ABSTRACT_UNIX_SOCKET : CURLOPT_UNIX_SOCKET_PATH,
+                       hs->app.unix_socket);
+    if (hs->app.doh_url)
+        c->easy_setopt(e, CURLOPT_DOH_URL, hs->app.doh_url);
+    if (hs->app.ssl_ctx_fn)
+        c->easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, hs->app.ssl_ctx_fn);
+    if (hs->app.pinned)
+        c->easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, hs->app.pinned);
+    if (hs->app.sockopt_fn)
+        c->easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, hs->app.sockopt_fn);
+    if ((cfg && cfg->proxy_plain_http) || hs->app.open_fn) {
+        c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, hs->app.open_fn);
+        c->easy_setopt(e, CURLOPT_OPENSOCKETDATA, hs->app.open_data);
+    }
     if (hs->app.headeropt != CURLHEADER_SEPARATE)
         c->easy_setopt(e, CURLOPT_HEADEROPT, hs->app.headeropt);
     if (cfg && cfg->proxy_plain_http)
@@ -275,12 +346,8 @@ void amp_options_restore(struct amp_handle *hs, const struct amp_config *cfg)
         c->easy_setopt(e, CURLOPT_SSL_VERIFYPEER, hs->app.verify_peer);
     if (hs->app.verify_host != 2)
         c->easy_setopt(e, CURLOPT_SSL_VERIFYHOST, hs->app.verify_host);
-    if (hs->guarded) {
-        c->easy_setopt(e, CURLOPT_PREREQFUNCTION, hs->app.prereq_fn);
-        c->easy_setopt(e, CURLOPT_PREREQDATA, hs->app.prereq_data);
-        c->easy_setopt(e, CURLOPT_RESOLVER_START_FUNCTION, hs->app.resolver_fn);
-        c->easy_setopt(e, CURLOPT_RESOLVER_START_DATA, hs->app.resolver_data);
-    }
+    if (hs->guarded)
+        amp_options_unguard(hs);
     if (hs->tracing) {
         c->easy_setopt(e, CURLOPT_DEBUGFUNCTION, hs->app.debug_fn);
         c->easy_setopt(e, CURLOPT_DEBUGDATA, hs->app.debug_data);

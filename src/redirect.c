@@ -51,14 +51,14 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
     char *url = NULL;
 
     c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &url);
-    if (url && amp_same_origin(c, url, cfg->proxy_url)) {
+    if (url && hs->proxy_route && amp_same_origin(c, url, cfg->proxy_url)) {
         if (hs->cur_route != hs->proxy_route) {
             c->easy_setopt(hs->easy, CURLOPT_HTTPHEADER, hs->proxy_headers);
             hs->cur_route = hs->proxy_route;
         }
     } else if (to_route(hs, cfg, url)) {
         return CURL_PREREQFUNC_ABORT;
-    } else {
+    } else if (hs->cur_route) {
         amp_debug("redirect to %s: off the proxy, without our headers", url ? url : "?");
         c->easy_setopt(hs->easy, CURLOPT_HTTPHEADER, hs->app.headers);
         hs->cur_route = NULL;

@@ -185,8 +185,20 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
         amp_error("%s", hs->forced_msg + strlen("ampshim: "));
         return CURLE_OUT_OF_MEMORY;
     }
-    if (!hs->route)
+    if (!hs->route) {
+        /* A redirect of it may lead to a provider: looked at like a routed
+         * transfer's, and routed (or refused) there, never sent direct. */
+        if (hs->app.follow && cfg->routes.n && !cfg->dry_run) {
+            start(hs);
+            hs->watching = 0;
+            hs->guard_only = 1;
+            hs->cur_route = hs->proxy_route = NULL;
+            hs->proxy_headers = NULL;
+            amp_options_guard(hs);
+            *routed = 1;
+        }
         return CURLE_OK;
+    }
     if (cfg->dry_run) {
         report_dry_run(cfg, hs);
         return CURLE_OK;
@@ -233,6 +245,12 @@ void amp_transfer_end(const struct amp_config *cfg, struct amp_handle *hs)
 {
     if (!hs->active)
         return;
+    if (hs->guard_only) {
+        amp_options_unguard(hs);
+        hs->guard_only = 0;
+        hs->active = 0;
+        return;
+    }
     amp_ratelimit_transfer_ended(hs);
     amp_options_restore(hs, cfg);
     if (hs->extra_headers)
@@ -255,10 +273,24 @@ CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *h
      * answered 301/302/303 would become a GET). */
     if (!r || !proxy_url ||
         !(code == 307 || code == 308 || (!hs->app.posts && !hs->app.custom_unsafe))) {
+        if (hs->guard_only)
+            amp_error("not following a redirect to %s (a routed URL)", hs->redirect_url);
         amp_transfer_error(hs, "ampshim: not following the redirect (HTTP %ld) of this request to %s",
                            code, hs->redirect_url);
         free(proxy_url);
         return CURLE_TOO_MANY_REDIRECTS;
+    }
+    /* A transfer that started unrouted becomes a routed one now: all of
+     * ours on the handle (the URL and headers follow below). */
+    if (hs->guard_only) {
+        hs->guard_only = 0;
+        hs->watching = 1;
+        memset(&hs->watch, 0, sizeof(hs->watch));
+        if (amp_options_apply(hs, cfg, proxy_url, hs->app.headers, 1) < 0) {
+            free(proxy_url);
+            amp_transfer_error(hs, "ampshim: out of memory while routing a redirect");
+            return CURLE_OUT_OF_MEMORY;
+        }
     }
     struct amp_block block;
     int64_t now;

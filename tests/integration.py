@@ -18,9 +18,17 @@ import traceback
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(ROOT, "build")
-AMPSHIM = os.path.join(BUILD, "ampshim")
+# `make asan` (tests/asan/run_asan.py) runs this suite against another build of the library,
+# the launcher and the C clients (AMPSHIM_TEST_BUILD: build/asan), through a wrapper of the
+# launcher (AMPSHIM_TEST_LAUNCHER), with what must come first in every process's LD_PRELOAD
+# (AMPSHIM_TEST_PRELOAD: the ASan runtime) and the sanitizer's name (AMPSHIM_TEST_SANITIZER).
+# Unset, as in `make test`: build/.
+PLAIN_BUILD = os.path.join(ROOT, "build")
+BUILD = os.environ.get("AMPSHIM_TEST_BUILD") or PLAIN_BUILD
+AMPSHIM = os.environ.get("AMPSHIM_TEST_LAUNCHER") or os.path.join(BUILD, "ampshim")
 LIB = os.path.join(BUILD, "libampshim.so")
+RUNTIME_PRELOAD = os.environ.get("AMPSHIM_TEST_PRELOAD", "")
+SANITIZER = os.environ.get("AMPSHIM_TEST_SANITIZER", "")
 MOCK = os.path.join(ROOT, "tests", "mock_proxy.py")
 PY = "/usr/bin/python3"  # Debian's, the one python3-pycurl belongs to
 
@@ -38,6 +46,25 @@ class Skip(Exception):
 def test(fn):
     TESTS.append(fn)
     return fn
+
+
+def not_under(sanitizer, why):
+    """Marks a test that cannot work under that sanitizer's harness (`make asan`):
+    skipped there, saying why. Goes below @test."""
+    def mark(fn):
+        def run(ctx):
+            if SANITIZER == sanitizer:
+                raise Skip("not under %s: %s" % (sanitizer, why))
+            return fn(ctx)
+        run.__name__, run.__doc__ = fn.__name__, fn.__doc__
+        return run
+    return mark
+
+
+def preloaded(value):
+    """What a child started with LD_PRELOAD=value finds in it: the sanitizer harness puts its
+    runtime first in every process."""
+    return RUNTIME_PRELOAD + ":" + value if RUNTIME_PRELOAD else value
 
 
 class Server:
@@ -131,12 +158,24 @@ routes = (
         env["HOME"] = os.path.join(self.dir, "home")
         env["XDG_CONFIG_HOME"] = os.path.join(self.dir, "home", ".config")
         env.update(extra)
+        if RUNTIME_PRELOAD:  # the sanitizer's runtime must be first in LD_PRELOAD, in every process
+            env["LD_PRELOAD"] = ":".join(p for p in (RUNTIME_PRELOAD, env.get("LD_PRELOAD")) if p)
         return env
 
     def run(self, cmd, cfg=None, env=None, input=None, launcher=True):
         """cmd under `ampshim run -c cfg --`, or with launcher=False as given."""
-        argv = [AMPSHIM, "run", "-c", cfg or self.cfg, "--"] + cmd if launcher else cmd
-        p = subprocess.run(argv, input=input, capture_output=True, env=env or self.env(), timeout=60)
+        env = env or self.env()
+        ampshim = AMPSHIM
+        if SANITIZER == "asan" and os.path.basename(cmd[0]) == "php":
+            # PHP loads its extensions (curl.so, opcache.so) with RTLD_DEEPBIND, which ASan's
+            # dlopen interceptor refuses (it ends the process) before ampshim's dlopen can take
+            # the flag off: under `make asan`, PHP runs through the plain build, unsanitized.
+            ampshim, env = os.path.join(PLAIN_BUILD, "ampshim"), dict(env)
+            skip = set(RUNTIME_PRELOAD.split(":"))
+            env["LD_PRELOAD"] = ":".join(os.path.join(PLAIN_BUILD, "libampshim.so") if p == LIB else p
+                                         for p in env.get("LD_PRELOAD", "").split(":") if p and p not in skip)
+        argv = [ampshim, "run", "-c", cfg or self.cfg, "--"] + cmd if launcher else cmd
+        p = subprocess.run(argv, input=input, capture_output=True, env=env, timeout=60)
         return p
 
     def curl(self, *args, cfg=None, env=None, input=None):
@@ -618,7 +657,7 @@ def launcher_exit_status_env_and_exec_failure(ctx):
                        capture_output=True, env=env, cwd=ROOT)
     ok(p)
     preload, cfg = p.stdout.decode().splitlines()
-    assert preload == LIB + ":/lib/x86_64-linux-gnu/libc.so.6", preload
+    assert preload == preloaded(LIB + ":/lib/x86_64-linux-gnu/libc.so.6"), preload
     assert cfg == ctx.cfg, (cfg, ctx.cfg)
 
 
@@ -1129,6 +1168,97 @@ def redirect_to_routed_url_routed_again(ctx):
 
 
 @test
+def redirect_from_unrouted_url_to_a_provider_routed(ctx):
+    """A transfer that starts at a URL no route matches and is redirected to
+    one a route matches goes there through the proxy (or not at all), never
+    to the provider directly."""
+    mark_all(ctx)
+    ctx.plain.control("queue", {"status": 302, "headers": {"Location": SF + "/services/data/v56.0/from-elsewhere"},
+                                "body": "moved"})
+    p = ok(ctx.curl("-L", "-w", "%{http_code}", "-o", "/dev/null", ctx.plain.url("/start")))
+    assert p.stdout == b"200", (p.stdout, p.stderr)
+    assert [r["target"] for r in ctx.plain.requests()] == ["/start"]
+    req = one(ctx.proxy)
+    assert req["target"] == "/services/data/v56.0/from-elsewhere", req
+    assert_amp_headers(req, installation="inst-sf-1")
+    # The multi interface cannot send it again: it fails and says why.
+    mark_all(ctx)
+    ctx.plain.control("queue", {"status": 302, "headers": {"Location": SF + "/m"}, "body": "moved"})
+    p = ctx.run([prog("multi_client"), "perform", "-L", ctx.plain.url("/start-m")])
+    row = parse_lines(p.stdout)[0]
+    assert row["rc"] == "47" and "not following a redirect" in row["err"], row
+    assert ctx.proxy.requests() == [] and ctx.tls.requests() == []
+    # A POST answered 302 (libcurl would turn it into a GET): not followed at all.
+    mark_all(ctx)
+    ctx.plain.control("queue", {"status": 302, "headers": {"Location": SF + "/p"}, "body": "moved"})
+    p = ctx.curl("-L", "-d", "x=1", ctx.plain.url("/start-post"))
+    assert p.returncode == 47, (p.returncode, p.stderr)
+    assert ctx.proxy.requests() == [] and ctx.tls.requests() == []
+    ctx.plain.control("reset")
+
+
+@test
+def key_confined_to_the_proxy(ctx):
+    """Options that would send a routed request elsewhere are set aside while
+    it runs: a unix socket, an abstract one, --resolve to another loopback
+    address, a DoH resolver. Whatever listens there never sees the key."""
+    import socket as sk
+    sock_path = os.path.join(ctx.dir, "listener.sock")
+    listener = sk.socket(sk.AF_UNIX, sk.SOCK_STREAM)
+    listener.bind(sock_path)
+    listener.listen(8)
+    abstract = sk.socket(sk.AF_UNIX, sk.SOCK_STREAM)
+    abstract.bind("\0ampshim-test-%d" % os.getpid())
+    abstract.listen(8)
+    other = sk.socket(sk.AF_INET, sk.SOCK_STREAM)
+    other.bind(("127.0.0.2", 0))
+    other.listen(8)
+    seen = []
+
+    def drain(s):
+        s.settimeout(0.2)
+        try:
+            while True:
+                c, _ = s.accept()
+                c.settimeout(0.5)
+                try:
+                    seen.append(c.recv(65536))
+                except OSError:
+                    pass
+                c.close()
+        except OSError:
+            pass
+    try:
+        cases = (["--unix-socket", sock_path], ["--abstract-unix-socket", "ampshim-test-%d" % os.getpid()],
+                 ["--resolve", "127.0.0.1:%d:127.0.0.2" % ctx.proxy.port],
+                 ["--connect-to", "127.0.0.1:%d:127.0.0.2:%d" % (ctx.proxy.port, other.getsockname()[1])],
+                 ["--doh-url", "https://127.0.0.2:%d/dns-query" % other.getsockname()[1]])
+        for opts in cases:
+            mark_all(ctx)
+            p = ctx.curl(*opts, "-m", "5", SF + "/services/data/v56.0/confined")
+            for s in (listener, abstract, other):
+                drain(s)
+            assert not any(KEY.encode() in b for b in seen), (opts, seen)
+            assert p.returncode == 0, (opts, p.returncode, p.stderr)
+            assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+        # A plain-http proxy is reached only on a loopback address, whatever
+        # the name cache says: here an unrouted transfer before it, in the
+        # same multi handle, leaves "localhost" pointing off the machine (a
+        # link-local address), and the routed one is then not sent at all.
+        cfg = ctx.write_cfg("localhost-proxy.cfg", ctx.config(proxy_url="http://localhost:%d" % ctx.proxy.port))
+        mark_all(ctx)
+        p = ctx.curl("-Z", "--parallel-max", "1", "--resolve", "localhost:%d:169.254.0.1" % ctx.proxy.port,
+                     "--connect-timeout", "2", "-o", "/dev/null", "http://localhost:%d/unrouted" % ctx.proxy.port,
+                     "-o", "/dev/null", SF + "/x", cfg=cfg)
+        err = p.stderr.decode()
+        assert "led to 169.254.0.1, not a loopback address: not sent" in err, err
+        assert ctx.proxy.requests() == []
+    finally:
+        for s in (listener, abstract, other):
+            s.close()
+
+
+@test
 def drop_headers_not_forwarded(ctx):
     cfg = ctx.write_cfg("drop.cfg", ctx.config().replace(
         'rate_limiter_mode = "throttle";', 'rate_limiter_mode = "throttle"; drop_headers = [ "Authorization" ];').replace(
@@ -1180,6 +1310,7 @@ def fork_parent_and_child_keep_routing(ctx):
 
 
 @test
+@not_under("asan", "ThreadSanitizer and AddressSanitizer cannot share a process (make test runs it)")
 def threads_race_free_under_thread_sanitizer(ctx):
     """The library and threaded clients built with -fsanitize=thread: no report."""
     mark_all(ctx)
@@ -1601,6 +1732,76 @@ def respond_mode_said_by_route_and_dry_run(ctx):
     p = subprocess.run([AMPSHIM, "run", "--dry-run", "-c", cfg, "--", "curl", "-sS", "-k", "--connect-to",
                         "::127.0.0.1:%d" % ctx.tls.port, SF + "/dry"], capture_output=True, env=ctx.env())
     assert "when blocked: fails at once" in p.stderr.decode(), p.stderr
+
+
+ALLOCFAIL = os.path.join(BUILD, "allocfail", "libampshim.so")
+
+
+def complete_headers(req):
+    """The proxy's own check passed: every header of ours, once, right."""
+    for name, value in (("x-amp-proxy-version", "1"), ("x-amp-project-id", PROJECT), ("x-api-key", KEY),
+                        ("x-amp-installation-id", "inst-sf-1")):
+        if header_values(req, name) != [value]:
+            return False
+    return req["status"] not in (400, 401, 403)
+
+
+@test
+def allocation_failures_fail_closed(ctx):
+    """Each allocation the library makes fails in turn (a build of it with
+    every one countable), for a routed GET, a 429 recorded, and a blocked
+    call answered: no crash, no hang, no call left unrouted (an unrouted
+    one would reach the TLS mock through --connect-to), and no request at
+    the proxy without our headers."""
+    import concurrent.futures
+    ctx.tls.mark()
+    mark_all(ctx)
+    scenarios = {}
+    for name in ("get", "record", "answered"):
+        state = os.path.join(ctx.dir, "allocfail-%s.state" % name)
+        scenarios[name] = ctx.write_cfg("allocfail-%s.cfg" % name, ctx.config() +
+                                        'throttle: { state_file = "%s"; };\n' % state)
+    # "answered": the route is blocked before the runs (one clean 429).
+    queue_429(ctx, http_date(int(time.time()) + 600))
+    ok(ctx.curl("-o", "/dev/null", SF + "/block-first", cfg=scenarios["answered"]))
+
+    def run(name, n):
+        env = ctx.env(LD_PRELOAD=ALLOCFAIL, AMPSHIM_CONFIG=scenarios[name], AMPSHIM_FAIL_ALLOC=str(n))
+        if name == "record":  # a state file of its own each time: every run records
+            env["AMPSHIM_CONFIG"] = ctx.write_cfg("allocfail-record-%d.cfg" % n, ctx.config() +
+                                                  'throttle: { state_file = "%s"; };\n'
+                                                  % os.path.join(ctx.dir, "rec-%d.state" % n))
+        p = subprocess.run(["curl", "-sS", "-k", "--connect-to", "::127.0.0.1:%d" % ctx.tls.port,
+                            "-o", "/dev/null", "-w", "%{http_code}", SF + "/allocfail/%s/%d" % (name, n)],
+                           capture_output=True, env=env, timeout=30)
+        return n, p
+
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", {"status": 429, "headers": {"X-Amp-Retry-After": http_date(int(time.time()) + 600)},
+                                "body": "slow", "count": -1})
+    try:
+        for name in ("get", "record", "answered"):
+            if name == "get":
+                ctx.proxy.control("reset")
+            elif name == "record":
+                ctx.proxy.control("queue", {"status": 429, "body": "slow", "count": -1,
+                                            "headers": {"X-Amp-Retry-After": http_date(int(time.time()) + 600)}})
+            last = None
+            with concurrent.futures.ThreadPoolExecutor(4) as pool:
+                for start in range(1, 2000, 40):
+                    results = list(pool.map(lambda n: run(name, n), range(start, start + 40)))
+                    for n, p in results:
+                        assert p.returncode >= 0 and p.returncode not in (134, 139), (name, n, p.returncode, p.stderr)
+                        if b"allocfail: failing" not in p.stderr and last is None:
+                            last = n
+                    if last is not None:
+                        break
+            assert last and last > 10, (name, last)
+            assert ctx.tls.requests() == [], (name, "a call went out unrouted")
+            bad = [r for r in ctx.proxy.requests() if not complete_headers(r)]
+            assert not bad, (name, bad[:2])
+    finally:
+        ctx.proxy.control("reset")
 
 
 # --- the provider catalog, ampshim route, dry run, manual pages -------------------

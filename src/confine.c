@@ -1,0 +1,187 @@
+/* Every libcurl option, as it bears on a routed request and our key in it.
+ * The rule: an option that can change where the connection goes, or who
+ * reads the request, is set aside while a routed transfer runs, unless the
+ * proxy's certificate (always checked: SSL_VERIFYPEER and VERIFYHOST are
+ * forced) already makes sure that only the proxy can read it. */
+#define _GNU_SOURCE
+#include "confine.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "log.h"
+
+struct class_of {
+    enum amp_option_class cls;
+    const char *const *names;
+};
+
+#define NAMES(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static const struct class_of classes[] = {
+    /* Where the connection goes, or what is trusted on the way: set aside
+     * or forced. URL, CURLU, HTTPHEADER: ours. PORT, CONNECT_TO, RESOLVE,
+     * UNIX_SOCKET_PATH, ABSTRACT_UNIX_SOCKET, DOH_URL, OPENSOCKETFUNCTION,
+     * SOCKOPTFUNCTION: another address, socket or resolver. SSL_VERIFYPEER,
+     * SSL_VERIFYHOST: forced on; SSL_CTX_FUNCTION could turn them off.
+     * HEADEROPT: our headers never in a CONNECT. NOPROXY: "*" for a
+     * plain-http proxy. PINNEDPUBLICKEY: the provider's pin, not the
+     * proxy's. */
+    { AMP_OPT_ASIDE,
+      NAMES("URL", "CURLU", "HTTPHEADER", "PORT", "CONNECT_TO", "RESOLVE", "UNIX_SOCKET_PATH",
+            "ABSTRACT_UNIX_SOCKET", "DOH_URL", "OPENSOCKETFUNCTION", "OPENSOCKETDATA",
+            "SOCKOPTFUNCTION", "SOCKOPTDATA", "SSL_VERIFYPEER", "SSL_VERIFYHOST",
+            "SSL_CTX_FUNCTION", "SSL_CTX_DATA", "HEADEROPT", "NOPROXY", "PINNEDPUBLICKEY") },
+    /* They may choose the route, the address or the TLS details, never who
+     * can read: the TLS session is with a host whose certificate names the
+     * proxy. The application's HTTP proxy (and pre-proxy, and the proxy
+     * variables) carries it only as a CONNECT tunnel; a plain-http proxy
+     * URL (loopback only) gets NOPROXY "*" and a loopback-only socket. The
+     * trust anchors (CAINFO, CAPATH) are the system's or the application's
+     * choice, a corporate inspection CA among them, and are kept. */
+    { AMP_OPT_VERIFIED,
+      NAMES("PROXY", "PROXYPORT", "PROXYTYPE", "PRE_PROXY", "HTTPPROXYTUNNEL", "PROXYHEADER",
+            "SUPPRESS_CONNECT_HEADERS", "PROXYAUTH", "PROXYUSERNAME", "PROXYPASSWORD",
+            "PROXYUSERPWD", "PROXY_CAINFO", "PROXY_CAINFO_BLOB", "PROXY_CAPATH", "PROXY_CRLFILE",
+            "PROXY_ISSUERCERT", "PROXY_ISSUERCERT_BLOB", "PROXY_KEYPASSWD", "PROXY_PINNEDPUBLICKEY",
+            "PROXY_SERVICE_NAME", "PROXY_SSLCERT", "PROXY_SSLCERTTYPE", "PROXY_SSLCERT_BLOB",
+            "PROXY_SSLKEY", "PROXY_SSLKEYTYPE", "PROXY_SSLKEY_BLOB", "PROXY_SSLVERSION",
+            "PROXY_SSL_CIPHER_LIST", "PROXY_SSL_OPTIONS", "PROXY_SSL_VERIFYHOST",
+            "PROXY_SSL_VERIFYPEER", "PROXY_TLS13_CIPHERS", "PROXY_TLSAUTH_PASSWORD",
+            "PROXY_TLSAUTH_TYPE", "PROXY_TLSAUTH_USERNAME", "PROXY_TRANSFER_MODE", "SOCKS5_AUTH",
+            "SOCKS5_GSSAPI_NEC", "SOCKS5_GSSAPI_SERVICE", "HAPROXYPROTOCOL", "DNS_SERVERS",
+            "DNS_INTERFACE", "DNS_LOCAL_IP4", "DNS_LOCAL_IP6", "DNS_SHUFFLE_ADDRESSES",
+            "DNS_CACHE_TIMEOUT", "DNS_USE_GLOBAL_CACHE", "DOH_SSL_VERIFYHOST", "DOH_SSL_VERIFYPEER",
+            "DOH_SSL_VERIFYSTATUS", "IPRESOLVE", "INTERFACE", "LOCALPORT", "LOCALPORTRANGE",
+            "ADDRESS_SCOPE", "HAPPY_EYEBALLS_TIMEOUT_MS", "TCP_FASTOPEN", "TCP_NODELAY",
+            "TCP_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "ALTSVC", "ALTSVC_CTRL", "HSTS",
+            "HSTS_CTRL", "HSTSREADFUNCTION", "HSTSREADDATA", "HSTSWRITEFUNCTION", "HSTSWRITEDATA",
+            "SHARE", "FRESH_CONNECT", "FORBID_REUSE", "MAXCONNECTS", "MAXAGE_CONN",
+            "MAXLIFETIME_CONN", "CONNECT_ONLY", "CAINFO", "CAINFO_BLOB", "CAPATH",
+            "CA_CACHE_TIMEOUT", "CRLFILE", "ISSUERCERT", "ISSUERCERT_BLOB", "SSL_OPTIONS",
+            "SSLVERSION", "SSL_CIPHER_LIST", "TLS13_CIPHERS", "SSL_EC_CURVES", "SSL_ENABLE_ALPN",
+            "SSL_ENABLE_NPN", "SSL_FALSESTART", "SSL_SESSIONID_CACHE", "SSL_VERIFYSTATUS",
+            "SSLENGINE", "SSLENGINE_DEFAULT", "RANDOM_FILE", "EGDSOCKET", "SSLCERT", "SSLCERTTYPE",
+            "SSLCERT_BLOB", "SSLKEY", "SSLKEYTYPE", "SSLKEY_BLOB", "KEYPASSWD", "TLSAUTH_PASSWORD",
+            "TLSAUTH_TYPE", "TLSAUTH_USERNAME", "CERTINFO") },
+    /* What the request says (to the proxy, which passes it on), and how
+     * libcurl speaks HTTP: never where it goes. Credentials of the
+     * application's own go with it unless drop_headers says otherwise. */
+    { AMP_OPT_CONTENT,
+      NAMES("CUSTOMREQUEST", "POST", "POSTFIELDS", "POSTFIELDSIZE", "POSTFIELDSIZE_LARGE",
+            "COPYPOSTFIELDS", "HTTPPOST", "MIMEPOST", "MIME_OPTIONS", "HTTPGET", "NOBODY", "UPLOAD",
+            "PUT", "INFILESIZE", "INFILESIZE_LARGE", "READFUNCTION", "READDATA", "SEEKFUNCTION",
+            "SEEKDATA", "IOCTLFUNCTION", "IOCTLDATA", "TRAILERFUNCTION", "TRAILERDATA", "HTTPAUTH",
+            "USERPWD", "USERNAME", "PASSWORD", "XOAUTH2_BEARER", "AWS_SIGV4", "LOGIN_OPTIONS",
+            "SASL_AUTHZID", "SASL_IR", "NETRC", "NETRC_FILE", "UNRESTRICTED_AUTH",
+            "DISALLOW_USERNAME_IN_URL", "SERVICE_NAME", "GSSAPI_DELEGATION", "COOKIE", "COOKIEFILE",
+            "COOKIEJAR", "COOKIELIST", "COOKIESESSION", "REFERER", "AUTOREFERER", "USERAGENT",
+            "ACCEPT_ENCODING", "TRANSFER_ENCODING", "RANGE", "RESUME_FROM", "RESUME_FROM_LARGE",
+            "TIMECONDITION", "TIMEVALUE", "TIMEVALUE_LARGE", "HTTP_VERSION", "HTTP09_ALLOWED",
+            "HTTP200ALIASES", "REQUEST_TARGET", "EXPECT_100_TIMEOUT_MS", "STREAM_DEPENDS",
+            "STREAM_DEPENDS_E", "STREAM_WEIGHT", "PIPEWAIT", "PATH_AS_IS", "CRLF", "TRANSFERTEXT",
+            "DEFAULT_PROTOCOL", "PROTOCOLS", "PROTOCOLS_STR", "REDIR_PROTOCOLS",
+            "REDIR_PROTOCOLS_STR", "FOLLOWLOCATION", "MAXREDIRS", "POSTREDIR", "WS_OPTIONS") },
+    /* In this process only: callbacks (ours chained in front where they
+     * matter: redirects, verbose output masked), limits, what the
+     * application is shown of the answer. */
+    { AMP_OPT_LOCAL,
+      NAMES("WRITEFUNCTION", "WRITEDATA", "HEADERFUNCTION", "HEADERDATA", "HEADER",
+            "DEBUGFUNCTION", "DEBUGDATA", "VERBOSE", "STDERR", "ERRORBUFFER", "PROGRESSFUNCTION",
+            "XFERINFOFUNCTION", "XFERINFODATA", "NOPROGRESS", "PREREQFUNCTION", "PREREQDATA",
+            "RESOLVER_START_FUNCTION", "RESOLVER_START_DATA", "CLOSESOCKETFUNCTION",
+            "CLOSESOCKETDATA", "CHUNK_BGN_FUNCTION", "CHUNK_END_FUNCTION", "CHUNK_DATA",
+            "FNMATCH_FUNCTION", "FNMATCH_DATA", "INTERLEAVEFUNCTION", "INTERLEAVEDATA",
+            "CONV_FROM_NETWORK_FUNCTION", "CONV_TO_NETWORK_FUNCTION", "CONV_FROM_UTF8_FUNCTION",
+            "PRIVATE", "NOSIGNAL", "QUICK_EXIT", "FAILONERROR", "KEEP_SENDING_ON_ERROR",
+            "IGNORE_CONTENT_LENGTH", "HTTP_CONTENT_DECODING", "HTTP_TRANSFER_DECODING", "FILETIME",
+            "TIMEOUT", "TIMEOUT_MS", "CONNECTTIMEOUT", "CONNECTTIMEOUT_MS", "LOW_SPEED_LIMIT",
+            "LOW_SPEED_TIME", "MAX_RECV_SPEED_LARGE", "MAX_SEND_SPEED_LARGE", "MAXFILESIZE",
+            "MAXFILESIZE_LARGE", "BUFFERSIZE", "UPLOAD_BUFFERSIZE", "ACCEPTTIMEOUT_MS",
+            "SERVER_RESPONSE_TIMEOUT", "UPKEEP_INTERVAL_MS") },
+    /* Other protocols' settings: a routed URL is HTTP(S). */
+    { AMP_OPT_OTHER,
+      NAMES("FTPPORT", "FTPSSLAUTH", "FTP_ACCOUNT", "FTP_ALTERNATIVE_TO_USER",
+            "FTP_CREATE_MISSING_DIRS", "FTP_FILEMETHOD", "FTP_SKIP_PASV_IP", "FTP_SSL_CCC",
+            "FTP_USE_EPRT", "FTP_USE_EPSV", "FTP_USE_PRET", "DIRLISTONLY", "APPEND", "QUOTE",
+            "PREQUOTE", "POSTQUOTE", "NEW_DIRECTORY_PERMS", "NEW_FILE_PERMS", "WILDCARDMATCH",
+            "KRBLEVEL", "USE_SSL", "MAIL_AUTH", "MAIL_FROM", "MAIL_RCPT", "MAIL_RCPT_ALLLOWFAILS",
+            "RTSP_CLIENT_CSEQ", "RTSP_REQUEST", "RTSP_SERVER_CSEQ", "RTSP_SESSION_ID",
+            "RTSP_STREAM_URI", "RTSP_TRANSPORT", "SSH_AUTH_TYPES", "SSH_COMPRESSION",
+            "SSH_HOSTKEYDATA", "SSH_HOSTKEYFUNCTION", "SSH_HOST_PUBLIC_KEY_MD5",
+            "SSH_HOST_PUBLIC_KEY_SHA256", "SSH_KEYDATA", "SSH_KEYFUNCTION", "SSH_KNOWNHOSTS",
+            "SSH_PRIVATE_KEYFILE", "SSH_PUBLIC_KEYFILE", "TFTP_BLKSIZE", "TFTP_NO_OPTIONS",
+            "TELNETOPTIONS") },
+};
+
+enum amp_option_class amp_option_class(const char *name)
+{
+    for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+        for (const char *const *n = classes[i].names; *n; n++)
+            if (strcmp(*n, name) == 0)
+                return classes[i].cls;
+    return AMP_OPT_UNKNOWN;
+}
+
+int amp_option_classes_naming(const char *name)
+{
+    int n = 0;
+
+    for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+        for (const char *const *c = classes[i].names; *c; c++)
+            n += strcmp(*c, name) == 0;
+    return n;
+}
+
+const char *amp_option_class_why(enum amp_option_class cls)
+{
+    switch (cls) {
+    case AMP_OPT_ASIDE:
+        return "set aside or forced during a routed transfer";
+    case AMP_OPT_VERIFIED:
+        return "the path or TLS details, not who reads: the proxy's certificate is checked";
+    case AMP_OPT_CONTENT:
+        return "what the request says, not where it goes";
+    case AMP_OPT_LOCAL:
+        return "in this process only: callbacks, limits, the answer as shown";
+    case AMP_OPT_OTHER:
+        return "another protocol's";
+    default:
+        return "not classed: review it";
+    }
+}
+
+static int loopback(const struct curl_sockaddr *a)
+{
+    if (a->family == AF_INET && a->addrlen >= sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&a->addr;
+        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (a->family == AF_INET6 && a->addrlen >= sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->addr;
+        const struct in6_addr *x = &in6->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(x))
+            return 1;
+        return IN6_IS_ADDR_V4MAPPED(x) && x->s6_addr[12] == 127;
+    }
+    return 0;
+}
+
+curl_socket_t amp_confine_open(void *clientp, curlsocktype purpose,
+                               struct curl_sockaddr *address)
+{
+    (void)clientp;
+    (void)purpose;
+    if (!loopback(address)) {
+        char ip[INET6_ADDRSTRLEN] = "?";
+        const void *at = address->family == AF_INET
+                             ? (const void *)&((const struct sockaddr_in *)&address->addr)->sin_addr
+                             : (const void *)&((const struct sockaddr_in6 *)&address->addr)->sin6_addr;
+        inet_ntop(address->family, at, ip, sizeof(ip));
+        amp_error("the plain-http proxy's name led to %s, not a loopback address: not sent", ip);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
