@@ -5,13 +5,9 @@ One line per URL: `url=U rc=N status=S body_len=L body=B` (B = response body, ne
 Exit status: 0 when every transfer returned CURLE_OK, else 1."""
 import ctypes as C, sys
 
-args = sys.argv[1:]
-lib, post = "libcurl.so.4", False
-while args and args[0].startswith("--"):
-    a = args.pop(0)
-    if a == "--lib": lib = args.pop(0)
-    elif a == "--post": post = True
-    else: sys.exit("unknown option " + a)
+from ctypes_args import parse
+
+lib, post, args = parse()
 
 curl = C.CDLL(lib)                              # dlopen(lib, RTLD_NOW); curl.X -> dlsym(handle, "X")
 curl.curl_easy_init.restype = C.c_void_p        # default restype c_int would truncate the pointer

@@ -5,13 +5,9 @@ One line per URL, in argv order: `url=U rc=N status=S body_len=L body=B`.
 Exit status: 0 when every transfer ended with CURLE_OK, else 1."""
 import ctypes as C, sys
 
-args = sys.argv[1:]
-lib, post = "libcurl.so.4", False
-while args and args[0].startswith("--"):
-    a = args.pop(0)
-    if a == "--lib": lib = args.pop(0)
-    elif a == "--post": post = True
-    else: sys.exit("unknown option " + a)
+from ctypes_args import parse
+
+lib, post, args = parse()
 
 class CURLMsg(C.Structure):                     # { CURLMSG msg; CURL *easy_handle; union { void *; CURLcode result; } }
     _fields_ = [("msg", C.c_int), ("easy_handle", C.c_void_p), ("result", C.c_int), ("_pad", C.c_int)]
