@@ -125,8 +125,8 @@ void amp_http_date(int64_t t, char *buf, size_t len)
         snprintf(buf, len, "%lld", (long long)t);
         return;
     }
-    snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d UTC", days[tm.tm_wday], tm.tm_mday,
-             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(buf, len, "%s, %02d %s %04lld %02d:%02d:%02d UTC", days[tm.tm_wday], tm.tm_mday,
+             months[tm.tm_mon], (long long)tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* s as the inside of a JSON string, appended at *used (cut at len). */

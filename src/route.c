@@ -123,6 +123,10 @@ static int possible_host(const char *host, char *err, size_t errlen, const char 
     }
     for (const char *p = host;; p++) {
         if (*p == '.' || !*p) {
+            if (label == 0) {
+                snprintf(err, errlen, "'%.80s': an empty host label never matches", base_url);
+                return 0;
+            }
             if (label > 63) {
                 snprintf(err, errlen, "'%.80s...': a host label has at most 63 characters",
                          base_url);
@@ -184,6 +188,12 @@ int amp_route_compile(struct amp_route *r, const char *base_url,
      * carry a route that never routes (a placeholder counts as one label). */
     if (!possible_host(host, err, errlen, base_url))
         goto out;
+    /* libcurl keeps "//" in a request's path, and matching never skips an
+     * empty segment: such a route would never match as written. */
+    if (path && strstr(path, "//")) {
+        snprintf(err, errlen, "'%.80s': an empty path segment (//) never matches", base_url);
+        goto out;
+    }
     if (split_compile(host, '.', &r->labels, &r->nlabels, &r->exact_labels) < 0 ||
         r->nlabels == 0 || r->nlabels > MAX_LABELS) {
         snprintf(err, errlen, "'%s': a placeholder must stand for a whole host label", base_url);

@@ -10,7 +10,6 @@ mode=$1; shift
 here=tests/fuzz
 build=${FUZZ_BUILD:-build/fuzz}
 seconds=${FUZZ_SECONDS:-60}
-common="-timeout=${FUZZ_TIMEOUT:-5} -rss_limit_mb=${FUZZ_RSS_MB:-2048}"
 
 # Readable stacks; a UBSan report stops the run (with -fno-sanitize-recover).
 sym=/usr/lib/llvm-14/bin/llvm-symbolizer
@@ -18,7 +17,7 @@ sym=/usr/lib/llvm-14/bin/llvm-symbolizer
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1
 # Leaks of third-party libraries only, each explained in the file.
-export LSAN_OPTIONS=suppressions=$PWD/$here/lsan.supp:print_suppressions=0
+export LSAN_OPTIONS="suppressions=$PWD/$here/lsan.supp:print_suppressions=0"
 
 # The report part of a failed run's log: the sanitizer's or our check's
 # lines, the stack, libFuzzer's summary.
@@ -39,7 +38,8 @@ run() {
     t=$1 log=$2; shift 2
     tmp=$build/tmp/$t
     rm -rf "$tmp" && mkdir -p "$tmp" "$build/findings/$t"
-    TMPDIR=$PWD/$tmp "$build/fuzz_$t" $common -artifact_prefix="$build/findings/$t/" "$@" \
+    TMPDIR=$PWD/$tmp "$build/fuzz_$t" -timeout="${FUZZ_TIMEOUT:-5}" \
+        -rss_limit_mb="${FUZZ_RSS_MB:-2048}" -artifact_prefix="$build/findings/$t/" "$@" \
         </dev/null >"$log" 2>&1
     rc=$?
     rm -rf "$tmp"
@@ -89,6 +89,7 @@ fuzz)
     stats=$(sed -n 's/^stat::\(number_of_executed_units\|average_exec_per_sec\|new_units_added\|peak_rss_mb\): *//p' "$log" | tr '\n' ' ')
     cov=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -n 1 | sed 's/.*\(cov: [0-9]*\).*\(ft: [0-9]*\).*/\1 \2/')
     if [ $rc -eq 0 ] && [ -z "$new" ]; then
+        # shellcheck disable=SC2086 # four numbers, one a word
         set -- $stats
         echo "fuzz: $t: no finding; ${1:-?} runs, ${2:-?} exec/s, ${3:-?} new units, ${4:-?} MB peak, $cov"
     else

@@ -287,6 +287,9 @@ static void extreme_times_saturate(void **state)
     b.hold_until = INT64_MIN + 1;
     amp_block_describe(&b, "r", INT64_MAX, buf, sizeof(buf));
     expect_contains(buf, "(in -9223372036854775808s)");
+    /* A year past INT_MAX - 1900 (found by the fuzzer): no overflow. */
+    amp_http_date(67767976233532800LL, buf, sizeof(buf));
+    expect_contains(buf, " 2147483648 ");
     int64_t at = 0;
     const char *source = NULL;
     assert_int_equal(amp_retry_parse(amp_curl_linked(), NULL, "30", INT64_MAX - 5, &at, &source), 0);

@@ -404,6 +404,9 @@ static void compile_errors(void **state)
     expect_compile_error("https://x.com/api?key=1");        /* query */
     expect_compile_error("https://x.com/api#frag");         /* fragment */
     expect_compile_error("https://user@x.com/api");         /* user info */
+    expect_compile_error("https://api..slack.com/api");     /* an empty label never matches */
+    expect_compile_error("https://slack.com//api");         /* nor an empty segment */
+    expect_compile_error("https://slack.com/api//x");
     {   /* hosts no DNS name can have: a 64-character label, 254 characters in all */
         char url[600];
         snprintf(url, sizeof(url), "https://%0*d.example.com/", 64, 0);
