@@ -62,9 +62,14 @@ def not_under(sanitizer, why):
 
 
 def preloaded(value):
-    """What a child started with LD_PRELOAD=value finds in it: the sanitizer harness puts its
-    runtime first in every process."""
-    return RUNTIME_PRELOAD + ":" + value if RUNTIME_PRELOAD else value
+    """LD_PRELOAD as a program run by `ampshim run` finds it when the launcher made it value
+    (the library, then what was there). Under the sanitizer harness the runtime was there
+    too, first, and the launcher keeps it first: "libasan:LIB:asan_first.so:rest"."""
+    if not RUNTIME_PRELOAD:
+        return value
+    first, _, others = RUNTIME_PRELOAD.partition(":")
+    lib, _, rest = value.partition(":")
+    return ":".join(p for p in (first, lib, others, rest) if p)
 
 
 class Server:
@@ -158,8 +163,10 @@ routes = (
         env["HOME"] = os.path.join(self.dir, "home")
         env["XDG_CONFIG_HOME"] = os.path.join(self.dir, "home", ".config")
         env.update(extra)
-        if RUNTIME_PRELOAD:  # the sanitizer's runtime must be first in LD_PRELOAD, in every process
-            env["LD_PRELOAD"] = ":".join(p for p in (RUNTIME_PRELOAD, env.get("LD_PRELOAD")) if p)
+        if RUNTIME_PRELOAD and any(p.startswith(BUILD + "/") for p in env.get("LD_PRELOAD", "").split(":")):
+            # A sanitized build of the library needs the sanitizer's runtime first in LD_PRELOAD
+            # (for `ampshim run`, AMPSHIM_TEST_LAUNCHER puts it there); other processes go without.
+            env["LD_PRELOAD"] = RUNTIME_PRELOAD + ":" + env["LD_PRELOAD"]
         return env
 
     def run(self, cmd, cfg=None, env=None, input=None, launcher=True):
@@ -625,6 +632,8 @@ def program_without_curl_untouched(ctx):
 
 
 @test
+@not_under("asan", "ASan's own dlopen interceptor calls glibc's dlopen, which then reads the RUNPATH "
+                   "of libasan, not of the program (build/asan/runpath_main fails so without ampshim)")
 def dlopen_by_runpath_still_works(ctx):
     p = ok(ctx.run([os.path.join(BUILD, "runpath_main")]))
     assert p.stdout == b"plugin says 42\n", p.stdout
@@ -1198,6 +1207,40 @@ def redirect_from_unrouted_url_to_a_provider_routed(ctx):
 
 
 @test
+def files_that_are_not_files_fail_closed(ctx):
+    """A FIFO or a folder as the config, a FIFO as the key file or an
+    include, /dev/zero as the key file: answered at once, in `ampshim check`
+    and inside the host, which goes on with every call failing closed."""
+    fifo = os.path.join(ctx.dir, "config.fifo")
+    os.mkfifo(fifo, 0o600)
+    folder = os.path.join(ctx.dir, "config.d")
+    os.mkdir(folder)
+    key_fifo = ctx.write_cfg("key-fifo.cfg", ctx.config(key_line='api_key_file = "%s";' % fifo))
+    key_zero = ctx.write_cfg("key-zero.cfg", ctx.config(key_line='api_key_file = "/dev/zero";'))
+    inc_fifo = ctx.write_cfg("inc-fifo.cfg", '@include "%s"\n' % fifo + ctx.config())
+    for cfg, want in ((fifo, "not a regular file"), (folder, "not a regular file"),
+                      (key_fifo, "not a regular file"), (key_zero, "not a regular file"),
+                      (inc_fifo, "@include %s: not a regular file" % fifo)):
+        t0 = time.time()
+        p = subprocess.run([AMPSHIM, "check", "-c", cfg], capture_output=True, env=ctx.env(), timeout=20)
+        assert p.returncode == 2 and want in p.stderr.decode(), (cfg, p.returncode, p.stderr)
+        # Inside a host that makes two calls and then says it is still alive.
+        prog_ = ("import pycurl,io,sys\n"
+                 "for u in sys.argv[1:]:\n"
+                 "    c=pycurl.Curl();c.setopt(c.URL,u);c.setopt(c.WRITEDATA,io.BytesIO())\n"
+                 "    try:\n        c.perform();print('sent')\n"
+                 "    except pycurl.error as e:\n        print('refused',e.args[0])\n"
+                 "print('alive')\n")
+        mark_all(ctx)
+        p = subprocess.run([PY, "-c", prog_, SF + "/a", ctx.plain.url("/b")], capture_output=True, timeout=20,
+                           env=ctx.env(LD_PRELOAD=LIB, AMPSHIM_CONFIG=cfg))
+        assert p.stdout.decode().split() == ["refused", "2", "refused", "2", "alive"], (cfg, p.stdout, p.stderr)
+        assert want in p.stderr.decode(), p.stderr
+        assert time.time() - t0 < 10
+        assert ctx.proxy.requests() == [] and ctx.plain.requests() == []
+
+
+@test
 def key_confined_to_the_proxy(ctx):
     """Options that would send a routed request elsewhere are set aside while
     it runs: a unix socket, an abstract one, --resolve to another loopback
@@ -1513,6 +1556,8 @@ def ffi_luajit_routed(ctx):
 
 
 @test
+@not_under("asan", "the tracer prints (fprintf) from dlsym, which the ASan runtime calls to bind its "
+                   "interceptors before its own fprintf works: it crashes so without ampshim too")
 def ffi_another_dlsym_hook_still_called(ctx):
     """A preload that stands in front of dlsym too (MangoHud, apitrace) is
     called behind ours, and the FFI program is routed all the same."""
