@@ -22,12 +22,12 @@ ASAN_LIB_OBJ := $(LIB_SRC:%.c=$(ASAN_DIR)/lib/%.o)
 ASAN_CLI_OBJ := $(CLI_SRC:%.c=$(ASAN_DIR)/cli/%.o)
 ASAN_CORE_OBJ := $(CORE_SRC:%.c=$(ASAN_DIR)/cli/%.o)
 ASAN_UNIT := $(UNIT:$(B)/%=$(ASAN_DIR)/%)
-ASAN_EXES := easy_client multi_client lifecycle_client ending_client threads_client fork_client \
-             dl_race no_curl two_flavours runpath_main
-ASAN_CLIENTS := $(ASAN_EXES:%=$(ASAN_DIR)/%) $(ASAN_DIR)/plugins/libplug.so \
-                $(ASAN_DIR)/plugins/libflavour_plug.so $(ASAN_DIR)/plugins/libctor_plug.so
+# The test clients of the main Makefile's CLIENTS, built the same way.
+ASAN_CLIENTS := $(CLIENTS:$(B)/%=$(ASAN_DIR)/%)
+ASAN_EXES := $(filter-out $(ASAN_DIR)/plugins/%,$(ASAN_CLIENTS))
+ASAN_PLUGINS := $(filter $(ASAN_DIR)/plugins/%,$(ASAN_CLIENTS))
 ASAN_ALL := $(ASAN_DIR)/libampshim.so $(ASAN_DIR)/ampshim $(ASAN_DIR)/providers.cfg \
-            $(ASAN_DIR)/asan_first.so $(ASAN_UNIT) $(ASAN_CLIENTS)
+            $(ASAN_DIR)/asan_first.so $(ASAN_UNIT) $(ASAN_CLIENTS) $(ASAN_DIR)/allocfail/libampshim.so
 
 .PHONY: asan asan-build valgrind
 
@@ -40,7 +40,7 @@ asan-build: $(ASAN_ALL)
 
 $(ASAN_DIR)/lib/%.o: src/%.c $(wildcard include/*.h) | $(ASAN_DIR)/lib
 	$(CC) $(CPPFLAGS) -g $(if $(filter $*,$(ASAN_PLAIN)),-O2 -foptimize-sibling-calls,$(ASAN_CFLAGS)) \
-	  $(WARN) -fPIC -fvisibility=hidden -c $< -o $@
+	  $(WARN) -fPIC -fvisibility=hidden -c $(abspath $<) -o $@
 $(ASAN_DIR)/libampshim.so: $(ASAN_LIB_OBJ)
 	$(CC) $(ASAN_SAN) -shared -Wl,-z,defs -Wl,-z,now $^ -o $@
 $(ASAN_DIR)/providers.cfg: conf/providers.cfg | $(ASAN_DIR)/lib
@@ -48,7 +48,7 @@ $(ASAN_DIR)/providers.cfg: conf/providers.cfg | $(ASAN_DIR)/lib
 
 $(ASAN_DIR)/cli/%.o: src/%.c $(wildcard include/*.h) | $(ASAN_DIR)/cli
 	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) -DAMPSHIM_VERSION='"$(VERSION)"' \
-	  -DAMPSHIM_LIBDIR='"$(LIBDIR)"' -c $< -o $@
+	  -DAMPSHIM_LIBDIR='"$(LIBDIR)"' -c $(abspath $<) -o $@
 $(ASAN_DIR)/cli/main.o: $(B)/cli/libdir
 $(ASAN_DIR)/ampshim: $(ASAN_CLI_OBJ)
 	$(CC) $(ASAN_SAN) $^ -o $@ -lcurl -lconfig
@@ -58,29 +58,35 @@ $(ASAN_DIR)/asan_first.so: tests/asan/asan_first.c | $(ASAN_DIR)/lib
 	$(CC) -O2 -g $(WARN) -shared -fPIC -Wl,-z,initfirst $< -o $@
 
 $(filter-out $(ASAN_DIR)/test_elfsym,$(ASAN_UNIT)): $(ASAN_DIR)/test_%: tests/unit/test_%.c $(ASAN_CORE_OBJ)
-	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) $^ -o $@ -lcmocka -lcurl -lconfig
+	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) $(abspath $^) -o $@ -lcmocka -lcurl -lconfig
 $(ASAN_DIR)/test_elfsym: tests/unit/test_elfsym.c src/elfsym.c $(wildcard include/*.h)
-	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) tests/unit/test_elfsym.c src/elfsym.c -o $@ -lcmocka -lcurl
+	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) $(abspath tests/unit/test_elfsym.c src/elfsym.c) -o $@ -lcmocka -lcurl
 
-$(ASAN_EXES:%=$(ASAN_DIR)/%): $(ASAN_DIR)/%: tests/clients/%.c | $(ASAN_DIR)/plugins
-	$(CC) $(ASAN_CFLAGS) $(WARN) $< -o $@ $(ASAN_LDLIBS_$*)
-ASAN_LDLIBS_easy_client := -lcurl
-ASAN_LDLIBS_multi_client := -lcurl
-ASAN_LDLIBS_lifecycle_client := -lcurl
-ASAN_LDLIBS_ending_client := -lcurl
-ASAN_LDLIBS_two_flavours := -lcurl
-ASAN_LDLIBS_threads_client := -lcurl -lpthread
-ASAN_LDLIBS_fork_client := -lcurl -lpthread
-ASAN_LDLIBS_dl_race := -lcurl -lpthread
+# Sources by absolute path, so that a report's frames name this tree's files
+# (run_asan.py counts a leak as ours by them). --as-needed: a client that does
+# not use curl (no_curl) must not load it.
+$(ASAN_EXES): $(ASAN_DIR)/%: tests/clients/%.c | $(ASAN_DIR)/plugins
+	$(CC) $(ASAN_CFLAGS) $(WARN) $(abspath $<) -o $@ $(or $(ASAN_LDLIBS_$*),$(ASAN_LDLIBS))
+ASAN_LDLIBS := -Wl,--as-needed -lcurl -lpthread
+ASAN_PLUGLIBS := -Wl,--as-needed -lcurl
 ASAN_LDLIBS_runpath_main := -Wl,--enable-new-dtags -Wl,-rpath,'$$ORIGIN/plugins'
-$(ASAN_DIR)/plugins/libplug.so: tests/clients/plug.c | $(ASAN_DIR)/plugins
-	$(CC) $(ASAN_CFLAGS) $(WARN) -shared -fPIC $< -o $@
-$(ASAN_DIR)/plugins/libctor_plug.so: tests/clients/ctor_plug.c | $(ASAN_DIR)/plugins
-	$(CC) $(ASAN_CFLAGS) $(WARN) -shared -fPIC $< -o $@ -lcurl
-$(ASAN_DIR)/plugins/libflavour_plug.so: tests/clients/flavour_plug.c | $(ASAN_DIR)/plugins
-	$(CC) $(ASAN_CFLAGS) $(WARN) -shared -fPIC $< -o $@ $$(find /usr/lib /lib -name libcurl-gnutls.so.4 | head -n1)
+$(ASAN_PLUGINS): $(ASAN_DIR)/plugins/lib%.so: tests/clients/%.c | $(ASAN_DIR)/plugins
+	$(CC) $(if $(filter $*,$(ASAN_PLAIN_PLUGINS)),-O2 -g,$(ASAN_CFLAGS)) $(WARN) -shared -fPIC $(abspath $<) -o $@ \
+	  $(or $(ASAN_PLUGLIBS_$*),$(ASAN_PLUGLIBS))
+# Linked against libcurl-gnutls by file name, as in the main Makefile.
+ASAN_PLUGLIBS_flavour_plug := $$(find /usr/lib /lib -name libcurl-gnutls.so.4 | head -n1)
+# Another dlsym interposer: called by the sanitizer's runtime before it is set
+# up, as our hooks are, so built plain as they are.
+ASAN_PLAIN_PLUGINS := dlsym_tracer
 
-$(ASAN_DIR)/lib $(ASAN_DIR)/cli $(ASAN_DIR)/plugins:
+# The library with every allocation it makes failable in turn (the main
+# Makefile's allocation-failure build), sanitized: the error paths are where
+# leaks and use-after-free hide.
+$(ASAN_DIR)/allocfail/libampshim.so: $(ASAN_LIB_OBJ) tests/allocfail/allocfail.c | $(ASAN_DIR)/allocfail
+	$(CC) $(ASAN_CFLAGS) $(WARN) -fPIC -shared -Wl,-z,defs -Wl,-z,now $(ALLOCFAIL_WRAP:%=-Wl,--wrap=%) \
+	  $(ASAN_LIB_OBJ) $(abspath tests/allocfail/allocfail.c) -o $@
+
+$(ASAN_DIR)/lib $(ASAN_DIR)/cli $(ASAN_DIR)/plugins $(ASAN_DIR)/allocfail:
 	mkdir -p $@
 
 # valgrind's memcheck over the C clients, through the normal library.

@@ -4,26 +4,32 @@ against the ASan+UBSan build in build/asan (library, launcher, C clients, unit
 tests), ending with the line "N passed, N failed" like `make test`.
 
 How a report fails the test that caused it:
-- Every process a test starts has, first in LD_PRELOAD, the ASan runtime and
-  asan_first.so (see that file: ASan is set up before any other constructor,
-  or Debian's curl hangs in setlocale; an error ends the process with status
-  86). The launcher is called through tests/asan/launcher.sh, which keeps
-  that order for `ampshim run`.
-- ASan, LSan and UBSan write their reports to files under a directory of this
-  run (log_path, one file per process), not to the program's stderr, which
-  the tests inspect. After each test the new files are read: the test fails
-  on any error report (ASan, UBSan), printing it.
-- Leaks: LSan is on in every process. The host programs (curl, python3,
-  ruby, git, ...) leak at exit by design, and those leaks have nothing to do
-  with ampshim: suppressing them by library name cannot work, as every stack
-  also holds the host's frames, ampshim's allocations included. So leak
-  reports do not change a process's exit status (exitcode=0; errors still
-  end it with 86), and a leak counts when its allocation stack holds a frame
-  of this repository's code (libampshim.so, src/, tests/): ampshim's own
-  allocations, and our clients'. The others are counted and left aside.
+- A process that loads the sanitized library has, first in LD_PRELOAD, the ASan
+  runtime and asan_first.so (see that file: ASan is set up before any other
+  constructor, or Debian's curl hangs in setlocale; a sanitizer error ends the
+  process with status 86). tests/asan/launcher.sh puts them there for
+  `ampshim run`, and the launcher keeps the runtime first.
+- ASan and LSan write their reports to files under build/asan/reports
+  (log_path, one file per process), not to the program's stderr, which the
+  tests inspect. GCC 12's UBSan cannot (see asan_first.c): its report stays on
+  stderr, the process ends with 86, and asan_first.so leaves a note (died.PID).
+  After each test the new files are read: the test fails on any error report
+  or note, and prints it.
+- Leaks: LSan is on in every sanitized process. The host programs (curl,
+  python3, ruby, git...) leak at exit by design, and those leaks are not ours.
+  LSan suppressions cannot separate them (a suppression matches any frame of
+  the stack, and ampshim's own allocations have the host's frames below them
+  too), so leak reports do not change a process's exit status (exitcode=0;
+  errors still end it, with 86) and each leak is judged by its allocation
+  stack, read from the allocator outwards: past the C library, the sanitizer
+  runtime and the libraries ampshim itself calls into (libcurl, both flavours,
+  what they use, libconfig), the first frame decides. In this tree's build
+  (libampshim.so, our clients, unit tests): the leak counts. Anywhere else (the
+  host's interpreter, an FFI callback of the application that ampshim chained
+  to): left aside, and counted in the closing summary.
   Malloc stacks are unwound with DWARF (fast_unwind_on_malloc=0): Debian's
   libraries have no frame pointers, and a fast unwind stops in the first of
-  them, which would hide an ampshim frame below a libcurl one.
+  them, which would hide the frame that decides.
 - Unit tests (our code only) run with exitcode=23: any report fails them.
 """
 
@@ -34,82 +40,131 @@ import shutil
 import subprocess
 import sys
 import time
+import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 A = os.path.join(ROOT, "build", "asan")
 REPORTS = os.path.join(A, "reports")
 
-COMMON = "halt_on_error=1:detect_leaks=1:malloc_context_size=30:fast_unwind_on_malloc=0"
+# use_sigaltstack=0: ruby's threads install signal stacks of their own, which ASan
+# would unmap as its own when they end (CHECK failed: "unable to unmap").
+# Each frame ends with its module in braces, for the leak verdict.
+COMMON = ("halt_on_error=1:detect_leaks=1:malloc_context_size=30:fast_unwind_on_malloc=0:"
+          "use_sigaltstack=0:stack_trace_format='    #%n %p %F %L {%m}'")
 UBSAN = "halt_on_error=1:print_stacktrace=1:report_error_type=1"
 ERROR_EXIT = 86  # asan_first.so's death callback
+
+integration = None
+
+
+def ldd(path):
+    out = subprocess.run(["ldd", path], capture_output=True, text=True).stdout
+    return dict(re.findall(r"^\s*(\S+) => (\S+)", out, re.M))
 
 
 def runtime():
     """The ASan runtime the library was linked against, by the path the loader uses."""
-    out = subprocess.run(["ldd", os.path.join(A, "libampshim.so")], capture_output=True, text=True).stdout
-    m = re.search(r"libasan\.so\.\d+ => (\S+)", out)
-    if not m:
-        sys.exit("asan: no libasan in ldd build/asan/libampshim.so:\n" + out)
-    return m.group(1)
+    for name, path in ldd(os.path.join(A, "libampshim.so")).items():
+        if name.startswith("libasan.so"):
+            return path
+    sys.exit("asan: build/asan/libampshim.so is not linked against libasan")
 
 
-OURS = re.compile(r"#\d+ 0x[0-9a-f]+ .*(libampshim\.so|%s/(src|tests)/)" % re.escape(ROOT))
+def stem(path):
+    """libcurl-gnutls for /usr/lib/x86_64-linux-gnu/libcurl-gnutls.so.4.8.0."""
+    return os.path.basename(path).split(".so")[0]
+
+
+def transparent_libraries():
+    """The C library, the sanitizer runtimes, and what ampshim calls into: libcurl (both
+    flavours, and what they use), libconfig."""
+    names = {"libc", "libm", "ld-linux-x86-64", "libasan", "libubsan", "libstdc++", "libgcc_s",
+             "libcurl", "libcurl-gnutls", "libconfig"}
+    for lib in ("libcurl.so.4", "libcurl-gnutls.so.4", "libconfig.so.9"):
+        for path in glob.glob("/usr/lib/*/%s" % lib) + glob.glob("/lib/*/%s" % lib):
+            names.update(stem(p) for p in ldd(path).values())
+    return names
+
+
+TRANSPARENT = transparent_libraries()
+FRAME = re.compile(r"^\s*#\d+ 0x[0-9a-f]+ .*\{(.*)\}\s*$", re.M)
+
+
+def leak_is_ours(block):
+    for module in FRAME.findall(block):
+        if module.startswith(os.path.join(ROOT, "build") + "/"):
+            return True
+        if stem(module) not in TRANSPARENT:
+            return False
+    return False
 
 
 def classify(path):
-    """(counted reports, ignored leak count) for one report file."""
+    """(reports that count, leaks left aside) for one report file."""
     text = open(path, errors="replace").read()
-    counted, ignored = [], 0
-    if "runtime error:" in text or re.search(r"ERROR: AddressSanitizer", text) or \
-            "Sanitizer CHECK failed" in text or ("ERROR:" in text and "LeakSanitizer" not in text):
+    if "runtime error:" in text or "ERROR: AddressSanitizer" in text or "CHECK failed" in text:
         return [text], 0
-    for block in re.split(r"\n(?=(?:Direct|Indirect) leak of )", text):
-        if not re.match(r"(Direct|Indirect) leak of ", block):
-            continue
-        block = block.split("\n\n")[0]
-        if OURS.search(block):
+    counted, ignored = [], 0
+    blocks = [b.split("\n\n")[0] for b in re.split(r"\n(?=(?:Direct|Indirect) leak of )", text)
+              if re.match(r"(Direct|Indirect) leak of ", b)]
+    for block in blocks:
+        if leak_is_ours(block):
             counted.append(block)
         else:
             ignored += 1
     if counted:
-        head = text.split("\n(Direct", 1)[0].split("Direct leak", 1)[0]
-        counted = [head.strip() + "\n" + "\n\n".join(counted)]
-    return counted, ignored
+        return ["\n\n".join(counted)], ignored
+    if not blocks and text.strip():  # not a leak report, not an error: say it, count it
+        return [text], 0
+    return [], ignored
 
 
 class Reports:
     def __init__(self):
         shutil.rmtree(REPORTS, ignore_errors=True)
         os.makedirs(os.path.join(REPORTS, "seen"))
-        self.ignored = self.ignored_files = 0
+        self.ignored = self.processes = 0
 
     def collect(self, what):
         """Moves the new report files aside; returns the reports that count."""
-        counted = []
-        time.sleep(0.05)  # a process killed at the end of a test may still be writing
-        for path in sorted(glob.glob(os.path.join(REPORTS, "*.*"))):
-            if os.path.isdir(path):
-                continue
-            c, i = classify(path)
+        counted, pids = [], set()
+        paths = [p for p in glob.glob(os.path.join(REPORTS, "*.*")) if not os.path.isdir(p)]
+        # A note of asan_first.so (the process ended by a report) counts when no
+        # report of that process does: UBSan's, which is on the program's stderr.
+        for path in sorted(paths, key=lambda p: os.path.basename(p).startswith("died.")):
+            pid = path.rsplit(".", 1)[-1]
+            if os.path.basename(path).startswith("died."):
+                c, i = ([] if pid in pids else [open(path, errors="replace").read()]), 0
+            else:
+                c, i = classify(path)
+                pids.update([pid] if c else [])
             self.ignored += i
-            self.ignored_files += 1 if i and not c else 0
-            name = os.path.basename(path)
-            shutil.move(path, os.path.join(REPORTS, "seen", "%s.%s" % (what, name)))
+            self.processes += 1 if i else 0
+            kept = os.path.join(REPORTS, "seen", "%s.%s" % (what, os.path.basename(path)))
+            shutil.move(path, kept)
             for text in c:
-                counted.append("--- %s (kept as build/asan/reports/seen/%s.%s)\n%s" % (name, what, name, text))
+                counted.append("--- %s\n%s" % (os.path.relpath(kept, ROOT), text))
         return counted
 
 
 def checked(fn, reports):
     """The test, failing on any report that counts from a process it ran."""
     def run(ctx):
+        failure = None
         try:
             fn(ctx)
-        finally:
-            found = reports.collect(fn.__name__)
+        except integration.Skip:
+            reports.collect(fn.__name__)
+            raise
+        except Exception:
+            failure = traceback.format_exc()
+        found = reports.collect(fn.__name__)
         if found:
-            raise AssertionError("sanitizer reports:\n" + "\n".join(found))
+            raise AssertionError("sanitizer reports:\n" + "\n".join(found) +
+                                 ("\nand the test failed:\n" + failure if failure else ""))
+        if failure:
+            raise AssertionError(failure)
     run.__name__, run.__doc__ = fn.__name__, fn.__doc__
     return run
 
@@ -127,17 +182,19 @@ def unit(binary, env):
 
 
 def main():
+    global integration
     t0 = time.monotonic()
     reports = Reports()
-    preload = runtime() + ":" + os.path.join(A, "asan_first.so")
     os.environ.update({
         "AMPSHIM_TEST_BUILD": A,
         "AMPSHIM_TEST_LAUNCHER": os.path.join(HERE, "launcher.sh"),
-        "AMPSHIM_TEST_PRELOAD": preload,
+        "AMPSHIM_TEST_PRELOAD": runtime() + ":" + os.path.join(A, "asan_first.so"),
         "AMPSHIM_TEST_SANITIZER": "asan",
         "ASAN_OPTIONS": COMMON + ":exitcode=0:log_exe_name=1:log_path=" + os.path.join(REPORTS, "asan"),
-        "UBSAN_OPTIONS": UBSAN + ":exitcode=%d:log_exe_name=1:log_path=%s" % (
-            ERROR_EXIT, os.path.join(REPORTS, "ubsan")),
+        # No log_path for UBSan: see asan_first.c (its report stays on stderr, and
+        # asan_first.so leaves a note of the process it ended).
+        "UBSAN_OPTIONS": UBSAN + ":exitcode=%d" % ERROR_EXIT,
+        "AMPSHIM_TEST_DEATHS": os.path.join(REPORTS, "died"),
     })
     os.environ.pop("LSAN_OPTIONS", None)
     passed = failed = 0
@@ -150,15 +207,15 @@ def main():
     sys.path.insert(0, os.path.dirname(HERE))
     import integration  # noqa: E402  (reads the AMPSHIM_TEST_* variables set above)
     integration.TESTS[:] = [checked(fn, reports) for fn in integration.TESTS]
-    print("== integration tests (ASan+UBSan: %s)" % integration.LIB, flush=True)
+    print("== integration tests (ASan+UBSan: %s)" % os.path.relpath(integration.LIB, ROOT), flush=True)
     p, f, s = integration.main()
     passed, failed = passed + p, failed + f
     late = reports.collect("after-the-tests")
     if late:
         failed += 1
         print("FAIL reports from processes that outlived their test:\n" + "\n".join(late))
-    print("asan: %d leak reports in host programs' own code left aside (in %d processes; "
-          "build/asan/reports/seen); %.0fs" % (reports.ignored, reports.ignored_files, time.monotonic() - t0))
+    print("asan: %d leaks of the host programs' own left aside (from %d processes; "
+          "build/asan/reports/seen); %.0fs" % (reports.ignored, reports.processes, time.monotonic() - t0))
     print(integration.closing_line(passed, failed, s))
     return 1 if failed else 0
 

@@ -713,7 +713,7 @@ static void generation_zero_is_read(void **state)
     size_t len = 64 + 512;
     unsigned char *f = header_bytes(1, 1, len);
 
-    make_dir("gen0");
+    free(make_dir("gen0"));
     f[24] = 0;
     amp_block_encode(&b, f + 64);
     write_bytes(path, f, len);
@@ -727,6 +727,7 @@ static void generation_zero_is_read(void **state)
     memset(f + 64, 0xee, 512);
     expect_set_aside("gen0-corrupt", f, len);
     free(f);
+    free(path);
 }
 
 static void corrupt_garbage(void **state)
