@@ -18,10 +18,12 @@
 int amp_read_regular(const char *path, size_t max, char **out, size_t *len, char *err,
                      size_t errlen);
 
-/* libconfig's @include directives in text ("@include \"file\"" at the
- * start of a line), each checked to be a regular file within the size
- * limit, and theirs in turn (10 deep, as libconfig). 0, or -1 with
- * "FILE:LINE: why" in err (FILE the one holding the directive). */
-int amp_check_includes(const char *file, const char *text, char *err, size_t errlen);
+/* text (len bytes) is a config libconfig can be given: no NUL byte, and
+ * each @include directive ("@include \"file\"" at the start of a line)
+ * names a regular file within the size limit whose own text passes too
+ * (10 deep, as libconfig); a name with a backslash (an escape libconfig
+ * would read) is refused. 0, or -1 with "FILE:LINE: why" in err (FILE the
+ * one holding the directive). */
+int amp_check_includes(const char *file, const char *text, size_t len, char *err, size_t errlen);
 
 #endif

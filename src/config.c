@@ -746,7 +746,7 @@ int amp_config_load(const char *path, const struct amp_curl *c,
     size_t len = 0;
     FILE *f = NULL;
     if (amp_read_regular(path, AMP_MAX_CONFIG_BYTES, &text, &len, err, errlen) < 0 ||
-        amp_check_includes(path, text, err, errlen) < 0 || !(f = fmemopen(text, len ? len : 1, "r"))) {
+        amp_check_includes(path, text, len, err, errlen) < 0 || !(f = fmemopen(text, len ? len : 1, "r"))) {
         if (text && !f && !*err)
             snprintf(err, errlen, "%s: out of memory", path);
         free(text);

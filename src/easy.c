@@ -167,6 +167,9 @@ CURL *amp_easy_duphandle(const struct amp_curl *c, int internal, CURL *easy)
         to->watching = from->watching;
         to->guarded = from->guarded;
         to->tracing = from->tracing;
+        /* A copy made while a blocked call is answered has our answering
+         * callbacks too, pointing at the original: they go as well. */
+        to->answering = from->answering;
         amp_options_restore(to, shim->cfg);
         to->watching = to->guarded = to->tracing = 0;
     }

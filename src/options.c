@@ -254,6 +254,9 @@ int amp_options_apply(struct amp_handle *hs, const struct amp_config *cfg, const
     if (cfg && cfg->proxy_plain_http) {
         c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, amp_confine_open);
         c->easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)hs);
+        /* An https-only application still reaches a plain-http relay. */
+        if (hs->app.protocols || hs->app.protocols_str)
+            c->easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
     } else if (hs->app.open_fn) {
         c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, (curl_opensocket_callback)NULL);
     }
@@ -338,6 +341,10 @@ void amp_options_restore(struct amp_handle *hs, const struct amp_config *cfg)
         c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, hs->app.open_fn);
         c->easy_setopt(e, CURLOPT_OPENSOCKETDATA, hs->app.open_data);
     }
+    if (cfg && cfg->proxy_plain_http && hs->app.protocols_str)
+        c->easy_setopt(e, CURLOPT_PROTOCOLS_STR, hs->app.protocols_str);
+    else if (cfg && cfg->proxy_plain_http && hs->app.protocols)
+        c->easy_setopt(e, CURLOPT_PROTOCOLS, hs->app.protocols);
     if (hs->app.headeropt != CURLHEADER_SEPARATE)
         c->easy_setopt(e, CURLOPT_HEADEROPT, hs->app.headeropt);
     if (cfg && cfg->proxy_plain_http)

@@ -63,10 +63,16 @@ fail:
     return -1;
 }
 
-static int check_from(const char *file, const char *text, int depth, char *err, size_t errlen)
+static int check_from(const char *file, const char *text, size_t len, int depth, char *err,
+                      size_t errlen)
 {
     int line = 1;
 
+    /* Text, all of it: libconfig reads past a NUL byte, this scan would not. */
+    if (memchr(text, '\0', len)) {
+        snprintf(err, errlen, "%s: holds a NUL byte: not a config file", file);
+        return -1;
+    }
     for (const char *p = text; *p; line++) {
         const char *eol = strchr(p, '\n'), *q = p;
         size_t n = eol ? (size_t)(eol - p) : strlen(p);
@@ -79,7 +85,15 @@ static int check_from(const char *file, const char *text, int depth, char *err, 
                 snprintf(err, errlen, "%s:%d: @include needs a \"file name\"", file, line);
                 return -1;
             }
+            /* libconfig reads escapes in the name ("a\"b"); a name that has
+             * any is refused rather than read otherwise than libconfig will. */
+            if (memchr(open + 1, '\\', (size_t)(close - open - 1))) {
+                snprintf(err, errlen, "%s:%d: @include: a file name with a backslash is not supported",
+                         file, line);
+                return -1;
+            }
             char *inc = strndup(open + 1, (size_t)(close - open - 1)), *body = NULL, why[512];
+            size_t blen = 0;
             if (!inc) {
                 snprintf(err, errlen, "%s:%d: out of memory", file, line);
                 return -1;
@@ -88,10 +102,10 @@ static int check_from(const char *file, const char *text, int depth, char *err, 
             if (depth >= MAX_INCLUDE_DEPTH)
                 snprintf(err, errlen, "%s:%d: @include nested more than %d deep", file, line,
                          MAX_INCLUDE_DEPTH);
-            else if (amp_read_regular(inc, AMP_MAX_CONFIG_BYTES, &body, NULL, why, sizeof(why)) < 0)
+            else if (amp_read_regular(inc, AMP_MAX_CONFIG_BYTES, &body, &blen, why, sizeof(why)) < 0)
                 snprintf(err, errlen, "%s:%d: @include %s", file, line, why);
             else
-                rc = check_from(inc, body, depth + 1, err, errlen);
+                rc = check_from(inc, body, blen, depth + 1, err, errlen);
             free(body);
             free(inc);
             if (rc < 0)
@@ -102,7 +116,7 @@ static int check_from(const char *file, const char *text, int depth, char *err, 
     return 0;
 }
 
-int amp_check_includes(const char *file, const char *text, char *err, size_t errlen)
+int amp_check_includes(const char *file, const char *text, size_t len, char *err, size_t errlen)
 {
-    return check_from(file, text, 0, err, errlen);
+    return check_from(file, text, len, 0, err, errlen);
 }

@@ -1284,6 +1284,10 @@ def key_confined_to_the_proxy(ctx):
             assert not any(KEY.encode() in b for b in seen), (opts, seen)
             assert p.returncode == 0, (opts, p.returncode, p.stderr)
             assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+        # An https-only application still reaches a plain-http relay on loopback.
+        mark_all(ctx)
+        ok(ctx.curl("--proto", "=https", "-o", "/dev/null", SF + "/https-only"))
+        assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
         # A plain-http proxy is reached only on a loopback address, whatever
         # the name cache says: here an unrouted transfer before it, in the
         # same multi handle, leaves "localhost" pointing off the machine (a

@@ -652,6 +652,26 @@ static void files_that_are_not_files(void **state)
     amp_config_free(load_ok(text));
     free(text);
 
+    /* Text libconfig would read otherwise than the check: a NUL byte before
+     * an @include, an escaped quote in its name. */
+    assert_true(asprintf(&text, "# x\n@include \"%s\"\n", fifo) > 0);
+    {
+        char *nulpath, err[512] = "";
+        struct amp_config *none = NULL;
+        assert_true(asprintf(&nulpath, "%s/nul.cfg", scratch) > 0);
+        FILE *nf = fopen(nulpath, "w");
+        fwrite("# x", 1, 3, nf);
+        fputc('\0', nf);
+        fputs(text + 3, nf);
+        fclose(nf);
+        assert_int_equal(amp_config_load(nulpath, amp_curl_linked(), &none, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "holds a NUL byte"));
+        unlink(nulpath);
+        free(nulpath);
+    }
+    free(text);
+    expect_error(GOOD_PROXY "@include \"a\\\"b\"\n" ONE_ROUTE, 6, "backslash");
+
     /* Too large to be a config (libconfig's parse is quadratic in a string). */
     assert_true(asprintf(&big, "%s/big.cfg", scratch) > 0);
     f = fopen(big, "w");
