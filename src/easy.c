@@ -34,7 +34,6 @@ static void note(const struct amp_curl *c, CURL *easy, CURLoption option, long l
     }
 }
 
-
 CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
                          va_list ap)
 {

@@ -50,7 +50,6 @@ CURLMcode amp_multi_add_handle(const struct amp_curl *c, int internal, CURLM *mu
 
 CURLMsg *amp_multi_info_read(const struct amp_curl *c, int internal, CURLM *multi, int *queued)
 {
-
     if (!c)
         return NULL;
     CURLMsg *msg = c->multi_info_read(multi, queued);
@@ -80,7 +79,6 @@ CURLMsg *amp_multi_info_read(const struct amp_curl *c, int internal, CURLM *mult
 CURLMcode amp_multi_remove_handle(const struct amp_curl *c, int internal, CURLM *multi,
                                   CURL *easy)
 {
-
     if (!c)
         return CURLM_INTERNAL_ERROR;
     CURLMcode rc = c->multi_remove_handle(multi, easy);
@@ -100,7 +98,6 @@ static void give_back(struct amp_handle *hs, void *cfg)
 
 CURLMcode amp_multi_cleanup(const struct amp_curl *c, int internal, CURLM *multi)
 {
-
     if (!c)
         return CURLM_INTERNAL_ERROR;
     CURLMcode rc = c->multi_cleanup(multi);

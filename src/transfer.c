@@ -65,17 +65,18 @@ static int keep_url(struct amp_handle *hs, const char *url)
 }
 
 /* A handle whose options we lost track of (memory ran out as they were
- * set) goes out only where no route would take it: judged by the URL
- * libcurl holds. 0, or -1 to refuse it. */
+ * set) goes out only where no route would take it, judged by the URL
+ * libcurl holds (none known: not at all). 0, or -1 to refuse it. */
 static int lost_handle(const struct amp_config *cfg, struct amp_handle *hs)
 {
     char *url = NULL;
     int undecided;
 
+    /* No URL there (a CURLU, say): nothing says where it would go. */
     hs->c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &url);
-    if (!url || !*url ||
-        (!amp_route_decide(&cfg->routes, hs->c, url, cfg->proxy_url, NULL, NULL, &undecided) &&
-         !undecided))
+    if (url && *url &&
+        !amp_route_decide(&cfg->routes, hs->c, url, cfg->proxy_url, NULL, NULL, &undecided) &&
+        !undecided)
         return 0;
     amp_transfer_error(hs, "ampshim: this handle's options were lost when memory ran out, and "
                            "its URL is one a route takes; not sent");
