@@ -7,19 +7,23 @@
 
 #include <string.h>
 
+/* Which of the functions ampshim stands in for name is: 1 + its index,
+ * or 0. */
 int amp_ffi_wrapped(const char *name);
 
-/* Whether dlsym(…, name) may concern us: cheap, for every dlsym a
- * program makes (Python's imports, plugins). */
+/* The same, cheap for every dlsym a program makes (Python's imports,
+ * plugins): most names fail on their first letters. */
 static inline int amp_ffi_wraps(const char *name)
 {
-    return name && name[0] == 'c' && strncmp(name, "curl_", 5) == 0 && amp_ffi_wrapped(name);
+    return name && name[0] == 'c' && strncmp(name, "curl_", 5) == 0 ? amp_ffi_wrapped(name) : 0;
 }
 
-/* dlsym (version NULL) or dlvsym for a name amp_ffi_wraps: libcurl's
+/* dlsym (version NULL) or dlvsym for name, which is function number
+ * which (amp_ffi_wraps - 1): libcurl's
  * function when caller is libcurl itself or this library, else ampshim's
  * for the flavour that defines it. RTLD_NEXT is taken from this library's
  * place in the search order. */
-void *amp_ffi_dlsym(void *handle, const char *name, const char *version, const void *caller);
+void *amp_ffi_dlsym(void *handle, const char *name, const char *version, int which,
+                    const void *caller);
 
 #endif

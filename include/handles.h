@@ -134,7 +134,7 @@ int amp_handle_copy_app(struct amp_handle *to, const struct amp_handle *from);
 
 int amp_handle_set_url(struct amp_handle *hs, const char *url);
 int amp_handle_set_noproxy(struct amp_handle *hs, const char *noproxy);
-int amp_handle_set_interface(struct amp_handle *hs, const char *interface);
+/* A copy of value (or NULL) into *slot, the old one freed. -1 when out of memory. */
 int amp_handle_set_string(char **slot, const char *value);
 int amp_handle_set_unix_socket(struct amp_handle *hs, const char *path, int abstract);
 int amp_handle_set_protocols(struct amp_handle *hs, long mask, const char *names);

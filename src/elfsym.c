@@ -199,7 +199,36 @@ static const ElfW(Sym) *sysv_lookup(const struct obj *o, const struct tables *t,
     return best;
 }
 
-static void *lookup(struct obj *o, const char *name);
+/* name in the object o describes. */
+static void *lookup(const struct obj *o, const char *name)
+{
+    struct tables t = { 0 };
+    ElfW(Addr) gnu = 0, sysv = 0, syment = sizeof(ElfW(Sym));
+    const ElfW(Sym) *s;
+
+    if (!readable(o, (ElfW(Addr))o->dyn, o->ndyn * sizeof(ElfW(Dyn))))
+        return NULL;
+    for (size_t i = 0; i < o->ndyn && o->dyn[i].d_tag != DT_NULL; i++) {
+        ElfW(Addr) v = o->dyn[i].d_un.d_ptr;
+        switch (o->dyn[i].d_tag) {
+        case DT_SYMTAB: t.sym = dyn_ptr(o, v); break;
+        case DT_STRTAB: t.str = dyn_ptr(o, v); break;
+        case DT_STRSZ: t.strsz = o->dyn[i].d_un.d_val; break;
+        case DT_SYMENT: syment = o->dyn[i].d_un.d_val; break;
+        case DT_VERSYM: t.versym = dyn_ptr(o, v); break;
+        case DT_GNU_HASH: gnu = dyn_ptr(o, v); break;
+        case DT_HASH: sysv = dyn_ptr(o, v); break;
+        }
+    }
+    if (!t.sym || !t.str || syment != sizeof(ElfW(Sym)) || !readable(o, t.str, t.strsz))
+        return NULL;
+    s = gnu ? gnu_lookup(o, &t, gnu, name) : sysv ? sysv_lookup(o, &t, sysv, name) : NULL;
+    /* An IFUNC's value is its resolver, not the function: calling the
+     * resolver is ld.so's business, so we give nothing rather than that. */
+    if (!s || ELF32_ST_TYPE(s->st_info) == STT_GNU_IFUNC)
+        return NULL;
+    return (void *)((s->st_shndx == SHN_ABS ? 0 : o->base) + s->st_value);
+}
 
 void *amp_elf_symbol(const void *inside, const char *name)
 {
@@ -223,35 +252,4 @@ void *amp_elf_symbol_in(const char *soname_prefix, const char *name)
             return lookup(&o, name);
     }
     return NULL;
-}
-
-static void *lookup(struct obj *o_, const char *name)
-{
-    struct obj o = *o_;
-    struct tables t = { 0 };
-    ElfW(Addr) gnu = 0, sysv = 0, syment = sizeof(ElfW(Sym));
-    const ElfW(Sym) *s;
-
-    if (!readable(&o, (ElfW(Addr))o.dyn, o.ndyn * sizeof(ElfW(Dyn))))
-        return NULL;
-    for (size_t i = 0; i < o.ndyn && o.dyn[i].d_tag != DT_NULL; i++) {
-        ElfW(Addr) v = o.dyn[i].d_un.d_ptr;
-        switch (o.dyn[i].d_tag) {
-        case DT_SYMTAB: t.sym = dyn_ptr(&o, v); break;
-        case DT_STRTAB: t.str = dyn_ptr(&o, v); break;
-        case DT_STRSZ: t.strsz = o.dyn[i].d_un.d_val; break;
-        case DT_SYMENT: syment = o.dyn[i].d_un.d_val; break;
-        case DT_VERSYM: t.versym = dyn_ptr(&o, v); break;
-        case DT_GNU_HASH: gnu = dyn_ptr(&o, v); break;
-        case DT_HASH: sysv = dyn_ptr(&o, v); break;
-        }
-    }
-    if (!t.sym || !t.str || syment != sizeof(ElfW(Sym)) || !readable(&o, t.str, t.strsz))
-        return NULL;
-    s = gnu ? gnu_lookup(&o, &t, gnu, name) : sysv ? sysv_lookup(&o, &t, sysv, name) : NULL;
-    /* An IFUNC's value is its resolver, not the function: calling the
-     * resolver is ld.so's business, so we give nothing rather than that. */
-    if (!s || ELF32_ST_TYPE(s->st_info) == STT_GNU_IFUNC)
-        return NULL;
-    return (void *)((s->st_shndx == SHN_ABS ? 0 : o.base) + s->st_value);
 }

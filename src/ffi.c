@@ -92,17 +92,18 @@ int amp_ffi_wrapped(const char *name)
     return 0;
 }
 
-void *amp_ffi_dlsym(void *handle, const char *name, const char *version, const void *caller)
+void *amp_ffi_dlsym(void *handle, const char *name, const char *version, int which,
+                    const void *caller)
 {
     /* Not a tail call: RTLD_NEXT now means "after this library", which is
      * where the caller would find libcurl too unless it came before us. */
     void *p = version ? amp_real_dlvsym(handle, name, version) : amp_real_dlsym(handle, name);
-    int which = amp_ffi_wrapped(name) - 1, index;
+    int index;
     Dl_info def, from;
 
     /* Our own look-ups, and our exported hooks (which find their flavour
      * from their caller), stay as they are. */
-    if (!p || which < 0 || amp_real_is_ours(p) || amp_real_is_ours(caller))
+    if (!p || amp_real_is_ours(p) || amp_real_is_ours(caller))
         return p;
     int known_caller = dladdr(caller, &from) && from.dli_fbase;
     /* libcurl looking itself up keeps its own functions. */

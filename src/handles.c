@@ -199,11 +199,6 @@ int amp_handle_set_string(char **slot, const char *value)
     return set_string(slot, value);
 }
 
-int amp_handle_set_interface(struct amp_handle *hs, const char *interface)
-{
-    return set_string(&hs->app.interface, interface);
-}
-
 /* The last of CURLOPT_PROTOCOLS and CURLOPT_PROTOCOLS_STR wins, as in libcurl. */
 int amp_handle_set_protocols(struct amp_handle *hs, long mask, const char *names)
 {

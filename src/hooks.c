@@ -98,14 +98,18 @@ HOOK int dlclose(void *handle)
  * name: the ones ampshim stands in for are handed out as ampshim's. */
 HOOK void *dlsym(void *handle, const char *name)
 {
-    if (amp_ffi_wraps(name))
-        return amp_ffi_dlsym(handle, name, NULL, CALLER);
+    int which = amp_ffi_wraps(name);
+
+    if (which)
+        return amp_ffi_dlsym(handle, name, NULL, which - 1, CALLER);
     return amp_real_dlsym(handle, name);
 }
 
 HOOK void *dlvsym(void *handle, const char *name, const char *version)
 {
-    if (amp_ffi_wraps(name))
-        return amp_ffi_dlsym(handle, name, version, CALLER);
+    int which = amp_ffi_wraps(name);
+
+    if (which)
+        return amp_ffi_dlsym(handle, name, version, which - 1, CALLER);
     return amp_real_dlvsym(handle, name, version);
 }

@@ -207,7 +207,7 @@ int amp_option_note(struct amp_handle *hs, CURLoption option, long l, void *p, v
         app->ipresolve = l;
         break;
     case CURLOPT_INTERFACE:
-        return amp_handle_set_interface(hs, p);
+        return amp_handle_set_string(&app->interface, p);
     case CURLOPT_LOCALPORT:
         app->localport = l;
         break;

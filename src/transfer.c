@@ -274,8 +274,6 @@ CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *h
      * answered 301/302/303 would become a GET). */
     if (!r || !proxy_url ||
         !(code == 307 || code == 308 || (!hs->app.posts && !hs->app.custom_unsafe))) {
-        if (hs->guard_only)
-            amp_error("not following a redirect to %s (a routed URL)", hs->redirect_url);
         amp_transfer_error(hs, "ampshim: not following the redirect (HTTP %ld) of this request to %s",
                            code, hs->redirect_url);
         free(proxy_url);
