@@ -26,11 +26,12 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/cli/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/cli/%.o)
 
 UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers $(B)/test_retry $(B)/test_throttle \
-        $(B)/test_elfsym $(B)/test_confine
+        $(B)/test_elfsym $(B)/test_confine $(B)/test_options
 CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.so \
            $(B)/two_flavours $(B)/plugins/libflavour_plug.so $(B)/multi_client \
            $(B)/lifecycle_client $(B)/threads_client $(B)/fork_client $(B)/dl_race \
-           $(B)/plugins/libctor_plug.so $(B)/ending_client $(B)/plugins/libdlsym_tracer.so
+           $(B)/plugins/libctor_plug.so $(B)/ending_client $(B)/plugins/libdlsym_tracer.so \
+           $(B)/sticky_client
 
 # The same library and two threaded clients under ThreadSanitizer: the
 # integration tests run them and fail on any report.
@@ -98,8 +99,13 @@ $(B)/test_%: tests/unit/test_%.c $(CORE_OBJ)
 $(B)/test_elfsym: tests/unit/test_elfsym.c src/elfsym.c $(wildcard include/*.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) tests/unit/test_elfsym.c src/elfsym.c -o $@ -lcmocka -lcurl
 
+# The option table drives the library's own objects (not its exported
+# hooks), through a recording libcurl.
+$(B)/test_options: tests/unit/test_options.c $(filter-out $(B)/lib/hooks.o $(B)/lib/ffi.o,$(LIB_OBJ))
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $^ -o $@ -lcmocka -lcurl -lpthread -ldl
+
 # Programs the integration tests run.
-$(B)/easy_client $(B)/multi_client $(B)/lifecycle_client $(B)/ending_client: $(B)/%: tests/clients/%.c
+$(B)/easy_client $(B)/multi_client $(B)/lifecycle_client $(B)/ending_client $(B)/sticky_client: $(B)/%: tests/clients/%.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@ -lcurl
 $(B)/plugins/libctor_plug.so: tests/clients/ctor_plug.c | $(B)/plugins
 	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@ -lcurl

@@ -11,6 +11,8 @@
 
 CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
                          va_list ap);
+CURLcode amp_easy_getinfo(const struct amp_curl *c, int internal, CURL *easy, CURLINFO info,
+                          void *out);
 CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy);
 void amp_easy_cleanup(const struct amp_curl *c, int internal, CURL *easy);
 void amp_easy_reset(const struct amp_curl *c, int internal, CURL *easy);

@@ -5,16 +5,19 @@
 #define AMPSHIM_HANDLES_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
+#include "config.h"
 #include "curlapi.h"
 #include "hash.h"
 #include "route.h"
 
 /* What the application set, for each option ampshim stands in for during
- * a routed transfer; given back to the handle when the transfer ends. */
+ * a routed transfer (options.c has the table that reads and writes it). */
 struct amp_app_options {
-    char *url;                        /* CURLOPT_URL (our copy) */
+    char *url;                        /* CURLOPT_URL (our copy; url_cap its buffer) */
+    size_t url_cap;
     CURLU *curlu;                     /* CURLOPT_CURLU: wins over url, never modified */
     struct curl_slist *headers;       /* CURLOPT_HTTPHEADER: never ours to change */
     char *errbuf;                     /* CURLOPT_ERRORBUFFER */
@@ -23,7 +26,7 @@ struct amp_app_options {
     struct curl_slist *connect_to;    /* CURLOPT_CONNECT_TO */
     struct curl_slist *resolve;       /* CURLOPT_RESOLVE */
     char *doh_url;                    /* CURLOPT_DOH_URL (our copy) */
-    curl_ssl_ctx_callback ssl_ctx_fn; /* CURLOPT_SSL_CTX_FUNCTION */
+    void (*ssl_ctx_fn)(void);         /* CURLOPT_SSL_CTX_FUNCTION */
     char *pinned;                     /* CURLOPT_PINNEDPUBLICKEY (our copy) */
     long headeropt;                   /* CURLOPT_HEADEROPT */
     long verify_peer, verify_host;    /* CURLOPT_SSL_VERIFYPEER / VERIFYHOST */
@@ -48,15 +51,56 @@ struct amp_app_options {
     curl_sockopt_callback sockopt_fn; /* CURLOPT_SOCKOPTFUNCTION */
     curl_closesocket_callback close_fn; /* CURLOPT_CLOSESOCKETFUNCTION / DATA */
     void *close_data;
-    char *unix_socket;                /* CURLOPT_UNIX_SOCKET_PATH or ABSTRACT_UNIX_SOCKET (our copy) */
-    int unix_abstract;                /* which of the two */
+    char *unix_socket;                /* CURLOPT_UNIX_SOCKET_PATH (our copy) */
+    char *abstract_socket;            /* CURLOPT_ABSTRACT_UNIX_SOCKET (our copy); one of the two */
     long fresh_connect, forbid_reuse; /* CURLOPT_FRESH_CONNECT, CURLOPT_FORBID_REUSE */
     long http_version;                /* CURLOPT_HTTP_VERSION */
     long ipresolve;                   /* CURLOPT_IPRESOLVE */
     char *interface;                  /* CURLOPT_INTERFACE (our copy) */
     long localport, localportrange;   /* CURLOPT_LOCALPORT, CURLOPT_LOCALPORTRANGE */
     long protocols;                   /* CURLOPT_PROTOCOLS (0: never set) */
-    char *protocols_str;              /* CURLOPT_PROTOCOLS_STR (our copy) */
+    char *protocols_str;              /* CURLOPT_PROTOCOLS_STR (our copy); one of the two */
+};
+
+/* One value of an option, whichever its type. */
+union amp_optval {
+    long l;
+    void *p;
+    void (*f)(void);
+};
+
+/* Which of our values libcurl holds now (options.c). They stay on the
+ * handle between transfers: a handle that goes to the same route again
+ * needs no option set at all. */
+#define AMP_OPTION_ROWS 64
+struct amp_opt_state {
+    uint64_t on;                      /* row i: libcurl holds put[i], ours */
+    union amp_optval put[AMP_OPTION_ROWS];
+    unsigned mode;                    /* the mode they were last made to fit */
+    int dirty;                        /* a row changed since: look at every row again */
+    uint64_t stale;                   /* rows whose value of ours changed since */
+    const char *url;                  /* the URL and header list a routed */
+    struct curl_slist *headers;       /* request is given (transfer.c) */
+};
+
+/* The last routing decision, kept while the URL does not change. */
+struct amp_decision {
+    int done;                         /* route and proxy_url are for url */
+    const char *url;                  /* the application's URL decided on */
+    char *curlu_url;                  /* a CURLU's URL, when it gave one */
+    size_t curlu_cap;
+    const struct amp_route *route;
+    char *proxy_url;                  /* the memo's buffer: not freed here */
+    struct amp_url_memo memo;         /* the origin of the last URL parsed */
+};
+
+/* Our header list, kept while the application's list reads the same. */
+struct amp_header_cache {
+    struct curl_slist *ours;
+    const struct amp_route *route;
+    char **snap;                      /* the application's header lines it was built from */
+    size_t nsnap;
+    int dirty;                        /* CURLOPT_HTTPHEADER was set since */
 };
 
 /* The response as our header callback sees it go by (ratelimit.c); the
@@ -69,50 +113,50 @@ struct amp_watch {
     char retryable[16];
 };
 
-struct amp_handle {
-    CURL *easy;
-    const struct amp_curl *c;         /* the flavour that owns the handle */
-    struct amp_app_options app;
+/* The redirect guard's view of the requests of one transfer (redirect.c). */
+struct amp_guard {
+    const struct amp_route *cur_route;    /* the route of the request now: NULL off the proxy */
+    const struct amp_route *proxy_route;  /* the route, and our list, for requests */
+    struct curl_slist *proxy_headers;     /* that go to the proxy */
+    struct curl_slist *extra_headers;     /* a list built for a redirect's route */
+    char *redirect_url;                   /* a redirect to a routed URL, stopped */
+    char *redirect_proxy_url;             /* where it is sent instead */
+};
 
-    /* The last routing decision, kept while the URL does not change. */
-    int decided;                      /* route and proxy_url are for decided_url */
-    char *decided_url;
-    size_t decided_cap;
-    const struct amp_route *route;
-    char *proxy_url;                  /* the memo's buffer: not freed here */
-    struct amp_url_memo memo;         /* the origin of the last URL parsed */
+/* A blocked call answered here (respond.c). */
+struct amp_answer {
+    char *text;                       /* the HTTP answer it gets */
+    size_t len;
+    char *url;                        /* where libcurl is sent for it */
+    int listen_fd;                    /* the socket it connects to, or -1 */
+    int fd;                           /* our end of its connection, or -1 */
+};
 
-    /* Our header list, kept while the application's list is the same. */
-    struct curl_slist *our_headers;
-    const struct amp_route *headers_route;
-    char **snap;                      /* the application's header lines it was built from */
-    size_t nsnap;
-    int headers_dirty;                /* CURLOPT_HTTPHEADER was set since */
-    int lost;                         /* an option could not be noted (out of memory):
-                                         only an unrouted URL may go out */
-
-    /* The routed transfer in flight. */
-    int active;                       /* our options are on the handle */
+/* The routed transfer in flight: reset as a whole when one starts. */
+struct amp_inflight {
+    int active;                       /* a transfer of ours is under way */
     CURLM *multi;                     /* the multi handle it was added to */
     int performing;                   /* inside our curl_easy_perform of it */
+    unsigned mode;                    /* AMP_MODE_* of options.h */
     CURLcode forced;                  /* a blocked multi transfer: the result to report */
     char forced_msg[CURL_ERROR_SIZE];
     CURLMsg msg;                      /* what curl_multi_info_read returns instead */
-    const struct amp_route *cur_route;/* the route of the request now: NULL off the proxy */
-    const struct amp_route *proxy_route;  /* the route, and our list, for requests */
-    struct curl_slist *proxy_headers;     /* that go to the proxy */
-    struct curl_slist *extra_headers; /* a list built for a redirect's route */
-    char *redirect_url;               /* a redirect to a routed URL, stopped by the guard */
-    int watching;                     /* our header callback is on the handle */
-    int guarded;                      /* our redirect guards are on the handle */
-    int tracing;                      /* our debug callback is on the handle */
+};
+
+struct amp_handle {
+    CURL *easy;
+    const struct amp_curl *c;         /* the flavour that owns the handle */
+    const struct amp_config *cfg;     /* the config its transfer runs with */
+    int lost;                         /* an option could not be noted (out of memory):
+                                         only an unrouted URL may go out */
+    struct amp_app_options app;
+    struct amp_opt_state opts;
+    struct amp_decision decision;
+    struct amp_header_cache hdrs;
+    struct amp_inflight xfer;
     struct amp_watch watch;
-    int guard_only;                   /* unrouted, but its redirects are looked at */
-    int answering;                    /* a blocked call answered here (respond.c) */
-    char *answer;                     /* the HTTP answer it gets */
-    size_t answer_len;
-    int answer_listen;                /* the socket it connects to, or -1 */
-    int answer_fd;                    /* our end of its connection, or -1 */
+    struct amp_guard guard;
+    struct amp_answer answer;
 
     UT_hash_handle hh;
 };
@@ -132,12 +176,11 @@ void amp_handle_each_on(CURLM *multi, void (*fn)(struct amp_handle *, void *), v
 /* Copies every application option from one entry to another (duphandle). */
 int amp_handle_copy_app(struct amp_handle *to, const struct amp_handle *from);
 
-int amp_handle_set_url(struct amp_handle *hs, const char *url);
-int amp_handle_set_noproxy(struct amp_handle *hs, const char *noproxy);
 /* A copy of value (or NULL) into *slot, the old one freed. -1 when out of memory. */
 int amp_handle_set_string(char **slot, const char *value);
-int amp_handle_set_unix_socket(struct amp_handle *hs, const char *path, int abstract);
-int amp_handle_set_protocols(struct amp_handle *hs, long mask, const char *names);
+/* The same, into a buffer kept and grown (*cap its size): no allocation
+ * when the value fits. */
+int amp_handle_keep_string(char **slot, size_t *cap, const char *value);
 
 /* 1 when the application's header list still reads as the lines our list
  * was built from; otherwise the snapshot is taken anew and 0 returned. */

@@ -1,31 +1,62 @@
-/* The options ampshim stands in for during a routed transfer: what the
- * application set is noted as it sets it, ours are put on the handle for
- * the transfer, and the application's are given back after it. */
+/* The options ampshim stands in for, in one table (options.c): what the
+ * application set is noted as it sets it; ours are put on the handle when
+ * a transfer needs them and then stay there, and the application's are
+ * given back only where it could see the difference: before a transfer
+ * that needs them, on a duplicated handle, and (for the URL) in
+ * curl_easy_getinfo. */
 #ifndef AMPSHIM_OPTIONS_H
 #define AMPSHIM_OPTIONS_H
 
-#include "config.h"
 #include "handles.h"
 
-/* 1 for the options whose application value ampshim keeps. */
-int amp_option_tracked(CURLoption option);
+/* What a transfer is, as far as the options go: the rows of the table
+ * each say in which of these modes they put a value of ours. */
+enum {
+    AMP_MODE_SEND = 1 << 0,    /* sent to the proxy, with our URL and headers */
+    AMP_MODE_ANSWER = 1 << 1,  /* a blocked call answered here (respond.c) */
+    AMP_MODE_NOWHERE = 1 << 2, /* a call that fails with nothing sent */
+    AMP_MODE_PLAIN = 1 << 3,   /* sent to a plain-http relay on loopback */
+    AMP_MODE_GUARD = 1 << 4,   /* each request of it looked at (redirect.c) */
+    AMP_MODE_TRACE = 1 << 5,   /* the application's verbose output masked (trace.c) */
+};
+#define AMP_MODE_ROUTED (AMP_MODE_SEND | AMP_MODE_ANSWER | AMP_MODE_NOWHERE)
+#define AMP_MODES 64 /* every combination of the bits above */
 
-/* Notes the value the application set (the one that fits the option's
- * type). -1 when out of memory. */
-int amp_option_note(struct amp_handle *hs, CURLoption option, long l, void *p, void (*fn)(void));
+/* The table's row for option, or -1 when ampshim does not track it. */
+int amp_option_row(CURLoption option);
 
-/* Our options for a routed transfer: the proxy URL and our headers, and
- * nothing of the application's that would send them elsewhere (a CURLU,
- * a port, connect-to, unified proxy headers). guard: the transfer follows
- * redirects, and redirect.c looks at each one. -1 when libcurl refused one. */
-int amp_options_apply(struct amp_handle *hs, const struct amp_config *cfg, const char *url,
-                      struct curl_slist *headers, int guard);
-/* The redirect guards alone (redirect.c), on a transfer that starts
- * unrouted: every request libcurl makes is looked at. And off again. */
-void amp_options_guard(struct amp_handle *hs);
-void amp_options_unguard(struct amp_handle *hs);
+/* The application set row's option to this value, and libcurl took it:
+ * it is kept, and libcurl holds the application's value now. -1 when out
+ * of memory (the handle must then be marked lost). */
+int amp_option_note(struct amp_handle *hs, int row, union amp_optval v);
 
-/* The application's values again. */
-void amp_options_restore(struct amp_handle *hs, const struct amp_config *cfg);
+/* A new entry's application values: libcurl's defaults. */
+void amp_options_init(struct amp_handle *hs);
+
+/* Makes the handle carry exactly what mode needs: ours on the rows that
+ * mode puts, the application's on every other row we had changed. Costs
+ * nothing when neither the mode nor any row changed since. hs->opts.url
+ * and hs->opts.headers are the URL and header list of a routed request.
+ * -1 when libcurl refused one of ours (out of memory). */
+int amp_options_sync(struct amp_handle *hs, unsigned mode);
+
+/* Every row given back, whatever the mode was (a duplicated handle). */
+void amp_options_give_back_all(struct amp_handle *hs);
+
+/* The value of ours for option now differs from what the handle holds
+ * (a new proxy URL in the same buffer, a new header list): put again at
+ * the next sync. */
+void amp_options_stale(struct amp_handle *hs, CURLoption option);
+
+/* option set on the handle now, outside a sync (inside a transfer, or
+ * the URL inside the application's own curl_easy_setopt): ours (v), or the
+ * application's own value again. CURLE_OK or libcurl's refusal. */
+CURLcode amp_options_put(struct amp_handle *hs, CURLoption option, union amp_optval v);
+CURLcode amp_options_give_back(struct amp_handle *hs, CURLoption option);
+/* Only recorded: option was just set to the application's value by hand. */
+void amp_options_given_back(struct amp_handle *hs, CURLoption option);
+
+/* 1 when libcurl holds a URL of ours for the handle. */
+int amp_options_hold_url(const struct amp_handle *hs);
 
 #endif

@@ -16,7 +16,7 @@ enum amp_verdict {
 };
 
 /* Before a routed transfer on route: whether it may be sent. When not,
- * hs->forced_msg and one stderr line say why (and, when it is refused,
+ * hs->xfer.forced_msg and one stderr line say why (and, when it is refused,
  * the application's error buffer); *b is the block and *when the time it
  * was looked at. In wait mode (and may_wait), sleeps through a short
  * block first. */
@@ -37,7 +37,7 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
 void amp_ratelimit_transfer_ended(struct amp_handle *hs);
 
 /* A 429 from the proxy blocks the route of the transfer's request now
- * (hs->cur_route): the retry time from the response's headers. */
+ * (hs->guard.cur_route): the retry time from the response's headers. */
 void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs);
 
 #endif

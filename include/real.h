@@ -3,6 +3,9 @@
 #ifndef AMPSHIM_REAL_H
 #define AMPSHIM_REAL_H
 
+#include <stdatomic.h>
+#include <stdint.h>
+
 #include "curlapi.h"
 
 /* How many libcurl flavours (shared objects) one process may use. */
@@ -11,11 +14,41 @@
 /* The libcurl that code at address caller binds to: the one linked at
  * start-up, or one loaded later with dlopen (RTLD_LOCAL included), of
  * whichever flavour. NULL if no libcurl with the needed functions is
- * loaded. Cheap after the first call from each calling object.
- * *internal is set when the caller is that libcurl itself (Debian's
- * curl_easy_perform drives the multi interface through its exported
- * functions): such calls pass straight through. */
-const struct amp_curl *amp_real_curl(const void *caller, int *internal);
+ * loaded. *internal is set when the caller is that libcurl itself
+ * (Debian's curl_easy_perform drives the multi interface through its
+ * exported functions): such calls pass straight through.
+ *
+ * Every hooked call asks, so the common answer costs a few instructions:
+ * the caller ranges this thread asked about last (a program calls curl
+ * from one place, mostly, and libcurl calls itself from another), valid
+ * while neither a dlclose (amp_real_generation) nor an emptying of the
+ * table of callers (amp_real_resets) came between. */
+struct amp_caller_seen {
+    uintptr_t lo, hi;
+    unsigned gen, seq;
+    int internal;
+    const struct amp_curl *api;
+};
+/* initial-exec: no __tls_get_addr (the library is loaded with the program). */
+extern __thread __attribute__((tls_model("initial-exec"))) struct amp_caller_seen amp_real_last[2];
+extern atomic_uint amp_real_generation, amp_real_resets;
+const struct amp_curl *amp_real_curl_slow(const void *caller, int *internal);
+
+static inline const struct amp_curl *amp_real_curl(const void *caller, int *internal)
+{
+    uintptr_t a = (uintptr_t)caller;
+    unsigned gen = atomic_load_explicit(&amp_real_generation, memory_order_acquire);
+    unsigned seq = atomic_load_explicit(&amp_real_resets, memory_order_acquire);
+
+    for (int i = 0; i < 2; i++) {
+        const struct amp_caller_seen *s = &amp_real_last[i];
+        if (a >= s->lo && a < s->hi && s->gen == gen && s->seq == seq && s->api) {
+            *internal = s->internal;
+            return s->api;
+        }
+    }
+    return amp_real_curl_slow(caller, internal);
+}
 
 /* The libcurl that defines the function at p (any address in it): its
  * table and its index (0 .. AMP_MAX_FLAVOURS-1), or NULL when p is in no

@@ -9,14 +9,23 @@
 #include "handles.h"
 #include "throttle.h"
 
-/* Points hs's transfer, whose routed options are already on the handle,
- * at a socket this process answers itself with the answer for block b
- * (amp_block_answer) on route; the request keeps the path and query of
- * proxy_url. -1 when out of memory. */
-int amp_respond_apply(struct amp_handle *hs, const struct amp_block *b, const char *route,
-                      int64_t now, const char *proxy_url);
+/* Readies hs's transfer to be answered here with the answer for block b
+ * (amp_block_answer) on route; its request keeps the path and query of
+ * proxy_url. The options (mode AMP_MODE_ANSWER of options.h) are put by
+ * the caller. -1 when out of memory. */
+int amp_respond_prepare(struct amp_handle *hs, const struct amp_block *b, const char *route,
+                        int64_t now, const char *proxy_url);
 
-/* The application's options again; our end of the socket closed. */
-void amp_respond_restore(struct amp_handle *hs);
+/* The transfer ended: our end of its socket closed. */
+void amp_respond_end(struct amp_handle *hs);
+
+/* Our callbacks while a blocked call is answered (clientp: the entry).
+ * CURLOPT_OPENSOCKETFUNCTION: the listening socket is made, and libcurl
+ * pointed at it; CURLOPT_PREREQFUNCTION: libcurl's connection taken and
+ * answered; CURLOPT_CLOSESOCKETFUNCTION: ours closed with it. */
+curl_socket_t amp_respond_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *address);
+int amp_respond_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                       int local_port);
+int amp_respond_close(void *clientp, curl_socket_t fd);
 
 #endif

@@ -9,7 +9,7 @@
 
 /* Route hs's transfer. CURLE_OK with *routed 0 (left alone) or 1 (our
  * options are on the handle); any other code: the transfer must not be
- * sent (blocked, out of memory), hs->forced_msg and the application's
+ * sent (blocked, out of memory), hs->xfer.forced_msg and the application's
  * error buffer say why. may_wait: a short block may be slept through. */
 CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs, int may_wait,
                             int *routed);
@@ -19,15 +19,19 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
 void amp_transfer_begin_failed(const struct amp_config *cfg, struct amp_handle *hs,
                                CURLcode why);
 
-/* Gives the handle back to the application (its own options again; a 429
- * was recorded as it arrived). Does nothing unless a transfer is active. */
-void amp_transfer_end(const struct amp_config *cfg, struct amp_handle *hs);
+/* The transfer is over (a 429 was recorded as it arrived); our options
+ * stay on the handle for the next. Does nothing unless one is active. */
+void amp_transfer_end(struct amp_handle *hs);
+
+/* Decides the route of url (the application's, kept for as long as the
+ * decision) into hs->decision. -1 when memory ran out. */
+int amp_transfer_decide_url(const struct amp_config *cfg, struct amp_handle *hs, const char *url);
 
 /* The guard's verdict on a redirect to a routed URL: route the handle to
- * it (hs->redirect_url). CURLE_OK to perform again. */
+ * it (hs->guard.redirect_url). CURLE_OK to perform again. */
 CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *hs);
 
-/* A sentence in the application's CURLOPT_ERRORBUFFER and hs->forced_msg. */
+/* A sentence in the application's CURLOPT_ERRORBUFFER and hs->xfer.forced_msg. */
 void amp_transfer_error(struct amp_handle *hs, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -17,8 +17,7 @@
 
 #define MAX_REROUTES 10
 
-static void note(const struct amp_curl *c, CURL *easy, CURLoption option, long l, void *p,
-                 void (*fn)(void))
+static void note(const struct amp_curl *c, CURL *easy, int row, union amp_optval v)
 {
     struct amp_handle *hs;
 
@@ -27,49 +26,92 @@ static void note(const struct amp_curl *c, CURL *easy, CURLoption option, long l
     /* Out of memory: the handle is marked, or, when even its entry could
      * not be made, found without one at its next transfer; either way it
      * goes out only where no route would take it (transfer.c). */
-    if (!(hs = amp_handle_find(easy, c, 1)) || amp_option_note(hs, option, l, p, fn) < 0) {
+    if (!(hs = amp_handle_find(easy, c, 1)) || amp_option_note(hs, row, v) < 0) {
         if (hs)
             hs->lost = 1;
         amp_error("out of memory while noting an option: this handle's routed calls will fail");
     }
 }
 
+/* The application's own CURLOPT_URL. On a handle that carries our options
+ * (its last transfer was routed) a URL that is routed too is decided here
+ * and libcurl is handed the proxy URL at once: the transfer then finds
+ * nothing to set. */
+static CURLcode set_url(const struct amp_curl *c, CURL *easy, const char *url)
+{
+    const struct amp_shim *shim = amp_shim_get(c);
+    struct amp_handle *hs;
+
+    if (shim->mode == AMP_ON && (hs = amp_handle_find(easy, c, 0)) && !hs->lost &&
+        !hs->xfer.active && !hs->app.curlu && url && amp_options_hold_url(hs)) {
+        struct amp_decision *d = &hs->decision;
+        if (!(hs->app.url && strcmp(hs->app.url, url) == 0 && d->done && d->url == hs->app.url) &&
+            amp_transfer_decide_url(shim->cfg, hs, url) < 0)
+            d->done = 0;
+        else if (d->route) {
+            CURLcode rc = amp_options_put(hs, CURLOPT_URL, (union amp_optval){ .p = d->proxy_url });
+            hs->opts.url = d->proxy_url;
+            if (rc == CURLE_OK && d->url != hs->app.url &&
+                amp_handle_keep_string(&hs->app.url, &hs->app.url_cap, url) < 0) {
+                hs->lost = 1;
+                amp_error("out of memory while noting an option: this handle's routed calls will fail");
+            }
+            d->url = hs->app.url;
+            if (rc != CURLE_OK)
+                d->done = 0;
+            return rc;
+        }
+        d->done = 0;
+    }
+    CURLcode rc = c->easy_setopt(easy, CURLOPT_URL, url);
+    if (rc == CURLE_OK)
+        note(c, easy, amp_option_row(CURLOPT_URL), (union amp_optval){ .p = (void *)url });
+    return rc;
+}
+
 CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
                          va_list ap)
 {
+    union amp_optval v;
     CURLcode rc;
 
+    if (!c)
+        return CURLE_FAILED_INIT;
     /* The argument is read with the type libcurl reads for the option's
      * range (lib/setopt.c) and passed on as exactly one argument of it. */
     if (option < CURLOPTTYPE_OBJECTPOINT) {
-        long v = va_arg(ap, long);
-        if (!c)
-            return CURLE_FAILED_INIT;
-        rc = c->easy_setopt(easy, option, v);
-        if (rc == CURLE_OK && !internal && amp_option_tracked(option))
-            note(c, easy, option, v, NULL, NULL);
-        return rc;
+        v.l = va_arg(ap, long);
+        rc = c->easy_setopt(easy, option, v.l);
+    } else if (option < CURLOPTTYPE_FUNCTIONPOINT || option >= CURLOPTTYPE_BLOB) {
+        v.p = va_arg(ap, void *);
+        if (option == CURLOPT_URL && !internal)
+            return set_url(c, easy, v.p);
+        rc = c->easy_setopt(easy, option, v.p);
+    } else if (option < CURLOPTTYPE_OFF_T) {
+        v.f = va_arg(ap, void (*)(void));
+        rc = c->easy_setopt(easy, option, v.f);
+    } else {
+        return c->easy_setopt(easy, option, va_arg(ap, curl_off_t));
     }
-    if (option < CURLOPTTYPE_FUNCTIONPOINT || option >= CURLOPTTYPE_BLOB) {
-        void *v = va_arg(ap, void *);
-        if (!c)
-            return CURLE_FAILED_INIT;
-        rc = c->easy_setopt(easy, option, v);
-        if (rc == CURLE_OK && !internal && amp_option_tracked(option))
-            note(c, easy, option, 0, v, NULL);
-        return rc;
+    int row;
+    if (rc == CURLE_OK && !internal && (row = amp_option_row(option)) >= 0)
+        note(c, easy, row, v);
+    return rc;
+}
+
+/* Our URL on the handle between transfers: the application asking
+ * where its last transfer went sees its own URL, as it would without us. */
+CURLcode amp_easy_getinfo(const struct amp_curl *c, int internal, CURL *easy, CURLINFO info,
+                          void *out)
+{
+    if (info == CURLINFO_EFFECTIVE_URL && c && !internal && out) {
+        struct amp_handle *hs = amp_handle_find(easy, c, 0);
+        if (hs && !hs->xfer.active && amp_options_hold_url(hs) && hs->decision.url) {
+            *(const char **)out = hs->decision.url;
+            return CURLE_OK;
+        }
     }
-    if (option < CURLOPTTYPE_OFF_T) {
-        void (*v)(void) = va_arg(ap, void (*)(void));
-        if (!c)
-            return CURLE_FAILED_INIT;
-        rc = c->easy_setopt(easy, option, v);
-        if (rc == CURLE_OK && !internal && amp_option_tracked(option))
-            note(c, easy, option, 0, NULL, v);
-        return rc;
-    }
-    curl_off_t v = va_arg(ap, curl_off_t);
-    return c ? c->easy_setopt(easy, option, v) : CURLE_FAILED_INIT;
+    return c ? c->easy_getinfo(easy, info, out) : CURLE_FAILED_INIT;
 }
 
 CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)
@@ -99,17 +141,17 @@ CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)
      * handle is the application's again before it is routed anew. One in a
      * multi handle, or this very perform called again from its own
      * callback, is left to libcurl, which refuses it. */
-    if (hs->active && !hs->multi && !hs->performing)
-        amp_transfer_end(shim->cfg, hs);
+    if (hs->xfer.active && !hs->xfer.multi && !hs->xfer.performing)
+        amp_transfer_end(hs);
     if ((rc = amp_transfer_begin(shim->cfg, hs, 1, &routed)) != CURLE_OK)
         return rc;
     if (!routed)
         return c->easy_perform(easy);
-    hs->performing = 1;
+    hs->xfer.performing = 1;
     rc = c->easy_perform(easy);
     /* The guard stopped a redirect to a routed URL: send it through the proxy. */
     for (int n = 0; (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_COULDNT_RESOLVE_HOST) &&
-                    hs->redirect_url;
+                    hs->guard.redirect_url;
          n++) {
         if (n == MAX_REROUTES) {
             amp_transfer_error(hs, "ampshim: more than %d redirects between routed URLs", n);
@@ -120,8 +162,8 @@ CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)
             break;
         rc = c->easy_perform(easy);
     }
-    hs->performing = 0;
-    amp_transfer_end(shim->cfg, hs);
+    hs->xfer.performing = 0;
+    amp_transfer_end(hs);
     return rc;
 }
 
@@ -145,8 +187,8 @@ void amp_easy_reset(const struct amp_curl *c, int internal, CURL *easy)
 }
 
 /* The copy is routed like the original, from the application's options;
- * were ours on the original (a transfer in flight), they are taken off
- * the copy, which must not share our header list. */
+ * whatever of ours libcurl copied with the handle (our header list, our
+ * callbacks pointing at the original's entry) is taken off the copy. */
 CURL *amp_easy_duphandle(const struct amp_curl *c, int internal, CURL *easy)
 {
     if (!c)
@@ -160,17 +202,12 @@ CURL *amp_easy_duphandle(const struct amp_curl *c, int internal, CURL *easy)
         return dup;
     if (!(to = amp_handle_find(dup, c, 1)) || amp_handle_copy_app(to, from) < 0) {
         amp_error("out of memory: a duplicated handle may go unrouted");
-        return dup;
+        if (to)
+            to->lost = 1;
     }
-    if (from->active && shim->cfg) {
-        to->watching = from->watching;
-        to->guarded = from->guarded;
-        to->tracing = from->tracing;
-        /* A copy made while a blocked call is answered has our answering
-         * callbacks too, pointing at the original: they go as well. */
-        to->answering = from->answering;
-        amp_options_restore(to, shim->cfg);
-        to->watching = to->guarded = to->tracing = 0;
+    if (to && from->opts.on) {
+        to->opts = from->opts;
+        amp_options_give_back_all(to);
     }
     return dup;
 }

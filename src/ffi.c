@@ -13,76 +13,81 @@
 #include <stdarg.h>
 
 #include "easy.h"
+#include "hooked.h"
 #include "log.h"
 #include "multi.h"
 #include "real.h"
 
-/* The functions of flavour i: the hooks of hooks.c with the flavour fixed. */
-#define FLAVOUR_SET(i)                                                                   \
-    static CURLcode setopt_##i(CURL *easy, CURLoption option, ...)                       \
+#define CAT(a, b) CAT_(a, b)
+#define CAT_(a, b) a##b
+
+/* The functions of flavour I: the hooks of hooks.c with the flavour fixed. */
+#define SET_RET(ret, name, params, args)                                                 \
+    static ret CAT(name##_, I) params                                                    \
+    {                                                                                    \
+        return amp_##name(amp_real_flavour(I), 0, AMP_ARGS args);                        \
+    }
+#define SET_VOID(name, params, args)                                                     \
+    static void CAT(name##_, I) params                                                   \
+    {                                                                                    \
+        amp_##name(amp_real_flavour(I), 0, AMP_ARGS args);                               \
+    }
+#define SET_VA(ret, name, T1, T2)                                                        \
+    static ret CAT(name##_, I)(T1 a, T2 b, ...)                                          \
     {                                                                                    \
         va_list ap;                                                                      \
-        va_start(ap, option);                                                            \
-        CURLcode rc = amp_easy_setopt(amp_real_flavour(i), 0, easy, option, ap);         \
+        va_start(ap, b);                                                                 \
+        ret rc = amp_##name(amp_real_flavour(I), 0, a, b, ap);                           \
         va_end(ap);                                                                      \
         return rc;                                                                       \
-    }                                                                                    \
-    static CURLcode perform_##i(CURL *easy)                                              \
-    {                                                                                    \
-        return amp_easy_perform(amp_real_flavour(i), 0, easy);                           \
-    }                                                                                    \
-    static void cleanup_##i(CURL *easy)                                                  \
-    {                                                                                    \
-        amp_easy_cleanup(amp_real_flavour(i), 0, easy);                                  \
-    }                                                                                    \
-    static void reset_##i(CURL *easy)                                                    \
-    {                                                                                    \
-        amp_easy_reset(amp_real_flavour(i), 0, easy);                                    \
-    }                                                                                    \
-    static CURL *duphandle_##i(CURL *easy)                                               \
-    {                                                                                    \
-        return amp_easy_duphandle(amp_real_flavour(i), 0, easy);                         \
-    }                                                                                    \
-    static CURLMcode add_##i(CURLM *multi, CURL *easy)                                   \
-    {                                                                                    \
-        return amp_multi_add_handle(amp_real_flavour(i), 0, multi, easy);                \
-    }                                                                                    \
-    static CURLMcode remove_##i(CURLM *multi, CURL *easy)                                \
-    {                                                                                    \
-        return amp_multi_remove_handle(amp_real_flavour(i), 0, multi, easy);             \
-    }                                                                                    \
-    static CURLMsg *info_read_##i(CURLM *multi, int *queued)                             \
-    {                                                                                    \
-        return amp_multi_info_read(amp_real_flavour(i), 0, multi, queued);               \
-    }                                                                                    \
-    static CURLMcode multi_cleanup_##i(CURLM *multi)                                     \
-    {                                                                                    \
-        return amp_multi_cleanup(amp_real_flavour(i), 0, multi);                         \
     }
-
-FLAVOUR_SET(0)
-FLAVOUR_SET(1)
-FLAVOUR_SET(2)
-FLAVOUR_SET(3)
-_Static_assert(AMP_MAX_FLAVOURS == 4, "one FLAVOUR_SET per flavour");
+#define SET_VA1(ret, name, T1, T2, T3)                                                   \
+    static ret CAT(name##_, I)(T1 a, T2 b, ...)                                          \
+    {                                                                                    \
+        va_list ap;                                                                      \
+        va_start(ap, b);                                                                 \
+        T3 arg = va_arg(ap, T3);                                                         \
+        va_end(ap);                                                                      \
+        return amp_##name(amp_real_flavour(I), 0, a, b, arg);                            \
+    }
+#define I 0
+AMP_HOOKED(SET_RET, SET_VOID, SET_VA, SET_VA1)
+#undef I
+#define I 1
+AMP_HOOKED(SET_RET, SET_VOID, SET_VA, SET_VA1)
+#undef I
+#define I 2
+AMP_HOOKED(SET_RET, SET_VOID, SET_VA, SET_VA1)
+#undef I
+#define I 3
+AMP_HOOKED(SET_RET, SET_VOID, SET_VA, SET_VA1)
+#undef I
+_Static_assert(AMP_MAX_FLAVOURS == 4, "one set of functions per flavour");
 
 typedef void (*fn)(void);
 
-/* In the order of names[]. */
-#define ROW(i)                                                                           \
-    {                                                                                    \
-        (fn)setopt_##i, (fn)perform_##i, (fn)cleanup_##i, (fn)reset_##i, (fn)duphandle_##i, \
-            (fn)add_##i, (fn)remove_##i, (fn)info_read_##i, (fn)multi_cleanup_##i        \
-    }
-
-static const char *const names[] = {
-    "curl_easy_setopt",      "curl_easy_perform",        "curl_easy_cleanup",
-    "curl_easy_reset",       "curl_easy_duphandle",      "curl_multi_add_handle",
-    "curl_multi_remove_handle", "curl_multi_info_read",  "curl_multi_cleanup",
-};
+#define NAME(ret, name, ...) "curl_" #name,
+#define NAME_VOID(name, ...) "curl_" #name,
+static const char *const names[] = { AMP_HOOKED(NAME, NAME_VOID, NAME, NAME) };
 #define NWRAPPED (sizeof(names) / sizeof(names[0]))
 
-static const fn sets[AMP_MAX_FLAVOURS][NWRAPPED] = { ROW(0), ROW(1), ROW(2), ROW(3) };
+#define ENTRY(ret, name, ...) (fn)CAT(name##_, I),
+#define ENTRY_VOID(name, ...) (fn)CAT(name##_, I),
+/* In the order of names[]. */
+static const fn sets[AMP_MAX_FLAVOURS][NWRAPPED] = {
+#define I 0
+    { AMP_HOOKED(ENTRY, ENTRY_VOID, ENTRY, ENTRY) },
+#undef I
+#define I 1
+    { AMP_HOOKED(ENTRY, ENTRY_VOID, ENTRY, ENTRY) },
+#undef I
+#define I 2
+    { AMP_HOOKED(ENTRY, ENTRY_VOID, ENTRY, ENTRY) },
+#undef I
+#define I 3
+    { AMP_HOOKED(ENTRY, ENTRY_VOID, ENTRY, ENTRY) },
+#undef I
+};
 
 int amp_ffi_wrapped(const char *name)
 {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "forksafe.h"
+#include "options.h"
 
 static struct amp_handle *table;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -19,7 +20,9 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
  * program mostly works one handle at a time. Any entry taken out of the
  * table moves `taken` on, and every such memory is then asked again. */
 static atomic_uint taken;
-static __thread struct {
+/* initial-exec: this library is loaded with the program (LD_PRELOAD), so
+ * its thread-local block is static and found without __tls_get_addr. */
+static __thread __attribute__((tls_model("initial-exec"))) struct {
     CURL *easy;
     struct amp_handle *hs;
     unsigned taken;
@@ -39,10 +42,8 @@ struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int cre
     if (!hs && create && (hs = calloc(1, sizeof(*hs)))) {
         hs->easy = easy;
         hs->c = c;
-        hs->app.headeropt = CURLHEADER_SEPARATE; /* libcurl's defaults */
-        hs->app.verify_peer = 1;
-        hs->app.verify_host = 2;
-        hs->answer_fd = hs->answer_listen = -1;
+        amp_options_init(hs);
+        hs->answer.fd = hs->answer.listen_fd = -1;
         amp_hash_oom = 0;
         HASH_ADD_PTR(table, easy, hs);
         if (amp_hash_oom) {
@@ -90,7 +91,7 @@ void amp_handle_each_on(CURLM *multi, void (*fn)(struct amp_handle *, void *), v
     /* Collected under the lock, visited without it: fn calls libcurl. */
     pthread_mutex_lock(&lock);
     HASH_ITER(hh, table, hs, tmp) {
-        if (hs->multi != multi)
+        if (hs->xfer.multi != multi)
             continue;
         if (n == cap) {
             struct amp_handle **v = realloc(on, (cap ? cap * 2 : 16) * sizeof(*v));
@@ -109,19 +110,33 @@ void amp_handle_each_on(CURLM *multi, void (*fn)(struct amp_handle *, void *), v
 
 static void free_snap(struct amp_handle *hs)
 {
-    for (size_t i = 0; i < hs->nsnap; i++)
-        free(hs->snap[i]);
-    free(hs->snap);
-    hs->snap = NULL;
-    hs->nsnap = 0;
+    for (size_t i = 0; i < hs->hdrs.nsnap; i++)
+        free(hs->hdrs.snap[i]);
+    free(hs->hdrs.snap);
+    hs->hdrs.snap = NULL;
+    hs->hdrs.nsnap = 0;
 }
 
 void amp_handle_drop_ours(struct amp_handle *hs)
 {
-    if (hs->our_headers)
-        hs->c->slist_free_all(hs->our_headers);
-    hs->our_headers = NULL;
-    hs->headers_route = NULL;
+    if (hs->hdrs.ours)
+        hs->c->slist_free_all(hs->hdrs.ours);
+    hs->hdrs.ours = NULL;
+    hs->hdrs.route = NULL;
+}
+
+/* Every string of the application's we hold a copy of (the URL apart). */
+static const size_t strings[] = {
+    offsetof(struct amp_app_options, noproxy),       offsetof(struct amp_app_options, interface),
+    offsetof(struct amp_app_options, unix_socket),   offsetof(struct amp_app_options, abstract_socket),
+    offsetof(struct amp_app_options, protocols_str), offsetof(struct amp_app_options, doh_url),
+    offsetof(struct amp_app_options, pinned),
+};
+#define NSTRINGS (sizeof(strings) / sizeof(strings[0]))
+
+static char **string_at(struct amp_app_options *app, size_t i)
+{
+    return (char **)((char *)app + strings[i]);
 }
 
 void amp_handle_free(struct amp_handle *hs)
@@ -130,23 +145,21 @@ void amp_handle_free(struct amp_handle *hs)
         return;
     amp_handle_drop_ours(hs);
     free_snap(hs);
-    if (hs->extra_headers)
-        hs->c->slist_free_all(hs->extra_headers);
+    if (hs->guard.extra_headers)
+        hs->c->slist_free_all(hs->guard.extra_headers);
     free(hs->app.url);
-    free(hs->app.noproxy);
-    free(hs->app.interface);
-    free(hs->app.unix_socket);
-    free(hs->app.protocols_str);
-    free(hs->app.doh_url);
-    free(hs->app.pinned);
-    free(hs->answer);
-    if (hs->answer_fd >= 0)
-        close(hs->answer_fd);
-    if (hs->answer_listen >= 0)
-        close(hs->answer_listen);
-    free(hs->decided_url);
-    free(hs->redirect_url);
-    amp_url_memo_free(&hs->memo);
+    for (size_t i = 0; i < NSTRINGS; i++)
+        free(*string_at(&hs->app, i));
+    free(hs->answer.text);
+    free(hs->answer.url);
+    if (hs->answer.fd >= 0)
+        close(hs->answer.fd);
+    if (hs->answer.listen_fd >= 0)
+        close(hs->answer.listen_fd);
+    free(hs->decision.curlu_url);
+    free(hs->guard.redirect_url);
+    free(hs->guard.redirect_proxy_url);
+    amp_url_memo_free(&hs->decision.memo);
     free(hs);
 }
 
@@ -163,35 +176,25 @@ static int set_string(char **slot, const char *value)
 
 int amp_handle_copy_app(struct amp_handle *to, const struct amp_handle *from)
 {
-    /* Every string we hold a copy of: the copy's own. */
-    static const size_t strings[] = {
-        offsetof(struct amp_app_options, url),         offsetof(struct amp_app_options, noproxy),
-        offsetof(struct amp_app_options, interface),   offsetof(struct amp_app_options, unix_socket),
-        offsetof(struct amp_app_options, protocols_str), offsetof(struct amp_app_options, doh_url),
-        offsetof(struct amp_app_options, pinned),
-    };
-    char *mine[sizeof(strings) / sizeof(strings[0])];
+    struct amp_app_options *app = &to->app;
+    char *mine[NSTRINGS], *url = app->url;
+    size_t url_cap = app->url_cap;
     int rc = 0;
 
-    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
-        mine[i] = *(char **)((char *)&to->app + strings[i]);
-    to->app = from->app;
-    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
-        char **slot = (char **)((char *)&to->app + strings[i]);
+    for (size_t i = 0; i < NSTRINGS; i++)
+        mine[i] = *string_at(app, i);
+    *app = from->app;
+    /* Every string we hold a copy of: the copy's own. */
+    for (size_t i = 0; i < NSTRINGS; i++) {
+        char **slot = string_at(app, i);
         *slot = mine[i];
-        rc |= set_string(slot, *(char *const *)((const char *)&from->app + strings[i]));
+        rc |= set_string(slot, *string_at((struct amp_app_options *)&from->app, i));
     }
+    app->url = url;
+    app->url_cap = url_cap;
+    if (from->app.url)
+        rc |= amp_handle_keep_string(&app->url, &app->url_cap, from->app.url);
     return rc;
-}
-
-int amp_handle_set_url(struct amp_handle *hs, const char *url)
-{
-    return set_string(&hs->app.url, url);
-}
-
-int amp_handle_set_noproxy(struct amp_handle *hs, const char *noproxy)
-{
-    return set_string(&hs->app.noproxy, noproxy);
 }
 
 int amp_handle_set_string(char **slot, const char *value)
@@ -199,17 +202,26 @@ int amp_handle_set_string(char **slot, const char *value)
     return set_string(slot, value);
 }
 
-/* The last of CURLOPT_PROTOCOLS and CURLOPT_PROTOCOLS_STR wins, as in libcurl. */
-int amp_handle_set_protocols(struct amp_handle *hs, long mask, const char *names)
+int amp_handle_keep_string(char **slot, size_t *cap, const char *value)
 {
-    hs->app.protocols = mask;
-    return set_string(&hs->app.protocols_str, names);
-}
+    size_t need;
 
-int amp_handle_set_unix_socket(struct amp_handle *hs, const char *path, int abstract)
-{
-    hs->app.unix_abstract = abstract;
-    return set_string(&hs->app.unix_socket, path);
+    if (!value) {
+        free(*slot);
+        *slot = NULL;
+        *cap = 0;
+        return 0;
+    }
+    need = strlen(value) + 1;
+    if (need > *cap) {
+        char *grown = realloc(*slot, need);
+        if (!grown)
+            return -1;
+        *slot = grown;
+        *cap = need;
+    }
+    memmove(*slot, value, need);
+    return 0;
 }
 
 int amp_handle_headers_unchanged(struct amp_handle *hs)
@@ -221,23 +233,23 @@ int amp_handle_headers_unchanged(struct amp_handle *hs)
         n++;
     /* Compared by content: a list freed and built anew often lands on the
      * very same addresses. */
-    if (!hs->headers_dirty && n == hs->nsnap) {
+    if (!hs->hdrs.dirty && n == hs->hdrs.nsnap) {
         for (l = hs->app.headers; l; l = l->next, i++)
-            if (!l->data || strcmp(hs->snap[i], l->data) != 0)
+            if (!l->data || strcmp(hs->hdrs.snap[i], l->data) != 0)
                 break;
         if (!l)
             return 1;
     }
     free_snap(hs);
-    hs->headers_dirty = 0;
-    if (!(hs->snap = calloc(n ? n : 1, sizeof(*hs->snap))))
+    hs->hdrs.dirty = 0;
+    if (!(hs->hdrs.snap = calloc(n ? n : 1, sizeof(*hs->hdrs.snap))))
         return 0;
     for (l = hs->app.headers; l; l = l->next) {
-        if (!(hs->snap[hs->nsnap] = strdup(l->data ? l->data : "")))
+        if (!(hs->hdrs.snap[hs->hdrs.nsnap] = strdup(l->data ? l->data : "")))
             break;
-        hs->nsnap++;
+        hs->hdrs.nsnap++;
     }
-    if (hs->nsnap != n) /* out of memory: never "unchanged" */
-        hs->headers_dirty = 1;
+    if (hs->hdrs.nsnap != n) /* out of memory: never "unchanged" */
+        hs->hdrs.dirty = 1;
     return 0;
 }

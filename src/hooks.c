@@ -8,6 +8,7 @@
 #include "curlapi.h" /* with CURL_DISABLE_TYPECHECK: curl_easy_setopt is no macro */
 #include "easy.h"
 #include "ffi.h"
+#include "hooked.h"
 #include "multi.h"
 #include "real.h"
 
@@ -18,64 +19,43 @@
     int internal;                                                                        \
     const struct amp_curl *c = amp_real_curl(CALLER, &internal)
 
-HOOK CURLcode curl_easy_setopt(CURL *easy, CURLoption option, ...)
-{
-    FLAVOUR;
-    va_list ap;
-
-    va_start(ap, option);
-    CURLcode rc = amp_easy_setopt(c, internal, easy, option, ap);
-    va_end(ap);
-    return rc;
-}
-
-HOOK CURLcode curl_easy_perform(CURL *easy)
-{
-    FLAVOUR;
-    return amp_easy_perform(c, internal, easy);
-}
-
-HOOK void curl_easy_cleanup(CURL *easy)
-{
-    FLAVOUR;
-    amp_easy_cleanup(c, internal, easy);
-}
-
-HOOK void curl_easy_reset(CURL *easy)
-{
-    FLAVOUR;
-    amp_easy_reset(c, internal, easy);
-}
-
-HOOK CURL *curl_easy_duphandle(CURL *easy)
-{
-    FLAVOUR;
-    return amp_easy_duphandle(c, internal, easy);
-}
-
-HOOK CURLMcode curl_multi_add_handle(CURLM *multi, CURL *easy)
-{
-    FLAVOUR;
-    return amp_multi_add_handle(c, internal, multi, easy);
-}
-
-HOOK CURLMcode curl_multi_remove_handle(CURLM *multi, CURL *easy)
-{
-    FLAVOUR;
-    return amp_multi_remove_handle(c, internal, multi, easy);
-}
-
-HOOK CURLMsg *curl_multi_info_read(CURLM *multi, int *queued)
-{
-    FLAVOUR;
-    return amp_multi_info_read(c, internal, multi, queued);
-}
-
-HOOK CURLMcode curl_multi_cleanup(CURLM *multi)
-{
-    FLAVOUR;
-    return amp_multi_cleanup(c, internal, multi);
-}
+#define RET(ret, name, params, args)                                                    \
+    HOOK ret curl_##name params                                                          \
+    {                                                                                    \
+        FLAVOUR;                                                                         \
+        return amp_##name(c, internal, AMP_ARGS args);                                   \
+    }
+#define VOID(name, params, args)                                                         \
+    HOOK void curl_##name params                                                         \
+    {                                                                                    \
+        FLAVOUR;                                                                         \
+        amp_##name(c, internal, AMP_ARGS args);                                          \
+    }
+#define VA(ret, name, T1, T2)                                                            \
+    HOOK ret curl_##name(T1 a, T2 b, ...)                                                \
+    {                                                                                    \
+        FLAVOUR;                                                                         \
+        va_list ap;                                                                      \
+        va_start(ap, b);                                                                 \
+        ret rc = amp_##name(c, internal, a, b, ap);                                      \
+        va_end(ap);                                                                      \
+        return rc;                                                                       \
+    }
+#define VA1(ret, name, T1, T2, T3)                                                       \
+    HOOK ret curl_##name(T1 a, T2 b, ...)                                                \
+    {                                                                                    \
+        FLAVOUR;                                                                         \
+        va_list ap;                                                                      \
+        va_start(ap, b);                                                                 \
+        T3 arg = va_arg(ap, T3);                                                         \
+        va_end(ap);                                                                      \
+        return amp_##name(c, internal, a, b, arg);                                       \
+    }
+AMP_HOOKED(RET, VOID, VA, VA1)
+#undef RET
+#undef VOID
+#undef VA
+#undef VA1
 
 /* glibc reads the caller's RUNPATH and $ORIGIN from dlopen's return
  * address, and RTLD_NEXT's meaning from dlsym's: the plain cases are tail

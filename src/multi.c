@@ -30,7 +30,7 @@ CURLMcode amp_multi_add_handle(const struct amp_curl *c, int internal, CURLM *mu
     }
     /* Added twice, or while in a transfer: libcurl refuses it, and the
      * transfer under way keeps our options. */
-    if (hs->active)
+    if (hs->xfer.active)
         return c->multi_add_handle(multi, easy);
     if (shim->mode == AMP_BROKEN) {
         amp_transfer_error(hs, "ampshim: %s", shim->error);
@@ -42,9 +42,9 @@ CURLMcode amp_multi_add_handle(const struct amp_curl *c, int internal, CURLM *mu
     }
     CURLMcode mrc = c->multi_add_handle(multi, easy);
     if (mrc == CURLM_OK)
-        hs->multi = multi;
-    else if (hs->active)
-        amp_transfer_end(shim->cfg, hs);
+        hs->xfer.multi = multi;
+    else
+        amp_transfer_end(hs);
     return mrc;
 }
 
@@ -56,24 +56,24 @@ CURLMsg *amp_multi_info_read(const struct amp_curl *c, int internal, CURLM *mult
     if (internal || !msg || msg->msg != CURLMSG_DONE)
         return msg;
     struct amp_handle *hs = amp_handle_find(msg->easy_handle, c, 0);
-    if (!hs || !hs->active)
+    if (!hs || !hs->xfer.active)
         return msg;
-    const struct amp_shim *shim = amp_shim_get(c);
-    hs->msg = *msg;
-    if (hs->forced != CURLE_OK) {
-        hs->msg.data.result = hs->forced;
-    } else if (hs->redirect_url && (msg->data.result == CURLE_ABORTED_BY_CALLBACK ||
+    struct amp_inflight *x = &hs->xfer;
+    x->msg = *msg;
+    if (x->forced != CURLE_OK) {
+        x->msg.data.result = x->forced;
+    } else if (hs->guard.redirect_url && (msg->data.result == CURLE_ABORTED_BY_CALLBACK ||
                                     msg->data.result == CURLE_COULDNT_RESOLVE_HOST)) {
         /* Routing a redirect again means a new transfer, which the
          * application's multi loop would not wait for. */
         amp_transfer_error(hs, "ampshim: not following a redirect to %s (a routed URL) "
-                               "in the multi interface", hs->redirect_url);
-        hs->msg.data.result = CURLE_TOO_MANY_REDIRECTS;
+                               "in the multi interface", hs->guard.redirect_url);
+        x->msg.data.result = CURLE_TOO_MANY_REDIRECTS;
     }
-    if (hs->msg.data.result != msg->data.result && hs->app.errbuf)
-        memcpy(hs->app.errbuf, hs->forced_msg, strlen(hs->forced_msg) + 1);
-    amp_transfer_end(shim->cfg, hs);
-    return &hs->msg;
+    if (x->msg.data.result != msg->data.result && hs->app.errbuf)
+        memcpy(hs->app.errbuf, x->forced_msg, strlen(x->forced_msg) + 1);
+    amp_transfer_end(hs);
+    return &x->msg;
 }
 
 CURLMcode amp_multi_remove_handle(const struct amp_curl *c, int internal, CURLM *multi,
@@ -83,17 +83,18 @@ CURLMcode amp_multi_remove_handle(const struct amp_curl *c, int internal, CURLM 
         return CURLM_INTERNAL_ERROR;
     CURLMcode rc = c->multi_remove_handle(multi, easy);
     struct amp_handle *hs = internal ? NULL : amp_handle_find(easy, c, 0);
-    if (hs && hs->multi == multi) {
-        amp_transfer_end(amp_shim_get(c)->cfg, hs);
-        hs->multi = NULL;
+    if (hs && hs->xfer.multi == multi) {
+        amp_transfer_end(hs);
+        hs->xfer.multi = NULL;
     }
     return rc;
 }
 
-static void give_back(struct amp_handle *hs, void *cfg)
+static void give_back(struct amp_handle *hs, void *unused)
 {
-    amp_transfer_end(cfg, hs);
-    hs->multi = NULL;
+    (void)unused;
+    amp_transfer_end(hs);
+    hs->xfer.multi = NULL;
 }
 
 CURLMcode amp_multi_cleanup(const struct amp_curl *c, int internal, CURLM *multi)
@@ -102,6 +103,6 @@ CURLMcode amp_multi_cleanup(const struct amp_curl *c, int internal, CURLM *multi
         return CURLM_INTERNAL_ERROR;
     CURLMcode rc = c->multi_cleanup(multi);
     if (!internal)
-        amp_handle_each_on(multi, give_back, (void *)amp_shim_get(c)->cfg);
+        amp_handle_each_on(multi, give_back, NULL);
     return rc;
 }

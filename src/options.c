@@ -1,7 +1,12 @@
-/* What the application set, and putting ours on a handle and back. */
+/* The one table of the options ampshim stands in for (in the spirit of
+ * libcurl's lib/easyoptions.c): for each, where the application's value is
+ * kept and how, libcurl's default, and what we put while routed, mode by
+ * mode. Noting, putting and giving back all read it. */
 #define _GNU_SOURCE
 #include "options.h"
 
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "confine.h"
@@ -10,359 +15,417 @@
 #include "respond.h"
 #include "trace.h"
 
-int amp_option_tracked(CURLoption option)
+enum type { LONG, PTR, FN, STR /* a string we keep a copy of */ };
+
+/* How the application's value is noted, beyond keeping it. */
+enum note {
+    KEEP,
+    NOTE_URL,     /* kept in a buffer of ours; a new one means a new routing decision */
+    NOTE_CURLU,   /* the same: a CURLU wins over the URL */
+    NOTE_HEADERS, /* the list may have changed even when the pointer did not */
+    NOTE_POSTS,   /* posts = value != 0 (POST, UPLOAD) */
+    NOTE_POSTS_1, /* posts = 1, whatever the value (POSTFIELDS, …) */
+    NOTE_HTTPGET, /* posts = 0 when set */
+    NOTE_CUSTOM,  /* custom_unsafe: a method other than GET or HEAD */
+};
+
+/* Where a value of ours comes from. */
+enum src {
+    NONE,
+    VALUE, /* always v */
+    IFSET, /* v, only when the application's value is not libcurl's default */
+    HS,    /* the handle's entry (the data pointer of our callbacks) */
+    URL,   /* hs->opts.url */
+    HDRS,  /* hs->opts.headers */
+};
+
+struct put {
+    unsigned when; /* AMP_MODE_* bits: any of them */
+    unsigned char src;
+    union amp_optval v;
+};
+
+struct row {
+    CURLoption option;
+    unsigned char type, note;
+    unsigned short app;    /* offset in struct amp_app_options */
+    CURLoption pair;       /* libcurl keeps one of the two: noting one clears the other */
+    union amp_optval dflt; /* libcurl's default */
+    struct put put[3];     /* the first whose when meets the mode wins */
+};
+
+#define L(x) { .l = (x) }
+#define P(x) { .p = (void *)(x) }
+#define F(x) { .f = (void (*)(void))(x) }
+#define PUT(when, src, v) { (when), (src), v }
+#define NOPUT PUT(0, NONE, L(0))
+#define AT(field) offsetof(struct amp_app_options, field)
+#define ROUTED AMP_MODE_ROUTED
+#define SEND AMP_MODE_SEND
+#define ANSWER AMP_MODE_ANSWER
+#define PLAIN AMP_MODE_PLAIN
+#define GUARD AMP_MODE_GUARD
+#define TRACE AMP_MODE_TRACE
+/* What must not send a routed request, or the key, anywhere but the proxy
+ * (confine.c says why these and not the others). */
+#define ASIDE(v) PUT(SEND | ANSWER, IFSET, v)
+
+/* X(option, type, note, field, pair, default, puts…) */
+#define OPTION_TABLE(X)                                                                    \
+    /* The proxy URL and our headers (a CURLU would win over the URL). */                  \
+    X(URL, STR, NOTE_URL, url, 0, P(0), PUT(ROUTED, URL, P(0)))                            \
+    X(CURLU, PTR, NOTE_CURLU, curlu, 0, P(0), ASIDE(P(0)))                                 \
+    X(HTTPHEADER, PTR, NOTE_HEADERS, headers, 0, P(0), PUT(SEND, HDRS, P(0)))              \
+    X(PORT, LONG, KEEP, port, 0, L(0), ASIDE(L(0)))                                        \
+    X(CONNECT_TO, PTR, KEEP, connect_to, 0, P(0), ASIDE(P(0)))                             \
+    X(RESOLVE, PTR, KEEP, resolve, 0, P(0), ASIDE(P(0)))                                   \
+    X(UNIX_SOCKET_PATH, STR, KEEP, unix_socket, CURLOPT_ABSTRACT_UNIX_SOCKET, P(0),        \
+      ASIDE(P(0)))                                                                         \
+    X(ABSTRACT_UNIX_SOCKET, STR, KEEP, abstract_socket, CURLOPT_UNIX_SOCKET_PATH, P(0),    \
+      ASIDE(P(0)))                                                                         \
+    X(DOH_URL, STR, KEEP, doh_url, 0, P(0), ASIDE(P(0)))                                   \
+    X(SSL_CTX_FUNCTION, FN, KEEP, ssl_ctx_fn, 0, F(0), ASIDE(F(0)))                        \
+    X(PINNEDPUBLICKEY, STR, KEEP, pinned, 0, P(0), ASIDE(P(0)))                            \
+    X(SOCKOPTFUNCTION, FN, KEEP, sockopt_fn, 0, F(0), ASIDE(F(0)))                         \
+    /* The key goes only to a proxy whose certificate is checked, whatever                 \
+     * the application does with its own connections (curl -k); an HTTP                   \
+     * proxy of the application's never sees our headers in a CONNECT. */                 \
+    X(SSL_VERIFYPEER, LONG, KEEP, verify_peer, 0, L(1), ASIDE(L(1)))                       \
+    X(SSL_VERIFYHOST, LONG, KEEP, verify_host, 0, L(2), ASIDE(L(2)))                       \
+    X(HEADEROPT, LONG, KEEP, headeropt, 0, L(CURLHEADER_SEPARATE),                         \
+      ASIDE(L(CURLHEADER_SEPARATE)))                                                       \
+    /* A plain-http relay (loopback only) is reached through our own socket                \
+     * callback, which refuses any other address; a blocked call answered                  \
+     * here connects to our listening socket instead. */                                  \
+    X(OPENSOCKETFUNCTION, FN, KEEP, open_fn, 0, F(0), PUT(ANSWER, VALUE, F(amp_respond_open)), \
+      PUT(PLAIN, VALUE, F(amp_confine_open)), PUT(SEND, IFSET, F(0)))                      \
+    X(OPENSOCKETDATA, PTR, KEEP, open_data, 0, P(0), PUT(ANSWER | PLAIN, HS, P(0)))        \
+    X(NOPROXY, STR, KEEP, noproxy, 0, P(0), PUT(ANSWER | PLAIN, VALUE, P("*")))            \
+    /* An https-only application still reaches a plain-http relay, or our answer. */      \
+    X(PROTOCOLS, LONG, KEEP, protocols, CURLOPT_PROTOCOLS_STR, L(0),                       \
+      PUT(ANSWER, IFSET, L(CURLPROTO_HTTP)), PUT(PLAIN, IFSET, L(CURLPROTO_HTTP | CURLPROTO_HTTPS))) \
+    X(PROTOCOLS_STR, STR, KEEP, protocols_str, CURLOPT_PROTOCOLS, P(0),                    \
+      PUT(ANSWER, IFSET, P("http")), PUT(PLAIN, IFSET, P("http,https")))                   \
+    /* Redirects looked at (redirect.c), or a blocked call's connection taken. */          \
+    X(PREREQFUNCTION, FN, KEEP, prereq_fn, 0, F(0), PUT(ANSWER, VALUE, F(amp_respond_prereq)), \
+      PUT(GUARD, VALUE, F(amp_redirect_guard)))                                            \
+    X(PREREQDATA, PTR, KEEP, prereq_data, 0, P(0), PUT(ANSWER | GUARD, HS, P(0)))          \
+    X(RESOLVER_START_FUNCTION, FN, KEEP, resolver_fn, 0, F(0),                             \
+      PUT(GUARD, VALUE, F(amp_redirect_resolving)))                                        \
+    X(RESOLVER_START_DATA, PTR, KEEP, resolver_data, 0, P(0), PUT(GUARD, HS, P(0)))        \
+    /* The key masked in the application's verbose output. */                             \
+    X(DEBUGFUNCTION, FN, KEEP, debug_fn, 0, F(0), PUT(TRACE, VALUE, F(amp_trace_debug)))   \
+    X(DEBUGDATA, PTR, KEEP, debug_data, 0, P(0), PUT(TRACE, HS, P(0)))                     \
+    /* Every 429 recorded as it arrives (ratelimit.c). */                                 \
+    X(HEADERFUNCTION, FN, KEEP, header_fn, 0, F(0),                                        \
+      PUT(SEND, VALUE, F(amp_ratelimit_watch_header)))                                     \
+    X(HEADERDATA, PTR, KEEP, header_data, 0, P(0), PUT(SEND, HS, P(0)))                    \
+    /* A blocked call's connection: of our making, never one of the pool's                 \
+     * and never kept, in HTTP/1.1, from no particular interface or port. */               \
+    X(CLOSESOCKETFUNCTION, FN, KEEP, close_fn, 0, F(0),                                    \
+      PUT(ANSWER, VALUE, F(amp_respond_close)))                                            \
+    X(CLOSESOCKETDATA, PTR, KEEP, close_data, 0, P(0), PUT(ANSWER, HS, P(0)))              \
+    X(FRESH_CONNECT, LONG, KEEP, fresh_connect, 0, L(0), PUT(ANSWER, VALUE, L(1)))         \
+    X(FORBID_REUSE, LONG, KEEP, forbid_reuse, 0, L(0), PUT(ANSWER, VALUE, L(1)))           \
+    X(HTTP_VERSION, LONG, KEEP, http_version, 0, L(CURL_HTTP_VERSION_NONE),                \
+      PUT(ANSWER, VALUE, L(CURL_HTTP_VERSION_1_1)))                                        \
+    X(IPRESOLVE, LONG, KEEP, ipresolve, 0, L(CURL_IPRESOLVE_WHATEVER),                     \
+      PUT(ANSWER, IFSET, L(CURL_IPRESOLVE_WHATEVER)))                                      \
+    X(INTERFACE, STR, KEEP, interface, 0, P(0), PUT(ANSWER, IFSET, P(0)))                  \
+    X(LOCALPORT, LONG, KEEP, localport, 0, L(0), PUT(ANSWER, IFSET, L(0)))                 \
+    X(LOCALPORTRANGE, LONG, KEEP, localportrange, 0, L(1), PUT(ANSWER, IFSET, L(1)))       \
+    /* Only noted: what our callbacks hand on to, and what decides a route                 \
+     * or a redirect. */                                                                   \
+    X(ERRORBUFFER, PTR, KEEP, errbuf, 0, P(0), NOPUT)                                      \
+    X(FOLLOWLOCATION, LONG, KEEP, follow, 0, L(0), NOPUT)                                  \
+    X(WRITEFUNCTION, FN, KEEP, write_fn, 0, F(0), NOPUT)                                   \
+    X(VERBOSE, LONG, KEEP, verbose, 0, L(0), NOPUT)                                        \
+    X(STDERR, PTR, KEEP, err, 0, P(0), NOPUT)                                              \
+    X(CONNECT_ONLY, LONG, KEEP, connect_only, 0, L(0), NOPUT)                              \
+    /* What a redirect may be sent again as (transfer.c): libcurl's own                    \
+     * rules for these options, in the order they are set. */                              \
+    X(POST, LONG, NOTE_POSTS, posts, 0, L(0), NOPUT)                                       \
+    X(UPLOAD, LONG, NOTE_POSTS, posts, 0, L(0), NOPUT)                                     \
+    X(POSTFIELDS, PTR, NOTE_POSTS_1, posts, 0, P(0), NOPUT)                                \
+    X(COPYPOSTFIELDS, PTR, NOTE_POSTS_1, posts, 0, P(0), NOPUT)                            \
+    X(HTTPPOST, PTR, NOTE_POSTS_1, posts, 0, P(0), NOPUT)                                  \
+    X(MIMEPOST, PTR, NOTE_POSTS_1, posts, 0, P(0), NOPUT)                                  \
+    X(HTTPGET, LONG, NOTE_HTTPGET, posts, 0, L(0), NOPUT)                                  \
+    X(CUSTOMREQUEST, PTR, NOTE_CUSTOM, custom_unsafe, 0, P(0), NOPUT)
+
+#define ROW(name, type, note, field, pair, dflt, ...)                                    \
+    { CURLOPT_##name, type, note, AT(field), pair, dflt, { __VA_ARGS__ } },
+static const struct row rows[] = { OPTION_TABLE(ROW) };
+#undef ROW
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+_Static_assert(NROWS <= AMP_OPTION_ROWS, "one bit per row in struct amp_opt_state");
+
+#define INDEX(name, ...) I_##name,
+enum { OPTION_TABLE(INDEX) };
+#undef INDEX
+
+int amp_option_row(CURLoption option)
 {
     switch (option) {
-    case CURLOPT_URL:
-    case CURLOPT_CURLU:
-    case CURLOPT_HTTPHEADER:
-    case CURLOPT_ERRORBUFFER:
-    case CURLOPT_FOLLOWLOCATION:
-    case CURLOPT_PORT:
-    case CURLOPT_CONNECT_TO:
-    case CURLOPT_HEADEROPT:
-    case CURLOPT_NOPROXY:
-    case CURLOPT_PREREQFUNCTION:
-    case CURLOPT_PREREQDATA:
-    case CURLOPT_RESOLVER_START_FUNCTION:
-    case CURLOPT_RESOLVER_START_DATA:
-    case CURLOPT_HEADERFUNCTION:
-    case CURLOPT_HEADERDATA:
-    case CURLOPT_WRITEFUNCTION:
-    case CURLOPT_VERBOSE:
-    case CURLOPT_DEBUGFUNCTION:
-    case CURLOPT_DEBUGDATA:
-    case CURLOPT_STDERR:
-    case CURLOPT_SSL_VERIFYPEER:
-    case CURLOPT_SSL_VERIFYHOST:
-    case CURLOPT_POST:
-    case CURLOPT_POSTFIELDS:
-    case CURLOPT_COPYPOSTFIELDS:
-    case CURLOPT_HTTPPOST:
-    case CURLOPT_MIMEPOST:
-    case CURLOPT_UPLOAD:
-    case CURLOPT_CUSTOMREQUEST:
-    case CURLOPT_HTTPGET:
-    case CURLOPT_OPENSOCKETFUNCTION:
-    case CURLOPT_SOCKOPTFUNCTION:
-    case CURLOPT_CLOSESOCKETFUNCTION:
-    case CURLOPT_UNIX_SOCKET_PATH:
-    case CURLOPT_ABSTRACT_UNIX_SOCKET:
-    case CURLOPT_FRESH_CONNECT:
-    case CURLOPT_FORBID_REUSE:
-    case CURLOPT_HTTP_VERSION:
-    case CURLOPT_IPRESOLVE:
-    case CURLOPT_INTERFACE:
-    case CURLOPT_LOCALPORT:
-    case CURLOPT_LOCALPORTRANGE:
-    case CURLOPT_PROTOCOLS:
-    case CURLOPT_PROTOCOLS_STR:
-    case CURLOPT_OPENSOCKETDATA:
-    case CURLOPT_CLOSESOCKETDATA:
-    case CURLOPT_CONNECT_ONLY:
-    case CURLOPT_RESOLVE:
-    case CURLOPT_DOH_URL:
-    case CURLOPT_SSL_CTX_FUNCTION:
-    case CURLOPT_PINNEDPUBLICKEY:
-        return 1;
+#define CASE(name, ...)                                                                  \
+    case CURLOPT_##name:                                                                 \
+        return I_##name;
+        OPTION_TABLE(CASE)
+#undef CASE
     default:
-        return 0;
-    }
-}
-
-int amp_option_note(struct amp_handle *hs, CURLoption option, long l, void *p, void (*fn)(void))
-{
-    struct amp_app_options *app = &hs->app;
-
-    switch (option) {
-    case CURLOPT_URL:
-        return amp_handle_set_url(hs, p);
-    case CURLOPT_NOPROXY:
-        return amp_handle_set_noproxy(hs, p);
-    case CURLOPT_CURLU:
-        app->curlu = p;
-        break;
-    case CURLOPT_HTTPHEADER:
-        app->headers = p;
-        hs->headers_dirty = 1; /* even the same pointer may hold a new list */
-        break;
-    case CURLOPT_ERRORBUFFER:
-        app->errbuf = p;
-        break;
-    case CURLOPT_FOLLOWLOCATION:
-        app->follow = l;
-        break;
-    case CURLOPT_PORT:
-        app->port = l;
-        break;
-    case CURLOPT_CONNECT_TO:
-        app->connect_to = p;
-        break;
-    case CURLOPT_HEADEROPT:
-        app->headeropt = l;
-        break;
-    case CURLOPT_PREREQFUNCTION:
-        app->prereq_fn = (curl_prereq_callback)fn;
-        break;
-    case CURLOPT_PREREQDATA:
-        app->prereq_data = p;
-        break;
-    case CURLOPT_RESOLVER_START_FUNCTION:
-        app->resolver_fn = (curl_resolver_start_callback)fn;
-        break;
-    case CURLOPT_RESOLVER_START_DATA:
-        app->resolver_data = p;
-        break;
-    case CURLOPT_HEADERFUNCTION:
-        app->header_fn = (curl_write_callback)fn;
-        break;
-    case CURLOPT_HEADERDATA:
-        app->header_data = p;
-        break;
-    case CURLOPT_WRITEFUNCTION:
-        app->write_fn = (curl_write_callback)fn;
-        break;
-    case CURLOPT_VERBOSE:
-        app->verbose = l;
-        break;
-    case CURLOPT_DEBUGFUNCTION:
-        app->debug_fn = (curl_debug_callback)fn;
-        break;
-    case CURLOPT_DEBUGDATA:
-        app->debug_data = p;
-        break;
-    case CURLOPT_STDERR:
-        app->err = p;
-        break;
-    case CURLOPT_SSL_VERIFYPEER:
-        app->verify_peer = l;
-        break;
-    case CURLOPT_SSL_VERIFYHOST:
-        app->verify_host = l;
-        break;
-    /* What a redirect may be sent again as (transfer.c): libcurl's own
-     * rules for these options, in the order they are set. */
-    case CURLOPT_POST:
-    case CURLOPT_UPLOAD:
-        app->posts = l != 0;
-        break;
-    case CURLOPT_POSTFIELDS:
-    case CURLOPT_COPYPOSTFIELDS:
-    case CURLOPT_HTTPPOST:
-    case CURLOPT_MIMEPOST:
-        app->posts = 1; /* libcurl posts, whatever the value */
-        break;
-    case CURLOPT_CUSTOMREQUEST:
-        app->custom_unsafe = p && strcmp(p, "GET") != 0 && strcmp(p, "HEAD") != 0;
-        break;
-    case CURLOPT_HTTPGET:
-        if (l)
-            app->posts = 0;
-        break;
-    case CURLOPT_OPENSOCKETFUNCTION:
-        app->open_fn = (curl_opensocket_callback)fn;
-        break;
-    case CURLOPT_OPENSOCKETDATA:
-        app->open_data = p;
-        break;
-    case CURLOPT_CONNECT_ONLY:
-        app->connect_only = l;
-        break;
-    case CURLOPT_CLOSESOCKETDATA:
-        app->close_data = p;
-        break;
-    case CURLOPT_RESOLVE:
-        app->resolve = p;
-        break;
-    case CURLOPT_DOH_URL:
-        return amp_handle_set_string(&app->doh_url, p);
-    case CURLOPT_SSL_CTX_FUNCTION:
-        app->ssl_ctx_fn = (curl_ssl_ctx_callback)fn;
-        break;
-    case CURLOPT_PINNEDPUBLICKEY:
-        return amp_handle_set_string(&app->pinned, p);
-    case CURLOPT_SOCKOPTFUNCTION:
-        app->sockopt_fn = (curl_sockopt_callback)fn;
-        break;
-    case CURLOPT_CLOSESOCKETFUNCTION:
-        app->close_fn = (curl_closesocket_callback)fn;
-        break;
-    case CURLOPT_UNIX_SOCKET_PATH:
-    case CURLOPT_ABSTRACT_UNIX_SOCKET:
-        return amp_handle_set_unix_socket(hs, p, option == CURLOPT_ABSTRACT_UNIX_SOCKET);
-    case CURLOPT_PROTOCOLS:
-        return amp_handle_set_protocols(hs, l, NULL);
-    case CURLOPT_PROTOCOLS_STR:
-        return amp_handle_set_protocols(hs, 0, p);
-    case CURLOPT_FRESH_CONNECT:
-        app->fresh_connect = l;
-        break;
-    case CURLOPT_FORBID_REUSE:
-        app->forbid_reuse = l;
-        break;
-    case CURLOPT_HTTP_VERSION:
-        app->http_version = l;
-        break;
-    case CURLOPT_IPRESOLVE:
-        app->ipresolve = l;
-        break;
-    case CURLOPT_INTERFACE:
-        return amp_handle_set_string(&app->interface, p);
-    case CURLOPT_LOCALPORT:
-        app->localport = l;
-        break;
-    case CURLOPT_LOCALPORTRANGE:
-        app->localportrange = l;
-        break;
-    default:
-        break;
-    }
-    return 0;
-}
-
-int amp_options_apply(struct amp_handle *hs, const struct amp_config *cfg, const char *url,
-                      struct curl_slist *headers, int guard)
-{
-    const struct amp_curl *c = hs->c;
-    CURL *e = hs->easy;
-
-    if (hs->app.curlu)
-        c->easy_setopt(e, CURLOPT_CURLU, (CURLU *)NULL);
-    if (c->easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
-        c->easy_setopt(e, CURLOPT_HTTPHEADER, headers) != CURLE_OK)
         return -1;
-    if (hs->app.port)
-        c->easy_setopt(e, CURLOPT_PORT, 0L);
-    if (hs->app.connect_to)
-        c->easy_setopt(e, CURLOPT_CONNECT_TO, (struct curl_slist *)NULL);
-    /* What else could send the connection, and the key, elsewhere (confine.c
-     * says why these and not the others). */
-    if (hs->app.resolve)
-        c->easy_setopt(e, CURLOPT_RESOLVE, (struct curl_slist *)NULL);
-    if (hs->app.unix_socket)
-        c->easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, (char *)NULL);
-    if (hs->app.doh_url)
-        c->easy_setopt(e, CURLOPT_DOH_URL, (char *)NULL);
-    if (hs->app.ssl_ctx_fn)
-        c->easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, (curl_ssl_ctx_callback)NULL);
-    if (hs->app.pinned)
-        c->easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, (char *)NULL);
-    if (hs->app.sockopt_fn)
-        c->easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, (curl_sockopt_callback)NULL);
-    /* Plain http (a relay on loopback) has no certificate to say where it
-     * went: our own socket callback checks the address is loopback. */
-    if (cfg && cfg->proxy_plain_http) {
-        c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, amp_confine_open);
-        c->easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)hs);
-        /* An https-only application still reaches a plain-http relay. */
-        if (hs->app.protocols || hs->app.protocols_str)
-            c->easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-    } else if (hs->app.open_fn) {
-        c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, (curl_opensocket_callback)NULL);
     }
-    /* An HTTP proxy of the application's must not see our headers in a
-     * CONNECT; a plain-http relay on loopback is reached directly. */
-    if (hs->app.headeropt != CURLHEADER_SEPARATE)
-        c->easy_setopt(e, CURLOPT_HEADEROPT, (long)CURLHEADER_SEPARATE);
-    if (cfg && cfg->proxy_plain_http)
-        c->easy_setopt(e, CURLOPT_NOPROXY, "*");
-    /* The key goes only to a proxy whose certificate is checked, whatever
-     * the application does with its own connections (curl -k). */
-    if (hs->app.verify_peer != 1)
-        c->easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    if (hs->app.verify_host != 2)
-        c->easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (guard && !hs->guarded)
-        amp_options_guard(hs);
-    /* The application's verbose output would show our key: masked. */
-    hs->tracing = hs->app.verbose != 0;
-    if (hs->tracing) {
-        c->easy_setopt(e, CURLOPT_DEBUGFUNCTION, amp_trace_debug);
-        c->easy_setopt(e, CURLOPT_DEBUGDATA, (void *)hs);
-    }
-    if (hs->watching) {
-        c->easy_setopt(e, CURLOPT_HEADERFUNCTION, amp_ratelimit_watch_header);
-        c->easy_setopt(e, CURLOPT_HEADERDATA, (void *)hs);
+}
+
+static void *field(struct amp_handle *hs, const struct row *r)
+{
+    return (char *)&hs->app + r->app;
+}
+
+/* The application's value of row r. */
+static union amp_optval app_value(struct amp_handle *hs, const struct row *r)
+{
+    union amp_optval v = { 0 };
+
+    if (r->type == LONG)
+        memcpy(&v.l, field(hs, r), sizeof(v.l));
+    else if (r->type == FN)
+        memcpy(&v.f, field(hs, r), sizeof(v.f));
+    else
+        memcpy(&v.p, field(hs, r), sizeof(v.p));
+    /* With a CURLU (which wins) and no URL, the CURLU's URL stands where
+     * libcurl would show it (CURLINFO_EFFECTIVE_URL). */
+    if (r->note == NOTE_URL && !v.p && hs->app.curlu)
+        v.p = (void *)hs->decision.url;
+    return v;
+}
+
+static int same(const struct row *r, union amp_optval a, union amp_optval b)
+{
+    return r->type == LONG ? a.l == b.l : r->type == FN ? a.f == b.f : a.p == b.p;
+}
+
+/* Ours for row r in mode, into *v; 0 when the row keeps the application's. */
+static int ours(struct amp_handle *hs, const struct row *r, unsigned mode, union amp_optval *v)
+{
+    for (const struct put *p = r->put; p < r->put + 3 && p->src != NONE; p++) {
+        if (!(p->when & mode))
+            continue;
+        switch (p->src) {
+        case IFSET:
+            if (same(r, app_value(hs, r), r->dflt))
+                return 0;
+            /* fall through */
+        case VALUE:
+            *v = p->v;
+            return 1;
+        case HS:
+            v->p = hs;
+            return 1;
+        case URL:
+            v->p = (void *)hs->opts.url;
+            return 1;
+        case HDRS:
+            v->p = hs->opts.headers;
+            return 1;
+        }
     }
     return 0;
 }
 
-void amp_options_guard(struct amp_handle *hs)
+static CURLcode set(struct amp_handle *hs, const struct row *r, union amp_optval v)
 {
     const struct amp_curl *c = hs->c;
 
-    hs->guarded = 1;
-    c->easy_setopt(hs->easy, CURLOPT_PREREQFUNCTION, amp_redirect_guard);
-    c->easy_setopt(hs->easy, CURLOPT_PREREQDATA, (void *)hs);
-    c->easy_setopt(hs->easy, CURLOPT_RESOLVER_START_FUNCTION, amp_redirect_resolving);
-    c->easy_setopt(hs->easy, CURLOPT_RESOLVER_START_DATA, (void *)hs);
+    if (r->type == LONG)
+        return c->easy_setopt(hs->easy, r->option, v.l);
+    if (r->type == FN)
+        return c->easy_setopt(hs->easy, r->option, v.f);
+    return c->easy_setopt(hs->easy, r->option, v.p);
 }
 
-void amp_options_unguard(struct amp_handle *hs)
+void amp_options_init(struct amp_handle *hs)
 {
-    const struct amp_curl *c = hs->c;
-
-    c->easy_setopt(hs->easy, CURLOPT_PREREQFUNCTION, hs->app.prereq_fn);
-    c->easy_setopt(hs->easy, CURLOPT_PREREQDATA, hs->app.prereq_data);
-    c->easy_setopt(hs->easy, CURLOPT_RESOLVER_START_FUNCTION, hs->app.resolver_fn);
-    c->easy_setopt(hs->easy, CURLOPT_RESOLVER_START_DATA, hs->app.resolver_data);
-    hs->guarded = 0;
+    for (size_t i = 0; i < NROWS; i++)
+        if (rows[i].type == LONG)
+            memcpy(field(hs, &rows[i]), &rows[i].dflt.l, sizeof(long));
 }
 
-void amp_options_restore(struct amp_handle *hs, const struct amp_config *cfg)
+/* The rows mode puts a value on, whatever the application set: made once
+ * (any thread may; they all write the same). */
+static uint64_t rows_of(unsigned mode)
 {
-    const struct amp_curl *c = hs->c;
-    CURL *e = hs->easy;
+    static _Atomic uint64_t masks[AMP_MODES];
+    static _Atomic int made;
 
-    /* With a CURLU (which wins), its URL stands where libcurl would have
-     * left it, for curl_easy_getinfo(CURLINFO_EFFECTIVE_URL). */
-    c->easy_setopt(e, CURLOPT_URL, hs->app.url || !hs->app.curlu ? hs->app.url : hs->decided_url);
-    if (hs->app.curlu)
-        c->easy_setopt(e, CURLOPT_CURLU, hs->app.curlu);
-    c->easy_setopt(e, CURLOPT_HTTPHEADER, hs->app.headers);
-    if (hs->app.port)
-        c->easy_setopt(e, CURLOPT_PORT, hs->app.port);
-    if (hs->app.connect_to)
-        c->easy_setopt(e, CURLOPT_CONNECT_TO, hs->app.connect_to);
-    if (hs->app.resolve)
-        c->easy_setopt(e, CURLOPT_RESOLVE, hs->app.resolve);
-    if (hs->app.unix_socket)
-        c->easy_setopt(e, hs->app.unix_abstract ? CURLOPT_ABSTRACT_UNIX_SOCKET : CURLOPT_UNIX_SOCKET_PATH,
-                       hs->app.unix_socket);
-    if (hs->app.doh_url)
-        c->easy_setopt(e, CURLOPT_DOH_URL, hs->app.doh_url);
-    if (hs->app.ssl_ctx_fn)
-        c->easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, hs->app.ssl_ctx_fn);
-    if (hs->app.pinned)
-        c->easy_setopt(e, CURLOPT_PINNEDPUBLICKEY, hs->app.pinned);
-    if (hs->app.sockopt_fn)
-        c->easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, hs->app.sockopt_fn);
-    if ((cfg && cfg->proxy_plain_http) || hs->app.open_fn) {
-        c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, hs->app.open_fn);
-        c->easy_setopt(e, CURLOPT_OPENSOCKETDATA, hs->app.open_data);
+    if (!made) {
+        for (unsigned m = 0; m < AMP_MODES; m++) {
+            uint64_t mask = 0;
+            for (size_t i = 0; i < NROWS; i++)
+                for (const struct put *p = rows[i].put; p < rows[i].put + 3 && p->src != NONE; p++)
+                    if (p->when & m)
+                        mask |= (uint64_t)1 << i;
+            masks[m] = mask;
+        }
+        made = 1;
     }
-    if (cfg && cfg->proxy_plain_http && hs->app.protocols_str)
-        c->easy_setopt(e, CURLOPT_PROTOCOLS_STR, hs->app.protocols_str);
-    else if (cfg && cfg->proxy_plain_http && hs->app.protocols)
-        c->easy_setopt(e, CURLOPT_PROTOCOLS, hs->app.protocols);
-    if (hs->app.headeropt != CURLHEADER_SEPARATE)
-        c->easy_setopt(e, CURLOPT_HEADEROPT, hs->app.headeropt);
-    if (cfg && cfg->proxy_plain_http)
-        c->easy_setopt(e, CURLOPT_NOPROXY, hs->app.noproxy);
-    if (hs->app.verify_peer != 1)
-        c->easy_setopt(e, CURLOPT_SSL_VERIFYPEER, hs->app.verify_peer);
-    if (hs->app.verify_host != 2)
-        c->easy_setopt(e, CURLOPT_SSL_VERIFYHOST, hs->app.verify_host);
-    if (hs->guarded)
-        amp_options_unguard(hs);
-    if (hs->tracing) {
-        c->easy_setopt(e, CURLOPT_DEBUGFUNCTION, hs->app.debug_fn);
-        c->easy_setopt(e, CURLOPT_DEBUGDATA, hs->app.debug_data);
+    return masks[mode & (AMP_MODES - 1)];
+}
+
+int amp_options_sync(struct amp_handle *hs, unsigned mode)
+{
+    struct amp_opt_state *o = &hs->opts;
+    int rc = 0;
+
+    if (mode == o->mode && !o->dirty && !o->stale)
+        return 0;
+    /* Only a new proxy URL or header list: those rows alone. */
+    uint64_t todo = mode == o->mode && !o->dirty ? o->stale : o->on | rows_of(mode);
+    for (; todo; todo &= todo - 1) {
+        size_t i = (size_t)__builtin_ctzll(todo);
+        const struct row *r = &rows[i];
+        uint64_t bit = (uint64_t)1 << i;
+        union amp_optval v;
+        if (ours(hs, r, mode, &v)) {
+            if ((o->on & bit) && same(r, o->put[i], v))
+                continue;
+            if (set(hs, r, v) != CURLE_OK) {
+                /* libcurl dropped the old value: it holds nothing of ours. */
+                o->on &= ~bit;
+                rc = -1;
+                continue;
+            }
+            o->on |= bit;
+            o->put[i] = v;
+        } else if (o->on & bit) {
+            set(hs, r, app_value(hs, r));
+            o->on &= ~bit;
+        }
     }
-    if (hs->watching) {
-        c->easy_setopt(e, CURLOPT_HEADERFUNCTION, hs->app.header_fn);
-        c->easy_setopt(e, CURLOPT_HEADERDATA, hs->app.header_data);
+    o->mode = mode;
+    o->dirty = rc < 0;
+    o->stale = 0;
+    return rc;
+}
+
+void amp_options_give_back_all(struct amp_handle *hs)
+{
+    hs->opts.dirty = 1;
+    amp_options_sync(hs, 0);
+}
+
+void amp_options_stale(struct amp_handle *hs, CURLoption option)
+{
+    int i = amp_option_row(option);
+
+    /* A value no put ever equals. */
+    hs->opts.put[i].p = (void *)&hs->opts;
+    hs->opts.stale |= (uint64_t)1 << i;
+}
+
+CURLcode amp_options_put(struct amp_handle *hs, CURLoption option, union amp_optval v)
+{
+    int i = amp_option_row(option);
+    uint64_t bit = (uint64_t)1 << i;
+    CURLcode rc = set(hs, &rows[i], v);
+
+    /* What a sync would have done: nothing left for the next one. */
+    hs->opts.stale &= ~bit;
+    if (rc == CURLE_OK) {
+        hs->opts.on |= bit;
+        hs->opts.put[i] = v;
+    } else {
+        hs->opts.on &= ~bit;
+        hs->opts.dirty = 1;
     }
-    if (hs->answering)
-        amp_respond_restore(hs);
+    return rc;
+}
+
+void amp_options_given_back(struct amp_handle *hs, CURLoption option)
+{
+    uint64_t bit = (uint64_t)1 << amp_option_row(option);
+
+    if (hs->opts.on & bit) {
+        hs->opts.on &= ~bit;
+        hs->opts.dirty = 1;
+    }
+}
+
+CURLcode amp_options_give_back(struct amp_handle *hs, CURLoption option)
+{
+    int i = amp_option_row(option);
+    CURLcode rc = set(hs, &rows[i], app_value(hs, &rows[i]));
+
+    amp_options_given_back(hs, option);
+    return rc;
+}
+
+int amp_options_hold_url(const struct amp_handle *hs)
+{
+    return (hs->opts.on >> I_URL) & 1;
+}
+
+static int keep_string(struct amp_handle *hs, const struct row *r, const char *s)
+{
+    return amp_handle_set_string((char **)field(hs, r), s);
+}
+
+int amp_option_note(struct amp_handle *hs, int i, union amp_optval v)
+{
+    const struct row *r = &rows[i];
+
+    /* libcurl holds the application's value now: ours is put again when
+     * a transfer needs it. */
+    if ((hs->opts.on >> i) & 1) {
+        hs->opts.on &= ~((uint64_t)1 << i);
+        hs->opts.dirty = 1;
+    }
+    if (r->pair) {
+        int j = amp_option_row(r->pair);
+        const struct row *other = &rows[j];
+        hs->opts.on &= ~((uint64_t)1 << j); /* libcurl keeps one value for the two */
+        if (other->type == STR)
+            keep_string(hs, other, NULL);
+        else
+            memcpy(field(hs, other), &other->dflt.l, sizeof(long));
+    }
+    switch (r->note) {
+    case NOTE_URL:
+        /* The same URL again (most programs set it before every transfer)
+         * keeps its routing decision. */
+        if (hs->app.url && v.p && strcmp(hs->app.url, v.p) == 0)
+            return 0;
+        hs->decision.done = 0;
+        return amp_handle_keep_string(&hs->app.url, &hs->app.url_cap, v.p);
+    case NOTE_CURLU:
+        hs->decision.done = 0;
+        break;
+    case NOTE_HEADERS:
+        hs->hdrs.dirty = 1; /* even the same pointer may hold a new list */
+        break;
+    case NOTE_POSTS:
+        hs->app.posts = v.l != 0;
+        return 0;
+    case NOTE_POSTS_1:
+        hs->app.posts = 1; /* libcurl posts, whatever the value */
+        return 0;
+    case NOTE_HTTPGET:
+        if (v.l)
+            hs->app.posts = 0;
+        return 0;
+    case NOTE_CUSTOM:
+        hs->app.custom_unsafe = v.p && strcmp(v.p, "GET") != 0 && strcmp(v.p, "HEAD") != 0;
+        return 0;
+    default:
+        break;
+    }
+    if (r->type == STR)
+        return keep_string(hs, r, v.p);
+    if (r->type == LONG)
+        memcpy(field(hs, r), &v.l, sizeof(v.l));
+    else if (r->type == FN)
+        memcpy(field(hs, r), &v.f, sizeof(v.f));
+    else
+        memcpy(field(hs, r), &v.p, sizeof(v.p));
+    return 0;
 }

@@ -14,7 +14,6 @@
 #include <time.h>
 
 #include "log.h"
-#include "shim.h"
 #include "retry.h"
 #include "throttle.h"
 
@@ -111,11 +110,11 @@ static void say_blocked(struct amp_handle *hs, const struct amp_route *route,
     strcat(msg, answered ? "; answered here with HTTP 429, not sent" : "; not sent");
     /* Cut to the buffer's size, as libcurl does with its own messages. */
     size_t n = strnlen(msg, CURL_ERROR_SIZE - 1);
-    memcpy(hs->forced_msg, msg, n);
-    hs->forced_msg[n] = '\0';
+    memcpy(hs->xfer.forced_msg, msg, n);
+    hs->xfer.forced_msg[n] = '\0';
     /* An answered call succeeds: the error buffer is libcurl's to fill. */
     if (hs->app.errbuf && !answered)
-        memcpy(hs->app.errbuf, hs->forced_msg, n + 1);
+        memcpy(hs->app.errbuf, hs->xfer.forced_msg, n + 1);
     amp_warn("%s", msg + prefix);
 }
 
@@ -187,23 +186,25 @@ static void record_once(struct amp_handle *hs)
 {
     long status = 0;
 
-    if (hs->watch.status != 429 || hs->watch.recorded || !hs->cur_route ||
+    if (hs->watch.status != 429 || hs->watch.recorded || !hs->guard.cur_route ||
         hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
         status != 429)
         return;
     hs->watch.recorded = 1;
-    amp_ratelimit_record(amp_shim_get(hs->c)->cfg, hs);
+    amp_ratelimit_record(hs->cfg, hs);
 }
 
 static void watch_line(struct amp_handle *hs, const char *line, size_t len)
 {
     struct amp_watch *w = &hs->watch;
 
-    if (len > 5 && strncmp(line, "HTTP/", 5) == 0) {
+    if (len > 5 && line[0] == 'H' && memcmp(line, "HTTP/", 5) == 0) {
         /* A new response (after a redirect or a 100) starts afresh. */
         w->status = status_of(line, len);
         w->recorded = 0;
         w->amp_retry_after[0] = w->retry_after[0] = w->retryable[0] = '\0';
+    } else if (w->status != 429) {
+        /* Nothing to keep, nor to record, of any other response. */
     } else if (len <= 2 && (line[0] == '\r' || line[0] == '\n')) {
         /* The end of a response's headers: a 429 is recorded now, before
          * the application sees it (it may never let the transfer end). */
@@ -248,8 +249,7 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
 void amp_ratelimit_transfer_ended(struct amp_handle *hs)
 {
     /* A 429 whose end of headers was never seen on its own line. */
-    if (hs->watching)
-        record_once(hs);
+    record_once(hs);
 }
 
 static const char *header_value(const struct amp_curl *c, CURL *easy, const char *name)
@@ -268,7 +268,7 @@ void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs)
     const char *amp_after, *after, *retryable, *source = NULL;
     struct amp_block b;
 
-    if (!cfg || !hs->cur_route)
+    if (!cfg || !hs->guard.cur_route)
         return;
     if (!c->easy_header) {
         amp_after = watch->amp_retry_after[0] ? watch->amp_retry_after : NULL;
@@ -279,7 +279,7 @@ void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs)
         after = header_value(c, hs->easy, "Retry-After");
         retryable = header_value(c, hs->easy, "X-Amp-Retryable");
     }
-    const struct amp_route *r = hs->cur_route;
+    const struct amp_route *r = hs->guard.cur_route;
     int64_t now = now_utc();
     memset(&b, 0, sizeof(b));
     b.key = r->key;

@@ -42,8 +42,10 @@ static struct flavour flavours[MAX_FLAVOURS];
 static atomic_size_t nflavours;
 static struct caller callers[MAX_CALLERS];
 static atomic_size_t ncallers;
-static atomic_uint generation;
-static atomic_uint resets; /* odd while the table is being emptied */
+atomic_uint amp_real_generation;
+atomic_uint amp_real_resets; /* odd while the table is being emptied */
+#define generation amp_real_generation
+#define resets amp_real_resets
 /* Taken only to publish an entry, never across a call into the dynamic
  * loader: a thread inside dlopen holds the loader's lock and may call
  * curl from a constructor (the lock order would invert). */
@@ -143,26 +145,12 @@ int amp_real_is_ours(const void *p)
 static int bind_flavour(struct flavour *fl, void *lib, const char *name)
 {
     struct amp_curl *a = &fl->api;
-#define BIND(field, sym) (*(void **)&a->field = amp_real_dlsym(lib, sym))
-    BIND(easy_setopt, "curl_easy_setopt");
-    BIND(easy_perform, "curl_easy_perform");
-    BIND(easy_getinfo, "curl_easy_getinfo");
-    BIND(easy_header, "curl_easy_header");
-    BIND(getdate, "curl_getdate");
-    BIND(easy_cleanup, "curl_easy_cleanup");
-    BIND(easy_reset, "curl_easy_reset");
-    BIND(easy_duphandle, "curl_easy_duphandle");
-    BIND(multi_add_handle, "curl_multi_add_handle");
-    BIND(multi_remove_handle, "curl_multi_remove_handle");
-    BIND(multi_info_read, "curl_multi_info_read");
-    BIND(multi_cleanup, "curl_multi_cleanup");
-    BIND(slist_append, "curl_slist_append");
-    BIND(slist_free_all, "curl_slist_free_all");
-    BIND(url, "curl_url");
-    BIND(url_cleanup, "curl_url_cleanup");
-    BIND(url_set, "curl_url_set");
-    BIND(url_get, "curl_url_get");
-    BIND(free, "curl_free");
+    int missing = 0;
+
+#define BIND(ret, fn, params, required)                                                  \
+    *(void **)&a->fn = amp_real_dlsym(lib, "curl_" #fn);                                 \
+    missing |= (required) && !a->fn;
+    AMP_CURL_API(BIND)
 #undef BIND
     a->name = name;
     /* A switch for the tests: exercise the header callback that stands in
@@ -170,11 +158,7 @@ static int bind_flavour(struct flavour *fl, void *lib, const char *name)
     const char *no_header_api = secure_getenv("AMPSHIM_NO_HEADER_API");
     if (no_header_api && strcmp(no_header_api, "1") == 0)
         a->easy_header = NULL;
-    return a->easy_setopt && a->easy_perform && a->easy_cleanup && a->easy_reset && a->easy_duphandle && a->multi_add_handle &&
-           a->multi_remove_handle && a->multi_info_read && a->multi_cleanup && a->easy_getinfo && a->getdate && a->slist_append &&
-           a->slist_free_all && a->url && a->url_cleanup && a->url_set && a->url_get && a->free
-               ? 0
-               : -1;
+    return missing ? -1 : 0;
 }
 
 static const struct flavour *known_flavour(const void *base)
@@ -323,8 +307,16 @@ static const struct amp_curl *resolve_slow(const void *caller, int *internal)
     return &fl->api;
 }
 
-/* The cached answer for caller, or NULL. */
-static const struct amp_curl *cached(uintptr_t a, int *internal)
+/* What this thread learnt last of a caller's range: a program calls curl
+ * from one place, mostly, and libcurl calls itself from another. Valid
+ * while neither a dlclose (generation) nor an emptying of the table
+ * (resets) came between. initial-exec: no __tls_get_addr (the library is
+ * loaded with the program). */
+__thread __attribute__((tls_model("initial-exec"))) struct amp_caller_seen amp_real_last[2];
+#define last amp_real_last
+
+/* The cached answer for caller, or NULL; *seen says from which entry. */
+static const struct amp_curl *cached(uintptr_t a, int *internal, struct amp_caller_seen *seen)
 {
     for (;;) {
         unsigned seq = atomic_load_explicit(&resets, memory_order_acquire);
@@ -332,30 +324,37 @@ static const struct amp_curl *cached(uintptr_t a, int *internal)
         unsigned gen = atomic_load_explicit(&generation, memory_order_acquire);
         const struct amp_curl *api = NULL;
         int in = 0;
+        uintptr_t lo = 0, hi = 0;
 
         if (seq & 1)
             continue;
-        for (size_t i = 0; i < n && !api; i++)
+        for (size_t i = 0; i < n && !api; i++) {
             /* Acquire loads: the second look at resets stays after them. */
-            if (a >= __atomic_load_n(&callers[i].lo, __ATOMIC_ACQUIRE) &&
-                a < __atomic_load_n(&callers[i].hi, __ATOMIC_ACQUIRE) &&
-                __atomic_load_n(&callers[i].gen, __ATOMIC_ACQUIRE) == gen) {
+            lo = __atomic_load_n(&callers[i].lo, __ATOMIC_ACQUIRE);
+            hi = __atomic_load_n(&callers[i].hi, __ATOMIC_ACQUIRE);
+            if (a >= lo && a < hi && __atomic_load_n(&callers[i].gen, __ATOMIC_ACQUIRE) == gen) {
                 in = __atomic_load_n(&callers[i].internal, __ATOMIC_ACQUIRE);
                 api = __atomic_load_n(&callers[i].api, __ATOMIC_ACQUIRE);
             }
+        }
         if (atomic_load_explicit(&resets, memory_order_acquire) == seq) {
             *internal = in;
+            *seen = (struct amp_caller_seen){ lo, hi, gen, seq, in, api };
             return api;
         }
     }
 }
 
-const struct amp_curl *amp_real_curl(const void *caller, int *internal)
+const struct amp_curl *amp_real_curl_slow(const void *caller, int *internal)
 {
-    const struct amp_curl *api = cached((uintptr_t)caller, internal);
+    struct amp_caller_seen seen;
+    const struct amp_curl *api = cached((uintptr_t)caller, internal, &seen);
 
-    if (api)
+    if (api) {
+        last[1] = last[0];
+        last[0] = seen;
         return api;
+    }
     *internal = 0;
     return resolve_slow(caller, internal);
 }

@@ -9,7 +9,7 @@
 #include "handles.h"
 #include "log.h"
 #include "route.h"
-#include "shim.h"
+#include "options.h"
 
 /* A request's URL leads to a routed provider: stop it, to send it again
  * through the proxy. */
@@ -23,15 +23,15 @@ static int to_route(struct amp_handle *hs, const struct amp_config *cfg, const c
          !undecided))
         return 0;
     amp_debug("redirect to %s: routing it through the proxy", url);
-    free(hs->redirect_url);
-    hs->redirect_url = strdup(url);
+    free(hs->guard.redirect_url);
+    hs->guard.redirect_url = strdup(url);
     return 1;
 }
 
 int amp_redirect_resolving(void *resolver_state, void *reserved, void *userdata)
 {
     struct amp_handle *hs = userdata;
-    const struct amp_config *cfg = amp_shim_get(hs->c)->cfg;
+    const struct amp_config *cfg = hs->cfg;
     char *url = NULL;
 
     hs->c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &url);
@@ -47,21 +47,22 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
 {
     struct amp_handle *hs = clientp;
     const struct amp_curl *c = hs->c;
-    const struct amp_config *cfg = amp_shim_get(c)->cfg;
+    const struct amp_config *cfg = hs->cfg;
     char *url = NULL;
+    struct amp_guard *g = &hs->guard;
 
     c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &url);
-    if (url && hs->proxy_route && amp_same_origin(c, url, cfg->proxy_url)) {
-        if (hs->cur_route != hs->proxy_route) {
-            c->easy_setopt(hs->easy, CURLOPT_HTTPHEADER, hs->proxy_headers);
-            hs->cur_route = hs->proxy_route;
+    if (url && g->proxy_route && amp_same_origin(c, url, cfg->proxy_url)) {
+        if (g->cur_route != g->proxy_route) {
+            amp_options_put(hs, CURLOPT_HTTPHEADER, (union amp_optval){ .p = g->proxy_headers });
+            g->cur_route = g->proxy_route;
         }
     } else if (to_route(hs, cfg, url)) {
         return CURL_PREREQFUNC_ABORT;
-    } else if (hs->cur_route) {
+    } else if (g->cur_route) {
         amp_debug("redirect to %s: off the proxy, without our headers", url ? url : "?");
-        c->easy_setopt(hs->easy, CURLOPT_HTTPHEADER, hs->app.headers);
-        hs->cur_route = NULL;
+        amp_options_give_back(hs, CURLOPT_HTTPHEADER);
+        g->cur_route = NULL;
     }
     if (hs->app.prereq_fn)
         return hs->app.prereq_fn(hs->app.prereq_data, primary_ip, local_ip, primary_port,

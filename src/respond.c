@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "options.h"
 #include "retry.h"
 
 /* Longer than a loopback connection ever takes to reach the queue. */
@@ -46,9 +47,9 @@ static int answer_connection(struct amp_handle *hs, int local_port)
     for (;;) {
         struct sockaddr_in peer;
         socklen_t len = sizeof(peer);
-        int fd = accept4(hs->answer_listen, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+        int fd = accept4(hs->answer.listen_fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
         if (fd < 0) {
-            struct pollfd p = { .fd = hs->answer_listen, .events = POLLIN };
+            struct pollfd p = { .fd = hs->answer.listen_fd, .events = POLLIN };
             if (errno == EINTR || ((errno == EAGAIN || errno == EWOULDBLOCK) &&
                                    poll(&p, 1, ACCEPT_WAIT_MS) > 0))
                 continue;
@@ -62,8 +63,8 @@ static int answer_connection(struct amp_handle *hs, int local_port)
         }
         size_t off = 0;
         /* A few hundred bytes: the socket's buffer takes them at once. */
-        while (off < hs->answer_len) {
-            ssize_t w = send(fd, hs->answer + off, hs->answer_len - off, MSG_NOSIGNAL);
+        while (off < hs->answer.len) {
+            ssize_t w = send(fd, hs->answer.text + off, hs->answer.len - off, MSG_NOSIGNAL);
             if (w < 0 && errno == EINTR)
                 continue;
             if (w <= 0) {
@@ -75,22 +76,22 @@ static int answer_connection(struct amp_handle *hs, int local_port)
         shutdown(fd, SHUT_WR);
         /* Kept open until the transfer ends: closed with the request unread,
          * it would reset the connection before libcurl read the answer. */
-        close_fd(&hs->answer_fd);
-        hs->answer_fd = fd;
+        close_fd(&hs->answer.fd);
+        hs->answer.fd = fd;
         return 0;
     }
 }
 
-static int answer_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+int amp_respond_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
                          int local_port)
 {
     struct amp_handle *hs = clientp;
 
-    if (hs->answer_listen < 0 || answer_connection(hs, local_port) < 0) {
+    if (hs->answer.listen_fd < 0 || answer_connection(hs, local_port) < 0) {
         amp_error("could not answer a blocked call here: %s; not sent", strerror(errno));
         return CURL_PREREQFUNC_ABORT;
     }
-    close_fd(&hs->answer_listen);
+    close_fd(&hs->answer.listen_fd);
     if (hs->app.prereq_fn)
         return hs->app.prereq_fn(hs->app.prereq_data, primary_ip, local_ip, primary_port,
                                  local_port);
@@ -107,12 +108,12 @@ static int listen_here(struct amp_handle *hs, struct sockaddr_in *a)
     memset(a, 0, sizeof(*a));
     a->sin_family = AF_INET;
     a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    close_fd(&hs->answer_listen);
-    hs->answer_listen = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (hs->answer_listen < 0 || bind(hs->answer_listen, (struct sockaddr *)a, sizeof(*a)) < 0 ||
-        listen(hs->answer_listen, SOMAXCONN) < 0 ||
-        getsockname(hs->answer_listen, (struct sockaddr *)a, &len) < 0) {
-        close_fd(&hs->answer_listen);
+    close_fd(&hs->answer.listen_fd);
+    hs->answer.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (hs->answer.listen_fd < 0 || bind(hs->answer.listen_fd, (struct sockaddr *)a, sizeof(*a)) < 0 ||
+        listen(hs->answer.listen_fd, SOMAXCONN) < 0 ||
+        getsockname(hs->answer.listen_fd, (struct sockaddr *)a, &len) < 0) {
+        close_fd(&hs->answer.listen_fd);
         return -1;
     }
     return 0;
@@ -120,17 +121,17 @@ static int listen_here(struct amp_handle *hs, struct sockaddr_in *a)
 
 /* libcurl closes its socket (the answer said "Connection: close"): ours
  * goes with it, so a program that reads its results late holds nothing. */
-static int close_here(void *clientp, curl_socket_t fd)
+int amp_respond_close(void *clientp, curl_socket_t fd)
 {
     struct amp_handle *hs = clientp;
 
-    close_fd(&hs->answer_fd);
+    close_fd(&hs->answer.fd);
     return close(fd);
 }
 
 /* libcurl opens its socket: the listening one is made now, and libcurl
  * connects to it whatever the URL said. */
-static curl_socket_t open_here(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
+curl_socket_t amp_respond_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
 {
     struct amp_handle *hs = clientp;
     struct sockaddr_in here;
@@ -147,7 +148,7 @@ static curl_socket_t open_here(void *clientp, curlsocktype purpose, struct curl_
     memcpy(&address->addr, &here, sizeof(here));
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0)
-        close_fd(&hs->answer_listen);
+        close_fd(&hs->answer.listen_fd);
     return fd < 0 ? CURL_SOCKET_BAD : fd;
 }
 
@@ -165,84 +166,31 @@ static char *here_url(const char *proxy_url)
     return url;
 }
 
-int amp_respond_apply(struct amp_handle *hs, const struct amp_block *b, const char *route,
-                      int64_t now, const char *proxy_url)
+int amp_respond_prepare(struct amp_handle *hs, const struct amp_block *b, const char *route,
+                        int64_t now, const char *proxy_url)
 {
-    const struct amp_curl *c = hs->c;
-    CURL *e = hs->easy;
     char answer[4096];
     int len = amp_block_answer(b, route, now, answer, sizeof(answer));
     char *url = here_url(proxy_url);
 
-    hs->answering = 1;
-    free(hs->answer);
-    hs->answer = len > 0 ? malloc((size_t)len) : NULL;
-    if (!hs->answer || !url) {
-        free(url);
+    free(hs->answer.text);
+    free(hs->answer.url);
+    hs->answer.text = len > 0 ? malloc((size_t)len) : NULL;
+    hs->answer.url = url;
+    if (!hs->answer.text || !url)
         return -1;
-    }
-    memcpy(hs->answer, answer, (size_t)len);
-    hs->answer_len = (size_t)len;
-    CURLcode rc = c->easy_setopt(e, CURLOPT_URL, url);
-    free(url);
-    if (rc != CURLE_OK)
-        return -1;
-    /* Not a byte of the key, even into our own socket. */
-    c->easy_setopt(e, CURLOPT_HTTPHEADER, hs->app.headers);
-    c->easy_setopt(e, CURLOPT_PREREQFUNCTION, answer_prereq);
-    c->easy_setopt(e, CURLOPT_PREREQDATA, (void *)hs);
-    /* A connection of our making (the application's socket callbacks may
-     * send it anywhere), never one of the pool's and never
-     * kept, spoken in HTTP/1.1, to no proxy and no unix socket, from no
-     * particular interface or port, over any IP version. */
-    c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_here);
-    c->easy_setopt(e, CURLOPT_OPENSOCKETDATA, (void *)hs);
-    c->easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, (curl_sockopt_callback)NULL);
-    c->easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_here);
-    c->easy_setopt(e, CURLOPT_CLOSESOCKETDATA, (void *)hs);
-    c->easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-    c->easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-    c->easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    c->easy_setopt(e, CURLOPT_NOPROXY, "*");
-    c->easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, (char *)NULL);
-    c->easy_setopt(e, CURLOPT_IPRESOLVE, (long)CURL_IPRESOLVE_WHATEVER);
-    c->easy_setopt(e, CURLOPT_INTERFACE, (char *)NULL);
-    c->easy_setopt(e, CURLOPT_LOCALPORT, 0L);
-    c->easy_setopt(e, CURLOPT_LOCALPORTRANGE, 1L);
-    /* An application that allows https only still gets its answer. */
-    if (hs->app.protocols || hs->app.protocols_str)
-        c->easy_setopt(e, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTP);
+    memcpy(hs->answer.text, answer, (size_t)len);
+    hs->answer.len = (size_t)len;
+    /* Our options for it (options.c, mode AMP_MODE_ANSWER): this URL, the
+     * application's own headers (not a byte of the key, even into our own
+     * socket), our socket callbacks, no proxy, no unix socket. */
+    hs->opts.url = url;
+    amp_options_stale(hs, CURLOPT_URL);
     return 0;
 }
 
-void amp_respond_restore(struct amp_handle *hs)
+void amp_respond_end(struct amp_handle *hs)
 {
-    const struct amp_curl *c = hs->c;
-    CURL *e = hs->easy;
-    const struct amp_app_options *app = &hs->app;
-
-    c->easy_setopt(e, CURLOPT_PREREQFUNCTION, app->prereq_fn);
-    c->easy_setopt(e, CURLOPT_PREREQDATA, app->prereq_data);
-    c->easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, app->open_fn);
-    c->easy_setopt(e, CURLOPT_OPENSOCKETDATA, app->open_data);
-    c->easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, app->sockopt_fn);
-    c->easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, app->close_fn);
-    c->easy_setopt(e, CURLOPT_CLOSESOCKETDATA, app->close_data);
-    c->easy_setopt(e, CURLOPT_FRESH_CONNECT, app->fresh_connect);
-    c->easy_setopt(e, CURLOPT_FORBID_REUSE, app->forbid_reuse);
-    c->easy_setopt(e, CURLOPT_HTTP_VERSION, app->http_version);
-    c->easy_setopt(e, CURLOPT_NOPROXY, app->noproxy);
-    c->easy_setopt(e, app->unix_abstract ? CURLOPT_ABSTRACT_UNIX_SOCKET : CURLOPT_UNIX_SOCKET_PATH,
-                   app->unix_socket);
-    c->easy_setopt(e, CURLOPT_IPRESOLVE, app->ipresolve);
-    c->easy_setopt(e, CURLOPT_INTERFACE, app->interface);
-    c->easy_setopt(e, CURLOPT_LOCALPORT, app->localport);
-    c->easy_setopt(e, CURLOPT_LOCALPORTRANGE, app->localportrange ? app->localportrange : 1L);
-    if (app->protocols_str)
-        c->easy_setopt(e, CURLOPT_PROTOCOLS_STR, app->protocols_str);
-    else if (app->protocols)
-        c->easy_setopt(e, CURLOPT_PROTOCOLS, app->protocols);
-    hs->answering = 0;
-    close_fd(&hs->answer_listen);
-    close_fd(&hs->answer_fd);
+    close_fd(&hs->answer.listen_fd);
+    close_fd(&hs->answer.fd);
 }

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,9 @@ struct amp_state {
     size_t ncache;
     time_t checked_path;  /* when the path was last compared with fd */
     int64_t checked_ms;   /* when the header was last read (monotonic) */
+    /* Monotonic ms before which no route is blocked (0: not known): the
+     * common case, a request on a route nobody blocked, takes no lock. */
+    _Atomic int64_t quiet_until;
 };
 
 #define RECHECK_MS AMP_STATE_RECHECK_MS
@@ -473,14 +477,24 @@ static int refresh(struct amp_state *st, int fresh)
 int amp_state_find(struct amp_state *st, uint64_t key, int64_t now, struct amp_block *out)
 {
     int found = 0;
+    int64_t quiet = atomic_load_explicit(&st->quiet_until, memory_order_acquire);
 
+    if (quiet && (quiet == INT64_MAX || monotonic_ms() < quiet))
+        return 0;
     pthread_mutex_lock(&st->lock);
-    refresh(st, 0); /* on failure the last known state still holds */
+    /* On failure the last known state still holds, but is not known quiet. */
+    int current = refresh(st, 0) == 0;
     for (size_t i = 0; i < st->ncache && !found; i++)
         if (st->cache[i].key == key && amp_block_active(&st->cache[i], now)) {
             *out = st->cache[i];
             found = 1;
         }
+    /* Nothing recorded at all: until the header is due to be read again
+     * (never, for a state kept in memory), nothing is blocked. */
+    quiet = 0;
+    if (current && st->ncache == 0)
+        quiet = !st->path ? INT64_MAX : st->checked_ms ? st->checked_ms + RECHECK_MS : 0;
+    atomic_store_explicit(&st->quiet_until, quiet, memory_order_release);
     pthread_mutex_unlock(&st->lock);
     return found;
 }
@@ -491,6 +505,7 @@ static int modify(struct amp_state *st, int (*change)(struct amp_state *, void *
     int rc = -1;
 
     pthread_mutex_lock(&st->lock);
+    atomic_store_explicit(&st->quiet_until, 0, memory_order_release);
     if (!st->path) {
         rc = change(st, arg);
     } else if ((st->pid == current_pid() && st->fd >= 0) || reopen(st) == 0) {

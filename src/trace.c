@@ -7,12 +7,11 @@
 #include <string.h>
 
 #include "handles.h"
-#include "shim.h"
 
 int amp_trace_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userdata)
 {
     struct amp_handle *hs = userdata;
-    const struct amp_config *cfg = amp_shim_get(hs->c)->cfg;
+    const struct amp_config *cfg = hs->cfg;
     char *copy = NULL;
 
     size_t klen = cfg && cfg->api_key ? strlen(cfg->api_key) : 0;

@@ -1,7 +1,8 @@
 /* One routed transfer: decide its route (cached while the URL is the
  * same), build its headers (cached while the application's are the same),
- * check the route is not blocked, put our options on the handle; at the
- * end read the result and give the handle back as the application left it. */
+ * check the route is not blocked, and make the handle carry what the
+ * transfer needs (options.c: nothing is set when nothing changed). At the
+ * end read the result; our options stay on the handle for the next one. */
 #define _GNU_SOURCE
 #include "transfer.h"
 
@@ -26,52 +27,22 @@ void amp_transfer_error(struct amp_handle *hs, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(hs->forced_msg, sizeof(hs->forced_msg), fmt, ap);
+    vsnprintf(hs->xfer.forced_msg, sizeof(hs->xfer.forced_msg), fmt, ap);
     va_end(ap);
     if (hs->app.errbuf)
-        memcpy(hs->app.errbuf, hs->forced_msg, strlen(hs->forced_msg) + 1);
-}
-
-/* The URL of a CURLU the application gave (which wins over its string),
- * into *out (NULL for a CURLU libcurl itself will refuse). -1 when memory
- * ran out. */
-static int curlu_url(struct amp_handle *hs, char **out)
-{
-    char *u = NULL;
-    CURLUcode uc = hs->c->url_get(hs->app.curlu, CURLUPART_URL, &u, 0);
-
-    *out = NULL;
-    if (uc != CURLUE_OK)
-        return uc == CURLUE_OUT_OF_MEMORY ? -1 : 0;
-    *out = strdup(u);
-    hs->c->free(u);
-    return *out ? 0 : -1;
-}
-
-/* The URL (a copy) into hs->decided_url, its buffer used again. */
-static int keep_url(struct amp_handle *hs, const char *url)
-{
-    size_t need = strlen(url) + 1;
-
-    if (need > hs->decided_cap) {
-        char *grown = realloc(hs->decided_url, need);
-        if (!grown)
-            return -1;
-        hs->decided_url = grown;
-        hs->decided_cap = need;
-    }
-    memcpy(hs->decided_url, url, need);
-    return 0;
+        memcpy(hs->app.errbuf, hs->xfer.forced_msg, strlen(hs->xfer.forced_msg) + 1);
 }
 
 /* A handle whose options we lost track of (memory ran out as they were
  * set) goes out only where no route would take it, judged by the URL
- * libcurl holds (none known: not at all). 0, or -1 to refuse it. */
+ * libcurl holds (none known: not at all), and with none of ours. 0, or
+ * -1 to refuse it. */
 static int lost_handle(const struct amp_config *cfg, struct amp_handle *hs)
 {
     char *url = NULL;
     int undecided;
 
+    amp_options_give_back_all(hs);
     /* No URL there (a CURLU, say): nothing says where it would go. */
     hs->c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &url);
     if (url && *url &&
@@ -83,83 +54,126 @@ static int lost_handle(const struct amp_config *cfg, struct amp_handle *hs)
     return -1;
 }
 
-/* 0 with hs->route decided (NULL: left alone), -1 when it cannot be. */
-static int decide(const struct amp_config *cfg, struct amp_handle *hs)
+int amp_transfer_decide_url(const struct amp_config *cfg, struct amp_handle *hs, const char *url)
 {
-    char *from_curlu = NULL;
-    const char *url = hs->app.url;
+    struct amp_decision *d = &hs->decision;
     int undecided;
 
+    d->done = 0;
+    d->route = amp_route_decide(&cfg->routes, hs->c, url, cfg->proxy_url, &d->proxy_url,
+                                &d->memo, &undecided);
+    /* The proxy URL is new, in the same buffer. */
+    amp_options_stale(hs, CURLOPT_URL);
+    if (undecided || (d->route && !d->proxy_url))
+        return -1;
+    d->done = 1;
+    d->url = url;
+    if (d->route)
+        amp_info("route %s (%s): %s -> %s", d->route->base_url, d->route->ident, url,
+                 d->proxy_url);
+    else
+        amp_debug("no route for %s: left alone", url);
+    return 0;
+}
+
+/* The URL of a CURLU the application gave (which wins over its string,
+ * and may have changed in place), into d->curlu_url; *url NULL for a
+ * CURLU libcurl itself will refuse. -1 when memory ran out. */
+static int curlu_url(struct amp_handle *hs, const char **url)
+{
+    struct amp_decision *d = &hs->decision;
+    char *u = NULL;
+    CURLUcode uc = hs->c->url_get(hs->app.curlu, CURLUPART_URL, &u, 0);
+
+    *url = NULL;
+    if (uc != CURLUE_OK)
+        return uc == CURLUE_OUT_OF_MEMORY ? -1 : 0;
+    if (!(d->url == d->curlu_url && d->curlu_url && strcmp(d->curlu_url, u) == 0)) {
+        d->done = 0;
+        if (amp_handle_keep_string(&d->curlu_url, &d->curlu_cap, u) < 0) {
+            hs->c->free(u);
+            return -1;
+        }
+    }
+    hs->c->free(u);
+    *url = d->curlu_url;
+    return 0;
+}
+
+/* 0 with hs->decision.route decided (NULL: left alone), -1 when it cannot be. */
+static int decide(const struct amp_config *cfg, struct amp_handle *hs)
+{
+    struct amp_decision *d = &hs->decision;
+    const char *url = hs->app.url;
+
     if (hs->lost) {
-        hs->route = NULL;
-        hs->decided = 0;
+        d->route = NULL;
+        d->done = 0;
         return lost_handle(cfg, hs);
     }
-    if (hs->app.curlu) {
-        if (curlu_url(hs, &from_curlu) < 0)
-            return -1;
-        url = from_curlu;
-    }
+    if (hs->app.curlu && curlu_url(hs, &url) < 0)
+        return -1;
     if (!url) {
-        hs->route = NULL;
+        d->route = NULL;
+        d->done = 0;
         return 0;
     }
-    /* The common case costs a comparison: the same URL as last time. */
-    if (hs->decided && strcmp(hs->decided_url, url) == 0) {
-        free(from_curlu);
+    /* The common case costs nothing: the decision stands until the
+     * application sets another URL. */
+    if (d->done && d->url == url)
         return 0;
-    }
-    hs->decided = 0;
-    int rc = keep_url(hs, url);
-    free(from_curlu);
-    if (rc < 0)
-        return -1;
-    hs->route = amp_route_decide(&cfg->routes, hs->c, hs->decided_url, cfg->proxy_url,
-                                 &hs->proxy_url, &hs->memo, &undecided);
-    if (undecided || (hs->route && !hs->proxy_url))
-        return -1;
-    hs->decided = 1;
-    if (hs->route)
-        amp_info("route %s (%s): %s -> %s", hs->route->base_url, hs->route->ident,
-                 hs->decided_url, hs->proxy_url);
-    else
-        amp_debug("no route for %s: left alone", hs->decided_url);
-    return 0;
+    return amp_transfer_decide_url(cfg, hs, url);
 }
 
 static int build_headers(struct amp_handle *hs)
 {
+    struct amp_header_cache *h = &hs->hdrs;
     int same = amp_handle_headers_unchanged(hs);
 
-    if (same && hs->our_headers && hs->headers_route == hs->route)
+    if (same && h->ours && h->route == hs->decision.route)
         return 0;
     amp_handle_drop_ours(hs);
-    if (!(hs->our_headers = amp_headers_merge(hs->c, hs->app.headers, hs->route)))
+    if (!(h->ours = amp_headers_merge(hs->c, hs->app.headers, hs->decision.route)))
         return -1;
-    hs->headers_route = hs->route;
+    h->route = hs->decision.route;
+    amp_options_stale(hs, CURLOPT_HTTPHEADER);
     return 0;
 }
 
-static void start(struct amp_handle *hs)
+/* The mode of a routed transfer sent to the proxy. */
+static unsigned send_mode(const struct amp_config *cfg, const struct amp_handle *hs)
 {
-    hs->active = 1;
-    hs->forced = CURLE_OK;
-    hs->forced_msg[0] = '\0';
-    hs->watching = 1;
-    memset(&hs->watch, 0, sizeof(hs->watch));
-    free(hs->redirect_url);
-    hs->redirect_url = NULL;
+    return AMP_MODE_SEND | (cfg->proxy_plain_http ? AMP_MODE_PLAIN : 0) |
+           (hs->app.follow ? AMP_MODE_GUARD : 0) | (hs->app.verbose ? AMP_MODE_TRACE : 0);
+}
+
+/* A transfer starts: its part of the entry afresh. */
+static void start(const struct amp_config *cfg, struct amp_handle *hs, unsigned mode)
+{
+    struct amp_guard *g = &hs->guard;
+
+    hs->cfg = cfg;
+    hs->xfer.active = 1;
+    hs->xfer.mode = mode;
+    hs->xfer.forced = CURLE_OK;
+    hs->xfer.forced_msg[0] = '\0';
+    hs->watch.status = hs->watch.recorded = 0;
+    g->cur_route = g->proxy_route = NULL;
+    g->proxy_headers = NULL;
+    free(g->redirect_url);
+    g->redirect_url = NULL;
 }
 
 /* A dry run: each call that would be routed, said on stderr, and left alone. */
 static void report_dry_run(const struct amp_config *cfg, const struct amp_handle *hs)
 {
+    const struct amp_route *r = hs->decision.route;
     char masked[64], added[1024] = "";
     size_t used = 0;
 
     amp_mask(cfg->api_key, masked, sizeof(masked));
-    for (size_t i = 0; i < hs->route->nheaders && used < sizeof(added); i++) {
-        const char *h = hs->route->headers[i];
+    for (size_t i = 0; i < r->nheaders && used < sizeof(added); i++) {
+        const char *h = r->headers[i];
         int key = strncmp(h, "x-api-key:", 10) == 0;
         used += (size_t)snprintf(added + used, sizeof(added) - used, "%s%s%s", i ? ", " : "",
                                  key ? "x-api-key: " : h, key ? masked : "");
@@ -167,61 +181,59 @@ static void report_dry_run(const struct amp_config *cfg, const struct amp_handle
     char mode[256];
     amp_on_block_sentence(cfg, mode, sizeof(mode));
     amp_report("dry run: %s would go through route %s (%s) to %s with %s; when blocked: %s",
-               hs->decided_url, hs->route->base_url, hs->route->ident, hs->proxy_url, added, mode);
+               hs->decision.url, r->base_url, r->ident, hs->decision.proxy_url, added, mode);
 }
 
 CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs, int may_wait,
                             int *routed)
 {
+    struct amp_decision *d = &hs->decision;
     CURLcode rc = CURLE_OK;
     struct amp_block block;
     int64_t now;
 
     *routed = 0;
-    if (hs->active) /* never routed twice: the handle already carries ours */
+    if (hs->xfer.active) /* never routed twice: the handle already carries ours */
         return CURLE_OK;
-    if (decide(cfg, hs) < 0 || (hs->route && build_headers(hs) < 0)) {
+    if (decide(cfg, hs) < 0 || (d->route && build_headers(hs) < 0)) {
         if (!hs->lost)
             amp_transfer_error(hs, "ampshim: out of memory while deciding a transfer's route; not sent");
-        amp_error("%s", hs->forced_msg + strlen("ampshim: "));
+        amp_error("%s", hs->xfer.forced_msg + strlen("ampshim: "));
         return CURLE_OUT_OF_MEMORY;
     }
-    if (!hs->route) {
+    if (!d->route || cfg->dry_run) {
+        if (d->route)
+            report_dry_run(cfg, hs);
         /* A redirect of it may lead to a provider: looked at like a routed
          * transfer's, and routed (or refused) there, never sent direct. */
-        if (hs->app.follow && cfg->routes.n && !cfg->dry_run) {
-            start(hs);
-            hs->watching = 0;
-            hs->guard_only = 1;
-            hs->cur_route = hs->proxy_route = NULL;
-            hs->proxy_headers = NULL;
-            amp_options_guard(hs);
+        unsigned mode = hs->app.follow && cfg->routes.n && !cfg->dry_run ? AMP_MODE_GUARD : 0;
+        if (mode) {
+            start(cfg, hs, mode);
             *routed = 1;
         }
+        /* Whatever of ours a routed transfer left, given back. */
+        amp_options_sync(hs, mode);
         return CURLE_OK;
     }
-    if (cfg->dry_run) {
-        report_dry_run(cfg, hs);
-        return CURLE_OK;
-    }
-    enum amp_verdict v = amp_ratelimit_check(cfg, hs, hs->route, may_wait, &rc, &block, &now);
+    enum amp_verdict v = amp_ratelimit_check(cfg, hs, d->route, may_wait, &rc, &block, &now);
     if (v == AMP_REFUSE)
         return rc;
-    start(hs);
-    hs->cur_route = hs->proxy_route = hs->route;
-    hs->proxy_headers = hs->our_headers;
-    if (v == AMP_ANSWER) {
-        /* Answered here: no request of it reaches the proxy, and our own
-         * 429 is not one to record. */
-        hs->cur_route = NULL;
-        hs->watching = 0;
+    unsigned mode = v == AMP_SEND ? send_mode(cfg, hs)
+                                  : AMP_MODE_ANSWER | (hs->app.verbose ? AMP_MODE_TRACE : 0);
+    start(cfg, hs, mode);
+    hs->opts.url = d->proxy_url;
+    hs->opts.headers = hs->hdrs.ours;
+    if (v == AMP_SEND) {
+        hs->guard.cur_route = hs->guard.proxy_route = d->route;
+        hs->guard.proxy_headers = hs->hdrs.ours;
     }
-    if (amp_options_apply(hs, cfg, hs->proxy_url, hs->our_headers,
-                          hs->app.follow != 0 && v == AMP_SEND) < 0 ||
-        (v == AMP_ANSWER && amp_respond_apply(hs, &block, hs->route->base_url, now, hs->proxy_url) < 0)) {
-        amp_options_restore(hs, cfg);
-        hs->active = 0;
-        amp_transfer_error(hs, "ampshim: out of memory while routing %s", hs->decided_url);
+    /* Answered here: no request of it reaches the proxy, and our own 429
+     * is not one to record. */
+    if ((v == AMP_ANSWER &&
+         amp_respond_prepare(hs, &block, d->route->base_url, now, d->proxy_url) < 0) ||
+        amp_options_sync(hs, mode) < 0) {
+        hs->xfer.active = 0;
+        amp_transfer_error(hs, "ampshim: out of memory while routing %s", d->url);
         return CURLE_OUT_OF_MEMORY;
     }
     *routed = 1;
@@ -233,40 +245,48 @@ void amp_transfer_begin_failed(const struct amp_config *cfg, struct amp_handle *
 {
     char msg[CURL_ERROR_SIZE];
 
-    memcpy(msg, hs->forced_msg, sizeof(msg));
-    start(hs);
-    hs->watching = 0;
-    hs->cur_route = NULL;
-    hs->forced = why;
-    memcpy(hs->forced_msg, msg, sizeof(msg));
-    amp_options_apply(hs, cfg, NOWHERE, NULL, 0);
+    memcpy(msg, hs->xfer.forced_msg, sizeof(msg));
+    start(cfg, hs, AMP_MODE_NOWHERE);
+    hs->xfer.forced = why;
+    memcpy(hs->xfer.forced_msg, msg, sizeof(msg));
+    hs->opts.url = NOWHERE;
+    amp_options_stale(hs, CURLOPT_URL);
+    amp_options_sync(hs, AMP_MODE_NOWHERE);
 }
 
-void amp_transfer_end(const struct amp_config *cfg, struct amp_handle *hs)
+void amp_transfer_end(struct amp_handle *hs)
 {
-    if (!hs->active)
+    struct amp_guard *g = &hs->guard;
+
+    if (!hs->xfer.active)
         return;
-    if (hs->guard_only) {
-        amp_options_unguard(hs);
-        hs->guard_only = 0;
-        hs->active = 0;
-        return;
+    if (hs->xfer.mode & AMP_MODE_SEND)
+        amp_ratelimit_transfer_ended(hs);
+    if (hs->xfer.mode & AMP_MODE_ANSWER)
+        amp_respond_end(hs);
+    /* A redirect routed anew left its URL and list on the handle: put
+     * ours again next time (libcurl reads neither between transfers). */
+    if (g->extra_headers) {
+        hs->c->slist_free_all(g->extra_headers);
+        g->extra_headers = NULL;
+        amp_options_stale(hs, CURLOPT_HTTPHEADER);
     }
-    amp_ratelimit_transfer_ended(hs);
-    amp_options_restore(hs, cfg);
-    if (hs->extra_headers)
-        hs->c->slist_free_all(hs->extra_headers);
-    hs->extra_headers = NULL;
-    hs->active = 0;
+    if (g->redirect_proxy_url) {
+        free(g->redirect_proxy_url);
+        g->redirect_proxy_url = NULL;
+        amp_options_stale(hs, CURLOPT_URL);
+    }
+    hs->xfer.active = 0;
 }
 
 CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *hs)
 {
+    struct amp_guard *g = &hs->guard;
     char *proxy_url = NULL;
     long code = 0;
     CURLcode rc;
     const struct amp_route *r =
-        amp_route_match(&cfg->routes, hs->c, hs->redirect_url, cfg->proxy_url, &proxy_url);
+        amp_route_match(&cfg->routes, hs->c, g->redirect_url, cfg->proxy_url, &proxy_url);
 
     hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &code);
     /* Sent again with the application's own options: what libcurl itself
@@ -275,56 +295,48 @@ CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *h
     if (!r || !proxy_url ||
         !(code == 307 || code == 308 || (!hs->app.posts && !hs->app.custom_unsafe))) {
         amp_transfer_error(hs, "ampshim: not following the redirect (HTTP %ld) of this request to %s",
-                           code, hs->redirect_url);
+                           code, g->redirect_url);
         free(proxy_url);
         return CURLE_TOO_MANY_REDIRECTS;
     }
-    /* A transfer that started unrouted becomes a routed one now: all of
-     * ours on the handle (the URL and headers follow below). */
-    if (hs->guard_only) {
-        hs->guard_only = 0;
-        hs->watching = 1;
-        memset(&hs->watch, 0, sizeof(hs->watch));
-        if (amp_options_apply(hs, cfg, proxy_url, hs->app.headers, 1) < 0) {
-            free(proxy_url);
-            amp_transfer_error(hs, "ampshim: out of memory while routing a redirect");
-            return CURLE_OUT_OF_MEMORY;
-        }
-    }
+    free(g->redirect_proxy_url);
+    g->redirect_proxy_url = proxy_url;
     struct amp_block block;
     int64_t now;
     enum amp_verdict v = amp_ratelimit_check(cfg, hs, r, 1, &rc, &block, &now);
-    if (v == AMP_REFUSE) {
-        free(proxy_url);
+    if (v == AMP_REFUSE)
         return rc;
-    }
     if (v == AMP_ANSWER) {
-        free(hs->redirect_url);
-        hs->redirect_url = NULL;
-        hs->cur_route = NULL;
-        rc = amp_respond_apply(hs, &block, r->base_url, now, proxy_url) < 0 ? CURLE_OUT_OF_MEMORY : CURLE_OK;
-        free(proxy_url);
-        return rc;
+        free(g->redirect_url);
+        g->redirect_url = NULL;
+        g->cur_route = NULL;
+        hs->xfer.mode = AMP_MODE_ANSWER | (hs->app.verbose ? AMP_MODE_TRACE : 0);
+        if (amp_respond_prepare(hs, &block, r->base_url, now, proxy_url) < 0 ||
+            amp_options_sync(hs, hs->xfer.mode) < 0)
+            return CURLE_OUT_OF_MEMORY;
+        return CURLE_OK;
     }
     struct curl_slist *h = amp_headers_merge(hs->c, hs->app.headers, r);
     if (!h) {
-        free(proxy_url);
         amp_transfer_error(hs, "ampshim: out of memory while routing a redirect");
         return CURLE_OUT_OF_MEMORY;
     }
-    amp_info("redirect to %s: route %s (%s) -> %s", hs->redirect_url, r->base_url, r->ident,
+    amp_info("redirect to %s: route %s (%s) -> %s", g->redirect_url, r->base_url, r->ident,
              proxy_url);
-    if (hs->extra_headers)
-        hs->c->slist_free_all(hs->extra_headers);
-    hs->extra_headers = h;
-    hs->cur_route = hs->proxy_route = r;
-    hs->proxy_headers = h;
-    free(hs->redirect_url);
-    hs->redirect_url = NULL;
-    rc = hs->c->easy_setopt(hs->easy, CURLOPT_URL, proxy_url) == CURLE_OK &&
-                 hs->c->easy_setopt(hs->easy, CURLOPT_HTTPHEADER, h) == CURLE_OK
-             ? CURLE_OK
-             : CURLE_OUT_OF_MEMORY;
-    free(proxy_url);
-    return rc;
+    free(g->redirect_url);
+    g->redirect_url = NULL;
+    if (g->extra_headers)
+        hs->c->slist_free_all(g->extra_headers);
+    g->extra_headers = h;
+    g->cur_route = g->proxy_route = r;
+    g->proxy_headers = h;
+    /* A transfer that started unrouted becomes a routed one now. */
+    if (!(hs->xfer.mode & AMP_MODE_SEND))
+        memset(&hs->watch, 0, sizeof(hs->watch));
+    hs->xfer.mode = send_mode(cfg, hs);
+    hs->opts.url = proxy_url;
+    hs->opts.headers = h;
+    amp_options_stale(hs, CURLOPT_URL);
+    amp_options_stale(hs, CURLOPT_HTTPHEADER);
+    return amp_options_sync(hs, hs->xfer.mode) < 0 ? CURLE_OUT_OF_MEMORY : CURLE_OK;
 }

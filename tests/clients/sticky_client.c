@@ -1,0 +1,134 @@
+/* One handle through a script of option changes and transfers, the way a
+ * long-lived program uses it: ampshim's options stay on a handle between
+ * routed transfers, and the application's must be back wherever it could
+ * tell. Each argument is a step:
+ *   url=URL  port=N  noproxy=STR  headeropt=unified|separate  insecure=0|1
+ *   verbose=0|1  follow=0|1  header=LINE (a new list of one line)
+ *   inplace=LINE (the list's line overwritten in place: same length or less)
+ *   callbacks  (a header and a debug callback of the application's)
+ *   perform    dup (perform a duplicate of the handle, then clean it up)
+ * Each perform prints
+ *   "TAG rc=RC status=HTTP url=EFFECTIVE hdrlines=N debug=N data_ok=0|1 err=ERRBUF"
+ * where hdrlines and debug count the application's callbacks' calls in that
+ * transfer, and data_ok says they always got the application's own pointers.
+ * The debug callback writes what it is given to stderr, as libcurl would. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char err[CURL_ERROR_SIZE];
+static int hdrlines, debugs, data_ok = 1;
+static int header_tag, debug_tag;
+
+static size_t discard(char *p, size_t s, size_t n, void *u)
+{
+    (void)p;
+    (void)u;
+    return s * n;
+}
+
+static size_t on_header(char *p, size_t s, size_t n, void *u)
+{
+    (void)p;
+    hdrlines++;
+    data_ok &= u == &header_tag;
+    return s * n;
+}
+
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *u)
+{
+    (void)h;
+    debugs++;
+    data_ok &= u == &debug_tag;
+    if (type == CURLINFO_HEADER_OUT || type == CURLINFO_TEXT)
+        fwrite(data, size, 1, stderr);
+    return 0;
+}
+
+static void run(const char *tag, CURL *h)
+{
+    long status = 0;
+    char *eff = NULL;
+
+    err[0] = '\0';
+    hdrlines = debugs = 0;
+    data_ok = 1;
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
+    printf("%s rc=%d status=%ld url=%s hdrlines=%d debug=%d data_ok=%d err=%s\n", tag, (int)rc,
+           status, eff ? eff : "", hdrlines, debugs, data_ok, err);
+    fflush(stdout);
+}
+
+static int starts(const char *s, const char *prefix, const char **rest)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(s, prefix, n) != 0)
+        return 0;
+    *rest = s + n;
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    struct curl_slist *list = NULL;
+    const char *v;
+    int n = 0;
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        char tag[32];
+        if (starts(a, "url=", &v)) {
+            curl_easy_setopt(h, CURLOPT_URL, v);
+        } else if (starts(a, "port=", &v)) {
+            curl_easy_setopt(h, CURLOPT_PORT, atol(v));
+        } else if (starts(a, "noproxy=", &v)) {
+            curl_easy_setopt(h, CURLOPT_NOPROXY, v);
+        } else if (starts(a, "headeropt=", &v)) {
+            curl_easy_setopt(h, CURLOPT_HEADEROPT,
+                             (long)(strcmp(v, "unified") ? CURLHEADER_SEPARATE : CURLHEADER_UNIFIED));
+        } else if (starts(a, "insecure=", &v)) {
+            curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, atol(v) ? 0L : 1L);
+            curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, atol(v) ? 0L : 2L);
+        } else if (starts(a, "verbose=", &v)) {
+            curl_easy_setopt(h, CURLOPT_VERBOSE, atol(v));
+        } else if (starts(a, "follow=", &v)) {
+            curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, atol(v));
+        } else if (starts(a, "header=", &v)) {
+            curl_easy_setopt(h, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+            curl_slist_free_all(list);
+            list = curl_slist_append(NULL, v);
+            curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+        } else if (starts(a, "inplace=", &v)) {
+            if (!list || strlen(v) > strlen(list->data))
+                return 2;
+            strcpy(list->data, v);
+        } else if (!strcmp(a, "callbacks")) {
+            curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+            curl_easy_setopt(h, CURLOPT_HEADERDATA, &header_tag);
+            curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+            curl_easy_setopt(h, CURLOPT_DEBUGDATA, &debug_tag);
+        } else if (!strcmp(a, "perform")) {
+            snprintf(tag, sizeof(tag), "perform-%d", ++n);
+            run(tag, h);
+        } else if (!strcmp(a, "dup")) {
+            CURL *d = curl_easy_duphandle(h);
+            snprintf(tag, sizeof(tag), "dup-%d", ++n);
+            run(tag, d);
+            curl_easy_cleanup(d);
+        } else {
+            fprintf(stderr, "sticky_client: unknown step %s\n", a);
+            return 2;
+        }
+    }
+    curl_easy_cleanup(h);
+    curl_slist_free_all(list);
+    curl_global_cleanup();
+    return 0;
+}

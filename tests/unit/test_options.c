@@ -1,0 +1,202 @@
+/* The table of tracked options (src/options.c), driven row by row through
+ * a recording libcurl: for every mode a transfer can be in, giving back
+ * undoes what was put, whatever the application had set; a handle that
+ * already carries what a mode needs is set nothing; and an option the
+ * application sets while ours are on is put again. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "options.h"
+
+/* libcurl's state as the recording setopt leaves it, by option id. */
+#define IDS 50000
+static union amp_optval held[IDS];
+static int calls;
+
+static CURLcode rec_setopt(CURL *e, CURLoption option, ...)
+{
+    va_list ap;
+
+    (void)e;
+    va_start(ap, option);
+    if (option < CURLOPTTYPE_OBJECTPOINT)
+        held[option].l = va_arg(ap, long);
+    else if (option < CURLOPTTYPE_FUNCTIONPOINT || option >= CURLOPTTYPE_BLOB)
+        held[option].p = va_arg(ap, void *);
+    else
+        held[option].f = va_arg(ap, void (*)(void));
+    va_end(ap);
+    calls++;
+    return CURLE_OK;
+}
+
+static const struct amp_curl recording = { .name = "recording", .easy_setopt = rec_setopt };
+
+static struct amp_handle *new_handle(void)
+{
+    struct amp_handle *hs = calloc(1, sizeof(*hs));
+
+    hs->easy = (CURL *)hs;
+    hs->c = &recording;
+    amp_options_init(hs);
+    hs->opts.url = "http://127.0.0.1:9/proxy";
+    hs->opts.headers = (struct curl_slist *)&calls;
+    return hs;
+}
+
+static void app_function(void)
+{
+}
+
+static char app_object[16];
+
+/* The application sets every tracked option to a value of its own (not
+ * libcurl's default), through libcurl and then noted, as the hook does. */
+static void app_sets_everything(struct amp_handle *hs)
+{
+    const struct curl_easyoption *o = NULL;
+
+    while ((o = curl_easy_option_next(o))) {
+        int row = amp_option_row(o->id);
+        union amp_optval v = { 0 };
+        if (row < 0 || (o->flags & CURLOT_FLAG_ALIAS))
+            continue;
+        if (o->type == CURLOT_LONG || o->type == CURLOT_VALUES)
+            v.l = 7;
+        else if (o->type == CURLOT_STRING)
+            v.p = "app-string";
+        else if (o->type == CURLOT_FUNCTION)
+            v.f = app_function;
+        else
+            v.p = app_object;
+        if (o->id < CURLOPTTYPE_OBJECTPOINT)
+            rec_setopt(hs->easy, o->id, v.l);
+        else if (o->id < CURLOPTTYPE_FUNCTIONPOINT)
+            rec_setopt(hs->easy, o->id, v.p);
+        else
+            rec_setopt(hs->easy, o->id, v.f);
+        assert_int_equal(amp_option_note(hs, row, v), 0);
+    }
+}
+
+static int tracked_ids(CURLoption *ids)
+{
+    const struct curl_easyoption *o = NULL;
+    int n = 0;
+
+    while ((o = curl_easy_option_next(o)))
+        if (!(o->flags & CURLOT_FLAG_ALIAS) && amp_option_row(o->id) >= 0)
+            ids[n++] = o->id;
+    return n;
+}
+
+/* libcurl copies strings: those compare by content. */
+static int same_value(CURLoption id, union amp_optval a, union amp_optval b)
+{
+    const struct curl_easyoption *o = curl_easy_option_by_id(id);
+
+    if (o->type == CURLOT_STRING)
+        return a.p == b.p || (a.p && b.p && strcmp(a.p, b.p) == 0);
+    return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+static void give_back_undoes_put(int app_values)
+{
+    CURLoption ids[AMP_OPTION_ROWS];
+    int n = tracked_ids(ids);
+
+    assert_true(n >= 40);
+    for (unsigned mode = 0; mode < AMP_MODES; mode++) {
+        struct amp_handle *hs = new_handle();
+        memset(held, 0, sizeof(held));
+        if (app_values)
+            app_sets_everything(hs);
+        union amp_optval before[AMP_OPTION_ROWS];
+        for (int i = 0; i < n; i++)
+            before[i] = held[ids[i]];
+        assert_int_equal(amp_options_sync(hs, mode), 0);
+        if (mode & AMP_MODE_ROUTED)
+            assert_ptr_equal(held[CURLOPT_URL].p, hs->opts.url);
+        if (mode & AMP_MODE_SEND) {
+            assert_ptr_equal(held[CURLOPT_HTTPHEADER].p, hs->opts.headers);
+            assert_ptr_equal(held[CURLOPT_HEADERDATA].p, hs);
+            assert_null(held[CURLOPT_CONNECT_TO].p);
+            if (app_values) { /* the application's -k, set aside */
+                assert_int_equal(held[CURLOPT_SSL_VERIFYPEER].l, 1);
+                assert_int_equal(held[CURLOPT_SSL_VERIFYHOST].l, 2);
+            }
+        }
+        amp_options_sync(hs, 0);
+        for (int i = 0; i < n; i++)
+            if (!same_value(ids[i], before[i], held[ids[i]]))
+                fail_msg("mode %#x: option %d not given back (app values: %d)", mode, ids[i],
+                         app_values);
+        assert_int_equal(hs->opts.on, 0);
+        amp_options_give_back_all(hs);
+        free(hs->app.url);
+        free(hs);
+    }
+}
+
+static void give_back_undoes_put_over_app_values(void **state)
+{
+    (void)state;
+    give_back_undoes_put(1);
+}
+
+static void give_back_undoes_put_over_defaults(void **state)
+{
+    (void)state;
+    give_back_undoes_put(0);
+}
+
+/* Between two transfers in the same mode nothing is set; an option the
+ * application sets in between is put again, and only that one. */
+static void ours_stay_on_the_handle(void **state)
+{
+    (void)state;
+    struct amp_handle *hs = new_handle();
+    unsigned mode = AMP_MODE_SEND | AMP_MODE_PLAIN | AMP_MODE_GUARD | AMP_MODE_TRACE;
+
+    memset(held, 0, sizeof(held));
+    amp_options_sync(hs, mode);
+    assert_true(calls > 0);
+    calls = 0;
+    amp_options_sync(hs, mode);
+    assert_int_equal(calls, 0);
+    rec_setopt(hs->easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    amp_option_note(hs, amp_option_row(CURLOPT_SSL_VERIFYPEER), (union amp_optval){ .l = 1 });
+    rec_setopt(hs->easy, CURLOPT_NOPROXY, "app");
+    amp_option_note(hs, amp_option_row(CURLOPT_NOPROXY), (union amp_optval){ .p = "app" });
+    calls = 0;
+    amp_options_sync(hs, mode);
+    assert_int_equal(calls, 1); /* NOPROXY "*" again; VERIFYPEER 1 is the application's too */
+    assert_string_equal(held[CURLOPT_NOPROXY].p, "*");
+    /* A new proxy URL in the same buffer: put again. */
+    amp_options_stale(hs, CURLOPT_URL);
+    calls = 0;
+    amp_options_sync(hs, mode);
+    assert_int_equal(calls, 1);
+    amp_options_sync(hs, 0);
+    assert_string_equal(held[CURLOPT_NOPROXY].p, "app");
+    free(hs->app.noproxy);
+    free(hs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(give_back_undoes_put_over_app_values),
+        cmocka_unit_test(give_back_undoes_put_over_defaults),
+        cmocka_unit_test(ours_stay_on_the_handle),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
