@@ -132,7 +132,7 @@ unit: $(UNIT)
 	@for t in $(UNIT); do $$t || exit 1; done
 
 integration: all $(CLIENTS) $(TSAN)
-	/usr/bin/python3 tests/integration.py
+	/usr/bin/python3 tests/integration/run.py
 
 test: deps
 	$(MAKE) --no-print-directory all $(UNIT) $(CLIENTS) $(TSAN) $(B)/allocfail/libampshim.so

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import integration  # noqa: E402
+from integration import harness  # noqa: E402  (tests/integration/)
 
 
 def unit(binary):
@@ -28,9 +28,9 @@ def main():
         p, f = unit(binary)
         passed, failed = passed + p, failed + f
     print("== integration tests", flush=True)
-    p, f, s = integration.main()
+    p, f, s = harness.main()
     passed, failed = passed + p, failed + f
-    print(integration.closing_line(passed, failed, s))
+    print(harness.closing_line(passed, failed, s))
     return 1 if failed else 0
 
 

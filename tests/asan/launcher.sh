@@ -6,7 +6,7 @@
 # launcher keeps a sanitizer runtime first and puts the library right after
 # it, so the program gets "libasan:libampshim.so:asan_first.so:...".
 # Other processes of the tests get the runtime only when they preload the
-# library themselves (tests/integration.py, Ctx.env).
+# library themselves (tests/integration/harness.py, Ctx.env).
 if [ "$1" = run ] && [ -n "$AMPSHIM_TEST_PRELOAD" ]; then
     case "$LD_PRELOAD" in
     "$AMPSHIM_TEST_PRELOAD" | "$AMPSHIM_TEST_PRELOAD":*) ;;

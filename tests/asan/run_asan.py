@@ -55,7 +55,7 @@ COMMON = ("halt_on_error=1:detect_leaks=1:malloc_context_size=30:fast_unwind_on_
 UBSAN = "halt_on_error=1:print_stacktrace=1:report_error_type=1"
 ERROR_EXIT = 86  # asan_first.so's death callback
 
-integration = None
+harness = None  # tests/integration/harness.py, imported in main()
 
 
 def ldd(path):
@@ -154,7 +154,7 @@ def checked(fn, reports):
         failure = None
         try:
             fn(ctx)
-        except integration.Skip:
+        except harness.Skip:
             reports.collect(fn.__name__)
             raise
         except Exception:
@@ -182,7 +182,7 @@ def unit(binary, env):
 
 
 def main():
-    global integration
+    global harness
     t0 = time.monotonic()
     reports = Reports()
     os.environ.update({
@@ -205,10 +205,11 @@ def main():
         passed, failed = passed + p, failed + f
 
     sys.path.insert(0, os.path.dirname(HERE))
-    import integration  # noqa: E402  (reads the AMPSHIM_TEST_* variables set above)
-    integration.TESTS[:] = [checked(fn, reports) for fn in integration.TESTS]
-    print("== integration tests (ASan+UBSan: %s)" % os.path.relpath(integration.LIB, ROOT), flush=True)
-    p, f, s = integration.main()
+    from integration import harness  # noqa: E402  (reads the AMPSHIM_TEST_* variables set above)
+    harness.load()  # every concern's tests in TESTS, to be wrapped
+    harness.TESTS[:] = [checked(fn, reports) for fn in harness.TESTS]
+    print("== integration tests (ASan+UBSan: %s)" % os.path.relpath(harness.LIB, ROOT), flush=True)
+    p, f, s = harness.main()
     passed, failed = passed + p, failed + f
     late = reports.collect("after-the-tests")
     if late:
@@ -216,7 +217,7 @@ def main():
         print("FAIL reports from processes that outlived their test:\n" + "\n".join(late))
     print("asan: %d leaks of the host programs' own left aside (from %d processes; "
           "build/asan/reports/seen); %.0fs" % (reports.ignored, reports.processes, time.monotonic() - t0))
-    print(integration.closing_line(passed, failed, s))
+    print(harness.closing_line(passed, failed, s))
     return 1 if failed else 0
 
 

@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 for var in ("AMPSHIM_TEST_BUILD", "AMPSHIM_TEST_LAUNCHER", "AMPSHIM_TEST_PRELOAD", "AMPSHIM_TEST_SANITIZER"):
     os.environ.pop(var, None)
 sys.path.insert(0, os.path.dirname(HERE))
-import integration as it  # noqa: E402
+from integration import harness as it  # noqa: E402  (tests/integration/harness.py)
 
 OUT = os.path.join(ROOT, "build", "valgrind")
 VALGRIND = ["valgrind", "--tool=memcheck", "--error-exitcode=99", "--leak-check=full",

@@ -1,0 +1,238 @@
+"""The key goes to the proxy and nowhere else: never in a log or in verbose
+output (masked), not to a unix socket, another address, a DoH resolver or
+the application's own HTTP proxy, only to a proxy whose certificate was
+checked; and redirects (off the proxy without our headers, back onto a route
+through the proxy, a POST not sent again as a GET)."""
+
+import os
+
+from .harness import (
+    KEY, PY, SF, assert_amp_headers, assert_untouched, body_of, client, header_values, mark_all,
+    ok, one, parse_lines, prog, test,
+)
+
+
+@test
+def curl_key_never_logged(ctx):
+    mark_all(ctx)
+    p = ok(ctx.curl(SF + "/x", env=ctx.env(AMPSHIM_LOG="debug")))
+    err = p.stderr.decode()
+    assert "route https://*.my.salesforce.com" in err, err
+    assert KEY not in err and KEY not in p.stdout.decode()
+    assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+
+
+def queue_redirect(ctx, location, status=302):
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", {"status": status, "headers": {"Location": location}, "body": "moved"})
+
+
+@test
+def redirect_off_proxy_without_our_headers(ctx):
+    for how in ("curl", "client", "multi"):
+        mark_all(ctx)
+        queue_redirect(ctx, ctx.plain.url("/landing?from=proxy"))
+        if how == "curl":
+            p = ok(ctx.curl("-L", "-H", "X-App: kept", "-w", "%{http_code}", "-o", "/dev/null", SF + "/file/1"))
+            assert p.stdout == b"200", p.stdout
+        elif how == "client":
+            p = ok(client(ctx, "-L", "1", "-H", "X-App: kept", SF + "/file/1"))
+            assert "rc=0 status=200" in p.stdout.decode(), p.stdout
+        else:
+            p = ok(ctx.run([prog("multi_client"), "perform", "-L", SF + "/file/1"]))
+            assert parse_lines(p.stdout)[0]["status"] == "200", p.stdout
+        assert [r["target"] for r in ctx.proxy.requests()] == ["/file/1"], how
+        landed = one(ctx.plain)
+        assert landed["target"] == "/landing?from=proxy"
+        assert_untouched(landed)
+        if how != "multi":
+            assert header_values(landed, "X-App") == ["kept"], landed["headers"]
+
+
+@test
+def redirect_to_routed_url_routed_again(ctx):
+    mark_all(ctx)
+    queue_redirect(ctx, SF + "/services/data/v57.0/moved?x=1")
+    p = ok(ctx.curl("-L", "-w", "%{http_code}", "-o", "/dev/null", SF + "/services/data/v56.0/old"))
+    assert p.stdout == b"200", (p.stdout, p.stderr)
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/services/data/v56.0/old", "/services/data/v57.0/moved?x=1"], reqs
+    assert_amp_headers(reqs[1], installation="inst-sf-1")
+    # Relative redirects stay on the proxy, with our headers.
+    mark_all(ctx)
+    queue_redirect(ctx, "/elsewhere", 307)
+    ok(client(ctx, "-L", "1", SF + "/rel"))
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/rel", "/elsewhere"], reqs
+    assert_amp_headers(reqs[1], installation="inst-sf-1")
+    assert ctx.plain.requests() == [] and ctx.tls.requests() == []
+
+
+@test
+def redirect_from_unrouted_url_to_a_provider_routed(ctx):
+    """A transfer that starts at a URL no route matches and is redirected to
+    one a route matches goes there through the proxy (or not at all), never
+    to the provider directly."""
+    mark_all(ctx)
+    ctx.plain.control("queue", {"status": 302, "headers": {"Location": SF + "/services/data/v56.0/from-elsewhere"},
+                                "body": "moved"})
+    p = ok(ctx.curl("-L", "-w", "%{http_code}", "-o", "/dev/null", ctx.plain.url("/start")))
+    assert p.stdout == b"200", (p.stdout, p.stderr)
+    assert [r["target"] for r in ctx.plain.requests()] == ["/start"]
+    req = one(ctx.proxy)
+    assert req["target"] == "/services/data/v56.0/from-elsewhere", req
+    assert_amp_headers(req, installation="inst-sf-1")
+    # The multi interface cannot send it again: it fails and says why.
+    mark_all(ctx)
+    ctx.plain.control("queue", {"status": 302, "headers": {"Location": SF + "/m"}, "body": "moved"})
+    p = ctx.run([prog("multi_client"), "perform", "-L", ctx.plain.url("/start-m")])
+    row = parse_lines(p.stdout)[0]
+    assert row["rc"] == "47" and "not following a redirect" in row["err"], row
+    assert ctx.proxy.requests() == [] and ctx.tls.requests() == []
+    # A POST answered 302 (libcurl would turn it into a GET): not followed at all.
+    mark_all(ctx)
+    ctx.plain.control("queue", {"status": 302, "headers": {"Location": SF + "/p"}, "body": "moved"})
+    p = ctx.curl("-L", "-d", "x=1", ctx.plain.url("/start-post"))
+    assert p.returncode == 47, (p.returncode, p.stderr)
+    assert ctx.proxy.requests() == [] and ctx.tls.requests() == []
+    ctx.plain.control("reset")
+
+
+@test
+def key_confined_to_the_proxy(ctx):
+    """Options that would send a routed request elsewhere are set aside while
+    it runs: a unix socket, an abstract one, --resolve to another loopback
+    address, a DoH resolver. Whatever listens there never sees the key."""
+    import socket as sk
+    sock_path = os.path.join(ctx.dir, "listener.sock")
+    listener = sk.socket(sk.AF_UNIX, sk.SOCK_STREAM)
+    listener.bind(sock_path)
+    listener.listen(8)
+    abstract = sk.socket(sk.AF_UNIX, sk.SOCK_STREAM)
+    abstract.bind("\0ampshim-test-%d" % os.getpid())
+    abstract.listen(8)
+    other = sk.socket(sk.AF_INET, sk.SOCK_STREAM)
+    other.bind(("127.0.0.2", 0))
+    other.listen(8)
+    seen = []
+
+    def drain(s):
+        s.settimeout(0.2)
+        try:
+            while True:
+                c, _ = s.accept()
+                c.settimeout(0.5)
+                try:
+                    seen.append(c.recv(65536))
+                except OSError:
+                    pass
+                c.close()
+        except OSError:
+            pass
+    try:
+        cases = (["--unix-socket", sock_path], ["--abstract-unix-socket", "ampshim-test-%d" % os.getpid()],
+                 ["--resolve", "127.0.0.1:%d:127.0.0.2" % ctx.proxy.port],
+                 ["--connect-to", "127.0.0.1:%d:127.0.0.2:%d" % (ctx.proxy.port, other.getsockname()[1])],
+                 ["--doh-url", "https://127.0.0.2:%d/dns-query" % other.getsockname()[1]])
+        for opts in cases:
+            mark_all(ctx)
+            p = ctx.curl(*opts, "-m", "5", SF + "/services/data/v56.0/confined")
+            for s in (listener, abstract, other):
+                drain(s)
+            assert not any(KEY.encode() in b for b in seen), (opts, seen)
+            assert p.returncode == 0, (opts, p.returncode, p.stderr)
+            assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+        # An https-only application still reaches a plain-http relay on loopback.
+        mark_all(ctx)
+        ok(ctx.curl("--proto", "=https", "-o", "/dev/null", SF + "/https-only"))
+        assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+        # A plain-http proxy is reached only on a loopback address, whatever
+        # the name cache says: here an unrouted transfer before it, in the
+        # same multi handle, leaves "localhost" pointing off the machine (a
+        # link-local address), and the routed one is then not sent at all.
+        cfg = ctx.write_cfg("localhost-proxy.cfg", ctx.config(proxy_url="http://localhost:%d" % ctx.proxy.port))
+        mark_all(ctx)
+        p = ctx.curl("-Z", "--parallel-max", "1", "--resolve", "localhost:%d:169.254.0.1" % ctx.proxy.port,
+                     "--connect-timeout", "2", "-o", "/dev/null", "http://localhost:%d/unrouted" % ctx.proxy.port,
+                     "-o", "/dev/null", SF + "/x", cfg=cfg)
+        err = p.stderr.decode()
+        assert "led to 169.254.0.1, not a loopback address: not sent" in err, err
+        assert ctx.proxy.requests() == []
+    finally:
+        for s in (listener, abstract, other):
+            s.close()
+
+
+@test
+def app_http_proxy_never_sees_our_headers(ctx):
+    """The application's own HTTP proxy (here the plain mock): a routed call
+    to a loopback relay goes to it directly, and no CONNECT carries our key."""
+    mark_all(ctx)
+    ok(ctx.curl("-x", ctx.plain.url(), "--proxy-header", "X-Proxy-Only: 1", SF + "/via-proxy"))
+    assert ctx.plain.requests() == [], ctx.plain.requests()
+    assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+    mark_all(ctx)
+    p = ok(ctx.curl("-x", ctx.plain.url(), ctx.plain.url("/through-proxy")))
+    assert_untouched(one(ctx.plain))  # an unrouted call still uses the application's proxy
+
+
+@test
+def verbose_output_masks_the_key(ctx):
+    """curl -v and libcurl's own verbose output show the headers sent: ours
+    appear, the key masked to its last 4 characters."""
+    mark_all(ctx)
+    p = ok(ctx.curl("-v", "-o", "/dev/null", SF + "/verbose"))
+    err = p.stderr.decode()
+    assert "> x-amp-installation-id: inst-sf-1" in err, err
+    assert KEY not in err and ("x-api-key: " + "*" * (len(KEY) - 4) + KEY[-4:]) in err, err
+    prog_ = "import pycurl,io,sys\nc=pycurl.Curl()\nc.setopt(c.URL,sys.argv[1])\nc.setopt(c.VERBOSE,1)\nc.setopt(c.WRITEDATA,io.BytesIO())\nc.perform()\n"
+    p = ok(ctx.run([PY, "-c", prog_, SF + "/verbose2"]))
+    err = p.stderr.decode()
+    assert "> GET /verbose2 HTTP/1.1" in err and KEY not in err, err
+    reqs = ctx.proxy.requests()
+    assert len(reqs) == 2
+    for r in reqs:
+        assert_amp_headers(r, installation="inst-sf-1")  # the real key still went to the proxy
+
+
+@test
+def verbose_http2_lines_mask_the_key(ctx):
+    """Over HTTP/2 libcurl lists the request headers as text lines: masked too."""
+    p = ctx.curl("-v", "--http2-prior-knowledge", "-o", "/dev/null", SF + "/h2")
+    err = p.stderr.decode()
+    assert "x-api-key" in err.lower(), err  # the headers were shown
+    assert KEY not in err, err
+
+
+@test
+def key_only_to_a_verified_proxy(ctx):
+    """curl -k turns certificate checks off for the application's own
+    connections; the routed one to the proxy is checked all the same."""
+    cfg = ctx.write_cfg("tls-proxy.cfg", ctx.config(proxy_url="https://127.0.0.1:%d" % ctx.tls.port))
+    mark_all(ctx)
+    p = ctx.curl("-k", SF + "/tls", cfg=cfg)
+    assert p.returncode == 60, (p.returncode, p.stderr)  # CURLE_PEER_FAILED_VERIFICATION
+    assert ctx.tls.requests() == [], "the key went to a proxy whose certificate was not checked"
+    # The application's own unrouted calls keep its -k.
+    ok(ctx.curl("-k", "-o", "/dev/null", "--connect-to", "::127.0.0.1:%d" % ctx.tls.port,
+                "https://elsewhere.test/x", cfg=cfg))
+    assert_untouched(one(ctx.tls))
+
+
+@test
+def redirect_of_a_post_not_resent_as_post(ctx):
+    """libcurl turns a POST answered 303 into a GET; sending the application's
+    POST again would be wrong, so that redirect is handed back as an error."""
+    mark_all(ctx)
+    queue_redirect(ctx, SF + "/result/123", 303)
+    p = ctx.curl("-L", "-d", "amount=100", SF + "/create")
+    assert p.returncode == 47 and "not following the redirect (HTTP 303)" in p.stderr.decode(), p.stderr
+    reqs = ctx.proxy.requests()
+    assert [(r["method"], r["target"]) for r in reqs] == [("POST", "/create")], reqs
+    # A 307 keeps the method and the body: sent again, through the proxy.
+    mark_all(ctx)
+    queue_redirect(ctx, SF + "/v2/create", 307)
+    ok(ctx.curl("-L", "-d", "amount=100", SF + "/create"))
+    reqs = ctx.proxy.requests()
+    assert [(r["method"], r["target"], body_of(r)) for r in reqs] == [
+        ("POST", "/create", b"amount=100"), ("POST", "/v2/create", b"amount=100")], reqs

@@ -1,0 +1,174 @@
+"""A handle's life and the process around it: duphandle, reset, a CURLU,
+CURLOPT_PORT, a new header list each perform, a handle used inside another's
+callback; both libcurl flavours in one process, a program without curl, a
+plugin found by RUNPATH; threads (also under ThreadSanitizer), fork, and no
+deadlock with a plugin that calls curl from its constructor."""
+
+import os
+import subprocess
+
+from .harness import (
+    BROKEN, BUILD, LIB, SF, assert_amp_headers, assert_untouched, header_values, mark_all,
+    not_under, ok, one, parse_lines, preload_env, prog, test,
+)
+
+
+@test
+def both_flavours_in_one_process(ctx):
+    """The program's libcurl (OpenSSL) and a plugin's libcurl-gnutls loaded
+    with RTLD_LOCAL: each handle reaches its own flavour, both are routed."""
+    mark_all(ctx)
+    plug = os.path.join(BUILD, "plugins", "libflavour_plug.so")
+    p = ok(ctx.run([os.path.join(BUILD, "two_flavours"), plug, SF + "/from-openssl",
+                    "https://slack.com/api/from-gnutls"], env=ctx.env(AMPSHIM_LOG="debug")))
+    assert p.stdout.decode().splitlines() == ["main rc=0 status=200", "plugin rc=0 status=200"] * 2, p.stdout
+    err = p.stderr.decode()
+    assert "using /lib/x86_64-linux-gnu/libcurl.so.4" in err or "libcurl.so.4" in err, err
+    assert "libcurl-gnutls.so.4" in err, err
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/from-openssl", "/from-gnutls"] * 2, reqs
+    assert reqs[1]["method"] == "HEAD"
+    for r in reqs:
+        assert r["status"] == 200, r
+
+
+@test
+def program_without_curl_untouched(ctx):
+    bad = ctx.write_cfg("broken2.cfg", BROKEN)
+    no_curl = os.path.join(BUILD, "no_curl")
+    for p in (ctx.run([no_curl]),
+              ctx.run([no_curl], env=preload_env(ctx, AMPSHIM_CONFIG=bad, AMPSHIM_LOG="debug"),
+                      launcher=False)):
+        ok(p)
+        assert p.stderr == b"", p.stderr
+        out = p.stdout.decode()
+        assert out.endswith("no curl here\n"), out
+        assert "libampshim.so" in out, "the preload was not in effect"
+        for lib in ("libcurl", "libconfig", "libpthread", "libdl"):
+            assert lib not in out, "%s loaded into a program that does not use curl:\n%s" % (lib, out)
+
+
+@test
+@not_under("asan", "ASan's own dlopen interceptor calls glibc's dlopen, which then reads the RUNPATH "
+                   "of libasan, not of the program (build/asan/runpath_main fails so without ampshim)")
+def dlopen_by_runpath_still_works(ctx):
+    p = ok(ctx.run([os.path.join(BUILD, "runpath_main")]))
+    assert p.stdout == b"plugin says 42\n", p.stdout
+
+
+@test
+def lifecycle_duphandle(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([prog("lifecycle_client"), "dup", SF + "/d1", SF + "/d2"]))
+    rows = parse_lines(p.stdout)
+    assert [r["rc"] for r in rows] == ["0"] * 5, rows
+    assert [r["url"] for r in rows] == [SF + "/d1", SF + "/d1", SF + "/d2", SF + "/d1", SF + "/d1"], rows
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/d1", "/d1", "/d2", "/d1", "/d1"], reqs
+    for r in reqs:
+        assert_amp_headers(r, installation="inst-sf-1")
+        assert header_values(r, "Authorization") == ["Bearer app-token"]
+
+
+@test
+def lifecycle_reset(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([prog("lifecycle_client"), "reset", SF + "/before", ctx.plain.url("/after")]))
+    rows = parse_lines(p.stdout)
+    assert [r["rc"] for r in rows] == ["0", "0"], rows
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/before"]
+    req = one(ctx.plain)
+    assert_untouched(req)
+    assert header_values(req, "X-App") == [], "the reset handle still had the old headers"
+
+
+@test
+def lifecycle_curlu_honoured_and_untouched(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([prog("lifecycle_client"), "curlu", SF + "/u1?x=1", "/u2"]))
+    lines = p.stdout.decode().splitlines()
+    assert lines[1] == "curlu-now " + SF + "/u1?x=1", lines  # the application's CURLU unchanged
+    assert lines[3] == "curlu-now " + SF + "/u2?x=1", lines
+    assert "url=" + SF + "/u1?x=1 " in lines[0], lines
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/u1?x=1", "/u2?x=1"], reqs
+    for r in reqs:
+        assert_amp_headers(r, installation="inst-sf-1")
+
+
+@test
+def lifecycle_port_and_connect_to_cannot_divert(ctx):
+    """CURLOPT_PORT, CONNECT_TO and unified proxy headers pointing at another
+    host must not carry our headers there."""
+    mark_all(ctx)
+    p = ok(ctx.run([prog("lifecycle_client"), "port", SF + "/p1", "127.0.0.1:%d" % ctx.plain.port]))
+    assert "rc=0 status=200" in p.stdout.decode(), p.stdout
+    assert ctx.plain.requests() == []
+    assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+
+
+@test
+def lifecycle_new_header_list_each_perform(ctx):
+    mark_all(ctx)
+    ok(ctx.run([prog("lifecycle_client"), "newlists", SF + "/n"]))
+    keys = [header_values(r, "Idempotency-Key") for r in ctx.proxy.requests()]
+    assert keys == [["request-0001"], ["request-0002"], ["request-0003"]], keys
+
+
+@test
+def lifecycle_nested_handle_in_callback(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([prog("lifecycle_client"), "nested", SF + "/outer", SF + "/inner"]))
+    rows = parse_lines(p.stdout)
+    assert [(r["tag"], r["url"]) for r in rows] == [
+        ("inner", SF + "/inner"), ("outer", SF + "/outer"), ("b-again", SF + "/inner")], rows
+    assert sorted(r["target"] for r in ctx.proxy.requests()) == ["/inner", "/inner", "/outer"]
+
+
+@test
+def threads_8_by_500_all_routed(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([prog("threads_client"), "8", "500", SF + "/threads"]))
+    assert p.stdout == b"ok 4000 failed 0\n", p.stdout
+    reqs = ctx.proxy.requests()
+    assert len(reqs) == 4000, len(reqs)
+    want = {"/threads/t%d/%d" % (t, i) for t in range(8) for i in range(500)}
+    assert {r["target"] for r in reqs} == want
+    for r in reqs:
+        assert r["status"] == 200, r
+        assert header_values(r, "x-amp-installation-id") == ["inst-sf-1"]
+        assert header_values(r, "X-Thread") == ["yes"]
+
+
+@test
+def fork_parent_and_child_keep_routing(ctx):
+    mark_all(ctx)
+    p = ok(ctx.run([prog("fork_client"), SF + "/forked"]))
+    lines = p.stdout.decode().splitlines()
+    assert lines.count("child rc=0 status=200") == 2 and lines.count("parent rc=0 status=200") == 2, lines
+    for r in ctx.proxy.requests():
+        assert r["target"] == "/forked" and r["status"] == 200, r
+
+
+@test
+@not_under("asan", "ThreadSanitizer and AddressSanitizer cannot share a process (make test runs it)")
+def threads_race_free_under_thread_sanitizer(ctx):
+    """The library and threaded clients built with -fsanitize=thread: no report."""
+    mark_all(ctx)
+    env = ctx.env(AMPSHIM_CONFIG=ctx.cfg, LD_PRELOAD=os.path.join(BUILD, "tsan", "libampshim.so"),
+                  TSAN_OPTIONS="halt_on_error=1 exitcode=66")
+    for cmd in ([os.path.join(BUILD, "tsan", "threads_client"), "8", "25", SF + "/tsan"],
+                [os.path.join(BUILD, "tsan", "multi_client"), "socket", SF + "/tsan-m1",
+                 "https://slack.com/api/tsan-m2", ctx.plain.url("/tsan-m3")]):
+        p = ctx.run(cmd, env=env, launcher=False)
+        assert b"ThreadSanitizer" not in p.stderr, p.stderr.decode()[-3000:]
+        assert p.returncode == 0, (cmd, p.returncode, p.stderr[-2000:])
+    assert len(ctx.proxy.requests()) == 8 * 25 + 2
+
+
+@test
+def no_deadlock_with_curl_in_library_constructors(ctx):
+    plug = os.path.join(BUILD, "plugins", "libctor_plug.so")
+    for env in (ctx.env(AMPSHIM_CONFIG=ctx.cfg, LD_PRELOAD=LIB), ctx.env(LD_PRELOAD=LIB)):
+        p = subprocess.run([prog("dl_race"), plug, "3000"], capture_output=True, env=env, timeout=90)
+        assert p.returncode == 0 and p.stdout == b"done\n", (p.returncode, p.stdout, p.stderr)

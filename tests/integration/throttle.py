@@ -1,0 +1,264 @@
+"""Rate limits, in throttle mode: a 429 from the proxy is recorded in the
+shared state file (however the transfer ends) and later calls on that route,
+in any process, fail at once (on_block = "fail") or wait (on_block = "wait")
+until the retry time; lock-outs until `ampshim clear`, the retry headers'
+forms, a libcurl without curl_easy_header(), a dozen processes at once, the
+state file's modes and a planted symlink, and a 429 of the application's own
+proxy (not recorded). The answer in HTTP (on_block = "respond") is in
+respond.py."""
+
+import os
+import subprocess
+import time
+
+from .harness import (
+    AMPSHIM, PY, SF, assert_amp_headers, client, http_date, mark_all, ok, one, parse_lines, prog,
+    queue_429, rl_cfg, test,
+)
+
+
+def code_of(p):
+    return p.stdout.decode().strip()
+
+
+@test
+def rl_429_blocks_later_processes_until_retry_time(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-basic")
+    retry_at = int(time.time()) + 3
+    queue_429(ctx, http_date(retry_at), "true")
+    mark_all(ctx)
+    p = ctx.curl("-w", "%{http_code}", SF + "/services/data/v56.0/limits", cfg=cfg)
+    assert p.returncode == 0 and p.stdout == b"slow down429", p.stdout  # the app gets the 429
+    assert len(ctx.proxy.requests()) == 1
+    # A new process, before the retry time: nothing leaves the machine.
+    mark_all(ctx)
+    p = ctx.curl("-o", "/dev/null", SF + "/services/data/v56.0/limits", cfg=cfg)
+    assert p.returncode == 55, (p.returncode, p.stderr)
+    err = p.stderr.decode()
+    assert "rate limited until" in err and "https://*.my.salesforce.com" in err, err
+    assert "installation inst-sf-1" in err and "X-Amp-Retry-After" in err, err
+    assert ctx.proxy.requests() == []
+    # Another route is not affected.
+    ok(ctx.curl("https://slack.com/api/auth.test", cfg=cfg))
+    assert len(ctx.proxy.requests()) == 1
+    # After the retry time the call goes through.
+    time.sleep(max(0, retry_at - time.time()) + 0.2)
+    mark_all(ctx)
+    p = ok(ctx.curl("-w", "%{http_code}", "-o", "/dev/null", SF + "/services/data/v56.0/limits", cfg=cfg))
+    assert p.stdout == b"200"
+    assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+
+
+@test
+def rl_c_client_second_perform_blocked(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-client")
+    queue_429(ctx, http_date(int(time.time()) + 60))
+    mark_all(ctx)
+    p = client(ctx, "--repeat", "2", SF + "/services/data/v56.0/query", cfg=cfg)
+    lines = p.stdout.decode().splitlines()
+    assert lines[0].startswith("perform 1: rc=0 status=429"), lines
+    assert lines[1].startswith("perform 2: rc=55 "), lines
+    assert "err=ampshim: route https://*.my.salesforce.com (installation inst-sf-1) is rate limited until" in lines[1], lines[1]
+    assert "url=" + SF + "/services/data/v56.0/query " in lines[1], lines[1]
+    assert len(ctx.proxy.requests()) == 1
+
+
+@test
+def rl_wait_mode_waits_then_sends(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-wait", 'on_block = "wait"; max_wait = 10;')
+    retry_at = int(time.time()) + 2
+    queue_429(ctx, http_date(retry_at))
+    ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    mark_all(ctx)
+    t0 = time.time()
+    p = ok(ctx.curl("-w", "%{http_code}", "-o", "/dev/null", SF + "/x", cfg=cfg,
+                    env=ctx.env(AMPSHIM_LOG="info")))
+    assert p.stdout == b"200", p.stdout
+    assert time.time() >= retry_at, "sent before the retry time"
+    assert time.time() - t0 >= 0.5, "did not wait"
+    assert "waiting" in p.stderr.decode(), p.stderr
+    assert one(ctx.proxy)["status"] == 200
+
+
+@test
+def rl_wait_mode_longer_block_fails_at_once(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-wait-long", 'on_block = "wait"; max_wait = 5;')
+    queue_429(ctx, http_date(int(time.time()) + 120))
+    ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    mark_all(ctx)
+    t0 = time.time()
+    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    assert p.returncode == 55 and time.time() - t0 < 3, (p.returncode, time.time() - t0)
+    assert ctx.proxy.requests() == []
+
+
+@test
+def rl_not_retryable_locks_until_clear(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-lock")
+    queue_429(ctx, http_date(int(time.time()) + 1), "false")
+    ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    time.sleep(1.5)  # past the retry time: a lock-out does not end with it
+    mark_all(ctx)
+    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    assert p.returncode == 67, (p.returncode, p.stderr)  # CURLE_LOGIN_DENIED
+    err = p.stderr.decode()
+    assert "locked out" in err and "ampshim clear inst-sf-1" in err, err
+    assert ctx.proxy.requests() == []
+    st = ok(subprocess.run([AMPSHIM, "state", "-c", cfg], capture_output=True, env=ctx.env()))
+    out = st.stdout.decode()
+    assert "LOCKED  inst-sf-1" in out and "https://*.my.salesforce.com" in out, out
+    ok(subprocess.run([AMPSHIM, "clear", "-c", cfg, "inst-sf-1"], capture_output=True, env=ctx.env()))
+    st = ok(subprocess.run([AMPSHIM, "state", "-c", cfg], capture_output=True, env=ctx.env()))
+    assert "no route is blocked" in st.stdout.decode(), st.stdout
+    ok(ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg))
+    assert len(ctx.proxy.requests()) == 1
+
+
+@test
+def rl_lockout_hold_expires(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-hold", "lockout_hold = 2;")
+    queue_429(ctx, http_date(int(time.time())), "false")
+    ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    assert p.returncode == 67 and "or until" in p.stderr.decode(), p.stderr
+    time.sleep(2.2)
+    mark_all(ctx)
+    ok(ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg))
+    assert len(ctx.proxy.requests()) == 1
+
+
+@test
+def rl_unparsable_time_holds_default_backoff(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-garbage", "default_backoff = 45;")
+    queue_429(ctx, "whenever you like")
+    p = ctx.curl("-w", "%{http_code}", "-o", "/dev/null", SF + "/x", cfg=cfg)
+    assert p.stdout == b"429", p.stdout
+    assert "unparsable X-Amp-Retry-After 'whenever you like'" in p.stderr.decode(), p.stderr
+    mark_all(ctx)
+    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    assert p.returncode == 55 and "(in 4" in p.stderr.decode(), p.stderr  # 45s or 44s left
+    assert ctx.proxy.requests() == []
+
+
+@test
+def rl_standard_retry_after_seconds(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-seconds")
+    queue_429(ctx, extra={"Retry-After": "30"})
+    ctx.curl("-o", "/dev/null", "https://slack.com/api/chat.postMessage", cfg=cfg)
+    p = ctx.curl("-o", "/dev/null", "https://slack.com/api/chat.postMessage", cfg=cfg)
+    assert p.returncode == 55 and "with Retry-After" in p.stderr.decode(), p.stderr
+    assert "integration slack-main group grp-42" in p.stderr.decode()
+
+
+@test
+def rl_header_callback_fallback(ctx):
+    """Where libcurl lacks curl_easy_header(): our header callback reads
+    the 429 and still gives the application every header."""
+    cfg, _ = rl_cfg(ctx, "rl-callback")
+    queue_429(ctx, http_date(int(time.time()) + 60), "true")
+    dump = os.path.join(ctx.dir, "headers.txt")
+    env = ctx.env(AMPSHIM_NO_HEADER_API="1")
+    p = ctx.curl("-D", dump, "-o", "/dev/null", SF + "/x", cfg=cfg, env=env)
+    assert p.returncode == 0
+    got = open(dump).read()
+    assert got.startswith("HTTP/1.1 429") and "X-Amp-Retry-After:" in got and "X-Amp-Retryable: true" in got, got
+    mark_all(ctx)
+    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg, env=env)
+    assert p.returncode == 55, p.stderr
+    assert ctx.proxy.requests() == []
+    # pycurl with a HEADERFUNCTION of its own, and a plain 200: every header arrives.
+    ok(subprocess.run([AMPSHIM, "clear", "-c", cfg], capture_output=True, env=env))
+    prog = ("import pycurl,io,sys\nh=[]\nc=pycurl.Curl()\nc.setopt(c.URL,sys.argv[1])\n"
+            "c.setopt(c.HEADERFUNCTION,h.append)\nc.setopt(c.WRITEDATA,io.BytesIO())\nc.perform()\n"
+            "print(c.getinfo(c.RESPONSE_CODE), any(l.startswith(b'X-Mock-Mode') for l in h), h[0].strip())\n")
+    p = ok(ctx.run([PY, "-c", prog, SF + "/y"], cfg=cfg, env=env))
+    assert p.stdout.decode().strip() == "200 True b'HTTP/1.1 200 OK'", p.stdout
+
+
+@test
+def rl_dozen_concurrent_processes_honour_block(ctx):
+    cfg, _ = rl_cfg(ctx, "rl-many")
+    queue_429(ctx, http_date(int(time.time()) + 60))
+    ctx.curl("-o", "/dev/null", SF + "/first", cfg=cfg)
+    mark_all(ctx)
+    procs = [subprocess.Popen([AMPSHIM, "run", "-c", cfg, "--", "curl", "-sS", "-o", "/dev/null",
+                               SF + "/n%d" % i], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=ctx.env()) for i in range(12)]
+    codes = [p.wait(timeout=30) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    assert codes == [55] * 12, codes
+    assert ctx.proxy.requests() == []
+
+
+@test
+def rl_state_file_private_and_symlink_refused(ctx):
+    run = os.path.join(ctx.dir, "xdg-run")
+    os.makedirs(run, mode=0o700)
+    queue_429(ctx, http_date(int(time.time()) + 60))
+    p = ctx.curl("-o", "/dev/null", SF + "/x", env=ctx.env(XDG_RUNTIME_DIR=run))
+    folder = os.path.join(run, "ampshim")
+    assert os.stat(folder).st_mode & 0o777 == 0o700
+    assert os.stat(os.path.join(folder, "state")).st_mode & 0o777 == 0o600
+    # A planted symlink is refused, never followed; calls still work.
+    target = os.path.join(ctx.dir, "victim.txt")
+    open(target, "w").write("precious\n")
+    link = os.path.join(ctx.dir, "planted.state")
+    os.symlink(target, link)
+    cfg = ctx.write_cfg("rl-symlink.cfg", ctx.config() + 'throttle: { state_file = "%s"; };\n' % link)
+    ctx.proxy.control("reset")
+    mark_all(ctx)
+    p = ok(ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg))
+    assert "symlink" in p.stderr.decode(), p.stderr
+    assert open(target).read() == "precious\n"
+    assert len(ctx.proxy.requests()) == 1
+
+
+@test
+def rl_429_recorded_however_the_transfer_ends(ctx):
+    """A 429 is recorded when its headers arrive: no curl_multi_info_read,
+    a multi handle cleaned up with the transfer in it, a handle cleaned up in
+    its multi, a header callback that stops at the status line, a long-jump
+    out of the transfer. The next process sends nothing."""
+    for mode in ("noinfo", "multi-cleanup", "easy-cleanup", "abort-status", "longjmp", "pause"):
+        cfg, _ = rl_cfg(ctx, "ending-" + mode)
+        queue_429(ctx, http_date(int(time.time()) + 60))
+        mark_all(ctx)
+        p = ctx.run([prog("ending_client"), mode, SF + "/ending/" + mode], cfg=cfg)
+        assert p.returncode == 0, (mode, p.returncode, p.stderr)
+        out = p.stdout.decode()
+        assert "status=429" in out or mode in ("abort-status", "longjmp"), (mode, out)
+        assert len(ctx.proxy.requests()) == 1, mode
+        mark_all(ctx)
+        p = ctx.curl("-o", "/dev/null", SF + "/ending/next", cfg=cfg)
+        assert p.returncode == 55, (mode, p.returncode, p.stderr)
+        assert ctx.proxy.requests() == [], mode
+    # After all that, the handle is the application's again: a new perform
+    # on it (after a remove, or after its multi handle is gone) is routed anew.
+    mark_all(ctx)
+    for mode in ("noinfo", "multi-cleanup"):
+        p = ok(ctx.run([prog("ending_client"), mode, SF + "/again/" + mode, SF + "/again/" + mode + "-2"]))
+        rows = parse_lines(p.stdout)
+        assert [r["status"] for r in rows] == ["200", "200"], (mode, rows)
+        assert rows[1]["url"].startswith(SF + "/again/" + mode), rows
+    assert sorted(r["target"] for r in ctx.proxy.requests()) == sorted(
+        ["/again/noinfo", "/again/noinfo-2", "/again/multi-cleanup", "/again/multi-cleanup"])
+
+
+@test
+def rl_429_of_the_apps_own_proxy_not_recorded(ctx):
+    """The application's HTTP proxy refusing a CONNECT with 429 is not Ampersand
+    rate limiting the route: nothing is recorded."""
+    cfg = ctx.write_cfg("connect-429.cfg", ctx.config(proxy_url="https://127.0.0.1:%d" % ctx.tls.port) +
+                        'throttle: { state_file = "%s"; };\n' % os.path.join(ctx.dir, "connect-429.state"))
+    ctx.plain.control("reset")
+    ctx.plain.control("queue", {"status": 429, "headers": {"Retry-After": "120"}, "body": ""})
+    try:
+        p = ctx.curl("-x", ctx.plain.url(), "-o", "/dev/null", SF + "/x", cfg=cfg, env=ctx.env(NO_PROXY=""))
+        assert p.returncode == 56, (p.returncode, p.stderr)  # CONNECT tunnel failed
+        assert [r["method"] for r in ctx.plain.requests()][-1:] == ["CONNECT"], ctx.plain.requests()
+    finally:
+        ctx.plain.control("reset")
+    st = ok(subprocess.run([AMPSHIM, "state", "-c", cfg], capture_output=True, env=ctx.env()))
+    assert "no route is blocked" in st.stdout.decode(), st.stdout
