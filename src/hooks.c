@@ -14,7 +14,9 @@
 
 #define HOOK __attribute__((visibility("default")))
 #define CALLER __builtin_return_address(0)
-/* The flavour and whether the caller is libcurl itself, for the calls below. */
+/* The flavour and whether the caller is libcurl itself, for the calls
+ * below: libcurl's calls to itself (Debian's curl_easy_perform drives the
+ * multi interface through its exported functions) go straight to it. */
 #define FLAVOUR                                                                          \
     int internal;                                                                        \
     const struct amp_curl *c = amp_real_curl(CALLER, &internal)
@@ -23,13 +25,18 @@
     HOOK ret curl_##name params                                                          \
     {                                                                                    \
         FLAVOUR;                                                                         \
+        if (c && internal)                                                               \
+            return c->name(AMP_ARGS args);                                               \
         return amp_##name(c, internal, AMP_ARGS args);                                   \
     }
 #define VOID(name, params, args)                                                         \
     HOOK void curl_##name params                                                         \
     {                                                                                    \
         FLAVOUR;                                                                         \
-        amp_##name(c, internal, AMP_ARGS args);                                          \
+        if (c && internal)                                                               \
+            c->name(AMP_ARGS args);                                                      \
+        else                                                                             \
+            amp_##name(c, internal, AMP_ARGS args);                                      \
     }
 #define VA(ret, name, T1, T2)                                                            \
     HOOK ret curl_##name(T1 a, T2 b, ...)                                                \
@@ -49,6 +56,8 @@
         va_start(ap, b);                                                                 \
         T3 arg = va_arg(ap, T3);                                                         \
         va_end(ap);                                                                      \
+        if (c && internal)                                                               \
+            return c->name(a, b, arg);                                                   \
         return amp_##name(c, internal, a, b, arg);                                       \
     }
 AMP_HOOKED(RET, VOID, VA, VA1)
