@@ -40,4 +40,8 @@ void amp_ratelimit_transfer_ended(struct amp_handle *hs);
  * (hs->guard.cur_route): the retry time from the response's headers. */
 void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs);
 
+/* Around fork() (locks.c), with amp_lock_state held: the state's own lock. */
+void amp_ratelimit_fork_prepare(void);
+void amp_ratelimit_fork_release(void);
+
 #endif

@@ -10,11 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "forksafe.h"
+#include "locks.h"
 #include "options.h"
 
 static struct amp_handle *table;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The handle this thread used last, found again without the lock: a
  * program mostly works one handle at a time. Any entry taken out of the
@@ -28,8 +27,6 @@ static __thread __attribute__((tls_model("initial-exec"))) struct {
     unsigned taken;
 } last;
 
-AMP_FORK_SAFE(lock)
-
 struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int create)
 {
     struct amp_handle *hs = NULL;
@@ -37,7 +34,7 @@ struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int cre
 
     if (last.easy == easy && last.taken == now && last.hs)
         return last.hs;
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&amp_lock_handles);
     HASH_FIND_PTR(table, &easy, hs);
     if (!hs && create && (hs = calloc(1, sizeof(*hs)))) {
         hs->easy = easy;
@@ -51,7 +48,7 @@ struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int cre
             hs = NULL;
         }
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&amp_lock_handles);
     if (hs) {
         last.easy = easy;
         last.hs = hs;
@@ -73,13 +70,13 @@ struct amp_handle *amp_handle_take(CURL *easy)
 {
     struct amp_handle *hs = NULL;
 
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&amp_lock_handles);
     HASH_FIND_PTR(table, &easy, hs);
     if (hs) {
         HASH_DEL(table, hs);
         atomic_fetch_add_explicit(&taken, 1, memory_order_acq_rel);
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&amp_lock_handles);
     return hs;
 }
 
@@ -89,7 +86,7 @@ void amp_handle_each_on(CURLM *multi, void (*fn)(struct amp_handle *, void *), v
     size_t n = 0, cap = 0;
 
     /* Collected under the lock, visited without it: fn calls libcurl. */
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&amp_lock_handles);
     HASH_ITER(hh, table, hs, tmp) {
         if (hs->xfer.multi != multi)
             continue;
@@ -102,7 +99,7 @@ void amp_handle_each_on(CURLM *multi, void (*fn)(struct amp_handle *, void *), v
         }
         on[n++] = hs;
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&amp_lock_handles);
     for (size_t i = 0; i < n; i++)
         fn(on[i], arg);
     free(on);

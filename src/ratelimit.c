@@ -13,31 +13,29 @@
 #include <strings.h>
 #include <time.h>
 
+#include "locks.h"
 #include "log.h"
 #include "retry.h"
 #include "throttle.h"
 
-/* Opened once, on the first routed transfer; no loader call happens
- * under this lock, only open(2) and mkdir(2). */
+/* Opened once, on the first routed transfer, under amp_lock_state
+ * (locks.h): no loader call happens under it, only open(2) and mkdir(2). */
 static _Atomic(struct amp_state *) state;
-static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void lock_prepare(void)
+void amp_ratelimit_fork_prepare(void)
 {
-    pthread_mutex_lock(&state_lock);
-    if (state)
-        amp_state_fork_prepare(state);
+    struct amp_state *st = atomic_load_explicit(&state, memory_order_acquire);
+
+    if (st)
+        amp_state_fork_prepare(st);
 }
 
-static void lock_release(void)
+void amp_ratelimit_fork_release(void)
 {
-    if (state)
-        amp_state_fork_release(state);
-    pthread_mutex_unlock(&state_lock);
-}
-__attribute__((constructor)) static void register_atfork(void)
-{
-    pthread_atfork(lock_prepare, lock_release, lock_release);
+    struct amp_state *st = atomic_load_explicit(&state, memory_order_acquire);
+
+    if (st)
+        amp_state_fork_release(st);
 }
 
 static void state_warning(const char *msg)
@@ -72,12 +70,12 @@ static struct amp_state *get_state(const struct amp_config *cfg)
 
     if (st)
         return st;
-    pthread_mutex_lock(&state_lock);
+    pthread_mutex_lock(&amp_lock_state);
     if (!(st = atomic_load_explicit(&state, memory_order_relaxed))) {
         st = open_state(cfg);
         atomic_store_explicit(&state, st, memory_order_release);
     }
-    pthread_mutex_unlock(&state_lock);
+    pthread_mutex_unlock(&amp_lock_state);
     return st;
 }
 

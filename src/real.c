@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "elfsym.h"
-#include "forksafe.h"
+#include "locks.h"
 #include "log.h"
 
 #define MAX_FLAVOURS AMP_MAX_FLAVOURS
@@ -46,12 +46,7 @@ atomic_uint amp_real_generation;
 atomic_uint amp_real_resets; /* odd while the table is being emptied */
 #define generation amp_real_generation
 #define resets amp_real_resets
-/* Taken only to publish an entry, never across a call into the dynamic
- * loader: a thread inside dlopen holds the loader's lock and may call
- * curl from a constructor (the lock order would invert). */
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-
-AMP_FORK_SAFE(lock)
+/* amp_lock_callers (locks.h) is taken only to publish an entry. */
 
 /* The loader's own functions, bound without any lock: binding twice is
  * harmless, and dlsym may be called from anywhere, even before any
@@ -193,7 +188,7 @@ static const struct flavour *flavour_of(const void *p)
         return NULL;
     }
     fl.base = info.dli_fbase;
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&amp_lock_callers);
     size_t n = atomic_load_explicit(&nflavours, memory_order_relaxed);
     if (!(known = known_flavour(info.dli_fbase)) && n < MAX_FLAVOURS) {
         flavours[n] = fl;
@@ -201,7 +196,7 @@ static const struct flavour *flavour_of(const void *p)
         known = &flavours[n];
         amp_debug("using %s", info.dli_fname);
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&amp_lock_callers);
     return known;
 }
 
@@ -286,7 +281,7 @@ static const struct amp_curl *resolve_slow(const void *caller, int *internal)
     *internal = lm && (void *)lm->l_addr == fl->base;
     struct find_range r = { (uintptr_t)caller, 0, 0 };
     if (lm && dl_iterate_phdr(segment_of, &r)) {
-        pthread_mutex_lock(&lock);
+        pthread_mutex_lock(&amp_lock_callers);
         size_t n = atomic_load_explicit(&ncallers, memory_order_relaxed);
         if (n == MAX_CALLERS) {
             atomic_fetch_add_explicit(&resets, 1, memory_order_acq_rel);
@@ -302,7 +297,7 @@ static const struct amp_curl *resolve_slow(const void *caller, int *internal)
         __atomic_store_n(&e->internal, *internal, __ATOMIC_RELAXED);
         __atomic_store_n(&e->api, &fl->api, __ATOMIC_RELAXED);
         atomic_store_explicit(&ncallers, n + 1, memory_order_release);
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&amp_lock_callers);
     }
     return &fl->api;
 }

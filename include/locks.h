@@ -1,0 +1,33 @@
+/* Every lock of the library, in one place (socket_wrapper's SWRAP_LOCK_ALL
+ * is the model). They are listed in the one order in which they may nest:
+ * a thread holding one may take only those below it. None is ever held
+ * across a call into the dynamic loader (dlopen, dlsym, dladdr,
+ * dl_iterate_phdr): a thread inside dlopen holds the loader's own lock and
+ * may call curl from a constructor, so the order would invert. Around
+ * fork() all are taken, in this order, and let go in the parent and the
+ * child (locks.c): the child has only the forking thread and must not
+ * inherit a lock another thread held.
+ *
+ *   shim       shim.c         loading the config, once, on the first curl call
+ *   libconfig  libconfig_dl.c publishing libconfig's functions, once
+ *   state      ratelimit.c    opening the shared rate-limit state, once; under it
+ *                             (the one nesting) the state's own lock,
+ *                             struct amp_state.lock (state.c), which in turn is
+ *                             the only one held across flock() on the state file
+ *   callers    real.c         publishing which libcurl a caller binds to
+ *   handles    handles.c      the table CURL* -> entry, for the look-up only
+ *
+ * The hot path takes none of them: a handle found again, a caller's
+ * flavour and a quiet rate-limit state are all read without a lock. */
+#ifndef AMPSHIM_LOCKS_H
+#define AMPSHIM_LOCKS_H
+
+#include <pthread.h>
+
+#define AMP_LOCKS(X) X(shim) X(libconfig) X(state) X(callers) X(handles)
+
+#define AMP_LOCK_DECLARE(name) extern pthread_mutex_t amp_lock_##name;
+AMP_LOCKS(AMP_LOCK_DECLARE)
+#undef AMP_LOCK_DECLARE
+
+#endif

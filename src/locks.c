@@ -1,0 +1,36 @@
+/* The library's locks (locks.h lists them, who takes them and their
+ * order), and the one fork handler that takes them all. Registering it
+ * in a constructor loads and reads nothing. */
+#include "locks.h"
+
+#include "ratelimit.h"
+
+#define AMP_LOCK_DEFINE(name) pthread_mutex_t amp_lock_##name = PTHREAD_MUTEX_INITIALIZER;
+AMP_LOCKS(AMP_LOCK_DEFINE)
+#undef AMP_LOCK_DEFINE
+
+static void take_all(void)
+{
+#define TAKE(name)                                                                       \
+    pthread_mutex_lock(&amp_lock_##name);                                                \
+    if (&amp_lock_##name == &amp_lock_state)                                             \
+        amp_ratelimit_fork_prepare();
+    AMP_LOCKS(TAKE)
+#undef TAKE
+}
+
+/* In the parent and the child alike (the child's pid is asked anew). */
+static void release_all(void)
+{
+#define RELEASE(name)                                                                    \
+    if (&amp_lock_##name == &amp_lock_state)                                             \
+        amp_ratelimit_fork_release();                                                    \
+    pthread_mutex_unlock(&amp_lock_##name);
+    AMP_LOCKS(RELEASE)
+#undef RELEASE
+}
+
+__attribute__((constructor)) static void register_fork_handler(void)
+{
+    pthread_atfork(take_all, release_all, release_all);
+}
