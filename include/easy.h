@@ -11,8 +11,21 @@
 
 CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
                          va_list ap);
-CURLcode amp_easy_getinfo(const struct amp_curl *c, int internal, CURL *easy, CURLINFO info,
-                          void *out);
+
+/* Our URL stays on the handle between transfers (options.c): an
+ * application asking where its last transfer went sees its own URL, as it
+ * would without us. Every other question goes straight to libcurl (inline:
+ * programs ask several per transfer). */
+CURLcode amp_easy_effective_url(const struct amp_curl *c, CURL *easy, char **out);
+static inline CURLcode amp_easy_getinfo(const struct amp_curl *c, int internal, CURL *easy,
+                                        CURLINFO info, void *out)
+{
+    if (!c)
+        return CURLE_FAILED_INIT;
+    if (info == CURLINFO_EFFECTIVE_URL && !internal && out)
+        return amp_easy_effective_url(c, easy, out);
+    return c->easy_getinfo(easy, info, out);
+}
 CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy);
 void amp_easy_cleanup(const struct amp_curl *c, int internal, CURL *easy);
 void amp_easy_reset(const struct amp_curl *c, int internal, CURL *easy);

@@ -99,19 +99,15 @@ CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CUR
     return rc;
 }
 
-/* Our URL on the handle between transfers: the application asking
- * where its last transfer went sees its own URL, as it would without us. */
-CURLcode amp_easy_getinfo(const struct amp_curl *c, int internal, CURL *easy, CURLINFO info,
-                          void *out)
+CURLcode amp_easy_effective_url(const struct amp_curl *c, CURL *easy, char **out)
 {
-    if (info == CURLINFO_EFFECTIVE_URL && c && !internal && out) {
-        struct amp_handle *hs = amp_handle_find(easy, c, 0);
-        if (hs && !hs->xfer.active && amp_options_hold_url(hs) && hs->decision.url) {
-            *(const char **)out = hs->decision.url;
-            return CURLE_OK;
-        }
+    struct amp_handle *hs = amp_handle_find(easy, c, 0);
+
+    if (hs && !hs->xfer.active && amp_options_hold_url(hs) && hs->decision.url) {
+        *out = (char *)hs->decision.url;
+        return CURLE_OK;
     }
-    return c ? c->easy_getinfo(easy, info, out) : CURLE_FAILED_INIT;
+    return c->easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, out);
 }
 
 CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)
