@@ -1,13 +1,22 @@
 /* The benchmark's upstream: a small HTTP/1.1 keep-alive server on loopback.
  *
- *   upstream PORTFILE
+ *   upstream PORTFILE [DELAY_US]
  *
  * Listens on 127.0.0.1, port chosen by the kernel, and writes the port to
  * PORTFILE (written beside it, then renamed, so a reader never sees half of
  * it). One thread per connection; each request is read up to its blank
  * line (the benchmark's requests have no body; headers are not looked at)
  * and answered 200 with a small fixed body, the connection kept open.
- * Ends on SIGTERM, or when its parent dies. */
+ * Ends on SIGTERM, or when its parent dies.
+ *
+ * With DELAY_US, each answer is sent that many microseconds after its
+ * request was read (the benchmark's instruction counts use 2000): the
+ * client, even under callgrind, is then always already waiting in poll when
+ * the answer arrives, so it goes through the same number of poll rounds on
+ * every request, and two identical runs count the same instructions. Without
+ * it, whether the answer was already there when the client first looked
+ * depends on scheduling, and the counts move by tens to hundreds per
+ * request. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +30,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BODY "{\"items\":[1,2,3]}"
@@ -29,6 +39,15 @@ static const char response[] =
     "Content-Type: application/json\r\n"
     "Content-Length: 17\r\n"
     "\r\n" BODY;
+
+static long delay_us;
+
+static void delay(void)
+{
+    struct timespec d = {.tv_sec = delay_us / 1000000, .tv_nsec = delay_us % 1000000 * 1000};
+    while (clock_nanosleep(CLOCK_MONOTONIC, 0, &d, &d) == EINTR)
+        ;
+}
 
 static int send_all(int fd, const char *p, size_t n)
 {
@@ -62,6 +81,8 @@ static void *serve(void *arg)
         char *end;
         while ((end = memmem(buf + from, have - from, "\r\n\r\n", 4))) {
             size_t used = (size_t)(end + 4 - buf);
+            if (delay_us > 0)
+                delay();
             if (send_all(fd, response, sizeof(response) - 1) < 0)
                 goto out;
             memmove(buf, buf + used, have - used);
@@ -78,8 +99,11 @@ out:
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: upstream PORTFILE\n");
+    char *rest = NULL;
+    if (argc == 3)
+        delay_us = strtol(argv[2], &rest, 10);
+    if (argc < 2 || argc > 3 || (rest && (*rest || rest == argv[2] || delay_us < 0))) {
+        fprintf(stderr, "usage: upstream PORTFILE [DELAY_US]\n");
         return 2;
     }
     prctl(PR_SET_PDEATHSIG, SIGTERM);
