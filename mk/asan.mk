@@ -57,8 +57,10 @@ $(ASAN_DIR)/ampshim: $(ASAN_CLI_OBJ)
 $(ASAN_DIR)/asan_first.so: tests/asan/asan_first.c | $(ASAN_DIR)/lib
 	$(CC) -O2 -g $(WARN) -shared -fPIC -Wl,-z,initfirst $< -o $@
 
-$(filter-out $(ASAN_DIR)/test_elfsym,$(ASAN_UNIT)): $(ASAN_DIR)/test_%: tests/unit/test_%.c $(ASAN_CORE_OBJ)
+$(filter-out $(ASAN_DIR)/test_elfsym $(ASAN_DIR)/test_options,$(ASAN_UNIT)): $(ASAN_DIR)/test_%: tests/unit/test_%.c $(ASAN_CORE_OBJ)
 	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) $(abspath $^) -o $@ -lcmocka -lcurl -lconfig
+$(ASAN_DIR)/test_options: tests/unit/test_options.c $(filter-out %/hooks.o %/ffi.o,$(ASAN_LIB_OBJ))
+	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) $(abspath $^) -o $@ -lcmocka -lcurl -lpthread -ldl
 $(ASAN_DIR)/test_elfsym: tests/unit/test_elfsym.c src/elfsym.c $(wildcard include/*.h)
 	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) $(abspath tests/unit/test_elfsym.c src/elfsym.c) -o $@ -lcmocka -lcurl
 

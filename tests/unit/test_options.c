@@ -47,6 +47,7 @@ static struct amp_handle *new_handle(void)
     hs->easy = (CURL *)hs;
     hs->c = &recording;
     amp_options_init(hs);
+    hs->answer.fd = hs->answer.listen_fd = -1;
     hs->opts.url = "http://127.0.0.1:9/proxy";
     hs->opts.headers = (struct curl_slist *)&calls;
     return hs;
@@ -141,8 +142,7 @@ static void give_back_undoes_put(int app_values)
                          app_values);
         assert_int_equal(hs->opts.on, 0);
         amp_options_give_back_all(hs);
-        free(hs->app.url);
-        free(hs);
+        amp_handle_free(hs);
     }
 }
 
@@ -187,8 +187,7 @@ static void ours_stay_on_the_handle(void **state)
     assert_int_equal(calls, 1);
     amp_options_sync(hs, 0);
     assert_string_equal(held[CURLOPT_NOPROXY].p, "app");
-    free(hs->app.noproxy);
-    free(hs);
+    amp_handle_free(hs);
 }
 
 int main(void)
