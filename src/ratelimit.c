@@ -192,18 +192,12 @@ static void record_once(struct amp_handle *hs)
     amp_ratelimit_record(hs->cfg, hs);
 }
 
-static void watch_line(struct amp_handle *hs, const char *line, size_t len)
+/* A line of a 429's headers (or the blank line ending them). */
+static void watch_429_line(struct amp_handle *hs, const char *line, size_t len)
 {
     struct amp_watch *w = &hs->watch;
 
-    if (len > 5 && line[0] == 'H' && memcmp(line, "HTTP/", 5) == 0) {
-        /* A new response (after a redirect or a 100) starts afresh. */
-        w->status = status_of(line, len);
-        w->recorded = 0;
-        w->amp_retry_after[0] = w->retry_after[0] = w->retryable[0] = '\0';
-    } else if (w->status != 429) {
-        /* Nothing to keep, nor to record, of any other response. */
-    } else if (len <= 2 && (line[0] == '\r' || line[0] == '\n')) {
+    if (len <= 2 && (line[0] == '\r' || line[0] == '\n')) {
         /* The end of a response's headers: a 429 is recorded now, before
          * the application sees it (it may never let the transfer end). */
         record_once(hs);
@@ -221,11 +215,19 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
     size_t len = size * n, rc;
 
     /* One line a call, except after the application paused: then libcurl
-     * hands over what it held back in one piece. */
+     * hands over what it held back in one piece. Outside a 429 only a new
+     * response's status line (after a 1xx or a redirect) matters. */
     for (const char *line = buf, *end = buf + len; line < end;) {
         const char *nl = memchr(line, '\n', (size_t)(end - line));
         size_t l = nl ? (size_t)(nl - line) + 1 : (size_t)(end - line);
-        watch_line(hs, line, l);
+        if (line[0] == 'H' && l > 5 && memcmp(line, "HTTP/", 5) == 0) {
+            struct amp_watch *w = &hs->watch;
+            w->status = status_of(line, l);
+            w->recorded = 0;
+            w->amp_retry_after[0] = w->retry_after[0] = w->retryable[0] = '\0';
+        } else if (hs->watch.status == 429) {
+            watch_429_line(hs, line, l);
+        }
         line += l;
     }
     /* Deliver as libcurl would have without us: the application's header

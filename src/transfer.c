@@ -160,8 +160,10 @@ static void start(const struct amp_config *cfg, struct amp_handle *hs, unsigned 
     hs->watch.status = hs->watch.recorded = 0;
     g->cur_route = g->proxy_route = NULL;
     g->proxy_headers = NULL;
-    free(g->redirect_url);
-    g->redirect_url = NULL;
+    if (g->redirect_url) {
+        free(g->redirect_url);
+        g->redirect_url = NULL;
+    }
 }
 
 /* A dry run: each call that would be routed, said on stderr, and left alone. */
