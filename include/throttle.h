@@ -96,5 +96,11 @@ void amp_state_fork_release(struct amp_state *st);
 /* Where a warning about the file went (set aside, refused): the library
  * logs it, the launcher prints it. */
 void amp_state_set_warn(void (*warn)(const char *msg));
+void amp_state_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A file of this user's beside the state (created 0600 in a 0700 folder,
+ * as the state is), opened read-write: never a symlink, a file of someone
+ * else's or one with another link. The descriptor, or -1 and err. */
+int amp_state_private_file(const char *path, char *err, size_t errlen);
 
 #endif

@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "le.h"
+
 struct amp_state {
     char *path;           /* NULL: kept in this process's memory only */
     int fd;
@@ -68,8 +70,7 @@ void amp_state_set_warn(void (*warn)(const char *msg))
     warn_fn = warn;
 }
 
-static void warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void warnf(const char *fmt, ...)
+void amp_state_warnf(const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -84,30 +85,10 @@ static void warnf(const char *fmt, ...)
 
 /* --- the record layout ------------------------------------------------------ */
 
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+#define put64 amp_put64
+#define get64 amp_get64
+#define put32 amp_put32
+#define get32 amp_get32
 
 #define FIELDS(X)                                                                        \
     X(proxy, 40) X(project, 168) X(id, 208) X(group, 280) X(reason, 352)
@@ -206,6 +187,13 @@ static int ensure_dir(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+static int open_file(const char *path, int extra, char *err, size_t errlen);
+
+int amp_state_private_file(const char *path, char *err, size_t errlen)
+{
+    return ensure_dir(path, err, errlen) < 0 ? -1 : open_file(path, 0, err, errlen);
+}
+
 static int open_file(const char *path, int extra, char *err, size_t errlen)
 {
     struct stat st;
@@ -252,7 +240,7 @@ static int reopen(struct amp_state *st)
     st->pid = current_pid();
     st->fd = open_file(st->path, 0, err, sizeof(err));
     if (st->fd < 0)
-        warnf("%s", err);
+        amp_state_warnf("%s", err);
     return st->fd < 0 ? -1 : 0;
 }
 
@@ -289,16 +277,16 @@ static int set_aside(struct amp_state *st, const char *why)
 
     snprintf(aside, sizeof(aside), "%s.corrupt-%ld-%ld", st->path, (long)time(NULL), (long)getpid());
     if (rename(st->path, aside) < 0) {
-        warnf("%s is %s and cannot be set aside: %s", st->path, why, strerror(errno));
+        amp_state_warnf("%s is %s and cannot be set aside: %s", st->path, why, strerror(errno));
         return -1;
     }
-    warnf("%s was %s: set aside as %s and started anew", st->path, why, aside);
+    amp_state_warnf("%s was %s: set aside as %s and started anew", st->path, why, aside);
     unlock(st);
     close(st->fd);
     drop_cache(st);
     st->fd = open_file(st->path, 0, err, sizeof(err));
     if (st->fd < 0) {
-        warnf("%s", err);
+        amp_state_warnf("%s", err);
         return -1;
     }
     return lock_current(st);

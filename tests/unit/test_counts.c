@@ -1,0 +1,148 @@
+/* The per-route counters file (src/counts.c): counts from several writers
+ * summed, the later last status kept, a damaged file set aside (never
+ * read wrong), a reset, and the state's refusals (a symlink). */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "counts.h"
+
+static char dir[64], path[128];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/ampshim-counts-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(path, sizeof(path), "%s/state.counts", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct amp_counts one(uint64_t key, const char *name, uint32_t status, int64_t at)
+{
+    struct amp_counts c;
+
+    memset(&c, 0, sizeof(c));
+    c.key = key;
+    snprintf(c.name, sizeof(c.name), "%s", name);
+    c.routed = 1;
+    c.answers[status / 100 - 2] = 1;
+    c.status429 = status == 429;
+    c.last_status = status;
+    c.last_at = at;
+    return c;
+}
+
+static void counts_summed(void **state)
+{
+    (void)state;
+    char err[256];
+    struct amp_counts a[2] = { one(1, "https://a (inst-a)", 200, 100), one(2, "https://b (inst-b)", 429, 100) };
+    struct amp_counts b[2] = { one(1, "https://a (inst-a)", 500, 90), one(3, "https://c (c)", 302, 110) };
+    struct amp_counts *got;
+    size_t n;
+
+    b[0].blocked = 4;
+    assert_int_equal(amp_counts_add(path, a, 2, err, sizeof(err)), 0);
+    assert_int_equal(amp_counts_add(path, b, 2, err, sizeof(err)), 0);
+    assert_int_equal(amp_counts_add(path, a, 1, err, sizeof(err)), 0);
+    assert_int_equal(amp_counts_read(path, &got, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(got[0].key, 1);
+    assert_int_equal(got[0].routed, 3);
+    assert_int_equal(got[0].answers[AMP_2XX], 2);
+    assert_int_equal(got[0].answers[AMP_5XX], 1);
+    assert_int_equal(got[0].blocked, 4);
+    assert_int_equal(got[0].last_status, 200); /* at 100, not the 500 at 90 */
+    assert_string_equal(got[0].name, "https://a (inst-a)");
+    assert_int_equal(got[1].status429, 1);
+    assert_int_equal(got[1].answers[AMP_4XX], 1);
+    assert_int_equal(got[2].answers[AMP_3XX], 1);
+    free(got);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+}
+
+static void damaged_file_set_aside(void **state)
+{
+    (void)state;
+    char err[256];
+    struct amp_counts a = one(7, "x", 200, 1), *got;
+    size_t n;
+    FILE *f;
+
+    assert_int_equal(amp_counts_add(path, &a, 1, err, sizeof(err)), 0);
+    /* One byte of a record changed: the checksum says so. */
+    assert_non_null(f = fopen(path, "r+"));
+    fseek(f, AMP_COUNTS_HEADER + 8, SEEK_SET);
+    fputc(0x55, f);
+    fclose(f);
+    assert_int_equal(amp_counts_read(path, &got, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 0);
+    assert_null(got);
+    /* Cut short. */
+    assert_int_equal(amp_counts_add(path, &a, 1, err, sizeof(err)), 0);
+    assert_int_equal(truncate(path, AMP_COUNTS_HEADER + 100), 0);
+    assert_int_equal(amp_counts_read(path, &got, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(amp_counts_add(path, &a, 1, err, sizeof(err)), 0);
+    assert_int_equal(amp_counts_read(path, &got, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0].routed, 1);
+    free(got);
+}
+
+static void reset_empties(void **state)
+{
+    (void)state;
+    char err[256];
+    struct amp_counts a = one(9, "x", 200, 1), *got;
+    size_t n;
+
+    assert_int_equal(amp_counts_add(path, &a, 1, err, sizeof(err)), 0);
+    assert_int_equal(amp_counts_reset(path, err, sizeof(err)), 0);
+    assert_int_equal(amp_counts_read(path, &got, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 0);
+}
+
+static void symlink_refused(void **state)
+{
+    (void)state;
+    char err[256], link[160];
+    struct amp_counts a = one(9, "x", 200, 1);
+
+    snprintf(link, sizeof(link), "%s/link.counts", dir);
+    assert_int_equal(symlink(path, link), 0);
+    assert_int_equal(amp_counts_add(link, &a, 1, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "symlink"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(counts_summed, setup, teardown),
+        cmocka_unit_test_setup_teardown(damaged_file_set_aside, setup, teardown),
+        cmocka_unit_test_setup_teardown(reset_empties, setup, teardown),
+        cmocka_unit_test_setup_teardown(symlink_refused, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
