@@ -12,6 +12,7 @@
 #include "curlapi.h"
 #include "hash.h"
 #include "route.h"
+#include "tally.h"
 
 /* What the application set, for each option ampshim stands in for during
  * a routed transfer (options.c has the table that reads and writes it). */
@@ -90,6 +91,7 @@ struct amp_decision {
     char *curlu_url;                  /* a CURLU's URL, when it gave one */
     size_t curlu_cap;
     const struct amp_route *route;
+    struct amp_tally *tally;          /* the route's counters (tally.c) */
     char *proxy_url;                  /* the memo's buffer: not freed here */
     struct amp_url_memo memo;         /* the origin of the last URL parsed */
 };

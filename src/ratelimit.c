@@ -14,8 +14,10 @@
 #include <time.h>
 
 #include "locks.h"
+#include "counts.h"
 #include "log.h"
 #include "retry.h"
+#include "tally.h"
 #include "throttle.h"
 
 /* Opened once, on the first routed transfer, under amp_lock_state
@@ -59,8 +61,11 @@ static struct amp_state *open_state(const struct amp_config *cfg)
     }
     if (!(st = amp_state_open(file, err, sizeof(err)))) {
         amp_error("rate-limit state: %s; blocks hold in this process only", err);
-        st = amp_state_open(NULL, err, sizeof(err));
+        return amp_state_open(NULL, err, sizeof(err));
     }
+    /* The route counters go beside it. */
+    if (amp_counts_path(file, path, sizeof(path)) == 0)
+        amp_tally_set_path(path);
     return st;
 }
 
@@ -98,9 +103,11 @@ static void sleep_until(int64_t t)
         ;
 }
 
+/* A call stopped here: said, and counted. */
 static void say_blocked(struct amp_handle *hs, const struct amp_route *route,
                         const struct amp_block *b, int64_t now, int answered)
 {
+    amp_tally_blocked(route == hs->decision.route ? hs->decision.tally : amp_tally_of(route));
     char msg[CURL_ERROR_SIZE * 2] = "ampshim: ";
     const size_t prefix = strlen(msg);
 
@@ -224,6 +231,11 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
             struct amp_watch *w = &hs->watch;
             w->status = status_of(line, l);
             w->recorded = 0;
+            if (hs->guard.cur_route && w->status >= 200)
+                amp_tally_answer(hs->guard.cur_route == hs->decision.route
+                                     ? hs->decision.tally
+                                     : amp_tally_of(hs->guard.cur_route),
+                                 w->status, (int64_t)time(NULL));
             w->amp_retry_after[0] = w->retry_after[0] = w->retryable[0] = '\0';
         } else if (hs->watch.status == 429) {
             watch_429_line(hs, line, l);

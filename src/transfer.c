@@ -68,6 +68,7 @@ int amp_transfer_decide_url(const struct amp_config *cfg, struct amp_handle *hs,
         return -1;
     d->done = 1;
     d->url = url;
+    d->tally = d->route ? amp_tally_of(d->route) : NULL;
     if (d->route)
         amp_info("route %s (%s): %s -> %s", d->route->base_url, d->route->ident, url,
                  d->proxy_url);
@@ -226,6 +227,7 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
     hs->opts.url = d->proxy_url;
     hs->opts.headers = hs->hdrs.ours;
     if (v == AMP_SEND) {
+        amp_tally_routed(d->tally);
         hs->guard.cur_route = hs->guard.proxy_route = d->route;
         hs->guard.proxy_headers = hs->hdrs.ours;
     }
@@ -266,6 +268,7 @@ void amp_transfer_end(struct amp_handle *hs)
         amp_ratelimit_transfer_ended(hs);
     if (hs->xfer.mode & AMP_MODE_ANSWER)
         amp_respond_end(hs);
+    amp_tally_flush(0);
     /* A redirect routed anew left its URL and list on the handle: put
      * ours again next time (libcurl reads neither between transfers). */
     if (g->extra_headers) {
@@ -330,6 +333,7 @@ CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *h
     if (g->extra_headers)
         hs->c->slist_free_all(g->extra_headers);
     g->extra_headers = h;
+    amp_tally_routed(amp_tally_of(r));
     g->cur_route = g->proxy_route = r;
     g->proxy_headers = h;
     /* A transfer that started unrouted becomes a routed one now. */

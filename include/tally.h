@@ -1,0 +1,31 @@
+/* This process's per-route counters (what `ampshim stats` shows, summed
+ * over processes): counted in memory as transfers go, with atomic adds,
+ * and added to the counters file (counts.h) at most about once a second,
+ * from a transfer's end, and at exit. No system call on a request's path
+ * otherwise; a killed process loses what it had not added yet. */
+#ifndef AMPSHIM_TALLY_H
+#define AMPSHIM_TALLY_H
+
+#include <stdint.h>
+
+#include "route.h"
+
+struct amp_tally;
+
+/* The tally of route r (by its key), made on first use; NULL when out of
+ * memory (nothing is then counted for it). */
+struct amp_tally *amp_tally_of(const struct amp_route *r);
+
+void amp_tally_routed(struct amp_tally *t);
+void amp_tally_blocked(struct amp_tally *t);
+/* An answer (not a 1xx) from the proxy, at UTC second now. */
+void amp_tally_answer(struct amp_tally *t, int status, int64_t now);
+
+/* Where the counts go (the rate-limit state's path + ".counts"). */
+void amp_tally_set_path(const char *counts_path);
+
+/* Adds what was counted since to the file when the UTC second moved on
+ * since the last time (force: whatever the time, at exit). */
+void amp_tally_flush(int force);
+
+#endif

@@ -1,0 +1,149 @@
+/* Per-route counters of this process (tally.h). */
+#define _GNU_SOURCE
+#include "tally.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "counts.h"
+#include "locks.h"
+#include "log.h"
+
+struct amp_tally {
+    struct amp_tally *next;
+    uint64_t key;
+    char name[112];
+    _Atomic uint64_t routed, answers[AMP_CLASSES], status429, blocked;
+    _Atomic uint32_t last_status;
+    _Atomic int64_t last_at;
+};
+
+/* Made under amp_lock_tally, never freed (one per route a process used),
+ * read without it: a new one is published last. */
+static _Atomic(struct amp_tally *) tallies;
+static _Atomic int dirty;
+static _Atomic int64_t flushed_at; /* the UTC second of the last flush */
+static char path[4096];
+static _Atomic int have_path;
+static _Atomic int flushing;
+
+struct amp_tally *amp_tally_of(const struct amp_route *r)
+{
+    struct amp_tally *t;
+
+    for (t = atomic_load_explicit(&tallies, memory_order_acquire); t; t = t->next)
+        if (t->key == r->key)
+            return t;
+    pthread_mutex_lock(&amp_lock_tally);
+    for (t = atomic_load_explicit(&tallies, memory_order_acquire); t; t = t->next)
+        if (t->key == r->key)
+            break;
+    if (!t && (t = calloc(1, sizeof(*t)))) {
+        t->key = r->key;
+        snprintf(t->name, sizeof(t->name), "%s (%s)", r->base_url, r->ident);
+        t->next = atomic_load_explicit(&tallies, memory_order_relaxed);
+        atomic_store_explicit(&tallies, t, memory_order_release);
+    }
+    pthread_mutex_unlock(&amp_lock_tally);
+    return t;
+}
+
+void amp_tally_routed(struct amp_tally *t)
+{
+    if (!t)
+        return;
+    atomic_fetch_add_explicit(&t->routed, 1, memory_order_relaxed);
+    atomic_store_explicit(&dirty, 1, memory_order_relaxed);
+}
+
+void amp_tally_blocked(struct amp_tally *t)
+{
+    if (!t)
+        return;
+    atomic_fetch_add_explicit(&t->blocked, 1, memory_order_relaxed);
+    atomic_store_explicit(&dirty, 1, memory_order_relaxed);
+}
+
+void amp_tally_answer(struct amp_tally *t, int status, int64_t now)
+{
+    if (!t || status < 200 || status > 599)
+        return;
+    atomic_fetch_add_explicit(&t->answers[status / 100 - 2], 1, memory_order_relaxed);
+    if (status == 429)
+        atomic_fetch_add_explicit(&t->status429, 1, memory_order_relaxed);
+    atomic_store_explicit(&t->last_status, (uint32_t)status, memory_order_relaxed);
+    atomic_store_explicit(&t->last_at, now, memory_order_relaxed);
+    atomic_store_explicit(&dirty, 1, memory_order_relaxed);
+}
+
+void amp_tally_set_path(const char *counts_path)
+{
+    pthread_mutex_lock(&amp_lock_tally);
+    if (!atomic_load_explicit(&have_path, memory_order_relaxed) &&
+        snprintf(path, sizeof(path), "%s", counts_path) < (int)sizeof(path))
+        atomic_store_explicit(&have_path, 1, memory_order_release);
+    pthread_mutex_unlock(&amp_lock_tally);
+}
+
+/* What each tally counted since the last time, taken (zeroed). */
+static size_t take(struct amp_counts *out, size_t cap)
+{
+    size_t n = 0;
+
+    for (struct amp_tally *t = atomic_load_explicit(&tallies, memory_order_acquire); t && n < cap;
+         t = t->next) {
+        struct amp_counts *c = &out[n];
+        memset(c, 0, sizeof(*c));
+        c->key = t->key;
+        memcpy(c->name, t->name, sizeof(c->name));
+        c->routed = atomic_exchange_explicit(&t->routed, 0, memory_order_relaxed);
+        for (int i = 0; i < AMP_CLASSES; i++)
+            c->answers[i] = atomic_exchange_explicit(&t->answers[i], 0, memory_order_relaxed);
+        c->status429 = atomic_exchange_explicit(&t->status429, 0, memory_order_relaxed);
+        c->blocked = atomic_exchange_explicit(&t->blocked, 0, memory_order_relaxed);
+        c->last_status = atomic_exchange_explicit(&t->last_status, 0, memory_order_relaxed);
+        c->last_at = atomic_load_explicit(&t->last_at, memory_order_relaxed);
+        int any = c->routed || c->status429 || c->blocked || c->last_status;
+        for (int i = 0; i < AMP_CLASSES; i++)
+            any |= c->answers[i] != 0;
+        n += any;
+    }
+    return n;
+}
+
+void amp_tally_flush(int force)
+{
+    if (!atomic_load_explicit(&dirty, memory_order_relaxed) ||
+        !atomic_load_explicit(&have_path, memory_order_acquire))
+        return;
+    int64_t now = (int64_t)time(NULL);
+    if (!force && now == atomic_load_explicit(&flushed_at, memory_order_relaxed))
+        return;
+    /* One thread adds; the others go on (their counts wait a second). */
+    if (atomic_exchange_explicit(&flushing, 1, memory_order_acquire))
+        return;
+    atomic_store_explicit(&flushed_at, now, memory_order_relaxed);
+    atomic_store_explicit(&dirty, 0, memory_order_relaxed);
+    struct amp_counts counts[64];
+    char err[512];
+    size_t n;
+    /* In batches: a process may have used many routes. */
+    while ((n = take(counts, sizeof(counts) / sizeof(counts[0]))) > 0) {
+        if (amp_counts_add(path, counts, n, err, sizeof(err)) < 0) {
+            amp_error("route counters: %s", err);
+            break;
+        }
+        if (n < sizeof(counts) / sizeof(counts[0]))
+            break;
+    }
+    atomic_store_explicit(&flushing, 0, memory_order_release);
+}
+
+/* At exit (and when the library is unloaded): what is left. */
+__attribute__((destructor)) static void flush_at_exit(void)
+{
+    amp_tally_flush(1);
+}
