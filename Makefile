@@ -16,7 +16,7 @@ B := build
 LIB_SRC := hooks.c ffi.c easy.c multi.c transfer.c redirect.c options.c confine.c trace.c ratelimit.c \
            respond.c handles.c headers.c route.c retry.c config.c catalog.c libconfig_dl.c \
            throttle.c real.c elfsym.c shim.c deepbind.c log.c safefile.c locks.c counts.c tally.c
-CLI_SRC := main.c explain.c config.c catalog.c route.c headers.c retry.c throttle.c counts.c log.c \
+CLI_SRC := main.c explain.c stats.c config.c catalog.c route.c headers.c retry.c throttle.c counts.c log.c \
            curlapi_linked.c safefile.c
 CORE_SRC := config.c catalog.c route.c headers.c retry.c throttle.c counts.c log.c curlapi_linked.c \
             safefile.c confine.c
