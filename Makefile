@@ -7,8 +7,22 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib/ampshim
 MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/ampshim
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR ?= /etc
-VERSION := 0.1.0
+# The version is written once, in the top entry of debian/changelog (bump it
+# with `dch -v X.Y.Z`): the launcher, the manual pages and the package read it
+# from there (a native package: no Debian revision to strip).
+VERSION := $(shell sed -n '1{s/^[^(]*(\([^)]*\)).*/\1/;s/^[0-9]*://;s/-[^-]*$$//;p;q}' debian/changelog)
+$(if $(VERSION),,$(error cannot read the version from debian/changelog))
+# The libdir as seen from the bindir (../lib/ampshim): the launcher looks for
+# its library there too, so a DESTDIR tree or an unpacked package runs as is.
+LIBDIR_REL := $(shell realpath -m --relative-to='$(BINDIR)' '$(LIBDIR)')
+# What the launcher has built in (main.c).
+CLI_DEFS = -DAMPSHIM_VERSION='"$(VERSION)"' -DAMPSHIM_LIBDIR='"$(LIBDIR)"' \
+           -DAMPSHIM_LIBDIR_REL='"$(LIBDIR_REL)"'
+# Each object depends on the headers it includes (build/**/*.d), no more.
+DEPFLAGS = -MMD -MP
 B := build
 
 # The preload library links nothing but libc: libcurl is found in the
@@ -38,18 +52,18 @@ CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.
 TSAN_OBJ := $(LIB_SRC:%.c=$(B)/tsan/lib/%.o)
 TSAN := $(B)/tsan/libampshim.so $(B)/tsan/threads_client $(B)/tsan/multi_client
 
-.PHONY: all test unit integration demo install clean deps tsan
-all: $(B)/libampshim.so $(B)/ampshim $(B)/providers.cfg
+.PHONY: all test unit integration demo install uninstall deb clean deps tsan
+all: $(B)/libampshim.so $(B)/ampshim $(B)/providers.cfg $(B)/man/ampshim.1 $(B)/man/ampshim.cfg.5
 
 # The provider catalog lives beside the library (and the launcher).
 $(B)/providers.cfg: conf/providers.cfg | $(B)/lib
 	cp $< $@
 
-$(B)/lib/%.o: src/%.c $(wildcard include/*.h) | $(B)/lib
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SIBCALLS_$*) $(WARN) -fPIC -fvisibility=hidden -c $< -o $@
-$(B)/cli/%.o: src/%.c $(wildcard include/*.h) | $(B)/cli
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -DAMPSHIM_VERSION='"$(VERSION)"' \
-	  -DAMPSHIM_LIBDIR='"$(LIBDIR)"' -c $< -o $@
+$(B)/lib/%.o: src/%.c | $(B)/lib
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SIBCALLS_$*) $(WARN) $(DEPFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+$(B)/cli/%.o: src/%.c | $(B)/cli
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPFLAGS) $(CLI_DEFS) -c $< -o $@
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 # The dlopen hook must reach glibc by tail calls (see hooks.c), whatever CFLAGS say
 # (a variable of its own, so that `make CFLAGS=-O0` cannot take it away).
@@ -57,24 +71,31 @@ SIBCALLS_hooks := -O2 -foptimize-sibling-calls
 SIBCALLS_real := -O2 -foptimize-sibling-calls
 
 $(B)/libampshim.so: $(LIB_OBJ)
-	$(CC) $(CFLAGS) -shared -Wl,-z,defs -Wl,-z,now $^ -o $@
-# The launcher has the libdir built in: rebuilt when PREFIX or LIBDIR change.
-$(B)/cli/main.o: $(B)/cli/libdir
-$(B)/cli/libdir: FORCE | $(B)/cli
-	@echo '$(LIBDIR)' | cmp -s - $@ || echo '$(LIBDIR)' > $@
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs -Wl,-z,now $^ -o $@
+# The launcher has the version and the libdir built in: rebuilt when they
+# change (debian/changelog, PREFIX, BINDIR or LIBDIR).
+$(B)/cli/main.o: $(B)/cli/defs
+$(B)/cli/defs: FORCE | $(B)/cli
+	@echo '$(CLI_DEFS)' | cmp -s - $@ || echo '$(CLI_DEFS)' > $@
 FORCE:
 
 $(B)/ampshim: $(CLI_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ -lcurl -lconfig
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ -lcurl -lconfig
+
+# The manual pages as installed: the version and the libdirs filled in.
+$(B)/man/%: man/% $(B)/cli/defs | $(B)/man
+	sed -e '1s/"ampshim"/"ampshim $(VERSION)"/' -e 's|/usr/local/lib/ampshim|$(LIBDIR)|g' \
+	  -e 's|\.\./lib/ampshim|$(LIBDIR_REL)|g' $< > $@
 
 # The sanitizer's runtime binds its interceptors through our dlsym before it
 # is set up itself, and RTLD_NEXT needs our tail calls (which instrumenting
 # function entries would take away): the hooks and the real calls are
 # built plain.
 TSAN_PLAIN := hooks real elfsym
-$(B)/tsan/lib/%.o: src/%.c $(wildcard include/*.h) | $(B)/tsan/lib
+$(B)/tsan/lib/%.o: src/%.c | $(B)/tsan/lib
 	$(CC) $(CPPFLAGS) -g $(if $(filter $*,$(TSAN_PLAIN)),-O2 -foptimize-sibling-calls,-O1 -fsanitize=thread) \
-	  $(WARN) -fPIC -fvisibility=hidden -c $< -o $@
+	  $(WARN) $(DEPFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+-include $(TSAN_OBJ:.o=.d)
 $(B)/tsan/libampshim.so: $(TSAN_OBJ)
 	$(CC) -fsanitize=thread -shared $^ -o $@
 $(B)/tsan/%: tests/clients/%.c | $(B)/tsan/lib
@@ -88,7 +109,7 @@ $(B)/allocfail/libampshim.so: $(LIB_OBJ) tests/allocfail/allocfail.c | $(B)/allo
 	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -Wl,-z,defs -Wl,-z,now $(ALLOCFAIL_WRAP:%=-Wl,--wrap=%) \
 	  $(LIB_OBJ) tests/allocfail/allocfail.c -o $@
 
-$(B)/lib $(B)/cli $(B)/plugins $(B)/tsan/lib $(B)/allocfail:
+$(B)/lib $(B)/cli $(B)/man $(B)/plugins $(B)/tsan/lib $(B)/allocfail:
 	mkdir -p $@
 
 # Unit tests (cmocka): plain functions, linked against the real libcurl/libconfig.
@@ -96,6 +117,8 @@ $(B)/test_%: tests/unit/test_%.c $(CORE_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $^ -o $@ -lcmocka -lcurl -lconfig
 
 # The in-memory symbol look-up stands alone (the library's, not the launcher's).
+# (One command compiles two sources here, and gcc's -MMD then keeps only the
+# last one's headers: every header stays a prerequisite.)
 $(B)/test_elfsym: tests/unit/test_elfsym.c src/elfsym.c $(wildcard include/*.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) tests/unit/test_elfsym.c src/elfsym.c -o $@ -lcmocka -lcurl
 
@@ -158,15 +181,49 @@ $(B)/bench/bench_client: tests/bench/bench_client.c | $(B)/bench
 $(B)/bench:
 	mkdir -p $@
 
+# Installed: (source, destination, mode) triples, one list for install and
+# uninstall. DESTDIR is prefixed to each destination.
+INSTALL_FILES := \
+  $(B)/ampshim:$(BINDIR)/ampshim:755 \
+  $(B)/libampshim.so:$(LIBDIR)/libampshim.so:644 \
+  conf/providers.cfg:$(LIBDIR)/providers.cfg:644 \
+  $(B)/man/ampshim.1:$(MANDIR)/man1/ampshim.1:644 \
+  $(B)/man/ampshim.cfg.5:$(MANDIR)/man5/ampshim.cfg.5:644 \
+  conf/example.cfg:$(DOCDIR)/examples/example.cfg:644 \
+  completion/ampshim:$(BASHCOMPDIR)/ampshim:644
+# The folders that are ampshim's own, removed by uninstall when empty.
+INSTALL_OWN_DIRS := $(LIBDIR) $(DOCDIR)/examples $(DOCDIR)
+
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
-	install -m 755 $(B)/ampshim $(DESTDIR)$(BINDIR)/ampshim
-	install -m 644 $(B)/libampshim.so $(DESTDIR)$(LIBDIR)/libampshim.so
-	install -m 644 conf/providers.cfg $(DESTDIR)$(LIBDIR)/providers.cfg
-	install -m 644 conf/example.cfg $(DESTDIR)$(LIBDIR)/example.cfg
-	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
-	install -m 644 man/ampshim.1 $(DESTDIR)$(MANDIR)/man1/ampshim.1
-	install -m 644 man/ampshim.cfg.5 $(DESTDIR)$(MANDIR)/man5/ampshim.cfg.5
+	@set -e; for f in $(INSTALL_FILES); do \
+	  src=$${f%%:*}; rest=$${f#*:}; dst='$(DESTDIR)'$${rest%:*}; mode=$${rest##*:}; \
+	  echo "install $$src $$dst"; install -D -m $$mode $$src $$dst; \
+	done
+
+uninstall:
+	@for f in $(INSTALL_FILES); do \
+	  rest=$${f#*:}; dst='$(DESTDIR)'$${rest%:*}; \
+	  if [ -e "$$dst" ] || [ -L "$$dst" ]; then echo "rm $$dst"; rm -f "$$dst"; fi; \
+	done
+	@for d in $(INSTALL_OWN_DIRS); do \
+	  [ ! -d '$(DESTDIR)'$$d ] || rmdir --ignore-fail-on-non-empty '$(DESTDIR)'$$d; \
+	done
+
+# The Debian package (debian/: debhelper), built from a copy of this tree
+# in $(B)/deb, so that the package's own build (its flags, its libdir, its
+# `make clean`) never touches this one; the .deb is left in $(B)/. The unit
+# tests run in it; the integration tests do not (DEB_BUILD_OPTIONS=nocheck:
+# none). Needs debhelper and dpkg-dev (tests/deps.sh installs them).
+DEB_ARCH = $(shell dpkg-architecture -qDEB_HOST_ARCH)
+DEB_FILE = $(B)/ampshim_$(VERSION)_$(DEB_ARCH).deb
+deb:
+	@tests/deps.sh
+	rm -rf $(B)/deb && mkdir -p $(B)/deb/ampshim-$(VERSION)
+	tar -c --exclude=./build --exclude=./.git --exclude=__pycache__ . | tar -x -C $(B)/deb/ampshim-$(VERSION)
+	cd $(B)/deb/ampshim-$(VERSION) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	  dpkg-buildpackage -b -us -uc -jauto
+	cp $(B)/deb/ampshim_$(VERSION)_$(DEB_ARCH).deb $(DEB_FILE)
+	@echo "built $(DEB_FILE) (lintian $(DEB_FILE) checks it)"
 
 clean:
 	rm -rf $(B)

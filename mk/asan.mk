@@ -6,7 +6,7 @@
 # make valgrind: the C clients under valgrind's memcheck through the normal
 # library (tests/asan/valgrind.py).
 # Included by the main Makefile; uses its B, LIB_SRC, CLI_SRC, CORE_SRC,
-# CPPFLAGS, WARN, VERSION, LIBDIR.
+# CPPFLAGS, WARN, DEPFLAGS, CLI_DEFS.
 
 ASAN_DIR := $(B)/asan
 ASAN_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -38,18 +38,18 @@ asan: deps
 
 asan-build: $(ASAN_ALL)
 
-$(ASAN_DIR)/lib/%.o: src/%.c $(wildcard include/*.h) | $(ASAN_DIR)/lib
+$(ASAN_DIR)/lib/%.o: src/%.c | $(ASAN_DIR)/lib
 	$(CC) $(CPPFLAGS) -g $(if $(filter $*,$(ASAN_PLAIN)),-O2 -foptimize-sibling-calls,$(ASAN_CFLAGS)) \
-	  $(WARN) -fPIC -fvisibility=hidden -c $(abspath $<) -o $@
+	  $(WARN) $(DEPFLAGS) -fPIC -fvisibility=hidden -c $(abspath $<) -o $@
 $(ASAN_DIR)/libampshim.so: $(ASAN_LIB_OBJ)
 	$(CC) $(ASAN_SAN) -shared -Wl,-z,defs -Wl,-z,now $^ -o $@
 $(ASAN_DIR)/providers.cfg: conf/providers.cfg | $(ASAN_DIR)/lib
 	cp $< $@
 
-$(ASAN_DIR)/cli/%.o: src/%.c $(wildcard include/*.h) | $(ASAN_DIR)/cli
-	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) -DAMPSHIM_VERSION='"$(VERSION)"' \
-	  -DAMPSHIM_LIBDIR='"$(LIBDIR)"' -c $(abspath $<) -o $@
-$(ASAN_DIR)/cli/main.o: $(B)/cli/libdir
+$(ASAN_DIR)/cli/%.o: src/%.c | $(ASAN_DIR)/cli
+	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) $(DEPFLAGS) $(CLI_DEFS) -c $(abspath $<) -o $@
+$(ASAN_DIR)/cli/main.o: $(B)/cli/defs
+-include $(ASAN_LIB_OBJ:.o=.d) $(ASAN_CLI_OBJ:.o=.d)
 $(ASAN_DIR)/ampshim: $(ASAN_CLI_OBJ)
 	$(CC) $(ASAN_SAN) $^ -o $@ -lcurl -lconfig
 

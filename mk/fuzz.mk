@@ -35,10 +35,11 @@ $(FB)/obj:
 
 # Order-only on fuzz-deps: the compiler is installed first, but installing
 # it again (a no-op) does not rebuild anything.
-$(FB)/obj/%.o: src/%.c $(wildcard include/*.h) | $(FB)/obj fuzz-deps
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) -c $< -o $@
-$(FB)/obj/fuzz_common.o: tests/fuzz/common.c tests/fuzz/common.h | $(FB)/obj fuzz-deps
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) -c $< -o $@
+$(FB)/obj/%.o: src/%.c | $(FB)/obj fuzz-deps
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) $(DEPFLAGS) -c $< -o $@
+$(FB)/obj/fuzz_common.o: tests/fuzz/common.c | $(FB)/obj fuzz-deps
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) $(DEPFLAGS) -c $< -o $@
+-include $(FUZZ_OBJ:.o=.d)
 
 $(FB)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/common.h $(FUZZ_OBJ) | fuzz-deps
 	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz -DAMP_FUZZ_CATALOG='"$(CURDIR)/conf/providers.cfg"' \

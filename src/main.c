@@ -18,11 +18,10 @@
 #include "retry.h"
 #include "throttle.h"
 
-#ifndef AMPSHIM_VERSION
-#define AMPSHIM_VERSION "0.1.0"
-#endif
-#ifndef AMPSHIM_LIBDIR
-#define AMPSHIM_LIBDIR "/usr/local/lib/ampshim"
+/* Given by the Makefile: the version (from debian/changelog), the install
+ * libdir, and the same libdir relative to the install bindir. */
+#if !defined(AMPSHIM_VERSION) || !defined(AMPSHIM_LIBDIR) || !defined(AMPSHIM_LIBDIR_REL)
+#error "build with the Makefile: AMPSHIM_VERSION, AMPSHIM_LIBDIR, AMPSHIM_LIBDIR_REL"
 #endif
 
 static const char usage[] =
@@ -252,44 +251,67 @@ static int self_dir(char *buf, size_t len)
     return 0;
 }
 
-/* The provider catalog: beside the launcher (a build tree), else in the
- * install libdir, as the library finds it beside itself. */
-static void set_catalog_path(void)
+/* A library found relative to the launcher but not beside it: the file and
+ * its folder belong to root or to us, and no one else may write them. */
+static int trusted(const char *file, const char *dir)
 {
-    char dir[PATH_MAX], file[PATH_MAX + 32];
+    struct stat f, d;
 
-    if (self_dir(dir, sizeof(dir)) == 0) {
-        snprintf(file, sizeof(file), "%s/providers.cfg", dir);
-        if (access(file, R_OK) == 0) {
-            amp_catalog_set_path(file);
-            return;
-        }
-    }
-    amp_catalog_set_path(AMPSHIM_LIBDIR "/providers.cfg");
+    return stat(file, &f) == 0 && S_ISREG(f.st_mode) && stat(dir, &d) == 0 &&
+           (f.st_uid == 0 || f.st_uid == getuid()) && (d.st_uid == 0 || d.st_uid == getuid()) &&
+           !(f.st_mode & 022) && !(d.st_mode & 022);
 }
 
-/* libampshim.so beside this program, else in the install libdir; never
- * the current directory (proxychains-ng's CVE-2015-3887). */
+/* The folder of libampshim.so, with the provider catalog beside it: the
+ * launcher's own folder (a build tree), else the libdir where it lies from
+ * the launcher when installed (bin/../lib/ampshim: a DESTDIR tree, an
+ * unpacked package), else the install libdir; never the current directory
+ * (proxychains-ng's CVE-2015-3887). NULL when none holds the library. */
+static const char *lib_dir(void)
+{
+    static char dir[PATH_MAX];
+    char self[PATH_MAX], rel[2 * PATH_MAX], file[2 * PATH_MAX + 32];
+
+    if (self_dir(self, sizeof(self)) == 0) {
+        snprintf(file, sizeof(file), "%s/libampshim.so", self);
+        if (access(file, R_OK) == 0) {
+            snprintf(dir, sizeof(dir), "%s", self);
+            return dir;
+        }
+        snprintf(rel, sizeof(rel), "%s/%s", self, AMPSHIM_LIBDIR_REL);
+        snprintf(file, sizeof(file), "%s/libampshim.so", rel);
+        if (*AMPSHIM_LIBDIR_REL && access(file, R_OK) == 0 && realpath(rel, dir) &&
+            trusted(file, dir))
+            return dir;
+    }
+    snprintf(dir, sizeof(dir), "%s", AMPSHIM_LIBDIR);
+    snprintf(file, sizeof(file), "%s/libampshim.so", dir);
+    return access(file, R_OK) == 0 ? dir : NULL;
+}
+
+/* The provider catalog, beside the library as the library finds it. */
+static void set_catalog_path(void)
+{
+    char file[PATH_MAX + 32];
+    const char *dir = lib_dir();
+
+    snprintf(file, sizeof(file), "%s/providers.cfg", dir ? dir : AMPSHIM_LIBDIR);
+    amp_catalog_set_path(file);
+}
+
 static int find_library(char *buf, size_t len)
 {
+    const char *dir = lib_dir();
     char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-    if (n > 0) {
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash) {
-            *slash = '\0';
-            snprintf(buf, len, "%s/libampshim.so", self);
-            if (access(buf, R_OK) == 0)
-                return 0;
-        }
-    }
-    snprintf(buf, len, "%s/libampshim.so", AMPSHIM_LIBDIR);
-    if (access(buf, R_OK) == 0)
+    if (dir) {
+        snprintf(buf, len, "%s/libampshim.so", dir);
         return 0;
-    fprintf(stderr, "ampshim: cannot find libampshim.so beside %s or in %s\n",
-            n > 0 ? self : "the launcher", AMPSHIM_LIBDIR);
+    }
+    if (self_dir(self, sizeof(self)) < 0)
+        snprintf(self, sizeof(self), "(the launcher's folder)");
+    fprintf(stderr, "ampshim: cannot find libampshim.so in %s, %s/%s or %s\n", self, self,
+            AMPSHIM_LIBDIR_REL, AMPSHIM_LIBDIR);
     return -1;
 }
 

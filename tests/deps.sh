@@ -1,11 +1,11 @@
 #!/bin/sh
-# Installs what building, testing and the demo need, when it is missing;
+# Installs what building, testing, packaging (make deb) and the demo need, when it is missing;
 # packages given as arguments too (make asan, make fuzz name theirs).
 # Debian packages only; needs root (or sudo) the first time.
 set -e
 pkgs="$* gcc make libc6-dev libcurl4-openssl-dev libcurl3-gnutls uthash-dev libconfig-dev libconfig9
       libcmocka-dev curl python3 python3-pycurl php-cli php-curl git openssl ca-certificates
-      ruby-ethon luajit"
+      ruby-ethon luajit debhelper dpkg-dev lintian bash-completion"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
