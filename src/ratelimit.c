@@ -64,8 +64,9 @@ static struct amp_state *open_state(const struct amp_config *cfg)
         return amp_state_open(NULL, err, sizeof(err));
     }
     /* The route counters go beside it. */
-    if (amp_counts_path(file, path, sizeof(path)) == 0)
-        amp_tally_set_path(path);
+    char counts[4096 + 16];
+    if (amp_counts_path(file, counts, sizeof(counts)) == 0)
+        amp_tally_set_path(counts);
     return st;
 }
 
