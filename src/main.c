@@ -1,8 +1,9 @@
-/* The launcher: `ampshim run|check`. A plain program that links libcurl
- * and libconfig itself; it never contains the hooks. */
+/* The launcher: `ampshim run|check|route|state|clear`. A plain program
+ * that links libcurl and libconfig itself; it never contains the hooks. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "curlapi.h"
 #include "catalog.h"
 #include "explain.h"
+#include "json.h"
 #include "log.h"
 #include "retry.h"
 #include "throttle.h"
@@ -26,9 +28,9 @@
 
 static const char usage[] =
     "usage: ampshim run [-c FILE] [--dry-run] [--] COMMAND [ARG...]\n"
-    "       ampshim check [-c FILE]\n"
-    "       ampshim route [-c FILE] URL\n"
-    "       ampshim state [-c FILE]\n"
+    "       ampshim check [-c FILE] [--json]\n"
+    "       ampshim route [-c FILE] [--json] URL\n"
+    "       ampshim state [-c FILE] [--json]\n"
     "       ampshim clear [-c FILE] [ROUTE...]\n"
     "       ampshim --help | --version\n"
     "\n"
@@ -51,14 +53,133 @@ static const char usage[] =
     "  -c FILE   the config; else $AMPSHIM_CONFIG; else the first of\n"
     "            $XDG_CONFIG_HOME/ampshim, ~/.config/ampshim, /etc/ampshim holding\n"
     "            <program>.cfg, then ampshim.cfg\n"
+    "  --json    (check, route, state) one JSON document on stdout instead of text,\n"
+    "            the key masked, the same exit status; its shape: ampshim(1)\n"
     "\n"
     "Environment: AMPSHIM_CONFIG (config path), AMPSHIM_LOG=error|warn|info|debug,\n"
     "AMPSHIM_DRY_RUN=1 (as --dry-run).\n"
-    "Exit status: run gives COMMAND's; 2 for a bad config, 127 when COMMAND cannot run.\n"
+    "Exit status: run gives COMMAND's; 2 for a bad config, 127 when COMMAND cannot run;\n"
+    "route 0 when routed, 1 when not.\n"
     "See ampshim(1) and ampshim.cfg(5).\n";
 
-/* The config path: -c, else AMPSHIM_CONFIG, else discovery for prog. */
-static int find_config(const char *given, const char *prog, char *buf, size_t len)
+/* The version of the --json documents' shape (their "version" member):
+ * raised only when a member changes meaning or goes; new members may come
+ * without it. */
+#define JSON_VERSION 1
+
+/* What went wrong or deserves a warning, said on stderr in both forms and
+ * kept for a --json document's "warnings" (the first few). */
+#define MAX_WARNINGS 8
+static char *warnings[MAX_WARNINGS];
+static size_t nwarnings;
+
+static void say(int warning, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(int warning, const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    if (!msg)
+        return;
+    fprintf(stderr, "ampshim: %s%s\n", warning ? "warning: " : "", msg);
+    if (nwarnings < MAX_WARNINGS)
+        warnings[nwarnings++] = msg;
+    else
+        free(msg);
+}
+
+static void json_warnings(struct amp_json *j)
+{
+    amp_json_array(j, "warnings");
+    for (size_t i = 0; i < nwarnings; i++)
+        amp_json_str(j, NULL, warnings[i]);
+    amp_json_end(j);
+}
+
+/* The members every --json document starts with. */
+static void json_head(struct amp_json *j, const char *cmd, int ok, const char *config)
+{
+    amp_json_object(j, NULL);
+    amp_json_int(j, "version", JSON_VERSION);
+    amp_json_str(j, "command", cmd);
+    amp_json_bool(j, "ok", ok);
+    amp_json_str(j, "config", config);
+}
+
+/* Ends a --json document; a failed write is said on stderr (the exit
+ * status stays the command's, as in the text form). */
+static int json_finish(struct amp_json *j, int rc)
+{
+    if (amp_json_finish(j) < 0)
+        fprintf(stderr, "ampshim: could not write the JSON output\n");
+    return rc;
+}
+
+/* The length of a "FILE:" prefix of a config error ("FILE:LINE: what" or
+ * "FILE: what"; FILE the config or a file it includes), 0 when none. */
+static size_t error_file_len(const char *err, const char *config)
+{
+    size_t n = config ? strlen(config) : 0;
+
+    if (n && !strncmp(err, config, n) && err[n] == ':')
+        return n;
+    for (const char *p = strchr(err, ':'); p; p = strchr(p + 1, ':')) {
+        size_t digits = strspn(p + 1, "0123456789");
+        if (digits && !strncmp(p + 1 + digits, ": ", 2))
+            return (size_t)(p - err);
+    }
+    const char *p = strstr(err, ": ");
+    return p ? (size_t)(p - err) : 0;
+}
+
+/* A --json document for a command that could not start: no config, or a
+ * bad one (err as the text form prints it). */
+static int json_failure(const char *cmd, const char *config, const char *err, int has_file, int rc)
+{
+    struct amp_json j;
+    size_t flen = has_file ? error_file_len(err, config) : 0;
+    const char *msg = err + flen;
+    long line = -1;
+
+    amp_json_init(&j, stdout, 2);
+    json_head(&j, cmd, 0, config);
+    amp_json_object(&j, "error");
+    if (flen) {
+        char *end;
+        amp_json_strn(&j, "file", err, flen);
+        msg++;
+        if (*msg >= '0' && *msg <= '9') {
+            long n = strtol(msg, &end, 10);
+            if (*end == ':') {
+                line = n;
+                msg = end + 1;
+            }
+        }
+        msg += strspn(msg, " ");
+    } else {
+        amp_json_null(&j, "file");
+    }
+    if (line >= 0)
+        amp_json_int(&j, "line", line);
+    else
+        amp_json_null(&j, "line");
+    amp_json_str(&j, "message", msg);
+    amp_json_str(&j, "text", err);
+    amp_json_end(&j);
+    json_warnings(&j);
+    amp_json_end(&j);
+    return json_finish(&j, rc);
+}
+
+/* The config path: -c, else AMPSHIM_CONFIG, else discovery for prog; on
+ * failure -1 with the sentence in err. */
+static int find_config_err(const char *given, const char *prog, char *buf, size_t len, char *err,
+                           size_t errlen)
 {
     const char *env = getenv("AMPSHIM_CONFIG");
 
@@ -70,10 +191,20 @@ static int find_config(const char *given, const char *prog, char *buf, size_t le
     }
     if (amp_config_discover(prog, buf, len) == 0)
         return 0;
-    fprintf(stderr,
-            "ampshim: no config: give -c FILE, set AMPSHIM_CONFIG, or create ~/.config/ampshim/%s.cfg "
-            "or ~/.config/ampshim/ampshim.cfg\n",
-            prog);
+    snprintf(err, errlen,
+             "no config: give -c FILE, set AMPSHIM_CONFIG, or create ~/.config/ampshim/%s.cfg "
+             "or ~/.config/ampshim/ampshim.cfg",
+             prog);
+    return -1;
+}
+
+static int find_config(const char *given, const char *prog, char *buf, size_t len)
+{
+    char err[512];
+
+    if (find_config_err(given, prog, buf, len, err, sizeof(err)) == 0)
+        return 0;
+    fprintf(stderr, "ampshim: %s\n", err);
     return -1;
 }
 
@@ -82,8 +213,8 @@ static void warn_if_readable(const char *path, const char *what)
     struct stat st;
 
     if (stat(path, &st) == 0 && (st.st_mode & 077))
-        fprintf(stderr, "ampshim: warning: %s holds %s and is readable by %s: chmod 600 %s\n",
-                path, what, (st.st_mode & 007) ? "others" : "its group", path);
+        say(1, "%s holds %s and is readable by %s: chmod 600 %s", path, what,
+            (st.st_mode & 007) ? "others" : "its group", path);
 }
 
 static void warn_key_files(const struct amp_config *cfg)
@@ -94,25 +225,111 @@ static void warn_key_files(const struct amp_config *cfg)
         warn_if_readable(cfg->api_key_origin + 13, "the API key");
 }
 
-static struct amp_config *load(const char *path)
+/* The config at path, or NULL with the error printed (and, for --json,
+ * a document saying it, for command cmd). */
+static struct amp_config *load_for(const char *path, const char *cmd, int json)
 {
     struct amp_config *cfg;
     char err[1024];
 
     if (amp_config_load(path, amp_curl_linked(), &cfg, err, sizeof(err)) < 0) {
         fprintf(stderr, "%s\n", err);
+        if (json)
+            json_failure(cmd, path, err, 1, 2);
         return NULL;
     }
     return cfg;
 }
 
-static int cmd_check(const char *path)
+static struct amp_config *load(const char *path)
 {
-    struct amp_config *cfg = load(path);
+    return load_for(path, NULL, 0);
+}
+
+/* find_config() then load_for(): NULL, the error said, when either fails. */
+static struct amp_config *find_and_load(const char *given, const char *cmd, int json, char *path,
+                                        size_t len)
+{
+    char err[512];
+
+    if (find_config_err(given, "ampshim", path, len, err, sizeof(err)) < 0) {
+        fprintf(stderr, "ampshim: %s\n", err);
+        if (json)
+            json_failure(cmd, NULL, err, 0, 2);
+        return NULL;
+    }
+    return load_for(path, cmd, json);
+}
+
+static void json_strings(struct amp_json *j, const char *key, char **v, size_t n)
+{
+    amp_json_array(j, key);
+    for (size_t i = 0; i < n; i++)
+        amp_json_str(j, NULL, v[i]);
+    amp_json_end(j);
+}
+
+/* The key is masked where it belongs, and hidden wherever else it would
+ * show (a URL or a path holding it) when it is long enough that hiding it
+ * cannot garble the rest. */
+static void json_hide_key(struct amp_json *j, const struct amp_config *cfg, char *masked, size_t len)
+{
+    amp_mask(cfg ? cfg->api_key : NULL, masked, len);
+    if (cfg && cfg->api_key && strlen(cfg->api_key) >= 8)
+        amp_json_hide(j, cfg->api_key, masked);
+}
+
+static int state_path(const struct amp_config *cfg, char *path, size_t len);
+
+static int cmd_check_json(struct amp_config *cfg)
+{
+    struct amp_json j;
+    char masked[64], state[4096], mode[256];
+
+    amp_json_init(&j, stdout, 2);
+    json_hide_key(&j, cfg, masked, sizeof(masked));
+    warn_key_files(cfg);
+    json_head(&j, "check", 1, cfg->path);
+    amp_json_object(&j, "proxy");
+    amp_json_str(&j, "url", cfg->proxy_url);
+    amp_json_bool(&j, "plain_http", cfg->proxy_plain_http);
+    amp_json_str(&j, "project_id", cfg->project_id);
+    amp_json_str(&j, "api_key", masked);
+    amp_json_str(&j, "api_key_from", cfg->api_key_origin);
+    amp_json_str(&j, "rate_limiter_mode", cfg->rate_limiter_mode);
+    json_strings(&j, "drop_headers", cfg->drop, cfg->ndrop);
+    amp_json_end(&j);
+    amp_json_object(&j, "throttle");
+    amp_json_str(&j, "on_block", amp_on_block_name(cfg->throttle.on_block));
+    amp_on_block_sentence(cfg, mode, sizeof(mode));
+    amp_json_str(&j, "when_blocked", mode);
+    amp_json_int(&j, "max_wait", cfg->throttle.max_wait);
+    amp_json_int(&j, "default_backoff", cfg->throttle.default_backoff);
+    amp_json_int(&j, "lockout_hold", cfg->throttle.lockout_hold);
+    amp_json_str(&j, "state_file", state_path(cfg, state, sizeof(state)) == 0 ? state : NULL);
+    amp_json_end(&j);
+    amp_json_array(&j, "routes");
+    for (size_t i = 0; i < cfg->routes.n; i++)
+        amp_explain_route_json(&j, NULL, cfg, &cfg->routes.v[i]);
+    amp_json_end(&j);
+    json_strings(&j, "notes", cfg->notes, cfg->nnotes);
+    json_warnings(&j);
+    amp_json_end(&j);
+    return json_finish(&j, 0);
+}
+
+static int cmd_check(const char *path, int json)
+{
+    struct amp_config *cfg = load_for(path, "check", json);
     char masked[64];
 
     if (!cfg)
         return 2;
+    if (json) {
+        int rc = cmd_check_json(cfg);
+        amp_config_free(cfg);
+        return rc;
+    }
     amp_mask(cfg->api_key, masked, sizeof(masked));
     printf("config:  %s\n", cfg->path);
     printf("proxy:   %s\n", cfg->proxy_url);
@@ -138,7 +355,19 @@ static int cmd_check(const char *path)
 
 static void print_warning(const char *msg)
 {
-    fprintf(stderr, "ampshim: warning: %s\n", msg);
+    say(1, "%s", msg);
+}
+
+/* The shared state's path: the config's (throttle.state_file), else the
+ * default. 0, or -1 when there is none. */
+static int state_path(const struct amp_config *cfg, char *path, size_t len)
+{
+    *path = '\0';
+    if (cfg && cfg->throttle.state_file) {
+        snprintf(path, len, "%s", cfg->throttle.state_file);
+        return 0;
+    }
+    return amp_state_default_path(path, len) < 0 ? -1 : 0;
 }
 
 /* The shared state named by the config (throttle.state_file), else the
@@ -147,16 +376,14 @@ static struct amp_state *open_state(const struct amp_config *cfg, char *path, si
 {
     char err[512];
 
-    if (cfg && cfg->throttle.state_file)
-        snprintf(path, len, "%s", cfg->throttle.state_file);
-    else if (amp_state_default_path(path, len) < 0)
+    if (state_path(cfg, path, len) < 0)
         return NULL;
     if (access(path, F_OK) < 0)
         return NULL;
     amp_state_set_warn(print_warning);
     struct amp_state *st = amp_state_open(path, err, sizeof(err));
     if (!st)
-        fprintf(stderr, "ampshim: %s\n", err);
+        say(0, "%s", err);
     return st;
 }
 
@@ -168,7 +395,7 @@ static const char *route_for(const struct amp_config *cfg, uint64_t key)
     return "(not in this config)";
 }
 
-static int cmd_state(const struct amp_config *cfg)
+static int cmd_state(const struct amp_config *cfg, int json)
 {
     char path[4096], line[1024];
     struct amp_block *v = NULL;
@@ -176,9 +403,30 @@ static int cmd_state(const struct amp_config *cfg)
     int64_t now = (int64_t)time(NULL);
     struct amp_state *st = open_state(cfg, path, sizeof(path));
 
-    printf("state file: %s\n", path);
     if (st && amp_state_list(st, now, &v, &n) < 0)
-        fprintf(stderr, "ampshim: could not read all of %s\n", path);
+        say(0, "could not read all of %s", path);
+    if (json) {
+        struct amp_json j;
+        char masked[64];
+        amp_json_init(&j, stdout, 2);
+        json_hide_key(&j, cfg, masked, sizeof(masked));
+        json_head(&j, "state", 1, cfg ? cfg->path : NULL);
+        amp_json_str(&j, "state_file", *path ? path : NULL);
+        amp_json_int(&j, "now", (long long)now);
+        amp_json_array(&j, "blocks");
+        for (size_t i = 0; i < n; i++) {
+            const char *route = route_for(cfg, v[i].key);
+            amp_explain_block_json(&j, NULL, &v[i], strcmp(route, "(not in this config)") ? route : NULL,
+                                   now);
+        }
+        amp_json_end(&j);
+        json_warnings(&j);
+        amp_json_end(&j);
+        free(v);
+        amp_state_close(st);
+        return json_finish(&j, 0);
+    }
+    printf("state file: %s\n", path);
     if (n == 0)
         printf("no route is blocked\n");
     for (size_t i = 0; i < n; i++) {
@@ -315,12 +563,25 @@ static int find_library(char *buf, size_t len)
     return -1;
 }
 
-static int cmd_route(const struct amp_config *cfg, const char *url)
+static int cmd_route(const struct amp_config *cfg, const char *url, int json)
 {
     char path[4096];
     struct amp_state *st = open_state(cfg, path, sizeof(path));
-    int rc = amp_explain(cfg, st, url, stdout);
+    int rc;
 
+    if (json) {
+        struct amp_json j;
+        char masked[64];
+        amp_json_init(&j, stdout, 2);
+        json_hide_key(&j, cfg, masked, sizeof(masked));
+        json_head(&j, "route", 1, cfg->path);
+        rc = amp_explain_json(cfg, st, url, &j);
+        json_warnings(&j);
+        amp_json_end(&j);
+        rc = json_finish(&j, rc);
+    } else {
+        rc = amp_explain(cfg, st, url, stdout);
+    }
     amp_state_close(st);
     return rc;
 }
@@ -386,7 +647,7 @@ int main(int argc, char **argv)
 {
     const char *cfgfile = NULL;
     char path[PATH_MAX];
-    int i = 2, dry_run = 0;
+    int i = 2, dry_run = 0, json = 0;
 
     set_catalog_path();
     if (argc < 2) {
@@ -420,6 +681,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(cmd, "run") && !strcmp(argv[i], "--dry-run")) {
             dry_run = 1;
             i++;
+        } else if (strcmp(cmd, "run") != 0 && strcmp(cmd, "clear") != 0 && !strcmp(argv[i], "--json")) {
+            json = 1;
+            i++;
         } else {
             fprintf(stderr, "ampshim: %s: unknown option '%s'\n\n%s", cmd, argv[i], usage);
             return 2;
@@ -429,16 +693,15 @@ int main(int argc, char **argv)
         /* Without any config, the default state file still answers. */
         struct amp_config *cfg = NULL;
         const char *env = getenv("AMPSHIM_CONFIG");
-        if (cfgfile || (env && *env) || amp_config_discover("ampshim", path, sizeof(path)) == 0) {
-            if (find_config(cfgfile, "ampshim", path, sizeof(path)) < 0 || !(cfg = load(path)))
-                return 2;
-        }
         if (!strcmp(cmd, "state") && i < argc) {
             fprintf(stderr, "ampshim: state takes no arguments\n");
-            amp_config_free(cfg);
             return 2;
         }
-        int rc = !strcmp(cmd, "state") ? cmd_state(cfg) : cmd_clear(cfg, argv + i, argc - i);
+        if (cfgfile || (env && *env) || amp_config_discover("ampshim", path, sizeof(path)) == 0) {
+            if (!(cfg = find_and_load(cfgfile, cmd, json, path, sizeof(path))))
+                return 2;
+        }
+        int rc = !strcmp(cmd, "state") ? cmd_state(cfg, json) : cmd_clear(cfg, argv + i, argc - i);
         amp_config_free(cfg);
         return rc;
     }
@@ -447,10 +710,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "ampshim: route takes one URL\n\n%s", usage);
             return 2;
         }
-        struct amp_config *cfg;
-        if (find_config(cfgfile, "ampshim", path, sizeof(path)) < 0 || !(cfg = load(path)))
+        struct amp_config *cfg = find_and_load(cfgfile, "route", json, path, sizeof(path));
+        if (!cfg)
             return 2;
-        int rc = cmd_route(cfg, argv[i]);
+        int rc = cmd_route(cfg, argv[i], json);
         amp_config_free(cfg);
         return rc;
     }
@@ -459,7 +722,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "ampshim: check takes no arguments\n");
             return 2;
         }
-        return find_config(cfgfile, "ampshim", path, sizeof(path)) < 0 ? 2 : cmd_check(path);
+        char err[512];
+        if (find_config_err(cfgfile, "ampshim", path, sizeof(path), err, sizeof(err)) < 0) {
+            fprintf(stderr, "ampshim: %s\n", err);
+            return json ? json_failure("check", NULL, err, 0, 2) : 2;
+        }
+        return cmd_check(path, json);
     }
     if (i >= argc) {
         fprintf(stderr, "ampshim: run: no COMMAND given\n\n%s", usage);
