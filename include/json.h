@@ -50,6 +50,10 @@ void amp_json_int(struct amp_json *j, const char *key, long long value);
 void amp_json_bool(struct amp_json *j, const char *key, int value);
 void amp_json_null(struct amp_json *j, const char *key);
 
+/* A time (Unix seconds) as two members: key, a number, and utc_key, the
+ * same as an ISO 8601 string ("2026-11-30T11:20:56Z"). */
+void amp_json_time(struct amp_json *j, const char *key, const char *utc_key, long long t);
+
 /* Ends the document with a newline and flushes. 0, or -1 when a write
  * failed or the document is not one complete value. */
 int amp_json_finish(struct amp_json *j);

@@ -136,19 +136,6 @@ int amp_explain(const struct amp_config *cfg, struct amp_state *st, const char *
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static void json_time(struct amp_json *j, const char *key, const char *utc_key, int64_t t)
-{
-    char iso[40] = "";
-    struct tm tm;
-    time_t tt = (time_t)t;
-
-    amp_json_int(j, key, (long long)t);
-    if (gmtime_r(&tt, &tm) && strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm))
-        amp_json_str(j, utc_key, iso);
-    else
-        amp_json_null(j, utc_key);
-}
-
 static void json_names(struct amp_json *j, const char *key, char **v, size_t n)
 {
     amp_json_array(j, key);
@@ -202,15 +189,15 @@ void amp_explain_block_json(struct amp_json *j, const char *key, const struct am
     amp_json_str(j, "project_id", b->project);
     amp_json_bool(j, "locked", locked);
     amp_json_bool(j, "guessed", (b->flags & AMP_BLOCK_GUESSED) != 0);
-    json_time(j, "retry_at", "retry_at_utc", b->retry_at);
+    amp_json_time(j, "retry_at", "retry_at_utc", b->retry_at);
     amp_json_int(j, "retry_in", (long long)amp_secs_between(now, b->retry_at));
     if (locked && b->hold_until) {
-        json_time(j, "hold_until", "hold_until_utc", b->hold_until);
+        amp_json_time(j, "hold_until", "hold_until_utc", b->hold_until);
     } else {
         amp_json_null(j, "hold_until");
         amp_json_null(j, "hold_until_utc");
     }
-    json_time(j, "recorded_at", "recorded_at_utc", b->recorded_at);
+    amp_json_time(j, "recorded_at", "recorded_at_utc", b->recorded_at);
     amp_json_str(j, "reason", b->reason);
     amp_block_describe(b, route ? route : "(not in this config)", now, sentence, sizeof(sentence));
     amp_json_str(j, "description", sentence);

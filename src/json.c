@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "json.h"
 
+#include <time.h>
+
 #include <string.h>
 
 static void put(struct amp_json *j, const char *s, size_t n)
@@ -234,4 +236,17 @@ int amp_json_finish(struct amp_json *j)
     if (fflush(j->out) != 0 || ferror(j->out))
         j->failed = 1;
     return j->failed ? -1 : 0;
+}
+
+void amp_json_time(struct amp_json *j, const char *key, const char *utc_key, long long t)
+{
+    char iso[40] = "";
+    struct tm tm;
+    time_t tt = (time_t)t;
+
+    amp_json_int(j, key, t);
+    if (gmtime_r(&tt, &tm) && strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm))
+        amp_json_str(j, utc_key, iso);
+    else
+        amp_json_null(j, utc_key);
 }

@@ -16,6 +16,8 @@
 #include "catalog.h"
 #include "explain.h"
 #include "json.h"
+#include "stats.h"
+#include "counts.h"
 #include "log.h"
 #include "retry.h"
 #include "throttle.h"
@@ -32,6 +34,7 @@ static const char usage[] =
     "       ampshim route [-c FILE] [--json] URL\n"
     "       ampshim state [-c FILE] [--json]\n"
     "       ampshim clear [-c FILE] [ROUTE...]\n"
+    "       ampshim stats [-c FILE] [--json | --prometheus | --reset]\n"
     "       ampshim --help | --version\n"
     "\n"
     "Routes a program's libcurl calls to provider APIs through the Ampersand proxy,\n"
@@ -49,11 +52,14 @@ static const char usage[] =
     "  state   list the routes Ampersand has rate limited or locked out, and until when\n"
     "  clear   forget those blocks: all, or the routes whose installation ID or\n"
     "          integration name is given\n"
+    "  stats   per-route counters, over every process: calls routed, answers by class,\n"
+    "          429s, calls blocked here, the last status; --prometheus: in Prometheus'\n"
+    "          text format (node_exporter's textfile collector); --reset: all to zero\n"
     "\n"
     "  -c FILE   the config; else $AMPSHIM_CONFIG; else the first of\n"
     "            $XDG_CONFIG_HOME/ampshim, ~/.config/ampshim, /etc/ampshim holding\n"
     "            <program>.cfg, then ampshim.cfg\n"
-    "  --json    (check, route, state) one JSON document on stdout instead of text,\n"
+    "  --json    (check, route, state, stats) one JSON document on stdout instead of text,\n"
     "            the key masked, the same exit status; its shape: ampshim(1)\n"
     "\n"
     "Environment: AMPSHIM_CONFIG (config path), AMPSHIM_LOG=error|warn|info|debug,\n"
@@ -395,6 +401,78 @@ static const char *route_for(const struct amp_config *cfg, uint64_t key)
     return "(not in this config)";
 }
 
+enum stats_how { STATS_TABLE, STATS_JSON, STATS_PROMETHEUS, STATS_RESET };
+
+/* The per-route counters beside the state (counts.h): read, never made. */
+static int cmd_stats(const struct amp_config *cfg, enum stats_how how)
+{
+    char state[4096], path[4096 + 16], err[512];
+    struct amp_counts *c = NULL;
+    size_t n = 0;
+
+    amp_state_set_warn(print_warning);
+    if (state_path(cfg, state, sizeof(state)) < 0 || amp_counts_path(state, path, sizeof(path)) < 0) {
+        say(0, "no place for the counters (no state file path)");
+        return how == STATS_JSON ? json_failure("stats", cfg ? cfg->path : NULL,
+                                                "no place for the counters", 0, 2)
+                                 : 2;
+    }
+    if (how == STATS_RESET) {
+        if (access(path, F_OK) == 0 && amp_counts_reset(path, err, sizeof(err)) < 0) {
+            say(0, "%s", err);
+            return 2;
+        }
+        printf("counters reset: %s\n", path);
+        return 0;
+    }
+    if (access(path, F_OK) == 0 && amp_counts_read(path, &c, &n, err, sizeof(err)) < 0) {
+        say(0, "%s", err);
+        return how == STATS_JSON ? json_failure("stats", cfg ? cfg->path : NULL, err, 0, 2) : 2;
+    }
+    if (how == STATS_PROMETHEUS) {
+        amp_stats_prometheus(stdout, c, n);
+    } else if (how == STATS_TABLE) {
+        amp_stats_table(stdout, path, c, n);
+    } else {
+        static const char *const classes[AMP_CLASSES] = { "2xx", "3xx", "4xx", "5xx" };
+        struct amp_json j;
+        char key[20];
+        amp_json_init(&j, stdout, 2);
+        json_head(&j, "stats", 1, cfg ? cfg->path : NULL);
+        amp_json_str(&j, "counts_file", path);
+        amp_json_array(&j, "routes");
+        for (size_t i = 0; i < n; i++) {
+            amp_json_object(&j, NULL);
+            snprintf(key, sizeof(key), "%016llx", (unsigned long long)c[i].key);
+            amp_json_str(&j, "key", key);
+            amp_json_str(&j, "route", c[i].name);
+            amp_json_int(&j, "routed", (long long)c[i].routed);
+            amp_json_object(&j, "answers");
+            for (int k = 0; k < AMP_CLASSES; k++)
+                amp_json_int(&j, classes[k], (long long)c[i].answers[k]);
+            amp_json_end(&j);
+            amp_json_int(&j, "status_429", (long long)c[i].status429);
+            amp_json_int(&j, "blocked", (long long)c[i].blocked);
+            if (c[i].last_status) {
+                amp_json_int(&j, "last_status", c[i].last_status);
+                amp_json_time(&j, "last_at", "last_at_utc", c[i].last_at);
+            } else {
+                amp_json_null(&j, "last_status");
+                amp_json_null(&j, "last_at");
+                amp_json_null(&j, "last_at_utc");
+            }
+            amp_json_end(&j);
+        }
+        amp_json_end(&j);
+        json_warnings(&j);
+        amp_json_end(&j);
+        free(c);
+        return json_finish(&j, 0);
+    }
+    free(c);
+    return 0;
+}
+
 static int cmd_state(const struct amp_config *cfg, int json)
 {
     char path[4096], line[1024];
@@ -648,6 +726,7 @@ int main(int argc, char **argv)
     const char *cfgfile = NULL;
     char path[PATH_MAX];
     int i = 2, dry_run = 0, json = 0;
+    enum stats_how stats_how = STATS_TABLE;
 
     set_catalog_path();
     if (argc < 2) {
@@ -664,7 +743,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 && strcmp(cmd, "state") != 0 &&
-        strcmp(cmd, "clear") != 0 && strcmp(cmd, "route") != 0) {
+        strcmp(cmd, "clear") != 0 && strcmp(cmd, "route") != 0 && strcmp(cmd, "stats") != 0) {
         fprintf(stderr, "ampshim: unknown command '%s'\n\n%s", cmd, usage);
         return 2;
     }
@@ -684,24 +763,36 @@ int main(int argc, char **argv)
         } else if (strcmp(cmd, "run") != 0 && strcmp(cmd, "clear") != 0 && !strcmp(argv[i], "--json")) {
             json = 1;
             i++;
+        } else if (!strcmp(cmd, "stats") && !strcmp(argv[i], "--prometheus")) {
+            stats_how = STATS_PROMETHEUS;
+            i++;
+        } else if (!strcmp(cmd, "stats") && !strcmp(argv[i], "--reset")) {
+            stats_how = STATS_RESET;
+            i++;
         } else {
             fprintf(stderr, "ampshim: %s: unknown option '%s'\n\n%s", cmd, argv[i], usage);
             return 2;
         }
     }
-    if (!strcmp(cmd, "state") || !strcmp(cmd, "clear")) {
+    if (!strcmp(cmd, "state") || !strcmp(cmd, "clear") || !strcmp(cmd, "stats")) {
         /* Without any config, the default state file still answers. */
         struct amp_config *cfg = NULL;
         const char *env = getenv("AMPSHIM_CONFIG");
-        if (!strcmp(cmd, "state") && i < argc) {
-            fprintf(stderr, "ampshim: state takes no arguments\n");
+        if (strcmp(cmd, "clear") != 0 && i < argc) {
+            fprintf(stderr, "ampshim: %s takes no arguments\n", cmd);
+            return 2;
+        }
+        if (json && stats_how != STATS_TABLE) {
+            fprintf(stderr, "ampshim: stats: --json, --prometheus and --reset go alone\n");
             return 2;
         }
         if (cfgfile || (env && *env) || amp_config_discover("ampshim", path, sizeof(path)) == 0) {
             if (!(cfg = find_and_load(cfgfile, cmd, json, path, sizeof(path))))
                 return 2;
         }
-        int rc = !strcmp(cmd, "state") ? cmd_state(cfg, json) : cmd_clear(cfg, argv + i, argc - i);
+        int rc = !strcmp(cmd, "state")   ? cmd_state(cfg, json)
+                 : !strcmp(cmd, "stats") ? cmd_stats(cfg, json ? STATS_JSON : stats_how)
+                                         : cmd_clear(cfg, argv + i, argc - i);
         amp_config_free(cfg);
         return rc;
     }

@@ -212,11 +212,13 @@ def both_ways(ctx, *words):
 
 @test
 def completion_commands_and_options(ctx):
-    assert both_ways(ctx, "ampshim", "") == sorted(["run", "check", "route", "state", "clear", "--help",
-                                                     "--version"])
+    assert both_ways(ctx, "ampshim", "") == sorted(["run", "check", "route", "state", "clear", "stats",
+                                                     "--help", "--version"])
     assert both_ways(ctx, "ampshim", "c") == ["check", "clear"]
     assert both_ways(ctx, "ampshim", "run", "-") == sorted(["-c", "--config=", "--dry-run", "--"])
-    assert both_ways(ctx, "ampshim", "state", "-") == sorted(["-c", "--config="])
+    assert both_ways(ctx, "ampshim", "state", "-") == sorted(["-c", "--config=", "--json"])
+    assert both_ways(ctx, "ampshim", "stats", "--") == sorted(["--config=", "--json", "--prometheus",
+                                                               "--reset"])
     assert both_ways(ctx, "ampshim", "bogus", "") == []
     # After run's options, a command.
     assert "curl" in both_ways(ctx, "ampshim", "run", "-c", ctx.cfg, "--dry-run", "cur")
