@@ -29,17 +29,17 @@ B := build
 # application at run time, libconfig is dlopen'ed on first need.
 LIB_SRC := hooks.c ffi.c easy.c multi.c transfer.c redirect.c options.c confine.c trace.c ratelimit.c \
            respond.c handles.c headers.c route.c retry.c config.c catalog.c libconfig_dl.c \
-           throttle.c real.c elfsym.c shim.c deepbind.c log.c safefile.c locks.c counts.c tally.c
-CLI_SRC := main.c explain.c json.c stats.c config.c catalog.c route.c headers.c retry.c throttle.c \
+           state.c real.c elfsym.c shim.c deepbind.c log.c safefile.c locks.c counts.c tally.c
+CLI_SRC := main.c explain.c json.c stats.c config.c catalog.c route.c headers.c retry.c state.c \
            counts.c log.c curlapi_linked.c safefile.c
-CORE_SRC := config.c catalog.c route.c headers.c retry.c throttle.c counts.c log.c curlapi_linked.c \
+CORE_SRC := config.c catalog.c route.c headers.c retry.c state.c counts.c log.c curlapi_linked.c \
             safefile.c confine.c json.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/lib/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/cli/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/cli/%.o)
 
-UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers $(B)/test_retry $(B)/test_throttle \
+UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers $(B)/test_retry $(B)/test_state \
         $(B)/test_elfsym $(B)/test_confine $(B)/test_options $(B)/test_counts $(B)/test_json
 CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.so \
            $(B)/two_flavours $(B)/plugins/libflavour_plug.so $(B)/multi_client \

@@ -9,7 +9,7 @@
 
 #include "config.h"
 #include "json.h"
-#include "throttle.h"
+#include "state.h"
 
 /* Prints the route that matches (and why the nearest others did not),
  * the URL the proxy receives, the headers added (key masked) and whether

@@ -7,7 +7,7 @@
 #include "config.h"
 #include "curlapi.h"
 #include "handles.h"
-#include "throttle.h"
+#include "state.h"
 
 enum amp_verdict {
     AMP_SEND,    /* not blocked: send it */

@@ -7,7 +7,7 @@
 
 #include "config.h"
 #include "handles.h"
-#include "throttle.h"
+#include "state.h"
 
 /* Readies hs's transfer to be answered here with the answer for block b
  * (amp_block_answer) on route; its request keeps the path and query of

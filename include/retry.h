@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "curlapi.h"
-#include "throttle.h"
+#include "state.h"
 
 /* The retry time from X-Amp-Retry-After (Ampersand's "Thu, 06 Mar 2025
  * 22:09:49 UTC", or an RFC 1123 GMT date), else from a standard

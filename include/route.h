@@ -25,7 +25,7 @@ struct amp_route {
     char *integration_name;
     char *group_ref;
     char *ident;              /* how messages name the route */
-    uint64_t key;             /* its rate-limit identity, see throttle.h */
+    uint64_t key;             /* its rate-limit identity, see state.h */
     char **headers;           /* the "name: value" lines sent with it */
     size_t nheaders;
     char **drop;              /* application headers not forwarded (drop_headers) */

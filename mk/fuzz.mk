@@ -60,7 +60,7 @@ fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
 fuzz-run-%: fuzz-regress
 	@$(FUZZ_ENV) tests/fuzz/run.sh fuzz $*
 
-# The state target's seeds, made by throttle.c itself: run when the layout
+# The state target's seeds, made by state.c itself: run when the layout
 # changes, and commit tests/fuzz/corpus/state/.
 $(FB)/seed_state: tests/fuzz/seed_state.c tests/fuzz/common.h $(FUZZ_OBJ) | fuzz-deps
 	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) $(WARN) $< $(FUZZ_OBJ) -o $@ -lcurl -lconfig

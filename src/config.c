@@ -4,7 +4,7 @@
 #include "config.h"
 #include "catalog.h"
 #include "safefile.h"
-#include "throttle.h"
+#include "state.h"
 
 #include <ctype.h>
 #include <errno.h>

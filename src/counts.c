@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "le.h"
-#include "throttle.h"
+#include "state.h"
 
 int amp_counts_path(const char *state_path, char *buf, size_t len)
 {

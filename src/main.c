@@ -20,7 +20,7 @@
 #include "counts.h"
 #include "log.h"
 #include "retry.h"
-#include "throttle.h"
+#include "state.h"
 
 /* Given by the Makefile: the version (from debian/changelog), the install
  * libdir, and the same libdir relative to the install bindir. */

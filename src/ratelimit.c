@@ -1,5 +1,5 @@
 /* Rate limits for routed transfers. The state is one file shared by all
- * of the user's processes (throttle.c), opened on the first routed
+ * of the user's processes (state.c), opened on the first routed
  * transfer; if it cannot be used the blocks are still kept in this
  * process's memory, with an error said once. */
 #define _GNU_SOURCE
@@ -18,7 +18,7 @@
 #include "log.h"
 #include "retry.h"
 #include "tally.h"
-#include "throttle.h"
+#include "state.h"
 
 /* Opened once, on the first routed transfer, under amp_lock_state
  * (locks.h): no loader call happens under it, only open(2) and mkdir(2). */

@@ -17,7 +17,7 @@
 #include "common.h"
 #include "curlapi.h"
 #include "retry.h"
-#include "throttle.h"
+#include "state.h"
 
 /* The library's own limit (retry.c's MAX_HOLD): a retry time further away is ignored. */
 #define MAX_HOLD (366LL * 86400)

@@ -1,4 +1,4 @@
-/* Fuzz target: the shared state file (throttle.c). The input is a whole
+/* Fuzz target: the shared state file (state.c). The input is a whole
  * state file, as another process (or anything else) may have left it:
  *  - each 512-byte stretch after the 64-byte header goes through
  *    amp_block_decode, and a record that decodes must survive
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "common.h"
-#include "throttle.h"
+#include "state.h"
 
 static char path[4200];
 static int warnings;

@@ -1,4 +1,4 @@
-/* Writes the state target's seeds: state files made by throttle.c itself
+/* Writes the state target's seeds: state files made by state.c itself
  * (so they are valid whatever the layout becomes), into the folder given.
  * Run by `make fuzz-seed-state`; the output is committed in
  * tests/fuzz/corpus/state/. */
@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "throttle.h"
+#include "state.h"
 
 #define T0 1741298929LL /* 2025-03-06 22:08:49 UTC */
 

@@ -15,7 +15,7 @@
 
 #include "curlapi.h"
 #include "retry.h"
-#include "throttle.h"
+#include "state.h"
 
 /* date -u -d '2025-03-06 22:09:49' +%s */
 #define MAR6 1741298989LL

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "throttle.h"
+#include "state.h"
 
 #include "scratch.h"
 

@@ -3,7 +3,7 @@
  * user (retrofitted programs are often short-lived). Plain POSIX: used by
  * the library and by `ampshim state|clear`.
  *
- * File layout (little-endian, fixed width, version 1; tests/unit/test_throttle.c
+ * File layout (little-endian, fixed width, version 1; tests/unit/test_state.c
  * pins it byte for byte):
  *   header, 64 bytes:  magic "AMPSHIMS" | u32 version | u32 record size |
  *                      u32 record count | u32 0 | u64 generation | 32 bytes 0
@@ -12,8 +12,8 @@
  *     32 u32 flags | 36 u32 0 | 40 proxy[128] | 168 project[40] | 208 id[72] |
  *    280 group[72] | 352 reason[96] | 448..511 zero
  *   (strings NUL-padded, each holding at least one NUL). */
-#ifndef AMPSHIM_THROTTLE_H
-#define AMPSHIM_THROTTLE_H
+#ifndef AMPSHIM_STATE_H
+#define AMPSHIM_STATE_H
 
 #include <stddef.h>
 #include <stdint.h>

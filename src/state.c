@@ -4,7 +4,7 @@
  * as ours is set aside (renamed, with a warning) and rebuilt, never
  * trusted and never a crash. */
 #define _GNU_SOURCE
-#include "throttle.h"
+#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
