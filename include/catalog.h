@@ -1,5 +1,6 @@
 /* The provider catalog (conf/providers.cfg, installed beside the library):
- * read only when a route names a provider. */
+ * read only when a route names a provider, and then, in the form
+ * tools/gen_catalog.py writes, only the entries named are read. */
 #ifndef AMPSHIM_CATALOG_H
 #define AMPSHIM_CATALOG_H
 
@@ -25,5 +26,8 @@ struct amp_catalog *amp_catalog_open(char *err, size_t errlen);
 int amp_catalog_find(struct amp_catalog *cat, const char *name, struct amp_provider *out,
                      char *suggestion, size_t suglen);
 void amp_catalog_close(struct amp_catalog *cat);
+/* 1 when cat was read line by line (the generated form), 0 when libconfig
+ * parsed it: for the tests. */
+int amp_catalog_by_lines(const struct amp_catalog *cat);
 
 #endif

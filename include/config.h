@@ -12,7 +12,11 @@
  * default), a libcurl error at once, or a wait for the retry time. */
 enum amp_on_block { AMP_ON_BLOCK_RESPOND, AMP_ON_BLOCK_FAIL, AMP_ON_BLOCK_WAIT };
 
+struct amp_arena;
+
+/* Everything a config holds lives in its arena (arena.h), freed whole. */
 struct amp_config {
+    struct amp_arena *arena;
     char *path;
     char *proxy_url;          /* without a trailing slash */
     int proxy_plain_http;     /* http to a loopback relay (tests, local relays) */
@@ -33,6 +37,7 @@ struct amp_config {
     size_t ndrop;
     char **notes;             /* remarks `ampshim check` prints */
     size_t nnotes;
+    char *key_line;           /* "x-api-key: …", shared by the routes: wiped with the key */
 };
 
 /* "respond", "fail" or "wait". */
@@ -47,9 +52,18 @@ extern const char *const amp_header_names[];
 extern const size_t amp_header_count;
 
 /* Load and validate path. 0 and *out on success; -1 and a
- * "FILE:LINE: what is wrong" sentence in err otherwise. */
+ * "FILE:LINE: what is wrong" sentence in err otherwise. What the config
+ * keeps is mapped apart from the malloc heap; with AMP_CONFIG_ON_HEAP it
+ * is taken from malloc instead (the fallback the library can be switched
+ * to, see shim.c). */
+#define AMP_CONFIG_ON_HEAP 1
+/* The routes list too parsed by libconfig (see routelist.h): for the tests. */
+#define AMP_CONFIG_LIBCONFIG_ONLY 2
+int amp_config_load_ex(const char *path, const struct amp_curl *c, int flags,
+                       struct amp_config **out, char *err, size_t errlen);
 int amp_config_load(const char *path, const struct amp_curl *c,
                     struct amp_config **out, char *err, size_t errlen);
+/* Wipes the key and gives back all of the config's memory. */
 void amp_config_free(struct amp_config *cfg);
 
 /* The config file for program prog when AMPSHIM_CONFIG is unset:

@@ -8,7 +8,8 @@
 
 #include "curlapi.h"
 
-struct amp_route_bucket;
+struct amp_arena;
+struct amp_route_index;
 
 struct amp_route {
     int line;                 /* where the route stands in its config file */
@@ -30,21 +31,37 @@ struct amp_route {
     size_t nheaders;
     char **drop;              /* application headers not forwarded (drop_headers) */
     size_t ndrop;
+    /* The compile's own: the host suffix after the last placeholder, which
+     * the index files the route under, and the memory of the parts when
+     * they were not taken from an arena. */
+    const char *index_key;
+    size_t index_len;
+    uint64_t index_hash;      /* amp_suffix_hash of the key */
+    void *mem;
 };
 
 struct amp_routes {
     struct amp_route *v;
     size_t n;
-    struct amp_route_bucket *index; /* host suffix -> routes, see route.c */
+    struct amp_route_index *index; /* host suffix -> routes, see routeindex.h */
+    /* Where v, the routes and the index live (a loaded config's, freed
+     * with it); NULL: malloc, each part freed by amp_routes_free. */
+    struct amp_arena *arena;
 };
 
 /* Parse base_url (with `*` / `{{.name}}` placeholders) into r's matching
- * fields. On error returns -1 with a sentence in err. */
+ * fields, their memory taken from arena (NULL: malloc). On error returns
+ * -1 with a sentence in err. */
+int amp_route_compile_in(struct amp_arena *arena, struct amp_route *r, const char *base_url,
+                         const struct amp_curl *c, char *err, size_t errlen);
 int amp_route_compile(struct amp_route *r, const char *base_url,
                       const struct amp_curl *c, char *err, size_t errlen);
 
-/* Build the host-suffix index over rs->v; -1 when out of memory. */
+/* Build the host-suffix index over rs->v, in rs->arena; -1 when out of
+ * memory. */
 int amp_routes_index(struct amp_routes *rs);
+/* What amp_route_compile and amp_routes_index took from malloc, and rs->v
+ * (nothing when rs->arena holds them: its owner frees it). */
 void amp_routes_free(struct amp_routes *rs);
 
 /* The most specific route matching url, or NULL. When one matches and

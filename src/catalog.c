@@ -1,4 +1,7 @@
-/* Reading the provider catalog with libconfig. */
+/* Reading the provider catalog. The catalog as tools/gen_catalog.py writes
+ * it (one entry a line, nothing libconfig would read otherwise) is checked
+ * line by line and only the entries a config names are read, by hand;
+ * anything else is parsed whole by libconfig, as it always was. */
 #define _GNU_SOURCE
 #include "catalog.h"
 #include "safefile.h"
@@ -10,7 +13,17 @@
 #include <string.h>
 #include <strings.h>
 
+/* One entry line of the generated form: where its values are. */
+struct line {
+    const char *name, *base_url, *display_name;
+    size_t name_len, base_url_len, display_name_len;
+    int proxy;
+};
+
 struct amp_catalog {
+    char *text;
+    struct line *lines;       /* the generated form; NULL: libconfig's tree */
+    size_t nlines;
     config_t conf;
     const config_setting_t *list;
 };
@@ -27,26 +40,123 @@ const char *amp_catalog_path(void)
     return catalog_path;
 }
 
+/* p starts with the literal lit: p past it, else NULL. */
+static const char *expect(const char *p, const char *end, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    return p && (size_t)(end - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
+}
+
+/* A string of the generated form, "…" without a quote or backslash in it
+ * (an escape libconfig would read is left to libconfig), then "; ". */
+static const char *string_value(const char *p, const char *end, const char **v, size_t *len)
+{
+    if (!(p = expect(p, end, "\"")))
+        return NULL;
+    const char *close = memchr(p, '"', (size_t)(end - p));
+    if (!close || memchr(p, '\\', (size_t)(close - p)))
+        return NULL;
+    *v = p;
+    *len = (size_t)(close - p);
+    return close + 1;
+}
+
+/* "  { name = "…"; base_url = "…"; proxy = true; display_name = "…"; }"
+ * and a comma unless it is the last: 1 and *l, else 0. */
+static int entry_line(const char *p, const char *end, struct line *l, int *last)
+{
+    p = expect(p, end, "  { name = ");
+    if (p)
+        p = string_value(p, end, &l->name, &l->name_len);
+    p = expect(p, end, "; base_url = ");
+    if (p)
+        p = string_value(p, end, &l->base_url, &l->base_url_len);
+    p = expect(p, end, "; proxy = ");
+    if (expect(p, end, "true"))
+        l->proxy = 1, p += 4;
+    else if (expect(p, end, "false"))
+        l->proxy = 0, p += 5;
+    else
+        return 0;
+    p = expect(p, end, "; display_name = ");
+    if (p)
+        p = string_value(p, end, &l->display_name, &l->display_name_len);
+    p = expect(p, end, "; }");
+    if (!p)
+        return 0;
+    *last = p == end;
+    return p == end || (p + 1 == end && *p == ',');
+}
+
+/* The entry lines of text when every line of it is of the generated form:
+ * comments, blank lines, "providers = (", its entries, ");". 0 and the
+ * lines in cat, or -1 (another form, or out of memory): libconfig reads it. */
+static int generated_form(struct amp_catalog *cat, size_t len)
+{
+    const char *p = cat->text, *end = p + len;
+    enum { BEFORE, IN, AFTER } where = BEFORE;
+    size_t cap = 0;
+    int last = 0;
+
+    /* libconfig reads past a NUL byte; a line scan would not. */
+    if (strlen(p) != len)
+        return -1;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = eol ? eol : end;
+        if (where == IN && *p == ' ') {
+            if (last)
+                goto other;
+            if (cat->nlines == cap) {
+                cap = cap ? cap * 2 : 256;
+                struct line *grown = realloc(cat->lines, cap * sizeof(*grown));
+                if (!grown)
+                    goto other;
+                cat->lines = grown;
+            }
+            if (!entry_line(p, stop, &cat->lines[cat->nlines++], &last))
+                goto other;
+        } else if (where == IN && stop - p == 2 && memcmp(p, ");", 2) == 0 &&
+                   (last || cat->nlines == 0)) {
+            where = AFTER;
+        } else if (where == BEFORE && stop - p == 13 && memcmp(p, "providers = (", 13) == 0) {
+            where = IN;
+        } else if (p != stop && *p != '#') {
+            goto other;
+        }
+        p = eol ? eol + 1 : end;
+    }
+    if (where == AFTER) {
+        if (!cat->lines)
+            cat->lines = malloc(sizeof(*cat->lines)); /* none, but read this way */
+        if (cat->lines)
+            return 0;
+    }
+other:
+    free(cat->lines);
+    cat->lines = NULL;
+    cat->nlines = 0;
+    return -1;
+}
+
 struct amp_catalog *amp_catalog_open(char *err, size_t errlen)
 {
     struct amp_catalog *cat = calloc(1, sizeof(*cat));
-    char *text = NULL, why[512] = "(not found)";
+    char why[512] = "(not found)";
     size_t len = 0;
-    FILE *f = NULL;
 
     /* Read as the config is (safefile.h): never a folder or FIFO to libconfig. */
     if (!cat || !catalog_path[0] ||
-        amp_read_regular(catalog_path, AMP_MAX_CONFIG_BYTES, &text, &len, why, sizeof(why)) < 0 ||
-        !(f = fmemopen(text, len ? len : 1, "r"))) {
-        snprintf(err, errlen, "cannot read the provider catalog: %s", text ? "out of memory" : why);
-        free(text);
+        amp_read_regular(catalog_path, AMP_MAX_CONFIG_BYTES, &cat->text, &len, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "cannot read the provider catalog: %s", cat ? why : "out of memory");
         free(cat);
         return NULL;
     }
+    if (generated_form(cat, len) == 0)
+        return cat;
     config_init(&cat->conf);
-    int ok = config_read(&cat->conf, f);
-    fclose(f);
-    free(text);
+    int ok = config_read_string(&cat->conf, cat->text);
     if (!ok || !(cat->list = config_lookup(&cat->conf, "providers"))) {
         snprintf(err, errlen, "%s:%d: not a provider catalog%s%s", catalog_path,
                  ok ? 0 : config_error_line(&cat->conf), ok ? "" : ": ",
@@ -65,11 +175,10 @@ static void copy(const config_setting_t *entry, const char *member, char *out, s
     snprintf(out, len, "%s", v);
 }
 
-int amp_catalog_find(struct amp_catalog *cat, const char *name, struct amp_provider *out,
-                     char *suggestion, size_t suglen)
+/* The libconfig way, for a catalog of another form. */
+static int find_parsed(struct amp_catalog *cat, const char *name, struct amp_provider *out,
+                       char *suggestion, size_t suglen)
 {
-    if (suglen)
-        suggestion[0] = '\0';
     for (int i = 0; i < config_setting_length(cat->list); i++) {
         const config_setting_t *e = config_setting_get_elem(cat->list, (unsigned)i);
         const config_setting_t *n = e ? config_setting_get_member(e, "name") : NULL;
@@ -90,10 +199,43 @@ int amp_catalog_find(struct amp_catalog *cat, const char *name, struct amp_provi
     return -1;
 }
 
+int amp_catalog_find(struct amp_catalog *cat, const char *name, struct amp_provider *out,
+                     char *suggestion, size_t suglen)
+{
+    size_t len = strlen(name);
+
+    if (suglen)
+        suggestion[0] = '\0';
+    if (!cat->lines)
+        return find_parsed(cat, name, out, suggestion, suglen);
+    for (size_t i = 0; i < cat->nlines; i++) {
+        const struct line *l = &cat->lines[i];
+        if (l->name_len == len && memcmp(l->name, name, len) == 0) {
+            snprintf(out->name, sizeof(out->name), "%.*s", (int)l->name_len, l->name);
+            snprintf(out->base_url, sizeof(out->base_url), "%.*s", (int)l->base_url_len, l->base_url);
+            snprintf(out->display_name, sizeof(out->display_name), "%.*s",
+                     (int)l->display_name_len, l->display_name);
+            out->proxy = l->proxy;
+            return 0;
+        }
+        if (suglen && l->name_len == len && strncasecmp(l->name, name, len) == 0)
+            snprintf(suggestion, suglen, "%.*s", (int)l->name_len, l->name);
+    }
+    return -1;
+}
+
+int amp_catalog_by_lines(const struct amp_catalog *cat)
+{
+    return cat->lines != NULL;
+}
+
 void amp_catalog_close(struct amp_catalog *cat)
 {
     if (!cat)
         return;
-    config_destroy(&cat->conf);
+    if (!cat->lines)
+        config_destroy(&cat->conf);
+    free(cat->lines);
+    free(cat->text);
     free(cat);
 }

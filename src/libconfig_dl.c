@@ -17,7 +17,7 @@
 #define LIBCONFIG_FUNCTIONS(X)                                                            \
     X(void, config_init, (config_t * c), (c))                                            \
     X(void, config_destroy, (config_t * c), (c))                                         \
-    X(int, config_read, (config_t * c, FILE * f), (c, f))                                \
+    X(int, config_read_string, (config_t * c, const char *s), (c, s))                    \
     X(config_setting_t *, config_lookup, (const config_t *c, const char *p), (c, p))     \
     X(config_setting_t *, config_setting_get_member, (const config_setting_t *s,         \
                                                       const char *n), (s, n))            \

@@ -1,32 +1,32 @@
 /* Route matching and rewriting. A route's base URL is compiled once into
- * labels and segments; a URL is parsed with libcurl's URL API (never by
- * hand) and looked up through an index keyed by the host suffix that
- * follows the route's last placeholder, so matching costs a few hash
- * look-ups whatever the number of routes. */
+ * labels and segments (cut by urlsplit.c when it is plain, else parsed
+ * with libcurl's URL API); a URL is parsed with libcurl's URL API (never
+ * by hand) and looked up through an index keyed by the host suffix that
+ * follows the route's last placeholder (routeindex.c), so matching costs
+ * a few hash look-ups whatever the number of routes. */
 #define _GNU_SOURCE
 #include "route.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "arena.h"
 #include "hash.h"
+#include "routeindex.h"
+#include "urlsplit.h"
 
+/* Declared by hash.h for every user of uthash in the library. */
 __thread int amp_hash_oom;
 
-/* What a placeholder becomes before libcurl parses the base URL: a valid
- * DNS label and path segment that no real URL uses. */
+/* What a placeholder becomes before the base URL is parsed: a valid DNS
+ * label and path segment that no real URL uses. */
 #define PLACEHOLDER "xampshimphx"
+#define PLACEHOLDER_LEN (sizeof(PLACEHOLDER) - 1)
 #define MAX_LABELS 64
-
-struct amp_route_bucket {
-    const char *key;          /* host suffix; "" for routes ending in one */
-    const struct amp_route **v;
-    size_t n;
-    UT_hash_handle hh;
-};
 
 static void lower(char *s)
 {
@@ -39,90 +39,76 @@ static long default_port(const char *scheme)
     return strcmp(scheme, "https") == 0 ? 443 : 80;
 }
 
-/* Replace each `*` and `{{.name}}` by PLACEHOLDER so libcurl can parse it. */
-static char *substitute_placeholders(const char *in, char *err, size_t errlen)
+/* The length of in with each `*` and `{{.name}}` replaced by PLACEHOLDER,
+ * or -1 with a sentence in err for a malformed placeholder. */
+static long substituted_length(const char *in, char *err, size_t errlen)
 {
-    size_t cap = strlen(in) * sizeof(PLACEHOLDER) + 1;
-    char *out = malloc(cap), *o = out;
+    size_t len = 0;
 
-    if (!out) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    for (const char *p = in; *p;) {
+    for (const char *p = in;;) {
+        size_t plain = strcspn(p, "*{");
+        len += plain;
+        p += plain;
+        if (!*p)
+            return (long)len;
         if (*p == '*') {
-            o = stpcpy(o, PLACEHOLDER);
+            len += PLACEHOLDER_LEN;
             p++;
-        } else if (p[0] == '{' && p[1] == '{') {
+        } else if (p[1] == '{') {
             const char *end = strstr(p, "}}");
             if (!end || p[2] != '.' || end == p + 3) {
                 snprintf(err, errlen, "placeholders are written {{.name}}");
-                free(out);
-                return NULL;
+                return -1;
             }
-            o = stpcpy(o, PLACEHOLDER);
+            len += PLACEHOLDER_LEN;
             p = end + 2;
         } else {
-            *o++ = *p++;
+            len++;
+            p++;
         }
     }
-    *o = '\0';
-    return out;
 }
 
-/* One label or segment of a compiled base URL: NULL for a placeholder. */
-static int compile_part(const char *part, size_t len, char **out, size_t *exact)
+/* in into out (room for substituted_length + 1 bytes), placeholders replaced. */
+static void substitute_placeholders(const char *in, char *out)
 {
-    if (len == sizeof(PLACEHOLDER) - 1 && memcmp(part, PLACEHOLDER, len) == 0) {
-        *out = NULL;
-        return 0;
-    }
-    if (memmem(part, len, PLACEHOLDER, sizeof(PLACEHOLDER) - 1))
-        return -1; /* a placeholder inside a label or segment */
-    *out = strndup(part, len);
-    if (!*out)
-        return -1;
-    (*exact)++;
-    return 0;
-}
-
-static int split_compile(const char *s, char sep, char ***outv, size_t *outn,
-                         size_t *exact)
-{
-    size_t cap = 1;
-    for (const char *p = s; *p; p++)
-        cap += *p == sep;
-    char **v = calloc(cap, sizeof(*v));
-    size_t n = 0;
-
-    if (!v)
-        return -1;
-    *outv = v;
-    while (*s) {
-        const char *end = strchr(s, sep);
-        size_t len = end ? (size_t)(end - s) : strlen(s);
-        if (len > 0 && compile_part(s, len, &v[n++], exact) < 0) {
-            *outn = n; /* so amp_routes_free releases the parts built so far */
-            return -1;
+    for (const char *p = in;;) {
+        size_t plain = strcspn(p, "*{");
+        memcpy(out, p, plain);
+        out += plain;
+        p += plain;
+        if (!*p)
+            break;
+        if (*p == '*' || p[1] == '{') {
+            memcpy(out, PLACEHOLDER, PLACEHOLDER_LEN);
+            out += PLACEHOLDER_LEN;
+            p = *p == '*' ? p + 1 : strstr(p, "}}") + 2;
+        } else {
+            *out++ = *p++;
         }
-        s += len + (end != NULL);
     }
-    *outn = n;
-    return 0;
+    *out = '\0';
 }
 
-/* 1 when host could be a DNS name (labels of at most 63 characters, 253 in
- * all, as RFC 1035 has them); else 0 with a sentence in err. */
-static int possible_host(const char *host, char *err, size_t errlen, const char *base_url)
+/* host (len bytes) lowered into out, without a trailing dot; 1 when it
+ * could be a DNS name (labels of at most 63 characters, 253 in all, as RFC
+ * 1035 has them), else 0 with a sentence in err. */
+static int lower_host(const char *host, size_t len, char *out, char *err, size_t errlen,
+                      const char *base_url)
 {
-    size_t label = 0, total = strlen(host);
+    /* tolower's table, as a request's host is lowered (parse), looked up once. */
+    const int32_t *lowered = *__ctype_tolower_loc();
+    size_t label = 0;
 
-    if (total > 253) {
+    if (len > 1 && host[len - 1] == '.')
+        len--;
+    if (len > 253) {
         snprintf(err, errlen, "'%.80s...': a host name has at most 253 characters", base_url);
         return 0;
     }
-    for (const char *p = host;; p++) {
-        if (*p == '.' || !*p) {
+    for (size_t i = 0;; i++) {
+        unsigned char ch = i < len ? (unsigned char)host[i] : '\0';
+        if (ch == '.' || !ch) {
             if (label == 0) {
                 snprintf(err, errlen, "'%.80s': an empty host label never matches", base_url);
                 return 0;
@@ -133,30 +119,46 @@ static int possible_host(const char *host, char *err, size_t errlen, const char 
                 return 0;
             }
             label = 0;
-            if (!*p)
+            out[i] = (char)ch;
+            if (!ch)
                 return 1;
         } else {
             label++;
+            out[i] = (char)lowered[ch];
         }
     }
 }
 
-int amp_route_compile(struct amp_route *r, const char *base_url,
-                      const struct amp_curl *c, char *err, size_t errlen)
-{
-    char *sub = NULL, *scheme = NULL, *host = NULL, *path = NULL, *part = NULL;
-    CURLU *u = NULL;
-    int rc = -1;
+/* The parts of a base URL (placeholders substituted): scheme, host, path
+ * and port as libcurl's URL API gives them. */
+struct parts {
+    const char *scheme;
+    const char *host, *path;
+    size_t host_len, path_len;
+    long port;
+};
 
-    sub = substitute_placeholders(base_url, err, errlen);
-    if (!sub)
-        goto out;
-    u = c->url();
+/* Cut sub into *p, plainly when it is plain (urlsplit.h), else through
+ * libcurl, whose strings owned[] keeps for the caller to free. -1 with a
+ * sentence in err. */
+static int base_parts(const char *sub, const char *base_url, const struct amp_curl *c,
+                      struct parts *p, char *owned[3], char *err, size_t errlen)
+{
+    struct amp_url_split s;
+
+    if (amp_url_split(sub, &s)) {
+        *p = (struct parts){ s.scheme, s.host, s.path, s.host_len, s.path_len, s.port };
+        return 0;
+    }
+    char *scheme = NULL, *host = NULL, *path = NULL, *part = NULL, *port = NULL;
+    CURLU *u = c->url();
+    int rc = -1;
     if (!u || c->url_set(u, CURLUPART_URL, sub, 0) != CURLUE_OK) {
         snprintf(err, errlen, "'%s' is not a valid URL", base_url);
         goto out;
     }
     c->url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    owned[0] = scheme;
     if (!scheme || (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)) {
         snprintf(err, errlen, "'%s' must be an http or https URL", base_url);
         goto out;
@@ -167,6 +169,7 @@ int amp_route_compile(struct amp_route *r, const char *base_url,
     };
     for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
         if (c->url_get(u, forbidden[i].part, &part, 0) == CURLUE_OK) {
+            c->free(part);
             snprintf(err, errlen, "'%s' must not contain %s", base_url, forbidden[i].what);
             goto out;
         }
@@ -175,141 +178,170 @@ int amp_route_compile(struct amp_route *r, const char *base_url,
         snprintf(err, errlen, "'%s' has no host", base_url);
         goto out;
     }
+    owned[1] = host;
     c->url_get(u, CURLUPART_PATH, &path, 0);
-    r->scheme = strdup(scheme);
-    r->base_url = strdup(base_url);
-    if (!r->scheme || !r->base_url)
-        goto oom;
-    lower(host);
-    size_t hl = strlen(host);
-    if (hl > 1 && host[hl - 1] == '.')
-        host[hl - 1] = '\0';
-    /* A host no DNS name can have never matches: say so now rather than
-     * carry a route that never routes (a placeholder counts as one label). */
-    if (!possible_host(host, err, errlen, base_url))
-        goto out;
-    /* libcurl keeps "//" in a request's path, and matching never skips an
-     * empty segment: such a route would never match as written. */
-    if (path && strstr(path, "//")) {
-        snprintf(err, errlen, "'%.80s': an empty path segment (//) never matches", base_url);
-        goto out;
-    }
-    if (split_compile(host, '.', &r->labels, &r->nlabels, &r->exact_labels) < 0 ||
-        r->nlabels == 0 || r->nlabels > MAX_LABELS) {
-        snprintf(err, errlen, "'%s': a placeholder must stand for a whole host label", base_url);
-        goto out;
-    }
-    if (split_compile(path ? path : "", '/', &r->segs, &r->nsegs, &r->exact_segs) < 0) {
-        snprintf(err, errlen, "'%s': a placeholder must stand for a whole path segment", base_url);
-        goto out;
-    }
-    char *port = NULL;
+    owned[2] = path;
+    p->scheme = strcmp(scheme, "https") == 0 ? "https" : "http";
+    p->host = host;
+    p->host_len = strlen(host);
+    p->path = path ? path : "";
+    p->path_len = strlen(p->path);
+    p->port = default_port(p->scheme);
     if (c->url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port) {
-        r->port = strtol(port, NULL, 10);
+        p->port = strtol(port, NULL, 10);
         c->free(port);
-    } else {
-        r->port = default_port(scheme);
     }
     rc = 0;
-    goto out;
-oom:
-    snprintf(err, errlen, "out of memory");
 out:
-    if (c && u) {
-        c->free(scheme);
-        c->free(host);
-        c->free(path);
-        c->free(part);
+    if (u)
         c->url_cleanup(u);
-    }
-    free(sub);
     return rc;
 }
 
-static const char *index_key(const struct amp_route *r, char *buf, size_t buflen)
+/* Cut s (writable) at each sep into v (room for one more than s has
+ * seps), skipping empty parts; a part that is PLACEHOLDER becomes NULL.
+ * -1 for a placeholder inside a part, or too many parts. */
+static int split_parts(char *s, char sep, char **v, size_t max, size_t *n, size_t *exact)
 {
-    size_t first = 0;
-    for (size_t i = 0; i < r->nlabels; i++)
-        if (!r->labels[i])
-            first = i + 1;
-    size_t used = 0;
-    for (size_t i = first; i < r->nlabels; i++) {
-        size_t len = strlen(r->labels[i]);
-        if (used + len + 2 > buflen)
-            break; /* longer than any host: the route then matches nothing */
-        if (i > first)
-            buf[used++] = '.';
-        memcpy(buf + used, r->labels[i], len);
-        used += len;
-    }
-    buf[used] = '\0';
-    return buf;
-}
-
-int amp_routes_index(struct amp_routes *rs)
-{
-    char key[1024];
-
-    for (size_t i = 0; i < rs->n; i++) {
-        struct amp_route_bucket *b = NULL;
-        index_key(&rs->v[i], key, sizeof(key));
-        HASH_FIND(hh, rs->index, key, strlen(key), b);
-        if (!b) {
-            b = calloc(1, sizeof(*b));
-            if (!b || !(b->key = strdup(key))) {
-                free(b);
+    *n = 0;
+    while (*s) {
+        char *end = strchr(s, sep);
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        if (end)
+            *end = '\0';
+        if (len > 0) {
+            if (*n == max)
                 return -1;
-            }
-            amp_hash_oom = 0;
-            HASH_ADD_KEYPTR(hh, rs->index, b->key, strlen(b->key), b);
-            if (amp_hash_oom) {
-                free((char *)b->key);
-                free(b);
-                return -1;
+            if (len == PLACEHOLDER_LEN && memcmp(s, PLACEHOLDER, len) == 0) {
+                v[(*n)++] = NULL;
+            } else if (len > PLACEHOLDER_LEN && memmem(s, len, PLACEHOLDER, PLACEHOLDER_LEN)) {
+                return -1; /* a placeholder inside a label or segment */
+            } else {
+                v[(*n)++] = s;
+                (*exact)++;
             }
         }
-        const struct amp_route **v = realloc(b->v, (b->n + 1) * sizeof(*v));
-        if (!v)
-            return -1;
-        b->v = v;
-        b->v[b->n++] = &rs->v[i];
+        s += len + (end != NULL);
     }
     return 0;
 }
 
+static size_t count_char(const char *s, size_t len, char ch)
+{
+    size_t n = 0;
+
+    for (const char *end = s + len; (s = memchr(s, ch, (size_t)(end - s))); s++)
+        n++;
+    return n;
+}
+
+/* The route's memory, in one block: the labels and segments, the host
+ * lowered (dotted, for the index key, and cut into labels), the path (cut
+ * into segments) and the base URL as written. */
+static int build(struct amp_arena *arena, struct amp_route *r, const char *base_url,
+                 const struct parts *p, char *err, size_t errlen)
+{
+    size_t bl = strlen(base_url) + 1, hl = p->host_len + 1, pl = p->path_len + 1;
+    size_t nl = count_char(p->host, p->host_len, '.') + 1;
+    size_t ns = count_char(p->path, p->path_len, '/') + 1;
+    size_t size = (nl + ns) * sizeof(char *) + 2 * hl + pl + bl;
+    char *m = arena ? amp_arena_alloc(arena, size) : calloc(1, size);
+
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (!arena)
+        r->mem = m;
+    r->labels = (char **)m;
+    r->segs = r->labels + nl;
+    char *dotted = (char *)(r->segs + ns), *host = dotted + hl, *path = host + hl;
+    r->base_url = memcpy(path + pl, base_url, bl);
+    r->scheme = (char *)p->scheme;
+    memcpy(path, p->path, p->path_len);
+    path[p->path_len] = '\0';
+    /* A host no DNS name can have never matches: say so now rather than
+     * carry a route that never routes (a placeholder counts as one label). */
+    if (!lower_host(p->host, p->host_len, dotted, err, errlen, base_url))
+        return -1;
+    memcpy(host, dotted, hl);
+    /* libcurl keeps "//" in a request's path, and matching never skips an
+     * empty segment: such a route would never match as written. */
+    if (strstr(path, "//")) {
+        snprintf(err, errlen, "'%.80s': an empty path segment (//) never matches", base_url);
+        return -1;
+    }
+    if (split_parts(host, '.', r->labels, nl < MAX_LABELS ? nl : MAX_LABELS, &r->nlabels,
+                    &r->exact_labels) < 0 ||
+        r->nlabels == 0) {
+        snprintf(err, errlen, "'%s': a placeholder must stand for a whole host label", base_url);
+        return -1;
+    }
+    if (split_parts(path, '/', r->segs, ns, &r->nsegs, &r->exact_segs) < 0) {
+        snprintf(err, errlen, "'%s': a placeholder must stand for a whole path segment", base_url);
+        return -1;
+    }
+    /* Filed under the labels after the last placeholder, as they stand in
+     * the dotted host ("" when the host ends in one). */
+    size_t off = 0, dl = strlen(dotted);
+    for (size_t i = r->nlabels; i-- > 0 && r->labels[i];)
+        off += strlen(r->labels[i]) + (off > 0);
+    r->index_key = dotted + dl - off;
+    r->index_len = off;
+    r->index_hash = amp_suffix_hash(r->index_key, off);
+    r->port = p->port;
+    return 0;
+}
+
+int amp_route_compile_in(struct amp_arena *arena, struct amp_route *r, const char *base_url,
+                         const struct amp_curl *c, char *err, size_t errlen)
+{
+    char small[512], *sub = small, *owned[3] = { NULL, NULL, NULL };
+    struct parts p;
+    int rc = -1;
+
+    if (!base_url[strcspn(base_url, "*{")]) {
+        sub = (char *)base_url; /* no placeholder: parsed as it is */
+    } else {
+        long len = substituted_length(base_url, err, errlen);
+        if (len < 0)
+            return -1;
+        /* Exactly as long as it needs to be, and on the stack when it fits. */
+        if ((size_t)len >= sizeof(small) && !(sub = malloc((size_t)len + 1))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        substitute_placeholders(base_url, sub);
+    }
+    if (base_parts(sub, base_url, c, &p, owned, err, errlen) == 0)
+        rc = build(arena, r, base_url, &p, err, errlen);
+    for (int i = 0; i < 3; i++)
+        if (owned[i])
+            c->free(owned[i]);
+    if (sub != small && sub != base_url)
+        free(sub);
+    return rc;
+}
+
+int amp_route_compile(struct amp_route *r, const char *base_url, const struct amp_curl *c,
+                      char *err, size_t errlen)
+{
+    return amp_route_compile_in(NULL, r, base_url, c, err, errlen);
+}
+
+int amp_routes_index(struct amp_routes *rs)
+{
+    return amp_route_index_build(rs);
+}
+
 void amp_routes_free(struct amp_routes *rs)
 {
-    struct amp_route_bucket *b, *tmp;
-
-    HASH_ITER(hh, rs->index, b, tmp) {
-        HASH_DEL(rs->index, b);
-        free((char *)b->key);
-        free(b->v);
-        free(b);
+    if (!rs->arena) {
+        for (size_t i = 0; i < rs->n; i++)
+            free(rs->v[i].mem);
+        free(rs->index);
+        free(rs->v);
     }
-    for (size_t i = 0; i < rs->n; i++) {
-        struct amp_route *r = &rs->v[i];
-        for (size_t j = 0; j < r->nlabels; j++)
-            free(r->labels[j]);
-        for (size_t j = 0; j < r->nsegs; j++)
-            free(r->segs[j]);
-        for (size_t j = 0; j < r->nheaders; j++)
-            free(r->headers[j]);
-        for (size_t j = 0; j < r->ndrop; j++)
-            free(r->drop[j]);
-        free(r->drop);
-        free(r->labels);
-        free(r->segs);
-        free(r->headers);
-        free(r->base_url);
-        free(r->provider);
-        free(r->scheme);
-        free(r->installation_id);
-        free(r->integration_name);
-        free(r->group_ref);
-        free(r->ident);
-    }
-    free(rs->v);
     memset(rs, 0, sizeof(*rs));
 }
 
@@ -391,16 +423,21 @@ static size_t candidates(const struct amp_routes *rs, const char *scheme, const 
                          long port, const struct amp_route **out, size_t max)
 {
     size_t hl = strlen(host), n = 0;
+    uint64_t hash[MAX_LABELS + 1];
     struct labels l;
 
     if (cut_labels(host, hl, &l) < 0)
         return 0;
+    /* Each suffix's hash, from the shortest ("") to the whole host. */
+    hash[l.n] = AMP_SUFFIX_HASH_SEED;
+    for (size_t i = l.n; i-- > 0;)
+        hash[i] = amp_suffix_hash_more(hash[i + 1], host + l.off[i], l.off[i + 1] - l.off[i]);
     for (size_t i = 0; i <= l.n; i++) {
-        struct amp_route_bucket *b = NULL;
-        size_t off = i < l.n ? l.off[i] : hl;
-        HASH_FIND(hh, rs->index, host + off, hl - off, b);
-        for (size_t j = 0; b && j < b->n; j++) {
-            const struct amp_route *r = b->v[j];
+        size_t off = l.off[i], nb;
+        const struct amp_route *const *b =
+            amp_route_index_find(rs->index, host + off, hl - off, hash[i], &nb);
+        for (size_t j = 0; j < nb; j++) {
+            const struct amp_route *r = b[j];
             if (r->port != port || strcmp(r->scheme, scheme) != 0 || !labels_match(r, host, &l))
                 continue;
             if (n == max)
@@ -733,8 +770,19 @@ int amp_host_is_loopback(const char *host)
     if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
         strcmp(host, "::1") == 0)
         return 1;
-    unsigned a, b, c, d;
-    char tail;
-    return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 &&
-           b < 256 && c < 256 && d < 256;
+    /* 127.b.c.d: four decimal numbers of at most 255, the first 127. */
+    const char *p = host;
+    for (int part = 0; part < 4; part++) {
+        unsigned v = 0;
+        if (part > 0 && *p++ != '.')
+            return 0;
+        if (*p < '0' || *p > '9')
+            return 0;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if ((v = v * 10 + (unsigned)(*p - '0')) > 255)
+                return 0;
+        if (part == 0 && v != 127)
+            return 0;
+    }
+    return *p == '\0';
 }

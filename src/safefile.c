@@ -73,6 +73,9 @@ static int check_from(const char *file, const char *text, size_t len, int depth,
         snprintf(err, errlen, "%s: holds a NUL byte: not a config file", file);
         return -1;
     }
+    /* No directive at all, as nearly every config: nothing to follow. */
+    if (!strstr(text, "@include"))
+        return 0;
     for (const char *p = text; *p; line++) {
         const char *eol = strchr(p, '\n'), *q = p;
         size_t n = eol ? (size_t)(eol - p) : strlen(p);

@@ -1,5 +1,9 @@
 /* Loading the configuration on first use, never in a constructor: a
- * program that never calls curl must not even read the file. */
+ * program that never calls curl must not even read the file. The load
+ * runs on a short-lived thread of our own (aside.h) and keeps what it
+ * keeps in an arena of its own (arena.h): neither libconfig's parse nor
+ * the routes shape the application's malloc heap, whose long-lived
+ * clients otherwise pay for the holes on every request. */
 #define _GNU_SOURCE
 #include "shim.h"
 
@@ -11,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "aside.h"
 #include "catalog.h"
 #include "forksafe.h"
 #include "libconfig_dl.h"
@@ -21,6 +26,31 @@ static atomic_int loaded;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 AMP_FORK_SAFE(lock)
+
+struct load_job {
+    const char *path;
+    const struct amp_curl *c;
+    int flags;
+    int rc;
+};
+
+static void load_config(void *arg)
+{
+    struct load_job *job = arg;
+
+    job->rc = amp_config_load_ex(job->path, job->c, job->flags, &shim.cfg, shim.error,
+                                 sizeof(shim.error));
+}
+
+/* AMPSHIM_NO_CONFIG_ARENA=1: the way it was, for the tests of what happens
+ * anyway when no thread can be made (parsed on the caller's thread) and
+ * nothing can be mapped (kept in the malloc heap). */
+static int load_on_heap(void)
+{
+    const char *v = secure_getenv("AMPSHIM_NO_CONFIG_ARENA");
+
+    return v && strcmp(v, "1") == 0;
+}
 
 static void load(const struct amp_curl *c, int libconfig_ok, const char *libconfig_error)
 {
@@ -46,7 +76,11 @@ static void load(const struct amp_curl *c, int libconfig_ok, const char *libconf
                  (int)(strrchr(self.dli_fname, '/') - self.dli_fname), self.dli_fname);
         amp_catalog_set_path(catalog);
     }
-    if (libconfig_ok && amp_config_load(path, c, &shim.cfg, shim.error, sizeof(shim.error)) == 0) {
+    struct load_job job = { path, c, load_on_heap() ? AMP_CONFIG_ON_HEAP : 0, -1 };
+    /* No thread of our own (a limit on threads): still loaded, here. */
+    if (libconfig_ok && (job.flags || amp_aside_run(load_config, &job) < 0))
+        load_config(&job);
+    if (libconfig_ok && job.rc == 0) {
         shim.mode = AMP_ON;
         const char *dry = secure_getenv("AMPSHIM_DRY_RUN");
         shim.cfg->dry_run = dry && *dry && strcmp(dry, "0") != 0;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "config.h"
 #include "curlapi.h"
 #include "route.h"
@@ -728,6 +729,63 @@ static void keys_that_are_not_keys(void **state)
     unsetenv("AMPSHIM_TEST_KEY");
 }
 
+/* ---- where the config lives ------------------------------------------- */
+
+/* Not in the heap malloc grows with brk. */
+static int outside_brk_heap(const void *p)
+{
+    extern char end;
+    return (const char *)p < &end || (const char *)p >= (const char *)sbrk(0);
+}
+
+/* What a loaded config keeps is mapped apart from the malloc heap; the heap
+ * fallback (AMP_CONFIG_ON_HEAP) holds the same config. */
+static void kept_apart_from_the_heap(void **state)
+{
+    (void)state;
+    char text[8192] = GOOD_PROXY L_ROUTES, err[512] = "";
+    for (int i = 0; i < 40; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text),
+                 "  { base_url = \"https://*.t%d.example.test/v%d\"; installation_id = \"i-%d\"; },\n",
+                 i, i, i);
+    strcat(text, "  { base_url = \"https://slack.com/api\"; integration_name = \"s\"; group_ref = \"g\"; }\n"
+                 L_ROUTES_END);
+    char *path = write_temp(text);
+    struct amp_config *mapped = NULL, *heap = NULL;
+
+    assert_int_equal(amp_config_load(path, amp_curl_linked(), &mapped, err, sizeof(err)), 0);
+    assert_true(amp_arena_mapped(mapped->arena));
+    assert_true(outside_brk_heap(mapped) && outside_brk_heap(mapped->routes.v) &&
+                outside_brk_heap(mapped->routes.v[3].base_url) &&
+                outside_brk_heap(mapped->routes.v[3].headers[3]) &&
+                outside_brk_heap(mapped->proxy_url));
+
+    assert_int_equal(amp_config_load_ex(path, amp_curl_linked(), AMP_CONFIG_ON_HEAP, &heap, err,
+                                        sizeof(err)), 0);
+    assert_false(amp_arena_mapped(heap->arena));
+    assert_string_equal(heap->proxy_url, mapped->proxy_url);
+    assert_int_equal(heap->routes.n, 41);
+    assert_int_equal(mapped->routes.n, 41);
+    for (size_t i = 0; i < mapped->routes.n; i++) {
+        const struct amp_route *a = &mapped->routes.v[i], *b = &heap->routes.v[i];
+        assert_string_equal(a->base_url, b->base_url);
+        assert_string_equal(a->ident, b->ident);
+        assert_int_equal(a->nheaders, b->nheaders);
+        for (size_t k = 0; k < a->nheaders; k++)
+            assert_string_equal(a->headers[k], b->headers[k]);
+        assert_int_equal(a->key, b->key);
+    }
+    char *out = NULL;
+    const struct amp_route *r = amp_route_match(&heap->routes, amp_curl_linked(),
+                                                "https://x.t7.example.test/v7/a?b", heap->proxy_url, &out);
+    assert_ptr_equal(r, &heap->routes.v[7]);
+    assert_string_equal(out, "https://proxy.withampersand.com/a?b");
+    free(out);
+    amp_config_free(heap);
+    amp_config_free(mapped);
+    remove_file(path);
+}
+
 /* ---- discovery -------------------------------------------------------- */
 
 struct env_save {
@@ -868,6 +926,7 @@ int main(void)
         cmocka_unit_test(throttle_settings_load),
         cmocka_unit_test(throttle_errors),
         cmocka_unit_test(missing_file_is_an_error),
+        cmocka_unit_test(kept_apart_from_the_heap),
         cmocka_unit_test(discover_in_xdg_config_home),
         cmocka_unit_test(discover_in_home_config),
         cmocka_unit_test(discover_none),
