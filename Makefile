@@ -47,7 +47,7 @@ CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.
            $(B)/two_flavours $(B)/plugins/libflavour_plug.so $(B)/multi_client \
            $(B)/lifecycle_client $(B)/threads_client $(B)/fork_client $(B)/dl_race \
            $(B)/plugins/libctor_plug.so $(B)/ending_client $(B)/plugins/libdlsym_tracer.so \
-           $(B)/sticky_client
+           $(B)/sticky_client $(B)/plugins/libno_threads.so
 
 # The same library and two threaded clients under ThreadSanitizer: the
 # integration tests run them and fail on any report.
@@ -139,6 +139,8 @@ $(B)/threads_client $(B)/fork_client $(B)/dl_race: $(B)/%: tests/clients/%.c
 $(B)/no_curl: tests/clients/no_curl.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@
 $(B)/plugins/libdlsym_tracer.so: tests/clients/dlsym_tracer.c | $(B)/plugins
+	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@
+$(B)/plugins/libno_threads.so: tests/clients/no_threads.c | $(B)/plugins
 	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@
 $(B)/plugins/libplug.so: tests/clients/plug.c | $(B)/plugins
 	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@
