@@ -29,7 +29,7 @@ B := build
 # application at run time, libconfig is dlopen'ed on first need.
 LIB_SRC := hooks.c ffi.c easy.c multi.c transfer.c redirect.c options.c confine.c trace.c ratelimit.c \
            respond.c handles.c headers.c route.c retry.c config.c catalog.c libconfig_dl.c \
-           state.c real.c elfsym.c shim.c deepbind.c log.c safefile.c locks.c counts.c tally.c \
+           state.c real.c elfsym.c settings.c deepbind.c log.c safefile.c locks.c counts.c tally.c \
            arena.c routeindex.c urlsplit.c routelist.c aside.c
 CLI_SRC := main.c explain.c json.c stats.c config.c catalog.c route.c headers.c retry.c state.c \
            counts.c log.c curlapi_linked.c safefile.c arena.c routeindex.c urlsplit.c routelist.c

@@ -55,7 +55,7 @@ extern const size_t amp_header_count;
  * "FILE:LINE: what is wrong" sentence in err otherwise. What the config
  * keeps is mapped apart from the malloc heap; with AMP_CONFIG_ON_HEAP it
  * is taken from malloc instead (the fallback the library can be switched
- * to, see shim.c). */
+ * to, see settings.c). */
 #define AMP_CONFIG_ON_HEAP 1
 /* The routes list too parsed by libconfig (see routelist.h): for the tests. */
 #define AMP_CONFIG_LIBCONFIG_ONLY 2

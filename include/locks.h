@@ -8,7 +8,8 @@
  * child (locks.c): the child has only the forking thread and must not
  * inherit a lock another thread held.
  *
- *   shim       shim.c         loading the config, once, on the first curl call
+ *   settings   settings.c     loading the config on the first curl call, and again
+ *                             when its files change
  *   libconfig  libconfig_dl.c publishing libconfig's functions, once
  *   state      ratelimit.c    opening the shared rate-limit state, once; under it
  *                             (the one nesting) the state's own lock,
@@ -25,7 +26,7 @@
 
 #include <pthread.h>
 
-#define AMP_LOCKS(X) X(shim) X(libconfig) X(state) X(callers) X(handles) X(tally)
+#define AMP_LOCKS(X) X(settings) X(libconfig) X(state) X(callers) X(handles) X(tally)
 
 #define AMP_LOCK_DECLARE(name) extern pthread_mutex_t amp_lock_##name;
 AMP_LOCKS(AMP_LOCK_DECLARE)

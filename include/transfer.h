@@ -5,7 +5,7 @@
 #define AMPSHIM_TRANSFER_H
 
 #include "handles.h"
-#include "shim.h"
+#include "settings.h"
 
 /* Route hs's transfer. CURLE_OK with *routed 0 (left alone) or 1 (our
  * options are on the handle); any other code: the transfer must not be
@@ -22,6 +22,10 @@ void amp_transfer_begin_failed(const struct amp_config *cfg, struct amp_handle *
 /* The transfer is over (a 429 was recorded as it arrived); our options
  * stay on the handle for the next. Does nothing unless one is active. */
 void amp_transfer_end(struct amp_handle *hs);
+
+/* The config hs decides with from now on; a new one (read again) drops
+ * what was decided with the old. Never while a transfer is under way. */
+void amp_transfer_use_config(struct amp_handle *hs, const struct amp_config *cfg);
 
 /* Decides the route of url (the application's, kept for as long as the
  * decision) into hs->decision. -1 when memory ran out. */

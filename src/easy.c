@@ -12,7 +12,7 @@
 #include "log.h"
 #include "options.h"
 #include "real.h"
-#include "shim.h"
+#include "settings.h"
 #include "transfer.h"
 
 #define MAX_REROUTES 10
@@ -21,7 +21,7 @@ static void note(const struct amp_curl *c, CURL *easy, int row, union amp_optval
 {
     struct amp_handle *hs;
 
-    if (amp_shim_get(c)->mode == AMP_OFF)
+    if (amp_settings_get(c)->mode == AMP_OFF)
         return;
     /* Out of memory: the handle is marked, or, when even its entry could
      * not be made, found without one at its next transfer; either way it
@@ -39,14 +39,16 @@ static void note(const struct amp_curl *c, CURL *easy, int row, union amp_optval
  * nothing to set. */
 static CURLcode set_url(const struct amp_curl *c, CURL *easy, const char *url)
 {
-    const struct amp_shim *shim = amp_shim_get(c);
+    const struct amp_settings *shim = amp_settings_get(c);
     struct amp_handle *hs;
 
     if (shim->mode == AMP_ON && (hs = amp_handle_find(easy, c, 0)) && !hs->lost &&
         !hs->xfer.active && !hs->app.curlu && url && amp_options_hold_url(hs)) {
         struct amp_decision *d = &hs->decision;
+        const struct amp_config *cfg = shim->cfg;
+        amp_transfer_use_config(hs, cfg);
         if (!(hs->app.url && strcmp(hs->app.url, url) == 0 && d->done && d->url == hs->app.url) &&
-            amp_transfer_decide_url(shim->cfg, hs, url) < 0)
+            amp_transfer_decide_url(cfg, hs, url) < 0)
             d->done = 0;
         else if (d->route) {
             CURLcode rc = amp_options_put(hs, CURLOPT_URL, (union amp_optval){ .p = d->proxy_url });
@@ -119,7 +121,7 @@ CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)
         return CURLE_FAILED_INIT;
     if (internal)
         return c->easy_perform(easy);
-    const struct amp_shim *shim = amp_shim_get(c);
+    const struct amp_settings *shim = amp_settings_refresh(c);
     if (shim->mode == AMP_OFF)
         return c->easy_perform(easy);
     struct amp_handle *hs = amp_handle_for_transfer(easy, c);
@@ -154,7 +156,7 @@ CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)
             rc = CURLE_TOO_MANY_REDIRECTS;
             break;
         }
-        if ((rc = amp_transfer_reroute(shim->cfg, hs)) != CURLE_OK)
+        if ((rc = amp_transfer_reroute(hs->cfg, hs)) != CURLE_OK)
             break;
         rc = c->easy_perform(easy);
     }
@@ -190,7 +192,7 @@ CURL *amp_easy_duphandle(const struct amp_curl *c, int internal, CURL *easy)
     if (!c)
         return NULL;
     CURL *dup = c->easy_duphandle(easy);
-    const struct amp_shim *shim = amp_shim_get(c);
+    const struct amp_settings *shim = amp_settings_get(c);
     if (!dup || internal || shim->mode == AMP_OFF)
         return dup;
     struct amp_handle *from = amp_handle_find(easy, c, 0), *to;

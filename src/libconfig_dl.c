@@ -11,7 +11,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
-#include "forksafe.h"
+#include "locks.h"
 #include "real.h"
 
 #define LIBCONFIG_FUNCTIONS(X)                                                            \
@@ -38,9 +38,6 @@ static struct {
  * dlopen holds the loader's lock and may call curl from a constructor.
  * Two threads may both load it; dlopen makes that harmless. */
 static atomic_int loaded;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-
-AMP_FORK_SAFE(lock)
 
 int amp_libconfig_load(char *err, size_t errlen)
 {
@@ -63,12 +60,12 @@ int amp_libconfig_load(char *err, size_t errlen)
         snprintf(err, errlen, "%s", failure);
         return -1;
     }
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&amp_lock_libconfig);
     if (!atomic_load_explicit(&loaded, memory_order_relaxed)) {
         fn = bound; /* once: another thread may already be calling through it */
         atomic_store_explicit(&loaded, 1, memory_order_release);
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&amp_lock_libconfig);
     return 0;
 }
 

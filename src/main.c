@@ -692,8 +692,18 @@ static int cmd_run(const char *path, char **argv, int dry_run)
         return 2;
     warn_key_files(cfg);
     amp_config_free(cfg);
-    if (!realpath(path, abs)) {
-        fprintf(stderr, "ampshim: %s: %s\n", path, strerror(errno));
+    /* Absolute, for the children that change folder: its folder resolved,
+     * the file's own name kept as given, symlink or not (a secret mount
+     * swaps one, and the library reads the config again when what the
+     * name leads to changes). */
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+    char *folder = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    int bad = !folder || !realpath(folder, dir);
+    free(folder);
+    if (bad || snprintf(abs, sizeof(abs), "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name) >=
+                   (int)sizeof(abs)) {
+        fprintf(stderr, "ampshim: %s: %s\n", path, bad ? strerror(errno) : "the path is too long");
         return 2;
     }
     if (find_library(lib, sizeof(lib)) < 0)

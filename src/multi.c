@@ -11,7 +11,7 @@
 #include "handles.h"
 #include "log.h"
 #include "real.h"
-#include "shim.h"
+#include "settings.h"
 #include "transfer.h"
 
 CURLMcode amp_multi_add_handle(const struct amp_curl *c, int internal, CURLM *multi, CURL *easy)
@@ -20,7 +20,7 @@ CURLMcode amp_multi_add_handle(const struct amp_curl *c, int internal, CURLM *mu
 
     if (!c)
         return CURLM_INTERNAL_ERROR;
-    const struct amp_shim *shim = internal ? NULL : amp_shim_get(c);
+    const struct amp_settings *shim = internal ? NULL : amp_settings_refresh(c);
     if (!shim || shim->mode == AMP_OFF)
         return c->multi_add_handle(multi, easy);
     struct amp_handle *hs = amp_handle_for_transfer(easy, c);
@@ -36,9 +36,10 @@ CURLMcode amp_multi_add_handle(const struct amp_curl *c, int internal, CURLM *mu
         amp_transfer_error(hs, "ampshim: %s", shim->error);
         amp_transfer_begin_failed(NULL, hs, CURLE_FAILED_INIT);
     } else {
-        CURLcode rc = amp_transfer_begin(shim->cfg, hs, 1, &routed);
+        const struct amp_config *cfg = shim->cfg;
+        CURLcode rc = amp_transfer_begin(cfg, hs, 1, &routed);
         if (rc != CURLE_OK)
-            amp_transfer_begin_failed(shim->cfg, hs, rc);
+            amp_transfer_begin_failed(cfg, hs, rc);
     }
     CURLMcode mrc = c->multi_add_handle(multi, easy);
     if (mrc == CURLM_OK)

@@ -101,6 +101,28 @@ static int curlu_url(struct amp_handle *hs, const char **url)
     return 0;
 }
 
+void amp_transfer_use_config(struct amp_handle *hs, const struct amp_config *cfg)
+{
+    struct amp_decision *d = &hs->decision;
+
+    if (hs->cfg == cfg)
+        return;
+    /* Read again since this handle last decided: its decision, its origin's
+     * routes and its header list were the old config's. */
+    if (hs->cfg) {
+        d->done = 0;
+        d->route = NULL;
+        d->tally = NULL;
+        d->proxy_url = NULL;
+        amp_url_memo_free(&d->memo);
+        memset(&d->memo, 0, sizeof(d->memo));
+        amp_handle_drop_ours(hs);
+        amp_options_stale(hs, CURLOPT_URL);
+        amp_options_stale(hs, CURLOPT_HTTPHEADER);
+    }
+    hs->cfg = cfg;
+}
+
 /* 0 with hs->decision.route decided (NULL: left alone), -1 when it cannot be. */
 static int decide(const struct amp_config *cfg, struct amp_handle *hs)
 {
@@ -198,6 +220,7 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
     *routed = 0;
     if (hs->xfer.active) /* never routed twice: the handle already carries ours */
         return CURLE_OK;
+    amp_transfer_use_config(hs, cfg);
     if (decide(cfg, hs) < 0 || (d->route && build_headers(hs) < 0)) {
         if (!hs->lost)
             amp_transfer_error(hs, "ampshim: out of memory while deciding a transfer's route; not sent");

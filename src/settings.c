@@ -1,0 +1,238 @@
+/* What the process runs with: the configuration, loaded on first use,
+ * never in a constructor (a program that never calls curl must not even
+ * read the file), and loaded again when its file or its key file changes. The load
+ * runs on a short-lived thread of our own (aside.h) and keeps what it
+ * keeps in an arena of its own (arena.h): neither libconfig's parse nor
+ * the routes shape the application's malloc heap, whose long-lived
+ * clients otherwise pay for the holes on every request. */
+#define _GNU_SOURCE
+#include "settings.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "aside.h"
+#include "catalog.h"
+#include "locks.h"
+#include "libconfig_dl.h"
+#include "log.h"
+
+static struct amp_settings shim;
+static atomic_int loaded;
+
+/* What the config was read from, as it was then: the config file (through
+ * any symlink: a Kubernetes secret mount swaps one) and its key file. */
+struct seen_file {
+    char path[4096];
+    int exists;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+};
+static struct {
+    char path[4096];            /* the config's path, as found at start */
+    struct seen_file files[2];
+    int nfiles;
+    _Atomic int64_t next_ms;    /* when to look at them again (monotonic) */
+    _Atomic int looking;        /* one thread looks, the others go on */
+} watch;
+
+struct load_job {
+    const char *path;
+    const struct amp_curl *c;
+    int flags;
+    int rc;
+    struct amp_config *cfg;
+    char error[512];
+};
+
+static void load_config(void *arg)
+{
+    struct load_job *job = arg;
+
+    job->rc = amp_config_load_ex(job->path, job->c, job->flags, &job->cfg, job->error,
+                                 sizeof(job->error));
+}
+
+/* AMPSHIM_NO_CONFIG_ARENA=1: the way it was, for the tests of what happens
+ * anyway when no thread can be made (parsed on the caller's thread) and
+ * nothing can be mapped (kept in the malloc heap). */
+static int load_on_heap(void)
+{
+    const char *v = secure_getenv("AMPSHIM_NO_CONFIG_ARENA");
+
+    return v && strcmp(v, "1") == 0;
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void see(struct seen_file *f, const char *path)
+{
+    struct stat st;
+
+    snprintf(f->path, sizeof(f->path), "%s", path);
+    f->exists = stat(path, &st) == 0;
+    f->dev = f->exists ? st.st_dev : 0;
+    f->ino = f->exists ? st.st_ino : 0;
+    f->size = f->exists ? st.st_size : 0;
+    f->mtime = f->exists ? st.st_mtim : (struct timespec){ 0, 0 };
+}
+
+static int changed(const struct seen_file *f)
+{
+    struct stat st;
+    int exists = stat(f->path, &st) == 0;
+
+    return exists != f->exists ||
+           (exists && (st.st_dev != f->dev || st.st_ino != f->ino || st.st_size != f->size ||
+                       st.st_mtim.tv_sec != f->mtime.tv_sec || st.st_mtim.tv_nsec != f->mtime.tv_nsec));
+}
+
+/* The files path's config was read from, as they are now (before it is
+ * read: a change while it is read is seen next time). */
+static void note_files(const char *path, const struct amp_config *cfg)
+{
+    see(&watch.files[0], path);
+    watch.nfiles = 1;
+    const char *key = cfg && cfg->api_key_origin ? cfg->api_key_origin : "";
+    if (strncmp(key, "api_key_file ", 13) == 0)
+        see(&watch.files[watch.nfiles++], key + 13);
+}
+
+/* path loaded (on a thread of ours, into an arena of ours); NULL with
+ * the reason in err when it cannot be. */
+static struct amp_config *load_file(const struct amp_curl *c, const char *path, char *err,
+                                    size_t errlen)
+{
+    struct load_job job = { path, c, load_on_heap() ? AMP_CONFIG_ON_HEAP : 0, -1, NULL, "" };
+
+    note_files(path, NULL);
+    /* No thread of our own (a limit on threads): still loaded, here. */
+    if (job.flags || amp_aside_run(load_config, &job) < 0)
+        load_config(&job);
+    if (job.rc != 0) {
+        snprintf(err, errlen, "%s", job.error);
+        return NULL;
+    }
+    note_files(path, job.cfg);
+    const char *dry = secure_getenv("AMPSHIM_DRY_RUN");
+    job.cfg->dry_run = dry && *dry && strcmp(dry, "0") != 0;
+    return job.cfg;
+}
+
+static void load(const struct amp_curl *c, int libconfig_ok, const char *libconfig_error)
+{
+    const char *path = secure_getenv("AMPSHIM_CONFIG");
+    char found[4096];
+
+    if (!path || !*path) {
+        if (amp_config_discover(program_invocation_short_name, found, sizeof(found)) < 0) {
+            shim.mode = AMP_OFF;
+            amp_debug("no config (AMPSHIM_CONFIG unset, no %s.cfg or ampshim.cfg found): "
+                      "staying out of the way", program_invocation_short_name);
+            return;
+        }
+        path = found;
+    }
+    if (!libconfig_ok)
+        snprintf(shim.error, sizeof(shim.error), "%s", libconfig_error);
+    /* The catalog is installed beside the library. */
+    Dl_info self;
+    if (dladdr((void *)amp_settings_get, &self) && self.dli_fname && strrchr(self.dli_fname, '/')) {
+        char catalog[4096];
+        snprintf(catalog, sizeof(catalog), "%.*s/providers.cfg",
+                 (int)(strrchr(self.dli_fname, '/') - self.dli_fname), self.dli_fname);
+        amp_catalog_set_path(catalog);
+    }
+    snprintf(watch.path, sizeof(watch.path), "%s", path);
+    if (libconfig_ok) {
+        struct amp_config *cfg = load_file(c, path, shim.error, sizeof(shim.error));
+        if (cfg) {
+            shim.cfg = cfg;
+            shim.mode = AMP_ON;
+            amp_debug("config %s: %zu routes to %s", path, cfg->routes.n, cfg->proxy_url);
+            return;
+        }
+    }
+    shim.mode = AMP_BROKEN;
+    amp_error("%s; every curl transfer in this process will fail until it is fixed",
+              shim.error);
+}
+
+/* Is there a config to read at all? Asked before libconfig is loaded. */
+static int wanted(void)
+{
+    const char *path = secure_getenv("AMPSHIM_CONFIG");
+    char found[4096];
+
+    return (path && *path) ||
+           amp_config_discover(program_invocation_short_name, found, sizeof(found)) == 0;
+}
+
+const struct amp_settings *amp_settings_refresh(const struct amp_curl *c)
+{
+    const struct amp_settings *s = amp_settings_get(c);
+    int64_t now;
+
+    if (s->mode == AMP_OFF || !watch.nfiles ||
+        (now = monotonic_ms()) < atomic_load_explicit(&watch.next_ms, memory_order_relaxed) ||
+        atomic_exchange_explicit(&watch.looking, 1, memory_order_acquire))
+        return s;
+    atomic_store_explicit(&watch.next_ms, now + AMP_RELOAD_CHECK_MS, memory_order_relaxed);
+    int any = 0;
+    for (int i = 0; i < watch.nfiles; i++)
+        any |= changed(&watch.files[i]);
+    if (any) {
+        char err[sizeof(shim.error)];
+        struct amp_config *cfg = load_file(c, watch.path, err, sizeof(err));
+        pthread_mutex_lock(&amp_lock_settings);
+        if (cfg) {
+            /* The old config stays: transfers under way, and the entries
+             * that decided with it, still point into it (a few kilobytes a
+             * reload, for the life of the process). */
+            shim.cfg = cfg;
+            shim.mode = AMP_ON;
+            amp_info("config %s read again: %zu routes to %s", watch.path, cfg->routes.n,
+                     cfg->proxy_url);
+        } else if (shim.mode == AMP_ON) {
+            amp_warn("%s; the configuration read before stays in use", err);
+        } else {
+            memcpy(shim.error, err, sizeof(err));
+        }
+        pthread_mutex_unlock(&amp_lock_settings);
+    }
+    atomic_store_explicit(&watch.looking, 0, memory_order_release);
+    return s;
+}
+
+const struct amp_settings *amp_settings_get(const struct amp_curl *c)
+{
+    char why[256] = "";
+
+    if (atomic_load_explicit(&loaded, memory_order_acquire))
+        return &shim;
+    /* libconfig is loaded before the lock is taken: never a lock across
+     * the dynamic loader (see libconfig_dl.c). */
+    int libconfig_ok = wanted() && amp_libconfig_load(why, sizeof(why)) == 0;
+    pthread_mutex_lock(&amp_lock_settings);
+    if (!atomic_load_explicit(&loaded, memory_order_relaxed)) {
+        load(c, libconfig_ok, why);
+        atomic_store_explicit(&loaded, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&amp_lock_settings);
+    return &shim;
+}
