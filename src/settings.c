@@ -1,10 +1,12 @@
 /* What the process runs with: the configuration, loaded on first use,
  * never in a constructor (a program that never calls curl must not even
- * read the file), and loaded again when its file or its key file changes. The load
- * runs on a short-lived thread of our own (aside.h) and keeps what it
- * keeps in an arena of its own (arena.h): neither libconfig's parse nor
- * the routes shape the application's malloc heap, whose long-lived
- * clients otherwise pay for the holes on every request. */
+ * read the file), and loaded again when its file or its key file changes.
+ * What the config keeps lives in an arena of its own (arena.h), not in the
+ * application's malloc heap, whose long-lived clients would otherwise pay
+ * for the holes on every request. It is loaded on the caller's thread: a
+ * thread of ours (tried) makes glibc treat the process as threaded for the
+ * rest of its life, which costs every later request more (cancellable
+ * system calls, atomic malloc) than any hole. */
 #define _GNU_SOURCE
 #include "settings.h"
 
@@ -18,7 +20,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "aside.h"
 #include "catalog.h"
 #include "locks.h"
 #include "libconfig_dl.h"
@@ -62,9 +63,8 @@ static void load_config(void *arg)
                                  sizeof(job->error));
 }
 
-/* AMPSHIM_NO_CONFIG_ARENA=1: the way it was, for the tests of what happens
- * anyway when no thread can be made (parsed on the caller's thread) and
- * nothing can be mapped (kept in the malloc heap). */
+/* AMPSHIM_NO_CONFIG_ARENA=1: the config kept in the malloc heap, for the
+ * tests of what happens anyway when nothing can be mapped. */
 static int load_on_heap(void)
 {
     const char *v = secure_getenv("AMPSHIM_NO_CONFIG_ARENA");
@@ -113,7 +113,7 @@ static void note_files(const char *path, const struct amp_config *cfg)
         see(&watch.files[watch.nfiles++], key + 13);
 }
 
-/* path loaded (on a thread of ours, into an arena of ours); NULL with
+/* path loaded (into an arena of ours); NULL with
  * the reason in err when it cannot be. */
 static struct amp_config *load_file(const struct amp_curl *c, const char *path, char *err,
                                     size_t errlen)
@@ -121,9 +121,7 @@ static struct amp_config *load_file(const struct amp_curl *c, const char *path, 
     struct load_job job = { path, c, load_on_heap() ? AMP_CONFIG_ON_HEAP : 0, -1, NULL, "" };
 
     note_files(path, NULL);
-    /* No thread of our own (a limit on threads): still loaded, here. */
-    if (job.flags || amp_aside_run(load_config, &job) < 0)
-        load_config(&job);
+    load_config(&job);
     if (job.rc != 0) {
         snprintf(err, errlen, "%s", job.error);
         return NULL;

@@ -193,18 +193,16 @@ def check_rejects_unusable_providers(ctx):
 
 @test
 def config_load_fallbacks_still_route(ctx):
-    """The config is loaded on a thread of ours into memory of ours; when no
-    thread can be made (a preload refusing pthread_create, as a limit on
-    threads would) or the arena is turned off (AMPSHIM_NO_CONFIG_ARENA=1, the
-    way taken when nothing can be mapped), it is loaded on the caller's
-    thread, into the heap, and calls are routed all the same."""
+    """The config is loaded on the caller's thread into memory of ours; where
+    no thread can be made (a preload refusing pthread_create, as a limit on
+    threads would), nothing changes, and with the arena off
+    (AMPSHIM_NO_CONFIG_ARENA=1, the way taken when nothing can be mapped)
+    it is kept in the heap: calls are routed all the same."""
     no_threads = os.path.join(BUILD, "plugins", "libno_threads.so")
     for name, env in (("no thread", {"LD_PRELOAD": no_threads}),
                       ("no arena", {"AMPSHIM_NO_CONFIG_ARENA": "1"})):
         mark_all(ctx)
-        p = ok(ctx.curl(SF + "/fallback", env=ctx.env(**env)), name)
+        ok(ctx.curl(SF + "/fallback", env=ctx.env(**env)), name)
         req = one(ctx.proxy)
         assert req["target"] == "/fallback", (name, req)
         assert_amp_headers(req, installation="inst-sf-1")
-        if name == "no thread":
-            assert b"no_threads: pthread_create refused" in p.stderr, p.stderr
