@@ -7,7 +7,7 @@
 
 #include "curlapi.h"
 
-enum amp_option_class {
+enum amp_confine_class {
     AMP_OPT_UNKNOWN = 0,
     AMP_OPT_ASIDE,     /* set aside (or forced) while a routed transfer runs: options.c */
     AMP_OPT_VERIFIED,  /* may change the path, not who reads: the proxy's certificate is checked */
@@ -17,11 +17,11 @@ enum amp_option_class {
 };
 
 /* The class of the option libcurl names name (without "CURLOPT_"). */
-enum amp_option_class amp_option_class(const char *name);
+enum amp_confine_class amp_confine_class(const char *name);
 /* How many classes name it (1, for a sound table). */
-int amp_option_classes_naming(const char *name);
+int amp_confine_classes_naming(const char *name);
 /* Why options of a class are what they are, for people (README, tests). */
-const char *amp_option_class_why(enum amp_option_class cls);
+const char *amp_confine_class_why(enum amp_confine_class cls);
 
 /* CURLOPT_OPENSOCKETFUNCTION of a routed transfer to a plain-http proxy
  * (a relay on loopback; clientp: its struct amp_handle): a socket only for

@@ -14,7 +14,7 @@
 #include "log.h"
 
 struct class_of {
-    enum amp_option_class cls;
+    enum amp_confine_class cls;
     const char *const *names;
 };
 
@@ -116,7 +116,7 @@ static const struct class_of classes[] = {
             "TELNETOPTIONS") },
 };
 
-enum amp_option_class amp_option_class(const char *name)
+enum amp_confine_class amp_confine_class(const char *name)
 {
     for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
         for (const char *const *n = classes[i].names; *n; n++)
@@ -125,7 +125,7 @@ enum amp_option_class amp_option_class(const char *name)
     return AMP_OPT_UNKNOWN;
 }
 
-int amp_option_classes_naming(const char *name)
+int amp_confine_classes_naming(const char *name)
 {
     int n = 0;
 
@@ -135,7 +135,7 @@ int amp_option_classes_naming(const char *name)
     return n;
 }
 
-const char *amp_option_class_why(enum amp_option_class cls)
+const char *amp_confine_class_why(enum amp_confine_class cls)
 {
     switch (cls) {
     case AMP_OPT_ASIDE:

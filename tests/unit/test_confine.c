@@ -23,7 +23,7 @@ static void every_option_classed(void **state)
         if (o->flags & CURLOT_FLAG_ALIAS)
             continue;
         n++;
-        if (amp_option_class(o->name) == AMP_OPT_UNKNOWN) {
+        if (amp_confine_class(o->name) == AMP_OPT_UNKNOWN) {
             print_error("CURLOPT_%s (%d) is not classed in src/confine.c\n", o->name, o->id);
             unknown++;
         }
@@ -42,11 +42,11 @@ static void diverting_options_set_aside(void **state)
                                          "SSL_VERIFYPEER", "SSL_VERIFYHOST", "SSL_CTX_FUNCTION",
                                          "HEADEROPT", "NOPROXY" };
     for (size_t i = 0; i < sizeof(aside) / sizeof(aside[0]); i++)
-        if (amp_option_class(aside[i]) != AMP_OPT_ASIDE)
+        if (amp_confine_class(aside[i]) != AMP_OPT_ASIDE)
             fail_msg("CURLOPT_%s must be set aside", aside[i]);
-    assert_int_equal(amp_option_class("PROXY"), AMP_OPT_VERIFIED);
-    assert_int_equal(amp_option_class("NO_SUCH_OPTION"), AMP_OPT_UNKNOWN);
-    assert_non_null(strstr(amp_option_class_why(AMP_OPT_UNKNOWN), "review"));
+    assert_int_equal(amp_confine_class("PROXY"), AMP_OPT_VERIFIED);
+    assert_int_equal(amp_confine_class("NO_SUCH_OPTION"), AMP_OPT_UNKNOWN);
+    assert_non_null(strstr(amp_confine_class_why(AMP_OPT_UNKNOWN), "review"));
 }
 
 /* Each name in one class only. */
@@ -56,8 +56,8 @@ static void classes_disjoint(void **state)
     const struct curl_easyoption *o = NULL;
 
     while ((o = curl_easy_option_next(o)))
-        if (!(o->flags & CURLOT_FLAG_ALIAS) && amp_option_classes_naming(o->name) != 1)
-            fail_msg("CURLOPT_%s is named by %d classes", o->name, amp_option_classes_naming(o->name));
+        if (!(o->flags & CURLOT_FLAG_ALIAS) && amp_confine_classes_naming(o->name) != 1)
+            fail_msg("CURLOPT_%s is named by %d classes", o->name, amp_confine_classes_naming(o->name));
 }
 
 int main(void)
