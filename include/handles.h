@@ -140,6 +140,7 @@ struct amp_inflight {
     CURLM *multi;                     /* the multi handle it was added to */
     int performing;                   /* inside our curl_easy_perform of it */
     unsigned mode;                    /* AMP_MODE_* of options.h */
+    int64_t now;                      /* the UTC second it began */
     CURLcode forced;                  /* a blocked multi transfer: the result to report */
     char forced_msg[CURL_ERROR_SIZE];
     CURLMsg msg;                      /* what curl_multi_info_read returns instead */

@@ -18,7 +18,7 @@ enum amp_verdict {
 /* Before a routed transfer on route: whether it may be sent. When not,
  * hs->xfer.forced_msg and one stderr line say why (and, when it is refused,
  * the application's error buffer); *b is the block and *when the time it
- * was looked at. In wait mode (and may_wait), sleeps through a short
+ * was looked at (on entry: the UTC second now, or 0 to read it here). In wait mode (and may_wait), sleeps through a short
  * block first. */
 enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs,
                                      const struct amp_route *route, int may_wait,

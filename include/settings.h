@@ -6,6 +6,9 @@
 #ifndef AMPSHIM_SETTINGS_H
 #define AMPSHIM_SETTINGS_H
 
+#include <stdatomic.h>
+#include <stdint.h>
+
 #include "config.h"
 #include "curlapi.h"
 
@@ -15,9 +18,6 @@ enum amp_mode {
     AMP_BROKEN,  /* a config was meant but cannot be used: fail closed */
 };
 
-/* How often the files are looked at (one stat(2) each), at most. */
-#define AMP_RELOAD_CHECK_MS 1000
-
 struct amp_settings {
     enum amp_mode mode;
     /* Read once per use: a reload puts a new one here (transfers under way
@@ -26,10 +26,20 @@ struct amp_settings {
     char error[512];  /* why BROKEN: "FILE:LINE: what is wrong" */
 };
 
-const struct amp_settings *amp_settings_get(const struct amp_curl *c);
-/* The same, after looking (at most every AMP_RELOAD_CHECK_MS, from the
- * start of a transfer) whether the config's files changed, and loading
- * them again when they did. */
-const struct amp_settings *amp_settings_refresh(const struct amp_curl *c);
+extern struct amp_settings amp_settings_now;
+extern atomic_int amp_settings_loaded;
+const struct amp_settings *amp_settings_load(const struct amp_curl *c);
+
+static inline const struct amp_settings *amp_settings_get(const struct amp_curl *c)
+{
+    if (atomic_load_explicit(&amp_settings_loaded, memory_order_acquire))
+        return &amp_settings_now;
+    return amp_settings_load(c);
+}
+
+/* The same, after looking (once the UTC second has moved on since the last
+ * look, from the start of a transfer) whether the config's files changed,
+ * and loading them again when they did. *now: the UTC second it read. */
+const struct amp_settings *amp_settings_refresh(const struct amp_curl *c, int64_t *now);
 
 #endif

@@ -24,8 +24,8 @@ void amp_tally_answer(struct amp_tally *t, int status, int64_t now);
 /* Where the counts go (the rate-limit state's path + ".counts"). */
 void amp_tally_set_path(const char *counts_path);
 
-/* Adds what was counted since to the file when the UTC second moved on
- * since the last time (force: whatever the time, at exit). */
-void amp_tally_flush(int force);
+/* Adds what was counted since to the file when the UTC second now has
+ * moved on since the last time (force: whatever the time, at exit). */
+void amp_tally_flush(int64_t now, int force);
 
 #endif

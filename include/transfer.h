@@ -10,9 +10,10 @@
 /* Route hs's transfer. CURLE_OK with *routed 0 (left alone) or 1 (our
  * options are on the handle); any other code: the transfer must not be
  * sent (blocked, out of memory), hs->xfer.forced_msg and the application's
- * error buffer say why. may_wait: a short block may be slept through. */
+ * error buffer say why. may_wait: a short block may be slept through; now:
+ * the UTC second (time(NULL)). */
 CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs, int may_wait,
-                            int *routed);
+                            int64_t now, int *routed);
 
 /* A transfer that must fail without a byte sent, through libcurl's own
  * machinery (the multi interface reports it like any failure). */

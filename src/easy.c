@@ -121,7 +121,8 @@ CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)
         return CURLE_FAILED_INIT;
     if (internal)
         return c->easy_perform(easy);
-    const struct amp_settings *shim = amp_settings_refresh(c);
+    int64_t now;
+    const struct amp_settings *shim = amp_settings_refresh(c, &now);
     if (shim->mode == AMP_OFF)
         return c->easy_perform(easy);
     struct amp_handle *hs = amp_handle_for_transfer(easy, c);
@@ -141,7 +142,7 @@ CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)
      * callback, is left to libcurl, which refuses it. */
     if (hs->xfer.active && !hs->xfer.multi && !hs->xfer.performing)
         amp_transfer_end(hs);
-    if ((rc = amp_transfer_begin(shim->cfg, hs, 1, &routed)) != CURLE_OK)
+    if ((rc = amp_transfer_begin(shim->cfg, hs, 1, now, &routed)) != CURLE_OK)
         return rc;
     if (!routed)
         return c->easy_perform(easy);

@@ -20,7 +20,8 @@ CURLMcode amp_multi_add_handle(const struct amp_curl *c, int internal, CURLM *mu
 
     if (!c)
         return CURLM_INTERNAL_ERROR;
-    const struct amp_settings *shim = internal ? NULL : amp_settings_refresh(c);
+    int64_t now = 0;
+    const struct amp_settings *shim = internal ? NULL : amp_settings_refresh(c, &now);
     if (!shim || shim->mode == AMP_OFF)
         return c->multi_add_handle(multi, easy);
     struct amp_handle *hs = amp_handle_for_transfer(easy, c);
@@ -37,7 +38,7 @@ CURLMcode amp_multi_add_handle(const struct amp_curl *c, int internal, CURLM *mu
         amp_transfer_begin_failed(NULL, hs, CURLE_FAILED_INIT);
     } else {
         const struct amp_config *cfg = shim->cfg;
-        CURLcode rc = amp_transfer_begin(cfg, hs, 1, &routed);
+        CURLcode rc = amp_transfer_begin(cfg, hs, 1, now, &routed);
         if (rc != CURLE_OK)
             amp_transfer_begin_failed(cfg, hs, rc);
     }

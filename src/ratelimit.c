@@ -132,8 +132,9 @@ enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_ha
 
     if (!st)
         return AMP_SEND;
-    for (;;) {
-        int64_t now = now_utc();
+    for (int first = 1;; first = 0) {
+        /* The caller's second, first: it has just read it. */
+        int64_t now = first && *when ? *when : now_utc();
         *when = now;
         if (!amp_state_find(st, route->key, now, b))
             return AMP_SEND;

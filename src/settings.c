@@ -25,8 +25,8 @@
 #include "libconfig_dl.h"
 #include "log.h"
 
-static struct amp_settings shim;
-static atomic_int loaded;
+struct amp_settings amp_settings_now;
+atomic_int amp_settings_loaded;
 
 /* What the config was read from, as it was then: the config file (through
  * any symlink: a Kubernetes secret mount swaps one) and its key file. */
@@ -42,7 +42,7 @@ static struct {
     char path[4096];            /* the config's path, as found at start */
     struct seen_file files[2];
     int nfiles;
-    _Atomic int64_t next_ms;    /* when to look at them again (monotonic) */
+    _Atomic int64_t looked_at;  /* the UTC second they were last looked at */
     _Atomic int looking;        /* one thread looks, the others go on */
 } watch;
 
@@ -70,14 +70,6 @@ static int load_on_heap(void)
     const char *v = secure_getenv("AMPSHIM_NO_CONFIG_ARENA");
 
     return v && strcmp(v, "1") == 0;
-}
-
-static int64_t monotonic_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void see(struct seen_file *f, const char *path)
@@ -139,7 +131,7 @@ static void load(const struct amp_curl *c, int libconfig_ok, const char *libconf
 
     if (!path || !*path) {
         if (amp_config_discover(program_invocation_short_name, found, sizeof(found)) < 0) {
-            shim.mode = AMP_OFF;
+            amp_settings_now.mode = AMP_OFF;
             amp_debug("no config (AMPSHIM_CONFIG unset, no %s.cfg or ampshim.cfg found): "
                       "staying out of the way", program_invocation_short_name);
             return;
@@ -147,7 +139,7 @@ static void load(const struct amp_curl *c, int libconfig_ok, const char *libconf
         path = found;
     }
     if (!libconfig_ok)
-        snprintf(shim.error, sizeof(shim.error), "%s", libconfig_error);
+        snprintf(amp_settings_now.error, sizeof(amp_settings_now.error), "%s", libconfig_error);
     /* The catalog is installed beside the library. */
     Dl_info self;
     if (dladdr((void *)amp_settings_get, &self) && self.dli_fname && strrchr(self.dli_fname, '/')) {
@@ -158,17 +150,17 @@ static void load(const struct amp_curl *c, int libconfig_ok, const char *libconf
     }
     snprintf(watch.path, sizeof(watch.path), "%s", path);
     if (libconfig_ok) {
-        struct amp_config *cfg = load_file(c, path, shim.error, sizeof(shim.error));
+        struct amp_config *cfg = load_file(c, path, amp_settings_now.error, sizeof(amp_settings_now.error));
         if (cfg) {
-            shim.cfg = cfg;
-            shim.mode = AMP_ON;
+            amp_settings_now.cfg = cfg;
+            amp_settings_now.mode = AMP_ON;
             amp_debug("config %s: %zu routes to %s", path, cfg->routes.n, cfg->proxy_url);
             return;
         }
     }
-    shim.mode = AMP_BROKEN;
+    amp_settings_now.mode = AMP_BROKEN;
     amp_error("%s; every curl transfer in this process will fail until it is fixed",
-              shim.error);
+              amp_settings_now.error);
 }
 
 /* Is there a config to read at all? Asked before libconfig is loaded. */
@@ -181,35 +173,35 @@ static int wanted(void)
            amp_config_discover(program_invocation_short_name, found, sizeof(found)) == 0;
 }
 
-const struct amp_settings *amp_settings_refresh(const struct amp_curl *c)
+const struct amp_settings *amp_settings_refresh(const struct amp_curl *c, int64_t *now)
 {
     const struct amp_settings *s = amp_settings_get(c);
-    int64_t now;
 
+    *now = (int64_t)time(NULL);
     if (s->mode == AMP_OFF || !watch.nfiles ||
-        (now = monotonic_ms()) < atomic_load_explicit(&watch.next_ms, memory_order_relaxed) ||
+        *now == atomic_load_explicit(&watch.looked_at, memory_order_relaxed) ||
         atomic_exchange_explicit(&watch.looking, 1, memory_order_acquire))
         return s;
-    atomic_store_explicit(&watch.next_ms, now + AMP_RELOAD_CHECK_MS, memory_order_relaxed);
+    atomic_store_explicit(&watch.looked_at, *now, memory_order_relaxed);
     int any = 0;
     for (int i = 0; i < watch.nfiles; i++)
         any |= changed(&watch.files[i]);
     if (any) {
-        char err[sizeof(shim.error)];
+        char err[sizeof(amp_settings_now.error)];
         struct amp_config *cfg = load_file(c, watch.path, err, sizeof(err));
         pthread_mutex_lock(&amp_lock_settings);
         if (cfg) {
             /* The old config stays: transfers under way, and the entries
              * that decided with it, still point into it (a few kilobytes a
              * reload, for the life of the process). */
-            shim.cfg = cfg;
-            shim.mode = AMP_ON;
+            amp_settings_now.cfg = cfg;
+            amp_settings_now.mode = AMP_ON;
             amp_info("config %s read again: %zu routes to %s", watch.path, cfg->routes.n,
                      cfg->proxy_url);
-        } else if (shim.mode == AMP_ON) {
+        } else if (amp_settings_now.mode == AMP_ON) {
             amp_warn("%s; the configuration read before stays in use", err);
         } else {
-            memcpy(shim.error, err, sizeof(err));
+            memcpy(amp_settings_now.error, err, sizeof(err));
         }
         pthread_mutex_unlock(&amp_lock_settings);
     }
@@ -217,20 +209,20 @@ const struct amp_settings *amp_settings_refresh(const struct amp_curl *c)
     return s;
 }
 
-const struct amp_settings *amp_settings_get(const struct amp_curl *c)
+const struct amp_settings *amp_settings_load(const struct amp_curl *c)
 {
     char why[256] = "";
 
-    if (atomic_load_explicit(&loaded, memory_order_acquire))
-        return &shim;
+    if (atomic_load_explicit(&amp_settings_loaded, memory_order_acquire))
+        return &amp_settings_now;
     /* libconfig is loaded before the lock is taken: never a lock across
      * the dynamic loader (see libconfig_dl.c). */
     int libconfig_ok = wanted() && amp_libconfig_load(why, sizeof(why)) == 0;
     pthread_mutex_lock(&amp_lock_settings);
-    if (!atomic_load_explicit(&loaded, memory_order_relaxed)) {
+    if (!atomic_load_explicit(&amp_settings_loaded, memory_order_relaxed)) {
         load(c, libconfig_ok, why);
-        atomic_store_explicit(&loaded, 1, memory_order_release);
+        atomic_store_explicit(&amp_settings_loaded, 1, memory_order_release);
     }
     pthread_mutex_unlock(&amp_lock_settings);
-    return &shim;
+    return &amp_settings_now;
 }

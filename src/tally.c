@@ -114,12 +114,11 @@ static size_t take(struct amp_counts *out, size_t cap)
     return n;
 }
 
-void amp_tally_flush(int force)
+void amp_tally_flush(int64_t now, int force)
 {
     if (!atomic_load_explicit(&dirty, memory_order_relaxed) ||
         !atomic_load_explicit(&have_path, memory_order_acquire))
         return;
-    int64_t now = (int64_t)time(NULL);
     if (!force && now == atomic_load_explicit(&flushed_at, memory_order_relaxed))
         return;
     /* One thread adds; the others go on (their counts wait a second). */
@@ -145,5 +144,5 @@ void amp_tally_flush(int force)
 /* At exit (and when the library is unloaded): what is left. */
 __attribute__((destructor)) static void flush_at_exit(void)
 {
-    amp_tally_flush(1);
+    amp_tally_flush((int64_t)time(NULL), 1);
 }

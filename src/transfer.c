@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "headers.h"
 #include "log.h"
@@ -171,12 +172,13 @@ static unsigned send_mode(const struct amp_config *cfg, const struct amp_handle 
 }
 
 /* A transfer starts: its part of the entry afresh. */
-static void start(const struct amp_config *cfg, struct amp_handle *hs, unsigned mode)
+static void start(const struct amp_config *cfg, struct amp_handle *hs, unsigned mode, int64_t now)
 {
     struct amp_guard *g = &hs->guard;
 
     hs->cfg = cfg;
     hs->xfer.active = 1;
+    hs->xfer.now = now;
     hs->xfer.mode = mode;
     hs->xfer.forced = CURLE_OK;
     hs->xfer.forced_msg[0] = '\0';
@@ -210,12 +212,11 @@ static void report_dry_run(const struct amp_config *cfg, const struct amp_handle
 }
 
 CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs, int may_wait,
-                            int *routed)
+                            int64_t now, int *routed)
 {
     struct amp_decision *d = &hs->decision;
     CURLcode rc = CURLE_OK;
     struct amp_block block;
-    int64_t now;
 
     *routed = 0;
     if (hs->xfer.active) /* never routed twice: the handle already carries ours */
@@ -234,7 +235,7 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
          * transfer's, and routed (or refused) there, never sent direct. */
         unsigned mode = hs->app.follow && cfg->routes.n && !cfg->dry_run ? AMP_MODE_GUARD : 0;
         if (mode) {
-            start(cfg, hs, mode);
+            start(cfg, hs, mode, now);
             *routed = 1;
         }
         /* Whatever of ours a routed transfer left, given back. */
@@ -246,7 +247,7 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
         return rc;
     unsigned mode = v == AMP_SEND ? send_mode(cfg, hs)
                                   : AMP_MODE_ANSWER | (hs->app.verbose ? AMP_MODE_TRACE : 0);
-    start(cfg, hs, mode);
+    start(cfg, hs, mode, now);
     hs->opts.url = d->proxy_url;
     hs->opts.headers = hs->hdrs.ours;
     if (v == AMP_SEND) {
@@ -273,7 +274,7 @@ void amp_transfer_begin_failed(const struct amp_config *cfg, struct amp_handle *
     char msg[CURL_ERROR_SIZE];
 
     memcpy(msg, hs->xfer.forced_msg, sizeof(msg));
-    start(cfg, hs, AMP_MODE_NOWHERE);
+    start(cfg, hs, AMP_MODE_NOWHERE, (int64_t)time(NULL));
     hs->xfer.forced = why;
     memcpy(hs->xfer.forced_msg, msg, sizeof(msg));
     hs->opts.url = NOWHERE;
@@ -291,7 +292,7 @@ void amp_transfer_end(struct amp_handle *hs)
         amp_ratelimit_transfer_ended(hs);
     if (hs->xfer.mode & AMP_MODE_ANSWER)
         amp_respond_end(hs);
-    amp_tally_flush(0);
+    amp_tally_flush(hs->xfer.now, 0);
     /* A redirect routed anew left its URL and list on the handle: put
      * ours again next time (libcurl reads neither between transfers). */
     if (g->extra_headers) {
@@ -330,7 +331,7 @@ CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *h
     free(g->redirect_proxy_url);
     g->redirect_proxy_url = proxy_url;
     struct amp_block block;
-    int64_t now;
+    int64_t now = 0;
     enum amp_verdict v = amp_ratelimit_check(cfg, hs, r, 1, &rc, &block, &now);
     if (v == AMP_REFUSE)
         return rc;
