@@ -900,64 +900,57 @@ static int load_top(struct loader *ld, const config_t *conf)
  * spare: the first chunk then holds the whole config (untouched pages of a
  * mapping cost nothing). */
 #define ARENA_PER_TEXT_BYTE 8
-/* The routes as read from the text, while the load runs. */
-#define SCRATCH_PER_TEXT_BYTE 4
 
 int amp_config_load_ex(const char *path, const struct amp_curl *c, int flags,
                        struct amp_config **out, char *err, size_t errlen)
 {
-    struct amp_arena *arena = NULL;
+    int on_heap = flags & AMP_CONFIG_ON_HEAP;
+    struct amp_arena *scratch = amp_arena_new(0, on_heap), *arena = NULL;
     struct amp_config *cfg = NULL;
+    struct amp_routelist routes;
     config_t conf;
     int rc = -1;
 
     *out = NULL;
-    /* Read here, never by libconfig from the path: only a regular file of
-     * a sane size, and so are its includes (a folder would make libconfig's
-     * scanner exit the process, a FIFO would hang it). */
-    char *text = NULL;
-    size_t len = 0;
-    if (amp_read_regular(path, AMP_MAX_CONFIG_BYTES, &text, &len, err, errlen) < 0 ||
-        amp_check_includes(path, text, len, err, errlen) < 0) {
-        free(text);
+    if (!scratch) {
+        snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    int on_heap = flags & AMP_CONFIG_ON_HEAP;
-    struct amp_arena *scratch = NULL;
-    if (!(arena = amp_arena_new(len * ARENA_PER_TEXT_BYTE, on_heap)) ||
-        !(cfg = amp_arena_alloc(arena, sizeof(*cfg))) ||
-        !(scratch = amp_arena_new(len * SCRATCH_PER_TEXT_BYTE, on_heap))) {
+    /* Read here, never by libconfig from the path: only a regular file of
+     * a sane size, and so are its includes (a folder would make libconfig's
+     * scanner exit the process, a FIFO would hang it). Into memory of our
+     * own: a large file's text leaves no hole in the heap either. */
+    char *text = NULL;
+    size_t len = 0;
+    if (amp_read_regular_in(scratch, path, AMP_MAX_CONFIG_BYTES, &text, &len, err, errlen) < 0 ||
+        amp_check_includes(path, text, len, err, errlen) < 0) {
+        amp_arena_free(scratch);
+        return -1;
+    }
+    /* The routes list read here when it is plain: libconfig then parses
+     * the rest, the list emptied, and leaves little garbage behind. */
+    char *rest = NULL;
+    int plain = flags & AMP_CONFIG_LIBCONFIG_ONLY
+                    ? 0
+                    : amp_routelist_read(text, len, scratch, &routes, &rest);
+    if (plain == 0 && (flags & AMP_CONFIG_PLAIN_ONLY)) {
+        amp_arena_free(scratch);
+        return 1;
+    }
+    if (plain > 0)
+        text = rest;
+    if (plain < 0 || !(arena = amp_arena_new(len * ARENA_PER_TEXT_BYTE, on_heap)) ||
+        !(cfg = amp_arena_alloc(arena, sizeof(*cfg)))) {
         snprintf(err, errlen, "%s: out of memory", path);
         amp_arena_free(arena);
-        free(text);
+        amp_arena_free(scratch);
         return -1;
     }
     cfg->arena = arena;
     struct loader ld = { .path = path, .c = c, .cfg = cfg, .arena = arena, .scratch = scratch,
-                         .err = err, .errlen = errlen };
-    /* The routes list read here when it is plain: libconfig then parses
-     * the rest, the list emptied. */
-    struct amp_routelist routes;
-    char *rest = NULL;
-    int plain = flags & AMP_CONFIG_LIBCONFIG_ONLY ? 0 : amp_routelist_read(text, scratch, &routes);
-    if (plain < 0 || (plain > 0 && !(rest = amp_routelist_rest(text, len, &routes)))) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        amp_arena_free(scratch);
-        amp_arena_free(arena);
-        free(text);
-        return -1;
-    }
-    if (plain > 0) {
-        ld.routes = &routes;
-        free(text);
-        text = rest;
-    }
+                         .routes = plain > 0 ? &routes : NULL, .err = err, .errlen = errlen };
     config_init(&conf);
-    int parsed = config_read_string(&conf, text);
-    /* libconfig keeps a copy: the text goes now, while malloc's fast bins
-     * are near empty (freeing a block this large sweeps them all). */
-    free(text);
-    if (!parsed) {
+    if (!config_read_string(&conf, text)) {
         snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&conf),
                  config_error_text(&conf));
     } else if ((cfg->path = amp_arena_strdup(arena, path)) && load_top(&ld, &conf) == 0) {

@@ -1,9 +1,11 @@
 /* Loading the configuration on first use, never in a constructor: a
- * program that never calls curl must not even read the file. The load
- * runs on a short-lived thread of our own (aside.h) and keeps what it
- * keeps in an arena of its own (arena.h): neither libconfig's parse nor
- * the routes shape the application's malloc heap, whose long-lived
- * clients otherwise pay for the holes on every request. */
+ * program that never calls curl must not even read the file. What the
+ * config keeps lives in an arena of its own (arena.h), its routes are read
+ * from the text into one too (routelist.h), and when libconfig must parse
+ * the whole file it does so on a short-lived thread of ours (aside.h):
+ * neither the routes nor the parse shape the application's malloc heap,
+ * whose long-lived clients would otherwise pay for the holes on every
+ * request. */
 #define _GNU_SOURCE
 #include "shim.h"
 
@@ -76,10 +78,18 @@ static void load(const struct amp_curl *c, int libconfig_ok, const char *libconf
                  (int)(strrchr(self.dli_fname, '/') - self.dli_fname), self.dli_fname);
         amp_catalog_set_path(catalog);
     }
-    struct load_job job = { path, c, load_on_heap() ? AMP_CONFIG_ON_HEAP : 0, -1 };
-    /* No thread of our own (a limit on threads): still loaded, here. */
-    if (libconfig_ok && (job.flags || amp_aside_run(load_config, &job) < 0))
+    /* Here when its routes are read from the text; else libconfig parses
+     * all of it, aside (when no thread can be made, here too). */
+    int on_heap = load_on_heap();
+    struct load_job job = { path, c, (on_heap ? AMP_CONFIG_ON_HEAP : 0) | AMP_CONFIG_PLAIN_ONLY,
+                            -1 };
+    if (libconfig_ok)
         load_config(&job);
+    if (job.rc == 1) {
+        job.flags = (job.flags & ~AMP_CONFIG_PLAIN_ONLY) | AMP_CONFIG_LIBCONFIG_ONLY;
+        if (on_heap || amp_aside_run(load_config, &job) < 0)
+            load_config(&job);
+    }
     if (libconfig_ok && job.rc == 0) {
         shim.mode = AMP_ON;
         const char *dry = secure_getenv("AMPSHIM_DRY_RUN");
