@@ -1,7 +1,9 @@
-/* Loading and validating the configuration with libconfig. Every error
- * names the file and the line, and says what is wrong in a sentence.
- * What the config keeps lives in an arena of its own (arena.h); libconfig's
- * tree, the file's text and the scratch are freed before the load returns. */
+/* Loading and validating the configuration: libconfig parses it, but for
+ * a routes list in the plain form, read straight from the text
+ * (routelist.h). Every error names the file and the line, and says what is
+ * wrong in a sentence. What the config keeps lives in an arena of its own
+ * (arena.h); the text and the routes as read, in a scratch arena, and
+ * libconfig's tree are gone when the load returns. */
 #define _GNU_SOURCE
 #include "config.h"
 #include "arena.h"
@@ -77,6 +79,13 @@ static int fail_at(struct loader *ld, int line, const char *fmt, ...)
     return -1;
 }
 
+/* The config's line that libconfig's line is: libconfig parsed the text
+ * with its routes list left empty (routelist.h) when the list was read. */
+static int src_line(const struct loader *ld, int line)
+{
+    return ld->routes ? amp_routelist_line(ld->routes, line) : line;
+}
+
 /* At libconfig's setting s (NULL: no line). */
 static int fail(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -86,20 +95,21 @@ static int fail(struct loader *ld, const config_setting_t *s, const char *fmt, .
     va_list ap;
 
     va_start(ap, fmt);
-    vfail_at(ld, s ? (int)config_setting_source_line(s) : -1, fmt, ap);
+    vfail_at(ld, s ? src_line(ld, (int)config_setting_source_line(s)) : -1, fmt, ap);
     va_end(ap);
     return -1;
 }
 
 /* libconfig's setting s (NULL: absent) as the checks read settings; its
  * elements are not needed. */
-static const struct amp_rsetting *view(const config_setting_t *s, struct amp_rsetting *v)
+static const struct amp_rsetting *view(const struct loader *ld, const config_setting_t *s,
+                                       struct amp_rsetting *v)
 {
     if (!s)
         return NULL;
     memset(v, 0, sizeof(*v));
     v->name = config_setting_name(s);
-    v->line = config_setting_source_line(s);
+    v->line = src_line(ld, (int)config_setting_source_line(s));
     v->type = config_setting_type(s);
     v->str = v->type == CONFIG_TYPE_STRING ? config_setting_get_string(s) : NULL;
     return v;
@@ -221,7 +231,7 @@ static int get_string(struct loader *ld, const config_setting_t *group,
 {
     struct amp_rsetting v;
 
-    return take_string(ld, view(config_setting_get_member(group, name), &v), name, where, out);
+    return take_string(ld, view(ld, config_setting_get_member(group, name), &v), name, where, out);
 }
 
 static int get_nonempty(struct loader *ld, const config_setting_t *group,
@@ -229,7 +239,8 @@ static int get_nonempty(struct loader *ld, const config_setting_t *group,
 {
     struct amp_rsetting v;
 
-    return take_nonempty(ld, view(config_setting_get_member(group, name), &v), name, where, out);
+    return take_nonempty(ld, view(ld, config_setting_get_member(group, name), &v), name, where,
+                         out);
 }
 
 static int get_seconds(struct loader *ld, const config_setting_t *group,
@@ -375,7 +386,7 @@ static int load_key(struct loader *ld, const config_setting_t *proxy)
         return fail(ld, proxy, "proxy needs the Ampersand API key: api_key, api_key_env or api_key_file");
     const char *way = config_setting_name(given);
     struct amp_rsetting v;
-    if (take_nonempty(ld, view(given, &v), way, "proxy", &value) < 0)
+    if (take_nonempty(ld, view(ld, given, &v), way, "proxy", &value) < 0)
         return -1;
     if (strcmp(way, "api_key") == 0) {
         const char *bad = key_problem(value, strlen(value));
@@ -448,7 +459,7 @@ static int load_proxy_url(struct loader *ld, const config_setting_t *proxy)
     int extra = 0;
 
     struct amp_rsetting v;
-    if (take_nonempty(ld, view(s, &v), "url", "proxy", &url) <= 0)
+    if (take_nonempty(ld, view(ld, s, &v), "url", "proxy", &url) <= 0)
         return s ? -1 : fail(ld, proxy, "proxy.url is missing (https://proxy.withampersand.com)");
     if (proxy_parts(ld->c, url, &scheme, host, sizeof(host), &extra) < 0)
         return fail(ld, s, "proxy.url '%s' is not a valid URL", url);
@@ -491,6 +502,11 @@ static int load_proxy(struct loader *ld, const config_t *conf)
     struct amp_rsetting names;
     if (drop && amp_rsetting_from(drop, ld->scratch, &names) < 0)
         return fail(ld, drop, "out of memory");
+    if (drop) {
+        names.line = src_line(ld, names.line);
+        for (size_t i = 0; i < names.nelems; i++)
+            ((struct amp_rvalue *)names.elems)[i].line = src_line(ld, names.elems[i].line);
+    }
     if (load_key(ld, proxy) < 0 ||
         take_names(ld, drop ? &names : NULL, "proxy", &cfg->drop, &cfg->ndrop) < 0)
         return -1;
@@ -951,7 +967,7 @@ int amp_config_load_ex(const char *path, const struct amp_curl *c, int flags,
                          .routes = plain > 0 ? &routes : NULL, .err = err, .errlen = errlen };
     config_init(&conf);
     if (!config_read_string(&conf, text)) {
-        snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&conf),
+        snprintf(err, errlen, "%s:%d: %s", path, src_line(&ld, config_error_line(&conf)),
                  config_error_text(&conf));
     } else if ((cfg->path = amp_arena_strdup(arena, path)) && load_top(&ld, &conf) == 0) {
         rc = 0;

@@ -240,6 +240,7 @@ static int plain_list(struct lex *lx, struct amp_arena *a, struct amp_routelist 
         }
     }
     out->close = (size_t)(lx->p - text);
+    out->open_line = open_line;
     out->lines = lx->line - open_line;
     lx->p++;
     return 1;
@@ -262,21 +263,26 @@ static void terminate(const struct amp_routelist *list)
         }
 }
 
-/* text with the list left empty, its line breaks kept (libconfig's lines
- * are those of text). */
+/* text with the list left empty: "(" ")" and one line break, then what
+ * followed the ")", which thus starts a line of its own. */
 static char *rest_of(struct amp_arena *a, const char *text, size_t len,
                      const struct amp_routelist *list)
 {
-    size_t head = list->open + 1, tail = len - list->close;
-    char *rest = amp_arena_alloc(a, head + (size_t)list->lines + tail + 1);
+    size_t head = list->open + 1, tail = len - list->close - 1;
+    char *rest = amp_arena_alloc(a, head + 2 + tail + 1);
 
     if (!rest)
         return NULL;
     memcpy(rest, text, head);
-    memset(rest + head, '\n', (size_t)list->lines);
-    memcpy(rest + head + list->lines, text + list->close, tail);
-    rest[head + list->lines + tail] = '\0';
+    memcpy(rest + head, ")\n", 2);
+    memcpy(rest + head + 2, text + list->close + 1, tail);
+    rest[head + 2 + tail] = '\0';
     return rest;
+}
+
+int amp_routelist_line(const struct amp_routelist *list, int line)
+{
+    return line > list->open_line ? line + list->lines - 1 : line;
 }
 
 static int scan(const char *text, struct amp_arena *scratch, struct amp_routelist *out)
