@@ -53,12 +53,18 @@ extern const size_t amp_header_count;
 
 /* Load and validate path. 0 and *out on success; -1 and a
  * "FILE:LINE: what is wrong" sentence in err otherwise. What the config
- * keeps is mapped apart from the malloc heap; with AMP_CONFIG_ON_HEAP it
- * is taken from malloc instead (the fallback the library can be switched
- * to, see settings.c). */
+ * keeps, and what the load needs while it runs, is mapped apart from the
+ * malloc heap. Flags:
+ *   AMP_CONFIG_ON_HEAP: taken from malloc instead (the fallback the library
+ *     can be switched to, see settings.c);
+ *   AMP_CONFIG_PLAIN_ONLY: only when the routes list is read from the text
+ *     (routelist.h); 1 when libconfig must parse all of it (which leaves
+ *     its garbage in the heap);
+ *   AMP_CONFIG_LIBCONFIG_ONLY: the routes list too parsed by libconfig
+ *     (for the tests). */
 #define AMP_CONFIG_ON_HEAP 1
-/* The routes list too parsed by libconfig (see routelist.h): for the tests. */
 #define AMP_CONFIG_LIBCONFIG_ONLY 2
+#define AMP_CONFIG_PLAIN_ONLY 4
 int amp_config_load_ex(const char *path, const struct amp_curl *c, int flags,
                        struct amp_config **out, char *err, size_t errlen);
 int amp_config_load(const char *path, const struct amp_curl *c,

@@ -39,26 +39,29 @@ struct amp_rdef {
 struct amp_routelist {
     struct amp_rdef *v;
     size_t n;
-    /* Read from the text: where the list's "(" and ")" are, and how many
-     * line breaks lie between them. */
+    /* Read from the text: where the list's "(" and ")" are, the line of
+     * the "(", and how many line breaks lie between them. */
     size_t open, close;
-    int lines;
+    int open_line, lines;
 };
 
 /* text's top-level routes list, when it is in the plain form (groups of
  * settings whose values are strings without escapes, control characters
  * or line breaks, or arrays of such strings, each on the line of what
- * follows it) and the rest of the text is made of what libconfig reads
- * without doubt (no @include, nothing but names, numbers, strings,
- * punctuation, white space and comments). 1 and *out, its memory from
- * scratch; 0 when not (libconfig reads the whole text); -1 when out of
- * memory. */
-int amp_routelist_read(const char *text, struct amp_arena *scratch, struct amp_routelist *out);
+ * follows it) and the rest of the text (len bytes) is made of what
+ * libconfig reads without doubt (no @include, nothing but names, numbers,
+ * strings, punctuation, white space and comments). 1, *out, and in *rest
+ * the text with the list left empty ("()" and a line break: as long
+ * whatever the number of routes) for libconfig to parse, its lines mapped
+ * back by amp_routelist_line: both in memory of scratch; the names and
+ * strings of *out are ended in place, so that text is no longer libconfig's
+ * to read. 0 when not (text untouched: libconfig reads all of it); -1 when
+ * out of memory. */
+int amp_routelist_read(char *text, size_t len, struct amp_arena *scratch,
+                       struct amp_routelist *out, char **rest);
 
-/* text (len bytes) with the list amp_routelist_read read left empty, its
- * line breaks kept (libconfig's lines are those of text): for libconfig to
- * parse. malloc'd; NULL when out of memory. */
-char *amp_routelist_rest(const char *text, size_t len, const struct amp_routelist *list);
+/* The line of text that line of the rest (libconfig's) is. */
+int amp_routelist_line(const struct amp_routelist *list, int line);
 
 /* The same from libconfig's routes list. -1 when out of memory. */
 int amp_routelist_from(const config_setting_t *list, struct amp_arena *scratch,

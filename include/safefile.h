@@ -17,6 +17,10 @@
  * file, larger than max bytes. */
 int amp_read_regular(const char *path, size_t max, char **out, size_t *len, char *err,
                      size_t errlen);
+/* The same in memory of the arena a (freed with it). */
+struct amp_arena;
+int amp_read_regular_in(struct amp_arena *a, const char *path, size_t max, char **out,
+                        size_t *len, char *err, size_t errlen);
 
 /* text (len bytes) is a config libconfig can be given: no NUL byte, and
  * each @include directive ("@include \"file\"" at the start of a line)

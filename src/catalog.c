@@ -4,6 +4,7 @@
  * anything else is parsed whole by libconfig, as it always was. */
 #define _GNU_SOURCE
 #include "catalog.h"
+#include "arena.h"
 #include "safefile.h"
 
 #include <errno.h>
@@ -20,7 +21,10 @@ struct line {
     int proxy;
 };
 
+/* In memory of its own, mapped: the catalog is read while a config loads,
+ * and leaves nothing in the application's heap. */
 struct amp_catalog {
+    struct amp_arena *arena;
     char *text;
     struct line *lines;       /* the generated form; NULL: libconfig's tree */
     size_t nlines;
@@ -110,9 +114,11 @@ static int generated_form(struct amp_catalog *cat, size_t len)
                 goto other;
             if (cat->nlines == cap) {
                 cap = cap ? cap * 2 : 256;
-                struct line *grown = realloc(cat->lines, cap * sizeof(*grown));
+                struct line *grown = amp_arena_alloc(cat->arena, cap * sizeof(*grown));
                 if (!grown)
                     goto other;
+                if (cat->nlines)
+                    memcpy(grown, cat->lines, cat->nlines * sizeof(*grown));
                 cat->lines = grown;
             }
             if (!entry_line(p, stop, &cat->lines[cat->nlines++], &last))
@@ -128,13 +134,12 @@ static int generated_form(struct amp_catalog *cat, size_t len)
         p = eol ? eol + 1 : end;
     }
     if (where == AFTER) {
-        if (!cat->lines)
-            cat->lines = malloc(sizeof(*cat->lines)); /* none, but read this way */
+        if (!cat->lines) /* none, but read this way */
+            cat->lines = amp_arena_alloc(cat->arena, sizeof(*cat->lines));
         if (cat->lines)
             return 0;
     }
 other:
-    free(cat->lines);
     cat->lines = NULL;
     cat->nlines = 0;
     return -1;
@@ -142,17 +147,20 @@ other:
 
 struct amp_catalog *amp_catalog_open(char *err, size_t errlen)
 {
-    struct amp_catalog *cat = calloc(1, sizeof(*cat));
+    struct amp_arena *a = amp_arena_new(32 * 1024, 0);
+    struct amp_catalog *cat = a ? amp_arena_alloc(a, sizeof(*cat)) : NULL;
     char why[512] = "(not found)";
     size_t len = 0;
 
     /* Read as the config is (safefile.h): never a folder or FIFO to libconfig. */
     if (!cat || !catalog_path[0] ||
-        amp_read_regular(catalog_path, AMP_MAX_CONFIG_BYTES, &cat->text, &len, why, sizeof(why)) < 0) {
+        amp_read_regular_in(a, catalog_path, AMP_MAX_CONFIG_BYTES, &cat->text, &len, why,
+                            sizeof(why)) < 0) {
         snprintf(err, errlen, "cannot read the provider catalog: %s", cat ? why : "out of memory");
-        free(cat);
+        amp_arena_free(a);
         return NULL;
     }
+    cat->arena = a;
     if (generated_form(cat, len) == 0)
         return cat;
     config_init(&cat->conf);
@@ -235,7 +243,5 @@ void amp_catalog_close(struct amp_catalog *cat)
         return;
     if (!cat->lines)
         config_destroy(&cat->conf);
-    free(cat->lines);
-    free(cat->text);
-    free(cat);
+    amp_arena_free(cat->arena);
 }

@@ -1,7 +1,9 @@
-/* Loading and validating the configuration with libconfig. Every error
- * names the file and the line, and says what is wrong in a sentence.
- * What the config keeps lives in an arena of its own (arena.h); libconfig's
- * tree, the file's text and the scratch are freed before the load returns. */
+/* Loading and validating the configuration: libconfig parses it, but for
+ * a routes list in the plain form, read straight from the text
+ * (routelist.h). Every error names the file and the line, and says what is
+ * wrong in a sentence. What the config keeps lives in an arena of its own
+ * (arena.h); the text and the routes as read, in a scratch arena, and
+ * libconfig's tree are gone when the load returns. */
 #define _GNU_SOURCE
 #include "config.h"
 #include "arena.h"
@@ -77,6 +79,13 @@ static int fail_at(struct loader *ld, int line, const char *fmt, ...)
     return -1;
 }
 
+/* The config's line that libconfig's line is: libconfig parsed the text
+ * with its routes list left empty (routelist.h) when the list was read. */
+static int src_line(const struct loader *ld, int line)
+{
+    return ld->routes ? amp_routelist_line(ld->routes, line) : line;
+}
+
 /* At libconfig's setting s (NULL: no line). */
 static int fail(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -86,20 +95,21 @@ static int fail(struct loader *ld, const config_setting_t *s, const char *fmt, .
     va_list ap;
 
     va_start(ap, fmt);
-    vfail_at(ld, s ? (int)config_setting_source_line(s) : -1, fmt, ap);
+    vfail_at(ld, s ? src_line(ld, (int)config_setting_source_line(s)) : -1, fmt, ap);
     va_end(ap);
     return -1;
 }
 
 /* libconfig's setting s (NULL: absent) as the checks read settings; its
  * elements are not needed. */
-static const struct amp_rsetting *view(const config_setting_t *s, struct amp_rsetting *v)
+static const struct amp_rsetting *view(const struct loader *ld, const config_setting_t *s,
+                                       struct amp_rsetting *v)
 {
     if (!s)
         return NULL;
     memset(v, 0, sizeof(*v));
     v->name = config_setting_name(s);
-    v->line = config_setting_source_line(s);
+    v->line = src_line(ld, (int)config_setting_source_line(s));
     v->type = config_setting_type(s);
     v->str = v->type == CONFIG_TYPE_STRING ? config_setting_get_string(s) : NULL;
     return v;
@@ -221,7 +231,7 @@ static int get_string(struct loader *ld, const config_setting_t *group,
 {
     struct amp_rsetting v;
 
-    return take_string(ld, view(config_setting_get_member(group, name), &v), name, where, out);
+    return take_string(ld, view(ld, config_setting_get_member(group, name), &v), name, where, out);
 }
 
 static int get_nonempty(struct loader *ld, const config_setting_t *group,
@@ -229,7 +239,8 @@ static int get_nonempty(struct loader *ld, const config_setting_t *group,
 {
     struct amp_rsetting v;
 
-    return take_nonempty(ld, view(config_setting_get_member(group, name), &v), name, where, out);
+    return take_nonempty(ld, view(ld, config_setting_get_member(group, name), &v), name, where,
+                         out);
 }
 
 static int get_seconds(struct loader *ld, const config_setting_t *group,
@@ -375,7 +386,7 @@ static int load_key(struct loader *ld, const config_setting_t *proxy)
         return fail(ld, proxy, "proxy needs the Ampersand API key: api_key, api_key_env or api_key_file");
     const char *way = config_setting_name(given);
     struct amp_rsetting v;
-    if (take_nonempty(ld, view(given, &v), way, "proxy", &value) < 0)
+    if (take_nonempty(ld, view(ld, given, &v), way, "proxy", &value) < 0)
         return -1;
     if (strcmp(way, "api_key") == 0) {
         const char *bad = key_problem(value, strlen(value));
@@ -448,7 +459,7 @@ static int load_proxy_url(struct loader *ld, const config_setting_t *proxy)
     int extra = 0;
 
     struct amp_rsetting v;
-    if (take_nonempty(ld, view(s, &v), "url", "proxy", &url) <= 0)
+    if (take_nonempty(ld, view(ld, s, &v), "url", "proxy", &url) <= 0)
         return s ? -1 : fail(ld, proxy, "proxy.url is missing (https://proxy.withampersand.com)");
     if (proxy_parts(ld->c, url, &scheme, host, sizeof(host), &extra) < 0)
         return fail(ld, s, "proxy.url '%s' is not a valid URL", url);
@@ -491,6 +502,11 @@ static int load_proxy(struct loader *ld, const config_t *conf)
     struct amp_rsetting names;
     if (drop && amp_rsetting_from(drop, ld->scratch, &names) < 0)
         return fail(ld, drop, "out of memory");
+    if (drop) {
+        names.line = src_line(ld, names.line);
+        for (size_t i = 0; i < names.nelems; i++)
+            ((struct amp_rvalue *)names.elems)[i].line = src_line(ld, names.elems[i].line);
+    }
     if (load_key(ld, proxy) < 0 ||
         take_names(ld, drop ? &names : NULL, "proxy", &cfg->drop, &cfg->ndrop) < 0)
         return -1;
@@ -900,65 +916,58 @@ static int load_top(struct loader *ld, const config_t *conf)
  * spare: the first chunk then holds the whole config (untouched pages of a
  * mapping cost nothing). */
 #define ARENA_PER_TEXT_BYTE 8
-/* The routes as read from the text, while the load runs. */
-#define SCRATCH_PER_TEXT_BYTE 4
 
 int amp_config_load_ex(const char *path, const struct amp_curl *c, int flags,
                        struct amp_config **out, char *err, size_t errlen)
 {
-    struct amp_arena *arena = NULL;
+    int on_heap = flags & AMP_CONFIG_ON_HEAP;
+    struct amp_arena *scratch = amp_arena_new(0, on_heap), *arena = NULL;
     struct amp_config *cfg = NULL;
+    struct amp_routelist routes;
     config_t conf;
     int rc = -1;
 
     *out = NULL;
-    /* Read here, never by libconfig from the path: only a regular file of
-     * a sane size, and so are its includes (a folder would make libconfig's
-     * scanner exit the process, a FIFO would hang it). */
-    char *text = NULL;
-    size_t len = 0;
-    if (amp_read_regular(path, AMP_MAX_CONFIG_BYTES, &text, &len, err, errlen) < 0 ||
-        amp_check_includes(path, text, len, err, errlen) < 0) {
-        free(text);
+    if (!scratch) {
+        snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    int on_heap = flags & AMP_CONFIG_ON_HEAP;
-    struct amp_arena *scratch = NULL;
-    if (!(arena = amp_arena_new(len * ARENA_PER_TEXT_BYTE, on_heap)) ||
-        !(cfg = amp_arena_alloc(arena, sizeof(*cfg))) ||
-        !(scratch = amp_arena_new(len * SCRATCH_PER_TEXT_BYTE, on_heap))) {
+    /* Read here, never by libconfig from the path: only a regular file of
+     * a sane size, and so are its includes (a folder would make libconfig's
+     * scanner exit the process, a FIFO would hang it). Into memory of our
+     * own: a large file's text leaves no hole in the heap either. */
+    char *text = NULL;
+    size_t len = 0;
+    if (amp_read_regular_in(scratch, path, AMP_MAX_CONFIG_BYTES, &text, &len, err, errlen) < 0 ||
+        amp_check_includes(path, text, len, err, errlen) < 0) {
+        amp_arena_free(scratch);
+        return -1;
+    }
+    /* The routes list read here when it is plain: libconfig then parses
+     * the rest, the list emptied, and leaves little garbage behind. */
+    char *rest = NULL;
+    int plain = flags & AMP_CONFIG_LIBCONFIG_ONLY
+                    ? 0
+                    : amp_routelist_read(text, len, scratch, &routes, &rest);
+    if (plain == 0 && (flags & AMP_CONFIG_PLAIN_ONLY)) {
+        amp_arena_free(scratch);
+        return 1;
+    }
+    if (plain > 0)
+        text = rest;
+    if (plain < 0 || !(arena = amp_arena_new(len * ARENA_PER_TEXT_BYTE, on_heap)) ||
+        !(cfg = amp_arena_alloc(arena, sizeof(*cfg)))) {
         snprintf(err, errlen, "%s: out of memory", path);
         amp_arena_free(arena);
-        free(text);
+        amp_arena_free(scratch);
         return -1;
     }
     cfg->arena = arena;
     struct loader ld = { .path = path, .c = c, .cfg = cfg, .arena = arena, .scratch = scratch,
-                         .err = err, .errlen = errlen };
-    /* The routes list read here when it is plain: libconfig then parses
-     * the rest, the list emptied. */
-    struct amp_routelist routes;
-    char *rest = NULL;
-    int plain = flags & AMP_CONFIG_LIBCONFIG_ONLY ? 0 : amp_routelist_read(text, scratch, &routes);
-    if (plain < 0 || (plain > 0 && !(rest = amp_routelist_rest(text, len, &routes)))) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        amp_arena_free(scratch);
-        amp_arena_free(arena);
-        free(text);
-        return -1;
-    }
-    if (plain > 0) {
-        ld.routes = &routes;
-        free(text);
-        text = rest;
-    }
+                         .routes = plain > 0 ? &routes : NULL, .err = err, .errlen = errlen };
     config_init(&conf);
-    int parsed = config_read_string(&conf, text);
-    /* libconfig keeps a copy: the text goes now, while malloc's fast bins
-     * are near empty (freeing a block this large sweeps them all). */
-    free(text);
-    if (!parsed) {
-        snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&conf),
+    if (!config_read_string(&conf, text)) {
+        snprintf(err, errlen, "%s:%d: %s", path, src_line(&ld, config_error_line(&conf)),
                  config_error_text(&conf));
     } else if ((cfg->path = amp_arena_strdup(arena, path)) && load_top(&ld, &conf) == 0) {
         rc = 0;

@@ -24,8 +24,28 @@ struct lex {
     int line;
 };
 
+/* What a byte can be, one table look-up a byte. */
+enum {
+    SPACE = 1,                /* white space or a comment's start */
+    NAME = 2,                 /* in a setting's name after its first byte */
+    STOP = 4,                 /* ends a plain string: a quote, an escape, a control */
+};
+static const unsigned char kind[256] = {
+    [0 ... 8] = STOP, ['\t'] = SPACE | STOP, ['\n'] = SPACE | STOP, [11] = STOP,
+    ['\f'] = SPACE | STOP, ['\r'] = SPACE | STOP, [14 ... 31] = STOP, [' '] = SPACE,
+    ['"'] = STOP, ['#'] = SPACE, ['-'] = NAME, ['/'] = SPACE, ['0' ... '9'] = NAME,
+    ['A' ... 'Z'] = NAME, ['\\'] = STOP, ['_'] = NAME, ['a' ... 'z'] = NAME, [0x7f] = STOP,
+};
+
+static int skip_space_slow(struct lex *lx);
+
 /* White space and comments. -1 for a comment that never ends. */
-static int skip_space(struct lex *lx)
+static inline int skip_space(struct lex *lx)
+{
+    return kind[(unsigned char)*lx->p] & SPACE ? skip_space_slow(lx) : 0;
+}
+
+static int skip_space_slow(struct lex *lx)
 {
     for (;;) {
         char c = *lx->p;
@@ -55,17 +75,17 @@ static int word_char(char c)
            c == '_' || c == '-' || c == '*' || c == '+' || c == '.';
 }
 
-/* A plain string at lx (its opening quote): copied into the arena. 0 when
- * it is not plain. */
-static int plain_string(struct lex *lx, struct amp_arena *a, const char **out)
+/* A plain string at lx (its opening quote): *out its first byte, in the
+ * text (terminate() ends it). 0 when it is not plain. */
+static int plain_string(struct lex *lx, const char **out)
 {
     const char *s = lx->p + 1, *q = s;
 
-    for (; *q != '"'; q++)
-        if ((unsigned char)*q < 0x20 || *q == 0x7f || *q == '\\')
-            return 0; /* the end of the text, a line break, an escape */
-    if (!(*out = amp_arena_memdup(a, s, (size_t)(q - s))))
-        return -1;
+    while (!(kind[(unsigned char)*q] & STOP))
+        q++;
+    if (*q != '"')
+        return 0; /* the end of the text, a line break, an escape, a control */
+    *out = s;
     lx->p = q + 1;
     return 1;
 }
@@ -77,8 +97,7 @@ static size_t plain_name(const char *p)
 
     if (!((p[0] >= 'a' && p[0] <= 'z') || (p[0] >= 'A' && p[0] <= 'Z')))
         return 0;
-    while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
-           (p[n] >= '0' && p[n] <= '9') || p[n] == '_' || p[n] == '-')
+    while (kind[(unsigned char)p[n]] & NAME)
         n++;
     if (p[n] == '*' || ((n == 4 && strncasecmp(p, "true", 4) == 0) ||
                         (n == 5 && strncasecmp(p, "false", 5) == 0)))
@@ -103,7 +122,7 @@ static int plain_array(struct lex *lx, struct amp_arena *a, struct amp_rsetting 
                 return 0;
             elems[n].type = CONFIG_TYPE_STRING;
             elems[n].line = lx->line;
-            if ((rc = plain_string(lx, a, &elems[n].str)) <= 0)
+            if ((rc = plain_string(lx, &elems[n].str)) <= 0)
                 return rc;
             if (skip_space(lx) < 0 || lx->line != elems[n++].line)
                 return 0;
@@ -147,10 +166,9 @@ static int plain_group(struct lex *lx, struct amp_arena *a, struct amp_rdef *d)
         memset(s, 0, sizeof(*s));
         s->line = lx->line;
         for (size_t i = 0; i < n; i++)
-            if (strlen(set[i].name) == len && memcmp(set[i].name, lx->p, len) == 0)
+            if (memcmp(set[i].name, lx->p, len) == 0 && !(kind[(unsigned char)set[i].name[len]] & NAME))
                 return 0; /* libconfig refuses a duplicate name */
-        if (!(s->name = amp_arena_memdup(a, lx->p, len)))
-            return -1;
+        s->name = lx->p;
         lx->p += len;
         if (skip_space(lx) < 0 || (*lx->p != '=' && *lx->p != ':'))
             return 0;
@@ -159,7 +177,7 @@ static int plain_group(struct lex *lx, struct amp_arena *a, struct amp_rdef *d)
             return 0;
         if (*lx->p == '"') {
             s->type = CONFIG_TYPE_STRING;
-            if ((rc = plain_string(lx, a, &s->str)) <= 0)
+            if ((rc = plain_string(lx, &s->str)) <= 0)
                 return rc;
         } else if (*lx->p == '[') {
             if ((rc = plain_array(lx, a, s)) <= 0)
@@ -222,12 +240,52 @@ static int plain_list(struct lex *lx, struct amp_arena *a, struct amp_routelist 
         }
     }
     out->close = (size_t)(lx->p - text);
+    out->open_line = open_line;
     out->lines = lx->line - open_line;
     lx->p++;
     return 1;
 }
 
-int amp_routelist_read(const char *text, struct amp_arena *scratch, struct amp_routelist *out)
+/* Each name and string read ends where its token ends, in the text. */
+static void terminate(const struct amp_routelist *list)
+{
+    for (size_t i = 0; i < list->n; i++)
+        for (size_t j = 0; j < list->v[i].nsettings; j++) {
+            const struct amp_rsetting *s = &list->v[i].settings[j];
+            char *end = (char *)s->name;
+            while (kind[(unsigned char)*end] & NAME)
+                end++;
+            *end = '\0';
+            if (s->str)
+                *strchr(s->str, '"') = '\0';
+            for (size_t k = 0; k < s->nelems; k++)
+                *strchr(s->elems[k].str, '"') = '\0';
+        }
+}
+
+/* text with the list left empty: "(" ")" and one line break, then what
+ * followed the ")", which thus starts a line of its own. */
+static char *rest_of(struct amp_arena *a, const char *text, size_t len,
+                     const struct amp_routelist *list)
+{
+    size_t head = list->open + 1, tail = len - list->close - 1;
+    char *rest = amp_arena_alloc(a, head + 2 + tail + 1);
+
+    if (!rest)
+        return NULL;
+    memcpy(rest, text, head);
+    memcpy(rest + head, ")\n", 2);
+    memcpy(rest + head + 2, text + list->close + 1, tail);
+    rest[head + 2 + tail] = '\0';
+    return rest;
+}
+
+int amp_routelist_line(const struct amp_routelist *list, int line)
+{
+    return line > list->open_line ? line + list->lines - 1 : line;
+}
+
+static int scan(const char *text, struct amp_arena *scratch, struct amp_routelist *out)
 {
     struct lex lx = { text, 1 };
     int depth = 0, found = 0, rc;
@@ -278,18 +336,17 @@ int amp_routelist_read(const char *text, struct amp_arena *scratch, struct amp_r
     return found;
 }
 
-char *amp_routelist_rest(const char *text, size_t len, const struct amp_routelist *list)
+int amp_routelist_read(char *text, size_t len, struct amp_arena *scratch,
+                       struct amp_routelist *out, char **rest)
 {
-    size_t head = list->open + 1, tail = len - list->close;
-    char *rest = malloc(head + (size_t)list->lines + tail + 1);
+    int rc = scan(text, scratch, out);
 
-    if (!rest)
-        return NULL;
-    memcpy(rest, text, head);
-    memset(rest + head, '\n', (size_t)list->lines);
-    memcpy(rest + head + list->lines, text + list->close, tail);
-    rest[head + list->lines + tail] = '\0';
-    return rest;
+    if (rc <= 0)
+        return rc;
+    if (!(*rest = rest_of(scratch, text, len, out)))
+        return -1;
+    terminate(out);
+    return 1;
 }
 
 int amp_rsetting_from(const config_setting_t *s, struct amp_arena *scratch,

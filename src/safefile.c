@@ -1,6 +1,7 @@
 /* Files that may not be files. */
 #define _GNU_SOURCE
 #include "safefile.h"
+#include "arena.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +13,9 @@
 
 #define MAX_INCLUDE_DEPTH 10
 
-int amp_read_regular(const char *path, size_t max, char **out, size_t *len, char *err,
-                     size_t errlen)
+/* path read into memory from a (the arena, or malloc when NULL). */
+static int read_regular(const char *path, size_t max, struct amp_arena *a, char **out,
+                        size_t *len, char *err, size_t errlen)
 {
     struct stat sb;
     char *buf = NULL;
@@ -34,7 +36,7 @@ int amp_read_regular(const char *path, size_t max, char **out, size_t *len, char
         snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
         goto fail;
     }
-    if (!(buf = malloc((size_t)sb.st_size + 1))) {
+    if (!(buf = a ? amp_arena_alloc(a, (size_t)sb.st_size + 1) : malloc((size_t)sb.st_size + 1))) {
         snprintf(err, errlen, "%s: out of memory", path);
         goto fail;
     }
@@ -58,9 +60,22 @@ int amp_read_regular(const char *path, size_t max, char **out, size_t *len, char
         *len = used;
     return 0;
 fail:
-    free(buf);
+    if (!a)
+        free(buf);
     close(fd);
     return -1;
+}
+
+int amp_read_regular(const char *path, size_t max, char **out, size_t *len, char *err,
+                     size_t errlen)
+{
+    return read_regular(path, max, NULL, out, len, err, errlen);
+}
+
+int amp_read_regular_in(struct amp_arena *a, const char *path, size_t max, char **out,
+                        size_t *len, char *err, size_t errlen)
+{
+    return read_regular(path, max, a, out, len, err, errlen);
 }
 
 static int check_from(const char *file, const char *text, size_t len, int depth, char *err,

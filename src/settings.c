@@ -110,10 +110,17 @@ static void note_files(const char *path, const struct amp_config *cfg)
 static struct amp_config *load_file(const struct amp_curl *c, const char *path, char *err,
                                     size_t errlen)
 {
-    struct load_job job = { path, c, load_on_heap() ? AMP_CONFIG_ON_HEAP : 0, -1, NULL, "" };
+    struct load_job job = { path, c, (load_on_heap() ? AMP_CONFIG_ON_HEAP : 0) | AMP_CONFIG_PLAIN_ONLY,
+                            -1, NULL, "" };
 
     note_files(path, NULL);
     load_config(&job);
+    /* Not in the plain form (an @include, an escape in a route): libconfig
+     * parses all of it, here too, and leaves its garbage in the heap. */
+    if (job.rc == 1) {
+        job.flags = (job.flags & ~AMP_CONFIG_PLAIN_ONLY) | AMP_CONFIG_LIBCONFIG_ONLY;
+        load_config(&job);
+    }
     if (job.rc != 0) {
         snprintf(err, errlen, "%s", job.error);
         return NULL;

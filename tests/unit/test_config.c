@@ -97,14 +97,43 @@ static void remove_file(char *path)
 
 /* ---- loading helpers -------------------------------------------------- */
 
+/* Every config is loaded twice: its routes list read from the text, and
+ * all of it parsed by libconfig. Both must give the same routes. */
+static void same_config(const struct amp_config *a, const struct amp_config *b)
+{
+    assert_string_equal(a->proxy_url, b->proxy_url);
+    assert_int_equal(a->nnotes, b->nnotes);
+    for (size_t i = 0; i < a->nnotes; i++)
+        assert_string_equal(a->notes[i], b->notes[i]);
+    assert_int_equal(a->routes.n, b->routes.n);
+    for (size_t i = 0; i < a->routes.n; i++) {
+        const struct amp_route *x = &a->routes.v[i], *y = &b->routes.v[i];
+        assert_int_equal(x->line, y->line);
+        assert_string_equal(x->base_url, y->base_url);
+        assert_string_equal(x->ident, y->ident);
+        assert_int_equal(x->key, y->key);
+        assert_int_equal(x->nheaders, y->nheaders);
+        for (size_t k = 0; k < x->nheaders; k++)
+            assert_string_equal(x->headers[k], y->headers[k]);
+        assert_int_equal(x->ndrop, y->ndrop);
+        for (size_t k = 0; k < x->ndrop; k++)
+            assert_string_equal(x->drop[k], y->drop[k]);
+    }
+}
+
 static struct amp_config *load_ok(const char *text)
 {
     char *path = write_temp(text), err[512] = "";
-    struct amp_config *cfg = NULL;
+    struct amp_config *cfg = NULL, *parsed = NULL;
 
     if (amp_config_load(path, amp_curl_linked(), &cfg, err, sizeof(err)) != 0)
         fail_msg("config did not load: %s\n----\n%s----", err, text);
     assert_non_null(cfg);
+    if (amp_config_load_ex(path, amp_curl_linked(), AMP_CONFIG_LIBCONFIG_ONLY, &parsed, err,
+                           sizeof(err)) != 0)
+        fail_msg("config did not load through libconfig: %s\n----\n%s----", err, text);
+    same_config(cfg, parsed);
+    amp_config_free(parsed);
     remove_file(path);
     return cfg;
 }
@@ -123,6 +152,13 @@ static void expect_error_at(const char *path, int line, const char *keyword)
     if (amp_config_load(path, amp_curl_linked(), &cfg, err, sizeof(err)) != -1)
         fail_msg("%s loaded, expected an error at line %d about '%s'", path, line, keyword);
     assert_null(cfg);
+    /* The same error when libconfig parses all of it. */
+    char again[512] = "";
+    cfg = (struct amp_config *)&cfg;
+    assert_int_equal(amp_config_load_ex(path, amp_curl_linked(), AMP_CONFIG_LIBCONFIG_ONLY, &cfg,
+                                        again, sizeof(again)), -1);
+    assert_null(cfg);
+    assert_string_equal(again, err);
     if (strncmp(err, want, strlen(want)) != 0)
         fail_msg("error '%s' does not start with '%s'", err, want);
     if (!strstr(err + strlen(want), keyword))
@@ -786,6 +822,31 @@ static void kept_apart_from_the_heap(void **state)
     remove_file(path);
 }
 
+/* AMP_CONFIG_PLAIN_ONLY loads a config whose routes list is read from the
+ * text, and says 1 of one libconfig must parse all of (the library then
+ * loads it on a thread of its own): here an escape in a route. */
+static void plain_only_says_when_libconfig_must_parse(void **state)
+{
+    (void)state;
+    char *plain = write_temp(GOOD_PROXY ONE_ROUTE), err[512] = "";
+    char *escaped = write_temp(GOOD_PROXY ROUTE("base_url = \"https://x.test\"; installation_id = \"i\\x2d1\";"));
+    struct amp_config *cfg = NULL;
+
+    assert_int_equal(amp_config_load_ex(plain, amp_curl_linked(), AMP_CONFIG_PLAIN_ONLY, &cfg, err,
+                                        sizeof(err)), 0);
+    assert_int_equal(cfg->routes.n, 1);
+    amp_config_free(cfg);
+    cfg = NULL;
+    assert_int_equal(amp_config_load_ex(escaped, amp_curl_linked(), AMP_CONFIG_PLAIN_ONLY, &cfg, err,
+                                        sizeof(err)), 1);
+    assert_null(cfg);
+    cfg = load_ok(GOOD_PROXY ROUTE("base_url = \"https://x.test\"; installation_id = \"i\\x2d1\";"));
+    assert_string_equal(cfg->routes.v[0].installation_id, "i-1");
+    amp_config_free(cfg);
+    remove_file(plain);
+    remove_file(escaped);
+}
+
 /* ---- discovery -------------------------------------------------------- */
 
 struct env_save {
@@ -927,6 +988,7 @@ int main(void)
         cmocka_unit_test(throttle_errors),
         cmocka_unit_test(missing_file_is_an_error),
         cmocka_unit_test(kept_apart_from_the_heap),
+        cmocka_unit_test(plain_only_says_when_libconfig_must_parse),
         cmocka_unit_test(discover_in_xdg_config_home),
         cmocka_unit_test(discover_in_home_config),
         cmocka_unit_test(discover_none),

@@ -178,6 +178,29 @@ static void same_route(const char *text, const struct amp_rdef *a, const struct 
     }
 }
 
+/* Every setting outside the routes list: the same names, types and lines
+ * (libconfig's lines in the rest mapped back). */
+static void same_lines(const char *text, const struct amp_routelist *list,
+                       const config_setting_t *rest, const config_setting_t *whole)
+{
+    const char *name = config_setting_name(whole);
+
+    if (config_setting_type(rest) != config_setting_type(whole) ||
+        amp_routelist_line(list, (int)config_setting_source_line(rest)) !=
+            (int)config_setting_source_line(whole))
+        fail_msg("%s: line %d (mapped from %d), libconfig's %d in:\n%s", name ? name : "(elem)",
+                 amp_routelist_line(list, (int)config_setting_source_line(rest)),
+                 (int)config_setting_source_line(rest), (int)config_setting_source_line(whole), text);
+    if (name && strcmp(name, "routes") == 0 && !config_setting_parent(whole)->parent)
+        return;
+    if (!config_setting_is_aggregate(whole))
+        return;
+    assert_int_equal(config_setting_length(rest), config_setting_length(whole));
+    for (int i = 0; i < config_setting_length(whole); i++)
+        same_lines(text, list, config_setting_get_elem(rest, (unsigned)i),
+                   config_setting_get_elem(whole, (unsigned)i));
+}
+
 static void read_as_libconfig_reads(void **state)
 {
     (void)state;
@@ -197,19 +220,23 @@ static void read_as_libconfig_reads(void **state)
 
         /* (libconfig itself is asked only about texts read here: on some
          * mistakes it leaks, which the sanitizer build would count.) */
-        int rc = amp_routelist_read(t.buf, a, &fast);
+        char copy[sizeof(t.buf)], *r = NULL;
+        memcpy(copy, t.buf, t.len + 1);
+        int rc = amp_routelist_read(copy, t.len, a, &fast, &r);
         assert_true(rc >= 0);
+        if (rc == 0)
+            assert_memory_equal(copy, t.buf, t.len + 1); /* untouched for libconfig */
         if (rc == 1) {
             config_init(&whole);
             int whole_ok = config_read_string(&whole, t.buf);
             read++;
-            char *r = amp_routelist_rest(t.buf, t.len, &fast);
             assert_non_null(r);
             config_init(&rest);
             int rest_ok = config_read_string(&rest, r);
             if (rest_ok != whole_ok ||
-                (!whole_ok && (config_error_line(&rest) != config_error_line(&whole) ||
-                               strcmp(config_error_text(&rest), config_error_text(&whole)))))
+                (!whole_ok &&
+                 (amp_routelist_line(&fast, config_error_line(&rest)) != config_error_line(&whole) ||
+                  strcmp(config_error_text(&rest), config_error_text(&whole)))))
                 fail_msg("whole text %s (line %d: %s), the rest %s (line %d: %s):\n%s\n---\n%s",
                          whole_ok ? "parses" : "fails", config_error_line(&whole),
                          whole_ok ? "" : config_error_text(&whole), rest_ok ? "parses" : "fails",
@@ -221,6 +248,7 @@ static void read_as_libconfig_reads(void **state)
                 assert_non_null(empty);
                 assert_int_equal(config_setting_length(empty), 0);
                 assert_int_equal(config_setting_source_line(empty), config_setting_source_line(list));
+                same_lines(t.buf, &fast, config_root_setting(&rest), config_root_setting(&whole));
                 assert_int_equal(amp_routelist_from(list, a, &slow), 0);
                 if (slow.n != fast.n)
                     fail_msg("%zu routes read, libconfig has %zu:\n%s", fast.n, slow.n, t.buf);
@@ -231,7 +259,6 @@ static void read_as_libconfig_reads(void **state)
             }
             config_destroy(&rest);
             config_destroy(&whole);
-            free(r);
         }
         amp_arena_free(a);
     }
@@ -253,8 +280,10 @@ static void plain_configs_are_read(void **state)
     for (size_t i = 0; i < N(texts); i++) {
         struct amp_arena *a = amp_arena_new(0, 0);
         struct amp_routelist fast;
-        if (amp_routelist_read(texts[i], a, &fast) != 1)
+        char *text = strdup(texts[i]), *rest;
+        if (amp_routelist_read(text, strlen(text), a, &fast, &rest) != 1)
             fail_msg("not read:\n%s", texts[i]);
+        free(text);
         amp_arena_free(a);
     }
 }
