@@ -56,6 +56,9 @@ CURLcode amp_options_give_back(struct amp_handle *hs, CURLoption option);
 /* Only recorded: option was just set to the application's value by hand. */
 void amp_options_given_back(struct amp_handle *hs, CURLoption option);
 
+/* 1 when the table's row puts a value of ours in one of mode's modes. */
+int amp_option_in_mode(int row, unsigned mode);
+
 /* 1 when libcurl holds a URL of ours for the handle. */
 int amp_options_hold_url(const struct amp_handle *hs);
 

@@ -33,7 +33,8 @@ enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_ha
 size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userdata);
 
 /* At the end of a routed transfer: a 429 the header callback saw but could
- * not yet record (its headers came back in one piece after a pause). */
+ * not yet record (its headers came back in one piece after a pause), and
+ * the answer counted (tally.h). */
 void amp_ratelimit_transfer_ended(struct amp_handle *hs);
 
 /* A 429 from the proxy blocks the route of the transfer's request now

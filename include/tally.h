@@ -18,7 +18,7 @@ struct amp_tally *amp_tally_of(const struct amp_route *r);
 
 void amp_tally_routed(struct amp_tally *t);
 void amp_tally_blocked(struct amp_tally *t);
-/* An answer (not a 1xx) from the proxy, at UTC second now. */
+/* A transfer's answer from the proxy (its final status), at UTC second now. */
 void amp_tally_answer(struct amp_tally *t, int status, int64_t now);
 
 /* Where the counts go (the rate-limit state's path + ".counts"). */

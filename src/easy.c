@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "deepbind.h"
 #include "handles.h"
@@ -30,6 +31,22 @@ static void note(const struct amp_curl *c, CURL *easy, int row, union amp_optval
         if (hs)
             hs->lost = 1;
         amp_error("out of memory while noting an option: this handle's routed calls will fail");
+    }
+    /* A transfer added to a multi handle reads its options only when the
+     * multi handle first drives it: one the application changes in
+     * between (its URL, its port, its headers …) is routed again, as if
+     * added now, so that nothing of ours goes where the new value leads. */
+    if (hs && hs->xfer.active && hs->xfer.multi && !hs->xfer.performing &&
+        amp_option_in_mode(row, hs->xfer.mode)) {
+        const struct amp_settings *s = amp_settings_get(c);
+        CURLM *multi = hs->xfer.multi;
+        int routed;
+        amp_transfer_end(hs);
+        hs->xfer.multi = multi;
+        CURLcode rc = s->mode == AMP_ON ? amp_transfer_begin(s->cfg, hs, 0, (int64_t)time(NULL), &routed)
+                                        : CURLE_FAILED_INIT;
+        if (rc != CURLE_OK)
+            amp_transfer_begin_failed(s->cfg, hs, rc);
     }
 }
 
@@ -105,7 +122,7 @@ CURLcode amp_easy_effective_url(const struct amp_curl *c, CURL *easy, char **out
 {
     struct amp_handle *hs = amp_handle_find(easy, c, 0);
 
-    if (hs && !hs->xfer.active && amp_options_hold_url(hs) && hs->decision.url) {
+    if (hs && amp_options_hold_url(hs) && hs->decision.url) {
         *out = (char *)hs->decision.url;
         return CURLE_OK;
     }

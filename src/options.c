@@ -360,6 +360,11 @@ CURLcode amp_options_give_back(struct amp_handle *hs, CURLoption option)
     return rc;
 }
 
+int amp_option_in_mode(int row, unsigned mode)
+{
+    return (rows_of(mode) >> row) & 1;
+}
+
 int amp_options_hold_url(const struct amp_handle *hs)
 {
     return (hs->opts.on >> I_URL) & 1;
@@ -375,11 +380,11 @@ int amp_option_note(struct amp_handle *hs, int i, union amp_optval v)
     const struct row *r = &rows[i];
 
     /* libcurl holds the application's value now: ours is put again when
-     * a transfer needs it. */
-    if ((hs->opts.on >> i) & 1) {
-        hs->opts.on &= ~((uint64_t)1 << i);
+     * a transfer needs it (a value of the application's may also be one
+     * we now set aside). */
+    hs->opts.on &= ~((uint64_t)1 << i);
+    if (r->put[0].src != NONE)
         hs->opts.dirty = 1;
-    }
     if (r->pair) {
         int j = amp_option_row(r->pair);
         const struct row *other = &rows[j];

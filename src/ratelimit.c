@@ -233,11 +233,6 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
             struct amp_watch *w = &hs->watch;
             w->status = status_of(line, l);
             w->recorded = 0;
-            if (hs->guard.cur_route && w->status >= 200)
-                amp_tally_answer(hs->guard.cur_route == hs->decision.route
-                                     ? hs->decision.tally
-                                     : amp_tally_of(hs->guard.cur_route),
-                                 w->status, (int64_t)time(NULL));
             w->amp_retry_after[0] = w->retry_after[0] = w->retryable[0] = '\0';
         } else if (hs->watch.status == 429) {
             watch_429_line(hs, line, l);
@@ -262,8 +257,17 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
 
 void amp_ratelimit_transfer_ended(struct amp_handle *hs)
 {
+    long status = 0;
+
     /* A 429 whose end of headers was never seen on its own line. */
     record_once(hs);
+    /* The answer counted: libcurl's RESPONSE_CODE, the final response's
+     * (a CONNECT's "200 Connection established" is not one). */
+    if (hs->guard.cur_route &&
+        hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status >= 200)
+        amp_tally_answer(hs->guard.cur_route == hs->decision.route ? hs->decision.tally
+                                                                    : amp_tally_of(hs->guard.cur_route),
+                         (int)status, hs->xfer.now);
 }
 
 static const char *header_value(const struct amp_curl *c, CURL *easy, const char *name)

@@ -113,6 +113,11 @@ static struct amp_config *load_file(const struct amp_curl *c, const char *path, 
     struct load_job job = { path, c, (load_on_heap() ? AMP_CONFIG_ON_HEAP : 0) | AMP_CONFIG_PLAIN_ONLY,
                             -1, NULL, "" };
 
+    /* A reload that fails keeps watching the key file it had (gone for a
+     * moment, half written): its next change is tried again. */
+    struct seen_file key = watch.files[1];
+    int had_key = watch.nfiles > 1;
+
     note_files(path, NULL);
     load_config(&job);
     /* Not in the plain form (an @include, an escape in a route): libconfig
@@ -123,6 +128,8 @@ static struct amp_config *load_file(const struct amp_curl *c, const char *path, 
     }
     if (job.rc != 0) {
         snprintf(err, errlen, "%s", job.error);
+        if (had_key)
+            see(&watch.files[watch.nfiles++], key.path);
         return NULL;
     }
     note_files(path, job.cfg);

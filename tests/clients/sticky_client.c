@@ -7,6 +7,10 @@
  *   inplace=LINE (the list's line overwritten in place: same length or less)
  *   callbacks  (a header and a debug callback of the application's)
  *   perform    dup (perform a duplicate of the handle, then clean it up)
+ *   madd       add the handle to a multi handle (options may then still change)
+ *   mrun       drive that multi handle until the transfer is done, print
+ *              (the effective URL read before curl_multi_info_read), then
+ *              read its message and take the handle out
  * Each perform prints
  *   "TAG rc=RC status=HTTP url=EFFECTIVE hdrlines=N debug=N data_ok=0|1 err=ERRBUF"
  * where hdrlines and debug count the application's callbacks' calls in that
@@ -74,6 +78,7 @@ static int starts(const char *s, const char *prefix, const char **rest)
 int main(int argc, char **argv)
 {
     struct curl_slist *list = NULL;
+    CURLM *multi = NULL;
     const char *v;
     int n = 0;
 
@@ -117,6 +122,27 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "perform")) {
             snprintf(tag, sizeof(tag), "perform-%d", ++n);
             run(tag, h);
+        } else if (!strcmp(a, "madd")) {
+            if (!multi)
+                multi = curl_multi_init();
+            err[0] = '\0';
+            curl_multi_add_handle(multi, h);
+        } else if (!strcmp(a, "mrun")) {
+            int running = 1, queued;
+            long status = 0;
+            char *eff = NULL;
+            while (running) {
+                curl_multi_perform(multi, &running);
+                if (running)
+                    curl_multi_poll(multi, NULL, 0, 1000, NULL);
+            }
+            curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
+            printf("mrun-%d url=%s", ++n, eff ? eff : "");
+            CURLMsg *m = curl_multi_info_read(multi, &queued);
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+            printf(" rc=%d status=%ld err=%s\n", m ? (int)m->data.result : -1, status, err);
+            fflush(stdout);
+            curl_multi_remove_handle(multi, h);
         } else if (!strcmp(a, "dup")) {
             CURL *d = curl_easy_duphandle(h);
             snprintf(tag, sizeof(tag), "dup-%d", ++n);
@@ -127,6 +153,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (multi)
+        curl_multi_cleanup(multi);
     curl_easy_cleanup(h);
     curl_slist_free_all(list);
     curl_global_cleanup();

@@ -90,3 +90,27 @@ def sticky_options_changed_between_transfers(ctx):
     for r in plain:
         assert_untouched(r)
         assert header_values(r, "X-App") == ["two"], r
+
+
+@test
+def sticky_multi_options_changed_after_add(ctx):
+    """A transfer added to a multi handle reads its options only when the
+    multi handle first drives it: a routed transfer whose URL or port the
+    application changes in between is routed again, so nothing of ours goes
+    where the new value leads; its own URL is what CURLINFO_EFFECTIVE_URL
+    says even before curl_multi_info_read."""
+    mark_all(ctx)
+    p = sticky(ctx, "url=" + SF + "/first", "madd", "url=" + ctx.plain.url("/plain-after-add"), "mrun",
+               "url=" + SF + "/second", "madd", "url=" + SF + "/routed-after-add", "mrun",
+               "url=" + SF + "/third", "madd", "port=%d" % ctx.plain.port, "mrun")
+    rows = parse_lines(p.stdout)
+    assert [r["rc"] for r in rows] == ["0", "0", "0"], (rows, p.stderr)
+    assert [r["url"] for r in rows] == [ctx.plain.url("/plain-after-add"), SF + "/routed-after-add",
+                                        SF + "/third"], rows
+    plain = ctx.plain.requests()
+    assert [r["target"] for r in plain] == ["/plain-after-add"], plain
+    assert_untouched(plain[0])
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/routed-after-add", "/third"], reqs
+    for r in reqs:
+        assert_amp_headers(r, installation="inst-sf-1")

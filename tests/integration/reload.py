@@ -2,7 +2,8 @@
 config, and a rotated key file, within about a second: the file edited in
 place, replaced by rename, a symlink swapped to new contents (as Kubernetes
 updates a secret mount); a config that does not load is not used (the last
-good one stays, with one warning naming the file and line)."""
+good one stays, with one warning naming the file and line); a key file
+gone for a moment is read again when it is back."""
 
 import os
 import re
@@ -83,7 +84,9 @@ def reload_config_and_key_while_running(ctx):
         seen_within(ctx, inst("inst-D"))
         write(keyfile, "amp-rotated-key-0123456789\n", "rename")   # the key rotated
         seen_within(ctx, lambda r: header_values(r, "x-api-key") == ["amp-rotated-key-0123456789"])
-        write(keyfile, KEY + "\n", "rename")
+        os.rename(keyfile, keyfile + ".away")                       # gone a moment
+        time.sleep(1.5)
+        write(keyfile, KEY + "\n", "rename")                       # and back
         seen_within(ctx, lambda r: header_values(r, "x-api-key") == [KEY])
         write(second, text("inst-E").replace("routes", "routes routes"))   # broken
         time.sleep(2.5)
@@ -96,6 +99,7 @@ def reload_config_and_key_while_running(ctx):
     assert loop.returncode == 0, err
     assert int(out) > 20, out
     warnings = [l for l in err.decode().splitlines() if "stays in use" in l]
-    assert len(warnings) == 1, err
-    assert re.search(re.escape(link) + r":\d+: ", warnings[0]), warnings  # the file and line
+    assert len(warnings) == 2, err  # the key file gone, the broken config: one line each
+    assert keyfile in warnings[0], warnings
+    assert re.search(re.escape(link) + r":\d+: ", warnings[1]), warnings  # the file and line
     assert "amp-rotated-key" not in err.decode() and KEY not in err.decode(), err

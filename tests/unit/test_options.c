@@ -180,6 +180,14 @@ static void ours_stay_on_the_handle(void **state)
     amp_options_sync(hs, mode);
     assert_int_equal(calls, 1); /* NOPROXY "*" again; VERIFYPEER 1 is the application's too */
     assert_string_equal(held[CURLOPT_NOPROXY].p, "*");
+    /* An option ours set aside only when the application set it, set
+     * now, between two transfers in the same mode: set aside at once. */
+    rec_setopt(hs->easy, CURLOPT_PORT, 4242L);
+    amp_option_note(hs, amp_option_row(CURLOPT_PORT), (union amp_optval){ .l = 4242 });
+    calls = 0;
+    amp_options_sync(hs, mode);
+    assert_int_equal(calls, 1);
+    assert_int_equal(held[CURLOPT_PORT].l, 0);
     /* A new proxy URL in the same buffer: put again. */
     amp_options_stale(hs, CURLOPT_URL);
     calls = 0;
