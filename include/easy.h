@@ -13,17 +13,18 @@ CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CUR
                          va_list ap);
 
 /* Our URL stays on the handle between transfers (options.c): an
- * application asking where its last transfer went sees its own URL, as it
- * would without us. Every other question goes straight to libcurl (inline:
- * programs ask several per transfer). */
-CURLcode amp_easy_effective_url(const struct amp_curl *c, CURL *easy, char **out);
+ * application asking where its transfer went (EFFECTIVE_URL), or where a
+ * redirect it did not follow leads (REDIRECT_URL), sees the provider's URL,
+ * as it would without us. Every other question goes straight to libcurl
+ * (inline: programs ask several per transfer). */
+CURLcode amp_easy_url_info(const struct amp_curl *c, CURL *easy, CURLINFO info, char **out);
 static inline CURLcode amp_easy_getinfo(const struct amp_curl *c, int internal, CURL *easy,
                                         CURLINFO info, void *out)
 {
     if (!c)
         return CURLE_FAILED_INIT;
-    if (info == CURLINFO_EFFECTIVE_URL && !internal && out)
-        return amp_easy_effective_url(c, easy, out);
+    if ((info == CURLINFO_EFFECTIVE_URL || info == CURLINFO_REDIRECT_URL) && !internal && out)
+        return amp_easy_url_info(c, easy, info, out);
     return c->easy_getinfo(easy, info, out);
 }
 CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy);

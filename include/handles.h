@@ -94,6 +94,8 @@ struct amp_decision {
     struct amp_tally *tally;          /* the route's counters (tally.c) */
     char *proxy_url;                  /* the memo's buffer: not freed here */
     struct amp_url_memo memo;         /* the origin of the last URL parsed */
+    char *shown;                      /* a URL of libcurl's as the application sees it */
+    size_t shown_cap;
 };
 
 /* Our header list, kept while the application's list reads the same. */

@@ -118,15 +118,51 @@ CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CUR
     return rc;
 }
 
-CURLcode amp_easy_effective_url(const struct amp_curl *c, CURL *easy, char **out)
+/* A URL libcurl holds for a routed handle, as the application would see
+ * it: on the proxy, the proxy's URL gives way to the provider's part the
+ * route rewrote (the part of the application's URL its rewritten URL does
+ * not share); anywhere else (a redirect off the proxy) as it is. */
+static char *unproxied(struct amp_handle *hs, char *url)
+{
+    const struct amp_decision *d = &hs->decision;
+    const char *proxy = hs->cfg ? hs->cfg->proxy_url : NULL;
+    size_t pl = proxy ? strlen(proxy) : 0;
+
+    if (!url || !pl || !d->url || !d->proxy_url || strncmp(url, proxy, pl) != 0 ||
+        strncmp(d->proxy_url, proxy, pl) != 0)
+        return url;
+    size_t rest = strlen(d->proxy_url) - pl, app = strlen(d->url);
+    if (rest > app)
+        return url;
+    size_t prefix = app - rest, tail = strlen(url + pl), need = prefix + tail + 1;
+    if (need > hs->decision.shown_cap) {
+        char *grown = realloc(hs->decision.shown, need);
+        if (!grown)
+            return url;
+        hs->decision.shown = grown;
+        hs->decision.shown_cap = need;
+    }
+    memcpy(hs->decision.shown, d->url, prefix);
+    memcpy(hs->decision.shown + prefix, url + pl, tail + 1);
+    return hs->decision.shown;
+}
+
+CURLcode amp_easy_url_info(const struct amp_curl *c, CURL *easy, CURLINFO info, char **out)
 {
     struct amp_handle *hs = amp_handle_find(easy, c, 0);
 
-    if (hs && amp_options_hold_url(hs) && hs->decision.url) {
+    if (!hs || !amp_options_hold_url(hs) || !hs->decision.url)
+        return c->easy_getinfo(easy, info, out);
+    /* Where it went: the URL the application asked for (a redirect
+     * followed through the proxy may have led elsewhere: see Limits). */
+    if (info == CURLINFO_EFFECTIVE_URL) {
         *out = (char *)hs->decision.url;
         return CURLE_OK;
     }
-    return c->easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, out);
+    CURLcode rc = c->easy_getinfo(easy, info, out);
+    if (rc == CURLE_OK)
+        *out = unproxied(hs, *out);
+    return rc;
 }
 
 CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)

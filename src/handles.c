@@ -154,6 +154,7 @@ void amp_handle_free(struct amp_handle *hs)
     if (hs->answer.listen_fd >= 0)
         close(hs->answer.listen_fd);
     free(hs->decision.curlu_url);
+    free(hs->decision.shown);
     free(hs->guard.redirect_url);
     free(hs->guard.redirect_proxy_url);
     amp_url_memo_free(&hs->decision.memo);

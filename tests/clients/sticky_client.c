@@ -12,7 +12,7 @@
  *              (the effective URL read before curl_multi_info_read), then
  *              read its message and take the handle out
  * Each perform prints
- *   "TAG rc=RC status=HTTP url=EFFECTIVE hdrlines=N debug=N data_ok=0|1 err=ERRBUF"
+ *   "TAG rc=RC status=HTTP url=EFFECTIVE redirect=REDIRECT_URL hdrlines=N debug=N data_ok=0|1 err=ERRBUF"
  * where hdrlines and debug count the application's callbacks' calls in that
  * transfer, and data_ok says they always got the application's own pointers.
  * The debug callback writes what it is given to stderr, as libcurl would. */
@@ -53,7 +53,7 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 static void run(const char *tag, CURL *h)
 {
     long status = 0;
-    char *eff = NULL;
+    char *eff = NULL, *redir = NULL;
 
     err[0] = '\0';
     hdrlines = debugs = 0;
@@ -61,8 +61,9 @@ static void run(const char *tag, CURL *h)
     CURLcode rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
-    printf("%s rc=%d status=%ld url=%s hdrlines=%d debug=%d data_ok=%d err=%s\n", tag, (int)rc,
-           status, eff ? eff : "", hdrlines, debugs, data_ok, err);
+    curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &redir);
+    printf("%s rc=%d status=%ld url=%s redirect=%s hdrlines=%d debug=%d data_ok=%d err=%s\n", tag,
+           (int)rc, status, eff ? eff : "", redir ? redir : "-", hdrlines, debugs, data_ok, err);
     fflush(stdout);
 }
 

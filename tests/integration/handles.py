@@ -114,3 +114,26 @@ def sticky_multi_options_changed_after_add(ctx):
     assert [r["target"] for r in reqs] == ["/routed-after-add", "/third"], reqs
     for r in reqs:
         assert_amp_headers(r, installation="inst-sf-1")
+
+
+@test
+def sticky_redirect_url_is_the_providers(ctx):
+    """A redirect the application does not follow: CURLINFO_REDIRECT_URL names
+    the provider's URL it leads to (the proxy's path mapped back through the
+    route), so a program that follows it by hand is routed again."""
+    mark_all(ctx)
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", [
+        {"status": 302, "headers": {"Location": "/services/data/next?page=2"}, "body": "moved"},
+        {"status": 302, "headers": {"Location": "/chat.next"}, "body": "moved"}])
+    p = sticky(ctx, "url=" + SF + "/services/data/first", "perform",
+               "url=https://slack.com/api/chat.first", "perform",
+               "url=" + SF + "/services/data/next?page=2", "perform")
+    rows = parse_lines(p.stdout)
+    assert [r["status"] for r in rows] == ["302", "302", "200"], (rows, p.stderr)
+    assert [r["redirect"] for r in rows] == [SF + "/services/data/next?page=2",
+                                             "https://slack.com/api/chat.next", "-"], rows
+    assert [r["url"] for r in rows] == [SF + "/services/data/first", "https://slack.com/api/chat.first",
+                                        SF + "/services/data/next?page=2"], rows
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/services/data/first", "/chat.first",
+                                                          "/services/data/next?page=2"]
