@@ -105,6 +105,19 @@ static size_t plain_name(const char *p)
     return n;
 }
 
+/* After an element of a list closed by close, at lx (spaces skipped): 1
+ * when the list ends there, 2 when a comma says another element follows
+ * (lx then at it), 0 for anything else. */
+static int next_element(struct lex *lx, char close)
+{
+    if (*lx->p == close)
+        return 1;
+    if (*lx->p != ',')
+        return 0;
+    lx->p++;
+    return skip_space(lx) < 0 ? 0 : 2;
+}
+
 /* "[ "a", "b" ]" at lx: each string's line must be that of what follows it
  * (libconfig reads an element's line after the next token). */
 static int plain_array(struct lex *lx, struct amp_arena *a, struct amp_rsetting *s)
@@ -126,13 +139,11 @@ static int plain_array(struct lex *lx, struct amp_arena *a, struct amp_rsetting 
                 return rc;
             if (skip_space(lx) < 0 || lx->line != elems[n++].line)
                 return 0;
-            if (*lx->p == ']')
+            int more = next_element(lx, ']');
+            if (!more)
+                return 0;
+            if (more == 1)
                 break;
-            if (*lx->p != ',')
-                return 0;
-            lx->p++;
-            if (skip_space(lx) < 0)
-                return 0;
         }
     }
     lx->p++;
@@ -230,13 +241,11 @@ static int plain_list(struct lex *lx, struct amp_arena *a, struct amp_routelist 
             out->n++;
             if (skip_space(lx) < 0)
                 return 0;
-            if (*lx->p == ')')
+            int more = next_element(lx, ')');
+            if (!more)
+                return 0;
+            if (more == 1)
                 break;
-            if (*lx->p != ',')
-                return 0;
-            lx->p++;
-            if (skip_space(lx) < 0)
-                return 0;
         }
     }
     out->close = (size_t)(lx->p - text);
