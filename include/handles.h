@@ -82,6 +82,8 @@ struct amp_opt_state {
     uint64_t stale;                   /* rows whose value of ours changed since */
     const char *url;                  /* the URL and header list a routed */
     struct curl_slist *headers;       /* request is given (transfer.c) */
+    struct curl_slist *resolve;       /* the application's RESOLVE list without the
+                                         proxy's host (confine.c), ours */
 };
 
 /* The last routing decision, kept while the URL does not change. */
@@ -141,6 +143,9 @@ struct amp_inflight {
     int active;                       /* a transfer of ours is under way */
     CURLM *multi;                     /* the multi handle it was added to */
     int performing;                   /* inside our curl_easy_perform of it */
+    int started;                      /* libcurl called one of our callbacks for it: it
+                                         has read its URL (the earliest we can tell) */
+    struct amp_tally *counted;        /* the route it was counted as routed to */
     unsigned mode;                    /* AMP_MODE_* of options.h */
     int64_t now;                      /* the UTC second it began */
     CURLcode forced;                  /* a blocked multi transfer: the result to report */

@@ -144,6 +144,8 @@ void amp_handle_free(struct amp_handle *hs)
     free_snap(hs);
     if (hs->guard.extra_headers)
         hs->c->slist_free_all(hs->guard.extra_headers);
+    if (hs->opts.resolve)
+        hs->c->slist_free_all(hs->opts.resolve);
     free(hs->app.url);
     for (size_t i = 0; i < NSTRINGS; i++)
         free(*string_at(&hs->app, i));

@@ -87,6 +87,7 @@ int amp_respond_prereq(void *clientp, char *primary_ip, char *local_ip, int prim
 {
     struct amp_handle *hs = clientp;
 
+    hs->xfer.started = 1;
     if (hs->answer.listen_fd < 0 || answer_connection(hs, local_port) < 0) {
         amp_error("could not answer a blocked call here: %s; not sent", strerror(errno));
         return CURL_PREREQFUNC_ABORT;

@@ -59,6 +59,12 @@ void amp_tally_routed(struct amp_tally *t)
     atomic_store_explicit(&dirty, 1, memory_order_relaxed);
 }
 
+void amp_tally_routed_undo(struct amp_tally *t)
+{
+    if (t)
+        atomic_fetch_sub_explicit(&t->routed, 1, memory_order_relaxed);
+}
+
 void amp_tally_blocked(struct amp_tally *t)
 {
     if (!t)
