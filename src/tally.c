@@ -141,6 +141,22 @@ void amp_tally_flush(int64_t now, int force)
     atomic_store_explicit(&flushing, 0, memory_order_release);
 }
 
+void amp_tally_fork_child(void)
+{
+    for (struct amp_tally *t = atomic_load_explicit(&tallies, memory_order_acquire); t; t = t->next) {
+        atomic_store_explicit(&t->routed, 0, memory_order_relaxed);
+        for (int i = 0; i < AMP_CLASSES; i++)
+            atomic_store_explicit(&t->answers[i], 0, memory_order_relaxed);
+        atomic_store_explicit(&t->status429, 0, memory_order_relaxed);
+        atomic_store_explicit(&t->blocked, 0, memory_order_relaxed);
+        atomic_store_explicit(&t->last_status, 0, memory_order_relaxed);
+    }
+    atomic_store_explicit(&dirty, 0, memory_order_relaxed);
+    /* A parent thread may have been adding when it forked: that thread is
+     * not in the child, and the child must be able to add its own. */
+    atomic_store_explicit(&flushing, 0, memory_order_relaxed);
+}
+
 /* At exit (and when the library is unloaded): what is left. */
 __attribute__((destructor)) static void flush_at_exit(void)
 {
