@@ -148,12 +148,63 @@ uint64_t amp_block_key(const char *proxy, const char *project, const char *id, c
 
 /* --- the file ------------------------------------------------------------------ */
 
+/* A folder of this user's that nobody else can write to (not a symlink). */
+static int own_private_dir(const char *dir)
+{
+    struct stat st;
+
+    return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+           !(st.st_mode & 022);
+}
+
+/* In /tmp, shared with every user, /tmp/ampshim-UID may have been made by
+ * someone else (or opened to others). Then /tmp/ampshim-UID.1, .2, ...:
+ * the first that is a private folder of ours, or that we make. Every
+ * process of the user (the library, the launcher) tries them in the same
+ * order and so settles on the same one; each is made here, as it is
+ * tried, so that no other user can take it between the look and its use.
+ * 0, 1 when the first was passed over (said through amp_state_warnf), -1
+ * when none will do. */
+static int tmp_dir(char *dir, size_t len)
+{
+    unsigned uid = (unsigned)geteuid();
+
+    for (int i = 0; i < AMP_STATE_TMP_TRIES; i++) {
+        int n = i ? snprintf(dir, len, "/tmp/ampshim-%u.%d", uid, i)
+                  : snprintf(dir, len, "/tmp/ampshim-%u", uid);
+        if (n <= 0 || (size_t)n >= len)
+            return -1;
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+            return 0; /* /tmp itself refuses: ensure_dir says why */
+        if (own_private_dir(dir)) {
+            if (i)
+                amp_state_warnf("/tmp/ampshim-%u is not this user's own folder (another user's, "
+                                "or writable by others): the rate-limit state and counters are "
+                                "kept in %s instead",
+                                uid, dir);
+            return i ? 1 : 0;
+        }
+    }
+    amp_state_warnf("none of /tmp/ampshim-%u and /tmp/ampshim-%u.1 to .%d is a private folder of "
+                    "this user's",
+                    uid, uid, AMP_STATE_TMP_TRIES - 1);
+    return -1;
+}
+
 int amp_state_default_path(char *buf, size_t len)
 {
     const char *run = secure_getenv("XDG_RUNTIME_DIR");
-    int n = run && run[0] == '/' ? snprintf(buf, len, "%s/ampshim/state", run)
-                                 : snprintf(buf, len, "/tmp/ampshim-%u/state", (unsigned)geteuid());
-    return n > 0 && (size_t)n < len ? 0 : -1;
+    char dir[64];
+    int rc = 0, n;
+
+    if (run && run[0] == '/') {
+        n = snprintf(buf, len, "%s/ampshim/state", run);
+    } else {
+        if ((rc = tmp_dir(dir, sizeof(dir))) < 0)
+            return -1;
+        n = snprintf(buf, len, "%s/state", dir);
+    }
+    return n > 0 && (size_t)n < len ? rc : -1;
 }
 
 /* The folder: created 0700; an existing one must be a real folder of
