@@ -193,3 +193,54 @@ def counters_path_that_is_a_folder_is_said_once(ctx):
     said = [l for l in p.stderr.decode().splitlines() if ".counts" in l]
     assert len(said) == 1, p.stderr
     assert p.stdout == b"done\n", p
+
+
+@test
+def answer_connection_number_taken_by_the_application_is_left_alone(ctx):
+    """A blocked call answered here: while libcurl reads the answer, the
+    program puts its log on the number of our end of that connection (found
+    as the blocking one of the two ends of a loopback connection within the
+    process: libcurl's is non-blocking). When the
+    transfer ends ampshim does not close it: the program's later line
+    reaches its log."""
+    cfg, state = rl_cfg(ctx, "answerfd", on_block="respond")
+    log = os.path.join(ctx.dir, "answerfd.log")
+    prog_ = (
+        "import fcntl, os, socket, sys, pycurl\n"
+        "log, base = sys.argv[1:3]\n"
+        "taken = []\n"
+        "def ours_now():\n"
+        "    ends = {}\n"
+        "    for f in os.listdir('/proc/self/fd'):\n"
+        "        try:\n"
+        "            s = socket.socket(fileno=int(f))\n"
+        "        except OSError:\n"
+        "            continue\n"
+        "        try:\n"
+        "            if s.family == socket.AF_INET:\n"
+        "                ends[int(f)] = (s.getsockname(), s.getpeername())\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "        s.detach()\n"
+        "    for fd, (me, peer) in ends.items():\n"
+        "        pair = [o for o, (m, p) in ends.items() if m == peer and p == me]\n"
+        "        blocking = not fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK\n"
+        "        if pair and blocking and not taken:\n"
+        "            lfd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)\n"
+        "            os.dup2(lfd, fd); os.close(lfd); taken.append(fd)\n"
+        "def call(u, take):\n"
+        "    c = pycurl.Curl(); c.setopt(c.URL, u)\n"
+        "    c.setopt(c.WRITEFUNCTION, (lambda b: ours_now()) if take else (lambda b: None))\n"
+        "    c.perform(); s = c.getinfo(c.RESPONSE_CODE); c.close(); return s\n"
+        "print('one', call(base + '/one', False))\n"
+        "print('two', call(base + '/two', True))\n"
+        "assert taken, 'no answer socket found'\n"
+        "os.write(taken[0], b'after the answer\\n')\n")
+    queue_429(ctx, retry_after=http_date(time.time() + 300))
+    ctx.proxy.mark()
+    p = ok(subprocess.run([PY, "-c", prog_, log, SF], capture_output=True, timeout=30,
+                          env=ctx.env(LD_PRELOAD=LIB, AMPSHIM_CONFIG=cfg)))
+    assert p.stdout.decode().split() == ["one", "429", "two", "429"], p
+    with open(log, "rb") as f:
+        assert f.read() == b"after the answer\n", p.stderr
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/one"]
