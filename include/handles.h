@@ -11,6 +11,7 @@
 #include "config.h"
 #include "curlapi.h"
 #include "hash.h"
+#include "ownfd.h"
 #include "route.h"
 #include "tally.h"
 
@@ -134,8 +135,10 @@ struct amp_answer {
     char *text;                       /* the HTTP answer it gets */
     size_t len;
     char *url;                        /* where libcurl is sent for it */
-    int listen_fd;                    /* the socket it connects to, or -1 */
-    int fd;                           /* our end of its connection, or -1 */
+    /* Checked to be ours before each use or close (ownfd.h): the
+     * application may close them and reuse the numbers meanwhile. */
+    struct amp_ownfd listen_fd;       /* the socket it connects to */
+    struct amp_ownfd fd;              /* our end of its connection */
 };
 
 /* The routed transfer in flight: reset as a whole when one starts. */

@@ -50,7 +50,7 @@ static struct amp_handle *new_handle(void)
     hs->easy = (CURL *)hs;
     hs->c = &recording;
     amp_options_init(hs);
-    hs->answer.fd = hs->answer.listen_fd = -1;
+    hs->answer.fd = hs->answer.listen_fd = AMP_OWNFD_NONE;
     hs->opts.url = "http://127.0.0.1:9/proxy";
     hs->opts.headers = (struct curl_slist *)&calls;
     return hs;
