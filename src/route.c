@@ -235,6 +235,83 @@ static size_t count_char(const char *s, size_t len, char ch)
     return n;
 }
 
+/* RFC 3986's unreserved characters: escaped, they are the character
+ * itself (§6.2.2.2); every other escape keeps its meaning ("%2F" is not a
+ * '/'), its hex digits in either case (§6.2.2.1). */
+static const unsigned char unreserved[256] = {
+    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1,
+    ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1,
+};
+
+static int hex_digit(unsigned char ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0'
+           : (ch | 0x20) >= 'a' && (ch | 0x20) <= 'f' ? (ch | 0x20) - 'a' + 10
+                                                      : -1;
+}
+
+/* The character at p (before end) as RFC 3986 compares it: *unit is an
+ * unreserved character decoded, 0x100 + the byte for another escape, or
+ * the byte itself (a '%' not followed by two hex digits too). Returns the
+ * bytes read. */
+static size_t pct_unit(const char *p, const char *end, int *unit)
+{
+    int hi, lo;
+
+    if (*p == '%' && end - p >= 3 && (hi = hex_digit((unsigned char)p[1])) >= 0 &&
+        (lo = hex_digit((unsigned char)p[2])) >= 0) {
+        int v = hi * 16 + lo;
+        *unit = unreserved[v] ? v : 0x100 + v;
+        return 3;
+    }
+    *unit = (unsigned char)*p;
+    return 1;
+}
+
+/* s in place in the form a route's segment is kept: unreserved characters
+ * decoded, other escapes with upper-case hex, so that a URL whose path has
+ * no '%' is compared byte for byte, as before escapes were read. Left as
+ * written when a '%' in it starts no escape: decoding "%%34%31" would make
+ * a new one, "%41". */
+static void pct_normalize(char *s)
+{
+    static const char upper[] = "0123456789ABCDEF";
+    const char *end = s + strlen(s);
+    char *out = s;
+    int unit;
+
+    for (const char *p = s; (p = strchr(p, '%')); p++)
+        if (pct_unit(p, end, &unit) == 1)
+            return;
+    for (const char *p = s; p < end;) {
+        p += pct_unit(p, end, &unit);
+        if (unit < 0x100) {
+            *out++ = (char)unit;
+        } else {
+            *out++ = '%';
+            *out++ = upper[(unit >> 4) & 0xf];
+            *out++ = upper[unit & 0xf];
+        }
+    }
+    *out = '\0';
+}
+
+/* A URL's path segment (len bytes) equal to a route's, escapes read on
+ * both sides. */
+static int seg_equal_pct(const char *seg, const char *p, size_t len)
+{
+    const char *end = p + len, *seg_end = seg + strlen(seg);
+
+    while (p < end && seg < seg_end) {
+        int a, b;
+        p += pct_unit(p, end, &a);
+        seg += pct_unit(seg, seg_end, &b);
+        if (a != b)
+            return 0;
+    }
+    return p == end && seg == seg_end;
+}
+
 /* The route's memory, in one block: the labels and segments, the host
  * lowered (dotted, for the index key, and cut into labels), the path (cut
  * into segments) and the base URL as written. */
@@ -281,6 +358,10 @@ static int build(struct amp_arena *arena, struct amp_route *r, const char *base_
         snprintf(err, errlen, "'%s': a placeholder must stand for a whole path segment", base_url);
         return -1;
     }
+    /* Compared decoded (match_path_n): /%61pi is /api to a provider. */
+    for (size_t i = 0; i < r->nsegs; i++)
+        if (r->segs[i] && strchr(r->segs[i], '%'))
+            pct_normalize(r->segs[i]);
     /* Filed under the labels after the last placeholder, as they stand in
      * the dotted host ("" when the host ends in one). */
     size_t off = 0, dl = strlen(dotted);
@@ -346,8 +427,10 @@ void amp_routes_free(struct amp_routes *rs)
 }
 
 /* Where the rest of path begins once r's prefix is taken off, or NULL if
- * the prefix does not match at segment boundaries. */
-static const char *match_path_n(const struct amp_route *r, const char *path, size_t n)
+ * the prefix does not match at segment boundaries. pct: path has a '%',
+ * whose escapes are then read (a '/' is never one, so the segments and the
+ * rest are cut from the path as it is written, whatever their length). */
+static const char *match_path_n(const struct amp_route *r, const char *path, size_t n, int pct)
 {
     const char *p = path, *end = path + n;
 
@@ -359,7 +442,8 @@ static const char *match_path_n(const struct amp_route *r, const char *path, siz
         size_t len = (size_t)((slash ? slash : end) - p);
         if (len == 0)
             return NULL;
-        if (r->segs[i] && (strlen(r->segs[i]) != len || memcmp(r->segs[i], p, len) != 0))
+        if (r->segs[i] && (pct ? !seg_equal_pct(r->segs[i], p, len)
+                               : (strlen(r->segs[i]) != len || memcmp(r->segs[i], p, len) != 0)))
             return NULL;
         p += len;
     }
@@ -368,7 +452,7 @@ static const char *match_path_n(const struct amp_route *r, const char *path, siz
 
 static const char *match_path(const struct amp_route *r, const char *path)
 {
-    return match_path_n(r, path, strlen(path));
+    return match_path_n(r, path, strlen(path), strchr(path, '%') != NULL);
 }
 
 static int more_specific(const struct amp_route *a, const struct amp_route *b)
@@ -457,9 +541,11 @@ static const struct amp_route *best_of(const struct amp_route *const *cands, siz
 {
     const struct amp_route *best = NULL;
     const char *best_rest = NULL, *rest;
+    /* Escapes are read only in a path that has one: most have none. */
+    int pct = n && memchr(path, '%', pathlen) != NULL;
 
     for (size_t i = 0; i < n; i++)
-        if ((rest = match_path_n(cands[i], path, pathlen)) && more_specific(cands[i], best)) {
+        if ((rest = match_path_n(cands[i], path, pathlen, pct)) && more_specific(cands[i], best)) {
             best = cands[i];
             best_rest = rest;
         }

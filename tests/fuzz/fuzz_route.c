@@ -4,8 +4,10 @@
  * in order to one memo, as a handle sees them. For each URL the memo must
  * agree with the plain match (the same route, the same rewritten URL, on
  * its first and second sight), a rewritten URL starts with the proxy's,
- * amp_route_why_not agrees with the match, and amp_same_origin is
- * symmetric. Any disagreement aborts. */
+ * amp_route_why_not agrees with the match, amp_same_origin is symmetric,
+ * and the URL with its path's unreserved characters escaped (RFC 3986
+ * §6.2.2.2: the same URL) takes the same route to the same rewritten URL,
+ * escapes aside. Any disagreement aborts. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@ static const char *const bases[] = {
     "http://routed.test",
     "https://[::1]:9443/x",
     "https://*.*.example.org/a",
+    "https://enc.example.com/%61pi/%7Eb%2fc",    /* escapes in the base URL */
     /* More routes on one host than the memo holds (AMP_URL_MEMO_ROUTES). */
     "https://many.example.net/a", "https://many.example.net/b", "https://many.example.net/c",
     "https://many.example.net/d", "https://many.example.net/e", "https://many.example.net/f",
@@ -64,6 +67,98 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static const char *name(const struct amp_route *r)
 {
     return r ? r->base_url : "(none)";
+}
+
+static int hex(int ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0'
+           : (ch | 0x20) >= 'a' && (ch | 0x20) <= 'f' ? (ch | 0x20) - 'a' + 10 : -1;
+}
+
+/* s with its escaped unreserved characters decoded, in place. */
+static void decode_unreserved(char *s)
+{
+    char *out = s;
+
+    for (const char *p = s; *p;) {
+        int v = p[0] == '%' && hex(p[1]) >= 0 && hex(p[2]) >= 0 ? hex(p[1]) * 16 + hex(p[2]) : -1;
+        if (v > 0 && (strchr("-._~", v) || (v >= '0' && v <= '9') ||
+                      ((v | 0x20) >= 'a' && (v | 0x20) <= 'z'))) {
+            *out++ = (char)v;
+            p += 3;
+        } else {
+            *out++ = *p++;
+        }
+    }
+    *out = '\0';
+}
+
+/* url with its path's letters, digits, '-', '_' and '~' escaped, hex in
+ * both cases; NULL when there is nothing to escape, or url is not one
+ * whose path is plainly where libcurl finds it. Dots stay as they are:
+ * libcurl removes "." and ".." segments, not their escapes. */
+static char *escaped_variant(const char *url)
+{
+    const char *sep = strstr(url, "://");
+
+    if (!sep || sep == url)
+        return NULL;
+    for (const char *p = url; *p; p++)
+        if ((p < sep && !strchr("+-.", *p) && !((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') &&
+             !(*p >= '0' && *p <= '9')) ||
+            (unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '\\')
+            return NULL;
+    const char *path = sep + 3 + strcspn(sep + 3, "/?#");
+    if (*path != '/' || path == sep + 3) /* libcurl reads "https:///host/" otherwise */
+        return NULL;
+    const char *end = path + strcspn(path, "?#");
+    char *out = malloc(strlen(url) * 3 + 1), *o = out;
+    int n = 0;
+    FUZZ_CHECK(out != NULL, "out of memory");
+    memcpy(o, url, (size_t)(path - url));
+    o += path - url;
+    for (const char *p = path; p < end; p++) {
+        if (*p == '%' && end - p >= 3 && hex(p[1]) >= 0 && hex(p[2]) >= 0) {
+            memcpy(o, p, 3); /* an escape as it is */
+            o += 3;
+            p += 2;
+        } else if (strchr("-_~", *p) || (*p >= '0' && *p <= '9') ||
+                   ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z')) {
+            o += snprintf(o, 4, n++ % 2 ? "%%%02x" : "%%%02X", (unsigned char)*p);
+        } else {
+            *o++ = *p;
+        }
+    }
+    strcpy(o, end);
+    if (!n) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* The escaped variant of url decides as url does (r, rewritten to plain). */
+static void check_escaped(const char *url, const struct amp_route *r, const char *plain)
+{
+    char *enc = escaped_variant(url), *e_out = NULL;
+
+    if (!enc)
+        return;
+    const struct amp_route *e = amp_route_match(&routes, curl, enc, PROXY, &e_out);
+    FUZZ_CHECK(e == r, "'%.300s' matched %s, its escaped form '%.300s' %s", url, name(r), enc,
+               name(e));
+    if (r) {
+        char *a = strdup(plain), *b = strdup(e_out);
+        FUZZ_CHECK(a && b, "out of memory");
+        decode_unreserved(a);
+        decode_unreserved(b);
+        FUZZ_CHECK(strcmp(a, b) == 0, "'%.300s' rewritten to '%.300s', its escaped form to '%.300s'",
+                   url, plain, e_out);
+        free(a);
+        free(b);
+    }
+    free(e_out);
+    free(enc);
 }
 
 static void check_url(const char *url, const char *prev, struct amp_url_memo *memo)
@@ -103,6 +198,7 @@ static void check_url(const char *url, const char *prev, struct amp_url_memo *me
                    "amp_same_origin('%.300s', '%.300s') is not symmetric", url, prev);
     FUZZ_CHECK(!r || amp_same_origin(curl, url, url),
                "'%.300s' matched %s but is not of its own origin", url, name(r));
+    check_escaped(url, r, plain);
     free(plain);
 }
 

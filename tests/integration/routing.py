@@ -68,6 +68,33 @@ def curl_query_and_path_byte_for_byte(ctx):
 
 
 @test
+def curl_percent_encoded_unreserved_path_routed(ctx):
+    """RFC 3986 §6.2.2.2: /%61%70i is /api to the provider, so the route on
+    /api takes it; the proxy gets the rest of the path and the query as the
+    application wrote them (escapes kept)."""
+    mark_all(ctx)
+    ok(ctx.curl("https://slack.com/%61%70i/chat.%70ostMessage/%7euser?q=%61"))
+    req = one(ctx.proxy)
+    assert req["method"] == "GET"
+    assert req["target"] == "/chat.%70ostMessage/%7euser?q=%61", req["target"]
+    assert_amp_headers(req, integration="slack-main", group="grp-42")
+    assert ctx.plain.requests() == [] and ctx.tls.requests() == []
+
+
+@test
+def curl_percent_encoded_reserved_path_not_routed(ctx):
+    """%2F is not '/' (a reserved character escaped keeps its meaning):
+    /api%2Fx is not under /api, and goes out as written, with nothing of ours."""
+    mark_all(ctx)
+    ok(ctx.curl("-k", "--connect-to", "::127.0.0.1:%d" % ctx.tls.port,
+                "https://slack.com/api%2Fchat.postMessage"))
+    req = one(ctx.tls)
+    assert req["target"] == "/api%2Fchat.postMessage", req["target"]
+    assert_untouched(req)
+    assert ctx.proxy.requests() == []
+
+
+@test
 def curl_unmatched_url_untouched(ctx):
     mark_all(ctx)
     p = ok(ctx.curl("-H", "x-api-key: app-own", ctx.plain.url("/v1/things?q=1")))

@@ -431,6 +431,69 @@ static void compile_errors(void **state)
     expect_compile_error("https://{{.}}.x.com");
 }
 
+/* ---- percent-encoding (RFC 3986 §6.2.2) -------------------------------- */
+
+/* An escaped unreserved character is that character (§6.2.2.2), its hex
+ * in either case (§6.2.2.1): the provider reads /%61pi as /api, so the
+ * route takes it; the rest goes on as the application wrote it. */
+static void encoded_unreserved_is_the_character(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://slack.com/api", "https://h.example.com/a-b.c_d~e/v1",
+                                   "https://slack.com/api/admin");
+    char why[256];
+    int near;
+
+    expect_match(rs, "https://slack.com/%61pi/x", 0, PROXY "/x");
+    expect_match(rs, "https://slack.com/%61%70%69", 0, PROXY);
+    expect_match(rs, "https://slack.com/%61%70i/chat.%70ostMessage/%7euser?q=%61", 0,
+                 PROXY "/chat.%70ostMessage/%7euser?q=%61");
+    expect_match(rs, "https://slack.com/api/%61dmin/users.list", 2, PROXY "/users.list");
+    expect_match(rs, "https://h.example.com/a%2Db%2Ec%5Fd%7ee/%76%31/x", 1, PROXY "/x");
+    expect_match(rs, "https://h.example.com/a%2db%2ec%5fd%7Ee/v%31", 1, PROXY);
+    /* libcurl decodes a host itself: matched as the name it connects to */
+    expect_match(rs, "https://%73lack.com/%61pi/x", 0, PROXY "/x");
+    assert_null(amp_route_why_not(&rs->v[0], amp_curl_linked(), "https://slack.com/%61pi/x",
+                                  why, sizeof(why), &near));
+    /* Not the same path: another letter's case, a reserved character
+     * escaped (%2F is not '/'), an escaped '%', escapes cut short. */
+    expect_no_match(rs, "https://slack.com/%41pi/x");
+    expect_no_match(rs, "https://slack.com/%61pix/x");
+    expect_no_match(rs, "https://slack.com/api%2Fadmin");
+    expect_no_match(rs, "https://slack.com/%2Fapi/x");
+    expect_no_match(rs, "https://slack.com/%2561pi/x");
+    expect_no_match(rs, "https://slack.com/%6");
+    expect_no_match(rs, "https://slack.com/%6/x");
+    expect_no_match(rs, "https://slack.com/%zzapi/x");
+    routes_drop(rs);
+}
+
+/* A base URL written with escapes matches the same URLs as one without;
+ * an escaped reserved character matches itself, whatever its hex case. */
+static void encoded_base_url_matches_the_same(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://x.example.com/%61pi", "https://y.example.com/a%2fb");
+
+    expect_match(rs, "https://x.example.com/api/y", 0, PROXY "/y");
+    expect_match(rs, "https://x.example.com/%61pi/y", 0, PROXY "/y");
+    expect_match(rs, "https://x.example.com/%61%70%69/y", 0, PROXY "/y");
+    expect_no_match(rs, "https://x.example.com/%61%50i/y"); /* %50 is P */
+    expect_match(rs, "https://y.example.com/a%2Fb/z", 1, PROXY "/z");
+    expect_match(rs, "https://y.example.com/a%2fb/z", 1, PROXY "/z");
+    expect_match(rs, "https://y.example.com/%61%2f%62", 1, PROXY);
+    expect_no_match(rs, "https://y.example.com/a/b/z");
+    routes_drop(rs);
+
+    /* A '%' that starts no escape: nothing decoded next to it makes one. */
+    rs = ROUTES("https://z.example.com/%%34%31");
+    expect_match(rs, "https://z.example.com/%%34%31/x", 0, PROXY "/x");
+    expect_match(rs, "https://z.example.com/%%341/x", 0, PROXY "/x");
+    expect_no_match(rs, "https://z.example.com/%41/x");
+    expect_no_match(rs, "https://z.example.com/A/x");
+    routes_drop(rs);
+}
+
 /* ---- loopback --------------------------------------------------------- */
 
 /* The memo (the origin of the last URL, kept per handle) never changes a
@@ -459,6 +522,11 @@ static void memo_gives_the_same_verdicts(void **state)
         "https://acme.my.salesforce.com./dot",
         "https://acme.my.salesforce.com:443/port",
         "https://slack.com/api/chat.postMessage?x=%2F",
+        "https://slack.com/%61pi/chat.postMessage",
+        "https://slack.com/%61pi%2Fadmin/x",
+        "https://slack.com/api/%61dmin/users.list",
+        "https://slack.com/%2561pi/x",
+        "https://%73lack.com/%61pi/x",
         "https://slack.com/apix/chat.postMessage",
         "https://slack.com/api/admin/users.list",
         "https://slack.com/api",
@@ -539,6 +607,8 @@ int main(void)
         cmocka_unit_test(no_routes_match_nothing),
         cmocka_unit_test(compile_fills_the_route),
         cmocka_unit_test(compile_errors),
+        cmocka_unit_test(encoded_unreserved_is_the_character),
+        cmocka_unit_test(encoded_base_url_matches_the_same),
         cmocka_unit_test(memo_gives_the_same_verdicts),
         cmocka_unit_test(loopback_hosts),
     };
