@@ -8,6 +8,7 @@ checked, from outside the programs (pycurl with COOKIEFILE "", the curl CLI with
 -b/-c)."""
 
 import os
+import time
 
 from .harness import KEY, PY, SF, header_values, mark_all, ok, test
 
@@ -124,6 +125,9 @@ def answer_cookies_filed_for_provider_host(ctx):
     assert cookies_of(reqs[1]) == ["h=2; d=1; gone=3"], reqs[1]["headers"]
     # Another host of the same (wildcard) route: the domain cookie only.
     assert cookies_of(reqs[2]) == ["d=1"], reqs[2]["headers"]
+    # An expired cookie may still be listed until libcurl sweeps it (it sends and
+    # writes none): left out.
+    shown = [l for l in shown if not 0 < int(l.split("\t")[4]) < time.time()]
     assert sorted(shown) == sorted([
         "acme.my.salesforce.com\tFALSE\t/services/data/\tFALSE\t0\th\t2",
         "#HttpOnly_.salesforce.com\tTRUE\t/services\tFALSE\t0\td\t1",
