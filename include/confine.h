@@ -23,6 +23,14 @@ int amp_confine_classes_naming(const char *name);
 /* Why options of a class are what they are, for people (README, tests). */
 const char *amp_confine_class_why(enum amp_confine_class cls);
 
+/* The application's CURLOPT_RESOLVE list as a transfer to proxy_url gets
+ * it: every entry but those for the proxy's host (or any host, "*"). The
+ * others stay: libcurl loads them only as a transfer starts, and a
+ * redirect off the proxy may need them. *out NULL when none is left; -1
+ * when out of memory. */
+int amp_confine_resolve(const struct amp_curl *c, const struct curl_slist *app,
+                        const char *proxy_url, struct curl_slist **out);
+
 /* CURLOPT_OPENSOCKETFUNCTION of a routed transfer to a plain-http proxy
  * (a relay on loopback; clientp: its struct amp_handle): a socket only for
  * a loopback address, whatever a RESOLVE entry, DNS or DoH said. */

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "curlapi.h"
 #include "hash.h"
+#include "ownfd.h"
 #include "route.h"
 #include "tally.h"
 
@@ -85,6 +86,8 @@ struct amp_opt_state {
     uint64_t stale;                   /* rows whose value of ours changed since */
     const char *url;                  /* the URL and header list a routed */
     struct curl_slist *headers;       /* request is given (transfer.c) */
+    struct curl_slist *resolve;       /* the application's RESOLVE list without the
+                                         proxy's host (confine.c), ours */
 };
 
 /* The last routing decision, kept while the URL does not change. */
@@ -147,8 +150,10 @@ struct amp_answer {
     char *text;                       /* the HTTP answer it gets */
     size_t len;
     char *url;                        /* where libcurl is sent for it */
-    int listen_fd;                    /* the socket it connects to, or -1 */
-    int fd;                           /* our end of its connection, or -1 */
+    /* Checked to be ours before each use or close (ownfd.h): the
+     * application may close them and reuse the numbers meanwhile. */
+    struct amp_ownfd listen_fd;       /* the socket it connects to */
+    struct amp_ownfd fd;              /* our end of its connection */
 };
 
 /* The routed transfer in flight: reset as a whole when one starts. */
@@ -156,6 +161,9 @@ struct amp_inflight {
     int active;                       /* a transfer of ours is under way */
     CURLM *multi;                     /* the multi handle it was added to */
     int performing;                   /* inside our curl_easy_perform of it */
+    int started;                      /* libcurl called one of our callbacks for it: it
+                                         has read its URL (the earliest we can tell) */
+    struct amp_tally *counted;        /* the route it was counted as routed to */
     unsigned mode;                    /* AMP_MODE_* of options.h */
     int64_t now;                      /* the UTC second it began */
     CURLcode forced;                  /* a blocked multi transfer: the result to report */

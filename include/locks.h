@@ -6,7 +6,9 @@
  * may call curl from a constructor, so the order would invert. Around
  * fork() all are taken, in this order, and let go in the parent and the
  * child (locks.c): the child has only the forking thread and must not
- * inherit a lock another thread held.
+ * inherit a lock another thread held. The child also forgets the counts
+ * its parent had not added to the counters file yet (tally.h): they are
+ * the parent's to add, once.
  *
  *   settings   settings.c     loading the config on the first curl call, and again
  *                             when its files change

@@ -18,9 +18,25 @@ enum {
     AMP_MODE_PLAIN = 1 << 3,   /* sent to a plain-http relay on loopback */
     AMP_MODE_GUARD = 1 << 4,   /* each request of it looked at (redirect.c) */
     AMP_MODE_TRACE = 1 << 5,   /* the application's verbose output masked (trace.c) */
+    AMP_MODE_AWAY = 1 << 6,    /* a routed transfer redirected off the proxy: the
+                                  application's options for the rest of it */
 };
 #define AMP_MODE_ROUTED (AMP_MODE_SEND | AMP_MODE_ANSWER | AMP_MODE_NOWHERE)
-#define AMP_MODES 64 /* every combination of the bits above */
+#define AMP_MODES 128 /* every combination of the bits above */
+
+/* What the application changing a row's option means to a transfer under
+ * way (transfer.c), read from the table: */
+enum amp_change {
+    AMP_CHANGE_NONE,    /* nothing: the row is read only where it is used */
+    AMP_CHANGE_ROUTE,   /* the URL: where the transfer goes */
+    AMP_CHANGE_HEADERS, /* the header list ours is merged from */
+    AMP_CHANGE_MODE,    /* a value of ours, or a bit of the mode (below) */
+};
+enum amp_change amp_option_change(int row);
+
+/* The mode bits the application's values turn on in a transfer sent to
+ * the proxy: GUARD when it follows redirects, TRACE when it is verbose. */
+unsigned amp_options_app_bits(const struct amp_handle *hs);
 
 /* The table's row for option, or -1 when ampshim does not track it. */
 int amp_option_row(CURLoption option);
@@ -55,9 +71,6 @@ CURLcode amp_options_put(struct amp_handle *hs, CURLoption option, union amp_opt
 CURLcode amp_options_give_back(struct amp_handle *hs, CURLoption option);
 /* Only recorded: option was just set to the application's value by hand. */
 void amp_options_given_back(struct amp_handle *hs, CURLoption option);
-
-/* 1 when the table's row puts a value of ours in one of mode's modes. */
-int amp_option_in_mode(int row, unsigned mode);
 
 /* 1 when libcurl holds a URL of ours for the handle. */
 int amp_options_hold_url(const struct amp_handle *hs);

@@ -63,7 +63,14 @@ uint64_t amp_block_key(const char *proxy, const char *project, const char *id, c
 
 struct amp_state;
 
-/* The default path: $XDG_RUNTIME_DIR/ampshim/state, else /tmp/ampshim-<uid>/state. */
+/* The default path: $XDG_RUNTIME_DIR/ampshim/state, else
+ * /tmp/ampshim-<uid>/state; when that folder is not a private one of the
+ * user's (another user made it), the first of /tmp/ampshim-<uid>.1, .2, ...
+ * up to AMP_STATE_TMP_TRIES that is, or can be made (the /tmp folder is
+ * made here). 0; 1 when /tmp/ampshim-<uid> was passed over (said once,
+ * through amp_state_warnf); -1 when there is no place. The library and the
+ * launcher both find it so, and agree. */
+#define AMP_STATE_TMP_TRIES 64
 int amp_state_default_path(char *buf, size_t len);
 
 /* Opens (creating 0700 folder and 0600 file as needed) the state at path.

@@ -17,6 +17,8 @@ struct amp_tally;
 struct amp_tally *amp_tally_of(const struct amp_route *r);
 
 void amp_tally_routed(struct amp_tally *t);
+/* A routed transfer counted, then taken back before it ran (routed again). */
+void amp_tally_routed_undo(struct amp_tally *t);
 void amp_tally_blocked(struct amp_tally *t);
 /* A transfer's answer from the proxy (its final status), at UTC second now. */
 void amp_tally_answer(struct amp_tally *t, int status, int64_t now);
@@ -27,5 +29,10 @@ void amp_tally_set_path(const char *counts_path);
 /* Adds what was counted since to the file when the UTC second now has
  * moved on since the last time (force: whatever the time, at exit). */
 void amp_tally_flush(int64_t now, int force);
+
+/* In a forked child (locks.c, amp_lock_tally held): what the parent
+ * counted and had not added yet is forgotten here, the parent adds it;
+ * the child counts only its own calls. */
+void amp_tally_fork_child(void);
 
 #endif

@@ -24,6 +24,19 @@ void amp_transfer_begin_failed(const struct amp_config *cfg, struct amp_handle *
  * stay on the handle for the next. Does nothing unless one is active. */
 void amp_transfer_end(struct amp_handle *hs);
 
+/* The application set row's option (libcurl holds its value now) on a
+ * handle whose transfer is under way, added to a multi handle or being
+ * performed, or ended but not yet read: ours are put back at once, in the
+ * mode its values ask for now (redirects looked at, the key masked), so
+ * libcurl never acts on the change with ours in the wrong place. 1 when
+ * the change is to where the transfer goes and it has not started: the
+ * caller routes it again from the start (amp_transfer_take_back, then
+ * amp_transfer_begin). Never starts or counts a transfer again. */
+int amp_transfer_option_set(struct amp_handle *hs, int row);
+
+/* A transfer that never ran, ended as if it had not begun: not counted. */
+void amp_transfer_take_back(struct amp_handle *hs);
+
 /* The config hs decides with from now on; a new one (read again) drops
  * what was decided with the old. Never while a transfer is under way. */
 void amp_transfer_use_config(struct amp_handle *hs, const struct amp_config *cfg);

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "log.h"
@@ -22,7 +23,8 @@ struct class_of {
 
 static const struct class_of classes[] = {
     /* Where the connection goes, or what is trusted on the way: set aside
-     * or forced. URL, CURLU, HTTPHEADER: ours. PORT, CONNECT_TO, RESOLVE,
+     * or forced. URL, CURLU, HTTPHEADER: ours. RESOLVE: the application's
+     * entries but those for the proxy's host (amp_confine_resolve). PORT, CONNECT_TO,
      * UNIX_SOCKET_PATH, ABSTRACT_UNIX_SOCKET, DOH_URL, OPENSOCKETFUNCTION,
      * SOCKOPTFUNCTION: another address, socket or resolver. SSL_VERIFYPEER,
      * SSL_VERIFYHOST: forced on; SSL_CTX_FUNCTION could turn them off.
@@ -184,4 +186,42 @@ curl_socket_t amp_confine_open(void *clientp, curlsocktype purpose,
         return CURL_SOCKET_BAD;
     }
     return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+/* The host of "[+-]HOST:PORT:..." or of "scheme://HOST[:PORT][/...]", in
+ * *len bytes from its start (an IPv6 address with its brackets). */
+static const char *host_of(const char *s, size_t *len)
+{
+    const char *end;
+
+    if (*s == '[')
+        end = strchr(s, ']') ? strchr(s, ']') + 1 : s + strlen(s);
+    else
+        end = s + strcspn(s, ":/");
+    *len = (size_t)(end - s);
+    return s;
+}
+
+int amp_confine_resolve(const struct amp_curl *c, const struct curl_slist *app,
+                        const char *proxy_url, struct curl_slist **out)
+{
+    const char *scheme_end = strstr(proxy_url, "://");
+    size_t plen, elen;
+    const char *proxy_host = host_of(scheme_end ? scheme_end + 3 : proxy_url, &plen);
+
+    *out = NULL;
+    for (; app; app = app->next) {
+        const char *e = app->data + (app->data[0] == '+' || app->data[0] == '-');
+        const char *host = host_of(e, &elen);
+        if ((elen == plen && strncasecmp(host, proxy_host, plen) == 0) || (elen == 1 && *host == '*'))
+            continue;
+        struct curl_slist *grown = c->slist_append(*out, app->data);
+        if (!grown) {
+            c->slist_free_all(*out);
+            *out = NULL;
+            return -1;
+        }
+        *out = grown;
+    }
+    return 0;
 }

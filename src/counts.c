@@ -85,7 +85,9 @@ static int open_locked(const char *path, char *err, size_t errlen)
 }
 
 /* The records of the locked file; a file that does not read as ours is
- * set aside and read as empty. -1 only when memory or the disk fail. */
+ * set aside and read as empty. 1 when it was renamed aside: fd names the
+ * file set aside now, which is never written (the caller opens the path
+ * again). -1 only when memory or the disk fail. */
 static int load(int fd, const char *path, struct amp_counts **out, size_t *n)
 {
     struct stat sb;
@@ -128,9 +130,11 @@ static int load(int fd, const char *path, struct amp_counts **out, size_t *n)
         *out = NULL;
         *n = 0;
         snprintf(aside, sizeof(aside), "%s.corrupt-%ld-%ld", path, (long)time(NULL), (long)getpid());
-        if (rename(path, aside) == 0)
+        if (rename(path, aside) == 0) {
             amp_state_warnf("%s was %s: set aside as %s and counting starts anew", path, bad, aside);
-        else if (ftruncate(fd, 0) == 0)
+            return 1;
+        }
+        if (ftruncate(fd, 0) == 0)
             amp_state_warnf("%s was %s: emptied, and counting starts anew", path, bad);
     }
     return 0;
@@ -187,7 +191,15 @@ int amp_counts_add(const char *path, const struct amp_counts *add, size_t n, cha
 
     if (fd < 0)
         return -1;
-    if (load(fd, path, &c, &have) < 0)
+    int loaded;
+    /* A file set aside keeps what it held: the counts go to a new one at
+     * the path (another process may have made it meanwhile). */
+    for (int tries = 0; (loaded = load(fd, path, &c, &have)) > 0 && tries < 8; tries++) {
+        close(fd);
+        if ((fd = open_locked(path, err, errlen)) < 0)
+            return -1;
+    }
+    if (loaded != 0)
         goto out;
     struct amp_counts *grown = realloc(c, (have + n) * sizeof(*c));
     if (!grown)
@@ -222,7 +234,7 @@ int amp_counts_read(const char *path, struct amp_counts **out, size_t *n, char *
     *n = 0;
     if (fd < 0)
         return -1;
-    int rc = load(fd, path, out, n);
+    int rc = load(fd, path, out, n) < 0 ? -1 : 0;
     if (rc < 0)
         snprintf(err, errlen, "cannot read %s: %s", path, errno ? strerror(errno) : "out of memory");
     close(fd);

@@ -32,16 +32,16 @@ static void note(const struct amp_curl *c, CURL *easy, int row, union amp_optval
             hs->lost = 1;
         amp_error("out of memory while noting an option: this handle's routed calls will fail");
     }
-    /* A transfer added to a multi handle reads its options only when the
-     * multi handle first drives it: one the application changes in
-     * between (its URL, its port, its headers …) is routed again, as if
-     * added now, so that nothing of ours goes where the new value leads. */
-    if (hs && hs->xfer.active && hs->xfer.multi && !hs->xfer.performing &&
-        amp_option_in_mode(row, hs->xfer.mode)) {
+    /* A transfer under way (added to a multi handle, or this option set
+     * from one of its callbacks) has ours put back at once, in the mode the
+     * new value asks for. One not yet started whose URL changed is routed
+     * again, as if added now, so that nothing of ours goes where the new
+     * URL leads (libcurl reads it when the multi handle first drives it). */
+    if (hs && hs->xfer.active && amp_transfer_option_set(hs, row)) {
         const struct amp_settings *s = amp_settings_get(c);
         CURLM *multi = hs->xfer.multi;
         int routed;
-        amp_transfer_end(hs);
+        amp_transfer_take_back(hs);
         hs->xfer.multi = multi;
         CURLcode rc = s->mode == AMP_ON ? amp_transfer_begin(s->cfg, hs, 0, (int64_t)time(NULL), &routed)
                                         : CURLE_FAILED_INIT;
@@ -260,6 +260,7 @@ CURL *amp_easy_duphandle(const struct amp_curl *c, int internal, CURL *easy)
     if (to && from->opts.on) {
         to->opts = from->opts;
         amp_options_give_back_all(to);
+        to->opts.resolve = NULL; /* the original's */
     }
     return dup;
 }

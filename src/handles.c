@@ -41,7 +41,7 @@ struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int cre
         hs->easy = easy;
         hs->c = c;
         amp_options_init(hs);
-        hs->answer.fd = hs->answer.listen_fd = -1;
+        hs->answer.fd = hs->answer.listen_fd = AMP_OWNFD_NONE;
         amp_hash_oom = 0;
         HASH_ADD_PTR(table, easy, hs);
         if (amp_hash_oom) {
@@ -145,15 +145,15 @@ void amp_handle_free(struct amp_handle *hs)
     free_snap(hs);
     if (hs->guard.extra_headers)
         hs->c->slist_free_all(hs->guard.extra_headers);
+    if (hs->opts.resolve)
+        hs->c->slist_free_all(hs->opts.resolve);
     free(hs->app.url);
     for (size_t i = 0; i < NSTRINGS; i++)
         free(*string_at(&hs->app, i));
     free(hs->answer.text);
     free(hs->answer.url);
-    if (hs->answer.fd >= 0)
-        close(hs->answer.fd);
-    if (hs->answer.listen_fd >= 0)
-        close(hs->answer.listen_fd);
+    amp_ownfd_close(&hs->answer.fd);
+    amp_ownfd_close(&hs->answer.listen_fd);
     free(hs->decision.curlu_url);
     free(hs->decision.shown);
     free(hs->guard.redirect_url);

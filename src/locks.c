@@ -4,6 +4,7 @@
 #include "locks.h"
 
 #include "ratelimit.h"
+#include "tally.h"
 
 #define AMP_LOCK_DEFINE(name) pthread_mutex_t amp_lock_##name = PTHREAD_MUTEX_INITIALIZER;
 AMP_LOCKS(AMP_LOCK_DEFINE)
@@ -30,7 +31,15 @@ static void release_all(void)
 #undef RELEASE
 }
 
+/* The child also leaves its parent's unadded counts to the parent, while
+ * the tally lock is still held (no counter is being made). */
+static void child_release_all(void)
+{
+    amp_tally_fork_child();
+    release_all();
+}
+
 __attribute__((constructor)) static void register_fork_handler(void)
 {
-    pthread_atfork(take_all, release_all, release_all);
+    pthread_atfork(take_all, release_all, child_release_all);
 }

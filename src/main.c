@@ -382,11 +382,11 @@ static struct amp_state *open_state(const struct amp_config *cfg, char *path, si
 {
     char err[512];
 
+    amp_state_set_warn(print_warning); /* the default folder may say where it is */
     if (state_path(cfg, path, len) < 0)
         return NULL;
     if (access(path, F_OK) < 0)
         return NULL;
-    amp_state_set_warn(print_warning);
     struct amp_state *st = amp_state_open(path, err, sizeof(err));
     if (!st)
         say(0, "%s", err);

@@ -29,6 +29,8 @@ enum note {
     NOTE_HTTPGET, /* posts = 0 when set */
     NOTE_CUSTOM,  /* custom_unsafe: a method other than GET or HEAD */
     NOTE_COOKIES, /* libcurl's cookie engine turned on or off (cookies.c) */
+    NOTE_GUARD,   /* kept; not libcurl's default: AMP_MODE_GUARD (redirects looked at) */
+    NOTE_TRACE,   /* kept; not libcurl's default: AMP_MODE_TRACE (the key masked) */
 };
 
 /* Where a value of ours comes from. */
@@ -39,6 +41,7 @@ enum src {
     HS,    /* the handle's entry (the data pointer of our callbacks) */
     URL,   /* hs->opts.url */
     HDRS,  /* hs->opts.headers */
+    RESOLVE, /* hs->opts.resolve, when the application gave a list */
 };
 
 struct put {
@@ -68,6 +71,7 @@ struct row {
 #define PLAIN AMP_MODE_PLAIN
 #define GUARD AMP_MODE_GUARD
 #define TRACE AMP_MODE_TRACE
+#define AWAY AMP_MODE_AWAY
 /* What must not send a routed request, or the key, anywhere but the proxy
  * (confine.c says why these and not the others). */
 #define ASIDE(v) PUT(SEND | ANSWER, IFSET, v)
@@ -75,12 +79,14 @@ struct row {
 /* X(option, type, note, field, pair, default, puts…) */
 #define OPTION_TABLE(X)                                                                    \
     /* The proxy URL and our headers (a CURLU would win over the URL). */                  \
-    X(URL, STR, NOTE_URL, url, 0, P(0), PUT(ROUTED, URL, P(0)))                            \
+    /* Off the proxy the URL stays: libcurl reads it only as a transfer                    \
+     * starts, and setting it would replace the redirect's. */                             \
+    X(URL, STR, NOTE_URL, url, 0, P(0), PUT(ROUTED | AWAY, URL, P(0)))                     \
     X(CURLU, PTR, NOTE_CURLU, curlu, 0, P(0), ASIDE(P(0)))                                 \
     X(HTTPHEADER, PTR, NOTE_HEADERS, headers, 0, P(0), PUT(SEND, HDRS, P(0)))              \
     X(PORT, LONG, KEEP, port, 0, L(0), ASIDE(L(0)))                                        \
     X(CONNECT_TO, PTR, KEEP, connect_to, 0, P(0), ASIDE(P(0)))                             \
-    X(RESOLVE, PTR, KEEP, resolve, 0, P(0), ASIDE(P(0)))                                   \
+    X(RESOLVE, PTR, KEEP, resolve, 0, P(0), PUT(SEND, RESOLVE, P(0)), ASIDE(P(0)))         \
     X(UNIX_SOCKET_PATH, STR, KEEP, unix_socket, CURLOPT_ABSTRACT_UNIX_SOCKET, P(0),        \
       ASIDE(P(0)))                                                                         \
     X(ABSTRACT_UNIX_SOCKET, STR, KEEP, abstract_socket, CURLOPT_UNIX_SOCKET_PATH, P(0),    \
@@ -136,12 +142,12 @@ struct row {
     X(INTERFACE, STR, KEEP, interface, 0, P(0), PUT(ANSWER, IFSET, P(0)))                  \
     X(LOCALPORT, LONG, KEEP, localport, 0, L(0), PUT(ANSWER, IFSET, L(0)))                 \
     X(LOCALPORTRANGE, LONG, KEEP, localportrange, 0, L(1), PUT(ANSWER, IFSET, L(1)))       \
-    /* Only noted: what our callbacks hand on to, and what decides a route                 \
-     * or a redirect. */                                                                   \
+    /* Only noted: what our callbacks hand on to, and what decides the                     \
+     * mode (a redirect looked at, the key masked). */                                     \
     X(ERRORBUFFER, PTR, KEEP, errbuf, 0, P(0), NOPUT)                                      \
-    X(FOLLOWLOCATION, LONG, KEEP, follow, 0, L(0), NOPUT)                                  \
+    X(FOLLOWLOCATION, LONG, NOTE_GUARD, follow, 0, L(0), NOPUT)                            \
     X(WRITEFUNCTION, FN, KEEP, write_fn, 0, F(0), NOPUT)                                   \
-    X(VERBOSE, LONG, KEEP, verbose, 0, L(0), NOPUT)                                        \
+    X(VERBOSE, LONG, NOTE_TRACE, verbose, 0, L(0), NOPUT)                                  \
     X(STDERR, PTR, KEEP, err, 0, P(0), NOPUT)                                              \
     X(CONNECT_ONLY, LONG, KEEP, connect_only, 0, L(0), NOPUT)                              \
     /* What a redirect may be sent again as (transfer.c): libcurl's own                    \
@@ -234,6 +240,11 @@ static int ours(struct amp_handle *hs, const struct row *r, unsigned mode, union
             return 1;
         case HDRS:
             v->p = hs->opts.headers;
+            return 1;
+        case RESOLVE:
+            if (!hs->app.resolve)
+                return 0;
+            v->p = hs->opts.resolve;
             return 1;
         }
     }
@@ -367,9 +378,22 @@ CURLcode amp_options_give_back(struct amp_handle *hs, CURLoption option)
     return rc;
 }
 
-int amp_option_in_mode(int row, unsigned mode)
+enum amp_change amp_option_change(int row)
 {
-    return (rows_of(mode) >> row) & 1;
+    const struct row *r = &rows[row];
+
+    if (r->note == NOTE_URL || r->note == NOTE_CURLU)
+        return AMP_CHANGE_ROUTE;
+    if (r->note == NOTE_HEADERS)
+        return AMP_CHANGE_HEADERS;
+    if (r->put[0].src != NONE || r->note == NOTE_GUARD || r->note == NOTE_TRACE)
+        return AMP_CHANGE_MODE;
+    return AMP_CHANGE_NONE;
+}
+
+unsigned amp_options_app_bits(const struct amp_handle *hs)
+{
+    return (hs->app.follow ? AMP_MODE_GUARD : 0) | (hs->app.verbose ? AMP_MODE_TRACE : 0);
 }
 
 int amp_options_hold_url(const struct amp_handle *hs)

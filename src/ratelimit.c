@@ -15,6 +15,8 @@
 
 #include "locks.h"
 #include "cookies.h"
+#include "options.h"
+#include "redirect.h"
 #include "counts.h"
 #include "log.h"
 #include "retry.h"
@@ -224,6 +226,7 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
     struct amp_handle *hs = userdata;
     size_t len = size * n, rc;
 
+    hs->xfer.started = 1;
     /* One line a call, except after the application paused: then libcurl
      * hands over what it held back in one piece. Outside a 429 only a new
      * response's status line (after a 1xx or a redirect) matters. */
@@ -241,6 +244,9 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
             amp_cookies_answer(hs, line + 11, l - 11);
         } else if (hs->watch.status == 429) {
             watch_429_line(hs, line, l);
+        } else if (hs->watch.status / 100 == 3 && (hs->xfer.mode & AMP_MODE_GUARD) && l > 9 &&
+                   strncasecmp(line, "location:", 9) == 0) {
+            amp_redirect_location(hs, line + 9, l - 9);
         }
         line += l;
     }

@@ -28,12 +28,68 @@ static int to_route(struct amp_handle *hs, const struct amp_config *cfg, const c
     return 1;
 }
 
+/* Where value leads from the request's URL (NULL: nowhere we can tell). */
+static char *resolved(struct amp_handle *hs, const char *value, size_t len)
+{
+    const struct amp_curl *c = hs->c;
+    char *base = NULL, *url = NULL, *loc;
+    CURLU *u;
+
+    while (len && (*value == ' ' || *value == '\t'))
+        value++, len--;
+    while (len && (value[len - 1] == '\r' || value[len - 1] == '\n' || value[len - 1] == ' ' ||
+                   value[len - 1] == '\t'))
+        len--;
+    if (!len || !(loc = strndup(value, len)))
+        return NULL;
+    /* As libcurl resolves it: relative to the URL of the request. */
+    if (c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &base) == CURLE_OK && base &&
+        (u = c->url())) {
+        if (c->url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+            c->url_set(u, CURLUPART_URL, loc, CURLU_GUESS_SCHEME) == CURLUE_OK) {
+            char *got = NULL;
+            if (c->url_get(u, CURLUPART_URL, &got, 0) == CURLUE_OK) {
+                url = strdup(got);
+                c->free(got);
+            }
+        }
+        c->url_cleanup(u);
+    }
+    free(loc);
+    return url;
+}
+
+void amp_redirect_location(struct amp_handle *hs, const char *value, size_t len)
+{
+    const struct amp_config *cfg = hs->cfg;
+    int undecided = 0;
+
+    if (!(hs->xfer.mode & AMP_MODE_SEND))
+        return;
+    char *url = resolved(hs, value, len);
+    /* On the proxy, or to a route (stopped and routed again by the guard):
+     * ours stay. Anywhere else, or nowhere we can tell: the application's. */
+    if (url && (amp_same_origin(hs->c, url, cfg->proxy_url) ||
+                amp_route_decide(&cfg->routes, hs->c, url, cfg->proxy_url, NULL, NULL, &undecided) ||
+                undecided)) {
+        free(url);
+        return;
+    }
+    amp_debug("redirect to %s: off the proxy, with the application's own options",
+              url ? url : "?");
+    free(url);
+    hs->xfer.mode = AMP_MODE_AWAY | AMP_MODE_GUARD | (hs->xfer.mode & AMP_MODE_TRACE);
+    hs->guard.cur_route = NULL;
+    amp_options_sync(hs, hs->xfer.mode);
+}
+
 int amp_redirect_resolving(void *resolver_state, void *reserved, void *userdata)
 {
     struct amp_handle *hs = userdata;
     const struct amp_config *cfg = hs->cfg;
     char *url = NULL;
 
+    hs->xfer.started = 1;
     hs->c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &url);
     if (to_route(hs, cfg, url))
         return 1;
@@ -51,8 +107,13 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
     char *url = NULL;
     struct amp_guard *g = &hs->guard;
 
+    hs->xfer.started = 1;
     c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &url);
-    if (url && g->proxy_route && amp_same_origin(c, url, cfg->proxy_url)) {
+    /* Back on the proxy after a request elsewhere: that connection was
+     * made with the application's options (AMP_MODE_AWAY), so it gets none
+     * of our headers. */
+    if (url && g->proxy_route && !(hs->xfer.mode & AMP_MODE_AWAY) &&
+        amp_same_origin(c, url, cfg->proxy_url)) {
         if (g->cur_route != g->proxy_route) {
             amp_options_put(hs, CURLOPT_HTTPHEADER, (union amp_optval){ .p = g->proxy_headers });
             g->cur_route = g->proxy_route;

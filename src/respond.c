@@ -34,11 +34,10 @@
 /* Longer than a loopback connection ever takes to reach the queue. */
 #define ACCEPT_WAIT_MS 2000
 
-static void close_fd(int *fd)
+/* Only while it is still ours (ownfd.h). */
+static void close_fd(struct amp_ownfd *fd)
 {
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
+    amp_ownfd_close(fd);
 }
 
 /* The connection libcurl made (local_port is its end), answered. */
@@ -47,9 +46,9 @@ static int answer_connection(struct amp_handle *hs, int local_port)
     for (;;) {
         struct sockaddr_in peer;
         socklen_t len = sizeof(peer);
-        int fd = accept4(hs->answer.listen_fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+        int fd = accept4(hs->answer.listen_fd.fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
         if (fd < 0) {
-            struct pollfd p = { .fd = hs->answer.listen_fd, .events = POLLIN };
+            struct pollfd p = { .fd = hs->answer.listen_fd.fd, .events = POLLIN };
             if (errno == EINTR || ((errno == EAGAIN || errno == EWOULDBLOCK) &&
                                    poll(&p, 1, ACCEPT_WAIT_MS) > 0))
                 continue;
@@ -77,8 +76,7 @@ static int answer_connection(struct amp_handle *hs, int local_port)
         /* Kept open until the transfer ends: closed with the request unread,
          * it would reset the connection before libcurl read the answer. */
         close_fd(&hs->answer.fd);
-        hs->answer.fd = fd;
-        return 0;
+        return amp_ownfd_keep(&hs->answer.fd, fd);
     }
 }
 
@@ -87,7 +85,10 @@ int amp_respond_prereq(void *clientp, char *primary_ip, char *local_ip, int prim
 {
     struct amp_handle *hs = clientp;
 
-    if (hs->answer.listen_fd < 0 || answer_connection(hs, local_port) < 0) {
+    hs->xfer.started = 1;
+    /* A listener whose number the application has taken meanwhile is not
+     * accepted on: the call is not answered (nor sent). */
+    if (!amp_ownfd_ours(&hs->answer.listen_fd, NULL) || answer_connection(hs, local_port) < 0) {
         amp_error("could not answer a blocked call here: %s; not sent", strerror(errno));
         return CURL_PREREQFUNC_ABORT;
     }
@@ -109,10 +110,12 @@ static int listen_here(struct amp_handle *hs, struct sockaddr_in *a)
     a->sin_family = AF_INET;
     a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     close_fd(&hs->answer.listen_fd);
-    hs->answer.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (hs->answer.listen_fd < 0 || bind(hs->answer.listen_fd, (struct sockaddr *)a, sizeof(*a)) < 0 ||
-        listen(hs->answer.listen_fd, SOMAXCONN) < 0 ||
-        getsockname(hs->answer.listen_fd, (struct sockaddr *)a, &len) < 0) {
+    if (amp_ownfd_keep(&hs->answer.listen_fd,
+                       socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+        return -1;
+    int fd = hs->answer.listen_fd.fd;
+    if (bind(fd, (struct sockaddr *)a, sizeof(*a)) < 0 || listen(fd, SOMAXCONN) < 0 ||
+        getsockname(fd, (struct sockaddr *)a, &len) < 0) {
         close_fd(&hs->answer.listen_fd);
         return -1;
     }

@@ -20,10 +20,11 @@
 #include <unistd.h>
 
 #include "le.h"
+#include "ownfd.h"
 
 struct amp_state {
     char *path;           /* NULL: kept in this process's memory only */
-    int fd;
+    struct amp_ownfd file; /* checked to be ours before each use (ownfd.h) */
     pid_t pid;            /* flock belongs to the open file: a forked child reopens */
     pthread_mutex_t lock; /* threads of this process */
     uint64_t gen;         /* generation the cache was read at */
@@ -147,12 +148,63 @@ uint64_t amp_block_key(const char *proxy, const char *project, const char *id, c
 
 /* --- the file ------------------------------------------------------------------ */
 
+/* A folder of this user's that nobody else can write to (not a symlink). */
+static int own_private_dir(const char *dir)
+{
+    struct stat st;
+
+    return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+           !(st.st_mode & 022);
+}
+
+/* In /tmp, shared with every user, /tmp/ampshim-UID may have been made by
+ * someone else (or opened to others). Then /tmp/ampshim-UID.1, .2, ...:
+ * the first that is a private folder of ours, or that we make. Every
+ * process of the user (the library, the launcher) tries them in the same
+ * order and so settles on the same one; each is made here, as it is
+ * tried, so that no other user can take it between the look and its use.
+ * 0, 1 when the first was passed over (said through amp_state_warnf), -1
+ * when none will do. */
+static int tmp_dir(char *dir, size_t len)
+{
+    unsigned uid = (unsigned)geteuid();
+
+    for (int i = 0; i < AMP_STATE_TMP_TRIES; i++) {
+        int n = i ? snprintf(dir, len, "/tmp/ampshim-%u.%d", uid, i)
+                  : snprintf(dir, len, "/tmp/ampshim-%u", uid);
+        if (n <= 0 || (size_t)n >= len)
+            return -1;
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+            return 0; /* /tmp itself refuses: ensure_dir says why */
+        if (own_private_dir(dir)) {
+            if (i)
+                amp_state_warnf("/tmp/ampshim-%u is not this user's own folder (another user's, "
+                                "or writable by others): the rate-limit state and counters are "
+                                "kept in %s instead",
+                                uid, dir);
+            return i ? 1 : 0;
+        }
+    }
+    amp_state_warnf("none of /tmp/ampshim-%u and /tmp/ampshim-%u.1 to .%d is a private folder of "
+                    "this user's",
+                    uid, uid, AMP_STATE_TMP_TRIES - 1);
+    return -1;
+}
+
 int amp_state_default_path(char *buf, size_t len)
 {
     const char *run = secure_getenv("XDG_RUNTIME_DIR");
-    int n = run && run[0] == '/' ? snprintf(buf, len, "%s/ampshim/state", run)
-                                 : snprintf(buf, len, "/tmp/ampshim-%u/state", (unsigned)geteuid());
-    return n > 0 && (size_t)n < len ? 0 : -1;
+    char dir[64];
+    int rc = 0, n;
+
+    if (run && run[0] == '/') {
+        n = snprintf(buf, len, "%s/ampshim/state", run);
+    } else {
+        if ((rc = tmp_dir(dir, sizeof(dir))) < 0)
+            return -1;
+        n = snprintf(buf, len, "%s/state", dir);
+    }
+    return n > 0 && (size_t)n < len ? rc : -1;
 }
 
 /* The folder: created 0700; an existing one must be a real folder of
@@ -234,14 +286,14 @@ static int reopen(struct amp_state *st)
 {
     char err[512];
 
-    if (st->fd >= 0)
-        close(st->fd);
+    amp_ownfd_close(&st->file); /* only if still ours */
     drop_cache(st);
     st->pid = current_pid();
-    st->fd = open_file(st->path, 0, err, sizeof(err));
-    if (st->fd < 0)
+    if (amp_ownfd_keep(&st->file, open_file(st->path, 0, err, sizeof(err))) < 0) {
         amp_state_warnf("%s", err);
-    return st->fd < 0 ? -1 : 0;
+        return -1;
+    }
+    return 0;
 }
 
 /* flock the file that is at the path now: another process may have set
@@ -250,15 +302,16 @@ static int lock_current(struct amp_state *st)
 {
     for (int tries = 0; tries < 8; tries++) {
         struct stat a, b;
-        if (st->fd < 0 && reopen(st) < 0)
+        /* Not ours any more (the application has the number): a new one. */
+        if (!amp_ownfd_ours(&st->file, NULL) && reopen(st) < 0)
             return -1;
-        while (flock(st->fd, LOCK_EX) < 0)
+        while (flock(st->file.fd, LOCK_EX) < 0)
             if (errno != EINTR)
                 return -1;
-        if (fstat(st->fd, &a) == 0 && lstat(st->path, &b) == 0 && a.st_ino == b.st_ino &&
+        if (fstat(st->file.fd, &a) == 0 && lstat(st->path, &b) == 0 && a.st_ino == b.st_ino &&
             a.st_dev == b.st_dev)
             return 0;
-        flock(st->fd, LOCK_UN);
+        flock(st->file.fd, LOCK_UN);
         if (reopen(st) < 0)
             return -1;
     }
@@ -267,7 +320,7 @@ static int lock_current(struct amp_state *st)
 
 static void unlock(struct amp_state *st)
 {
-    flock(st->fd, LOCK_UN);
+    flock(st->file.fd, LOCK_UN);
 }
 
 /* Under the lock: rename the unreadable file aside and start anew. */
@@ -282,10 +335,9 @@ static int set_aside(struct amp_state *st, const char *why)
     }
     amp_state_warnf("%s was %s: set aside as %s and started anew", st->path, why, aside);
     unlock(st);
-    close(st->fd);
+    amp_ownfd_close(&st->file);
     drop_cache(st);
-    st->fd = open_file(st->path, 0, err, sizeof(err));
-    if (st->fd < 0) {
+    if (amp_ownfd_keep(&st->file, open_file(st->path, 0, err, sizeof(err))) < 0) {
         amp_state_warnf("%s", err);
         return -1;
     }
@@ -300,7 +352,7 @@ static int read_locked(struct amp_state *st)
         unsigned char hdr[AMP_STATE_HEADER];
         const char *why = NULL;
 
-        if (fstat(st->fd, &sb) < 0)
+        if (fstat(st->file.fd, &sb) < 0)
             return -1;
         drop_cache(st);
         if (sb.st_size == 0) {
@@ -310,7 +362,7 @@ static int read_locked(struct amp_state *st)
         }
         uint32_t count = 0;
         if (sb.st_size < (off_t)AMP_STATE_HEADER ||
-            pread(st->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+            pread(st->file.fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
             why = "truncated";
         else if (memcmp(hdr, AMP_STATE_MAGIC, 8) != 0)
             why = "not an ampshim state file";
@@ -327,7 +379,7 @@ static int read_locked(struct amp_state *st)
                 return -1;
             }
             ssize_t want = (ssize_t)count * AMP_STATE_RECORD;
-            if (pread(st->fd, buf, (size_t)want, AMP_STATE_HEADER) != want)
+            if (pread(st->file.fd, buf, (size_t)want, AMP_STATE_HEADER) != want)
                 why = "truncated";
             for (uint32_t i = 0; !why && i < count; i++)
                 if (amp_block_decode(buf + (size_t)i * AMP_STATE_RECORD, &st->cache[i]) < 0)
@@ -363,7 +415,7 @@ static int write_locked(struct amp_state *st)
     put64(buf + 24, st->gen + 1);
     for (size_t i = 0; i < st->ncache; i++)
         amp_block_encode(&st->cache[i], buf + AMP_STATE_HEADER + i * AMP_STATE_RECORD);
-    int rc = pwrite(st->fd, buf, len, 0) == (ssize_t)len && ftruncate(st->fd, (off_t)len) == 0
+    int rc = pwrite(st->file.fd, buf, len, 0) == (ssize_t)len && ftruncate(st->file.fd, (off_t)len) == 0
                  ? 0
                  : -1;
     free(buf);
@@ -384,12 +436,12 @@ struct amp_state *amp_state_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     pthread_mutex_init(&st->lock, NULL);
-    st->fd = -1;
+    st->file = AMP_OWNFD_NONE;
     st->pid = current_pid();
     if (!path) /* memory only */
         return st;
     if (ensure_dir(path, err, errlen) < 0 || !(st->path = strdup(path)) ||
-        (st->fd = open_file(path, 0, err, errlen)) < 0) {
+        amp_ownfd_keep(&st->file, open_file(path, 0, err, errlen)) < 0) {
         amp_state_close(st);
         return NULL;
     }
@@ -410,8 +462,7 @@ void amp_state_close(struct amp_state *st)
 {
     if (!st)
         return;
-    if (st->fd >= 0)
-        close(st->fd);
+    amp_ownfd_close(&st->file);
     drop_cache(st);
     free(st->path);
     pthread_mutex_destroy(&st->lock);
@@ -432,15 +483,17 @@ static int cache_current(struct amp_state *st, int fresh)
     if (!fresh && st->checked_ms && ms - st->checked_ms < RECHECK_MS)
         return 1;
     st->checked_ms = ms;
+    struct stat a, b;
+    /* Not read if the application has its number now (refresh opens anew). */
+    if (!amp_ownfd_ours(&st->file, &a))
+        return 0;
     time_t now = time(NULL);
     if (now != st->checked_path) {
-        struct stat a, b;
         st->checked_path = now;
-        if (fstat(st->fd, &a) < 0 || lstat(st->path, &b) < 0 || a.st_ino != b.st_ino ||
-            a.st_dev != b.st_dev)
+        if (lstat(st->path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
             return 0;
     }
-    ssize_t n = pread(st->fd, hdr, sizeof(hdr), 0);
+    ssize_t n = pread(st->file.fd, hdr, sizeof(hdr), 0);
     if (n == 0)
         return st->gen == 0 && st->ncache == 0;
     return n == (ssize_t)sizeof(hdr) && memcmp(hdr, AMP_STATE_MAGIC, 8) == 0 &&
@@ -451,9 +504,9 @@ static int refresh(struct amp_state *st, int fresh)
 {
     if (!st->path)
         return 0;
-    if (st->fd >= 0 && st->pid == current_pid() && cache_current(st, fresh))
+    if (st->file.fd >= 0 && st->pid == current_pid() && cache_current(st, fresh))
         return 0;
-    if ((st->pid != current_pid() || st->fd < 0) && reopen(st) < 0)
+    if ((st->pid != current_pid() || st->file.fd < 0) && reopen(st) < 0)
         return -1;
     if (lock_current(st) < 0)
         return -1;
@@ -496,7 +549,7 @@ static int modify(struct amp_state *st, int (*change)(struct amp_state *, void *
     atomic_store_explicit(&st->quiet_until, 0, memory_order_release);
     if (!st->path) {
         rc = change(st, arg);
-    } else if ((st->pid == current_pid() && st->fd >= 0) || reopen(st) == 0) {
+    } else if ((st->pid == current_pid() && st->file.fd >= 0) || reopen(st) == 0) {
         if (lock_current(st) == 0) {
             if (read_locked(st) == 0 && change(st, arg) == 0)
                 rc = write_locked(st);

@@ -29,6 +29,7 @@ static _Atomic int64_t flushed_at; /* the UTC second of the last flush */
 static char path[4096];
 static _Atomic int have_path;
 static _Atomic int flushing;
+static _Atomic int warned; /* a counters file that could not be added to: said once */
 
 struct amp_tally *amp_tally_of(const struct amp_route *r)
 {
@@ -57,6 +58,12 @@ void amp_tally_routed(struct amp_tally *t)
         return;
     atomic_fetch_add_explicit(&t->routed, 1, memory_order_relaxed);
     atomic_store_explicit(&dirty, 1, memory_order_relaxed);
+}
+
+void amp_tally_routed_undo(struct amp_tally *t)
+{
+    if (t)
+        atomic_fetch_sub_explicit(&t->routed, 1, memory_order_relaxed);
 }
 
 void amp_tally_blocked(struct amp_tally *t)
@@ -132,13 +139,32 @@ void amp_tally_flush(int64_t now, int force)
     /* In batches: a process may have used many routes. */
     while ((n = take(counts, sizeof(counts) / sizeof(counts[0]))) > 0) {
         if (amp_counts_add(path, counts, n, err, sizeof(err)) < 0) {
-            amp_error("route counters: %s", err);
+            /* Once a process: a path that cannot be used mostly stays so, and
+             * the host's stderr is not ours to fill once a second. */
+            if (!atomic_exchange_explicit(&warned, 1, memory_order_relaxed))
+                amp_error("route counters: %s (not said again by this process)", err);
             break;
         }
         if (n < sizeof(counts) / sizeof(counts[0]))
             break;
     }
     atomic_store_explicit(&flushing, 0, memory_order_release);
+}
+
+void amp_tally_fork_child(void)
+{
+    for (struct amp_tally *t = atomic_load_explicit(&tallies, memory_order_acquire); t; t = t->next) {
+        atomic_store_explicit(&t->routed, 0, memory_order_relaxed);
+        for (int i = 0; i < AMP_CLASSES; i++)
+            atomic_store_explicit(&t->answers[i], 0, memory_order_relaxed);
+        atomic_store_explicit(&t->status429, 0, memory_order_relaxed);
+        atomic_store_explicit(&t->blocked, 0, memory_order_relaxed);
+        atomic_store_explicit(&t->last_status, 0, memory_order_relaxed);
+    }
+    atomic_store_explicit(&dirty, 0, memory_order_relaxed);
+    /* A parent thread may have been adding when it forked: that thread is
+     * not in the child, and the child must be able to add its own. */
+    atomic_store_explicit(&flushing, 0, memory_order_relaxed);
 }
 
 /* At exit (and when the library is unloaded): what is left. */

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cookies.h"
+#include "confine.h"
 #include "headers.h"
 #include "log.h"
 #include "options.h"
@@ -168,8 +169,40 @@ static int build_headers(struct amp_handle *hs)
 /* The mode of a routed transfer sent to the proxy. */
 static unsigned send_mode(const struct amp_config *cfg, const struct amp_handle *hs)
 {
-    return AMP_MODE_SEND | (cfg->proxy_plain_http ? AMP_MODE_PLAIN : 0) |
-           (hs->app.follow ? AMP_MODE_GUARD : 0) | (hs->app.verbose ? AMP_MODE_TRACE : 0);
+    return AMP_MODE_SEND | (cfg->proxy_plain_http ? AMP_MODE_PLAIN : 0) | amp_options_app_bits(hs);
+}
+
+/* The mode a transfer under way needs with the application's values as
+ * they are now (it may have just turned on redirects or verbose output). */
+static unsigned mode_now(const struct amp_handle *hs)
+{
+    unsigned m = hs->xfer.mode, trace = amp_options_app_bits(hs) & AMP_MODE_TRACE;
+
+    if (m & AMP_MODE_SEND)
+        return send_mode(hs->cfg, hs);
+    if (m & AMP_MODE_AWAY)
+        return AMP_MODE_AWAY | AMP_MODE_GUARD | trace;
+    if (m & AMP_MODE_ANSWER)
+        return AMP_MODE_ANSWER | trace;
+    return m;
+}
+
+/* The application's RESOLVE list without the proxy's host, made anew for
+ * each transfer to the proxy (libcurl reads the list as one starts, and the
+ * application may have changed it in place); put by the sync that follows,
+ * the old one freed after it (libcurl keeps the pointer, not a copy). */
+static int filter_resolve(struct amp_handle *hs, struct curl_slist **old)
+{
+    *old = NULL;
+    if (!hs->app.resolve)
+        return 0;
+    struct curl_slist *mine;
+    if (amp_confine_resolve(hs->c, hs->app.resolve, hs->cfg->proxy_url, &mine) < 0)
+        return -1;
+    *old = hs->opts.resolve;
+    hs->opts.resolve = mine;
+    amp_options_stale(hs, CURLOPT_RESOLVE);
+    return 0;
 }
 
 /* A transfer starts: its part of the entry afresh. */
@@ -179,6 +212,8 @@ static void start(const struct amp_config *cfg, struct amp_handle *hs, unsigned 
 
     hs->cfg = cfg;
     hs->xfer.active = 1;
+    hs->xfer.started = 0;
+    hs->xfer.counted = NULL;
     hs->xfer.now = now;
     hs->xfer.mode = mode;
     hs->xfer.forced = CURLE_OK;
@@ -255,14 +290,20 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
         amp_tally_routed(d->tally);
         /* With the provider's cookies, when libcurl has some (cookies.c). */
         hs->opts.headers = amp_cookies_request(hs, d->url, 0, d->route, hs->hdrs.ours);
+        hs->xfer.counted = d->tally;
         hs->guard.cur_route = hs->guard.proxy_route = d->route;
         hs->guard.proxy_headers = hs->opts.headers;
     }
     /* Answered here: no request of it reaches the proxy, and our own 429
      * is not one to record. */
-    if ((v == AMP_ANSWER &&
-         amp_respond_prepare(hs, &block, d->route->base_url, now, d->proxy_url) < 0) ||
-        amp_options_sync(hs, mode) < 0) {
+    struct curl_slist *old_resolve = NULL;
+    int failed = (v == AMP_ANSWER &&
+                  amp_respond_prepare(hs, &block, d->route->base_url, now, d->proxy_url) < 0) ||
+                 (v == AMP_SEND && filter_resolve(hs, &old_resolve) < 0) ||
+                 amp_options_sync(hs, mode) < 0;
+    if (old_resolve)
+        hs->c->slist_free_all(old_resolve);
+    if (failed) {
         hs->xfer.active = 0;
         amp_transfer_error(hs, "ampshim: out of memory while routing %s", d->url);
         return CURLE_OUT_OF_MEMORY;
@@ -285,13 +326,62 @@ void amp_transfer_begin_failed(const struct amp_config *cfg, struct amp_handle *
     amp_options_sync(hs, AMP_MODE_NOWHERE);
 }
 
+int amp_transfer_option_set(struct amp_handle *hs, int row)
+{
+    struct amp_inflight *x = &hs->xfer;
+    enum amp_change change = amp_option_change(row);
+
+    if (!x->active || change == AMP_CHANGE_NONE)
+        return 0;
+    if (change == AMP_CHANGE_ROUTE)
+        /* libcurl reads the URL as the transfer starts: one under way or
+         * ended keeps its route, and the next transfer decides anew. */
+        return x->multi && !x->performing && !x->started;
+    if (change == AMP_CHANGE_HEADERS && (x->mode & AMP_MODE_SEND) &&
+        hs->guard.proxy_headers == hs->hdrs.ours) {
+        /* Ours merged again from the application's new list; the old one
+         * is no longer libcurl's (the application's replaced it). */
+        if (build_headers(hs) < 0) {
+            amp_transfer_error(hs, "ampshim: out of memory while routing %s", hs->decision.url);
+            amp_transfer_begin_failed(hs->cfg, hs, CURLE_OUT_OF_MEMORY);
+            return 0;
+        }
+        hs->opts.headers = hs->guard.proxy_headers = hs->hdrs.ours;
+    } else if (change == AMP_CHANGE_HEADERS) {
+        /* A list of ours of another kind (a redirect's): put again. */
+        amp_options_stale(hs, CURLOPT_HTTPHEADER);
+    }
+    /* Ours back where the application's value replaced it, and the mode
+     * its values ask for now (a guard for redirects, masked traces). */
+    x->mode = mode_now(hs);
+    struct curl_slist *old_resolve = NULL;
+    int failed = ((x->mode & AMP_MODE_SEND) && filter_resolve(hs, &old_resolve) < 0) ||
+                 amp_options_sync(hs, x->mode) < 0;
+    if (old_resolve)
+        hs->c->slist_free_all(old_resolve);
+    if (failed) {
+        amp_transfer_error(hs, "ampshim: out of memory while routing %s", hs->decision.url);
+        amp_transfer_begin_failed(hs->cfg, hs, CURLE_OUT_OF_MEMORY);
+    }
+    return 0;
+}
+
+void amp_transfer_take_back(struct amp_handle *hs)
+{
+    if (!hs->xfer.active)
+        return;
+    amp_tally_routed_undo(hs->xfer.counted);
+    hs->xfer.counted = NULL;
+    amp_transfer_end(hs);
+}
+
 void amp_transfer_end(struct amp_handle *hs)
 {
     struct amp_guard *g = &hs->guard;
 
     if (!hs->xfer.active)
         return;
-    if (hs->xfer.mode & AMP_MODE_SEND)
+    if (hs->xfer.mode & (AMP_MODE_SEND | AMP_MODE_AWAY))
         amp_ratelimit_transfer_ended(hs);
     if (hs->xfer.mode & AMP_MODE_ANSWER)
         amp_respond_end(hs);

@@ -11,6 +11,10 @@
  *   mrun       drive that multi handle until the transfer is done, print
  *              (the effective URL read before curl_multi_info_read), then
  *              read its message and take the handle out
+ *   mdrive     drive it until the transfer is done, its message not read
+ *              (options may then still change, as R's RCurl does)
+ *   mread      read that message, print, and take the handle out
+ *   resolve=HOST:PORT:ADDR  connect_to=HOST:PORT:HOST:PORT  (a list of one)
  * Each perform prints
  *   "TAG rc=RC status=HTTP url=EFFECTIVE redirect=REDIRECT_URL hdrlines=N debug=N data_ok=0|1 err=ERRBUF"
  * where hdrlines and debug count the application's callbacks' calls in that
@@ -78,7 +82,7 @@ static int starts(const char *s, const char *prefix, const char **rest)
 
 int main(int argc, char **argv)
 {
-    struct curl_slist *list = NULL;
+    struct curl_slist *list = NULL, *resolve = NULL, *connect_to = NULL;
     CURLM *multi = NULL;
     const char *v;
     int n = 0;
@@ -128,15 +132,22 @@ int main(int argc, char **argv)
                 multi = curl_multi_init();
             err[0] = '\0';
             curl_multi_add_handle(multi, h);
-        } else if (!strcmp(a, "mrun")) {
+        } else if (starts(a, "resolve=", &v) || starts(a, "connect_to=", &v)) {
+            struct curl_slist **l = a[0] == 'r' ? &resolve : &connect_to;
+            curl_slist_free_all(*l);
+            *l = curl_slist_append(NULL, v);
+            curl_easy_setopt(h, a[0] == 'r' ? CURLOPT_RESOLVE : CURLOPT_CONNECT_TO, *l);
+        } else if (!strcmp(a, "mrun") || !strcmp(a, "mdrive") || !strcmp(a, "mread")) {
             int running = 1, queued;
             long status = 0;
             char *eff = NULL;
-            while (running) {
+            while (running && strcmp(a, "mread")) {
                 curl_multi_perform(multi, &running);
                 if (running)
                     curl_multi_poll(multi, NULL, 0, 1000, NULL);
             }
+            if (!strcmp(a, "mdrive"))
+                continue;
             curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
             printf("mrun-%d url=%s", ++n, eff ? eff : "");
             CURLMsg *m = curl_multi_info_read(multi, &queued);
@@ -158,6 +169,8 @@ int main(int argc, char **argv)
         curl_multi_cleanup(multi);
     curl_easy_cleanup(h);
     curl_slist_free_all(list);
+    curl_slist_free_all(resolve);
+    curl_slist_free_all(connect_to);
     curl_global_cleanup();
     return 0;
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "options.h"
+#include "transfer.h"
 
 /* libcurl's state as the recording setopt leaves it, by option id. */
 #define IDS 50000
@@ -38,7 +39,9 @@ static CURLcode rec_setopt(CURL *e, CURLoption option, ...)
     return CURLE_OK;
 }
 
-static const struct amp_curl recording = { .name = "recording", .easy_setopt = rec_setopt };
+static const struct amp_curl recording = { .name = "recording", .easy_setopt = rec_setopt,
+                                           .slist_append = curl_slist_append,
+                                           .slist_free_all = curl_slist_free_all };
 
 static struct amp_handle *new_handle(void)
 {
@@ -47,7 +50,7 @@ static struct amp_handle *new_handle(void)
     hs->easy = (CURL *)hs;
     hs->c = &recording;
     amp_options_init(hs);
-    hs->answer.fd = hs->answer.listen_fd = -1;
+    hs->answer.fd = hs->answer.listen_fd = AMP_OWNFD_NONE;
     hs->opts.url = "http://127.0.0.1:9/proxy";
     hs->opts.headers = (struct curl_slist *)&calls;
     return hs;
@@ -198,12 +201,149 @@ static void ours_stay_on_the_handle(void **state)
     amp_handle_free(hs);
 }
 
+/* The modes a transfer can be under way in (transfer.c, redirect.c). */
+static const unsigned under_way[] = {
+    AMP_MODE_SEND, AMP_MODE_SEND | AMP_MODE_PLAIN,
+    AMP_MODE_SEND | AMP_MODE_GUARD, AMP_MODE_SEND | AMP_MODE_PLAIN | AMP_MODE_GUARD,
+    AMP_MODE_SEND | AMP_MODE_TRACE, AMP_MODE_SEND | AMP_MODE_PLAIN | AMP_MODE_TRACE,
+    AMP_MODE_SEND | AMP_MODE_GUARD | AMP_MODE_TRACE,
+    AMP_MODE_SEND | AMP_MODE_PLAIN | AMP_MODE_GUARD | AMP_MODE_TRACE,
+    AMP_MODE_AWAY | AMP_MODE_GUARD, AMP_MODE_AWAY | AMP_MODE_GUARD | AMP_MODE_TRACE,
+    AMP_MODE_ANSWER, AMP_MODE_ANSWER | AMP_MODE_TRACE, AMP_MODE_NOWHERE,
+};
+
+/* What each reader of the application's values needs, said here apart
+ * from the table: the redirect guard is on whenever a transfer sent to the
+ * proxy follows redirects, the trace mask whenever output is verbose. */
+static unsigned needed(unsigned was, const struct amp_handle *hs)
+{
+    unsigned trace = hs->app.verbose ? AMP_MODE_TRACE : 0;
+
+    if (was & AMP_MODE_SEND)
+        return AMP_MODE_SEND | (was & AMP_MODE_PLAIN) | (hs->app.follow ? AMP_MODE_GUARD : 0) | trace;
+    if (was & AMP_MODE_AWAY)
+        return AMP_MODE_AWAY | AMP_MODE_GUARD | trace;
+    if (was & AMP_MODE_ANSWER)
+        return AMP_MODE_ANSWER | trace;
+    return was;
+}
+
+static void app_sets(struct amp_handle *hs, CURLoption id, union amp_optval v)
+{
+    if (id < CURLOPTTYPE_OBJECTPOINT)
+        rec_setopt(hs->easy, id, v.l);
+    else if (id < CURLOPTTYPE_FUNCTIONPOINT)
+        rec_setopt(hs->easy, id, v.p);
+    else
+        rec_setopt(hs->easy, id, v.f);
+    assert_int_equal(amp_option_note(hs, amp_option_row(id), v), 0);
+}
+
+/* Issue 15's rule, as a property of the table: whichever row the
+ * application sets while a transfer is under way (queued in a multi
+ * handle, running, or ended and not yet read), in whichever mode, libcurl
+ * then holds exactly what the mode its values now ask for needs: ours on
+ * every row that mode puts, the application's everywhere else. A row that
+ * a reader depends on but that leads to no new decision fails here. */
+static void a_change_under_way_is_followed(void **state)
+{
+    (void)state;
+    static char *lines[] = { "x-amp-project-id: p" };
+    static struct amp_route route = { .headers = lines, .nheaders = 1 };
+    struct amp_config cfg = { .proxy_url = "http://127.0.0.1:9" };
+    struct curl_slist *list = curl_slist_append(NULL, "other.example:443:127.0.0.1");
+    CURLoption ids[AMP_OPTION_ROWS];
+    int n = tracked_ids(ids), checked = 0;
+
+    for (size_t m = 0; m < sizeof(under_way) / sizeof(under_way[0]); m++) {
+        for (int i = 0; i < n; i++) {
+            int row = amp_option_row(ids[i]);
+            const struct curl_easyoption *o = curl_easy_option_by_id(ids[i]);
+            if (amp_option_change(row) == AMP_CHANGE_ROUTE)
+                continue;
+            for (int turn_off = 0; turn_off < 2; turn_off++) {
+                struct amp_handle *hs = new_handle();
+                unsigned was = under_way[m];
+                memset(held, 0, sizeof(held));
+                cfg.proxy_plain_http = (was & AMP_MODE_PLAIN) != 0;
+                hs->cfg = &cfg;
+                hs->decision.route = &route;
+                hs->decision.url = "https://api.example/x";
+                /* The application's values agree with the mode it began in. */
+                app_sets(hs, CURLOPT_FOLLOWLOCATION, (union amp_optval){ .l = (was & AMP_MODE_GUARD) != 0 });
+                app_sets(hs, CURLOPT_VERBOSE, (union amp_optval){ .l = (was & AMP_MODE_TRACE) != 0 });
+                hs->xfer.active = hs->xfer.started = 1;
+                hs->xfer.multi = (CURLM *)hs;
+                hs->xfer.mode = was;
+                assert_int_equal(amp_options_sync(hs, was), 0);
+
+                union amp_optval v = { 0 };
+                if (turn_off)
+                    v = (union amp_optval){ 0 }; /* libcurl's default for most rows */
+                else if (o->type == CURLOT_LONG || o->type == CURLOT_VALUES)
+                    v.l = 1;
+                else if (o->type == CURLOT_STRING)
+                    v.p = "app-string";
+                else if (o->type == CURLOT_FUNCTION)
+                    v.f = app_function;
+                else if (o->type == CURLOT_SLIST)
+                    v.p = list;
+                else
+                    v.p = app_object;
+                app_sets(hs, ids[i], v);
+                assert_int_equal(amp_transfer_option_set(hs, row), 0);
+
+                unsigned want = needed(was, hs);
+                if (hs->xfer.mode != want)
+                    fail_msg("mode %#x, %s set: mode %#x, needs %#x", was, o->name, hs->xfer.mode, want);
+                /* Nothing left to put: a full look at every row sets nothing. */
+                calls = 0;
+                hs->opts.dirty = 1;
+                assert_int_equal(amp_options_sync(hs, want), 0);
+                if (calls)
+                    fail_msg("mode %#x, %s set: %d options not yet as mode %#x needs", was, o->name,
+                             calls, want);
+                amp_handle_free(hs);
+                checked++;
+            }
+        }
+    }
+    assert_true(checked > 500);
+    curl_slist_free_all(list);
+}
+
+/* A new URL leads to a new decision only where libcurl will still read
+ * it: a multi transfer not yet started. */
+static void a_new_url_routes_again_only_before_the_start(void **state)
+{
+    (void)state;
+    struct amp_handle *hs = new_handle();
+    int url = amp_option_row(CURLOPT_URL), curlu = amp_option_row(CURLOPT_CURLU);
+
+    assert_int_equal(amp_option_change(url), AMP_CHANGE_ROUTE);
+    assert_int_equal(amp_option_change(curlu), AMP_CHANGE_ROUTE);
+    assert_int_equal(amp_option_change(amp_option_row(CURLOPT_HTTPHEADER)), AMP_CHANGE_HEADERS);
+    assert_int_equal(amp_option_change(amp_option_row(CURLOPT_WRITEFUNCTION)), AMP_CHANGE_NONE);
+    assert_int_equal(amp_transfer_option_set(hs, url), 0); /* no transfer */
+    hs->xfer.active = 1;
+    hs->xfer.mode = AMP_MODE_SEND;
+    assert_int_equal(amp_transfer_option_set(hs, url), 0); /* performed: libcurl has read it */
+    hs->xfer.multi = (CURLM *)hs;
+    assert_int_equal(amp_transfer_option_set(hs, url), 1);
+    assert_int_equal(amp_transfer_option_set(hs, curlu), 1);
+    hs->xfer.started = 1;
+    assert_int_equal(amp_transfer_option_set(hs, url), 0);
+    amp_handle_free(hs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(give_back_undoes_put_over_app_values),
         cmocka_unit_test(give_back_undoes_put_over_defaults),
         cmocka_unit_test(ours_stay_on_the_handle),
+        cmocka_unit_test(a_change_under_way_is_followed),
+        cmocka_unit_test(a_new_url_routes_again_only_before_the_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

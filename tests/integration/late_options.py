@@ -1,0 +1,154 @@
+"""Options an application sets on a routed transfer after it was added to a
+multi handle (or from inside it, or after it has ended but before its
+message is read), and redirects that leave the proxy: whatever the
+application changes, ours never go anywhere but the proxy, the key is never
+shown, a finished transfer is never started (or counted) again, and off the
+proxy the request goes where it would have gone without ampshim."""
+
+import json
+import os
+import subprocess
+import time
+
+from .harness import (AMPSHIM, BUILD, KEY, PY, SF, assert_amp_headers, assert_untouched, header_values,
+                      http_date, mark_all, ok, one, parse_lines, rl_cfg, test)
+
+
+def sticky(ctx, *steps, cfg=None, env=None):
+    return ctx.run([os.path.join(BUILD, "sticky_client"), *steps], cfg=cfg, env=env)
+
+
+def redirect_to(ctx, location, status=302):
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", {"status": status, "headers": {"Location": location}, "body": "moved"})
+
+
+def stats_of(ctx, cfg):
+    p = subprocess.run([AMPSHIM, "stats", "-c", cfg, "--json"], capture_output=True, env=ctx.env(),
+                       timeout=30)
+    assert p.returncode == 0, p.stderr
+    return {r["route"].split(" ")[0]: r for r in json.loads(p.stdout)["routes"]}
+
+
+def no_key_anywhere(ctx, p):
+    """The key in nothing a host other than the proxy received, nor on the
+    program's output."""
+    for server in (ctx.plain, ctx.tls):
+        for r in server.requests():
+            assert KEY not in json.dumps(r), r
+    assert KEY.encode() not in p.stdout and KEY.encode() not in p.stderr, p.stderr
+
+
+@test
+def late_followlocation_keeps_the_key_on_the_proxy(ctx):
+    """CURLOPT_FOLLOWLOCATION set after curl_multi_add_handle: the proxy's
+    redirect to another host is followed without our headers (C, and
+    pycurl's m.add_handle(c); c.setopt(FOLLOWLOCATION))."""
+    mark_all(ctx)
+    redirect_to(ctx, ctx.plain.url("/third?from=proxy"))
+    p = sticky(ctx, "url=" + SF + "/late/follow", "madd", "follow=1", "mrun")
+    rows = parse_lines(p.stdout)
+    assert rows[0]["rc"] == "0" and rows[0]["status"] == "200", (rows, p.stderr)
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/late/follow"]
+    landed = one(ctx.plain)
+    assert landed["target"] == "/third?from=proxy"
+    assert_untouched(landed)
+    no_key_anywhere(ctx, p)
+
+    mark_all(ctx)
+    redirect_to(ctx, ctx.plain.url("/third?from=pycurl"))
+    script = ("import pycurl, io\n"
+              "c = pycurl.Curl(); m = pycurl.CurlMulti(); b = io.BytesIO()\n"
+              "c.setopt(pycurl.URL, %r); c.setopt(pycurl.WRITEDATA, b)\n"
+              "m.add_handle(c); c.setopt(pycurl.FOLLOWLOCATION, True)\n"
+              "n = 1\n"
+              "while n:\n"
+              "    ret, n = m.perform()\n"
+              "    m.select(1.0)\n"
+              "print(c.getinfo(pycurl.RESPONSE_CODE))\n" % (SF + "/late/pycurl"))
+    p = ok(ctx.run([PY, "-c", script]))
+    assert p.stdout.strip() == b"200", p.stdout
+    landed = one(ctx.plain)
+    assert landed["target"] == "/third?from=pycurl"
+    assert_untouched(landed)
+    no_key_anywhere(ctx, p)
+
+
+@test
+def late_verbose_and_debug_callback_mask_the_key(ctx):
+    """CURLOPT_VERBOSE, then a DEBUGFUNCTION, set after curl_multi_add_handle:
+    the key is masked in what libcurl prints, and in what the application's
+    callback is given; its header callback still gets every line."""
+    mark_all(ctx)
+    p = sticky(ctx, "url=" + SF + "/late/verbose", "madd", "verbose=1", "mrun")
+    assert parse_lines(p.stdout)[0]["rc"] == "0", p.stdout
+    assert b"x-api-key: " in p.stderr, p.stderr
+    assert KEY.encode() not in p.stderr, p.stderr
+    mark_all(ctx)
+    p = sticky(ctx, "url=" + SF + "/late/debug", "madd", "verbose=1", "callbacks", "mrun")
+    assert parse_lines(p.stdout)[0]["rc"] == "0", p.stdout
+    assert b"x-api-key: " in p.stderr, p.stderr
+    assert KEY.encode() not in p.stderr, p.stderr
+    assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+
+
+@test
+def late_connection_options_set_aside_again(ctx):
+    """The application's CONNECT_TO and PORT set after curl_multi_add_handle
+    (they would send the request, and our headers, to another host) are set
+    aside as they are before it: the request goes to the proxy."""
+    for step in ("connect_to=::127.0.0.1:%d" % ctx.plain.port, "port=%d" % ctx.plain.port):
+        mark_all(ctx)
+        p = sticky(ctx, "url=" + SF + "/late/conn", "madd", step, "mrun")
+        assert parse_lines(p.stdout)[0]["rc"] == "0", (p.stdout, p.stderr)
+        assert ctx.plain.requests() == [], step
+        assert_amp_headers(one(ctx.proxy), installation="inst-sf-1")
+
+
+@test
+def finished_transfer_never_started_again(ctx):
+    """A multi transfer that has ended, its message not read yet, and the
+    application sets its header callback again (R's RCurl does) three times:
+    sent once, counted once; a 429 it got is recorded once, and no call is
+    'answered here' for it."""
+    cfg, _ = rl_cfg(ctx, "late-finished", on_block="respond")
+    mark_all(ctx)
+    p = ok(sticky(ctx, "url=" + SF + "/late/done", "madd", "mdrive", "callbacks", "callbacks",
+                  "callbacks", "mread", cfg=cfg))
+    assert parse_lines(p.stdout)[0]["status"] == "200", p.stdout
+    assert len(ctx.proxy.requests()) == 1
+    sf = stats_of(ctx, cfg)["https://*.my.salesforce.com"]
+    assert (sf["routed"], sf["blocked"]) == (1, 0), sf
+
+    mark_all(ctx)
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", {"status": 429, "body": "slow down",
+                                "headers": {"X-Amp-Retry-After": http_date(time.time() + 300)}})
+    p = ok(sticky(ctx, "url=" + SF + "/late/429", "madd", "mdrive", "callbacks", "callbacks",
+                  "mread", cfg=cfg))
+    assert parse_lines(p.stdout)[0]["status"] == "429", p.stdout
+    assert b"answered here" not in p.stderr, p.stderr
+    assert len(ctx.proxy.requests()) == 1
+    sf = stats_of(ctx, cfg)["https://*.my.salesforce.com"]
+    assert (sf["routed"], sf["blocked"], sf["status_429"]) == (2, 0, 1), sf
+
+
+@test
+def redirect_off_proxy_gets_the_apps_options_back(ctx):
+    """A routed transfer the proxy redirects to another host: that request
+    finds the application's own RESOLVE and CONNECT_TO (set aside while it
+    went to the proxy), for easy and multi, and none of our headers."""
+    host = "third.example:%d" % ctx.plain.port
+    for how in (("perform",), ("madd", "mrun")):
+        for step in ("resolve=%s:127.0.0.1" % host, "connect_to=third.example::127.0.0.1:"):
+            mark_all(ctx)
+            redirect_to(ctx, "http://%s/landing?%s" % (host, how[0]))
+            p = sticky(ctx, "url=" + SF + "/off/1", step, "follow=1", "header=X-App: kept", *how)
+            rows = parse_lines(p.stdout)
+            assert rows[0]["rc"] == "0" and rows[0]["status"] == "200", (how, step, rows, p.stderr)
+            assert [r["target"] for r in ctx.proxy.requests()] == ["/off/1"], (how, step)
+            landed = one(ctx.plain)
+            assert landed["target"] == "/landing?" + how[0]
+            assert_untouched(landed)
+            assert header_values(landed, "X-App") == ["kept"], landed["headers"]
+            no_key_anywhere(ctx, p)
