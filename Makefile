@@ -30,11 +30,11 @@ B := build
 LIB_SRC := hooks.c ffi.c easy.c multi.c transfer.c redirect.c options.c confine.c trace.c ratelimit.c \
            respond.c handles.c headers.c route.c retry.c config.c catalog.c libconfig_dl.c \
            state.c real.c elfsym.c settings.c deepbind.c log.c safefile.c locks.c counts.c tally.c \
-           arena.c routeindex.c urlsplit.c routelist.c
+           arena.c routeindex.c urlsplit.c routelist.c cookies.c cookiejar.c
 CLI_SRC := main.c explain.c json.c stats.c config.c catalog.c route.c headers.c retry.c state.c \
            counts.c log.c curlapi_linked.c safefile.c arena.c routeindex.c urlsplit.c routelist.c
 CORE_SRC := config.c catalog.c route.c headers.c retry.c state.c counts.c log.c curlapi_linked.c \
-            safefile.c confine.c json.c arena.c routeindex.c urlsplit.c routelist.c
+            safefile.c confine.c json.c arena.c routeindex.c urlsplit.c routelist.c cookiejar.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/lib/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/cli/%.o)
@@ -42,7 +42,7 @@ CORE_OBJ := $(CORE_SRC:%.c=$(B)/cli/%.o)
 
 UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers $(B)/test_retry $(B)/test_state \
         $(B)/test_elfsym $(B)/test_confine $(B)/test_options $(B)/test_counts $(B)/test_json \
-        $(B)/test_urlsplit $(B)/test_arena $(B)/test_catalog $(B)/test_routelist
+        $(B)/test_urlsplit $(B)/test_arena $(B)/test_catalog $(B)/test_routelist $(B)/test_cookiejar
 CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.so \
            $(B)/two_flavours $(B)/plugins/libflavour_plug.so $(B)/multi_client \
            $(B)/lifecycle_client $(B)/threads_client $(B)/fork_client $(B)/dl_race \

@@ -62,6 +62,9 @@ struct amp_app_options {
     long localport, localportrange;   /* CURLOPT_LOCALPORT, CURLOPT_LOCALPORTRANGE */
     long protocols;                   /* CURLOPT_PROTOCOLS (0: never set) */
     char *protocols_str;              /* CURLOPT_PROTOCOLS_STR (our copy); one of the two */
+    char *cookie;                     /* CURLOPT_COOKIE (our copy) */
+    long cookie_engine;               /* libcurl's turned on by COOKIEFILE, COOKIEJAR, COOKIELIST;
+                                         2: and COOKIEFILE names a file */
 };
 
 /* One value of an option, whichever its type. */
@@ -130,6 +133,18 @@ struct amp_guard {
     char *redirect_proxy_url;             /* where it is sent instead */
 };
 
+/* libcurl's cookies and routed requests (cookies.c). */
+struct amp_cookies {
+    int seen;                         /* libcurl was seen holding cookies: its engine is on */
+    const char *url;                  /* the provider's URL of the routed request now */
+    char *owned_url;                  /* that URL, when it is ours to free */
+    const struct amp_route *route;    /* and its route */
+    struct curl_slist node;           /* our Cookie line, ahead of our header list */
+    struct curl_slist *gave;          /* the list a routed request was last given */
+    char *line;
+    size_t cap;
+};
+
 /* A blocked call answered here (respond.c). */
 struct amp_answer {
     char *text;                       /* the HTTP answer it gets */
@@ -170,6 +185,7 @@ struct amp_handle {
     struct amp_watch watch;
     struct amp_guard guard;
     struct amp_answer answer;
+    struct amp_cookies cookies;
 
     UT_hash_handle hh;
 };

@@ -20,6 +20,7 @@
  *   callers    real.c         publishing which libcurl a caller binds to
  *   handles    handles.c      the table CURL* -> entry, for the look-up only
  *   tally      tally.c        making a route's counters, once (never around file I/O)
+ *   cookies    cookies.c      the cookies filed through a route, and which route
  *
  * The hot path takes none of them: a handle found again, a caller's
  * flavour and a quiet rate-limit state are all read without a lock. */
@@ -28,7 +29,7 @@
 
 #include <pthread.h>
 
-#define AMP_LOCKS(X) X(settings) X(libconfig) X(state) X(callers) X(handles) X(tally)
+#define AMP_LOCKS(X) X(settings) X(libconfig) X(state) X(callers) X(handles) X(tally) X(cookies)
 
 #define AMP_LOCK_DECLARE(name) extern pthread_mutex_t amp_lock_##name;
 AMP_LOCKS(AMP_LOCK_DECLARE)

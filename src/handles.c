@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cookies.h"
 #include "locks.h"
 #include "options.h"
 
@@ -127,7 +128,7 @@ static const size_t strings[] = {
     offsetof(struct amp_app_options, noproxy),       offsetof(struct amp_app_options, interface),
     offsetof(struct amp_app_options, unix_socket),   offsetof(struct amp_app_options, abstract_socket),
     offsetof(struct amp_app_options, protocols_str), offsetof(struct amp_app_options, doh_url),
-    offsetof(struct amp_app_options, pinned),
+    offsetof(struct amp_app_options, pinned),        offsetof(struct amp_app_options, cookie),
 };
 #define NSTRINGS (sizeof(strings) / sizeof(strings[0]))
 
@@ -158,6 +159,7 @@ void amp_handle_free(struct amp_handle *hs)
     free(hs->guard.redirect_url);
     free(hs->guard.redirect_proxy_url);
     amp_url_memo_free(&hs->decision.memo);
+    amp_cookies_free(hs);
     free(hs);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "confine.h"
+#include "cookies.h"
 #include "ratelimit.h"
 #include "redirect.h"
 #include "respond.h"
@@ -27,6 +28,7 @@ enum note {
     NOTE_POSTS_1, /* posts = 1, whatever the value (POSTFIELDS, …) */
     NOTE_HTTPGET, /* posts = 0 when set */
     NOTE_CUSTOM,  /* custom_unsafe: a method other than GET or HEAD */
+    NOTE_COOKIES, /* libcurl's cookie engine turned on or off (cookies.c) */
     NOTE_GUARD,   /* kept; not libcurl's default: AMP_MODE_GUARD (redirects looked at) */
     NOTE_TRACE,   /* kept; not libcurl's default: AMP_MODE_TRACE (the key masked) */
 };
@@ -157,7 +159,12 @@ struct row {
     X(HTTPPOST, PTR, NOTE_POSTS_1, posts, 0, P(0), NOPUT)                                  \
     X(MIMEPOST, PTR, NOTE_POSTS_1, posts, 0, P(0), NOPUT)                                  \
     X(HTTPGET, LONG, NOTE_HTTPGET, posts, 0, L(0), NOPUT)                                  \
-    X(CUSTOMREQUEST, PTR, NOTE_CUSTOM, custom_unsafe, 0, P(0), NOPUT)
+    X(CUSTOMREQUEST, PTR, NOTE_CUSTOM, custom_unsafe, 0, P(0), NOPUT)                      \
+    /* The cookies a routed request carries: the provider's (cookies.c). */               \
+    X(COOKIE, STR, KEEP, cookie, 0, P(0), NOPUT)                                           \
+    X(COOKIEFILE, PTR, NOTE_COOKIES, cookie_engine, 0, P(0), NOPUT)                        \
+    X(COOKIEJAR, PTR, NOTE_COOKIES, cookie_engine, 0, P(0), NOPUT)                         \
+    X(COOKIELIST, PTR, NOTE_COOKIES, cookie_engine, 0, P(0), NOPUT)
 
 #define ROW(name, type, note, field, pair, dflt, ...)                                    \
     { CURLOPT_##name, type, note, AT(field), pair, dflt, { __VA_ARGS__ } },
@@ -444,6 +451,9 @@ int amp_option_note(struct amp_handle *hs, int i, union amp_optval v)
         return 0;
     case NOTE_CUSTOM:
         hs->app.custom_unsafe = v.p && strcmp(v.p, "GET") != 0 && strcmp(v.p, "HEAD") != 0;
+        return 0;
+    case NOTE_COOKIES:
+        amp_cookies_noted(hs, r->option, v.p);
         return 0;
     default:
         break;

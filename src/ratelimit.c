@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "locks.h"
+#include "cookies.h"
 #include "options.h"
 #include "redirect.h"
 #include "counts.h"
@@ -237,6 +238,10 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
             w->status = status_of(line, l);
             w->recorded = 0;
             w->amp_retry_after[0] = w->retry_after[0] = w->retryable[0] = '\0';
+        } else if ((line[0] == 'S' || line[0] == 's') && l > 11 && hs->guard.cur_route &&
+                   strncasecmp(line, "Set-Cookie:", 11) == 0) {
+            /* libcurl has filed it under the proxy's host: the provider's it is. */
+            amp_cookies_answer(hs, line + 11, l - 11);
         } else if (hs->watch.status == 429) {
             watch_429_line(hs, line, l);
         } else if (hs->watch.status / 100 == 3 && (hs->xfer.mode & AMP_MODE_GUARD) && l > 9 &&

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cookies.h"
 #include "confine.h"
 #include "headers.h"
 #include "log.h"
@@ -287,9 +288,11 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
     hs->opts.headers = hs->hdrs.ours;
     if (v == AMP_SEND) {
         amp_tally_routed(d->tally);
+        /* With the provider's cookies, when libcurl has some (cookies.c). */
+        hs->opts.headers = amp_cookies_request(hs, d->url, 0, d->route, hs->hdrs.ours);
         hs->xfer.counted = d->tally;
         hs->guard.cur_route = hs->guard.proxy_route = d->route;
-        hs->guard.proxy_headers = hs->hdrs.ours;
+        hs->guard.proxy_headers = hs->opts.headers;
     }
     /* Answered here: no request of it reaches the proxy, and our own 429
      * is not one to record. */
@@ -442,11 +445,12 @@ CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *h
     }
     amp_info("redirect to %s: route %s (%s) -> %s", g->redirect_url, r->base_url, r->ident,
              proxy_url);
-    free(g->redirect_url);
-    g->redirect_url = NULL;
     if (g->extra_headers)
         hs->c->slist_free_all(g->extra_headers);
     g->extra_headers = h;
+    /* The redirect's URL is the cookies' now (cookies.c keeps it). */
+    h = amp_cookies_request(hs, g->redirect_url, 1, r, h);
+    g->redirect_url = NULL;
     amp_tally_routed(amp_tally_of(r));
     g->cur_route = g->proxy_route = r;
     g->proxy_headers = h;

@@ -1,0 +1,31 @@
+/* libcurl's cookie engine and routed transfers (issue 15): a routed request
+ * goes to the proxy's host, so libcurl would send it the cookies it holds
+ * for the proxy, and file an answer's cookies there, for every provider at
+ * once. Instead each routed request carries the cookies libcurl holds for
+ * the provider's URL (a Cookie line of ours, ahead of our header list), an
+ * answer's cookies are filed for the provider's host, and nothing is left
+ * filed under the proxy's host. A cookie set through one route is never
+ * sent on another. Costs nothing while the application has not turned the
+ * cookie engine on and no routed answer has set a cookie. */
+#ifndef AMPSHIM_COOKIES_H
+#define AMPSHIM_COOKIES_H
+
+#include "handles.h"
+
+/* The application set option (COOKIEFILE, COOKIEJAR, COOKIELIST) to value. */
+void amp_cookies_noted(struct amp_handle *hs, CURLoption option, const void *value);
+
+/* A routed request to the provider's url through route r is about to be
+ * sent with our header list ours: the list to send instead (ours, or our
+ * Cookie line ahead of it, valid until the next call or amp_cookies_free).
+ * When owned is set, url is the caller's malloc'ed copy, now ours. */
+struct curl_slist *amp_cookies_request(struct amp_handle *hs, const char *url, int owned,
+                                       const struct amp_route *r, struct curl_slist *ours);
+
+/* A "Set-Cookie:" header line (value after the colon) of a routed answer,
+ * just filed by libcurl under the proxy's host. */
+void amp_cookies_answer(struct amp_handle *hs, const char *value, size_t len);
+
+void amp_cookies_free(struct amp_handle *hs);
+
+#endif
