@@ -337,16 +337,17 @@ int amp_transfer_option_set(struct amp_handle *hs, int row)
         /* libcurl reads the URL as the transfer starts: one under way or
          * ended keeps its route, and the next transfer decides anew. */
         return x->multi && !x->performing && !x->started;
-    if (change == AMP_CHANGE_HEADERS && (x->mode & AMP_MODE_SEND) &&
-        hs->guard.proxy_headers == hs->hdrs.ours) {
-        /* Ours merged again from the application's new list; the old one
-         * is no longer libcurl's (the application's replaced it). */
+    if (change == AMP_CHANGE_HEADERS && (x->mode & AMP_MODE_SEND) && !hs->guard.extra_headers) {
+        /* Ours merged again from the application's new list (with the
+         * provider's cookies); the old one is no longer libcurl's (the
+         * application's replaced it). */
         if (build_headers(hs) < 0) {
             amp_transfer_error(hs, "ampshim: out of memory while routing %s", hs->decision.url);
             amp_transfer_begin_failed(hs->cfg, hs, CURLE_OUT_OF_MEMORY);
             return 0;
         }
-        hs->opts.headers = hs->guard.proxy_headers = hs->hdrs.ours;
+        hs->opts.headers = hs->guard.proxy_headers =
+            amp_cookies_request(hs, hs->decision.url, 0, hs->decision.route, hs->hdrs.ours);
     } else if (change == AMP_CHANGE_HEADERS) {
         /* A list of ours of another kind (a redirect's): put again. */
         amp_options_stale(hs, CURLOPT_HTTPHEADER);
