@@ -12,6 +12,7 @@
 
 #include "locks.h"
 #include "options.h"
+#include "settings.h"
 
 static struct amp_handle *table;
 
@@ -158,6 +159,7 @@ void amp_handle_free(struct amp_handle *hs)
     free(hs->guard.redirect_url);
     free(hs->guard.redirect_proxy_url);
     amp_url_memo_free(&hs->decision.memo);
+    amp_settings_release(hs->cfg);
     free(hs);
 }
 

@@ -3,7 +3,9 @@
  * Before each of its REQUESTS routed transfers (to URL/<n>), thread 0
  * changes the config file CFG: MODE "write" puts the contents of TEXT_A
  * and TEXT_B there in turn (a new file renamed over it), "touch" only
- * moves its mtime on (and that of each FILE, a key file say). The other
+ * moves its mtime on (and that of each FILE, a key file say), "multi" is
+ * "write" with one more transfer (to URL/held) added to a multi handle
+ * before the first change and run only after the last. The other
  * THREADS - 1 threads perform transfers on handles of their own until
  * thread 0 is done. Each thread keeps one handle.
  *
@@ -165,6 +167,17 @@ int main(int argc, char **argv)
     CURL *h = curl_easy_init();
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
     long rss_start = rss_kb(), rss_end = 0;
+    CURLM *m = NULL;
+    CURL *held = NULL;
+    if (strcmp(mode, "multi") == 0) {
+        char u[512];
+        snprintf(u, sizeof(u), "%s/held", url);
+        m = curl_multi_init();
+        held = curl_easy_init();
+        curl_easy_setopt(held, CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(held, CURLOPT_URL, u);
+        curl_multi_add_handle(m, held);
+    }
     int done = 0;
     for (; done < requests; done++) {
         if (done == requests / 10)
@@ -178,6 +191,24 @@ int main(int argc, char **argv)
         }
     }
     rss_end = rss_kb();
+    if (m) {
+        int running = 1, queued;
+        long status = 0;
+        while (running && curl_multi_perform(m, &running) == CURLM_OK)
+            if (running)
+                curl_multi_poll(m, NULL, 0, 100, NULL);
+        for (CURLMsg *msg; (msg = curl_multi_info_read(m, &queued));)
+            if (msg->msg == CURLMSG_DONE)
+                atomic_fetch_add(msg->data.result == CURLE_OK &&
+                                         curl_easy_getinfo(held, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+                                         status == 200
+                                     ? &ok_count
+                                     : &failed_count,
+                                 1);
+        curl_multi_remove_handle(m, held);
+        curl_easy_cleanup(held);
+        curl_multi_cleanup(m);
+    }
     curl_easy_cleanup(h);
     atomic_store(&stop, 1);
     for (int t = 1; t < threads && t < 64; t++)

@@ -129,8 +129,10 @@ def run_reloads(ctx, nroutes, requests, limit_kb, mode="write", key_line=None, t
     cfg = ctx.write_cfg("reload-%d-live.cfg" % nroutes, open(a).read())
     ctx.proxy.control("reset")
     mark_all(ctx)
-    p = ctx.run([prog("reload_client"), "1", str(requests), SF + "/many", str(limit_kb), mode, cfg, a, b,
-                 *touch], cfg=cfg, env=ctx.env(AMPSHIM_LOG="info"))
+    # ~3 ms a request: longer than ctx.run waits on a busy machine.
+    p = subprocess.run([AMPSHIM, "run", "-c", cfg, "--", prog("reload_client"), "1", str(requests),
+                        SF + "/many", str(limit_kb), mode, cfg, a, b, *touch],
+                       capture_output=True, env=ctx.env(AMPSHIM_LOG="info"), timeout=300)
     out = p.stdout.decode()
     assert p.returncode == 0, (p.returncode, out, p.stderr.decode(errors="replace")[-2000:])
     f = out.split()
@@ -176,6 +178,19 @@ def touched_files_load_nothing(ctx):
     assert s["done"] == 300 and s["reloads"] == 0, s
     reqs = ctx.proxy.requests()
     assert len(reqs) == 300 and all(header_values(r, "x-api-key") == [KEY] for r in reqs)
+
+
+@test
+def a_waiting_transfer_keeps_its_config(ctx):
+    """A transfer added to a multi handle before 200 reloads and run after
+    them goes with the config it was added under, which was kept for it
+    (every other old one freed)."""
+    s = run_reloads(ctx, 1, 200, 0, "multi")
+    assert s["ok"] == 201 and s["reloads"] >= 199, s
+    reqs = ctx.proxy.requests()
+    held = [r for r in reqs if r["target"].endswith("/many/held")]
+    assert len(held) == 1 and header_values(held[0], "x-amp-installation-id") == ["inst-A"], held
+    assert header_values(held[0], "x-api-key") == [KEY]
 
 
 @test
