@@ -178,6 +178,11 @@ static struct amp_config *load_file(const struct amp_curl *c, const char *path, 
         job.flags = (job.flags & ~AMP_CONFIG_PLAIN_ONLY) | AMP_CONFIG_LIBCONFIG_ONLY;
         load_config(&job);
     }
+    /* The bytes of a file that did not load, or that libconfig read whole
+     * (an @include), do not say all it depends on: touching it reads it
+     * (and what it includes) again, as the README says. */
+    watch.files[0].summed = watch.files[0].summed && job.rc == 0 &&
+                            !(job.flags & AMP_CONFIG_LIBCONFIG_ONLY);
     if (job.rc != 0) {
         snprintf(err, errlen, "%s", job.error);
         if (had_key)
