@@ -47,12 +47,13 @@ CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.
            $(B)/two_flavours $(B)/plugins/libflavour_plug.so $(B)/multi_client \
            $(B)/lifecycle_client $(B)/threads_client $(B)/fork_client $(B)/dl_race \
            $(B)/plugins/libctor_plug.so $(B)/ending_client $(B)/plugins/libdlsym_tracer.so \
-           $(B)/sticky_client $(B)/plugins/libno_threads.so
+           $(B)/sticky_client $(B)/plugins/libno_threads.so $(B)/reload_client
 
 # The same library and two threaded clients under ThreadSanitizer: the
 # integration tests run them and fail on any report.
 TSAN_OBJ := $(LIB_SRC:%.c=$(B)/tsan/lib/%.o)
-TSAN := $(B)/tsan/libampshim.so $(B)/tsan/threads_client $(B)/tsan/multi_client
+TSAN := $(B)/tsan/libampshim.so $(B)/tsan/threads_client $(B)/tsan/multi_client \
+        $(B)/tsan/reload_client
 
 .PHONY: all test unit integration demo install uninstall deb clean deps tsan
 all: $(B)/libampshim.so $(B)/ampshim $(B)/providers.cfg $(B)/man/ampshim.1 $(B)/man/ampshim.cfg.5
@@ -111,7 +112,7 @@ $(B)/tsan/lib/%.o: src/%.c | $(B)/tsan/lib
 $(B)/tsan/libampshim.so: $(TSAN_OBJ)
 	$(CC) -fsanitize=thread -shared $^ -o $@
 $(B)/tsan/%: tests/clients/%.c | $(B)/tsan/lib
-	$(CC) -O1 -g -fsanitize=thread $(WARN) $< -o $@ -lcurl -lpthread
+	$(CC) -O1 -g -fsanitize=thread $(WARN) $(RDYNAMIC_$*) $< -o $@ -lcurl -lpthread
 tsan: $(TSAN)
 
 # The library with every allocation it makes countable, and failable one at
@@ -146,6 +147,10 @@ $(B)/plugins/libctor_plug.so: tests/clients/ctor_plug.c | $(B)/plugins
 	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@ -lcurl
 $(B)/threads_client $(B)/fork_client $(B)/dl_race: $(B)/%: tests/clients/%.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@ -lcurl -lpthread
+# Its time() is the clock the library reads (see the file): exported.
+RDYNAMIC_reload_client := -rdynamic
+$(B)/reload_client: tests/clients/reload_client.c
+	$(CC) $(CFLAGS) $(WARN) -rdynamic $< -o $@ -lcurl -lpthread
 $(B)/no_curl: tests/clients/no_curl.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@
 $(B)/plugins/libdlsym_tracer.so: tests/clients/dlsym_tracer.c | $(B)/plugins

@@ -3,6 +3,7 @@
 #ifndef AMPSHIM_CONFIG_H
 #define AMPSHIM_CONFIG_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "curlapi.h"
@@ -17,6 +18,10 @@ struct amp_arena;
 /* Everything a config holds lives in its arena (arena.h), freed whole. */
 struct amp_config {
     struct amp_arena *arena;
+    /* Who still uses it (the library: settings.c): the settings while it is
+     * the current one, and each handle that holds it (struct amp_handle.cfg).
+     * The last to let go frees it. */
+    atomic_long refs;
     char *path;
     char *proxy_url;          /* without a trailing slash */
     int proxy_plain_http;     /* http to a loopback relay (tests, local relays) */

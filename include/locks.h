@@ -11,7 +11,8 @@
  * the parent's to add, once.
  *
  *   settings   settings.c     loading the config on the first curl call, and again
- *                             when its files change
+ *                             when its files change; a reference to the current
+ *                             config taken (a handle moving to it, not per transfer)
  *   libconfig  libconfig_dl.c publishing libconfig's functions, once
  *   state      ratelimit.c    opening the shared rate-limit state, once; under it
  *                             (the one nesting) the state's own lock,

@@ -19,9 +19,13 @@ enum amp_mode {
 };
 
 struct amp_settings {
-    enum amp_mode mode;
+    /* Atomic: a reload may turn BROKEN into ON while other threads read it
+     * (a plain load on x86; written once a reload at most). */
+    _Atomic enum amp_mode mode;
     /* Read once per use: a reload puts a new one here (transfers under way
-     * keep theirs, struct amp_handle.cfg). */
+     * keep theirs, struct amp_handle.cfg). Never dereferenced without a
+     * reference (amp_settings_hold): a reload frees the one it replaces once
+     * nothing holds it. */
     struct amp_config *_Atomic cfg;
     char error[512];  /* why BROKEN: "FILE:LINE: what is wrong" */
 };
@@ -41,5 +45,12 @@ static inline const struct amp_settings *amp_settings_get(const struct amp_curl 
  * look, from the start of a transfer) whether the config's files changed,
  * and loading them again when they did. *now: the UTC second it read. */
 const struct amp_settings *amp_settings_refresh(const struct amp_curl *c, int64_t *now);
+
+/* The current config, with a reference taken for the caller (NULL when
+ * none was ever loaded). Taken only when a handle moves to another config,
+ * never per transfer. */
+const struct amp_config *amp_settings_hold(void);
+/* A reference given back; the config is freed when it was the last. NULL is fine. */
+void amp_settings_release(const struct amp_config *cfg);
 
 #endif

@@ -38,7 +38,10 @@ int amp_transfer_option_set(struct amp_handle *hs, int row);
 void amp_transfer_take_back(struct amp_handle *hs);
 
 /* The config hs decides with from now on; a new one (read again) drops
- * what was decided with the old. Never while a transfer is under way. */
+ * what was decided with the old. cfg is the current config as the caller
+ * read it: the handle holds a reference to the current one (cfg or a newer
+ * one: use hs->cfg after) and gives back the one it held. Never while a
+ * transfer is under way. */
 void amp_transfer_use_config(struct amp_handle *hs, const struct amp_config *cfg);
 
 /* Decides the route of url (the application's, kept for as long as the

@@ -70,6 +70,7 @@ $(ASAN_DIR)/test_elfsym: tests/unit/test_elfsym.c src/elfsym.c $(wildcard includ
 $(ASAN_EXES): $(ASAN_DIR)/%: tests/clients/%.c | $(ASAN_DIR)/plugins
 	$(CC) $(ASAN_CFLAGS) $(WARN) $(abspath $<) -o $@ $(or $(ASAN_LDLIBS_$*),$(ASAN_LDLIBS))
 ASAN_LDLIBS := -Wl,--as-needed -lcurl -lpthread
+ASAN_LDLIBS_reload_client := -rdynamic $(ASAN_LDLIBS)
 ASAN_PLUGLIBS := -Wl,--as-needed -lcurl
 ASAN_LDLIBS_runpath_main := -Wl,--enable-new-dtags -Wl,-rpath,'$$ORIGIN/plugins'
 $(ASAN_PLUGINS): $(ASAN_DIR)/plugins/lib%.so: tests/clients/%.c | $(ASAN_DIR)/plugins

@@ -64,6 +64,7 @@ static CURLcode set_url(const struct amp_curl *c, CURL *easy, const char *url)
         struct amp_decision *d = &hs->decision;
         const struct amp_config *cfg = shim->cfg;
         amp_transfer_use_config(hs, cfg);
+        cfg = hs->cfg;
         if (!(hs->app.url && strcmp(hs->app.url, url) == 0 && d->done && d->url == hs->app.url) &&
             amp_transfer_decide_url(cfg, hs, url) < 0)
             d->done = 0;

@@ -13,6 +13,7 @@
 #include "cookies.h"
 #include "locks.h"
 #include "options.h"
+#include "settings.h"
 
 static struct amp_handle *table;
 
@@ -160,6 +161,7 @@ void amp_handle_free(struct amp_handle *hs)
     free(hs->guard.redirect_proxy_url);
     amp_url_memo_free(&hs->decision.memo);
     amp_cookies_free(hs);
+    amp_settings_release(hs->cfg);
     free(hs);
 }
 

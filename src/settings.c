@@ -12,6 +12,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "catalog.h"
 #include "locks.h"
@@ -37,7 +39,11 @@ struct seen_file {
     ino_t ino;
     off_t size;
     struct timespec mtime;
+    int summed;                 /* sum holds its bytes' digest */
+    uint64_t sum;
 };
+/* Read and written only by the thread that holds `looking` (and by the
+ * first load, before amp_settings_loaded publishes it). */
 static struct {
     char path[4096];            /* the config's path, as found at start */
     struct seen_file files[2];
@@ -72,16 +78,60 @@ static int load_on_heap(void)
     return v && strcmp(v, "1") == 0;
 }
 
+/* A digest (FNV-1a) of the file's bytes into *sum; -1 when it cannot be
+ * read. Two contents that differ in one byte never have the same one; any
+ * other pair, one time in 2^64. The key file's bytes pass through the
+ * stack, wiped after. */
+static int sum_of(const char *path, uint64_t *sum)
+{
+    unsigned char buf[4096];
+    uint64_t h = 0xcbf29ce484222325ULL;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+    if (fd < 0)
+        return -1;
+    while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+        for (ssize_t i = 0; i < n; i++)
+            h = (h ^ buf[i]) * 0x100000001b3ULL;
+    close(fd);
+    explicit_bzero(buf, sizeof(buf));
+    *sum = h;
+    return n < 0 ? -1 : 0;
+}
+
+static void see_stat(struct seen_file *f, const struct stat *st)
+{
+    f->dev = f->exists ? st->st_dev : 0;
+    f->ino = f->exists ? st->st_ino : 0;
+    f->size = f->exists ? st->st_size : 0;
+    f->mtime = f->exists ? st->st_mtim : (struct timespec){ 0, 0 };
+}
+
 static void see(struct seen_file *f, const char *path)
 {
     struct stat st;
 
     snprintf(f->path, sizeof(f->path), "%s", path);
     f->exists = stat(path, &st) == 0;
-    f->dev = f->exists ? st.st_dev : 0;
-    f->ino = f->exists ? st.st_ino : 0;
-    f->size = f->exists ? st.st_size : 0;
-    f->mtime = f->exists ? st.st_mtim : (struct timespec){ 0, 0 };
+    see_stat(f, &st);
+    f->summed = f->exists && sum_of(path, &f->sum) == 0;
+}
+
+/* A file changed() whose bytes are the same as when it was seen (touched,
+ * written again with the same text, a secret mount swapped to the same
+ * key): its new stat is noted, and 1 returned; nothing to load for it. */
+static int same_bytes(struct seen_file *f)
+{
+    struct stat st;
+    uint64_t sum;
+
+    /* Looked at before it is read: a change while it is read is seen next time. */
+    if (!f->exists || !f->summed || stat(f->path, &st) != 0 || sum_of(f->path, &sum) < 0 ||
+        sum != f->sum)
+        return 0;
+    see_stat(f, &st);
+    return 1;
 }
 
 static int changed(const struct seen_file *f)
@@ -94,11 +144,13 @@ static int changed(const struct seen_file *f)
                        st.st_mtim.tv_sec != f->mtime.tv_sec || st.st_mtim.tv_nsec != f->mtime.tv_nsec));
 }
 
-/* The files path's config was read from, as they are now (before it is
- * read: a change while it is read is seen next time). */
+/* The files path's config was read from, as they are now: the config
+ * file before it is read (cfg NULL), so that a change while it is read is
+ * seen next time; its key file once the config names it. */
 static void note_files(const char *path, const struct amp_config *cfg)
 {
-    see(&watch.files[0], path);
+    if (!cfg)
+        see(&watch.files[0], path);
     watch.nfiles = 1;
     const char *key = cfg && cfg->api_key_origin ? cfg->api_key_origin : "";
     if (strncmp(key, "api_key_file ", 13) == 0)
@@ -126,6 +178,11 @@ static struct amp_config *load_file(const struct amp_curl *c, const char *path, 
         job.flags = (job.flags & ~AMP_CONFIG_PLAIN_ONLY) | AMP_CONFIG_LIBCONFIG_ONLY;
         load_config(&job);
     }
+    /* The bytes of a file that did not load, or that libconfig read whole
+     * (an @include), do not say all it depends on: touching it reads it
+     * (and what it includes) again, as the README says. */
+    watch.files[0].summed = watch.files[0].summed && job.rc == 0 &&
+                            !(job.flags & AMP_CONFIG_LIBCONFIG_ONLY);
     if (job.rc != 0) {
         snprintf(err, errlen, "%s", job.error);
         if (had_key)
@@ -166,6 +223,7 @@ static void load(const struct amp_curl *c, int libconfig_ok, const char *libconf
     if (libconfig_ok) {
         struct amp_config *cfg = load_file(c, path, amp_settings_now.error, sizeof(amp_settings_now.error));
         if (cfg) {
+            atomic_store_explicit(&cfg->refs, 1, memory_order_relaxed); /* the settings' */
             amp_settings_now.cfg = cfg;
             amp_settings_now.mode = AMP_ON;
             amp_debug("config %s: %zu routes to %s", path, cfg->routes.n, cfg->proxy_url);
@@ -192,23 +250,29 @@ const struct amp_settings *amp_settings_refresh(const struct amp_curl *c, int64_
     const struct amp_settings *s = amp_settings_get(c);
 
     *now = (int64_t)time(NULL);
-    if (s->mode == AMP_OFF || !watch.nfiles ||
+    /* watch is looked at only by the thread that holds `looking`. */
+    if (s->mode == AMP_OFF ||
         *now == atomic_load_explicit(&watch.looked_at, memory_order_relaxed) ||
         atomic_exchange_explicit(&watch.looking, 1, memory_order_acquire))
         return s;
     atomic_store_explicit(&watch.looked_at, *now, memory_order_relaxed);
-    int any = 0;
-    for (int i = 0; i < watch.nfiles; i++)
-        any |= changed(&watch.files[i]);
-    if (any) {
+    int any = 0, same = 1;
+    for (int i = 0; i < watch.nfiles; i++) {
+        if (changed(&watch.files[i])) {
+            any = 1;
+            same = same && same_bytes(&watch.files[i]);
+        }
+    }
+    if (any && !same) {
         char err[sizeof(amp_settings_now.error)];
-        struct amp_config *cfg = load_file(c, watch.path, err, sizeof(err));
+        struct amp_config *cfg = load_file(c, watch.path, err, sizeof(err)), *old = NULL;
         pthread_mutex_lock(&amp_lock_settings);
         if (cfg) {
-            /* The old config stays: transfers under way, and the entries
-             * that decided with it, still point into it (a few kilobytes a
-             * reload, for the life of the process). */
-            amp_settings_now.cfg = cfg;
+            /* The old config is freed once no handle holds it (transfers
+             * under way, and the entries that decided with it, point into
+             * it): amp_settings_release. */
+            atomic_store_explicit(&cfg->refs, 1, memory_order_relaxed); /* the settings' */
+            old = atomic_exchange(&amp_settings_now.cfg, cfg);
             amp_settings_now.mode = AMP_ON;
             amp_info("config %s read again: %zu routes to %s", watch.path, cfg->routes.n,
                      cfg->proxy_url);
@@ -218,9 +282,33 @@ const struct amp_settings *amp_settings_refresh(const struct amp_curl *c, int64_
             memcpy(amp_settings_now.error, err, sizeof(err));
         }
         pthread_mutex_unlock(&amp_lock_settings);
+        amp_settings_release(old);
     }
     atomic_store_explicit(&watch.looking, 0, memory_order_release);
     return s;
+}
+
+const struct amp_config *amp_settings_hold(void)
+{
+    /* Under the lock a reload swaps the config under: the one read here
+     * still has the settings' reference while this one is taken. */
+    pthread_mutex_lock(&amp_lock_settings);
+    struct amp_config *cfg = atomic_load_explicit(&amp_settings_now.cfg, memory_order_relaxed);
+    if (cfg)
+        atomic_fetch_add_explicit(&cfg->refs, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&amp_lock_settings);
+    return cfg;
+}
+
+void amp_settings_release(const struct amp_config *cfg)
+{
+    /* The count is the one part of a config that changes once it is loaded. */
+    struct amp_config *mine = (struct amp_config *)cfg;
+
+    if (mine && atomic_fetch_sub_explicit(&mine->refs, 1, memory_order_acq_rel) == 1) {
+        amp_debug("a config read before is no longer used: freed");
+        amp_config_free(mine);
+    }
 }
 
 const struct amp_settings *amp_settings_load(const struct amp_curl *c)

@@ -110,6 +110,14 @@ void amp_transfer_use_config(struct amp_handle *hs, const struct amp_config *cfg
 
     if (hs->cfg == cfg)
         return;
+    /* cfg was the current config a moment ago; a reload on another thread
+     * may have replaced it since, and freed it: the handle takes a
+     * reference on the one current now, and lets go of its old one. */
+    cfg = amp_settings_hold();
+    if (hs->cfg == cfg) {
+        amp_settings_release(cfg);
+        return;
+    }
     /* Read again since this handle last decided: its decision, its origin's
      * routes and its header list were the old config's. */
     if (hs->cfg) {
@@ -122,7 +130,9 @@ void amp_transfer_use_config(struct amp_handle *hs, const struct amp_config *cfg
         amp_handle_drop_ours(hs);
         amp_options_stale(hs, CURLOPT_URL);
         amp_options_stale(hs, CURLOPT_HTTPHEADER);
+        hs->guard.cur_route = hs->guard.proxy_route = NULL;
     }
+    amp_settings_release(hs->cfg);
     hs->cfg = cfg;
 }
 
@@ -210,7 +220,9 @@ static void start(const struct amp_config *cfg, struct amp_handle *hs, unsigned 
 {
     struct amp_guard *g = &hs->guard;
 
-    hs->cfg = cfg;
+    /* The handle holds the config (a no-op when begun: it holds it already). */
+    if (cfg)
+        amp_transfer_use_config(hs, cfg);
     hs->xfer.active = 1;
     hs->xfer.started = 0;
     hs->xfer.counted = NULL;
@@ -258,6 +270,7 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
     if (hs->xfer.active) /* never routed twice: the handle already carries ours */
         return CURLE_OK;
     amp_transfer_use_config(hs, cfg);
+    cfg = hs->cfg; /* the one it holds: cfg may have been replaced since it was read */
     if (decide(cfg, hs) < 0 || (d->route && build_headers(hs) < 0)) {
         if (!hs->lost)
             amp_transfer_error(hs, "ampshim: out of memory while deciding a transfer's route; not sent");

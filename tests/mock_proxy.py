@@ -227,6 +227,10 @@ def validate(headers, state):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The head and the body go out in two writes: with Nagle's algorithm the
+    # body waits for the client's delayed ACK, 40 ms a request on a kept
+    # connection (tests that make thousands of requests, reload.py).
+    disable_nagle_algorithm = True
     server_version = "ampshim-mock-proxy/1"
     state = None  # set by serve()
     _in_handler = False
