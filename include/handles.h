@@ -163,7 +163,8 @@ struct amp_inflight {
     int performing;                   /* inside our curl_easy_perform of it */
     int started;                      /* libcurl called one of our callbacks for it: it
                                          has read its URL (the earliest we can tell) */
-    struct amp_tally *counted;        /* the route it was counted as routed to */
+    struct amp_tally *counted;        /* the route it was counted as routed to, */
+    struct amp_tally *counted_blocked; /* or blocked on (ratelimit.c) */
     unsigned mode;                    /* AMP_MODE_* of options.h */
     int64_t now;                      /* the UTC second it began */
     CURLcode forced;                  /* a blocked multi transfer: the result to report */
@@ -177,6 +178,8 @@ struct amp_handle {
     const struct amp_config *cfg;     /* the config its transfer runs with */
     int lost;                         /* an option could not be noted (out of memory):
                                          only an unrouted URL may go out */
+    int orphaned;                     /* taken out of the table (curl_easy_reset from a
+                                         callback) while its perform runs: freed by it */
     struct amp_app_options app;
     struct amp_opt_state opts;
     struct amp_decision decision;

@@ -19,6 +19,7 @@ struct amp_tally *amp_tally_of(const struct amp_route *r);
 void amp_tally_routed(struct amp_tally *t);
 /* A routed transfer counted, then taken back before it ran (routed again). */
 void amp_tally_routed_undo(struct amp_tally *t);
+void amp_tally_blocked_undo(struct amp_tally *t);
 void amp_tally_blocked(struct amp_tally *t);
 /* A transfer's answer from the proxy (its final status), at UTC second now. */
 void amp_tally_answer(struct amp_tally *t, int status, int64_t now);

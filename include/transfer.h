@@ -34,7 +34,15 @@ void amp_transfer_end(struct amp_handle *hs);
  * amp_transfer_begin). Never starts or counts a transfer again. */
 int amp_transfer_option_set(struct amp_handle *hs, int row);
 
-/* A transfer that never ran, ended as if it had not begun: not counted. */
+/* libcurl's CURLOPT_PREREQFUNCTION on a transfer to the proxy that no
+ * guard looks at (clientp: its struct amp_handle): its request is about to
+ * be sent, so a new URL no longer routes it again; then the application's
+ * own callback. */
+int amp_transfer_sending(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                         int local_port);
+
+/* A transfer that never ran, ended as if it had not begun: not counted
+ * (neither routed nor blocked). */
 void amp_transfer_take_back(struct amp_handle *hs);
 
 /* The config hs decides with from now on; a new one (read again) drops

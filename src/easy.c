@@ -204,7 +204,7 @@ CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)
     rc = c->easy_perform(easy);
     /* The guard stopped a redirect to a routed URL: send it through the proxy. */
     for (int n = 0; (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_COULDNT_RESOLVE_HOST) &&
-                    hs->guard.redirect_url;
+                    hs->guard.redirect_url && !hs->orphaned;
          n++) {
         if (n == MAX_REROUTES) {
             amp_transfer_error(hs, "ampshim: more than %d redirects between routed URLs", n);
@@ -217,6 +217,8 @@ CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)
     }
     hs->xfer.performing = 0;
     amp_transfer_end(hs);
+    if (hs->orphaned)
+        amp_handle_free(hs);
     return rc;
 }
 
@@ -235,8 +237,19 @@ void amp_easy_reset(const struct amp_curl *c, int internal, CURL *easy)
     if (!c)
         return;
     c->easy_reset(easy);
-    if (!internal)
-        amp_handle_free(amp_handle_take(easy));
+    struct amp_handle *hs = internal ? NULL : amp_handle_take(easy);
+    if (!hs)
+        return;
+    /* libcurl keeps the last RESOLVE list it was given until its next
+     * transfer starts, reset or not: never one of ours about to be freed. */
+    if (hs->opts.resolve)
+        c->easy_setopt(easy, CURLOPT_RESOLVE, (struct curl_slist *)NULL);
+    /* Reset from one of its own callbacks: the perform under way still
+     * uses the entry, and frees it when it returns. */
+    if (hs->xfer.performing)
+        hs->orphaned = 1;
+    else
+        amp_handle_free(hs);
 }
 
 /* The copy is routed like the original, from the application's options;

@@ -111,7 +111,9 @@ static void sleep_until(int64_t t)
 static void say_blocked(struct amp_handle *hs, const struct amp_route *route,
                         const struct amp_block *b, int64_t now, int answered)
 {
-    amp_tally_blocked(route == hs->decision.route ? hs->decision.tally : amp_tally_of(route));
+    struct amp_tally *t = route == hs->decision.route ? hs->decision.tally : amp_tally_of(route);
+    amp_tally_blocked(t);
+    hs->xfer.counted_blocked = t; /* taken back if the transfer never runs (transfer.c) */
     char msg[CURL_ERROR_SIZE * 2] = "ampshim: ";
     const size_t prefix = strlen(msg);
 
@@ -183,6 +185,9 @@ static int status_of(const char *line, size_t len)
 {
     const char *sp = memchr(line, ' ', len);
 
+    /* As libcurl reads it: any run of spaces before the code. */
+    while (sp && (size_t)(sp - line) + 1 < len && sp[1] == ' ')
+        sp++;
     if (!sp || (size_t)(sp - line) + 4 > len || sp[1] < '1' || sp[1] > '5' || sp[2] < '0' ||
         sp[2] > '9' || sp[3] < '0' || sp[3] > '9')
         return 0;

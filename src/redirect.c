@@ -28,6 +28,17 @@ static int to_route(struct amp_handle *hs, const struct amp_config *cfg, const c
     return 1;
 }
 
+/* The transfer leaves the proxy for url: the application's options for
+ * the rest of it, whatever it sets from now on (transfer.c keeps the mode),
+ * none of ours but the URL and the guard. */
+static void go_away(struct amp_handle *hs, const char *url)
+{
+    amp_debug("redirect to %s: off the proxy, with the application's own options", url ? url : "?");
+    hs->xfer.mode = AMP_MODE_AWAY | AMP_MODE_GUARD | (hs->xfer.mode & AMP_MODE_TRACE);
+    hs->guard.cur_route = NULL;
+    amp_options_sync(hs, hs->xfer.mode);
+}
+
 /* Where value leads from the request's URL (NULL: nowhere we can tell). */
 static char *resolved(struct amp_handle *hs, const char *value, size_t len)
 {
@@ -75,12 +86,8 @@ void amp_redirect_location(struct amp_handle *hs, const char *value, size_t len)
         free(url);
         return;
     }
-    amp_debug("redirect to %s: off the proxy, with the application's own options",
-              url ? url : "?");
+    go_away(hs, url);
     free(url);
-    hs->xfer.mode = AMP_MODE_AWAY | AMP_MODE_GUARD | (hs->xfer.mode & AMP_MODE_TRACE);
-    hs->guard.cur_route = NULL;
-    amp_options_sync(hs, hs->xfer.mode);
 }
 
 int amp_redirect_resolving(void *resolver_state, void *reserved, void *userdata)
@@ -120,8 +127,12 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
         }
     } else if (to_route(hs, cfg, url)) {
         return CURL_PREREQFUNC_ABORT;
+    } else if (hs->xfer.mode & AMP_MODE_SEND) {
+        /* Off the proxy without its Location seen (amp_redirect_location):
+         * this connection is made, but nothing of ours goes with it, nor
+         * with any later request of the transfer. */
+        go_away(hs, url);
     } else if (g->cur_route) {
-        amp_debug("redirect to %s: off the proxy, without our headers", url ? url : "?");
         amp_options_give_back(hs, CURLOPT_HTTPHEADER);
         g->cur_route = NULL;
     }

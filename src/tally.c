@@ -66,6 +66,12 @@ void amp_tally_routed_undo(struct amp_tally *t)
         atomic_fetch_sub_explicit(&t->routed, 1, memory_order_relaxed);
 }
 
+void amp_tally_blocked_undo(struct amp_tally *t)
+{
+    if (t)
+        atomic_fetch_sub_explicit(&t->blocked, 1, memory_order_relaxed);
+}
+
 void amp_tally_blocked(struct amp_tally *t)
 {
     if (!t)

@@ -291,6 +291,7 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
         amp_options_sync(hs, mode);
         return CURLE_OK;
     }
+    hs->xfer.counted_blocked = NULL;
     enum amp_verdict v = amp_ratelimit_check(cfg, hs, d->route, may_wait, &rc, &block, &now);
     if (v == AMP_REFUSE)
         return rc;
@@ -346,10 +347,12 @@ int amp_transfer_option_set(struct amp_handle *hs, int row)
 
     if (!x->active || change == AMP_CHANGE_NONE)
         return 0;
-    if (change == AMP_CHANGE_ROUTE)
-        /* libcurl reads the URL as the transfer starts: one under way or
-         * ended keeps its route, and the next transfer decides anew. */
-        return x->multi && !x->performing && !x->started;
+    /* libcurl reads the URL as the transfer starts: one not started yet is
+     * routed again; one under way or ended keeps its route, and the proxy
+     * URL stays on the handle (put back below: should libcurl read it once
+     * more, it finds ours), and the next transfer decides anew. */
+    if (change == AMP_CHANGE_ROUTE && x->multi && !x->performing && !x->started)
+        return 1;
     if (change == AMP_CHANGE_HEADERS && (x->mode & AMP_MODE_SEND) && !hs->guard.extra_headers) {
         /* Ours merged again from the application's new list (with the
          * provider's cookies); the old one is no longer libcurl's (the
@@ -369,7 +372,8 @@ int amp_transfer_option_set(struct amp_handle *hs, int row)
      * its values ask for now (a guard for redirects, masked traces). */
     x->mode = mode_now(hs);
     struct curl_slist *old_resolve = NULL;
-    int failed = ((x->mode & AMP_MODE_SEND) && filter_resolve(hs, &old_resolve) < 0) ||
+    int failed = ((x->mode & AMP_MODE_SEND) && row == amp_option_row(CURLOPT_RESOLVE) &&
+                  filter_resolve(hs, &old_resolve) < 0) ||
                  amp_options_sync(hs, x->mode) < 0;
     if (old_resolve)
         hs->c->slist_free_all(old_resolve);
@@ -380,12 +384,25 @@ int amp_transfer_option_set(struct amp_handle *hs, int row)
     return 0;
 }
 
+int amp_transfer_sending(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                         int local_port)
+{
+    struct amp_handle *hs = clientp;
+
+    hs->xfer.started = 1;
+    if (hs->app.prereq_fn)
+        return hs->app.prereq_fn(hs->app.prereq_data, primary_ip, local_ip, primary_port,
+                                 local_port);
+    return CURL_PREREQFUNC_OK;
+}
+
 void amp_transfer_take_back(struct amp_handle *hs)
 {
     if (!hs->xfer.active)
         return;
     amp_tally_routed_undo(hs->xfer.counted);
-    hs->xfer.counted = NULL;
+    amp_tally_blocked_undo(hs->xfer.counted_blocked);
+    hs->xfer.counted = hs->xfer.counted_blocked = NULL;
     amp_transfer_end(hs);
 }
 

@@ -43,7 +43,9 @@ serve
     Control endpoints (not logged, not validated):
       POST /__mock/queue   {"status": 429, "headers": {...} or [[n, v], ...],
                             "body": "text" | JSON value, "body_b64": "...",
-                            "count": 1}      (count -1 = until reset)
+                            "count": 1,      (count -1 = until reset)
+                            "status_line": "HTTP/1.1  302 Found",  (sent as is)
+                            "delay": 0.5}    (seconds before the answer)
                            or a JSON array of such objects (queued in order).
                            The next non-control request that passes validation
                            gets the head of the queue (FIFO) instead of 200.
@@ -69,6 +71,7 @@ import socket
 import sys
 import threading
 import traceback
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CONTROL_PREFIX = "/__mock/"
@@ -173,7 +176,15 @@ def parse_queue_item(obj):
     count = obj.get("count", 1)
     if not isinstance(count, int) or isinstance(count, bool) or (count < 1 and count != -1):
         raise ValueError("count must be a positive integer or -1")
-    return {"status": status, "headers": headers, "body": body, "count": count}
+    status_line = obj.get("status_line")
+    if status_line is not None and (not isinstance(status_line, str) or
+                                    any(c in status_line for c in "\r\n\0")):
+        raise ValueError("status_line must be one line")
+    delay = obj.get("delay", 0)
+    if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not 0 <= delay <= 10:
+        raise ValueError("delay must be 0..10 seconds")
+    return {"status": status, "headers": headers, "body": body, "count": count,
+            "status_line": status_line, "delay": delay}
 
 
 def validate(headers, state):
@@ -344,8 +355,17 @@ class Handler(BaseHTTPRequestHandler):
         raise BadRequest("too many trailers")
 
     # --- responses --------------------------------------------------------
-    def _respond(self, status, headers, body, reason_phrase=None):
-        self.send_response(status, reason_phrase)
+    def _respond(self, status, headers, body, reason_phrase=None, status_line=None):
+        if status_line:
+            # A status line as a server may write it (odd spacing, ...).
+            self.log_request(status)
+            if not hasattr(self, "_headers_buffer"):
+                self._headers_buffer = []
+            self._headers_buffer.append((status_line + "\r\n").encode("latin-1"))
+            self.send_header("Server", self.version_string())
+            self.send_header("Date", self.date_time_string())
+        else:
+            self.send_response(status, reason_phrase)
         for name, value in headers:
             self.send_header(name, value)
         if status != 204 and status != 304:
@@ -394,8 +414,10 @@ class Handler(BaseHTTPRequestHandler):
             if queued is not None:
                 entry.update(status=queued["status"], reason="queued")
                 state.record(entry)
+                if queued["delay"]:
+                    time.sleep(queued["delay"])
                 self._respond(queued["status"], queued["headers"] + [("X-Mock-Mode", mode)],
-                              queued["body"])
+                              queued["body"], status_line=queued["status_line"])
                 return
             entry.update(status=200, reason="ok")
             state.record(entry)

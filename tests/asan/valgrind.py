@@ -99,6 +99,15 @@ def main():
     for mode in ("noinfo", "multi-cleanup", "easy-cleanup", "abort-status", "longjmp", "pause"):
         runs.append(("ending " + mode, [b + "/ending_client", mode, sf + "/vg/end-" + mode,
                                         sf + "/vg/end-" + mode + "-2"], None, ""))
+    # Options set from callbacks, resets after and inside a routed transfer,
+    # a redirect off the proxy with the application's RESOLVE back.
+    st = b + "/sticky_client"
+    runs.append(("sticky reset", [st, "url=" + sf + "/vg/r1", "resolve=other.example:1:127.0.0.1", "callbacks",
+                                  "cbset", "perform", "reset", "url=" + ctx.plain.url("/vg/r2"), "perform",
+                                  "url=" + sf + "/vg/r3", "cbreset", "perform"], None, "perform-2 rc=0 status=200"))
+    runs.append(("sticky late multi", [st, "url=" + sf + "/vg/m1", "madd", "follow=1", "verbose=1", "callbacks",
+                                       "resolve=other.example:1:127.0.0.1", "header=X-App: 1", "mrun", "dup"],
+                 None, "mrun-1"))
     # The 429 recorded, then the next perform answered here (respond).
     runs.append(("easy 429 then blocked", [b + "/easy_client", "--repeat", "2", sf + "/vg/blocked"], blocked,
                  "perform 2: rc=0 status=429"))

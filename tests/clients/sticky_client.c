@@ -15,6 +15,14 @@
  *              (options may then still change, as R's RCurl does)
  *   mread      read that message, print, and take the handle out
  *   resolve=HOST:PORT:ADDR  connect_to=HOST:PORT:HOST:PORT  (a list of one)
+ *   cbset      from now on the header callback sets CURLOPT_VERBOSE again (to
+ *              what it is) on each status line, and CURLOPT_RESOLVE to the
+ *              list it has, as programs re-setting options from callbacks do
+ *   cbreset    the next transfer's write callback calls curl_easy_reset
+ *   cburl=URL  the progress callback sets CURLOPT_URL to URL once the request
+ *              has been sent (CURLINFO_REQUEST_SIZE > 0), before any answer
+ *   reset      curl_easy_reset between transfers (the error buffer and the
+ *              write callback set again)
  * Each perform prints
  *   "TAG rc=RC status=HTTP url=EFFECTIVE redirect=REDIRECT_URL hdrlines=N debug=N data_ok=0|1 err=ERRBUF"
  * where hdrlines and debug count the application's callbacks' calls in that
@@ -27,20 +35,44 @@
 
 static char err[CURL_ERROR_SIZE];
 static int hdrlines, debugs, data_ok = 1;
+static CURL *h;
+static struct curl_slist *resolve;
+static long verbose;
+static int set_in_callback, reset_in_callback;
+static const char *url_in_callback;
+
+static int on_progress(void *u, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    long sent = 0;
+
+    (void)u, (void)dt, (void)dn, (void)ut, (void)un;
+    if (url_in_callback && curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent > 0) {
+        curl_easy_setopt(h, CURLOPT_URL, url_in_callback);
+        url_in_callback = NULL;
+    }
+    return 0;
+}
 static int header_tag, debug_tag;
 
 static size_t discard(char *p, size_t s, size_t n, void *u)
 {
     (void)p;
     (void)u;
+    if (reset_in_callback) {
+        reset_in_callback = 0;
+        curl_easy_reset(h);
+    }
     return s * n;
 }
 
 static size_t on_header(char *p, size_t s, size_t n, void *u)
 {
-    (void)p;
     hdrlines++;
     data_ok &= u == &header_tag;
+    if (set_in_callback && n > 5 && memcmp(p, "HTTP/", 5) == 0) {
+        curl_easy_setopt(h, CURLOPT_VERBOSE, verbose);
+        curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
+    }
     return s * n;
 }
 
@@ -82,13 +114,13 @@ static int starts(const char *s, const char *prefix, const char **rest)
 
 int main(int argc, char **argv)
 {
-    struct curl_slist *list = NULL, *resolve = NULL, *connect_to = NULL;
+    struct curl_slist *list = NULL, *connect_to = NULL;
     CURLM *multi = NULL;
     const char *v;
     int n = 0;
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    CURL *h = curl_easy_init();
+    h = curl_easy_init();
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
     for (int i = 1; i < argc; i++) {
@@ -107,7 +139,8 @@ int main(int argc, char **argv)
             curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, atol(v) ? 0L : 1L);
             curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, atol(v) ? 0L : 2L);
         } else if (starts(a, "verbose=", &v)) {
-            curl_easy_setopt(h, CURLOPT_VERBOSE, atol(v));
+            verbose = atol(v);
+            curl_easy_setopt(h, CURLOPT_VERBOSE, verbose);
         } else if (starts(a, "follow=", &v)) {
             curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, atol(v));
         } else if (starts(a, "header=", &v)) {
@@ -124,6 +157,18 @@ int main(int argc, char **argv)
             curl_easy_setopt(h, CURLOPT_HEADERDATA, &header_tag);
             curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
             curl_easy_setopt(h, CURLOPT_DEBUGDATA, &debug_tag);
+        } else if (!strcmp(a, "cbset")) {
+            set_in_callback = 1;
+        } else if (starts(a, "cburl=", &v)) {
+            url_in_callback = v;
+            curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+            curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        } else if (!strcmp(a, "cbreset")) {
+            reset_in_callback = 1;
+        } else if (!strcmp(a, "reset")) {
+            curl_easy_reset(h);
+            curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+            curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
         } else if (!strcmp(a, "perform")) {
             snprintf(tag, sizeof(tag), "perform-%d", ++n);
             run(tag, h);

@@ -152,3 +152,95 @@ def redirect_off_proxy_gets_the_apps_options_back(ctx):
             assert_untouched(landed)
             assert header_values(landed, "X-App") == ["kept"], landed["headers"]
             no_key_anywhere(ctx, p)
+
+
+@test
+def off_proxy_unseen_location_then_late_setopt_keeps_the_key(ctx):
+    """A redirect off the proxy whose Location ampshim did not see go by (a
+    status line with two spaces, which libcurl reads), and options the
+    application sets again from its header callback on every response: no
+    request after the first leaves the proxy with our headers, not even
+    the third host's own redirect onwards (easy and multi)."""
+    for how in (("perform",), ("madd", "mrun")):
+        mark_all(ctx)
+        ctx.proxy.control("reset")
+        ctx.proxy.control("queue", {"status": 302, "status_line": "HTTP/1.1  302 Found",
+                                    "headers": {"Location": ctx.plain.url("/hop1")}, "body": "moved"})
+        ctx.plain.control("reset")
+        ctx.plain.control("queue", {"status": 302, "status_line": "HTTP/1.1  302 Found",
+                                    "headers": {"Location": "/hop2"}, "body": "moved"})
+        p = sticky(ctx, "url=" + SF + "/odd/1", "follow=1", "callbacks", "cbset", *how)
+        rows = parse_lines(p.stdout)
+        assert rows[0]["rc"] == "0" and rows[0]["status"] == "200", (how, rows, p.stderr)
+        assert [r["target"] for r in ctx.plain.requests()] == ["/hop1", "/hop2"], how
+        for r in ctx.plain.requests():
+            assert_untouched(r)
+        no_key_anywhere(ctx, p)
+    ctx.plain.control("reset")
+
+
+@test
+def reset_after_and_inside_a_routed_transfer(ctx):
+    """curl_easy_reset after a routed transfer whose RESOLVE list was set
+    again from a callback (libcurl keeps the last list until its next
+    transfer starts: never one of ours freed), and curl_easy_reset from the
+    write callback of a routed perform: the program goes on, its next
+    transfer is its own. (`make asan` and `make valgrind` run these too.)"""
+    mark_all(ctx)
+    p = ok(sticky(ctx, "url=" + SF + "/reset/1", "resolve=other.example:1:127.0.0.1", "callbacks", "cbset",
+                  "perform", "reset", "url=" + ctx.plain.url("/reset/after"), "perform"))
+    rows = parse_lines(p.stdout)
+    assert [r["status"] for r in rows] == ["200", "200"], (rows, p.stderr)
+    assert_untouched(one(ctx.plain))
+    mark_all(ctx)
+    p = sticky(ctx, "url=" + SF + "/reset/2", "cbreset", "perform", "url=" + ctx.plain.url("/reset/next"),
+               "perform")
+    assert p.returncode == 0, p
+    rows = parse_lines(p.stdout)
+    assert rows[-1]["status"] == "200", (rows, p.stderr)
+    assert_untouched(one(ctx.plain))
+
+
+@test
+def url_changed_after_the_request_went_keeps_its_route(ctx):
+    """A multi transfer whose URL the application changes after its request
+    was sent, before the answer (a 429): the answer is the route's that was
+    sent, counted and recorded for it, not for the new URL's route."""
+    cfg, _ = rl_cfg(ctx, "late-url", on_block="respond")
+    mark_all(ctx)
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", {"status": 429, "body": "slow down", "delay": 0.5,
+                                "headers": {"X-Amp-Retry-After": http_date(time.time() + 300)}})
+    p = ok(sticky(ctx, "url=" + SF + "/late/sent", "cburl=https://slack.com/api/late", "madd", "mrun",
+                  cfg=cfg))
+    assert parse_lines(p.stdout)[0]["status"] == "429", (p.stdout, p.stderr)
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/late/sent"]
+    got = stats_of(ctx, cfg)
+    sf = got["https://*.my.salesforce.com"]
+    assert (sf["routed"], sf["status_429"]) == (1, 1), got
+    assert "https://slack.com/api" not in got or got["https://slack.com/api"]["routed"] == 0, got
+    # The block is Salesforce's: its next call is answered here, Slack's is sent.
+    mark_all(ctx)
+    p = ok(sticky(ctx, "url=" + SF + "/after", "perform", "url=https://slack.com/api/after", "perform",
+                  cfg=cfg))
+    assert [r["status"] for r in parse_lines(p.stdout)] == ["429", "200"], p.stdout
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/after"]
+
+
+@test
+def blocked_then_routed_again_counted_once(ctx):
+    """A transfer to a blocked route (answered here) whose URL the application
+    changes three times before the multi handle runs it: one call, blocked
+    once."""
+    cfg, _ = rl_cfg(ctx, "late-blocked", on_block="respond")
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", {"status": 429, "body": "slow down",
+                                "headers": {"X-Amp-Retry-After": http_date(time.time() + 300)}})
+    ok(sticky(ctx, "url=https://slack.com/api/first", "perform", cfg=cfg))
+    before = stats_of(ctx, cfg)["https://slack.com/api"]
+    p = ok(sticky(ctx, "follow=1", "url=https://slack.com/api/a", "madd", "url=https://slack.com/api/b",
+                  "url=https://slack.com/api/c", "url=https://slack.com/api/d", "mrun", cfg=cfg))
+    assert parse_lines(p.stdout)[0]["status"] == "429", p.stdout
+    after = stats_of(ctx, cfg)["https://slack.com/api"]
+    assert after["blocked"] - before["blocked"] == 1, (before, after)
+    assert after["routed"] == before["routed"], (before, after)

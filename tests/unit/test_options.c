@@ -317,8 +317,14 @@ static void a_change_under_way_is_followed(void **state)
 static void a_new_url_routes_again_only_before_the_start(void **state)
 {
     (void)state;
+    static char *lines[] = { "x-amp-project-id: p" };
+    static struct amp_route route = { .headers = lines, .nheaders = 1 };
+    struct amp_config cfg = { .proxy_url = "http://127.0.0.1:9" };
     struct amp_handle *hs = new_handle();
     int url = amp_option_row(CURLOPT_URL), curlu = amp_option_row(CURLOPT_CURLU);
+
+    hs->cfg = &cfg;
+    hs->decision.route = &route;
 
     assert_int_equal(amp_option_change(url), AMP_CHANGE_ROUTE);
     assert_int_equal(amp_option_change(curlu), AMP_CHANGE_ROUTE);
@@ -327,7 +333,13 @@ static void a_new_url_routes_again_only_before_the_start(void **state)
     assert_int_equal(amp_transfer_option_set(hs, url), 0); /* no transfer */
     hs->xfer.active = 1;
     hs->xfer.mode = AMP_MODE_SEND;
-    assert_int_equal(amp_transfer_option_set(hs, url), 0); /* performed: libcurl has read it */
+    memset(held, 0, sizeof(held));
+    amp_options_sync(hs, AMP_MODE_SEND);
+    /* Performed: libcurl has read it; ours stays there, put back at once. */
+    rec_setopt(hs->easy, CURLOPT_URL, "https://elsewhere.example/");
+    amp_option_note(hs, url, (union amp_optval){ .p = "https://elsewhere.example/" });
+    assert_int_equal(amp_transfer_option_set(hs, url), 0);
+    assert_ptr_equal(held[CURLOPT_URL].p, hs->opts.url);
     hs->xfer.multi = (CURLM *)hs;
     assert_int_equal(amp_transfer_option_set(hs, url), 1);
     assert_int_equal(amp_transfer_option_set(hs, curlu), 1);
