@@ -66,6 +66,7 @@ struct origin {
     char *id;       /* "domain\tTRUE|FALSE\tpath\tname", lower case: libcurl's identity */
     char *value;    /* the value filed: another value was set by someone else since */
     uint64_t route; /* the route's key */
+    int64_t expires; /* as filed (0: a session cookie) */
     UT_hash_handle hh;
 };
 
@@ -83,11 +84,35 @@ static char *identity(const char *domain, int tailmatch, const char *path, const
     return id;
 }
 
-/* -1 when it cannot be remembered: the cookie must not be filed then. */
+static void forget(struct origin *o)
+{
+    HASH_DEL(origins, o);
+    free(o->id);
+    free(o->value);
+    free(o);
+    norigins--;
+}
+
+/* The table full: what it holds of cookies expired since is forgotten
+ * (libcurl holds them no more). */
+static void forget_expired(int64_t now)
+{
+    struct origin *o, *tmp;
+
+    HASH_ITER(hh, origins, o, tmp)
+        if (o->expires && o->expires <= now)
+            forget(o);
+}
+
+/* -1 when it cannot be remembered: the cookie must not be filed then. A
+ * cookie filed already expired deletes libcurl's: forgotten here too, so
+ * that answers that set and delete cookies of new names (nonces) leave
+ * nothing behind. */
 static int remember(const struct amp_cookie *co, uint64_t route)
 {
     char *id = identity(co->domain, co->tailmatch, co->path, co->name);
     char *value = strdup(co->value);
+    int64_t now = (int64_t)time(NULL);
     struct origin *o;
     int rc = -1;
 
@@ -95,16 +120,23 @@ static int remember(const struct amp_cookie *co, uint64_t route)
         goto out;
     pthread_mutex_lock(&amp_lock_cookies);
     HASH_FIND_STR(origins, id, o);
-    if (o) {
+    if (co->expires && co->expires <= now) {
+        if (o)
+            forget(o);
+        rc = 0;
+    } else if (o) {
         free(o->value);
         o->value = value;
         o->route = route;
+        o->expires = co->expires;
         value = NULL;
         rc = 0;
-    } else if (norigins < MAX_ORIGINS && (o = calloc(1, sizeof(*o)))) {
+    } else if ((norigins < MAX_ORIGINS || (forget_expired(now), norigins < MAX_ORIGINS)) &&
+               (o = calloc(1, sizeof(*o)))) {
         o->id = id;
         o->value = value;
         o->route = route;
+        o->expires = co->expires;
         amp_hash_oom = 0;
         HASH_ADD_KEYPTR(hh, origins, o->id, strlen(o->id), o);
         if (amp_hash_oom) {

@@ -60,6 +60,16 @@ static void decode(const unsigned char *r, struct amp_counts *c)
     memcpy(c->name, r + 80, sizeof(c->name) - 1);
 }
 
+/* A locked descriptor closed. The lock belongs to the open file, which a
+ * child forked meanwhile (another thread's fork) shares: closing alone
+ * would leave it locked for as long as the child keeps its copy, and the
+ * child's own flush, and ours, would wait for it forever. */
+static void unlock_close(int fd)
+{
+    flock(fd, LOCK_UN);
+    close(fd);
+}
+
 /* The file at path, opened and locked: the one there now (another process
  * may have set the old one aside since). -1 and err. */
 static int open_locked(const char *path, char *err, size_t errlen)
@@ -72,13 +82,13 @@ static int open_locked(const char *path, char *err, size_t errlen)
         while (flock(fd, LOCK_EX) < 0)
             if (errno != EINTR) {
                 snprintf(err, errlen, "cannot lock %s: %s", path, strerror(errno));
-                close(fd);
+                unlock_close(fd);
                 return -1;
             }
         if (fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_ino == b.st_ino &&
             a.st_dev == b.st_dev)
             return fd;
-        close(fd);
+        unlock_close(fd);
     }
     snprintf(err, errlen, "%s keeps changing under us", path);
     return -1;
@@ -195,7 +205,7 @@ int amp_counts_add(const char *path, const struct amp_counts *add, size_t n, cha
     /* A file set aside keeps what it held: the counts go to a new one at
      * the path (another process may have made it meanwhile). */
     for (int tries = 0; (loaded = load(fd, path, &c, &have)) > 0 && tries < 8; tries++) {
-        close(fd);
+        unlock_close(fd);
         if ((fd = open_locked(path, err, errlen)) < 0)
             return -1;
     }
@@ -222,7 +232,7 @@ out:
     if (rc < 0)
         snprintf(err, errlen, "cannot add to %s: %s", path, errno ? strerror(errno) : "out of memory");
     free(c);
-    close(fd); /* the lock goes with it */
+    unlock_close(fd);
     return rc;
 }
 
@@ -237,7 +247,7 @@ int amp_counts_read(const char *path, struct amp_counts **out, size_t *n, char *
     int rc = load(fd, path, out, n) < 0 ? -1 : 0;
     if (rc < 0)
         snprintf(err, errlen, "cannot read %s: %s", path, errno ? strerror(errno) : "out of memory");
-    close(fd);
+    unlock_close(fd);
     return rc;
 }
 
@@ -250,6 +260,6 @@ int amp_counts_reset(const char *path, char *err, size_t errlen)
     int rc = ftruncate(fd, 0);
     if (rc < 0)
         snprintf(err, errlen, "cannot empty %s: %s", path, strerror(errno));
-    close(fd);
+    unlock_close(fd);
     return rc;
 }

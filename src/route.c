@@ -430,8 +430,35 @@ void amp_routes_free(struct amp_routes *rs)
  * the prefix does not match at segment boundaries. pct: path has a '%',
  * whose escapes are then read (a '/' is never one, so the segments and the
  * rest are cut from the path as it is written, whatever their length). */
+/* A segment of path (n bytes) that is "." or ".." once its escapes are
+ * read ("%2e%2E"): libcurl removes only the plain ones, and a provider
+ * that decodes then removes them would climb out of the route's prefix
+ * (/api/%2e%2e/files is /files): such a path is routed by no route. */
+static int escaped_dot_segment(const char *path, size_t n)
+{
+    const char *end = path + n;
+
+    for (const char *p = path; p < end;) {
+        const char *seg = p;
+        size_t dots = 0, units = 0;
+        int unit;
+        while (p < end && *p != '/') {
+            p += pct_unit(p, end, &unit);
+            units++;
+            dots += unit == '.';
+        }
+        if (units && units == dots && dots <= 2 && memchr(seg, '%', (size_t)(p - seg)))
+            return 1;
+        if (p < end)
+            p++;
+    }
+    return 0;
+}
+
 static const char *match_path_n(const struct amp_route *r, const char *path, size_t n, int pct)
 {
+    if (pct && escaped_dot_segment(path, n))
+        return NULL;
     const char *p = path, *end = path + n;
 
     for (size_t i = 0; i < r->nsegs; i++) {

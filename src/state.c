@@ -165,25 +165,47 @@ static int own_private_dir(const char *dir)
  * tried, so that no other user can take it between the look and its use.
  * 0, 1 when the first was passed over (said through amp_state_warnf), -1
  * when none will do. */
+static int tmp_name(char *dir, size_t len, unsigned uid, int i)
+{
+    int n = i ? snprintf(dir, len, "/tmp/ampshim-%u.%d", uid, i)
+              : snprintf(dir, len, "/tmp/ampshim-%u", uid);
+
+    return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* The i-th name is ours: 0 for the first, 1 (said once) for another. */
+static int took(unsigned uid, int i, const char *dir)
+{
+    if (i)
+        amp_state_warnf("/tmp/ampshim-%u is not this user's own folder (another user's, or "
+                        "writable by others): the rate-limit state and counters are kept in %s "
+                        "instead",
+                        uid, dir);
+    return i ? 1 : 0;
+}
+
 static int tmp_dir(char *dir, size_t len)
 {
     unsigned uid = (unsigned)geteuid();
 
+    /* A folder of ours that is there already wins, whichever its number:
+     * every process of this user agrees on it, even after the folder that
+     * made one pass over the first name is taken away (a process that
+     * chose .1 then, and one starting now, keep one state). */
     for (int i = 0; i < AMP_STATE_TMP_TRIES; i++) {
-        int n = i ? snprintf(dir, len, "/tmp/ampshim-%u.%d", uid, i)
-                  : snprintf(dir, len, "/tmp/ampshim-%u", uid);
-        if (n <= 0 || (size_t)n >= len)
+        if (tmp_name(dir, len, uid, i) < 0)
+            return -1;
+        if (own_private_dir(dir))
+            return took(uid, i, dir);
+    }
+    /* None yet: the first name we can make ours. */
+    for (int i = 0; i < AMP_STATE_TMP_TRIES; i++) {
+        if (tmp_name(dir, len, uid, i) < 0)
             return -1;
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
             return 0; /* /tmp itself refuses: ensure_dir says why */
-        if (own_private_dir(dir)) {
-            if (i)
-                amp_state_warnf("/tmp/ampshim-%u is not this user's own folder (another user's, "
-                                "or writable by others): the rate-limit state and counters are "
-                                "kept in %s instead",
-                                uid, dir);
-            return i ? 1 : 0;
-        }
+        if (own_private_dir(dir))
+            return took(uid, i, dir);
     }
     amp_state_warnf("none of /tmp/ampshim-%u and /tmp/ampshim-%u.1 to .%d is a private folder of "
                     "this user's",

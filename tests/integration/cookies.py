@@ -174,3 +174,42 @@ def curl_cookie_jar_as_without_ampshim(ctx):
     assert names == ["fromfile", "sid"], text
     sid = [l.split("\t") for l in lines if l.split("\t")[5] == "sid"][0]
     assert sid[:4] == ["acme.my.salesforce.com", "FALSE", "/services", "TRUE"], sid
+
+
+@test
+def cookies_set_and_deleted_leave_nothing_behind(ctx):
+    """A provider that sets and at once deletes cookies of new names (a
+    nonce-named token): libcurl keeps none of them, and neither does
+    ampshim's memory of which route set a cookie; a real cookie after
+    15,000 of them is filed for the provider as usual."""
+    script = r"""
+import io, json, os, sys, urllib.request, pycurl
+port = sys.argv[1]
+def ctl(path, body):
+    r = urllib.request.Request("http://127.0.0.1:%s/__mock/%s" % (port, path),
+                               data=json.dumps(body).encode(), method="POST")
+    urllib.request.urlopen(r, timeout=5).read()
+def rss():
+    return int([l for l in open("/proc/self/status") if l.startswith("VmRSS")][0].split()[1])
+c = pycurl.Curl(); c.setopt(c.COOKIEFILE, "")
+v = "v" * 1500
+def get(url):
+    c.setopt(c.URL, url); c.setopt(c.WRITEDATA, io.BytesIO()); c.perform()
+get(SFURL + "/warm")
+start = rss()
+for t in range(300):
+    ctl("queue", [{"status": 200, "body": "ok", "headers": [
+        ["Set-Cookie", "n%d_%d=%s; Max-Age=0; Path=/" % (t, i, v)] for i in range(50)]}])
+    get(SFURL + "/x")
+grew = rss() - start
+ctl("queue", [{"status": 200, "body": "ok", "headers": [["Set-Cookie", "session=IMPORTANT; Path=/"]]}])
+get(SFURL + "/login")
+print(json.dumps({"grew_kb": grew, "cookies": c.getinfo(c.INFO_COOKIELIST)}))
+""".replace("SFURL", repr(SF))
+    ctx.proxy.control("reset")
+    p = ok(ctx.run([PY, "-c", script, str(ctx.proxy.port)]))
+    got = __import__("json").loads(p.stdout.decode().strip().splitlines()[-1])
+    assert got["grew_kb"] < 8 * 1024, got["grew_kb"]
+    assert len(got["cookies"]) == 1 and "\tsession\tIMPORTANT" in got["cookies"][0], got["cookies"]
+    assert got["cookies"][0].startswith("acme.my.salesforce.com") or \
+        got["cookies"][0].startswith("#HttpOnly_acme.my.salesforce.com"), got["cookies"]

@@ -146,6 +146,13 @@ def state_folder_of_another_user_is_passed_over(ctx):
         assert p.returncode == 0 and b"salesforce" in p.stdout, p
         sf = stats_json(ctx, cfg, env=launcher_env, prefix=as_user)["https://*.my.salesforce.com"]
         assert sf["routed"] == 1 and sf["blocked"] == 1, sf
+        # The other user takes their folder away: the user's next process
+        # keeps to the folder the others use (the block still holds).
+        shutil.rmtree(theirs)
+        third = subprocess.run(as_user + ["curl", "-sS", "-o", "/dev/null", SF + "/third"],
+                               capture_output=True, env=env, timeout=30)
+        assert [r["target"] for r in ctx.proxy.requests()] == ["/first"], third
+        assert third.returncode != 0 and not os.path.exists(theirs), third
     finally:
         for old in glob.glob(theirs) + glob.glob(theirs + ".*"):
             shutil.rmtree(old, ignore_errors=True)

@@ -9,7 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -136,6 +140,58 @@ static void symlink_refused(void **state)
     assert_non_null(strstr(err, "symlink"));
 }
 
+/* One thread adds to a large file (its lock held for a while each time)
+ * while another forks children that add once and exit: a child forked in
+ * the middle of an add shares the locked file, and must never keep it
+ * locked (it, and the adding thread, would wait forever). Each child and
+ * the thread get a few seconds; none may run out of them. */
+static _Atomic int adding = 1;
+
+static void *keep_adding(void *arg)
+{
+    char err[256];
+    struct amp_counts a = one(1, "https://a (inst-a)", 200, 1);
+
+    (void)arg;
+    while (adding)
+        if (amp_counts_add(path, &a, 1, err, sizeof(err)) < 0)
+            break;
+    return NULL;
+}
+
+static void fork_while_adding(void **state)
+{
+    (void)state;
+    char err[256];
+    struct amp_counts *many = calloc(AMP_COUNTS_MAX, sizeof(*many));
+    pthread_t t;
+    struct timespec until;
+
+    for (unsigned i = 0; i < AMP_COUNTS_MAX; i++)
+        many[i] = one(1000 + i, "https://filler (f)", 200, 1);
+    assert_int_equal(amp_counts_add(path, many, AMP_COUNTS_MAX, err, sizeof(err)), 0);
+    free(many);
+    assert_int_equal(pthread_create(&t, NULL, keep_adding, NULL), 0);
+    for (int i = 0; i < 20; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            struct amp_counts a = one(2, "https://b (inst-b)", 200, 1);
+            alarm(5);
+            _exit(amp_counts_add(path, &a, 1, err, sizeof(err)) == 0 ? 0 : 1);
+        }
+        int status = 0;
+        assert_true(pid > 0);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            fail_msg("child %d: %s", i, WIFSIGNALED(status) ? "stuck on the lock (killed)" : "failed");
+    }
+    adding = 0;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    if (pthread_timedjoin_np(t, NULL, &until) != 0)
+        fail_msg("the adding thread is stuck on the lock");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +199,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(damaged_file_set_aside, setup, teardown),
         cmocka_unit_test_setup_teardown(reset_empties, setup, teardown),
         cmocka_unit_test_setup_teardown(symlink_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(fork_while_adding, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

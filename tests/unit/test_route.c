@@ -465,6 +465,14 @@ static void encoded_unreserved_is_the_character(void **state)
     expect_no_match(rs, "https://slack.com/%6");
     expect_no_match(rs, "https://slack.com/%6/x");
     expect_no_match(rs, "https://slack.com/%zzapi/x");
+    /* An escaped dot segment would climb out of the prefix once decoded
+     * (/api/%2e%2e/admin is /admin): no route; dots in a name are fine. */
+    expect_no_match(rs, "https://slack.com/api/%2e%2e/files/secret");
+    expect_no_match(rs, "https://slack.com/api/%2E/x");
+    expect_no_match(rs, "https://slack.com/api/.%2e/x");
+    expect_no_match(rs, "https://slack.com/%61pi/x/%2e%2e");
+    expect_match(rs, "https://slack.com/api/a%2eb/x", 0, PROXY "/a%2eb/x");
+    expect_match(rs, "https://slack.com/api/%2e%2e%2e/x", 0, PROXY "/%2e%2e%2e/x");
     routes_drop(rs);
 }
 
