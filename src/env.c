@@ -26,6 +26,8 @@ static int wanted(const char *e)
 {
     static const char *const names[] = { "AMPSHIM_", "HOME=", "XDG_CONFIG_HOME=", "XDG_RUNTIME_DIR=" };
 
+    if (*e != 'A' && *e != 'H' && *e != 'X') /* most are passed over at their first letter */
+        return 0;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         const char *n = names[i], *p = e;
         while (*n && *p == *n)
