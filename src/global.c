@@ -16,6 +16,16 @@ static void *next(const char *name)
     return amp_real_dlsym(RTLD_NEXT, name);
 }
 
+/* Read, or looked at again: a server initialises libcurl again when it
+ * reloads (Apache's graceful restart runs PHP's start-up again in the
+ * parent), and its new workers then get the config as it is now. */
+static void settle(const struct amp_curl *c)
+{
+    int64_t now;
+
+    amp_settings_refresh(c, &now);
+}
+
 CURLcode amp_global_init(const struct amp_curl *c, int internal, long flags)
 {
     if (!c) {
@@ -24,7 +34,7 @@ CURLcode amp_global_init(const struct amp_curl *c, int internal, long flags)
     }
     CURLcode rc = c->global_init(flags);
     if (!internal)
-        amp_settings_get(c);
+        settle(c);
     return rc;
 }
 
@@ -41,6 +51,6 @@ CURLcode amp_global_init_mem(const struct amp_curl *c, int internal, long flags,
     }
     CURLcode rc = c->global_init_mem(flags, m, f, r, s, ca);
     if (!internal)
-        amp_settings_get(c);
+        settle(c);
     return rc;
 }
