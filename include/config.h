@@ -57,7 +57,9 @@ extern const char *const amp_header_names[];
 extern const size_t amp_header_count;
 
 /* Load and validate path. 0 and *out on success; -1 and a
- * "FILE:LINE: what is wrong" sentence in err otherwise. What the config
+ * "FILE:LINE: what is wrong" sentence in err otherwise, -2 when what is
+ * wrong is that the config or its api_key_file cannot be opened (missing,
+ * no permission: trying again later may work). What the config
  * keeps, and what the load needs while it runs, is mapped apart from the
  * malloc heap. Flags:
  *   AMP_CONFIG_ON_HEAP: taken from malloc instead (the fallback the library
@@ -77,7 +79,8 @@ int amp_config_load(const char *path, const struct amp_curl *c,
 /* Wipes the key and gives back all of the config's memory. */
 void amp_config_free(struct amp_config *cfg);
 
-/* The config file for program prog when AMPSHIM_CONFIG is unset:
+/* The config file for program prog when AMPSHIM_CONFIG is unset (HOME and
+ * XDG_CONFIG_HOME as the process started, env.h):
  * $XDG_CONFIG_HOME/ampshim, ~/.config/ampshim, /etc/ampshim, first
  * <prog>.cfg in each, then ampshim.cfg. 0 with the path in buf, -1 if none. */
 int amp_config_discover(const char *prog, char *buf, size_t buflen);

@@ -13,6 +13,10 @@
 /* libcurl's functions that ampshim calls: X(ret, name, params, required).
  * curl_<name>; one not required (curl_easy_header, 7.84) may be missing. */
 #define AMP_CURL_API(X)                                                                  \
+    X(CURLcode, global_init, (long), 1)                                                  \
+    X(CURLcode, global_init_mem, (long, curl_malloc_callback, curl_free_callback,        \
+                                  curl_realloc_callback, curl_strdup_callback,           \
+                                  curl_calloc_callback), 1)                              \
     X(CURLcode, easy_setopt, (CURL *, CURLoption, ...), 1)                               \
     X(CURLcode, easy_perform, (CURL *), 1)                                               \
     X(CURLcode, easy_getinfo, (CURL *, CURLINFO, ...), 1)                                \

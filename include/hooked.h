@@ -1,7 +1,8 @@
 /* The libcurl functions ampshim stands in for, written once. The exported
  * hooks (hooks.c) and the per-flavour sets handed out to FFI look-ups
  * (ffi.c) are both made from this list; curl_<name> is carried out by
- * amp_<name>(flavour, internal, the same arguments) in easy.c and multi.c.
+ * amp_<name>(flavour, internal, the same arguments) in global.c, easy.c and
+ * multi.c.
  *
  *   RET(ret, name, params, args)   a function that returns a value
  *   VOID(name, params, args)       one that returns nothing
@@ -15,6 +16,11 @@
 #include "curlapi.h"
 
 #define AMP_HOOKED(RET, VOID, VA, VA1)                                                        \
+    RET(CURLcode, global_init, (long flags), (flags))                                    \
+    RET(CURLcode, global_init_mem,                                                       \
+        (long flags, curl_malloc_callback m, curl_free_callback f, curl_realloc_callback r, \
+         curl_strdup_callback s, curl_calloc_callback ca),                               \
+        (flags, m, f, r, s, ca))                                                         \
     VA(CURLcode, easy_setopt, CURL *, CURLoption)                                        \
     VA1(CURLcode, easy_getinfo, CURL *, CURLINFO, void *)                                \
     RET(CURLcode, easy_perform, (CURL * easy), (easy))                                   \

@@ -13,8 +13,9 @@
 #define AMP_MAX_CONFIG_BYTES (1u << 20)
 
 /* The whole of path, NUL-terminated (its length in *len), malloc'd into
- * *out. -1 with "PATH: why" in err: missing, unreadable, not a regular
- * file, larger than max bytes. */
+ * *out. -1 with "PATH: why" in err: unreadable, not a regular file, larger
+ * than max bytes; -2 when it cannot be opened at all (missing, no
+ * permission: what a chmod, a chown or the file's arrival may change). */
 int amp_read_regular(const char *path, size_t max, char **out, size_t *len, char *err,
                      size_t errlen);
 /* The same in memory of the arena a (freed with it). */

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "arena.h"
 #include "catalog.h"
+#include "env.h"
 #include "routelist.h"
 #include "safefile.h"
 #include "state.h"
@@ -44,6 +45,7 @@ struct loader {
     size_t notes_cap;
     /* The header lines every route sends, made once for all of them. */
     char *h_version, *h_project, *h_mode;
+    int unopened;                /* the key file could not be opened */
 };
 
 /* Memory that held a key, cleared so that the compiler cannot drop the
@@ -354,10 +356,12 @@ static int read_key_file(struct loader *ld, const config_setting_t *s, const cha
 
     if (!path)
         return fail(ld, s, "out of memory");
-    if (amp_read_regular(path, 4 * AMP_MAX_KEY, &buf, &len, why, sizeof(why)) < 0)
+    int rc = amp_read_regular(path, 4 * AMP_MAX_KEY, &buf, &len, why, sizeof(why));
+    if (rc < 0) {
+        ld->unopened = rc == -2;
         return fail(ld, s, "cannot read proxy.api_key_file %s", why);
+    }
     ld->cfg->api_key_origin = join(ld->arena, "api_key_file ", path, NULL);
-    int rc = 0;
     if ((bad = key_problem(buf, len)))
         rc = fail(ld, s, "proxy.api_key_file '%s' %s", file, bad);
     else if (!(ld->cfg->api_key = amp_arena_strdup(ld->arena, buf)))
@@ -397,7 +401,7 @@ static int load_key(struct loader *ld, const config_setting_t *proxy)
         return 0;
     }
     if (strcmp(way, "api_key_env") == 0) {
-        const char *v = secure_getenv(value), *bad = NULL;
+        const char *v = amp_env(value), *bad = NULL;
         char *key = NULL;
         if (!v || !*v)
             return fail(ld, given, "proxy.api_key_env: environment variable %s is not set", value);
@@ -938,10 +942,10 @@ int amp_config_load_ex(const char *path, const struct amp_curl *c, int flags,
      * own: a large file's text leaves no hole in the heap either. */
     char *text = NULL;
     size_t len = 0;
-    if (amp_read_regular_in(scratch, path, AMP_MAX_CONFIG_BYTES, &text, &len, err, errlen) < 0 ||
-        amp_check_includes(path, text, len, err, errlen) < 0) {
+    int read = amp_read_regular_in(scratch, path, AMP_MAX_CONFIG_BYTES, &text, &len, err, errlen);
+    if (read < 0 || amp_check_includes(path, text, len, err, errlen) < 0) {
         amp_arena_free(scratch);
-        return -1;
+        return read == -2 ? -2 : -1;
     }
     /* The routes list read here when it is plain: libconfig then parses
      * the rest, the list emptied, and leaves little garbage behind. */
@@ -977,7 +981,7 @@ int amp_config_load_ex(const char *path, const struct amp_curl *c, int flags,
     amp_arena_free(scratch);
     if (rc < 0) {
         amp_config_free(cfg);
-        return -1;
+        return ld.unopened ? -2 : -1;
     }
     *out = cfg;
     return 0;
@@ -1004,8 +1008,8 @@ void amp_config_free(struct amp_config *cfg)
 
 int amp_config_discover(const char *prog, char *buf, size_t buflen)
 {
-    const char *xdg = secure_getenv("XDG_CONFIG_HOME");
-    const char *home = secure_getenv("HOME");
+    const char *xdg = amp_env("XDG_CONFIG_HOME");
+    const char *home = amp_env("HOME");
     const char *names[] = { prog, "ampshim" };
 
     for (int n = 0; n < 2; n++) {

@@ -8,6 +8,7 @@
  * libcurl that defined the name looked up. */
 #define _GNU_SOURCE
 #include "ffi.h"
+#include "global.h"
 
 #include <dlfcn.h>
 #include <stdarg.h>

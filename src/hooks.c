@@ -8,6 +8,7 @@
 #include "curlapi.h" /* with CURL_DISABLE_TYPECHECK: curl_easy_setopt is no macro */
 #include "easy.h"
 #include "ffi.h"
+#include "global.h"
 #include "hooked.h"
 #include "multi.h"
 #include "real.h"

@@ -2,6 +2,7 @@
  * processes never interleave, and no stdio buffer of the host is touched. */
 #define _GNU_SOURCE
 #include "log.h"
+#include "env.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -16,7 +17,7 @@ static atomic_int log_level = -1;
 
 static int level_from_env(void)
 {
-    const char *v = secure_getenv("AMPSHIM_LOG");
+    const char *v = amp_env("AMPSHIM_LOG");
     static const char *const names[] = { "error", "warn", "info", "debug" };
 
     if (v)
@@ -41,7 +42,7 @@ static void vlog(const char *tag, const char *fmt, va_list ap)
 {
     char line[1024];
     int saved = errno;
-    int n = snprintf(line, sizeof(line), "ampshim[%s %ld]: %s", program_invocation_short_name,
+    int n = snprintf(line, sizeof(line), "ampshim[%s %ld]: %s", amp_env_program(),
                      (long)getpid(), tag);
 
     if (n < 0 || (size_t)n >= sizeof(line))

@@ -26,7 +26,7 @@ static int read_regular(const char *path, size_t max, struct amp_arena *a, char 
     *out = NULL;
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
+        return -2;
     }
     if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
         snprintf(err, errlen, "%s: not a regular file", path);

@@ -1,6 +1,8 @@
-/* What the process runs with: the configuration, loaded on first use,
- * never in a constructor (a program that never calls curl must not even
- * read the file), and loaded again when its file or its key file changes.
+/* What the process runs with: the configuration, loaded on first use (at
+ * the latest when libcurl is initialised: global.c), never in a constructor
+ * (a program that never calls curl must not even read the file), and
+ * loaded again when its file or its key file changes, or, while one of
+ * them cannot be opened, once a second.
  * What the config keeps lives in an arena of its own (arena.h), not in the
  * application's malloc heap, whose long-lived clients would otherwise pay
  * for the holes on every request. It is loaded on the caller's thread: a
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "env.h"
 #include "locks.h"
 #include "libconfig_dl.h"
 #include "log.h"
@@ -50,6 +53,11 @@ static struct {
     int nfiles;
     _Atomic int64_t looked_at;  /* the UTC second they were last looked at */
     _Atomic int looking;        /* one thread looks, the others go on */
+    /* The last load failed on a file it could not open (missing, no
+     * permission): tried again every second, whatever its stat says (a
+     * chown or chmod changes neither its size nor its mtime). */
+    int unopened;
+    int said;                   /* that failure was said while a config is in use */
 } watch;
 
 struct load_job {
@@ -73,7 +81,7 @@ static void load_config(void *arg)
  * tests of what happens anyway when nothing can be mapped. */
 static int load_on_heap(void)
 {
-    const char *v = secure_getenv("AMPSHIM_NO_CONFIG_ARENA");
+    const char *v = amp_env("AMPSHIM_NO_CONFIG_ARENA");
 
     return v && strcmp(v, "1") == 0;
 }
@@ -139,6 +147,11 @@ static int changed(const struct seen_file *f)
     struct stat st;
     int exists = stat(f->path, &st) == 0;
 
+    /* A folder this process may not enter (a worker that dropped the
+     * privileges its parent read the config with) hides whether the file
+     * changed: the config read stays, and nothing is said. */
+    if (!exists && errno != ENOENT && errno != ENOTDIR)
+        return 0;
     return exists != f->exists ||
            (exists && (st.st_dev != f->dev || st.st_ino != f->ino || st.st_size != f->size ||
                        st.st_mtim.tv_sec != f->mtime.tv_sec || st.st_mtim.tv_nsec != f->mtime.tv_nsec));
@@ -183,6 +196,7 @@ static struct amp_config *load_file(const struct amp_curl *c, const char *path, 
      * (and what it includes) again, as the README says. */
     watch.files[0].summed = watch.files[0].summed && job.rc == 0 &&
                             !(job.flags & AMP_CONFIG_LIBCONFIG_ONLY);
+    watch.unopened = job.rc == -2;
     if (job.rc != 0) {
         snprintf(err, errlen, "%s", job.error);
         if (had_key)
@@ -190,21 +204,21 @@ static struct amp_config *load_file(const struct amp_curl *c, const char *path, 
         return NULL;
     }
     note_files(path, job.cfg);
-    const char *dry = secure_getenv("AMPSHIM_DRY_RUN");
+    const char *dry = amp_env("AMPSHIM_DRY_RUN");
     job.cfg->dry_run = dry && *dry && strcmp(dry, "0") != 0;
     return job.cfg;
 }
 
 static void load(const struct amp_curl *c, int libconfig_ok, const char *libconfig_error)
 {
-    const char *path = secure_getenv("AMPSHIM_CONFIG");
+    const char *path = amp_env("AMPSHIM_CONFIG");
     char found[4096];
 
     if (!path || !*path) {
-        if (amp_config_discover(program_invocation_short_name, found, sizeof(found)) < 0) {
+        if (amp_config_discover(amp_env_program(), found, sizeof(found)) < 0) {
             amp_settings_now.mode = AMP_OFF;
             amp_debug("no config (AMPSHIM_CONFIG unset, no %s.cfg or ampshim.cfg found): "
-                      "staying out of the way", program_invocation_short_name);
+                      "staying out of the way", amp_env_program());
             return;
         }
         path = found;
@@ -235,14 +249,23 @@ static void load(const struct amp_curl *c, int libconfig_ok, const char *libconf
               amp_settings_now.error);
 }
 
+/* The config this process is meant to read (in buf when found by
+ * discovery), or NULL. */
+static const char *wanted_config(char *buf, size_t len)
+{
+    const char *path = amp_env("AMPSHIM_CONFIG");
+
+    if (path && *path)
+        return path;
+    return amp_config_discover(amp_env_program(), buf, len) == 0 ? buf : NULL;
+}
+
 /* Is there a config to read at all? Asked before libconfig is loaded. */
 static int wanted(void)
 {
-    const char *path = secure_getenv("AMPSHIM_CONFIG");
     char found[4096];
 
-    return (path && *path) ||
-           amp_config_discover(program_invocation_short_name, found, sizeof(found)) == 0;
+    return wanted_config(found, sizeof(found)) != NULL;
 }
 
 const struct amp_settings *amp_settings_refresh(const struct amp_curl *c, int64_t *now)
@@ -256,7 +279,7 @@ const struct amp_settings *amp_settings_refresh(const struct amp_curl *c, int64_
         atomic_exchange_explicit(&watch.looking, 1, memory_order_acquire))
         return s;
     atomic_store_explicit(&watch.looked_at, *now, memory_order_relaxed);
-    int any = 0, same = 1;
+    int any = watch.unopened, same = !watch.unopened;
     for (int i = 0; i < watch.nfiles; i++) {
         if (changed(&watch.files[i])) {
             any = 1;
@@ -274,10 +297,17 @@ const struct amp_settings *amp_settings_refresh(const struct amp_curl *c, int64_
             atomic_store_explicit(&cfg->refs, 1, memory_order_relaxed); /* the settings' */
             old = atomic_exchange(&amp_settings_now.cfg, cfg);
             amp_settings_now.mode = AMP_ON;
+            watch.said = 0;
             amp_info("config %s read again: %zu routes to %s", watch.path, cfg->routes.n,
                      cfg->proxy_url);
         } else if (amp_settings_now.mode == AMP_ON) {
-            amp_warn("%s; the configuration read before stays in use", err);
+            /* Once while it fails: a file this process may not open (a
+             * worker that dropped the privileges its parent read it with)
+             * is tried every second. */
+            if (!watch.said)
+                amp_warn("%s; the configuration read before stays in use%s", err,
+                         watch.unopened ? " (tried again every second; not said again)" : "");
+            watch.said = watch.unopened;
         } else {
             memcpy(amp_settings_now.error, err, sizeof(err));
         }
@@ -327,4 +357,22 @@ const struct amp_settings *amp_settings_load(const struct amp_curl *c)
     }
     pthread_mutex_unlock(&amp_lock_settings);
     return &amp_settings_now;
+}
+
+/* At exit: a process that was given a config but never called libcurl (a
+ * static binary, a Go program, one that does its HTTP some other way) was
+ * not routed at all; said at info, since the library is in every process
+ * of the tree. Costs a process at the default level two loads. */
+__attribute__((destructor)) static void said_at_exit(void)
+{
+    char found[4096];
+    const char *path;
+
+    if (atomic_load_explicit(&amp_settings_loaded, memory_order_acquire) ||
+        !amp_env_set("AMPSHIM_LOG") || !amp_log_enabled(AMP_LOG_INFO) ||
+        !(path = wanted_config(found, sizeof(found))))
+        return;
+    amp_info("config %s: this process never called libcurl, so nothing it sent went through "
+             "ampshim (a statically linked program, a Go binary, or one that does not use libcurl)",
+             path);
 }

@@ -36,11 +36,15 @@ def both_flavours_in_one_process(ctx):
 def program_without_curl_untouched(ctx):
     bad = ctx.write_cfg("broken2.cfg", BROKEN)
     no_curl = os.path.join(BUILD, "no_curl")
-    for p in (ctx.run([no_curl]),
-              ctx.run([no_curl], env=preload_env(ctx, AMPSHIM_CONFIG=bad, AMPSHIM_LOG="debug"),
-                      launcher=False)):
+    for verbose, p in ((False, ctx.run([no_curl])),
+                       (True, ctx.run([no_curl], env=preload_env(ctx, AMPSHIM_CONFIG=bad, AMPSHIM_LOG="debug"),
+                                      launcher=False))):
         ok(p)
-        assert p.stderr == b"", p.stderr
+        if verbose:  # one line at exit, that it never called libcurl (the config unread)
+            said = p.stderr.decode().splitlines()
+            assert len(said) == 1 and "never called libcurl" in said[0] and bad in said[0], said
+        else:
+            assert p.stderr == b"", p.stderr
         out = p.stdout.decode()
         assert out.endswith("no curl here\n"), out
         assert "libampshim.so" in out, "the preload was not in effect"
