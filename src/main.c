@@ -14,6 +14,7 @@
 #include "config.h"
 #include "curlapi.h"
 #include "catalog.h"
+#include "exekind.h"
 #include "explain.h"
 #include "json.h"
 #include "stats.h"
@@ -683,6 +684,28 @@ static size_t sanitizer_runtime_prefix(const char *list)
     return 0;
 }
 
+/* A program LD_PRELOAD cannot route is named (one line), and run all the
+ * same: it may make no call worth routing, and the user asked to run it. */
+static void warn_unroutable(const char *cmd)
+{
+    char file[PATH_MAX];
+
+    if (amp_exekind_find(cmd, file, sizeof(file)) < 0)
+        return;
+    switch (amp_exekind_of(file)) {
+    case AMP_EXE_GO:
+        say(1, "%s is a Go program: Go makes its HTTP calls itself, never through libcurl, so "
+               "ampshim cannot route them; running it anyway", file);
+        break;
+    case AMP_EXE_STATIC:
+        say(1, "%s is statically linked: no dynamic loader starts it, so LD_PRELOAD cannot put "
+               "ampshim in it and its calls cannot be routed; running it anyway", file);
+        break;
+    default:
+        break;
+    }
+}
+
 static int cmd_run(const char *path, char **argv, int dry_run)
 {
     char lib[2 * PATH_MAX], abs[PATH_MAX];
@@ -724,6 +747,7 @@ static int cmd_run(const char *path, char **argv, int dry_run)
         return 127;
     }
     free(preload);
+    warn_unroutable(argv[0]);
     execvp(argv[0], argv);
     int e = errno;
     fprintf(stderr, "ampshim: cannot run '%s': %s%s\n", argv[0], strerror(e),

@@ -5,7 +5,7 @@
 set -e
 pkgs="$* gcc make libc6-dev libcurl4-openssl-dev libcurl3-gnutls uthash-dev libconfig-dev libconfig9
       libcmocka-dev curl python3 python3-pycurl php-cli php-curl git openssl ca-certificates
-      ruby-ethon luajit debhelper dpkg-dev lintian bash-completion"
+      ruby-ethon luajit debhelper dpkg-dev lintian bash-completion fzf"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
