@@ -5,11 +5,12 @@ Dockerfile needs; the README's Services section, its unit files checked by
 systemd-analyze."""
 
 import os
+import re
 import shutil
 import subprocess
 
 from .harness import (
-    AMPSHIM, BROKEN, KEY, SF, Skip, assert_amp_headers, mark_all, not_under, ok, one, test,
+    AMPSHIM, BROKEN, KEY, PROJECT, ROOT, SF, Skip, assert_amp_headers, mark_all, not_under, ok, one, test,
 )
 
 
@@ -215,3 +216,98 @@ def env_systemd_credential_wins_over_api_key_file(ctx):
     os.unlink(os.path.join(creds, "ampshim-api-key"))
     p = subprocess.run([AMPSHIM, "check", "-c", cfg], capture_output=True, env=env)
     assert p.returncode == 2 and b"/nonexistent/root-only.key" in p.stderr, p.stderr
+
+
+def readme_blocks():
+    """The README's fenced blocks marked with a title (```ini title=NAME): {NAME: text}."""
+    blocks, name, lines = {}, None, []
+    for line in open(os.path.join(ROOT, "README.md")).read().splitlines():
+        if name is None and line.startswith("```") and " title=" in line:
+            name, lines = line.split(" title=", 1)[1].strip(), []
+        elif name is not None and line.startswith("```"):
+            blocks[name] = "\n".join(lines) + "\n"
+            name = None
+        elif name is not None:
+            lines.append(line)
+    return blocks
+
+
+PACKAGED_LIB = "/usr/lib/x86_64-linux-gnu/ampshim/libampshim.so"
+
+
+def readme_config(ctx, text, key_file=None):
+    """A config of the README made loadable here: its placeholders filled, its key file ours."""
+    text = text.replace('project_id = "…"', 'project_id = "%s"' % PROJECT).replace("…", "inst-1")
+    if key_file:
+        text = re.sub(r'api_key_file = "[^"]*"', 'api_key_file = "%s"' % key_file, text)
+    return text
+
+
+@test
+def readme_services_as_written(ctx):
+    """The Services section: its units verified by systemd-analyze with their drop-ins, each
+    drop-in, ENV or export line what `ampshim env` prints, its configs loadable."""
+    blocks = readme_blocks()
+    for name in ("ampshim-demo.service", "ampshim-demo.service.d/ampshim.conf",
+                 "php8.2-fpm.service.d/ampshim.conf", "sync.cfg", "Dockerfile", "ampshim-pod.yaml"):
+        assert name in blocks, "README.md lacks the block %s" % name
+    etc = os.path.join(ctx.dir, "readme-etc")
+    os.makedirs(etc, exist_ok=True)
+    key = os.path.join(etc, "sync.key")
+    with open(key, "w") as f:
+        f.write(KEY + "\n")
+    os.chmod(key, 0o600)
+
+    def as_printed(cfg_name, text, *form):
+        cfg = os.path.join(etc, cfg_name)
+        with open(cfg, "w") as f:
+            f.write(text)
+        os.chmod(cfg, 0o600)
+        out = ok(env_cmd(ctx, "-c", cfg, *form)).stdout.decode()
+        out = out.replace(real_lib(), PACKAGED_LIB).replace(etc + "/", "/etc/ampshim/")
+        return [l for l in out.splitlines() if not l.startswith("#")]
+
+    # The unit's config, as written but for its placeholders: loads, and gives the drop-in shown.
+    sync = readme_config(ctx, blocks["sync.cfg"])
+    assert as_printed("sync.cfg", sync, "--systemd") == \
+        [l for l in blocks["ampshim-demo.service.d/ampshim.conf"].splitlines() if not l.startswith("#")]
+    assert "state_file" in sync and "/var/lib/ampshim-demo/" in sync
+    site = ctx.config(key_line='api_key = "%s";' % KEY)
+    assert as_printed("site.cfg", site, "--systemd") == \
+        blocks["php8.2-fpm.service.d/ampshim.conf"].splitlines()
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    for line in as_printed("site.cfg", site, "--shell"):
+        assert line in readme.splitlines(), "README.md's envvars lines lack %r" % line
+    docker = [l for l in blocks["Dockerfile"].splitlines() if l.startswith("ENV ")]
+    assert as_printed("app.cfg", site, "--docker") == docker, docker
+    # The pod's config, from its ConfigMap.
+    pod = blocks["ampshim-pod.yaml"]
+    cm = pod.split("app.cfg: |\n", 1)[1].split("---", 1)[0]
+    cm = "\n".join(l[4:] for l in cm.splitlines()) + "\n"
+    cfg = ctx.write_cfg("readme-pod.cfg", readme_config(ctx, cm, key_file=key))
+    ok(subprocess.run([AMPSHIM, "check", "-c", cfg], capture_output=True, env=ctx.env()))
+    for needed in ("/var/run/secrets/ampshim/api-key", "name: LD_PRELOAD", "value: " + PACKAGED_LIB,
+                   "mountPath: /var/run/secrets/ampshim", "configMap:", "secretName:"):
+        assert needed in pod, needed
+    # The units, verified with their drop-ins; the unit of a package's drop-in as installed.
+    units = os.path.join(ctx.dir, "readme-units")
+    for name, text in blocks.items():
+        if ".service" in name:
+            os.makedirs(os.path.dirname(os.path.join(units, name)) or units, exist_ok=True)
+            with open(os.path.join(units, name), "w") as f:
+                f.write(text)
+    for entry in os.listdir(units):
+        path = os.path.join(units, entry[:-2])
+        if entry.endswith(".d") and not os.path.exists(path):
+            packaged = os.path.join("/lib/systemd/system", entry[:-2])
+            with open(path, "w") as f:
+                f.write(open(packaged).read() if os.path.exists(packaged) else
+                        "[Service]\nExecStart=/bin/true\n")
+    checked = 0
+    for unit in sorted(u for u in os.listdir(units) if u.endswith(".service")):
+        rc, said = verify_units(units, unit)
+        # A package's own unit may name helpers not installed here: only our lines count.
+        ours_said = [l for l in said.splitlines() if "ampshim" in l or unit.startswith("ampshim")]
+        assert rc == 0 and ours_said == [], (unit, rc, said)
+        checked += 1
+    assert checked >= 2, os.listdir(units)
