@@ -10,7 +10,7 @@ import shutil
 import subprocess
 
 from .harness import (
-    AMPSHIM, BROKEN, KEY, PROJECT, ROOT, SF, Skip, assert_amp_headers, mark_all, not_under, ok, one, test,
+    AMPSHIM, BROKEN, KEY, LIB, PROJECT, ROOT, SF, Skip, assert_amp_headers, mark_all, not_under, ok, one, test,
 )
 
 
@@ -71,7 +71,7 @@ def env_cmd(ctx, *args, env=None):
 
 def real_lib():
     """The library as the launcher finds it (beside it, in a build tree), its real path."""
-    return os.path.realpath(os.path.join(os.path.dirname(os.path.realpath(AMPSHIM)), "libampshim.so"))
+    return os.path.realpath(LIB)
 
 
 def key_file_cfg(ctx, name):
