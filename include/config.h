@@ -45,6 +45,10 @@ struct amp_config {
     char *key_line;           /* "x-api-key: …", shared by the routes: wiped with the key */
 };
 
+/* The systemd credential (LoadCredential=ampshim-api-key:PATH) read, when
+ * $CREDENTIALS_DIRECTORY holds it, instead of proxy.api_key_file's path. */
+#define AMP_KEY_CREDENTIAL "ampshim-api-key"
+
 /* "respond", "fail" or "wait". */
 const char *amp_on_block_name(enum amp_on_block mode);
 /* What a call to a blocked route gets under cfg, for people (ampshim

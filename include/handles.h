@@ -99,6 +99,7 @@ struct amp_decision {
     const struct amp_route *route;
     struct amp_tally *tally;          /* the route's counters (tally.c) */
     char *proxy_url;                  /* the memo's buffer: not freed here */
+    int said;                         /* logged (info) as sent since decided */
     struct amp_url_memo memo;         /* the origin of the last URL parsed */
     char *shown;                      /* a URL of libcurl's as the application sees it */
     size_t shown_cap;

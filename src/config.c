@@ -348,12 +348,30 @@ static const char *key_problem(char *key, size_t len)
     return NULL;
 }
 
+/* Under systemd a unit hands the key file over with
+ * LoadCredential=ampshim-api-key:PATH (`ampshim env --systemd` prints it):
+ * systemd reads PATH as root and puts a copy only the service's user may
+ * read in $CREDENTIALS_DIRECTORY. That copy, when there is one, is read
+ * instead of api_key_file's path, so one config serves the service and
+ * its operator's `ampshim check`. NULL when there is none. */
+static char *key_credential(struct amp_arena *a)
+{
+    const char *dir = secure_getenv("CREDENTIALS_DIRECTORY");
+    char *path;
+
+    if (!dir || dir[0] != '/' || !(path = amp_arena_printf(a, "%s/%s", dir, AMP_KEY_CREDENTIAL)))
+        return NULL;
+    return access(path, F_OK) == 0 ? path : NULL;
+}
+
 static int read_key_file(struct loader *ld, const config_setting_t *s, const char *file)
 {
-    char *path = resolve_beside(ld->arena, ld->path, file), *buf = NULL, why[512];
+    char *path = key_credential(ld->arena), *buf = NULL, why[512];
     size_t len = 0;
     const char *bad;
 
+    if (!path)
+        path = resolve_beside(ld->arena, ld->path, file);
     if (!path)
         return fail(ld, s, "out of memory");
     int rc = amp_read_regular(path, 4 * AMP_MAX_KEY, &buf, &len, why, sizeof(why));

@@ -1,4 +1,4 @@
-/* The launcher: `ampshim run|check|route|state|clear`. A plain program
+/* The launcher: `ampshim run|check|route|state|clear|stats|env`. A plain program
  * that links libcurl and libconfig itself; it never contains the hooks. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,9 +14,11 @@
 #include "config.h"
 #include "curlapi.h"
 #include "catalog.h"
+#include "exekind.h"
 #include "explain.h"
 #include "json.h"
 #include "stats.h"
+#include "wire.h"
 #include "counts.h"
 #include "log.h"
 #include "retry.h"
@@ -35,6 +37,7 @@ static const char usage[] =
     "       ampshim state [-c FILE] [--json]\n"
     "       ampshim clear [-c FILE] [ROUTE...]\n"
     "       ampshim stats [-c FILE] [--json | --prometheus | --reset]\n"
+    "       ampshim env [-c FILE] [--shell | --systemd | --docker]\n"
     "       ampshim --help | --version\n"
     "\n"
     "Routes a program's libcurl calls to provider APIs through the Ampersand proxy,\n"
@@ -55,6 +58,10 @@ static const char usage[] =
     "  stats   per-route counters, over every process: calls routed, answers by class,\n"
     "          429s, calls blocked here, the last status; --prometheus: in Prometheus'\n"
     "          text format (node_exporter's textfile collector); --reset: all to zero\n"
+    "  env     check the config, then print what runs a program with ampshim without\n"
+    "          the launcher (LD_PRELOAD with the library's real path, AMPSHIM_CONFIG):\n"
+    "          export lines for sh (--shell, the default), a systemd drop-in with\n"
+    "          LoadCredential= for an api_key_file (--systemd), ENV lines (--docker)\n"
     "\n"
     "  -c FILE   the config; else $AMPSHIM_CONFIG; else the first of\n"
     "            $XDG_CONFIG_HOME/ampshim, ~/.config/ampshim, /etc/ampshim holding\n"
@@ -683,6 +690,79 @@ static size_t sanitizer_runtime_prefix(const char *list)
     return 0;
 }
 
+/* A program LD_PRELOAD cannot route is named (one line), and run all the
+ * same: it may make no call worth routing, and the user asked to run it. */
+static void warn_unroutable(const char *cmd)
+{
+    char file[PATH_MAX];
+
+    if (amp_exekind_find(cmd, file, sizeof(file)) < 0)
+        return;
+    switch (amp_exekind_of(file)) {
+    case AMP_EXE_GO:
+        say(1, "%s is a Go program: Go makes its HTTP calls itself, never through libcurl, so "
+               "ampshim cannot route them; running it anyway", file);
+        break;
+    case AMP_EXE_STATIC:
+        say(1, "%s is statically linked: no dynamic loader starts it, so LD_PRELOAD cannot put "
+               "ampshim in it and its calls cannot be routed; running it anyway", file);
+        break;
+    default:
+        break;
+    }
+}
+
+/* The config's path made absolute, for the children that change folder:
+ * its folder resolved, the file's own name kept as given, symlink or not
+ * (a secret mount swaps one, and the library reads the config again when
+ * what the name leads to changes). 0, or -1 with the error said. */
+static int absolute_config(const char *path, char *abs, size_t len)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+    char *folder = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    int bad = !folder || !realpath(folder, dir);
+
+    free(folder);
+    if (bad || snprintf(abs, len, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name) >= (int)len) {
+        fprintf(stderr, "ampshim: %s: %s\n", path, bad ? strerror(errno) : "the path is too long");
+        return -1;
+    }
+    return 0;
+}
+
+/* `ampshim env`: what a unit, a shell or a Dockerfile needs, for a config
+ * that loads (checked first, as for run), with the library the launcher
+ * would preload, by its real path. */
+static int cmd_env(const char *path, enum amp_wire_form form)
+{
+    char lib[2 * PATH_MAX], real[PATH_MAX], abs[PATH_MAX];
+    struct amp_config *cfg, *again = NULL;
+
+    if (absolute_config(path, abs, sizeof(abs)) < 0)
+        return 2;
+    if (!(cfg = load(path)))
+        return 2;
+    /* Loaded by the absolute path the library will be given: a relative
+     * api_key_file then reads absolute too. */
+    if (strcmp(path, abs) != 0 && !(again = load(abs))) {
+        amp_config_free(cfg);
+        return 2;
+    }
+    int rc = 0;
+    if (find_library(lib, sizeof(lib)) < 0)
+        rc = 127;
+    else
+        amp_wire_print(stdout, form, realpath(lib, real) ? real : lib, abs, again ? again : cfg);
+    if (!rc && fflush(stdout) != 0) {
+        fprintf(stderr, "ampshim: could not write the output\n");
+        rc = 1;
+    }
+    amp_config_free(again);
+    amp_config_free(cfg);
+    return rc;
+}
+
 static int cmd_run(const char *path, char **argv, int dry_run)
 {
     char lib[2 * PATH_MAX], abs[PATH_MAX];
@@ -692,20 +772,8 @@ static int cmd_run(const char *path, char **argv, int dry_run)
         return 2;
     warn_key_files(cfg);
     amp_config_free(cfg);
-    /* Absolute, for the children that change folder: its folder resolved,
-     * the file's own name kept as given, symlink or not (a secret mount
-     * swaps one, and the library reads the config again when what the
-     * name leads to changes). */
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
-    char *folder = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    int bad = !folder || !realpath(folder, dir);
-    free(folder);
-    if (bad || snprintf(abs, sizeof(abs), "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name) >=
-                   (int)sizeof(abs)) {
-        fprintf(stderr, "ampshim: %s: %s\n", path, bad ? strerror(errno) : "the path is too long");
+    if (absolute_config(path, abs, sizeof(abs)) < 0)
         return 2;
-    }
     if (find_library(lib, sizeof(lib)) < 0)
         return 127;
     const char *old = getenv("LD_PRELOAD");
@@ -724,6 +792,7 @@ static int cmd_run(const char *path, char **argv, int dry_run)
         return 127;
     }
     free(preload);
+    warn_unroutable(argv[0]);
     execvp(argv[0], argv);
     int e = errno;
     fprintf(stderr, "ampshim: cannot run '%s': %s%s\n", argv[0], strerror(e),
@@ -735,7 +804,8 @@ int main(int argc, char **argv)
 {
     const char *cfgfile = NULL;
     char path[PATH_MAX];
-    int i = 2, dry_run = 0, json = 0;
+    int i = 2, dry_run = 0, json = 0, env_form_given = 0;
+    enum amp_wire_form env_form = AMP_WIRE_SHELL;
     enum stats_how stats_how = STATS_TABLE;
 
     set_catalog_path();
@@ -753,7 +823,8 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 && strcmp(cmd, "state") != 0 &&
-        strcmp(cmd, "clear") != 0 && strcmp(cmd, "route") != 0 && strcmp(cmd, "stats") != 0) {
+        strcmp(cmd, "clear") != 0 && strcmp(cmd, "route") != 0 && strcmp(cmd, "stats") != 0 &&
+        strcmp(cmd, "env") != 0) {
         fprintf(stderr, "ampshim: unknown command '%s'\n\n%s", cmd, usage);
         return 2;
     }
@@ -770,8 +841,18 @@ int main(int argc, char **argv)
         } else if (!strcmp(cmd, "run") && !strcmp(argv[i], "--dry-run")) {
             dry_run = 1;
             i++;
-        } else if (strcmp(cmd, "run") != 0 && strcmp(cmd, "clear") != 0 && !strcmp(argv[i], "--json")) {
+        } else if (strcmp(cmd, "run") != 0 && strcmp(cmd, "clear") != 0 && strcmp(cmd, "env") != 0 &&
+                   !strcmp(argv[i], "--json")) {
             json = 1;
+            i++;
+        } else if (!strcmp(cmd, "env") && (!strcmp(argv[i], "--shell") || !strcmp(argv[i], "--systemd") ||
+                                           !strcmp(argv[i], "--docker"))) {
+            if (env_form_given++) {
+                fprintf(stderr, "ampshim: env: --shell, --systemd and --docker go alone\n");
+                return 2;
+            }
+            env_form = argv[i][2] == 's' ? (argv[i][3] == 'h' ? AMP_WIRE_SHELL : AMP_WIRE_SYSTEMD)
+                                         : AMP_WIRE_DOCKER;
             i++;
         } else if (!strcmp(cmd, "stats") && !strcmp(argv[i], "--prometheus")) {
             stats_how = STATS_PROMETHEUS;
@@ -817,6 +898,15 @@ int main(int argc, char **argv)
         int rc = cmd_route(cfg, argv[i], json);
         amp_config_free(cfg);
         return rc;
+    }
+    if (!strcmp(cmd, "env")) {
+        if (i < argc) {
+            fprintf(stderr, "ampshim: env takes no arguments\n");
+            return 2;
+        }
+        if (find_config(cfgfile, "ampshim", path, sizeof(path)) < 0)
+            return 2;
+        return cmd_env(path, env_form);
     }
     if (!strcmp(cmd, "check")) {
         if (i < argc) {

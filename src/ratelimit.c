@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -107,7 +108,55 @@ static void sleep_until(int64_t t)
         ;
 }
 
-/* A call stopped here: said, and counted. */
+/* Which block of each route this process has said. What ampshim writes on
+ * the host's stderr becomes the host's own error text (a forked download
+ * child's stderr read as its error message, a daemon's log): a block is
+ * said once, when the process first meets it (recorded here or found in
+ * the state), and each later call on it only at info. Slots are claimed
+ * by route key with linear probing, without a lock, so that a child
+ * forked at any moment inherits the table whole: one forked after its
+ * parent said a block says nothing more of it. */
+#define SAID_SLOTS 1024
+static _Atomic uint64_t said_route[SAID_SLOTS], said_block[SAID_SLOTS];
+
+/* What tells a block from the next on the same route. */
+static uint64_t block_mark(const struct amp_block *b)
+{
+    const int64_t parts[] = { b->recorded_at, b->retry_at, b->hold_until, (int64_t)b->flags };
+    uint64_t h = 0xcbf29ce484222325ull;
+
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        h ^= (uint64_t)parts[i];
+        h *= 0x100000001b3ull;
+    }
+    return h ? h : 1;
+}
+
+/* 1 the first time this process meets block b (of route b->key). */
+static int first_sight(const struct amp_block *b)
+{
+    uint64_t key = b->key ? b->key : 1, mark = block_mark(b);
+
+    for (size_t i = 0, at = key % SAID_SLOTS; i < SAID_SLOTS; i++, at = (at + 1) % SAID_SLOTS) {
+        uint64_t k = atomic_load_explicit(&said_route[at], memory_order_acquire);
+        if (k == 0 && !atomic_compare_exchange_strong_explicit(&said_route[at], &k, key,
+                                                               memory_order_acq_rel,
+                                                               memory_order_acquire) &&
+            k != key)
+            continue; /* another route took the slot meanwhile */
+        if (k != 0 && k != key)
+            continue;
+        uint64_t old = atomic_load_explicit(&said_block[at], memory_order_acquire);
+        while (old != mark)
+            if (atomic_compare_exchange_weak_explicit(&said_block[at], &old, mark,
+                                                      memory_order_acq_rel, memory_order_acquire))
+                return 1;
+        return 0;
+    }
+    return 1; /* more routes blocked at once than slots: said each time */
+}
+
+/* A call stopped here: said (once a block at the default level), and counted. */
 static void say_blocked(struct amp_handle *hs, const struct amp_route *route,
                         const struct amp_block *b, int64_t now, int answered)
 {
@@ -126,7 +175,7 @@ static void say_blocked(struct amp_handle *hs, const struct amp_route *route,
     /* An answered call succeeds: the error buffer is libcurl's to fill. */
     if (hs->app.errbuf && !answered)
         memcpy(hs->app.errbuf, hs->xfer.forced_msg, n + 1);
-    amp_warn("%s", msg + prefix);
+    amp_log(first_sight(b) ? AMP_LOG_WARN : AMP_LOG_INFO, "%s", msg + prefix);
 }
 
 enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs,
@@ -329,18 +378,23 @@ void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs)
         b.flags |= AMP_BLOCK_GUESSED;
         snprintf(b.reason, sizeof(b.reason), "HTTP 429 without a usable retry time (held %lds)",
                  cfg->throttle.default_backoff);
-        amp_warn("route %s (%s): 429 with %s%s%s: holding the route for throttle.default_backoff = %lds",
-                 r->base_url, r->ident, amp_after ? "an unparsable X-Amp-Retry-After '" : "no retry time",
-                 amp_after ? amp_after : "", amp_after ? "'" : "", cfg->throttle.default_backoff);
     }
     if (!amp_retryable(retryable)) {
         b.flags |= AMP_BLOCK_LOCKED;
         b.hold_until = cfg->throttle.lockout_hold ? now + cfg->throttle.lockout_hold : 0;
     }
-    char until[40];
+    char until[40], guessed[256] = "";
     amp_utc(b.retry_at, until, sizeof(until));
-    amp_warn("route %s (%s) answered 429: %s until %s", r->base_url, r->ident,
-             (b.flags & AMP_BLOCK_LOCKED) ? "locked out (X-Amp-Retryable: false)" : "blocked", until);
+    if (b.flags & AMP_BLOCK_GUESSED)
+        snprintf(guessed, sizeof(guessed), " (%s%.64s%s: held for throttle.default_backoff = %lds)",
+                 amp_after ? "an unparsable X-Amp-Retry-After '" : "no retry time",
+                 amp_after ? amp_after : "", amp_after ? "'" : "", cfg->throttle.default_backoff);
+    /* The one line of this block (several transfers answered 429 together
+     * record the same one). */
+    amp_log(first_sight(&b) ? AMP_LOG_WARN : AMP_LOG_INFO, "route %s (%s) answered 429: %s until %s%s",
+            r->base_url, r->ident,
+            (b.flags & AMP_BLOCK_LOCKED) ? "locked out (X-Amp-Retryable: false)" : "blocked", until,
+            guessed);
     if (amp_state_record(get_state(cfg), &b) < 0)
         amp_error("could not record the rate limit of route %s", r->base_url);
 }

@@ -72,10 +72,10 @@ int amp_transfer_decide_url(const struct amp_config *cfg, struct amp_handle *hs,
     d->done = 1;
     d->url = url;
     d->tally = d->route ? amp_tally_of(d->route) : NULL;
-    if (d->route)
-        amp_info("route %s (%s): %s -> %s", d->route->base_url, d->route->ident, url,
-                 d->proxy_url);
-    else
+    /* A routed URL is said when a transfer of it is sent (begin): one
+     * answered here never went to the proxy. */
+    d->said = 0;
+    if (!d->route)
         amp_debug("no route for %s: left alone", url);
     return 0;
 }
@@ -301,6 +301,10 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
     hs->opts.url = d->proxy_url;
     hs->opts.headers = hs->hdrs.ours;
     if (v == AMP_SEND) {
+        if (!d->said)
+            amp_info("route %s (%s): %s -> %s", d->route->base_url, d->route->ident, d->url,
+                     d->proxy_url);
+        d->said = 1;
         amp_tally_routed(d->tally);
         /* With the provider's cookies, when libcurl has some (cookies.c). */
         hs->opts.headers = amp_cookies_request(hs, d->url, 0, d->route, hs->hdrs.ours);

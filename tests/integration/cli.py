@@ -119,8 +119,9 @@ def manual_pages_in_step_with_help(ctx):
     help_text = ok(subprocess.run([AMPSHIM, "--help"], capture_output=True)).stdout.decode()
     page1 = open(os.path.join(ROOT, "man", "ampshim.1")).read()
     page5 = open(os.path.join(ROOT, "man", "ampshim.cfg.5")).read()
-    for word in ("run", "check", "route", "state", "clear", "--dry-run", "-c", "--help", "--version",
-                 "AMPSHIM_CONFIG", "AMPSHIM_LOG", "AMPSHIM_DRY_RUN"):
+    for word in ("run", "check", "route", "state", "clear", "env", "--dry-run", "-c", "--help", "--version",
+                 "--shell", "--systemd", "--docker", "LoadCredential", "AMPSHIM_CONFIG", "AMPSHIM_LOG",
+                 "AMPSHIM_DRY_RUN"):
         assert word in help_text, "--help lacks %s" % word
         assert word.replace("-", "\\-") in page1 or word in page1, "ampshim(1) lacks %s" % word
     for setting in ("url", "project_id", "api_key", "api_key_env", "api_key_file", "rate_limiter_mode",

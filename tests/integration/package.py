@@ -213,8 +213,11 @@ def both_ways(ctx, *words):
 @test
 def completion_commands_and_options(ctx):
     assert both_ways(ctx, "ampshim", "") == sorted(["run", "check", "route", "state", "clear", "stats",
-                                                     "--help", "--version"])
+                                                     "env", "--help", "--version"])
     assert both_ways(ctx, "ampshim", "c") == ["check", "clear"]
+    assert both_ways(ctx, "ampshim", "env", "-") == sorted(["-c", "--config=", "--shell", "--systemd",
+                                                            "--docker"])
+    assert both_ways(ctx, "ampshim", "env", "-c", ctx.cfg, "--s") == ["--shell", "--systemd"]
     assert both_ways(ctx, "ampshim", "run", "-") == sorted(["-c", "--config=", "--dry-run", "--"])
     assert both_ways(ctx, "ampshim", "state", "-") == sorted(["-c", "--config=", "--json"])
     assert both_ways(ctx, "ampshim", "stats", "--") == sorted(["--config=", "--json", "--prometheus",
