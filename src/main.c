@@ -875,7 +875,9 @@ static int cmd_clear(const struct known *k, char **routes, int nroutes)
         for (size_t i = 0; i < n; i++)
             mine |= named(&v[i], &names);
         free(v);
-        if (!places[p].first && !mine)
+        /* Another place only for blocks named, or known to be the config's:
+         * a config that says nothing of its routes clears no one else's. */
+        if (!places[p].first && (!mine || (!nroutes && !k->cfg && !k->rescue.nids)))
             continue;
         amp_places_whose(&places[p], whose, sizeof(whose));
         if (amp_places_enter(&places[p], err, sizeof(err)) < 0) {

@@ -125,6 +125,12 @@ def operator_sees_a_services_blocks_and_counts(ctx):
                         env=ctx.env(HOME=svc.home)))
         assert "inst-sf-1" in p.stdout.decode() and place in p.stdout.decode(), p
 
+        # A config that names no routes (it does not load) clears no one else's blocks.
+        vague = ctx.write_cfg("op-vague.cfg", "proxy: { oops };\n")
+        p = ok(launcher(ctx, "clear", "-c", vague, xdg=xdg))
+        assert place not in p.stdout.decode(), p
+        assert "inst-sf-1" in ok(launcher(ctx, "state", "-c", svc.cfg)).stdout.decode()
+
         p = ok(launcher(ctx, "clear", "-c", svc.cfg))
         assert "cleared 1 blocked route in %s (recorded by www-data (uid 33))" % place in \
             p.stdout.decode(), p
