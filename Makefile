@@ -31,8 +31,9 @@ LIB_SRC := hooks.c ffi.c global.c easy.c multi.c transfer.c redirect.c options.c
            respond.c handles.c headers.c route.c retry.c config.c catalog.c libconfig_dl.c \
            state.c real.c elfsym.c settings.c deepbind.c log.c safefile.c locks.c counts.c tally.c \
            arena.c routeindex.c urlsplit.c routelist.c cookies.c cookiejar.c env.c
-CLI_SRC := main.c exekind.c wire.c explain.c json.c stats.c config.c catalog.c route.c headers.c retry.c \
-           state.c counts.c log.c curlapi_linked.c safefile.c arena.c routeindex.c urlsplit.c routelist.c env.c
+CLI_SRC := main.c exekind.c wire.c explain.c json.c stats.c places.c rescue.c config.c catalog.c route.c \
+           headers.c retry.c state.c counts.c log.c curlapi_linked.c safefile.c arena.c routeindex.c \
+           urlsplit.c routelist.c env.c
 CORE_SRC := config.c catalog.c route.c headers.c retry.c state.c counts.c log.c curlapi_linked.c \
             safefile.c confine.c json.c arena.c routeindex.c urlsplit.c routelist.c cookiejar.c env.c
 

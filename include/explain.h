@@ -31,5 +31,8 @@ void amp_explain_route_json(struct amp_json *j, const char *key, const struct am
  * route with b's key, NULL when the config has none. */
 void amp_explain_block_json(struct amp_json *j, const char *key, const struct amp_block *b,
                             const char *route, int64_t now);
+/* The same members, written into the object open in j. */
+void amp_explain_block_members(struct amp_json *j, const struct amp_block *b, const char *route,
+                               int64_t now);
 
 #endif

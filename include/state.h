@@ -10,8 +10,10 @@
  *   records, 512 bytes each:
  *      0 u64 key | 8 i64 retry_at | 16 i64 recorded_at | 24 i64 hold_until |
  *     32 u32 flags | 36 u32 0 | 40 proxy[128] | 168 project[40] | 208 id[72] |
- *    280 group[72] | 352 reason[96] | 448..511 zero
- *   (strings NUL-padded, each holding at least one NUL). */
+ *    280 group[72] | 352 reason[96] | 448 route[64]
+ *   (strings NUL-padded, each holding at least one NUL). route, the base URL
+ *   of the route that got the 429 (cut at 63 bytes), came later in the same
+ *   version: it was zero before, and a reader of before ignores it. */
 #ifndef AMPSHIM_STATE_H
 #define AMPSHIM_STATE_H
 
@@ -50,6 +52,8 @@ struct amp_block {
     char id[72];          /* installation ID or integration name */
     char group[72];       /* group ref, with an integration name */
     char reason[96];
+    char route[64];       /* the base URL of the route that got the 429 ("": not
+                             known, a record of an older writer) */
 };
 
 void amp_block_encode(const struct amp_block *b, unsigned char out[AMP_STATE_RECORD]);
@@ -60,6 +64,10 @@ int amp_block_active(const struct amp_block *b, int64_t now);
 
 /* The identity key: FNV-1a 64 over the NUL-separated parts. */
 uint64_t amp_block_key(const char *proxy, const char *project, const char *id, const char *group);
+
+/* 1 when b was recorded by the route whose base URL is base_url (its route
+ * field, cut as the record cuts it, is base_url). */
+int amp_block_by_route(const struct amp_block *b, const char *base_url);
 
 struct amp_state;
 

@@ -177,10 +177,17 @@ void amp_explain_route_json(struct amp_json *j, const char *key, const struct am
 void amp_explain_block_json(struct amp_json *j, const char *key, const struct amp_block *b,
                             const char *route, int64_t now)
 {
+    amp_json_object(j, key);
+    amp_explain_block_members(j, b, route, now);
+    amp_json_end(j);
+}
+
+void amp_explain_block_members(struct amp_json *j, const struct amp_block *b, const char *route,
+                               int64_t now)
+{
     char sentence[1024];
     int locked = (b->flags & AMP_BLOCK_LOCKED) != 0;
 
-    amp_json_object(j, key);
     amp_json_str(j, "route", route);
     amp_json_str(j, "installation_id", b->group[0] ? NULL : b->id);
     amp_json_str(j, "integration_name", b->group[0] ? b->id : NULL);
@@ -201,7 +208,6 @@ void amp_explain_block_json(struct amp_json *j, const char *key, const struct am
     amp_json_str(j, "reason", b->reason);
     amp_block_describe(b, route ? route : "(not in this config)", now, sentence, sizeof(sentence));
     amp_json_str(j, "description", sentence);
-    amp_json_end(j);
 }
 
 int amp_explain_json(const struct amp_config *cfg, struct amp_state *st, const char *url,

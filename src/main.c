@@ -21,6 +21,8 @@
 #include "wire.h"
 #include "counts.h"
 #include "log.h"
+#include "places.h"
+#include "rescue.h"
 #include "retry.h"
 #include "state.h"
 
@@ -36,7 +38,7 @@ static const char usage[] =
     "       ampshim route [-c FILE] [--json] URL\n"
     "       ampshim state [-c FILE] [--json]\n"
     "       ampshim clear [-c FILE] [ROUTE...]\n"
-    "       ampshim stats [-c FILE] [--json | --prometheus | --reset]\n"
+    "       ampshim stats [-c FILE] [--json | --prometheus | --reset] [--output FILE]\n"
     "       ampshim env [-c FILE] [--shell | --systemd | --docker]\n"
     "       ampshim --help | --version\n"
     "\n"
@@ -294,6 +296,46 @@ static void json_hide_key(struct amp_json *j, const struct amp_config *cfg, char
 
 static int state_path(const struct amp_config *cfg, char *path, size_t len);
 
+/* Where system services keep their configs: a config there is most likely
+ * read by a unit, which systemd may give a private /tmp (PrivateTmp=yes:
+ * every unit with ProtectSystem=strict, DynamicUser=yes, and many packaged
+ * ones). Not any root-owned file outside /home: scratch configs in /tmp
+ * are common, and warning on each would teach people to ignore it. */
+static int system_config(const char *path)
+{
+    static const char *const dirs[] = { "/etc/", "/usr/local/etc/", "/opt/", "/srv/", "/var/" };
+    char real[PATH_MAX];
+
+    if (!realpath(path, real))
+        return 0;
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        if (!strncmp(real, dirs[i], strlen(dirs[i])))
+            return 1;
+    return 0;
+}
+
+/* A service's config without a state_file: its blocks and counters would
+ * go to the default place, which a unit's private /tmp hides from
+ * everyone else (`ampshim state` among them) and loses at each restart. */
+static void warn_private_state(const struct amp_config *cfg)
+{
+    char name[256];
+    const char *base = strrchr(cfg->path, '/');
+    size_t len;
+
+    if (cfg->throttle.state_file || !system_config(cfg->path))
+        return;
+    snprintf(name, sizeof(name), "%s", base ? base + 1 : cfg->path);
+    len = strlen(name);
+    if (len > 4 && !strcmp(name + len - 4, ".cfg"))
+        name[len - 4] = '\0';
+    say(1, "%s has no throttle.state_file: a system service using it (systemd PrivateTmp=yes) "
+           "keeps its rate-limit state and counters in a private /tmp, where `ampshim state` "
+           "and `stats` cannot see them; set state_file = \"/var/lib/ampshim/%s.state\" "
+           "(and StateDirectory=ampshim in the unit)",
+        cfg->path, name);
+}
+
 static int cmd_check_json(struct amp_config *cfg)
 {
     struct amp_json j;
@@ -302,6 +344,7 @@ static int cmd_check_json(struct amp_config *cfg)
     amp_json_init(&j, stdout, 2);
     json_hide_key(&j, cfg, masked, sizeof(masked));
     warn_key_files(cfg);
+    warn_private_state(cfg);
     json_head(&j, "check", 1, cfg->path);
     amp_json_object(&j, "proxy");
     amp_json_str(&j, "url", cfg->proxy_url);
@@ -362,6 +405,7 @@ static int cmd_check(const char *path, int json)
         printf("note: %s\n", cfg->notes[i]);
     fflush(stdout);
     warn_key_files(cfg);
+    warn_private_state(cfg);
     amp_config_free(cfg);
     return 0;
 }
@@ -383,15 +427,12 @@ static int state_path(const struct amp_config *cfg, char *path, size_t len)
     return amp_state_default_path(path, len) < 0 ? -1 : 0;
 }
 
-/* The shared state named by the config (throttle.state_file), else the
- * default; NULL when there is none yet. */
-static struct amp_state *open_state(const struct amp_config *cfg, char *path, size_t len)
+/* The state at path (read, never made); NULL when there is none yet or it
+ * cannot be opened (said). */
+static struct amp_state *open_state_at(const char *path)
 {
     char err[512];
 
-    amp_state_set_warn(print_warning); /* the default folder may say where it is */
-    if (state_path(cfg, path, len) < 0)
-        return NULL;
     if (access(path, F_OK) < 0)
         return NULL;
     struct amp_state *st = amp_state_open(path, err, sizeof(err));
@@ -400,143 +441,420 @@ static struct amp_state *open_state(const struct amp_config *cfg, char *path, si
     return st;
 }
 
-static const char *route_for(const struct amp_config *cfg, uint64_t key)
+/* The shared state named by the config (throttle.state_file), else the
+ * default; NULL when there is none yet. */
+static struct amp_state *open_state(const struct amp_config *cfg, char *path, size_t len)
 {
+    amp_state_set_warn(print_warning); /* the default folder may say where it is */
+    if (state_path(cfg, path, len) < 0)
+        return NULL;
+    return open_state_at(path);
+}
+
+/* What `state`, `stats` and `clear` know of the config: its routes (it
+ * loaded), what its text still says (it did not: rescue.h), or nothing
+ * (no config). */
+struct known {
+    const struct amp_config *cfg;
+    struct amp_rescue rescue;
+    int broken;       /* a config was given but did not load */
+    const char *path; /* the config's path, NULL when none */
+};
+
+static const char *known_state_file(const struct known *k)
+{
+    return k->cfg ? k->cfg->throttle.state_file : k->broken ? k->rescue.state_file : NULL;
+}
+
+static const struct amp_route *known_route(const struct known *k, uint64_t key)
+{
+    for (size_t i = 0; k->cfg && i < k->cfg->routes.n; i++)
+        if (k->cfg->routes.v[i].key == key)
+            return &k->cfg->routes.v[i];
+    return NULL;
+}
+
+/* An installation ID or integration name of the broken config's text. */
+static int rescued_id(const struct known *k, const char *id, const char *project)
+{
+    for (size_t i = 0; i < k->rescue.nids; i++)
+        if (strcmp(k->rescue.ids[i], id) == 0 &&
+            (!project || !k->rescue.project || strcmp(k->rescue.project, project) == 0))
+            return 1;
+    return 0;
+}
+
+/* Whether a block belongs to this config's routes: by key; for a broken
+ * config, by the IDs its text names; every block when nothing is known. */
+static int known_block(const struct known *k, const struct amp_block *b)
+{
+    if (k->cfg)
+        return known_route(k, b->key) != NULL;
+    if (k->broken && k->rescue.nids)
+        return rescued_id(k, b->id, b->project);
+    return 1;
+}
+
+/* The same for a counters record ("base URL (installation ID)" or
+ * "(integration NAME group REF)" by name). */
+static int known_counts(const struct known *k, const struct amp_counts *c)
+{
+    if (k->cfg)
+        return known_route(k, c->key) != NULL;
+    if (k->broken && k->rescue.nids) {
+        const char *open = strrchr(c->name, '(');
+        char id[sizeof(c->name)];
+        if (!open || sscanf(open, "(%*s %111[^ )]", id) != 1)
+            return 0;
+        return rescued_id(k, id, NULL);
+    }
+    return 1;
+}
+
+/* The route a block was recorded for: the config's route with its key
+ * that got the 429 (else the first with its key); NULL when none. */
+static const char *route_for(const struct amp_config *cfg, const struct amp_block *b)
+{
+    const char *first = NULL;
+
     for (size_t i = 0; cfg && i < cfg->routes.n; i++)
-        if (cfg->routes.v[i].key == key)
-            return cfg->routes.v[i].base_url;
-    return "(not in this config)";
+        if (cfg->routes.v[i].key == b->key) {
+            if (amp_block_by_route(b, cfg->routes.v[i].base_url))
+                return cfg->routes.v[i].base_url;
+            if (!first)
+                first = cfg->routes.v[i].base_url;
+        }
+    return first;
+}
+
+/* Where to look: the config's state_file alone, else every default place
+ * (places.h), other users' too when a config names the routes to look
+ * for, only this process's default without one. */
+static int find_places(const struct known *k, struct amp_place **places, size_t *n)
+{
+    amp_state_set_warn(print_warning); /* the default folder may say where it is */
+    if (amp_places_find(known_state_file(k), k->path != NULL, places, n) < 0) {
+        say(0, "no place for the state (no state file path)");
+        return -1;
+    }
+    if (!k->path && *n > 1)
+        *n = 1;
+    return 0;
+}
+
+/* Every active block of a place (read as its owner). */
+static void place_blocks(const struct amp_place *p, int64_t now, struct amp_block **v, size_t *n)
+{
+    char err[512];
+    struct amp_state *st;
+
+    *v = NULL;
+    *n = 0;
+    if (amp_places_enter(p, err, sizeof(err)) < 0) {
+        say(0, "%s", err);
+        return;
+    }
+    if ((st = open_state_at(p->path)) && amp_state_list(st, now, v, n) < 0)
+        say(0, "could not read all of %s", p->path);
+    amp_state_close(st);
+    amp_places_leave(p);
+}
+
+/* A place is shown when it is the first, or holds something of the
+ * config's routes. */
+static int place_shown(const struct known *k, const struct amp_place *p, const struct amp_block *v,
+                       size_t n)
+{
+    for (size_t i = 0; !p->first && i < n; i++)
+        if (known_block(k, &v[i]))
+            return 1;
+    return p->first;
 }
 
 enum stats_how { STATS_TABLE, STATS_JSON, STATS_PROMETHEUS, STATS_RESET };
 
-/* The per-route counters beside the state (counts.h): read, never made. */
-static int cmd_stats(const struct amp_config *cfg, enum stats_how how)
+/* The counters of a place (read as its owner): 0, or -1 said. */
+static int place_counts(const struct amp_place *p, struct amp_counts **c, size_t *n)
 {
-    char state[4096], path[4096 + 16], err[512];
-    struct amp_counts *c = NULL;
-    size_t n = 0;
+    char path[4096 + 16], err[512];
+    int rc = 0;
 
-    amp_state_set_warn(print_warning);
-    if (state_path(cfg, state, sizeof(state)) < 0 || amp_counts_path(state, path, sizeof(path)) < 0) {
-        say(0, "no place for the counters (no state file path)");
-        return how == STATS_JSON ? json_failure("stats", cfg ? cfg->path : NULL,
-                                                "no place for the counters", 0, 2)
-                                 : 2;
+    *c = NULL;
+    *n = 0;
+    if (amp_counts_path(p->path, path, sizeof(path)) < 0 || access(path, F_OK) < 0)
+        return 0;
+    if (amp_places_enter(p, err, sizeof(err)) < 0 || amp_counts_read(path, c, n, err, sizeof(err)) < 0) {
+        say(0, "%s", err);
+        rc = -1;
+    }
+    amp_places_leave(p);
+    return rc;
+}
+
+/* stdout, or a new file beside `--output FILE` renamed over it at the
+ * end, so that a reader (node_exporter's textfile collector) never sees
+ * half of it. */
+struct output {
+    FILE *f;
+    const char *path;
+    char tmp[PATH_MAX + 16];
+};
+
+static int output_open(struct output *o, const char *path)
+{
+    o->f = stdout;
+    o->path = path;
+    if (!path)
+        return 0;
+    int n = snprintf(o->tmp, sizeof(o->tmp), "%s.XXXXXX", path);
+    int fd = n > 0 && n < (int)sizeof(o->tmp) ? mkstemp(o->tmp) : -1;
+    if (fd < 0 || fchmod(fd, 0644) < 0 || !(o->f = fdopen(fd, "w"))) {
+        say(0, "cannot write beside %s: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(o->tmp);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+static int output_close(struct output *o, int rc)
+{
+    if (!o->path)
+        return rc;
+    int bad = fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) < 0;
+    bad |= fclose(o->f) != 0;
+    if (rc != 0 || bad || rename(o->tmp, o->path) < 0) {
+        if (rc == 0)
+            say(0, "cannot write %s: %s", o->path, strerror(errno));
+        unlink(o->tmp);
+        return rc ? rc : 2;
+    }
+    return 0;
+}
+
+/* The per-route counters beside each state (counts.h): read, never made. */
+static int cmd_stats(const struct known *k, enum stats_how how, const char *output)
+{
+    const struct amp_config *cfg = k->cfg;
+    struct amp_place *places = NULL;
+    struct amp_stats_row *rows = NULL;
+    size_t nplaces = 0, nrows = 0, shown = 0;
+    char path[4096 + 16], err[512];
+    struct output out;
+    int rc = 0;
+
+    if (find_places(k, &places, &nplaces) < 0)
+        return how == STATS_JSON ? json_failure("stats", k->path, "no place for the counters", 0, 2) : 2;
+    /* The places shown, and their rows: places[0..shown). */
+    for (size_t p = 0; p < nplaces; p++) {
+        struct amp_counts *c;
+        size_t n, mine = 0;
+        if (place_counts(&places[p], &c, &n) < 0 && places[p].first)
+            rc = 2;
+        for (size_t i = 0; i < n; i++)
+            mine |= known_counts(k, &c[i]);
+        if (!places[p].first && !mine) {
+            free(c);
+            continue;
+        }
+        places[shown] = places[p];
+        struct amp_stats_row *more = realloc(rows, (nrows + n + 1) * sizeof(*rows));
+        if (!more) {
+            free(c);
+            rc = 2;
+            break;
+        }
+        rows = more;
+        for (size_t i = 0; i < n; i++) {
+            struct amp_stats_row *r = &rows[nrows++];
+            const struct amp_route *route = known_route(k, c[i].key);
+            memset(r, 0, sizeof(*r));
+            r->c = c[i];
+            r->place = &places[shown]; /* places[0..p] no longer move */
+            if (route) {
+                r->proxy = cfg->proxy_url;
+                r->project = cfg->project_id;
+                r->installation = route->installation_id;
+                r->integration = route->installation_id ? NULL : route->integration_name;
+                r->group = route->installation_id ? NULL : route->group_ref;
+            }
+        }
+        shown++;
+        free(c);
+    }
+    if (rc) {
+        free(rows);
+        free(places);
+        return how == STATS_JSON ? json_failure("stats", k->path, "cannot read the counters", 0, 2) : 2;
     }
     if (how == STATS_RESET) {
-        if (access(path, F_OK) == 0 && amp_counts_reset(path, err, sizeof(err)) < 0) {
-            say(0, "%s", err);
-            return 2;
+        for (size_t p = 0; p < shown; p++) {
+            char whose[128];
+            if (amp_counts_path(places[p].path, path, sizeof(path)) < 0)
+                continue;
+            amp_places_whose(&places[p], whose, sizeof(whose));
+            int there = access(path, F_OK) == 0;
+            if (there && (amp_places_enter(&places[p], err, sizeof(err)) < 0 ||
+                          amp_counts_reset(path, err, sizeof(err)) < 0)) {
+                say(0, "%s", err);
+                rc = 2;
+            } else if (there || places[p].first) {
+                printf("counters reset: %s (recorded by %s)\n", path, whose);
+            }
+            if (there)
+                amp_places_leave(&places[p]);
         }
-        printf("counters reset: %s\n", path);
-        return 0;
+        free(rows);
+        free(places);
+        return rc;
     }
-    if (access(path, F_OK) == 0 && amp_counts_read(path, &c, &n, err, sizeof(err)) < 0) {
-        say(0, "%s", err);
-        return how == STATS_JSON ? json_failure("stats", cfg ? cfg->path : NULL, err, 0, 2) : 2;
+    if (output_open(&out, output) < 0) {
+        free(rows);
+        free(places);
+        return 2;
     }
     if (how == STATS_PROMETHEUS) {
-        amp_stats_prometheus(stdout, c, n);
+        amp_stats_prometheus(out.f, rows, nrows);
     } else if (how == STATS_TABLE) {
-        amp_stats_table(stdout, path, c, n);
+        amp_stats_table(out.f, places, shown, rows, nrows);
     } else {
         static const char *const classes[AMP_CLASSES] = { "2xx", "3xx", "4xx", "5xx" };
         struct amp_json j;
         char key[20];
-        amp_json_init(&j, stdout, 2);
-        json_head(&j, "stats", 1, cfg ? cfg->path : NULL);
+        amp_json_init(&j, out.f, 2);
+        json_head(&j, "stats", 1, k->path);
+        amp_counts_path(places[0].path, path, sizeof(path));
         amp_json_str(&j, "counts_file", path);
         amp_json_array(&j, "routes");
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < nrows; i++) {
+            const struct amp_counts *c = &rows[i].c;
             amp_json_object(&j, NULL);
-            snprintf(key, sizeof(key), "%016llx", (unsigned long long)c[i].key);
+            snprintf(key, sizeof(key), "%016llx", (unsigned long long)c->key);
             amp_json_str(&j, "key", key);
-            amp_json_str(&j, "route", c[i].name);
-            amp_json_int(&j, "routed", (long long)c[i].routed);
+            amp_json_str(&j, "route", c->name);
+            amp_json_int(&j, "routed", (long long)c->routed);
             amp_json_object(&j, "answers");
-            for (int k = 0; k < AMP_CLASSES; k++)
-                amp_json_int(&j, classes[k], (long long)c[i].answers[k]);
+            for (int a = 0; a < AMP_CLASSES; a++)
+                amp_json_int(&j, classes[a], (long long)c->answers[a]);
             amp_json_end(&j);
-            amp_json_int(&j, "status_429", (long long)c[i].status429);
-            amp_json_int(&j, "blocked", (long long)c[i].blocked);
-            if (c[i].last_status) {
-                amp_json_int(&j, "last_status", c[i].last_status);
-                amp_json_time(&j, "last_at", "last_at_utc", c[i].last_at);
+            amp_json_int(&j, "status_429", (long long)c->status429);
+            amp_json_int(&j, "blocked", (long long)c->blocked);
+            if (c->last_status) {
+                amp_json_int(&j, "last_status", c->last_status);
+                amp_json_time(&j, "last_at", "last_at_utc", c->last_at);
             } else {
                 amp_json_null(&j, "last_status");
                 amp_json_null(&j, "last_at");
                 amp_json_null(&j, "last_at_utc");
             }
+            amp_counts_path(rows[i].place->path, path, sizeof(path));
+            amp_json_str(&j, "counts_file", path);
+            amp_json_str(&j, "user", rows[i].place->user);
+            amp_json_int(&j, "uid", (long long)rows[i].place->uid);
             amp_json_end(&j);
         }
         amp_json_end(&j);
         json_warnings(&j);
         amp_json_end(&j);
-        free(c);
-        return json_finish(&j, 0);
+        if (amp_json_finish(&j) < 0 && !output)
+            fprintf(stderr, "ampshim: could not write the JSON output\n");
     }
-    free(c);
-    return 0;
+    rc = output_close(&out, 0);
+    free(rows);
+    free(places);
+    return rc;
 }
 
-static int cmd_state(const struct amp_config *cfg, int json)
+static void json_place(struct amp_json *j, const struct amp_place *p)
 {
-    char path[4096], line[1024];
-    struct amp_block *v = NULL;
-    size_t n = 0;
-    int64_t now = (int64_t)time(NULL);
-    struct amp_state *st = open_state(cfg, path, sizeof(path));
+    amp_json_str(j, "state_file", p->path);
+    amp_json_str(j, "user", p->user);
+    amp_json_int(j, "uid", (long long)p->uid);
+}
 
-    if (st && amp_state_list(st, now, &v, &n) < 0)
-        say(0, "could not read all of %s", path);
+static int cmd_state(const struct known *k, int json)
+{
+    const struct amp_config *cfg = k->cfg;
+    struct amp_place *places = NULL;
+    size_t nplaces = 0;
+    int64_t now = (int64_t)time(NULL);
+    struct amp_json j;
+    char masked[64], line[1024], whose[128];
+
+    if (find_places(k, &places, &nplaces) < 0 && json)
+        return json_failure("state", k->path, "no place for the state", 0, 2);
     if (json) {
-        struct amp_json j;
-        char masked[64];
         amp_json_init(&j, stdout, 2);
         json_hide_key(&j, cfg, masked, sizeof(masked));
-        json_head(&j, "state", 1, cfg ? cfg->path : NULL);
-        amp_json_str(&j, "state_file", *path ? path : NULL);
+        json_head(&j, "state", 1, k->path);
+        amp_json_str(&j, "state_file", nplaces ? places[0].path : NULL);
         amp_json_int(&j, "now", (long long)now);
         amp_json_array(&j, "blocks");
-        for (size_t i = 0; i < n; i++) {
-            const char *route = route_for(cfg, v[i].key);
-            amp_explain_block_json(&j, NULL, &v[i], strcmp(route, "(not in this config)") ? route : NULL,
-                                   now);
+    } else if (!nplaces) {
+        printf("state file: (none)\nno route is blocked\n");
+    }
+    for (size_t p = 0; p < nplaces; p++) {
+        struct amp_block *v;
+        size_t n;
+        place_blocks(&places[p], now, &v, &n);
+        if (!place_shown(k, &places[p], v, n)) {
+            free(v);
+            continue;
         }
-        amp_json_end(&j);
-        json_warnings(&j);
-        amp_json_end(&j);
+        amp_places_whose(&places[p], whose, sizeof(whose));
+        if (!json) {
+            printf("state file: %s (recorded by %s)\n", places[p].path, whose);
+            if (n == 0)
+                printf("no route is blocked\n");
+        }
+        for (size_t i = 0; i < n; i++) {
+            const char *route = route_for(cfg, &v[i]);
+            if (json) {
+                amp_json_object(&j, NULL);
+                amp_explain_block_members(&j, &v[i], route, now);
+                amp_json_str(&j, "recorded_route", v[i].route[0] ? v[i].route : NULL);
+                json_place(&j, &places[p]);
+                amp_json_end(&j);
+                continue;
+            }
+            char at[40], shown_route[128];
+            if (!route && v[i].route[0])
+                snprintf(shown_route, sizeof(shown_route), "%s", v[i].route);
+            else
+                snprintf(shown_route, sizeof(shown_route), "%s", route ? route : "(not in this config)");
+            amp_utc(v[i].recorded_at, at, sizeof(at));
+            amp_block_describe(&v[i], shown_route, now, line, sizeof(line));
+            printf("%s %s\n  %s\n  proxy %s, project %s, recorded %s (%llds ago) by %s\n",
+                   (v[i].flags & AMP_BLOCK_LOCKED) ? "LOCKED " : "blocked", v[i].id, line, v[i].proxy,
+                   v[i].project, at, (long long)(now - v[i].recorded_at), whose);
+        }
         free(v);
-        amp_state_close(st);
-        return json_finish(&j, 0);
     }
-    printf("state file: %s\n", path);
-    if (n == 0)
-        printf("no route is blocked\n");
-    for (size_t i = 0; i < n; i++) {
-        char at[40];
-        amp_utc(v[i].recorded_at, at, sizeof(at));
-        amp_block_describe(&v[i], route_for(cfg, v[i].key), now, line, sizeof(line));
-        printf("%s %s\n  %s\n  proxy %s, project %s, recorded %s (%llds ago)\n",
-               (v[i].flags & AMP_BLOCK_LOCKED) ? "LOCKED " : "blocked", v[i].id, line, v[i].proxy,
-               v[i].project, at, (long long)(now - v[i].recorded_at));
-    }
-    free(v);
-    amp_state_close(st);
-    return 0;
+    free(places);
+    if (!json)
+        return 0;
+    amp_json_end(&j);
+    json_warnings(&j);
+    amp_json_end(&j);
+    return json_finish(&j, 0);
 }
 
 struct names {
+    const struct known *k;
     char **v;
     int n;
     int *used;
 };
 
+/* The blocks clear forgets: those named (by ID), else this config's. */
 static int named(const struct amp_block *b, void *arg)
 {
     struct names *names = arg;
 
+    if (!names->n)
+        return known_block(names->k, b);
     for (int i = 0; i < names->n; i++)
         if (strcmp(b->id, names->v[i]) == 0) {
             names->used[i] = 1;
@@ -545,21 +863,46 @@ static int named(const struct amp_block *b, void *arg)
     return 0;
 }
 
-static int cmd_clear(const struct amp_config *cfg, char **routes, int nroutes)
+static int cmd_clear(const struct known *k, char **routes, int nroutes)
 {
-    char path[4096];
-    size_t removed = 0;
+    struct amp_place *places = NULL;
+    size_t nplaces = 0;
     int used[nroutes > 0 ? nroutes : 1], rc = 0;
-    struct names names = { routes, nroutes, used };
-    struct amp_state *st = open_state(cfg, path, sizeof(path));
+    struct names names = { k, routes, nroutes, used };
+    int64_t now = (int64_t)time(NULL);
+    char err[512], whose[128];
 
     memset(used, 0, sizeof(used));
-    if (st && amp_state_clear(st, nroutes ? named : NULL, &names, &removed) < 0) {
-        fprintf(stderr, "ampshim: could not update %s\n", path);
-        rc = 1;
+    if (find_places(k, &places, &nplaces) < 0)
+        return 2;
+    for (size_t p = 0; p < nplaces; p++) {
+        struct amp_block *v;
+        size_t n, removed = 0, mine = 0;
+        place_blocks(&places[p], now, &v, &n);
+        for (size_t i = 0; i < n; i++)
+            mine |= named(&v[i], &names);
+        free(v);
+        /* Another place only for blocks named, or known to be the config's:
+         * a config that says nothing of its routes clears no one else's. */
+        if (!places[p].first && (!mine || (!nroutes && !k->cfg && !k->rescue.nids)))
+            continue;
+        amp_places_whose(&places[p], whose, sizeof(whose));
+        if (amp_places_enter(&places[p], err, sizeof(err)) < 0) {
+            say(0, "%s", err);
+            rc = 1;
+            continue;
+        }
+        struct amp_state *st = open_state_at(places[p].path);
+        if (st && amp_state_clear(st, named, &names, &removed) < 0) {
+            fprintf(stderr, "ampshim: could not update %s\n", places[p].path);
+            rc = 1;
+        }
+        amp_state_close(st);
+        amp_places_leave(&places[p]);
+        printf("cleared %zu blocked route%s in %s (recorded by %s)\n", removed, removed == 1 ? "" : "s",
+               places[p].path, whose);
     }
-    amp_state_close(st);
-    printf("cleared %zu blocked route%s in %s\n", removed, removed == 1 ? "" : "s", path);
+    free(places);
     for (int i = 0; i < nroutes; i++)
         if (!used[i]) {
             fprintf(stderr, "ampshim: no block recorded for '%s' (an installation ID or integration name)\n",
@@ -802,7 +1145,7 @@ static int cmd_run(const char *path, char **argv, int dry_run)
 
 int main(int argc, char **argv)
 {
-    const char *cfgfile = NULL;
+    const char *cfgfile = NULL, *output = NULL;
     char path[PATH_MAX];
     int i = 2, dry_run = 0, json = 0, env_form_given = 0;
     enum amp_wire_form env_form = AMP_WIRE_SHELL;
@@ -860,15 +1203,24 @@ int main(int argc, char **argv)
         } else if (!strcmp(cmd, "stats") && !strcmp(argv[i], "--reset")) {
             stats_how = STATS_RESET;
             i++;
+        } else if (!strcmp(cmd, "stats") && (!strcmp(argv[i], "--output") || !strcmp(argv[i], "-o")) &&
+                   i + 1 < argc) {
+            output = argv[i + 1];
+            i += 2;
+        } else if (!strcmp(cmd, "stats") && !strncmp(argv[i], "--output=", 9)) {
+            output = argv[i++] + 9;
         } else {
             fprintf(stderr, "ampshim: %s: unknown option '%s'\n\n%s", cmd, argv[i], usage);
             return 2;
         }
     }
     if (!strcmp(cmd, "state") || !strcmp(cmd, "clear") || !strcmp(cmd, "stats")) {
-        /* Without any config, the default state file still answers. */
+        /* Without any config, the default state file still answers; with a
+         * config that does not load, what its text still says. */
+        struct known k = { 0 };
         struct amp_config *cfg = NULL;
         const char *env = getenv("AMPSHIM_CONFIG");
+        char err[1024];
         if (strcmp(cmd, "clear") != 0 && i < argc) {
             fprintf(stderr, "ampshim: %s takes no arguments\n", cmd);
             return 2;
@@ -877,13 +1229,28 @@ int main(int argc, char **argv)
             fprintf(stderr, "ampshim: stats: --json, --prometheus and --reset go alone\n");
             return 2;
         }
-        if (cfgfile || (env && *env) || amp_config_discover("ampshim", path, sizeof(path)) == 0) {
-            if (!(cfg = find_and_load(cfgfile, cmd, json, path, sizeof(path))))
-                return 2;
+        if (output && (strcmp(cmd, "stats") != 0 || stats_how == STATS_RESET)) {
+            fprintf(stderr, "ampshim: --output goes with stats (and not with --reset)\n");
+            return 2;
         }
-        int rc = !strcmp(cmd, "state")   ? cmd_state(cfg, json)
-                 : !strcmp(cmd, "stats") ? cmd_stats(cfg, json ? STATS_JSON : stats_how)
-                                         : cmd_clear(cfg, argv + i, argc - i);
+        if (cfgfile || (env && *env) || amp_config_discover("ampshim", path, sizeof(path)) == 0) {
+            if (find_config_err(cfgfile, "ampshim", path, sizeof(path), err, sizeof(err)) < 0) {
+                fprintf(stderr, "ampshim: %s\n", err);
+                return json ? json_failure(cmd, NULL, err, 0, 2) : 2;
+            }
+            k.path = path;
+            if (amp_config_load(path, amp_curl_linked(), &cfg, err, sizeof(err)) < 0) {
+                k.broken = 1;
+                amp_rescue_read(path, &k.rescue);
+                say(1, "the config does not load (%s): going by what it still says%s", err,
+                    k.rescue.nids ? "" : ", every recorded route shown");
+            }
+            k.cfg = cfg;
+        }
+        int rc = !strcmp(cmd, "state")   ? cmd_state(&k, json)
+                 : !strcmp(cmd, "stats") ? cmd_stats(&k, json ? STATS_JSON : stats_how, output)
+                                         : cmd_clear(&k, argv + i, argc - i);
+        amp_rescue_free(&k.rescue);
         amp_config_free(cfg);
         return rc;
     }

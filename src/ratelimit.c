@@ -371,6 +371,7 @@ void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs)
     snprintf(b.project, sizeof(b.project), "%s", cfg->project_id);
     snprintf(b.id, sizeof(b.id), "%s", r->installation_id ? r->installation_id : r->integration_name);
     snprintf(b.group, sizeof(b.group), "%s", r->installation_id ? "" : r->group_ref);
+    snprintf(b.route, sizeof(b.route), "%s", r->base_url); /* `ampshim state` names it */
     if (amp_retry_parse(c, amp_after, after, now, &b.retry_at, &source) == 0) {
         snprintf(b.reason, sizeof(b.reason), "HTTP 429 with %s", source);
     } else {

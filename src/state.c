@@ -92,7 +92,7 @@ void amp_state_warnf(const char *fmt, ...)
 #define get32 amp_get32
 
 #define FIELDS(X)                                                                        \
-    X(proxy, 40) X(project, 168) X(id, 208) X(group, 280) X(reason, 352)
+    X(proxy, 40) X(project, 168) X(id, 208) X(group, 280) X(reason, 352) X(route, 448)
 
 void amp_block_encode(const struct amp_block *b, unsigned char out[AMP_STATE_RECORD])
 {
@@ -144,6 +144,14 @@ uint64_t amp_block_key(const char *proxy, const char *project, const char *id, c
         h = (h ^ 0) * 0x100000001b3ULL; /* a separator no part contains */
     }
     return h;
+}
+
+int amp_block_by_route(const struct amp_block *b, const char *base_url)
+{
+    size_t cap = sizeof(b->route) - 1, n = strlen(base_url);
+
+    return b->route[0] && strncmp(b->route, base_url, cap) == 0 &&
+           strlen(b->route) == (n < cap ? n : cap);
 }
 
 /* --- the file ------------------------------------------------------------------ */

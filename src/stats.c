@@ -3,32 +3,50 @@
 #include "stats.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "retry.h"
 
 static const char *const classes[AMP_CLASSES] = { "2xx", "3xx", "4xx", "5xx" };
 
-void amp_stats_table(FILE *out, const char *path, const struct amp_counts *c, size_t n)
+static void table_rows(FILE *out, const struct amp_stats_row *rows, size_t n,
+                       const struct amp_place *place)
 {
-    fprintf(out, "counters file: %s\n", path);
-    if (!n) {
-        fprintf(out, "no call counted yet\n");
-        return;
-    }
-    fprintf(out, "%-52s %8s %8s %8s %8s %8s %6s %7s  %s\n", "route", "routed", "2xx", "3xx", "4xx",
-            "5xx", "429", "blocked", "last");
+    int any = 0;
+
     for (size_t i = 0; i < n; i++) {
+        const struct amp_counts *c = &rows[i].c;
         char at[40] = "-";
-        if (c[i].last_status)
-            amp_utc(c[i].last_at, at, sizeof(at));
+        if (rows[i].place != place)
+            continue;
+        if (!any++)
+            fprintf(out, "%-52s %8s %8s %8s %8s %8s %6s %7s  %s\n", "route", "routed", "2xx",
+                    "3xx", "4xx", "5xx", "429", "blocked", "last");
+        if (c->last_status)
+            amp_utc(c->last_at, at, sizeof(at));
         fprintf(out, "%-52s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
                      " %6" PRIu64 " %7" PRIu64 "  ",
-                c[i].name, c[i].routed, c[i].answers[AMP_2XX], c[i].answers[AMP_3XX],
-                c[i].answers[AMP_4XX], c[i].answers[AMP_5XX], c[i].status429, c[i].blocked);
-        if (c[i].last_status)
-            fprintf(out, "%u at %s\n", c[i].last_status, at);
+                c->name, c->routed, c->answers[AMP_2XX], c->answers[AMP_3XX],
+                c->answers[AMP_4XX], c->answers[AMP_5XX], c->status429, c->blocked);
+        if (c->last_status)
+            fprintf(out, "%u at %s\n", c->last_status, at);
         else
             fprintf(out, "-\n");
+    }
+    if (!any)
+        fprintf(out, "no call counted yet\n");
+}
+
+void amp_stats_table(FILE *out, const struct amp_place *places, size_t nplaces,
+                     const struct amp_stats_row *rows, size_t n)
+{
+    for (size_t k = 0; k < nplaces; k++) {
+        char path[4096 + 16], whose[128];
+        if (amp_counts_path(places[k].path, path, sizeof(path)) < 0)
+            continue;
+        amp_places_whose(&places[k], whose, sizeof(whose));
+        fprintf(out, "counters file: %s (recorded by %s)\n", path, whose);
+        table_rows(out, rows, n, &places[k]);
     }
 }
 
@@ -45,17 +63,71 @@ static void label(FILE *out, const char *s)
     }
 }
 
-static void sample(FILE *out, const char *metric, const struct amp_counts *c, const char *cls,
-                   uint64_t v)
+static void put_label(FILE *out, int *first, const char *name, const char *value)
 {
-    fprintf(out, "%s{route=\"", metric);
-    label(out, c->name);
-    if (cls)
-        fprintf(out, "\",class=\"%s", cls);
-    fprintf(out, "\"} %" PRIu64 "\n", v);
+    if (!value)
+        return;
+    fprintf(out, "%s%s=\"", *first ? "" : ",", name);
+    label(out, value);
+    fputc('"', out);
+    *first = 0;
 }
 
-void amp_stats_prometheus(FILE *out, const struct amp_counts *c, size_t n)
+static void sample(FILE *out, const char *metric, const struct amp_stats_row *r, const char *cls,
+                   uint64_t v)
+{
+    char key[20];
+    int first = 1;
+
+    snprintf(key, sizeof(key), "%016" PRIx64, r->c.key);
+    fprintf(out, "%s{", metric);
+    put_label(out, &first, "user", r->place ? r->place->user : NULL);
+    put_label(out, &first, "key", key);
+    put_label(out, &first, "route", r->c.name);
+    put_label(out, &first, "proxy", r->proxy);
+    put_label(out, &first, "project", r->project);
+    put_label(out, &first, "installation", r->installation);
+    put_label(out, &first, "integration", r->integration);
+    put_label(out, &first, "group", r->group);
+    put_label(out, &first, "class", cls);
+    fprintf(out, "} %" PRIu64 "\n", v);
+}
+
+static int same_series(const struct amp_stats_row *a, const struct amp_stats_row *b)
+{
+    return a->c.key == b->c.key && (a->place ? a->place->uid : (uid_t)-1) ==
+                                       (b->place ? b->place->uid : (uid_t)-1);
+}
+
+/* rows with one series each: those of one user and key summed. */
+static size_t merge(const struct amp_stats_row *rows, size_t n, struct amp_stats_row *out)
+{
+    size_t m = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < m && !same_series(&out[j], &rows[i]))
+            j++;
+        if (j == m) {
+            out[m++] = rows[i];
+            continue;
+        }
+        struct amp_counts *into = &out[j].c;
+        const struct amp_counts *add = &rows[i].c;
+        into->routed += add->routed;
+        for (int k = 0; k < AMP_CLASSES; k++)
+            into->answers[k] += add->answers[k];
+        into->status429 += add->status429;
+        into->blocked += add->blocked;
+        if (add->last_status && add->last_at >= into->last_at) {
+            into->last_status = add->last_status;
+            into->last_at = add->last_at;
+        }
+    }
+    return m;
+}
+
+void amp_stats_prometheus(FILE *out, const struct amp_stats_row *rows, size_t nrows)
 {
     static const struct {
         const char *name, *type, *help;
@@ -67,33 +139,42 @@ void amp_stats_prometheus(FILE *out, const struct amp_counts *c, size_t n)
         { "ampshim_last_status", "gauge", "HTTP status of the last answer." },
         { "ampshim_last_status_timestamp_seconds", "gauge", "When the last answer came (Unix time)." },
     };
+    struct amp_stats_row *r = calloc(nrows + 1, sizeof(*r));
+    size_t n;
 
+    if (!r) {
+        fprintf(out, "# ampshim: out of memory\n");
+        return;
+    }
+    n = merge(rows, nrows, r);
     for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
         fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", m[k].name, m[k].help, m[k].name, m[k].type);
         for (size_t i = 0; i < n; i++) {
+            const struct amp_counts *c = &r[i].c;
             switch (k) {
             case 0:
-                sample(out, m[k].name, &c[i], NULL, c[i].routed);
+                sample(out, m[k].name, &r[i], NULL, c->routed);
                 break;
             case 1:
                 for (int j = 0; j < AMP_CLASSES; j++)
-                    sample(out, m[k].name, &c[i], classes[j], c[i].answers[j]);
+                    sample(out, m[k].name, &r[i], classes[j], c->answers[j]);
                 break;
             case 2:
-                sample(out, m[k].name, &c[i], NULL, c[i].status429);
+                sample(out, m[k].name, &r[i], NULL, c->status429);
                 break;
             case 3:
-                sample(out, m[k].name, &c[i], NULL, c[i].blocked);
+                sample(out, m[k].name, &r[i], NULL, c->blocked);
                 break;
             case 4:
-                if (c[i].last_status)
-                    sample(out, m[k].name, &c[i], NULL, c[i].last_status);
+                if (c->last_status)
+                    sample(out, m[k].name, &r[i], NULL, c->last_status);
                 break;
             default:
-                if (c[i].last_status)
-                    sample(out, m[k].name, &c[i], NULL, (uint64_t)c[i].last_at);
+                if (c->last_status)
+                    sample(out, m[k].name, &r[i], NULL, (uint64_t)c->last_at);
                 break;
             }
         }
     }
+    free(r);
 }

@@ -21,6 +21,8 @@ BLOCK = {"route", "installation_id", "integration_name", "group_ref", "proxy", "
          "guessed", "retry_at", "retry_at_utc", "retry_in", "hold_until", "hold_until_utc", "recorded_at",
          "recorded_at_utc", "reason", "description"}
 ERROR = {"file", "line", "message", "text"}
+# A block of `state` says, besides, the route its record names and whose file holds it.
+STATE_BLOCK = BLOCK | {"recorded_route", "state_file", "user", "uid"}
 
 
 def launch(ctx, *args, env=None):
@@ -53,8 +55,8 @@ def check_route_object(r):
     assert isinstance(r["drop_headers"], list)
 
 
-def check_block_object(b):
-    assert set(b) == BLOCK, sorted(b)
+def check_block_object(b, members=BLOCK):
+    assert set(b) == members, sorted(b)
     for k in ("retry_at", "retry_in", "recorded_at"):
         assert isinstance(b[k], int), (k, b)
     for k in ("locked", "guessed"):
@@ -221,8 +223,10 @@ def json_state_and_route_blocked(ctx):
     doc, p = both(ctx, "state", "-c", cfg)
     assert p.returncode == 0 and len(doc["blocks"]) == 1, doc
     b = doc["blocks"][0]
-    check_block_object(b)
+    check_block_object(b, STATE_BLOCK)
     assert b["route"] == "https://*.my.salesforce.com" and b["installation_id"] == "inst-sf-1", b
+    assert b["recorded_route"] == b["route"] and b["state_file"] == state, b
+    assert (b["user"], b["uid"]) == ("root", 0), b
     assert b["integration_name"] is None and b["group_ref"] is None, b
     assert b["proxy"] == ctx.proxy.url() and b["project_id"] == PROJECT, b
     assert b["locked"] is False and b["guessed"] is False and b["retry_at"] == retry_at, b
@@ -248,14 +252,15 @@ def json_state_and_route_blocked(ctx):
     doc, p = both(ctx, "state", "-c", cfg)
     assert p.returncode == 0 and len(doc["blocks"]) == 1, doc
     b = doc["blocks"][0]
-    check_block_object(b)
+    check_block_object(b, STATE_BLOCK)
     assert b["locked"] is True and b["hold_until"] is None and b["installation_id"] is None, b
     assert b["integration_name"] == "slack-main" and b["group_ref"] == "grp-42", b
     assert "ampshim clear slack-main" in b["description"], b
-    # A broken config: exit 2, the error.
+    # A broken config: the state all the same, with a warning saying it does not load.
     bad = ctx.write_cfg("json-state-broken.cfg", BROKEN)
     doc, p = both(ctx, "state", "-c", bad)
-    assert p.returncode == 2 and doc["ok"] is False and doc["error"]["line"] == 1, doc
+    assert p.returncode == 0 and doc["ok"] is True and "error" not in doc, doc
+    assert len(doc["warnings"]) == 1 and "json-state-broken.cfg:1" in doc["warnings"][0], doc
 
 
 @test

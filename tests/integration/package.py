@@ -221,7 +221,7 @@ def completion_commands_and_options(ctx):
     assert both_ways(ctx, "ampshim", "run", "-") == sorted(["-c", "--config=", "--dry-run", "--"])
     assert both_ways(ctx, "ampshim", "state", "-") == sorted(["-c", "--config=", "--json"])
     assert both_ways(ctx, "ampshim", "stats", "--") == sorted(["--config=", "--json", "--prometheus",
-                                                               "--reset"])
+                                                               "--reset", "--output"])
     assert both_ways(ctx, "ampshim", "bogus", "") == []
     # After run's options, a command.
     assert "curl" in both_ways(ctx, "ampshim", "run", "-c", ctx.cfg, "--dry-run", "cur")

@@ -4,10 +4,11 @@ in Prometheus' text format; reset."""
 
 import json
 import re
+import shutil
 import subprocess
 import time
 
-from .harness import AMPSHIM, KEY, SF, http_date, ok, rl_cfg, test
+from .harness import AMPSHIM, KEY, PROJECT, SF, http_date, ok, rl_cfg, test
 
 
 def stats(ctx, cfg, *args):
@@ -16,23 +17,63 @@ def stats(ctx, cfg, *args):
 
 
 def prometheus_samples(text):
-    """A small parser of the text format: {(name, labels...): value}; every
-    sample's metric has its # TYPE line before it."""
-    typed, samples = {}, {}
+    """A strict parser of the text format (0.0.4): {(name, labels...): value}.
+    Fails on what a scrape would reject: a sample line that does not parse, a
+    label name given twice, a bad escape, HELP or TYPE given twice or TYPE after
+    the metric's first sample, a metric's samples not together, and a series
+    (name and label set) given twice. When promtool is installed, it checks the
+    text too."""
+    typed, helped, samples, done, current = {}, set(), {}, set(), None
     for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            _, _, name, kind = line.split(" ")
-            assert kind in ("counter", "gauge"), line
-            typed[name] = kind
+        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+            parts = line.split(" ", 3)
+            assert len(parts) == 4 and re.fullmatch(r"[a-zA-Z_:][a-zA-Z0-9_:]*", parts[2]), line
+            name = parts[2]
+            if parts[1] == "HELP":
+                assert name not in helped, "HELP twice for %s" % name
+                helped.add(name)
+            else:
+                assert name not in typed, "TYPE twice for %s" % name
+                assert not any(k[0] == name for k in samples), "TYPE after samples of %s" % name
+                assert parts[3] in ("counter", "gauge"), line
+                typed[name] = parts[3]
             continue
         if line.startswith("#") or not line:
             continue
-        m = re.fullmatch(r'([a-z_]+)\{((?:[a-z_]+="(?:[^"\\]|\\.)*",?)+)\} (\d+(?:\.\d+)?)', line)
+        m = re.fullmatch(r'([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+)', line)
         assert m, "not a sample line: %r" % line
-        assert m.group(1) in typed, "no # TYPE before %r" % line
-        labels = tuple(sorted(re.findall(r'([a-z_]+)="((?:[^"\\]|\\.)*)"', m.group(2))))
-        samples[(m.group(1),) + labels] = float(m.group(3))
+        name, body = m.group(1), m.group(2)
+        assert name in typed, "no # TYPE before %r" % line
+        if name != current:
+            assert name not in done, "samples of %s not together" % name
+            if current:
+                done.add(current)
+            current = name
+        labels, rest = [], body
+        while rest:
+            lm = re.match(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"(,|$)', rest)
+            assert lm, "bad labels in %r" % line
+            labels.append((lm.group(1), lm.group(2)))
+            rest = rest[lm.end():]
+            assert rest or lm.group(3) == "", line
+        names = [k for k, _ in labels]
+        assert len(names) == len(set(names)), "a label twice in %r" % line
+        key = (name,) + tuple(sorted(labels))
+        assert key not in samples, "series given twice: %r" % line
+        samples[key] = float(m.group(3))
+    promtool = shutil.which("promtool")
+    if promtool:
+        p = subprocess.run([promtool, "check", "metrics"], input=text.encode(), capture_output=True)
+        assert p.returncode == 0, p
     return samples
+
+
+def series(samples, name, **labels):
+    """The value of the one series of name whose labels include labels."""
+    got = [v for k, v in samples.items()
+           if k[0] == name and set(labels.items()) <= set(k[1:])]
+    assert len(got) == 1, (name, labels, sorted(samples))
+    return got[0]
 
 
 @test
@@ -69,12 +110,14 @@ def stats_count_calls_of_several_processes(ctx):
     prom = stats(ctx, cfg, "--prometheus")
     assert prom.returncode == 0, prom.stderr
     s = prometheus_samples(prom.stdout.decode())
-    sf_label = ("route", sf["route"])
-    assert s[("ampshim_routed_total", sf_label)] == 4, s
-    assert s[("ampshim_responses_total", ("class", "5xx"), sf_label)] == 2, s
-    assert s[("ampshim_rate_limited_total", sf_label)] == 1, s
-    assert s[("ampshim_blocked_total", sf_label)] == 1, s
-    assert s[("ampshim_last_status", ("route", slack["route"]))] == 200, s
+    assert series(s, "ampshim_routed_total", route=sf["route"]) == 4, s
+    assert series(s, "ampshim_responses_total", route=sf["route"], **{"class": "5xx"}) == 2, s
+    assert series(s, "ampshim_rate_limited_total", route=sf["route"]) == 1, s
+    assert series(s, "ampshim_blocked_total", route=sf["route"]) == 1, s
+    assert series(s, "ampshim_last_status", route=slack["route"], integration="slack-main",
+                  group="grp-42", project=PROJECT) == 200, s
+    assert series(s, "ampshim_routed_total", installation="inst-sf-1", project=PROJECT,
+                  proxy=ctx.proxy.url(), user="root") == 4, s
 
     p = stats(ctx, cfg, "--reset")
     assert p.returncode == 0, p.stderr
