@@ -10,7 +10,7 @@ checked, from outside the programs (pycurl with COOKIEFILE "", the curl CLI with
 import os
 import time
 
-from .harness import KEY, PY, SF, header_values, mark_all, ok, test
+from .harness import KEY, PY, SF, header_values, mark_all, not_under, ok, test
 
 # A driver: OP VALUE pairs run in order on one pycurl handle whose cookie
 # engine is on (COOKIEFILE ""). get URL: a transfer; list LINE: CURLOPT_COOKIELIST;
@@ -177,6 +177,7 @@ def curl_cookie_jar_as_without_ampshim(ctx):
 
 
 @test
+@not_under("asan", "it measures resident memory, which ASan's quarantine keeps for freed blocks")
 def cookies_set_and_deleted_leave_nothing_behind(ctx):
     """A provider that sets and at once deletes cookies of new names (a
     nonce-named token): libcurl keeps none of them, and neither does
