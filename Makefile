@@ -56,7 +56,7 @@ TSAN_OBJ := $(LIB_SRC:%.c=$(B)/tsan/lib/%.o)
 TSAN := $(B)/tsan/libampshim.so $(B)/tsan/threads_client $(B)/tsan/multi_client \
         $(B)/tsan/reload_client
 
-.PHONY: all test unit integration demo install uninstall deb clean deps tsan
+.PHONY: all test unit integration demo install uninstall deb clean deps tsan checksrc
 all: $(B)/libampshim.so $(B)/ampshim $(B)/providers.cfg $(B)/man/ampshim.1 $(B)/man/ampshim.cfg.5
 
 # The provider catalog lives beside the library (and the launcher).
@@ -180,6 +180,12 @@ integration: all $(CLIENTS) $(TSAN)
 test: deps
 	$(MAKE) --no-print-directory all $(UNIT) $(CLIENTS) $(TSAN) $(B)/allocfail/libampshim.so
 	/usr/bin/python3 tests/run_all.py $(UNIT)
+
+# The mechanical style rules (tools/checksrc.py says which): banned calls,
+# assignments in conditions, long lines, file header comments, functions
+# that should be static (read from the objects, so the build comes first).
+checksrc: all
+	/usr/bin/python3 tools/checksrc.py $(B)
 
 demo: deps
 	$(MAKE) --no-print-directory all
