@@ -86,10 +86,8 @@ static void print_headers(const struct amp_config *cfg, const struct amp_route *
     amp_mask(cfg->api_key, masked, sizeof(masked));
     fprintf(out, "headers added:\n");
     for (size_t i = 0; i < r->nheaders; i++) {
-        if (!strncmp(r->headers[i], "x-api-key:", 10))
-            fprintf(out, "  x-api-key: %s\n", masked);
-        else
-            fprintf(out, "  %s\n", r->headers[i]);
+        const struct amp_header *h = r->headers[i];
+        fprintf(out, "  %s: %s\n", h->name, h->secret ? masked : h->value);
     }
     if (r->ndrop) {
         fprintf(out, "application headers not forwarded:");
@@ -160,13 +158,10 @@ void amp_explain_route_json(struct amp_json *j, const char *key, const struct am
     amp_json_str(j, "group_ref", r->group_ref);
     amp_json_array(j, "headers");
     for (size_t i = 0; i < r->nheaders; i++) {
-        const char *h = r->headers[i], *colon = strchr(h, ':');
-        size_t n = colon ? (size_t)(colon - h) : strlen(h);
-        const char *value = colon ? colon + 1 : "";
-        value += strspn(value, " \t");
+        const struct amp_header *h = r->headers[i];
         amp_json_object(j, NULL);
-        amp_json_strn(j, "name", h, n);
-        amp_json_str(j, "value", n == 9 && !strncasecmp(h, "x-api-key", 9) ? masked : value);
+        amp_json_str(j, "name", h->name);
+        amp_json_str(j, "value", h->secret ? masked : h->value);
         amp_json_end(j);
     }
     amp_json_end(j);
