@@ -32,10 +32,10 @@ LIB_SRC := hooks.c ffi.c global.c easy.c multi.c transfer.c redirect.c options.c
            config_routes.c config_discover.c catalog.c libconfig_dl.c \
            state.c real.c elfsym.c settings.c deepbind.c log.c safefile.c locks.c counts.c tally.c \
            arena.c routeindex.c urlsplit.c routelist.c cookies.c cookiejar.c env.c
-CLI_SRC := main.c exekind.c wire.c explain.c json.c stats.c places.c rescue.c config.c config_settings.c config_key.c config_routes.c config_discover.c catalog.c route.c \
+CLI_SRC := main.c state_fork.c exekind.c wire.c explain.c json.c stats.c places.c rescue.c config.c config_settings.c config_key.c config_routes.c config_discover.c catalog.c route.c \
            headers.c retry.c state.c counts.c log.c curlapi_linked.c safefile.c arena.c routeindex.c \
            urlsplit.c routelist.c env.c
-CORE_SRC := config.c config_settings.c config_key.c config_routes.c config_discover.c catalog.c route.c headers.c retry.c state.c counts.c log.c curlapi_linked.c \
+CORE_SRC := state_fork.c config.c config_settings.c config_key.c config_routes.c config_discover.c catalog.c route.c headers.c retry.c state.c counts.c log.c curlapi_linked.c \
             safefile.c confine.c json.c arena.c routeindex.c urlsplit.c routelist.c cookiejar.c env.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/lib/%.o)

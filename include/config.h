@@ -14,6 +14,7 @@
 enum amp_on_block { AMP_ON_BLOCK_RESPOND, AMP_ON_BLOCK_FAIL, AMP_ON_BLOCK_WAIT };
 
 struct amp_arena;
+struct amp_state;
 
 /* Everything a config holds lives in its arena (arena.h), freed whole. */
 struct amp_config {
@@ -22,6 +23,10 @@ struct amp_config {
      * the current one, and each handle that holds it (struct amp_handle.cfg).
      * The last to let go frees it. */
     atomic_long refs;
+    /* The library's: the rate-limit state file it names, opened on its
+     * first routed transfer (ratelimit.c). A config that names another
+     * one than the config before it is followed there. */
+    struct amp_state *_Atomic state;
     char *path;
     /* libconfig parsed all of its text (an @include, an escape in a route):
      * its file's bytes alone do not say all it depends on. */

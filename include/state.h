@@ -84,6 +84,11 @@ int amp_state_default_path(char *buf, size_t len);
 /* Opens (creating 0700 folder and 0600 file as needed) the state at path.
  * A symlink is refused, never followed; so is a file or folder owned by
  * someone else. NULL with a sentence in err on failure. */
+/* In a forked child: its pid is asked anew. Called by the one fork handler
+ * of the program: the library's (locks.c), or state_fork.c's in the
+ * launcher and the unit tests. */
+void amp_state_fork_child(void);
+
 struct amp_state *amp_state_open(const char *path, char *err, size_t errlen);
 void amp_state_close(struct amp_state *st);
 

@@ -41,12 +41,13 @@ struct amp_state {
 
 #define RECHECK_MS AMP_STATE_RECHECK_MS
 
-/* getpid() is a system call: asked once, and again in a forked child. */
+/* getpid() is a system call: asked once, and again in a forked child
+ * (the fork handler calls amp_state_fork_child). */
 static pid_t self_pid;
-static void forget_pid(void) { self_pid = 0; }
-__attribute__((constructor)) static void register_atfork(void)
+
+void amp_state_fork_child(void)
 {
-    pthread_atfork(NULL, NULL, forget_pid);
+    self_pid = 0;
 }
 
 static pid_t current_pid(void)
