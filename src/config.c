@@ -250,8 +250,8 @@ enum amp_load_status amp_config_load_ex(const char *path, const struct amp_curl 
      * own: a large file's text leaves no hole in the heap either. */
     char *text = NULL;
     size_t len = 0;
-    int read = amp_read_regular_in(scratch, path, AMP_MAX_CONFIG_BYTES, &text, &len, err, errlen);
-    if (read < 0 || amp_check_includes(path, text, len, err, errlen) < 0) {
+    int read = amp_safefile_read_in(scratch, path, AMP_MAX_CONFIG_BYTES, &text, &len, err, errlen);
+    if (read < 0 || amp_safefile_check_includes(path, text, len, err, errlen) < 0) {
         amp_arena_free(scratch);
         return read == -2 ? AMP_LOAD_UNOPENED : AMP_LOAD_INVALID;
     }

@@ -86,7 +86,7 @@ static int read_key_file(struct loader *ld, const config_setting_t *s, const cha
         path = resolve_beside(ld->arena, ld->path, file);
     if (!path)
         return amp_cfg_fail(ld, s, "out of memory");
-    int rc = amp_read_regular(path, 4 * AMP_MAX_KEY, &buf, &len, why, sizeof(why));
+    int rc = amp_safefile_read(path, 4 * AMP_MAX_KEY, &buf, &len, why, sizeof(why));
     if (rc < 0) {
         ld->unopened = rc == -2;
         return amp_cfg_fail(ld, s, "cannot read proxy.api_key_file %s", why);

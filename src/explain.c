@@ -10,7 +10,7 @@
 
 #include "headers.h"
 #include "log.h"
-#include "retry.h"
+#include "block.h"
 #include "route.h"
 
 #define NEAREST 3
@@ -192,7 +192,7 @@ void amp_explain_block_members(struct amp_json *j, const struct amp_block *b, co
     amp_json_bool(j, "locked", locked);
     amp_json_bool(j, "guessed", (b->flags & AMP_BLOCK_GUESSED) != 0);
     amp_json_time(j, "retry_at", "retry_at_utc", b->retry_at);
-    amp_json_int(j, "retry_in", (long long)amp_secs_between(now, b->retry_at));
+    amp_json_int(j, "retry_in", (long long)amp_block_secs_between(now, b->retry_at));
     if (locked && b->hold_until) {
         amp_json_time(j, "hold_until", "hold_until_utc", b->hold_until);
     } else {

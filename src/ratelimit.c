@@ -21,7 +21,7 @@
 #include "redirect.h"
 #include "counts.h"
 #include "log.h"
-#include "retry.h"
+#include "block.h"
 #include "tally.h"
 #include "state.h"
 
@@ -227,13 +227,13 @@ enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_ha
             return AMP_REFUSE;
         }
         if (!may_wait || cfg->throttle.on_block != AMP_ON_BLOCK_WAIT ||
-            amp_secs_between(now, b->retry_at) > cfg->throttle.max_wait) {
+            amp_block_secs_between(now, b->retry_at) > cfg->throttle.max_wait) {
             say_blocked(hs, route, b, now, 0);
             *refusal = CURLE_SEND_ERROR;
             return AMP_REFUSE;
         }
         amp_info("route %s (%s) is rate limited: waiting %llds", route->base_url, route->ident,
-                 (long long)amp_secs_between(now, b->retry_at));
+                 (long long)amp_block_secs_between(now, b->retry_at));
         sleep_until(b->retry_at);
         /* And look again: another process may have learnt of a longer block. */
     }
@@ -396,7 +396,7 @@ void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs)
     snprintf(b.id, sizeof(b.id), "%s", r->installation_id ? r->installation_id : r->integration_name);
     snprintf(b.group, sizeof(b.group), "%s", r->installation_id ? "" : r->group_ref);
     snprintf(b.route, sizeof(b.route), "%s", r->base_url); /* `ampshim state` names it */
-    if (amp_retry_parse(c, amp_after, after, now, &b.retry_at, &source) == 0) {
+    if (amp_block_parse_retry(c, amp_after, after, now, &b.retry_at, &source) == 0) {
         snprintf(b.reason, sizeof(b.reason), "HTTP 429 with %s", source);
     } else {
         b.retry_at = now + cfg->throttle.default_backoff;
@@ -404,12 +404,12 @@ void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs)
         snprintf(b.reason, sizeof(b.reason), "HTTP 429 without a usable retry time (held %lds)",
                  cfg->throttle.default_backoff);
     }
-    if (!amp_retryable(retryable)) {
+    if (!amp_block_retryable(retryable)) {
         b.flags |= AMP_BLOCK_LOCKED;
         b.hold_until = cfg->throttle.lockout_hold ? now + cfg->throttle.lockout_hold : 0;
     }
     char until[40], guessed[256] = "";
-    amp_utc(b.retry_at, until, sizeof(until));
+    amp_block_utc(b.retry_at, until, sizeof(until));
     if (b.flags & AMP_BLOCK_GUESSED)
         snprintf(guessed, sizeof(guessed), " (%s%.64s%s: held for throttle.default_backoff = %lds)",
                  amp_after ? "an unparsable X-Amp-Retry-After '" : "no retry time",
