@@ -53,10 +53,8 @@ char *amp_cfg_join(struct amp_arena *a, const char *first, ...);
 int amp_cfg_only_known(struct loader *ld, const config_setting_t *group, const char *where,
                        const char *const *known);
 /* The string setting s (NULL: absent), named where.name in messages,
- * copied into the arena; 1 when present, 0 when absent, -1 on error. */
-int amp_cfg_take_string(struct loader *ld, const struct amp_rsetting *s, const char *name,
-                        const char *where, char **out);
-/* The same, and an empty string is an error. */
+ * copied into the arena, not empty; 1 when present, 0 when absent, -1 on
+ * error. */
 int amp_cfg_take_nonempty(struct loader *ld, const struct amp_rsetting *s, const char *name,
                           const char *where, char **out);
 /* The member name of group, as amp_cfg_take_string / amp_cfg_take_nonempty. */

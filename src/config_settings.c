@@ -143,7 +143,7 @@ static long header_safe_len(const char *v)
 
 /* The string setting s (NULL: absent), named where.name in messages,
  * copied into the arena; 1 when present, 0 when absent, -1 on error. */
-int amp_cfg_take_string(struct loader *ld, const struct amp_rsetting *s, const char *name,
+static int amp_cfg_take_string(struct loader *ld, const struct amp_rsetting *s, const char *name,
                        const char *where, char **out)
 {
     if (!s)

@@ -169,8 +169,10 @@ void amp_explain_route_json(struct amp_json *j, const char *key, const struct am
     amp_json_end(j);
 }
 
-void amp_explain_block_json(struct amp_json *j, const char *key, const struct amp_block *b,
-                            const char *route, int64_t now)
+/* b as a JSON object under key; route is the base URL of the config's
+ * route with b's key, NULL when the config has none. */
+static void block_json(struct amp_json *j, const char *key, const struct amp_block *b,
+                       const char *route, int64_t now)
 {
     amp_json_object(j, key);
     amp_explain_block_members(j, b, route, now);
@@ -221,7 +223,7 @@ int amp_explain_json(const struct amp_config *cfg, struct amp_state *st, const c
     else
         amp_json_null(j, "route");
     if (v.blocked)
-        amp_explain_block_json(j, "blocked", &v.block, v.best->base_url, v.now);
+        block_json(j, "blocked", &v.block, v.best->base_url, v.now);
     else
         amp_json_null(j, "blocked");
     amp_on_block_sentence(cfg, mode, sizeof(mode));

@@ -65,7 +65,6 @@ static struct amp_state *open_state(const char *file)
     char err[512];
     struct amp_state *st;
 
-    amp_state_set_warn(state_warning);
     if (!file) {
         amp_error("no place for the rate-limit state: blocks hold in this process only");
         return amp_state_open(NULL, err, sizeof(err));
@@ -92,9 +91,11 @@ static struct amp_state *get_state(const struct amp_config *cfg)
 
     if (st)
         return st;
-    if (!file)
-        file = amp_state_default_path(path, sizeof(path)) == 0 ? path : NULL;
     pthread_mutex_lock(&amp_lock_state);
+    /* Said through ours: where the default place went, when it moved. */
+    amp_state_set_warn(state_warning);
+    if (!file)
+        file = amp_state_default_path(path, sizeof(path)) >= 0 ? path : NULL;
     for (o = atomic_load_explicit(&opened, memory_order_relaxed); o; o = o->next)
         if (strcmp(o->path, file ? file : "") == 0)
             break;
