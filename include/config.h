@@ -14,6 +14,7 @@
 enum amp_on_block { AMP_ON_BLOCK_RESPOND, AMP_ON_BLOCK_FAIL, AMP_ON_BLOCK_WAIT };
 
 struct amp_arena;
+struct amp_state;
 
 /* Everything a config holds lives in its arena (arena.h), freed whole. */
 struct amp_config {
@@ -22,7 +23,14 @@ struct amp_config {
      * the current one, and each handle that holds it (struct amp_handle.cfg).
      * The last to let go frees it. */
     atomic_long refs;
+    /* The library's: the rate-limit state file it names, opened on its
+     * first routed transfer (ratelimit.c). A config that names another
+     * one than the config before it is followed there. */
+    struct amp_state *_Atomic state;
     char *path;
+    /* libconfig parsed all of its text (an @include, an escape in a route):
+     * its file's bytes alone do not say all it depends on. */
+    int read_whole;
     char *proxy_url;          /* without a trailing slash */
     int proxy_plain_http;     /* http to a loopback relay (tests, local relays) */
     int dry_run;              /* AMPSHIM_DRY_RUN=1: report, route nothing (set by the library) */
@@ -42,7 +50,10 @@ struct amp_config {
     size_t ndrop;
     char **notes;             /* remarks `ampshim check` prints */
     size_t nnotes;
-    char *key_line;           /* "x-api-key: …", shared by the routes: wiped with the key */
+    /* The key's header (headers.h), shared by the routes: its line is
+     * wiped with the key. The one way to find the key among a route's
+     * headers is its secret mark. */
+    const struct amp_header *key_header;
 };
 
 /* The systemd credential (LoadCredential=ampshim-api-key:PATH) read, when
@@ -55,29 +66,29 @@ const char *amp_on_block_name(enum amp_on_block mode);
  * route, a dry run's reports). */
 void amp_on_block_sentence(const struct amp_config *cfg, char *buf, size_t len);
 
-/* The header names ampshim sends; an application header of the same name
- * is dropped so that none is sent twice. */
-extern const char *const amp_header_names[];
-extern const size_t amp_header_count;
+/* What a load gives. */
+enum amp_load_status {
+    AMP_LOAD_OK = 0,
+    /* The config is wrong: a "FILE:LINE: what is wrong" sentence in err. */
+    AMP_LOAD_INVALID = -1,
+    /* The config or its api_key_file cannot be opened (missing, no
+     * permission): trying again later may work. The sentence in err. */
+    AMP_LOAD_UNOPENED = -2,
+};
 
-/* Load and validate path. 0 and *out on success; -1 and a
- * "FILE:LINE: what is wrong" sentence in err otherwise, -2 when what is
- * wrong is that the config or its api_key_file cannot be opened (missing,
- * no permission: trying again later may work). What the config
- * keeps, and what the load needs while it runs, is mapped apart from the
- * malloc heap. Flags:
+/* Load and validate path into *out (NULL unless AMP_LOAD_OK). What the
+ * config keeps, and what the load needs while it runs, is mapped apart
+ * from the malloc heap. Flags:
  *   AMP_CONFIG_ON_HEAP: taken from malloc instead (the fallback the library
  *     can be switched to, see settings.c);
- *   AMP_CONFIG_PLAIN_ONLY: only when the routes list is read from the text
- *     (routelist.h); 1 when libconfig must parse all of it (which leaves
- *     its garbage in the heap);
  *   AMP_CONFIG_LIBCONFIG_ONLY: the routes list too parsed by libconfig
- *     (for the tests). */
+ *     (for the tests), as it is anyway when the list is not in the plain
+ *     form (routelist.h); cfg->read_whole then says so. */
 #define AMP_CONFIG_ON_HEAP 1
 #define AMP_CONFIG_LIBCONFIG_ONLY 2
-#define AMP_CONFIG_PLAIN_ONLY 4
-int amp_config_load_ex(const char *path, const struct amp_curl *c, int flags,
-                       struct amp_config **out, char *err, size_t errlen);
+enum amp_load_status amp_config_load_ex(const char *path, const struct amp_curl *c, int flags,
+                                        struct amp_config **out, char *err, size_t errlen);
+/* The same, no flags: 0, or the status (< 0). */
 int amp_config_load(const char *path, const struct amp_curl *c,
                     struct amp_config **out, char *err, size_t errlen);
 /* Wipes the key and gives back all of the config's memory. */

@@ -4,6 +4,6 @@
 
 /* 1 when the ELF file at path (a path with a '/') lists a libcurl among
  * its DT_NEEDED entries; 0 otherwise, and for anything unreadable. */
-int amp_needs_libcurl(const char *path);
+int amp_deepbind_needs_libcurl(const char *path);
 
 #endif

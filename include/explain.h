@@ -27,10 +27,6 @@ int amp_explain_json(const struct amp_config *cfg, struct amp_state *st, const c
 void amp_explain_route_json(struct amp_json *j, const char *key, const struct amp_config *cfg,
                             const struct amp_route *r);
 
-/* b as a JSON object under key; route is the base URL of the config's
- * route with b's key, NULL when the config has none. */
-void amp_explain_block_json(struct amp_json *j, const char *key, const struct amp_block *b,
-                            const char *route, int64_t now);
 /* The same members, written into the object open in j. */
 void amp_explain_block_members(struct amp_json *j, const struct amp_block *b, const char *route,
                                int64_t now);

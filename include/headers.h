@@ -5,6 +5,29 @@
 #include "curlapi.h"
 #include "route.h"
 
+struct amp_arena;
+
+/* The headers ampshim sends, their names spelled here only (headers.c). */
+enum amp_header_id {
+    AMP_HDR_PROXY_VERSION,
+    AMP_HDR_PROJECT_ID,
+    AMP_HDR_API_KEY,
+    AMP_HDR_INSTALLATION_ID,
+    AMP_HDR_INTEGRATION_NAME,
+    AMP_HDR_GROUP_REF,
+    AMP_HDR_RATE_LIMITER_MODE,
+    AMP_HDR_COUNT
+};
+/* An application header of one of these names is dropped so that none is
+ * sent twice. */
+extern const char *const amp_header_names[AMP_HDR_COUNT];
+extern const size_t amp_header_count;
+
+/* Header id with value, made in arena a (its line "name: value" built
+ * once); the key's is marked secret. NULL when out of memory. */
+const struct amp_header *amp_header_make(struct amp_arena *a, enum amp_header_id id,
+                                         const char *value);
+
 /* 1 when the header line ("Name: value", "Name;" or "Name:") carries one of
  * the names ampshim sends. */
 int amp_header_is_ours(const char *line);

@@ -11,6 +11,17 @@
 struct amp_arena;
 struct amp_route_index;
 
+/* A header a route is sent with: its name (one of headers.h's), its value,
+ * and whether the value is a secret (the key: masked wherever it is
+ * shown). line is "name: value", made once when the config is loaded;
+ * value points into it. */
+struct amp_header {
+    const char *name;
+    const char *value;
+    int secret;
+    const char *line;
+};
+
 struct amp_route {
     int line;                 /* where the route stands in its config file */
     char *base_url;           /* as written, or made from the provider's */
@@ -27,7 +38,7 @@ struct amp_route {
     char *group_ref;
     char *ident;              /* how messages name the route */
     uint64_t key;             /* its rate-limit identity, see state.h */
-    char **headers;           /* the "name: value" lines sent with it */
+    const struct amp_header *const *headers; /* sent with it (headers.h) */
     size_t nheaders;
     char **drop;              /* application headers not forwarded (drop_headers) */
     size_t ndrop;

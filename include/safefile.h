@@ -16,11 +16,11 @@
  * *out. -1 with "PATH: why" in err: unreadable, not a regular file, larger
  * than max bytes; -2 when it cannot be opened at all (missing, no
  * permission: what a chmod, a chown or the file's arrival may change). */
-int amp_read_regular(const char *path, size_t max, char **out, size_t *len, char *err,
+int amp_safefile_read(const char *path, size_t max, char **out, size_t *len, char *err,
                      size_t errlen);
 /* The same in memory of the arena a (freed with it). */
 struct amp_arena;
-int amp_read_regular_in(struct amp_arena *a, const char *path, size_t max, char **out,
+int amp_safefile_read_in(struct amp_arena *a, const char *path, size_t max, char **out,
                         size_t *len, char *err, size_t errlen);
 
 /* text (len bytes) is a config libconfig can be given: no NUL byte, and
@@ -29,6 +29,6 @@ int amp_read_regular_in(struct amp_arena *a, const char *path, size_t max, char 
  * (10 deep, as libconfig); a name with a backslash (an escape libconfig
  * would read) is refused. 0, or -1 with "FILE:LINE: why" in err (FILE the
  * one holding the directive). */
-int amp_check_includes(const char *file, const char *text, size_t len, char *err, size_t errlen);
+int amp_safefile_check_includes(const char *file, const char *text, size_t len, char *err, size_t errlen);
 
 #endif

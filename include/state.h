@@ -56,19 +56,6 @@ struct amp_block {
                              known, a record of an older writer) */
 };
 
-void amp_block_encode(const struct amp_block *b, unsigned char out[AMP_STATE_RECORD]);
-int amp_block_decode(const unsigned char in[AMP_STATE_RECORD], struct amp_block *b);
-
-/* 1 while b stops calls at time now. */
-int amp_block_active(const struct amp_block *b, int64_t now);
-
-/* The identity key: FNV-1a 64 over the NUL-separated parts. */
-uint64_t amp_block_key(const char *proxy, const char *project, const char *id, const char *group);
-
-/* 1 when b was recorded by the route whose base URL is base_url (its route
- * field, cut as the record cuts it, is base_url). */
-int amp_block_by_route(const struct amp_block *b, const char *base_url);
-
 struct amp_state;
 
 /* The default path: $XDG_RUNTIME_DIR/ampshim/state, else
@@ -84,6 +71,11 @@ int amp_state_default_path(char *buf, size_t len);
 /* Opens (creating 0700 folder and 0600 file as needed) the state at path.
  * A symlink is refused, never followed; so is a file or folder owned by
  * someone else. NULL with a sentence in err on failure. */
+/* In a forked child: its pid is asked anew. Called by the one fork handler
+ * of the program: the library's (locks.c), or state_fork.c's in the
+ * launcher and the unit tests. */
+void amp_state_fork_child(void);
+
 struct amp_state *amp_state_open(const char *path, char *err, size_t errlen);
 void amp_state_close(struct amp_state *st);
 
@@ -117,5 +109,8 @@ void amp_state_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
  * as the state is), opened read-write: never a symlink, a file of someone
  * else's or one with another link. The descriptor, or -1 and err. */
 int amp_state_private_file(const char *path, char *err, size_t errlen);
+
+/* A block's own functions (its record, its key, whether it is active). */
+#include "block.h"
 
 #endif

@@ -24,7 +24,9 @@ void amp_tally_blocked(struct amp_tally *t);
 /* A transfer's answer from the proxy (its final status), at UTC second now. */
 void amp_tally_answer(struct amp_tally *t, int status, int64_t now);
 
-/* Where the counts go (the rate-limit state's path + ".counts"). */
+/* Where the counts go (the rate-limit state's path + ".counts"): the file
+ * beside the state of the config in use; what was counted before a config
+ * that names another one goes to the file before. */
 void amp_tally_set_path(const char *counts_path);
 
 /* Adds what was counted since to the file when the UTC second now has

@@ -154,7 +154,7 @@ struct amp_catalog *amp_catalog_open(char *err, size_t errlen)
 
     /* Read as the config is (safefile.h): never a folder or FIFO to libconfig. */
     if (!cat || !catalog_path[0] ||
-        amp_read_regular_in(a, catalog_path, AMP_MAX_CONFIG_BYTES, &cat->text, &len, why,
+        amp_safefile_read_in(a, catalog_path, AMP_MAX_CONFIG_BYTES, &cat->text, &len, why,
                             sizeof(why)) < 0) {
         snprintf(err, errlen, "cannot read the provider catalog: %s", cat ? why : "out of memory");
         amp_arena_free(a);

@@ -29,7 +29,7 @@ static off_t offset_of(const ElfW(Phdr) *ph, int n, ElfW(Addr) vaddr)
     return -1;
 }
 
-int amp_needs_libcurl(const char *path)
+int amp_deepbind_needs_libcurl(const char *path)
 {
     ElfW(Ehdr) eh;
     ElfW(Phdr) ph[MAX_PHDRS];

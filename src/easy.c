@@ -284,7 +284,7 @@ void *amp_dlopen(const char *file, int flags)
     /* RTLD_DEEPBIND (PHP loads its extensions so) binds an object to its
      * own libcurl ahead of our hooks; for an object that needs libcurl we
      * load it without, so the preload comes first as it does elsewhere. */
-    if (file && amp_needs_libcurl(file)) {
+    if (file && amp_deepbind_needs_libcurl(file)) {
         amp_debug("loading %s without RTLD_DEEPBIND so that its curl calls are routed", file);
         flags &= ~RTLD_DEEPBIND;
     }

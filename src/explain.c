@@ -10,7 +10,7 @@
 
 #include "headers.h"
 #include "log.h"
-#include "retry.h"
+#include "block.h"
 #include "route.h"
 
 #define NEAREST 3
@@ -86,10 +86,8 @@ static void print_headers(const struct amp_config *cfg, const struct amp_route *
     amp_mask(cfg->api_key, masked, sizeof(masked));
     fprintf(out, "headers added:\n");
     for (size_t i = 0; i < r->nheaders; i++) {
-        if (!strncmp(r->headers[i], "x-api-key:", 10))
-            fprintf(out, "  x-api-key: %s\n", masked);
-        else
-            fprintf(out, "  %s\n", r->headers[i]);
+        const struct amp_header *h = r->headers[i];
+        fprintf(out, "  %s: %s\n", h->name, h->secret ? masked : h->value);
     }
     if (r->ndrop) {
         fprintf(out, "application headers not forwarded:");
@@ -160,13 +158,10 @@ void amp_explain_route_json(struct amp_json *j, const char *key, const struct am
     amp_json_str(j, "group_ref", r->group_ref);
     amp_json_array(j, "headers");
     for (size_t i = 0; i < r->nheaders; i++) {
-        const char *h = r->headers[i], *colon = strchr(h, ':');
-        size_t n = colon ? (size_t)(colon - h) : strlen(h);
-        const char *value = colon ? colon + 1 : "";
-        value += strspn(value, " \t");
+        const struct amp_header *h = r->headers[i];
         amp_json_object(j, NULL);
-        amp_json_strn(j, "name", h, n);
-        amp_json_str(j, "value", n == 9 && !strncasecmp(h, "x-api-key", 9) ? masked : value);
+        amp_json_str(j, "name", h->name);
+        amp_json_str(j, "value", h->secret ? masked : h->value);
         amp_json_end(j);
     }
     amp_json_end(j);
@@ -174,8 +169,10 @@ void amp_explain_route_json(struct amp_json *j, const char *key, const struct am
     amp_json_end(j);
 }
 
-void amp_explain_block_json(struct amp_json *j, const char *key, const struct amp_block *b,
-                            const char *route, int64_t now)
+/* b as a JSON object under key; route is the base URL of the config's
+ * route with b's key, NULL when the config has none. */
+static void block_json(struct amp_json *j, const char *key, const struct amp_block *b,
+                       const char *route, int64_t now)
 {
     amp_json_object(j, key);
     amp_explain_block_members(j, b, route, now);
@@ -197,7 +194,7 @@ void amp_explain_block_members(struct amp_json *j, const struct amp_block *b, co
     amp_json_bool(j, "locked", locked);
     amp_json_bool(j, "guessed", (b->flags & AMP_BLOCK_GUESSED) != 0);
     amp_json_time(j, "retry_at", "retry_at_utc", b->retry_at);
-    amp_json_int(j, "retry_in", (long long)amp_secs_between(now, b->retry_at));
+    amp_json_int(j, "retry_in", (long long)amp_block_secs_between(now, b->retry_at));
     if (locked && b->hold_until) {
         amp_json_time(j, "hold_until", "hold_until_utc", b->hold_until);
     } else {
@@ -226,7 +223,7 @@ int amp_explain_json(const struct amp_config *cfg, struct amp_state *st, const c
     else
         amp_json_null(j, "route");
     if (v.blocked)
-        amp_explain_block_json(j, "blocked", &v.block, v.best->base_url, v.now);
+        block_json(j, "blocked", &v.block, v.best->base_url, v.now);
     else
         amp_json_null(j, "blocked");
     amp_on_block_sentence(cfg, mode, sizeof(mode));

@@ -1,4 +1,5 @@
-/* Merging the application's headers with ours. */
+/* The headers ampshim sends: their names, each route's made once when the
+ * config is loaded, and merged with the application's on each transfer. */
 #define _GNU_SOURCE
 #include "headers.h"
 
@@ -6,7 +7,38 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config.h"
+#include "arena.h"
+
+const char *const amp_header_names[AMP_HDR_COUNT] = {
+    [AMP_HDR_PROXY_VERSION] = "x-amp-proxy-version",
+    [AMP_HDR_PROJECT_ID] = "x-amp-project-id",
+    [AMP_HDR_API_KEY] = "x-api-key",
+    [AMP_HDR_INSTALLATION_ID] = "x-amp-installation-id",
+    [AMP_HDR_INTEGRATION_NAME] = "x-amp-integration-name",
+    [AMP_HDR_GROUP_REF] = "x-amp-group-ref",
+    [AMP_HDR_RATE_LIMITER_MODE] = "x-amp-rate-limiter-mode",
+};
+const size_t amp_header_count = AMP_HDR_COUNT;
+
+const struct amp_header *amp_header_make(struct amp_arena *a, enum amp_header_id id,
+                                         const char *value)
+{
+    struct amp_header *h = amp_arena_alloc(a, sizeof(*h));
+    const char *name = amp_header_names[id];
+    size_t nlen = strlen(name), vlen = strlen(value);
+    char *line = amp_arena_alloc(a, nlen + 2 + vlen + 1);
+
+    if (!h || !line)
+        return NULL;
+    memcpy(line, name, nlen);
+    memcpy(line + nlen, ": ", 2);
+    memcpy(line + nlen + 2, value, vlen + 1);
+    h->name = name;
+    h->value = line + nlen + 2;
+    h->secret = id == AMP_HDR_API_KEY;
+    h->line = line;
+    return h;
+}
 
 static size_t name_length(const char *line)
 {
@@ -55,7 +87,7 @@ struct curl_slist *amp_headers_merge(const struct amp_curl *c, const struct curl
         out = next;
     }
     for (size_t i = 0; i < r->nheaders; i++) {
-        if (!(next = c->slist_append(out, r->headers[i])))
+        if (!(next = c->slist_append(out, r->headers[i]->line)))
             goto oom;
         out = next;
     }

@@ -4,6 +4,7 @@
 #include "locks.h"
 
 #include "ratelimit.h"
+#include "state.h"
 #include "tally.h"
 
 #define AMP_LOCK_DEFINE(name) pthread_mutex_t amp_lock_##name = PTHREAD_MUTEX_INITIALIZER;
@@ -32,9 +33,11 @@ static void release_all(void)
 }
 
 /* The child also leaves its parent's unadded counts to the parent, while
- * the tally lock is still held (no counter is being made). */
+ * the tally lock is still held (no counter is being made), and asks its
+ * own pid anew for the state file. */
 static void child_release_all(void)
 {
+    amp_state_fork_child();
     amp_tally_fork_child();
     release_all();
 }

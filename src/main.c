@@ -23,7 +23,7 @@
 #include "log.h"
 #include "places.h"
 #include "rescue.h"
-#include "retry.h"
+#include "block.h"
 #include "state.h"
 
 /* Given by the Makefile: the version (from debian/changelog), the install
@@ -824,7 +824,7 @@ static int cmd_state(const struct known *k, int json)
                 snprintf(shown_route, sizeof(shown_route), "%s", v[i].route);
             else
                 snprintf(shown_route, sizeof(shown_route), "%s", route ? route : "(not in this config)");
-            amp_utc(v[i].recorded_at, at, sizeof(at));
+            amp_block_utc(v[i].recorded_at, at, sizeof(at));
             amp_block_describe(&v[i], shown_route, now, line, sizeof(line));
             printf("%s %s\n  %s\n  proxy %s, project %s, recorded %s (%llds ago) by %s\n",
                    (v[i].flags & AMP_BLOCK_LOCKED) ? "LOCKED " : "blocked", v[i].id, line, v[i].proxy,

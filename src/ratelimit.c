@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -20,28 +21,36 @@
 #include "redirect.h"
 #include "counts.h"
 #include "log.h"
-#include "retry.h"
+#include "block.h"
 #include "tally.h"
 #include "state.h"
 
-/* Opened once, on the first routed transfer, under amp_lock_state
- * (locks.h): no loader call happens under it, only open(2) and mkdir(2). */
-static _Atomic(struct amp_state *) state;
+/* Every state file a config of this process named, each opened on the
+ * first routed transfer of a config that names it, under amp_lock_state
+ * (locks.h): no loader call happens under it, only open(2) and mkdir(2).
+ * A config keeps the one it names (amp_config.state); one named before
+ * by a config no longer in use stays open, since a transfer on another
+ * thread may still be using it, and is found again if a later config
+ * names it. Made under the lock, never freed, read without it. */
+struct opened {
+    struct opened *next;
+    struct amp_state *st;
+    char path[4096];            /* as the config named it ("": no place for one) */
+};
+static _Atomic(struct opened *) opened;
 
 void amp_ratelimit_fork_prepare(void)
 {
-    struct amp_state *st = atomic_load_explicit(&state, memory_order_acquire);
-
-    if (st)
-        amp_state_fork_prepare(st);
+    for (struct opened *o = atomic_load_explicit(&opened, memory_order_acquire); o; o = o->next)
+        if (o->st)
+            amp_state_fork_prepare(o->st);
 }
 
 void amp_ratelimit_fork_release(void)
 {
-    struct amp_state *st = atomic_load_explicit(&state, memory_order_acquire);
-
-    if (st)
-        amp_state_fork_release(st);
+    for (struct opened *o = atomic_load_explicit(&opened, memory_order_acquire); o; o = o->next)
+        if (o->st)
+            amp_state_fork_release(o->st);
 }
 
 static void state_warning(const char *msg)
@@ -49,43 +58,59 @@ static void state_warning(const char *msg)
     amp_warn("%s", msg);
 }
 
-static struct amp_state *open_state(const struct amp_config *cfg)
+/* The state file at path (NULL: no place for one), or this process's
+ * memory when it cannot be used. */
+static struct amp_state *open_state(const char *file)
 {
-    char path[4096], err[512];
-    const char *file = cfg->throttle.state_file;
+    char err[512];
     struct amp_state *st;
 
-    amp_state_set_warn(state_warning);
     if (!file) {
-        if (amp_state_default_path(path, sizeof(path)) < 0) {
-            amp_error("no place for the rate-limit state: blocks hold in this process only");
-            return amp_state_open(NULL, err, sizeof(err));
-        }
-        file = path;
+        amp_error("no place for the rate-limit state: blocks hold in this process only");
+        return amp_state_open(NULL, err, sizeof(err));
     }
     if (!(st = amp_state_open(file, err, sizeof(err)))) {
         amp_error("rate-limit state: %s; blocks hold in this process only", err);
         return amp_state_open(NULL, err, sizeof(err));
     }
-    /* The route counters go beside it. */
-    char counts[4096 + 16];
-    if (amp_counts_path(file, counts, sizeof(counts)) == 0)
-        amp_tally_set_path(counts);
     return st;
 }
 
+/* The state cfg names (throttle.state_file, else the default place),
+ * opened on its first routed transfer; the route counters go beside it
+ * from then on. */
 static struct amp_state *get_state(const struct amp_config *cfg)
 {
-    struct amp_state *st = atomic_load_explicit(&state, memory_order_acquire);
+    /* The config's own: one is written into it, as into its reference
+     * count, once it is loaded. */
+    struct amp_config *mine = (struct amp_config *)cfg;
+    struct amp_state *st = atomic_load_explicit(&mine->state, memory_order_acquire);
+    char path[4096];
+    const char *file = cfg->throttle.state_file;
+    struct opened *o;
 
     if (st)
         return st;
     pthread_mutex_lock(&amp_lock_state);
-    if (!(st = atomic_load_explicit(&state, memory_order_relaxed))) {
-        st = open_state(cfg);
-        atomic_store_explicit(&state, st, memory_order_release);
+    /* Said through ours: where the default place went, when it moved. */
+    amp_state_set_warn(state_warning);
+    if (!file)
+        file = amp_state_default_path(path, sizeof(path)) >= 0 ? path : NULL;
+    for (o = atomic_load_explicit(&opened, memory_order_relaxed); o; o = o->next)
+        if (strcmp(o->path, file ? file : "") == 0)
+            break;
+    if (!o && (o = calloc(1, sizeof(*o)))) {
+        snprintf(o->path, sizeof(o->path), "%s", file ? file : "");
+        o->st = open_state(file);
+        o->next = atomic_load_explicit(&opened, memory_order_relaxed);
+        atomic_store_explicit(&opened, o, memory_order_release);
     }
+    st = o ? o->st : NULL;
+    atomic_store_explicit(&mine->state, st, memory_order_release);
     pthread_mutex_unlock(&amp_lock_state);
+    char counts[4096 + 16];
+    if (st && file && amp_counts_path(file, counts, sizeof(counts)) == 0)
+        amp_tally_set_path(counts);
     return st;
 }
 
@@ -203,13 +228,13 @@ enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_ha
             return AMP_REFUSE;
         }
         if (!may_wait || cfg->throttle.on_block != AMP_ON_BLOCK_WAIT ||
-            amp_secs_between(now, b->retry_at) > cfg->throttle.max_wait) {
+            amp_block_secs_between(now, b->retry_at) > cfg->throttle.max_wait) {
             say_blocked(hs, route, b, now, 0);
             *refusal = CURLE_SEND_ERROR;
             return AMP_REFUSE;
         }
         amp_info("route %s (%s) is rate limited: waiting %llds", route->base_url, route->ident,
-                 (long long)amp_secs_between(now, b->retry_at));
+                 (long long)amp_block_secs_between(now, b->retry_at));
         sleep_until(b->retry_at);
         /* And look again: another process may have learnt of a longer block. */
     }
@@ -372,7 +397,7 @@ void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs)
     snprintf(b.id, sizeof(b.id), "%s", r->installation_id ? r->installation_id : r->integration_name);
     snprintf(b.group, sizeof(b.group), "%s", r->installation_id ? "" : r->group_ref);
     snprintf(b.route, sizeof(b.route), "%s", r->base_url); /* `ampshim state` names it */
-    if (amp_retry_parse(c, amp_after, after, now, &b.retry_at, &source) == 0) {
+    if (amp_block_parse_retry(c, amp_after, after, now, &b.retry_at, &source) == 0) {
         snprintf(b.reason, sizeof(b.reason), "HTTP 429 with %s", source);
     } else {
         b.retry_at = now + cfg->throttle.default_backoff;
@@ -380,12 +405,12 @@ void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs)
         snprintf(b.reason, sizeof(b.reason), "HTTP 429 without a usable retry time (held %lds)",
                  cfg->throttle.default_backoff);
     }
-    if (!amp_retryable(retryable)) {
+    if (!amp_block_retryable(retryable)) {
         b.flags |= AMP_BLOCK_LOCKED;
         b.hold_until = cfg->throttle.lockout_hold ? now + cfg->throttle.lockout_hold : 0;
     }
     char until[40], guessed[256] = "";
-    amp_utc(b.retry_at, until, sizeof(until));
+    amp_block_utc(b.retry_at, until, sizeof(until));
     if (b.flags & AMP_BLOCK_GUESSED)
         snprintf(guessed, sizeof(guessed), " (%s%.64s%s: held for throttle.default_backoff = %lds)",
                  amp_after ? "an unparsable X-Amp-Retry-After '" : "no retry time",

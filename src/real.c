@@ -19,7 +19,6 @@
 #include "locks.h"
 #include "log.h"
 
-#define MAX_FLAVOURS AMP_MAX_FLAVOURS
 #define MAX_CALLERS 64
 
 struct flavour {
@@ -38,14 +37,12 @@ struct caller {
     const struct amp_curl *api;
 };
 
-static struct flavour flavours[MAX_FLAVOURS];
+static struct flavour flavours[AMP_MAX_FLAVOURS];
 static atomic_size_t nflavours;
 static struct caller callers[MAX_CALLERS];
 static atomic_size_t ncallers;
 atomic_uint amp_real_generation;
 atomic_uint amp_real_resets; /* odd while the table is being emptied */
-#define generation amp_real_generation
-#define resets amp_real_resets
 /* amp_lock_callers (locks.h) is taken only to publish an entry. */
 
 /* The loader's own functions, bound without any lock: binding twice is
@@ -126,7 +123,7 @@ int amp_real_dlclose(void *handle)
 
 void amp_real_forget_callers(void)
 {
-    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+    atomic_fetch_add_explicit(&amp_real_generation, 1, memory_order_release);
 }
 
 int amp_real_is_ours(const void *p)
@@ -190,7 +187,7 @@ static const struct flavour *flavour_of(const void *p)
     fl.base = info.dli_fbase;
     pthread_mutex_lock(&amp_lock_callers);
     size_t n = atomic_load_explicit(&nflavours, memory_order_relaxed);
-    if (!(known = known_flavour(info.dli_fbase)) && n < MAX_FLAVOURS) {
+    if (!(known = known_flavour(info.dli_fbase)) && n < AMP_MAX_FLAVOURS) {
         flavours[n] = fl;
         atomic_store_explicit(&nflavours, n + 1, memory_order_release);
         known = &flavours[n];
@@ -284,15 +281,15 @@ static const struct amp_curl *resolve_slow(const void *caller, int *internal)
         pthread_mutex_lock(&amp_lock_callers);
         size_t n = atomic_load_explicit(&ncallers, memory_order_relaxed);
         if (n == MAX_CALLERS) {
-            atomic_fetch_add_explicit(&resets, 1, memory_order_acq_rel);
+            atomic_fetch_add_explicit(&amp_real_resets, 1, memory_order_acq_rel);
             atomic_store_explicit(&ncallers, 0, memory_order_release);
-            atomic_fetch_add_explicit(&resets, 1, memory_order_acq_rel);
+            atomic_fetch_add_explicit(&amp_real_resets, 1, memory_order_acq_rel);
             n = 0;
         }
         struct caller *e = &callers[n];
         __atomic_store_n(&e->lo, r.lo, __ATOMIC_RELAXED);
         __atomic_store_n(&e->hi, r.hi, __ATOMIC_RELAXED);
-        __atomic_store_n(&e->gen, atomic_load_explicit(&generation, memory_order_acquire),
+        __atomic_store_n(&e->gen, atomic_load_explicit(&amp_real_generation, memory_order_acquire),
                          __ATOMIC_RELAXED);
         __atomic_store_n(&e->internal, *internal, __ATOMIC_RELAXED);
         __atomic_store_n(&e->api, &fl->api, __ATOMIC_RELAXED);
@@ -308,15 +305,14 @@ static const struct amp_curl *resolve_slow(const void *caller, int *internal)
  * (resets) came between. initial-exec: no __tls_get_addr (the library is
  * loaded with the program). */
 __thread __attribute__((tls_model("initial-exec"))) struct amp_caller_seen amp_real_last[2];
-#define last amp_real_last
 
 /* The cached answer for caller, or NULL; *seen says from which entry. */
 static const struct amp_curl *cached(uintptr_t a, int *internal, struct amp_caller_seen *seen)
 {
     for (;;) {
-        unsigned seq = atomic_load_explicit(&resets, memory_order_acquire);
+        unsigned seq = atomic_load_explicit(&amp_real_resets, memory_order_acquire);
         size_t n = atomic_load_explicit(&ncallers, memory_order_acquire);
-        unsigned gen = atomic_load_explicit(&generation, memory_order_acquire);
+        unsigned gen = atomic_load_explicit(&amp_real_generation, memory_order_acquire);
         const struct amp_curl *api = NULL;
         int in = 0;
         uintptr_t lo = 0, hi = 0;
@@ -332,7 +328,7 @@ static const struct amp_curl *cached(uintptr_t a, int *internal, struct amp_call
                 api = __atomic_load_n(&callers[i].api, __ATOMIC_ACQUIRE);
             }
         }
-        if (atomic_load_explicit(&resets, memory_order_acquire) == seq) {
+        if (atomic_load_explicit(&amp_real_resets, memory_order_acquire) == seq) {
             *internal = in;
             *seen = (struct amp_caller_seen){ lo, hi, gen, seq, in, api };
             return api;
@@ -346,8 +342,8 @@ const struct amp_curl *amp_real_curl_slow(const void *caller, int *internal)
     const struct amp_curl *api = cached((uintptr_t)caller, internal, &seen);
 
     if (api) {
-        last[1] = last[0];
-        last[0] = seen;
+        amp_real_last[1] = amp_real_last[0];
+        amp_real_last[0] = seen;
         return api;
     }
     *internal = 0;

@@ -29,7 +29,7 @@
 
 #include "log.h"
 #include "options.h"
-#include "retry.h"
+#include "block.h"
 
 /* Longer than a loopback connection ever takes to reach the queue. */
 #define ACCEPT_WAIT_MS 2000

@@ -66,13 +66,13 @@ fail:
     return -1;
 }
 
-int amp_read_regular(const char *path, size_t max, char **out, size_t *len, char *err,
+int amp_safefile_read(const char *path, size_t max, char **out, size_t *len, char *err,
                      size_t errlen)
 {
     return read_regular(path, max, NULL, out, len, err, errlen);
 }
 
-int amp_read_regular_in(struct amp_arena *a, const char *path, size_t max, char **out,
+int amp_safefile_read_in(struct amp_arena *a, const char *path, size_t max, char **out,
                         size_t *len, char *err, size_t errlen)
 {
     return read_regular(path, max, a, out, len, err, errlen);
@@ -120,7 +120,7 @@ static int check_from(const char *file, const char *text, size_t len, int depth,
             if (depth >= MAX_INCLUDE_DEPTH)
                 snprintf(err, errlen, "%s:%d: @include nested more than %d deep", file, line,
                          MAX_INCLUDE_DEPTH);
-            else if (amp_read_regular(inc, AMP_MAX_CONFIG_BYTES, &body, &blen, why, sizeof(why)) < 0)
+            else if (amp_safefile_read(inc, AMP_MAX_CONFIG_BYTES, &body, &blen, why, sizeof(why)) < 0)
                 snprintf(err, errlen, "%s:%d: @include %s", file, line, why);
             else
                 rc = check_from(inc, body, blen, depth + 1, err, errlen);
@@ -134,7 +134,7 @@ static int check_from(const char *file, const char *text, size_t len, int depth,
     return 0;
 }
 
-int amp_check_includes(const char *file, const char *text, size_t len, char *err, size_t errlen)
+int amp_safefile_check_includes(const char *file, const char *text, size_t len, char *err, size_t errlen)
 {
     return check_from(file, text, len, 0, err, errlen);
 }

@@ -60,23 +60,6 @@ static struct {
     int said;                   /* that failure was said while a config is in use */
 } watch;
 
-struct load_job {
-    const char *path;
-    const struct amp_curl *c;
-    int flags;
-    int rc;
-    struct amp_config *cfg;
-    char error[512];
-};
-
-static void load_config(void *arg)
-{
-    struct load_job *job = arg;
-
-    job->rc = amp_config_load_ex(job->path, job->c, job->flags, &job->cfg, job->error,
-                                 sizeof(job->error));
-}
-
 /* AMPSHIM_NO_CONFIG_ARENA=1: the config kept in the malloc heap, for the
  * tests of what happens anyway when nothing can be mapped. */
 static int load_on_heap(void)
@@ -170,43 +153,34 @@ static void note_files(const char *path, const struct amp_config *cfg)
         see(&watch.files[watch.nfiles++], key + 13);
 }
 
-/* path loaded (into an arena of ours); NULL with
- * the reason in err when it cannot be. */
+/* path loaded (into an arena of ours); NULL with the reason in err when it
+ * cannot be. */
 static struct amp_config *load_file(const struct amp_curl *c, const char *path, char *err,
                                     size_t errlen)
 {
-    struct load_job job = { path, c, (load_on_heap() ? AMP_CONFIG_ON_HEAP : 0) | AMP_CONFIG_PLAIN_ONLY,
-                            -1, NULL, "" };
-
+    struct amp_config *cfg = NULL;
     /* A reload that fails keeps watching the key file it had (gone for a
      * moment, half written): its next change is tried again. */
     struct seen_file key = watch.files[1];
     int had_key = watch.nfiles > 1;
 
     note_files(path, NULL);
-    load_config(&job);
-    /* Not in the plain form (an @include, an escape in a route): libconfig
-     * parses all of it, here too, and leaves its garbage in the heap. */
-    if (job.rc == 1) {
-        job.flags = (job.flags & ~AMP_CONFIG_PLAIN_ONLY) | AMP_CONFIG_LIBCONFIG_ONLY;
-        load_config(&job);
-    }
+    enum amp_load_status st = amp_config_load_ex(path, c, load_on_heap() ? AMP_CONFIG_ON_HEAP : 0,
+                                                 &cfg, err, errlen);
     /* The bytes of a file that did not load, or that libconfig read whole
      * (an @include), do not say all it depends on: touching it reads it
      * (and what it includes) again, as the README says. */
-    watch.files[0].summed = watch.files[0].summed && job.rc == 0 &&
-                            !(job.flags & AMP_CONFIG_LIBCONFIG_ONLY);
-    watch.unopened = job.rc == -2;
-    if (job.rc != 0) {
-        snprintf(err, errlen, "%s", job.error);
+    watch.files[0].summed = watch.files[0].summed && st == AMP_LOAD_OK && !cfg->read_whole;
+    watch.unopened = st == AMP_LOAD_UNOPENED;
+    if (st != AMP_LOAD_OK) {
         if (had_key)
             see(&watch.files[watch.nfiles++], key.path);
         return NULL;
     }
-    note_files(path, job.cfg);
+    note_files(path, cfg);
     const char *dry = amp_env("AMPSHIM_DRY_RUN");
-    job.cfg->dry_run = dry && *dry && strcmp(dry, "0") != 0;
-    return job.cfg;
+    cfg->dry_run = dry && *dry && strcmp(dry, "0") != 0;
+    return cfg;
 }
 
 static void load(const struct amp_curl *c, int libconfig_ok, const char *libconfig_error)

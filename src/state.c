@@ -39,14 +39,14 @@ struct amp_state {
     _Atomic int64_t quiet_until;
 };
 
-#define RECHECK_MS AMP_STATE_RECHECK_MS
 
-/* getpid() is a system call: asked once, and again in a forked child. */
+/* getpid() is a system call: asked once, and again in a forked child
+ * (the fork handler calls amp_state_fork_child). */
 static pid_t self_pid;
-static void forget_pid(void) { self_pid = 0; }
-__attribute__((constructor)) static void register_atfork(void)
+
+void amp_state_fork_child(void)
 {
-    pthread_atfork(NULL, NULL, forget_pid);
+    self_pid = 0;
 }
 
 static pid_t current_pid(void)
@@ -86,73 +86,6 @@ void amp_state_warnf(const char *fmt, ...)
 
 /* --- the record layout ------------------------------------------------------ */
 
-#define put64 amp_put64
-#define get64 amp_get64
-#define put32 amp_put32
-#define get32 amp_get32
-
-#define FIELDS(X)                                                                        \
-    X(proxy, 40) X(project, 168) X(id, 208) X(group, 280) X(reason, 352) X(route, 448)
-
-void amp_block_encode(const struct amp_block *b, unsigned char out[AMP_STATE_RECORD])
-{
-    memset(out, 0, AMP_STATE_RECORD);
-    put64(out + 0, b->key);
-    put64(out + 8, (uint64_t)b->retry_at);
-    put64(out + 16, (uint64_t)b->recorded_at);
-    put64(out + 24, (uint64_t)b->hold_until);
-    put32(out + 32, b->flags);
-#define PUT(f, off) memcpy(out + (off), b->f, strnlen(b->f, sizeof(b->f) - 1));
-    FIELDS(PUT)
-#undef PUT
-}
-
-int amp_block_decode(const unsigned char in[AMP_STATE_RECORD], struct amp_block *b)
-{
-    memset(b, 0, sizeof(*b));
-    b->key = get64(in + 0);
-    b->retry_at = (int64_t)get64(in + 8);
-    b->recorded_at = (int64_t)get64(in + 16);
-    b->hold_until = (int64_t)get64(in + 24);
-    b->flags = get32(in + 32);
-    if (b->flags & ~(uint32_t)(AMP_BLOCK_LOCKED | AMP_BLOCK_GUESSED) || get32(in + 36))
-        return -1;
-#define GET(f, off)                                                                      \
-    if (!memchr(in + (off), '\0', sizeof(b->f)))                                         \
-        return -1;                                                                       \
-    memcpy(b->f, in + (off), sizeof(b->f));
-    FIELDS(GET)
-#undef GET
-    return 0;
-}
-
-int amp_block_active(const struct amp_block *b, int64_t now)
-{
-    if (b->flags & AMP_BLOCK_LOCKED)
-        return b->hold_until == 0 || now < b->hold_until;
-    return now < b->retry_at;
-}
-
-uint64_t amp_block_key(const char *proxy, const char *project, const char *id, const char *group)
-{
-    const char *parts[] = { proxy, project, id, group };
-    uint64_t h = 0xcbf29ce484222325ULL;
-
-    for (int i = 0; i < 4; i++) {
-        for (const char *p = parts[i] ? parts[i] : ""; *p; p++)
-            h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-        h = (h ^ 0) * 0x100000001b3ULL; /* a separator no part contains */
-    }
-    return h;
-}
-
-int amp_block_by_route(const struct amp_block *b, const char *base_url)
-{
-    size_t cap = sizeof(b->route) - 1, n = strlen(base_url);
-
-    return b->route[0] && strncmp(b->route, base_url, cap) == 0 &&
-           strlen(b->route) == (n < cap ? n : cap);
-}
 
 /* --- the file ------------------------------------------------------------------ */
 
@@ -396,9 +329,9 @@ static int read_locked(struct amp_state *st)
             why = "truncated";
         else if (memcmp(hdr, AMP_STATE_MAGIC, 8) != 0)
             why = "not an ampshim state file";
-        else if (get32(hdr + 8) != AMP_STATE_VERSION || get32(hdr + 12) != AMP_STATE_RECORD)
+        else if (amp_get32(hdr + 8) != AMP_STATE_VERSION || amp_get32(hdr + 12) != AMP_STATE_RECORD)
             why = "of another layout version";
-        else if ((count = get32(hdr + 16)) > AMP_STATE_MAX_RECORDS ||
+        else if ((count = amp_get32(hdr + 16)) > AMP_STATE_MAX_RECORDS ||
                  sb.st_size != (off_t)(AMP_STATE_HEADER + (size_t)count * AMP_STATE_RECORD))
             why = "truncated";
         if (!why) {
@@ -417,7 +350,7 @@ static int read_locked(struct amp_state *st)
             free(buf);
             if (!why) {
                 st->ncache = count;
-                st->gen = get64(hdr + 24);
+                st->gen = amp_get64(hdr + 24);
                 st->checked_ms = monotonic_ms();
                 st->read = 1;
                 return 0;
@@ -439,10 +372,10 @@ static int write_locked(struct amp_state *st)
     if (!buf)
         return -1;
     memcpy(buf, AMP_STATE_MAGIC, 8);
-    put32(buf + 8, AMP_STATE_VERSION);
-    put32(buf + 12, AMP_STATE_RECORD);
-    put32(buf + 16, (uint32_t)st->ncache);
-    put64(buf + 24, st->gen + 1);
+    amp_put32(buf + 8, AMP_STATE_VERSION);
+    amp_put32(buf + 12, AMP_STATE_RECORD);
+    amp_put32(buf + 16, (uint32_t)st->ncache);
+    amp_put64(buf + 24, st->gen + 1);
     for (size_t i = 0; i < st->ncache; i++)
         amp_block_encode(&st->cache[i], buf + AMP_STATE_HEADER + i * AMP_STATE_RECORD);
     int rc = pwrite(st->file.fd, buf, len, 0) == (ssize_t)len && ftruncate(st->file.fd, (off_t)len) == 0
@@ -510,7 +443,7 @@ static int cache_current(struct amp_state *st, int fresh)
 
     if (st->pid != current_pid() || !st->read)
         return 0;
-    if (!fresh && st->checked_ms && ms - st->checked_ms < RECHECK_MS)
+    if (!fresh && st->checked_ms && ms - st->checked_ms < AMP_STATE_RECHECK_MS)
         return 1;
     st->checked_ms = ms;
     struct stat a, b;
@@ -527,7 +460,7 @@ static int cache_current(struct amp_state *st, int fresh)
     if (n == 0)
         return st->gen == 0 && st->ncache == 0;
     return n == (ssize_t)sizeof(hdr) && memcmp(hdr, AMP_STATE_MAGIC, 8) == 0 &&
-           get64(hdr + 24) == st->gen;
+           amp_get64(hdr + 24) == st->gen;
 }
 
 static int refresh(struct amp_state *st, int fresh)
@@ -564,7 +497,7 @@ int amp_state_find(struct amp_state *st, uint64_t key, int64_t now, struct amp_b
      * (never, for a state kept in memory), nothing is blocked. */
     quiet = 0;
     if (current && st->ncache == 0)
-        quiet = !st->path ? INT64_MAX : st->checked_ms ? st->checked_ms + RECHECK_MS : 0;
+        quiet = !st->path ? INT64_MAX : st->checked_ms ? st->checked_ms + AMP_STATE_RECHECK_MS : 0;
     atomic_store_explicit(&st->quiet_until, quiet, memory_order_release);
     pthread_mutex_unlock(&st->lock);
     return found;

@@ -5,7 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "retry.h"
+#include "block.h"
 
 static const char *const classes[AMP_CLASSES] = { "2xx", "3xx", "4xx", "5xx" };
 
@@ -23,7 +23,7 @@ static void table_rows(FILE *out, const struct amp_stats_row *rows, size_t n,
             fprintf(out, "%-52s %8s %8s %8s %8s %8s %6s %7s  %s\n", "route", "routed", "2xx",
                     "3xx", "4xx", "5xx", "429", "blocked", "last");
         if (c->last_status)
-            amp_utc(c->last_at, at, sizeof(at));
+            amp_block_utc(c->last_at, at, sizeof(at));
         fprintf(out, "%-52s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
                      " %6" PRIu64 " %7" PRIu64 "  ",
                 c->name, c->routed, c->answers[AMP_2XX], c->answers[AMP_3XX],

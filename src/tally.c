@@ -26,8 +26,9 @@ struct amp_tally {
 static _Atomic(struct amp_tally *) tallies;
 static _Atomic int dirty;
 static _Atomic int64_t flushed_at; /* the UTC second of the last flush */
-static char path[4096];
-static _Atomic int have_path;
+/* The counters file of the config in use (each one it named stays
+ * allocated: a flush on another thread may be reading it). */
+static _Atomic(char *) path;
 static _Atomic int flushing;
 static _Atomic int warned; /* a counters file that could not be added to: said once */
 
@@ -94,10 +95,22 @@ void amp_tally_answer(struct amp_tally *t, int status, int64_t now)
 
 void amp_tally_set_path(const char *counts_path)
 {
+    char *now = atomic_load_explicit(&path, memory_order_acquire), *mine;
+
+    if (now && strcmp(now, counts_path) == 0)
+        return;
+    /* What was counted under the config before goes to its file. */
+    if (now)
+        amp_tally_flush((int64_t)time(NULL), 1);
+    if (!(mine = strdup(counts_path)))
+        return;
     pthread_mutex_lock(&amp_lock_tally);
-    if (!atomic_load_explicit(&have_path, memory_order_relaxed) &&
-        snprintf(path, sizeof(path), "%s", counts_path) < (int)sizeof(path))
-        atomic_store_explicit(&have_path, 1, memory_order_release);
+    now = atomic_load_explicit(&path, memory_order_relaxed);
+    if (now && strcmp(now, mine) == 0) {
+        free(mine);
+    } else {
+        atomic_store_explicit(&path, mine, memory_order_release);
+    }
     pthread_mutex_unlock(&amp_lock_tally);
 }
 
@@ -129,8 +142,9 @@ static size_t take(struct amp_counts *out, size_t cap)
 
 void amp_tally_flush(int64_t now, int force)
 {
-    if (!atomic_load_explicit(&dirty, memory_order_relaxed) ||
-        !atomic_load_explicit(&have_path, memory_order_acquire))
+    const char *file = atomic_load_explicit(&path, memory_order_acquire);
+
+    if (!atomic_load_explicit(&dirty, memory_order_relaxed) || !file)
         return;
     if (!force && now == atomic_load_explicit(&flushed_at, memory_order_relaxed))
         return;
@@ -144,7 +158,7 @@ void amp_tally_flush(int64_t now, int force)
     size_t n;
     /* In batches: a process may have used many routes. */
     while ((n = take(counts, sizeof(counts) / sizeof(counts[0]))) > 0) {
-        if (amp_counts_add(path, counts, n, err, sizeof(err)) < 0) {
+        if (amp_counts_add(file, counts, n, err, sizeof(err)) < 0) {
             /* Once a process: a path that cannot be used mostly stays so, and
              * the host's stderr is not ours to fill once a second. */
             if (!atomic_exchange_explicit(&warned, 1, memory_order_relaxed))

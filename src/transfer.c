@@ -248,10 +248,9 @@ static void report_dry_run(const struct amp_config *cfg, const struct amp_handle
 
     amp_mask(cfg->api_key, masked, sizeof(masked));
     for (size_t i = 0; i < r->nheaders && used < sizeof(added); i++) {
-        const char *h = r->headers[i];
-        int key = strncmp(h, "x-api-key:", 10) == 0;
-        used += (size_t)snprintf(added + used, sizeof(added) - used, "%s%s%s", i ? ", " : "",
-                                 key ? "x-api-key: " : h, key ? masked : "");
+        const struct amp_header *h = r->headers[i];
+        used += (size_t)snprintf(added + used, sizeof(added) - used, "%s%s: %s", i ? ", " : "",
+                                 h->name, h->secret ? masked : h->value);
     }
     char mode[256];
     amp_on_block_sentence(cfg, mode, sizeof(mode));

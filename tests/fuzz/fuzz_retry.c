@@ -1,4 +1,4 @@
-/* Fuzz target: Ampersand's retry headers and what a block says (retry.c).
+/* Fuzz target: Ampersand's retry headers and what a block says (block.c).
  * The input is text, one field a line (a missing line is an absent header,
  * an empty one an empty header):
  *   1 X-Amp-Retry-After   2 Retry-After   3 X-Amp-Retryable   4 now
@@ -16,10 +16,10 @@
 
 #include "common.h"
 #include "curlapi.h"
-#include "retry.h"
+#include "block.h"
 #include "state.h"
 
-/* The library's own limit (retry.c's MAX_HOLD): a retry time further away is ignored. */
+/* The library's own limit (block.c's MAX_HOLD): a retry time further away is ignored. */
 #define MAX_HOLD (366LL * 86400)
 #define NOW_SPAN (1LL << 33)
 
@@ -36,7 +36,7 @@ static void check_parse(const char *amp, const char *std, int64_t now)
     int64_t at = 0;
     const char *source = NULL;
 
-    if (amp_retry_parse(amp_curl_linked(), amp, std, now, &at, &source) != 0)
+    if (amp_block_parse_retry(amp_curl_linked(), amp, std, now, &at, &source) != 0)
         return;
     FUZZ_CHECK(source && (!strcmp(source, "X-Amp-Retry-After") || !strcmp(source, "Retry-After")),
                "a time from '%s'", source ? source : "(null)");
@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int64_t now = (int64_t)((uint64_t)t % (uint64_t)NOW_SPAN);
 
     check_parse(v[0], v[1], now);
-    int retryable = amp_retryable(v[2]);
+    int retryable = amp_block_retryable(v[2]);
     FUZZ_CHECK(retryable == !(v[2] && !strcasecmp(v[2], "false")), "retryable '%s'", v[2]);
 
     struct amp_block b;
@@ -91,9 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FIELD(b.reason, v[11]);
     const char *route = v[8] ? v[8] : "https://*.my.salesforce.com";
 
-    amp_utc(b.retry_at, date, sizeof(date));
-    amp_http_date(b.retry_at, date, sizeof(date));
-    amp_http_date(b.hold_until, date, sizeof(date));
+    amp_block_utc(b.retry_at, date, sizeof(date));
+    amp_block_http_date(b.retry_at, date, sizeof(date));
+    amp_block_http_date(b.hold_until, date, sizeof(date));
     amp_block_describe(&b, route, now, sentence, sizeof(sentence));
     check_answer(&b, route, now);
     fuzz_lines_free(&l);

@@ -251,3 +251,79 @@ def answer_connection_number_taken_by_the_application_is_left_alone(ctx):
     with open(log, "rb") as f:
         assert f.read() == b"after the answer\n", p.stderr
     assert [r["target"] for r in ctx.proxy.requests()] == ["/one"]
+
+
+# A loop of transfers that goes on through a blocked call (pycurl raises).
+FOLLOW_LOOP = r"""
+import io, os, pycurl, sys, time
+c = pycurl.Curl()
+n = 0
+while not os.path.exists(sys.argv[2]) and n < 4000:
+    c.setopt(c.URL, "%s/loop/%d" % (sys.argv[1], n))
+    c.setopt(c.WRITEDATA, io.BytesIO())
+    try:
+        c.perform()
+    except pycurl.error:
+        pass
+    n += 1
+    time.sleep(0.05)
+print(n)
+"""
+
+
+@test
+def a_reload_naming_another_state_file_is_followed(ctx):
+    """The state and the counters belong to the config that names them: a
+    running process whose config is changed to name another state_file
+    records its blocks, and adds its counters, there."""
+    from .harness import header_values, mark_all
+    d = os.path.join(ctx.dir, "follow")
+    os.makedirs(d, exist_ok=True)
+    first, second = os.path.join(d, "first.state"), os.path.join(d, "second.state")
+    cfg = os.path.join(d, "app.cfg")
+
+    def text(state, inst):
+        return (ctx.config().replace("inst-sf-1", inst) +
+                'throttle: { on_block = "fail"; state_file = "%s"; };\n' % state)
+
+    def write(t):
+        with open(cfg + ".new", "w") as f:
+            f.write(t)
+        os.chmod(cfg + ".new", 0o600)
+        os.replace(cfg + ".new", cfg)
+
+    def seen(inst, seconds=10):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            reqs = ctx.proxy.requests()
+            if reqs and header_values(reqs[-1], "x-amp-installation-id") == [inst]:
+                return
+            time.sleep(0.05)
+        raise AssertionError("%s not seen at the proxy" % inst)
+
+    write(text(first, "inst-first"))
+    stop = os.path.join(d, "stop")
+    ctx.proxy.control("reset")
+    mark_all(ctx)
+    loop = subprocess.Popen([AMPSHIM, "run", "-c", cfg, "--", PY, "-c", FOLLOW_LOOP, SF, stop],
+                            env=ctx.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        seen("inst-first")
+        write(text(second, "inst-second"))
+        seen("inst-second")
+        queue_429(ctx, http_date(int(time.time()) + 300), "true")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(
+                r.get("status") == 429 for r in ctx.proxy.requests()):
+            time.sleep(0.05)
+        time.sleep(1.5)  # the block recorded, the counters added (once a second)
+    finally:
+        open(stop, "w").close()
+        out, err = loop.communicate(timeout=30)
+    assert loop.returncode == 0, err
+    st = subprocess.run([AMPSHIM, "state", "-c", cfg], env=ctx.env(), capture_output=True)
+    assert "inst-second" in st.stdout.decode(), (st.stdout, st.stderr, err)
+    assert os.path.exists(second + ".counts"), os.listdir(d)
+    write(text(first, "inst-first"))
+    st = subprocess.run([AMPSHIM, "state", "-c", cfg], env=ctx.env(), capture_output=True)
+    assert "no route is blocked" in st.stdout.decode(), st.stdout

@@ -53,7 +53,7 @@ static char *read_catalog(void)
     char *text = NULL, err[512];
     size_t len;
 
-    if (amp_read_regular(CATALOG, AMP_MAX_CONFIG_BYTES, &text, &len, err, sizeof(err)) < 0)
+    if (amp_safefile_read(CATALOG, AMP_MAX_CONFIG_BYTES, &text, &len, err, sizeof(err)) < 0)
         fail_msg("%s", err);
     return text;
 }

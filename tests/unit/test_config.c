@@ -115,7 +115,7 @@ static void same_config(const struct amp_config *a, const struct amp_config *b)
         assert_int_equal(x->key, y->key);
         assert_int_equal(x->nheaders, y->nheaders);
         for (size_t k = 0; k < x->nheaders; k++)
-            assert_string_equal(x->headers[k], y->headers[k]);
+            assert_string_equal(x->headers[k]->line, y->headers[k]->line);
         assert_int_equal(x->ndrop, y->ndrop);
         for (size_t k = 0; k < x->ndrop; k++)
             assert_string_equal(x->drop[k], y->drop[k]);
@@ -195,11 +195,11 @@ static void expect_headers(const struct amp_route *r, const char *const *want)
         if (n >= r->nheaders)
             fail_msg("route %s has %zu headers, expected '%s' next", r->base_url, r->nheaders,
                      want[n]);
-        assert_string_equal(r->headers[n], want[n]);
+        assert_string_equal(r->headers[n]->line, want[n]);
     }
     if (r->nheaders != n)
         fail_msg("route %s has %zu headers, expected %zu (extra: '%s')", r->base_url,
-                 r->nheaders, n, r->headers[n]);
+                 r->nheaders, n, r->headers[n]->line);
 }
 
 #define HEADERS(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -280,7 +280,7 @@ static void headers_for_installation_route(void **state)
     expect_headers(&cfg->routes.v[0],
                    HEADERS("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
                            "x-api-key: " KEY, "x-amp-installation-id: inst-1",
-                           "X-Amp-Rate-Limiter-Mode: throttle"));
+                           "x-amp-rate-limiter-mode: throttle"));
     amp_config_free(cfg);
 }
 
@@ -294,7 +294,7 @@ static void headers_for_integration_route(void **state)
     expect_headers(&cfg->routes.v[0],
                    HEADERS("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
                            "x-api-key: " KEY, "x-amp-integration-name: slack-main",
-                           "x-amp-group-ref: customer-42", "X-Amp-Rate-Limiter-Mode: throttle"));
+                           "x-amp-group-ref: customer-42", "x-amp-rate-limiter-mode: throttle"));
     amp_config_free(cfg);
 }
 
@@ -311,11 +311,11 @@ static void rate_limiter_throttle_adds_header(void **state)
     expect_headers(&cfg->routes.v[0],
                    HEADERS("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
                            "x-api-key: " KEY, "x-amp-installation-id: inst-1",
-                           "X-Amp-Rate-Limiter-Mode: throttle"));
+                           "x-amp-rate-limiter-mode: throttle"));
     expect_headers(&cfg->routes.v[1],
                    HEADERS("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
                            "x-api-key: " KEY, "x-amp-integration-name: slack",
-                           "x-amp-group-ref: g", "X-Amp-Rate-Limiter-Mode: throttle"));
+                           "x-amp-group-ref: g", "x-amp-rate-limiter-mode: throttle"));
     amp_config_free(cfg);
 }
 
@@ -345,7 +345,7 @@ static void installation_id_wins_with_a_note(void **state)
     expect_headers(&cfg->routes.v[0],
                    HEADERS("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
                            "x-api-key: " KEY, "x-amp-installation-id: inst-9",
-                           "X-Amp-Rate-Limiter-Mode: throttle"));
+                           "x-amp-rate-limiter-mode: throttle"));
     amp_config_free(cfg);
 
     /* group_ref alone beside installation_id is noted too */
@@ -382,7 +382,7 @@ static void api_key_env_is_read(void **state)
 
     assert_string_equal(cfg->api_key, "k-from-env");
     assert_string_equal(cfg->api_key_origin, "api_key_env AMPSHIM_TEST_KEY");
-    assert_string_equal(cfg->routes.v[0].headers[2], "x-api-key: k-from-env");
+    assert_string_equal(cfg->routes.v[0].headers[2]->line, "x-api-key: k-from-env");
     amp_config_free(cfg);
 }
 
@@ -414,7 +414,7 @@ static void api_key_file_beside_the_config(void **state)
         fail_msg("config did not load: %s", err);
     assert_string_equal(cfg->api_key, "k-from-file");
     assert_non_null(strstr(cfg->api_key_origin, keypath));
-    assert_string_equal(cfg->routes.v[0].headers[2], "x-api-key: k-from-file");
+    assert_string_equal(cfg->routes.v[0].headers[2]->line, "x-api-key: k-from-file");
     amp_config_free(cfg);
 
     remove_file(cfgpath);
@@ -806,7 +806,7 @@ static void kept_apart_from_the_heap(void **state)
     assert_true(amp_arena_mapped(mapped->arena));
     assert_true(outside_brk_heap(mapped) && outside_brk_heap(mapped->routes.v) &&
                 outside_brk_heap(mapped->routes.v[3].base_url) &&
-                outside_brk_heap(mapped->routes.v[3].headers[3]) &&
+                outside_brk_heap(mapped->routes.v[3].headers[3]->line) &&
                 outside_brk_heap(mapped->proxy_url));
 
     assert_int_equal(amp_config_load_ex(path, amp_curl_linked(), AMP_CONFIG_ON_HEAP, &heap, err,
@@ -821,7 +821,7 @@ static void kept_apart_from_the_heap(void **state)
         assert_string_equal(a->ident, b->ident);
         assert_int_equal(a->nheaders, b->nheaders);
         for (size_t k = 0; k < a->nheaders; k++)
-            assert_string_equal(a->headers[k], b->headers[k]);
+            assert_string_equal(a->headers[k]->line, b->headers[k]->line);
         assert_int_equal(a->key, b->key);
     }
     char *out = NULL;
@@ -835,25 +835,30 @@ static void kept_apart_from_the_heap(void **state)
     remove_file(path);
 }
 
-/* AMP_CONFIG_PLAIN_ONLY loads a config whose routes list is read from the
- * text, and says 1 of one libconfig must parse all of (the library then
- * loads it on a thread of its own): here an escape in a route. */
-static void plain_only_says_when_libconfig_must_parse(void **state)
+/* A config whose routes list is read from the text says so, and one that
+ * libconfig must parse all of (here an escape in a route) says it was
+ * read whole (the library then watches its file by stat, not by bytes). */
+static void the_load_says_when_libconfig_read_it_whole(void **state)
 {
     (void)state;
     char *plain = write_temp(GOOD_PROXY ONE_ROUTE), err[512] = "";
     char *escaped = write_temp(GOOD_PROXY ROUTE("base_url = \"https://x.test\"; installation_id = \"i\\x2d1\";"));
     struct amp_config *cfg = NULL;
 
-    assert_int_equal(amp_config_load_ex(plain, amp_curl_linked(), AMP_CONFIG_PLAIN_ONLY, &cfg, err,
-                                        sizeof(err)), 0);
+    assert_int_equal(amp_config_load_ex(plain, amp_curl_linked(), 0, &cfg, err, sizeof(err)),
+                     AMP_LOAD_OK);
     assert_int_equal(cfg->routes.n, 1);
+    assert_false(cfg->read_whole);
     amp_config_free(cfg);
     cfg = NULL;
-    assert_int_equal(amp_config_load_ex(escaped, amp_curl_linked(), AMP_CONFIG_PLAIN_ONLY, &cfg, err,
-                                        sizeof(err)), 1);
-    assert_null(cfg);
-    cfg = load_ok(GOOD_PROXY ROUTE("base_url = \"https://x.test\"; installation_id = \"i\\x2d1\";"));
+    assert_int_equal(amp_config_load_ex(plain, amp_curl_linked(), AMP_CONFIG_LIBCONFIG_ONLY, &cfg,
+                                        err, sizeof(err)), AMP_LOAD_OK);
+    assert_true(cfg->read_whole);
+    amp_config_free(cfg);
+    cfg = NULL;
+    assert_int_equal(amp_config_load_ex(escaped, amp_curl_linked(), 0, &cfg, err, sizeof(err)),
+                     AMP_LOAD_OK);
+    assert_true(cfg->read_whole);
     assert_string_equal(cfg->routes.v[0].installation_id, "i-1");
     amp_config_free(cfg);
     remove_file(plain);
@@ -1025,7 +1030,7 @@ int main(void)
         cmocka_unit_test(throttle_errors),
         cmocka_unit_test(missing_file_is_an_error),
         cmocka_unit_test(kept_apart_from_the_heap),
-        cmocka_unit_test(plain_only_says_when_libconfig_must_parse),
+        cmocka_unit_test(the_load_says_when_libconfig_read_it_whole),
         cmocka_unit_test(discover_in_xdg_config_home),
         cmocka_unit_test(discover_in_home_config),
         cmocka_unit_test(discover_none),

@@ -248,7 +248,8 @@ static void app_sets(struct amp_handle *hs, CURLoption id, union amp_optval v)
 static void a_change_under_way_is_followed(void **state)
 {
     (void)state;
-    static char *lines[] = { "x-amp-project-id: p" };
+    static const struct amp_header project = { .name = "x-amp-project-id", .value = "p", .line = "x-amp-project-id: p" };
+    static const struct amp_header *const lines[] = { &project };
     static struct amp_route route = { .headers = lines, .nheaders = 1 };
     struct amp_config cfg = { .proxy_url = "http://127.0.0.1:9" };
     struct curl_slist *list = curl_slist_append(NULL, "other.example:443:127.0.0.1");
@@ -317,7 +318,8 @@ static void a_change_under_way_is_followed(void **state)
 static void a_new_url_routes_again_only_before_the_start(void **state)
 {
     (void)state;
-    static char *lines[] = { "x-amp-project-id: p" };
+    static const struct amp_header project = { .name = "x-amp-project-id", .value = "p", .line = "x-amp-project-id: p" };
+    static const struct amp_header *const lines[] = { &project };
     static struct amp_route route = { .headers = lines, .nheaders = 1 };
     struct amp_config cfg = { .proxy_url = "http://127.0.0.1:9" };
     struct amp_handle *hs = new_handle();

@@ -1,7 +1,8 @@
-/* What Ampersand's 429 says, and what a block means to a person. Pure
- * functions, unit-tested. */
-#ifndef AMPSHIM_RETRY_H
-#define AMPSHIM_RETRY_H
+/* A block (struct amp_block, state.h): the retry time Ampersand's 429
+ * gives, the record the state file keeps, what it means to a person and
+ * the answer a blocked call gets. Pure functions, unit-tested. */
+#ifndef AMPSHIM_BLOCK_H
+#define AMPSHIM_BLOCK_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,17 +15,17 @@
  * Retry-After (seconds or an HTTP date); parsed with libcurl's date
  * parser. Either value may be NULL. 0 and *at on success, -1 when neither
  * gives a time. *source names the header used. */
-int amp_retry_parse(const struct amp_curl *c, const char *amp_retry_after, const char *retry_after,
+int amp_block_parse_retry(const struct amp_curl *c, const char *amp_retry_after, const char *retry_after,
                     int64_t now, int64_t *at, const char **source);
 
 /* to - from in seconds, saturated at the int64 limits. */
-int64_t amp_secs_between(int64_t from, int64_t to);
+int64_t amp_block_secs_between(int64_t from, int64_t to);
 
 /* X-Amp-Retryable: absent means retryable; only "false" locks. */
-int amp_retryable(const char *value);
+int amp_block_retryable(const char *value);
 
 /* "2025-03-06 22:09:49 UTC" */
-void amp_utc(int64_t t, char *buf, size_t len);
+void amp_block_utc(int64_t t, char *buf, size_t len);
 
 /* One sentence: which route is blocked, until when (UTC and from now),
  * and why; for a locked route, how to lift it. */
@@ -32,7 +33,7 @@ void amp_block_describe(const struct amp_block *b, const char *route, int64_t no
                         size_t len);
 
 /* Ampersand's form of a time, whatever the locale: "Thu, 06 Mar 2025 22:09:49 UTC". */
-void amp_http_date(int64_t t, char *buf, size_t len);
+void amp_block_http_date(int64_t t, char *buf, size_t len);
 
 /* The HTTP answer to a call on a blocked route (on_block = "respond"), as
  * the proxy would give it: 429, Retry-After in whole seconds (none for a
@@ -42,5 +43,19 @@ void amp_http_date(int64_t t, char *buf, size_t len);
  * when len is too small. */
 int amp_block_answer(const struct amp_block *b, const char *route, int64_t now, char *buf,
                      size_t len);
+
+/* A block's record in the state file, and what it says. */
+void amp_block_encode(const struct amp_block *b, unsigned char out[AMP_STATE_RECORD]);
+int amp_block_decode(const unsigned char in[AMP_STATE_RECORD], struct amp_block *b);
+
+/* 1 while b stops calls at time now. */
+int amp_block_active(const struct amp_block *b, int64_t now);
+
+/* The identity key: FNV-1a 64 over the NUL-separated parts. */
+uint64_t amp_block_key(const char *proxy, const char *project, const char *id, const char *group);
+
+/* 1 when b was recorded by the route whose base URL is base_url (its route
+ * field, cut as the record cuts it, is base_url). */
+int amp_block_by_route(const struct amp_block *b, const char *base_url);
 
 #endif

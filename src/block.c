@@ -1,6 +1,8 @@
-/* Reading Ampersand's rate-limit answer and describing a block. */
+/* A block: Ampersand's rate-limit answer read, the block's record in the
+ * state file, its identity key, and the block described and answered. */
 #define _GNU_SOURCE
-#include "retry.h"
+#include "block.h"
+#include "le.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -14,7 +16,7 @@
 /* A retry time more than a year away is taken for a mistake, not obeyed. */
 #define MAX_HOLD (366LL * 86400)
 
-int64_t amp_secs_between(int64_t from, int64_t to)
+int64_t amp_block_secs_between(int64_t from, int64_t to)
 {
     int64_t d;
 
@@ -35,12 +37,12 @@ static int all_digits(const char *s)
     return 1;
 }
 
-int amp_retry_parse(const struct amp_curl *c, const char *amp_retry_after, const char *retry_after,
+int amp_block_parse_retry(const struct amp_curl *c, const char *amp_retry_after, const char *retry_after,
                     int64_t now, int64_t *at, const char **source)
 {
     if (amp_retry_after && *amp_retry_after) {
         time_t t = c->getdate(amp_retry_after, NULL);
-        if (t != (time_t)-1 && amp_secs_between(now, (int64_t)t) <= MAX_HOLD) {
+        if (t != (time_t)-1 && amp_block_secs_between(now, (int64_t)t) <= MAX_HOLD) {
             *at = (int64_t)t;
             *source = "X-Amp-Retry-After";
             return 0;
@@ -51,13 +53,13 @@ int amp_retry_parse(const struct amp_curl *c, const char *amp_retry_after, const
             errno = 0;
             long long secs = strtoll(retry_after, NULL, 10);
             if (errno == 0 && secs <= MAX_HOLD) {
-                *at = amp_secs_between(-secs, now); /* now + secs, saturated */
+                *at = amp_block_secs_between(-secs, now); /* now + secs, saturated */
                 *source = "Retry-After";
                 return 0;
             }
         } else {
             time_t t = c->getdate(retry_after, NULL);
-            if (t != (time_t)-1 && amp_secs_between(now, (int64_t)t) <= MAX_HOLD) {
+            if (t != (time_t)-1 && amp_block_secs_between(now, (int64_t)t) <= MAX_HOLD) {
                 *at = (int64_t)t;
                 *source = "Retry-After";
                 return 0;
@@ -67,12 +69,12 @@ int amp_retry_parse(const struct amp_curl *c, const char *amp_retry_after, const
     return -1;
 }
 
-int amp_retryable(const char *value)
+int amp_block_retryable(const char *value)
 {
     return !(value && strcasecmp(value, "false") == 0);
 }
 
-void amp_utc(int64_t t, char *buf, size_t len)
+void amp_block_utc(int64_t t, char *buf, size_t len)
 {
     struct tm tm;
     time_t tt = (time_t)t;
@@ -86,8 +88,8 @@ void amp_block_describe(const struct amp_block *b, const char *route, int64_t no
 {
     char until[40], at[40], who[200];
 
-    amp_utc(b->retry_at, until, sizeof(until));
-    amp_utc(b->recorded_at, at, sizeof(at));
+    amp_block_utc(b->retry_at, until, sizeof(until));
+    amp_block_utc(b->recorded_at, at, sizeof(at));
     if (b->group[0])
         snprintf(who, sizeof(who), "integration %s group %s", b->id, b->group);
     else
@@ -96,9 +98,9 @@ void amp_block_describe(const struct amp_block *b, const char *route, int64_t no
         char hold[80] = "";
         if (b->hold_until) {
             char h[40];
-            amp_utc(b->hold_until, h, sizeof(h));
+            amp_block_utc(b->hold_until, h, sizeof(h));
             snprintf(hold, sizeof(hold), ", or until %s (in %llds)", h,
-                     (long long)amp_secs_between(now, b->hold_until));
+                     (long long)amp_block_secs_between(now, b->hold_until));
         }
         snprintf(buf, len,
                  "route %s (%s) is locked out: the provider refused its credentials "
@@ -107,11 +109,11 @@ void amp_block_describe(const struct amp_block *b, const char *route, int64_t no
     } else {
         snprintf(buf, len,
                  "route %s (%s) is rate limited until %s (in %llds): %s at %s",
-                 route, who, until, (long long)amp_secs_between(now, b->retry_at), b->reason, at);
+                 route, who, until, (long long)amp_block_secs_between(now, b->retry_at), b->reason, at);
     }
 }
 
-void amp_http_date(int64_t t, char *buf, size_t len)
+void amp_block_http_date(int64_t t, char *buf, size_t len)
 {
     /* Written out, not strftime'd: the host program's locale must not turn
      * "Thu" into "Do". */
@@ -170,7 +172,7 @@ int amp_block_answer(const struct amp_block *b, const char *route, int64_t now, 
     int64_t until = locked ? b->hold_until : b->retry_at;
 
     amp_block_describe(b, route, now, sentence, sizeof(sentence));
-    amp_http_date(b->retry_at, at, sizeof(at));
+    amp_block_http_date(b->retry_at, at, sizeof(at));
     struct tm tm;
     time_t tt = (time_t)until;
     if (until && gmtime_r(&tt, &tm))
@@ -187,7 +189,7 @@ int amp_block_answer(const struct amp_block *b, const char *route, int64_t now, 
     }
     if (until)
         append(body, sizeof(body), &n, "\",\"retryAt\":\"%s\",\"retryAfter\":%lld", iso,
-               (long long)(until > now ? amp_secs_between(now, until) : 0));
+               (long long)(until > now ? amp_block_secs_between(now, until) : 0));
     else
         append(body, sizeof(body), &n, "\",\"retryAt\":null,\"retryAfter\":null");
     append(body, sizeof(body), &n, ",\"retryable\":%s,\"reason\":\"", locked ? "false" : "true");
@@ -196,11 +198,76 @@ int amp_block_answer(const struct amp_block *b, const char *route, int64_t now, 
 
     append(buf, len, &used, "HTTP/1.1 429 Too Many Requests\r\n");
     if (until)
-        append(buf, len, &used, "Retry-After: %lld\r\n", (long long)(until > now ? amp_secs_between(now, until) : 0));
+        append(buf, len, &used, "Retry-After: %lld\r\n", (long long)(until > now ? amp_block_secs_between(now, until) : 0));
     append(buf, len, &used,
            "X-Amp-Retry-After: %s\r\nX-Amp-Retryable: %s\r\n"
            "Content-Type: application/problem+json\r\nContent-Length: %zu\r\n"
            "Connection: close\r\n\r\n%s",
            at, locked ? "false" : "true", n, body);
     return used + 1 < len ? (int)used : -1;
+}
+
+/* --- a block's record in the state file (state.h has its layout) --------- */
+
+#define FIELDS(X)                                                                        \
+    X(proxy, 40) X(project, 168) X(id, 208) X(group, 280) X(reason, 352) X(route, 448)
+
+void amp_block_encode(const struct amp_block *b, unsigned char out[AMP_STATE_RECORD])
+{
+    memset(out, 0, AMP_STATE_RECORD);
+    amp_put64(out + 0, b->key);
+    amp_put64(out + 8, (uint64_t)b->retry_at);
+    amp_put64(out + 16, (uint64_t)b->recorded_at);
+    amp_put64(out + 24, (uint64_t)b->hold_until);
+    amp_put32(out + 32, b->flags);
+#define PUT(f, off) memcpy(out + (off), b->f, strnlen(b->f, sizeof(b->f) - 1));
+    FIELDS(PUT)
+#undef PUT
+}
+
+int amp_block_decode(const unsigned char in[AMP_STATE_RECORD], struct amp_block *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->key = amp_get64(in + 0);
+    b->retry_at = (int64_t)amp_get64(in + 8);
+    b->recorded_at = (int64_t)amp_get64(in + 16);
+    b->hold_until = (int64_t)amp_get64(in + 24);
+    b->flags = amp_get32(in + 32);
+    if (b->flags & ~(uint32_t)(AMP_BLOCK_LOCKED | AMP_BLOCK_GUESSED) || amp_get32(in + 36))
+        return -1;
+#define GET(f, off)                                                                      \
+    if (!memchr(in + (off), '\0', sizeof(b->f)))                                         \
+        return -1;                                                                       \
+    memcpy(b->f, in + (off), sizeof(b->f));
+    FIELDS(GET)
+#undef GET
+    return 0;
+}
+
+int amp_block_active(const struct amp_block *b, int64_t now)
+{
+    if (b->flags & AMP_BLOCK_LOCKED)
+        return b->hold_until == 0 || now < b->hold_until;
+    return now < b->retry_at;
+}
+
+uint64_t amp_block_key(const char *proxy, const char *project, const char *id, const char *group)
+{
+    const char *parts[] = { proxy, project, id, group };
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (int i = 0; i < 4; i++) {
+        for (const char *p = parts[i] ? parts[i] : ""; *p; p++)
+            h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+        h = (h ^ 0) * 0x100000001b3ULL; /* a separator no part contains */
+    }
+    return h;
+}
+
+int amp_block_by_route(const struct amp_block *b, const char *base_url)
+{
+    size_t cap = sizeof(b->route) - 1, n = strlen(base_url);
+
+    return b->route[0] && strncmp(b->route, base_url, cap) == 0 &&
+           strlen(b->route) == (n < cap ? n : cap);
 }

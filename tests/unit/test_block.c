@@ -1,6 +1,6 @@
-/* Reading Ampersand's 429 (amp_retry_parse, amp_retryable) and saying
- * what a block means to a person (amp_utc, amp_block_describe) and to a
- * program (amp_http_date, amp_block_answer). Dates go
+/* Reading Ampersand's 429 (amp_block_parse_retry, amp_block_retryable) and saying
+ * what a block means to a person (amp_block_utc, amp_block_describe) and to a
+ * program (amp_block_http_date, amp_block_answer). Dates go
  * through the linked libcurl's curl_getdate, as in the library. */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "curlapi.h"
-#include "retry.h"
+#include "block.h"
 #include "state.h"
 
 /* date -u -d '2025-03-06 22:09:49' +%s */
@@ -25,14 +25,14 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* amp_retry_parse must succeed with *at == want and *source == source. */
+/* amp_block_parse_retry must succeed with *at == want and *source == source. */
 static void expect_time(const char *amp, const char *std, int64_t now, int64_t want,
                         const char *source)
 {
     int64_t at = -12345;
     const char *src = NULL;
 
-    if (amp_retry_parse(amp_curl_linked(), amp, std, now, &at, &src) != 0)
+    if (amp_block_parse_retry(amp_curl_linked(), amp, std, now, &at, &src) != 0)
         fail_msg("X-Amp-Retry-After '%s', Retry-After '%s': no time, expected %lld",
                  amp ? amp : "(none)", std ? std : "(none)", (long long)want);
     if (at != want)
@@ -42,13 +42,13 @@ static void expect_time(const char *amp, const char *std, int64_t now, int64_t w
     assert_string_equal(src, source);
 }
 
-/* amp_retry_parse must find no time. */
+/* amp_block_parse_retry must find no time. */
 static void expect_none(const char *amp, const char *std)
 {
     int64_t at = -12345;
     const char *src = NULL;
 
-    if (amp_retry_parse(amp_curl_linked(), amp, std, NOW, &at, &src) != -1)
+    if (amp_block_parse_retry(amp_curl_linked(), amp, std, NOW, &at, &src) != -1)
         fail_msg("X-Amp-Retry-After '%s', Retry-After '%s': got %lld from %s, expected none",
                  amp ? amp : "(none)", std ? std : "(none)", (long long)at, src ? src : "?");
 }
@@ -83,7 +83,7 @@ static struct amp_block block(const char *id, const char *group, int64_t retry_a
     return b;
 }
 
-/* ---- amp_retry_parse --------------------------------------------------- */
+/* ---- amp_block_parse_retry --------------------------------------------------- */
 
 static void amp_documented_form(void **state)
 {
@@ -146,35 +146,35 @@ static void retry_after_bad_seconds(void **state)
     expect_none(NULL, "99999999999999999999999"); /* overflows */
 }
 
-/* ---- amp_retryable ---------------------------------------------------- */
+/* ---- amp_block_retryable ---------------------------------------------------- */
 
 static void retryable_values(void **state)
 {
     (void)state;
-    assert_int_equal(amp_retryable(NULL), 1);
-    assert_int_equal(amp_retryable("true"), 1);
-    assert_int_equal(amp_retryable("TRUE"), 1);
-    assert_int_equal(amp_retryable(""), 1);
-    assert_int_equal(amp_retryable("no"), 1); /* only "false" locks */
-    assert_int_equal(amp_retryable("false"), 0);
-    assert_int_equal(amp_retryable("FALSE"), 0);
-    assert_int_equal(amp_retryable("False"), 0);
+    assert_int_equal(amp_block_retryable(NULL), 1);
+    assert_int_equal(amp_block_retryable("true"), 1);
+    assert_int_equal(amp_block_retryable("TRUE"), 1);
+    assert_int_equal(amp_block_retryable(""), 1);
+    assert_int_equal(amp_block_retryable("no"), 1); /* only "false" locks */
+    assert_int_equal(amp_block_retryable("false"), 0);
+    assert_int_equal(amp_block_retryable("FALSE"), 0);
+    assert_int_equal(amp_block_retryable("False"), 0);
 }
 
-/* ---- amp_utc ---------------------------------------------------------- */
+/* ---- amp_block_utc ---------------------------------------------------------- */
 
 static void utc_format(void **state)
 {
     (void)state;
     char buf[64];
 
-    amp_utc(MAR6, buf, sizeof(buf));
+    amp_block_utc(MAR6, buf, sizeof(buf));
     assert_string_equal(buf, MAR6_UTC);
-    amp_utc(0, buf, sizeof(buf));
+    amp_block_utc(0, buf, sizeof(buf));
     assert_string_equal(buf, "1970-01-01 00:00:00 UTC");
-    amp_utc(951782400, buf, sizeof(buf)); /* a leap day */
+    amp_block_utc(951782400, buf, sizeof(buf)); /* a leap day */
     assert_string_equal(buf, "2000-02-29 00:00:00 UTC");
-    amp_utc(MAR6 + 3600 + 59, buf, sizeof(buf));
+    amp_block_utc(MAR6 + 3600 + 59, buf, sizeof(buf));
     assert_string_equal(buf, "2025-03-06 23:10:48 UTC");
 }
 
@@ -184,7 +184,7 @@ static void utc_small_buffer_stays_inside(void **state)
     char buf[16];
 
     memset(buf, 'Z', sizeof(buf));
-    amp_utc(MAR6, buf, 10);
+    amp_block_utc(MAR6, buf, 10);
     assert_non_null(memchr(buf, '\0', 10));
     for (size_t i = 10; i < sizeof(buf); i++)
         assert_int_equal(buf[i], 'Z');
@@ -276,9 +276,9 @@ static void extreme_times_saturate(void **state)
     struct amp_block b = block("inst-x", "", INT64_MAX, INT64_MIN, "odd");
     char buf[4096];
 
-    assert_int_equal(amp_secs_between(-10, INT64_MAX), INT64_MAX);
-    assert_int_equal(amp_secs_between(10, INT64_MIN), INT64_MIN);
-    assert_int_equal(amp_secs_between(5, 7), 2);
+    assert_int_equal(amp_block_secs_between(-10, INT64_MAX), INT64_MAX);
+    assert_int_equal(amp_block_secs_between(10, INT64_MIN), INT64_MIN);
+    assert_int_equal(amp_block_secs_between(5, 7), 2);
     amp_block_describe(&b, "r", -10, buf, sizeof(buf));
     expect_contains(buf, "(in 9223372036854775807s)");
     assert_true(amp_block_answer(&b, "r", -10, buf, sizeof(buf)) > 0);
@@ -288,11 +288,11 @@ static void extreme_times_saturate(void **state)
     amp_block_describe(&b, "r", INT64_MAX, buf, sizeof(buf));
     expect_contains(buf, "(in -9223372036854775808s)");
     /* A year past INT_MAX - 1900 (found by the fuzzer): no overflow. */
-    amp_http_date(67767976233532800LL, buf, sizeof(buf));
+    amp_block_http_date(67767976233532800LL, buf, sizeof(buf));
     expect_contains(buf, " 2147483648 ");
     int64_t at = 0;
     const char *source = NULL;
-    assert_int_equal(amp_retry_parse(amp_curl_linked(), NULL, "30", INT64_MAX - 5, &at, &source), 0);
+    assert_int_equal(amp_block_parse_retry(amp_curl_linked(), NULL, "30", INT64_MAX - 5, &at, &source), 0);
     assert_int_equal(at, INT64_MAX);
 }
 
@@ -301,7 +301,7 @@ static void http_date_is_amperands_form_in_any_locale(void **state)
     (void)state;
     char buf[64];
 
-    amp_http_date(MAR6, buf, sizeof(buf));
+    amp_block_http_date(MAR6, buf, sizeof(buf));
     assert_string_equal(buf, "Thu, 06 Mar 2025 22:09:49 UTC");
     /* and libcurl reads it back */
     assert_int_equal((int64_t)amp_curl_linked()->getdate(buf, NULL), MAR6);
