@@ -4,9 +4,11 @@
  * Each process counts in memory and adds its counts to the file about once
  * a second and at exit; `ampshim stats` reads it.
  *
- * File layout (little-endian, fixed width, version 1):
+ * File layout (little-endian, fixed width, version 2):
  *   header, 32 bytes: magic "AMPSHIMC" | u32 version | u32 record size |
  *                     u32 record count | u32 0 | u64 FNV-1a 64 of the records
+ *                     (hash.h; version 1, the same layout, was summed from
+ *                     another basis: read, and written back as version 2)
  *   records, 192 bytes each:
  *      0 u64 key | 8 u64 routed | 16 u64 2xx | 24 u64 3xx | 32 u64 4xx |
  *     40 u64 5xx | 48 u64 429s | 56 u64 blocked | 64 u32 last status |
@@ -21,7 +23,7 @@
 #include <stdint.h>
 
 #define AMP_COUNTS_MAGIC "AMPSHIMC"
-#define AMP_COUNTS_VERSION 1u
+#define AMP_COUNTS_VERSION 2u
 #define AMP_COUNTS_HEADER 32u
 #define AMP_COUNTS_RECORD 192u
 #define AMP_COUNTS_MAX 4096u

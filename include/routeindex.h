@@ -9,16 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hash.h"
 #include "route.h"
 
 /* The hash a suffix is filed under. Taken from the last byte to the first,
  * so that the hashes of all of a host's suffixes come from one pass:
  * amp_suffix_hash(s, n) == amp_suffix_hash_more(amp_suffix_hash(s + k, n - k), s, k). */
-#define AMP_SUFFIX_HASH_SEED 0xcbf29ce484222325ULL
+#define AMP_SUFFIX_HASH_SEED AMP_FNV1A64_BASIS
 static inline uint64_t amp_suffix_hash_more(uint64_t h, const char *s, size_t n)
 {
     while (n > 0)
-        h = (h ^ (unsigned char)s[--n]) * 0x100000001b3ULL;
+        h = amp_fnv1a_byte(h, (unsigned char)s[--n]);
     return h;
 }
 

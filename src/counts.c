@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "le.h"
 #include "state.h"
 
@@ -23,13 +24,14 @@ int amp_counts_path(const char *state_path, char *buf, size_t len)
     return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
-static uint64_t fnv1a(const unsigned char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
+/* Version 1 files were summed from 1469598103934665603, not FNV's offset
+ * basis (a digit lost): still read, so that an upgrade keeps the counts;
+ * the next write makes the file version 2. */
+#define V1_BASIS 1469598103934665603ULL
 
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    return h;
+static uint64_t checksum(uint32_t version, const unsigned char *p, size_t n)
+{
+    return amp_fnv1a_more(version == 1 ? V1_BASIS : AMP_FNV1A64_BASIS, p, n);
 }
 
 static void encode(const struct amp_counts *c, unsigned char *r)
@@ -103,7 +105,7 @@ static int load(int fd, const char *path, struct amp_counts **out, size_t *n)
     struct stat sb;
     unsigned char hdr[AMP_COUNTS_HEADER], *body = NULL;
     const char *bad = NULL;
-    uint32_t count = 0;
+    uint32_t count = 0, version = 0;
 
     *out = NULL;
     *n = 0;
@@ -114,7 +116,8 @@ static int load(int fd, const char *path, struct amp_counts **out, size_t *n)
     if (sb.st_size < (off_t)AMP_COUNTS_HEADER || pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
         memcmp(hdr, AMP_COUNTS_MAGIC, 8) != 0)
         bad = "not a counters file";
-    else if (amp_get32(hdr + 8) != AMP_COUNTS_VERSION || amp_get32(hdr + 12) != AMP_COUNTS_RECORD)
+    else if (((version = amp_get32(hdr + 8)) != AMP_COUNTS_VERSION && version != 1) ||
+             amp_get32(hdr + 12) != AMP_COUNTS_RECORD)
         bad = "of another version";
     else if ((count = amp_get32(hdr + 16)) > AMP_COUNTS_MAX ||
              sb.st_size != (off_t)(AMP_COUNTS_HEADER + (size_t)count * AMP_COUNTS_RECORD))
@@ -125,7 +128,7 @@ static int load(int fd, const char *path, struct amp_counts **out, size_t *n)
             goto fail;
         if (pread(fd, body, len, AMP_COUNTS_HEADER) != (ssize_t)len)
             goto fail;
-        if (fnv1a(body, len) != amp_get64(hdr + 24)) {
+        if (checksum(version, body, len) != amp_get64(hdr + 24)) {
             bad = "damaged (its checksum does not match)";
         } else {
             for (uint32_t i = 0; i < count; i++)
@@ -170,7 +173,7 @@ static int store(int fd, const struct amp_counts *c, size_t n)
     amp_put32(buf + 16, (uint32_t)n);
     for (size_t i = 0; i < n; i++)
         encode(&c[i], buf + AMP_COUNTS_HEADER + i * AMP_COUNTS_RECORD);
-    amp_put64(buf + 24, fnv1a(buf + AMP_COUNTS_HEADER, n * AMP_COUNTS_RECORD));
+    amp_put64(buf + 24, checksum(AMP_COUNTS_VERSION, buf + AMP_COUNTS_HEADER, n * AMP_COUNTS_RECORD));
     if (pwrite(fd, buf, len, 0) == (ssize_t)len && ftruncate(fd, (off_t)len) == 0)
         rc = 0;
     free(buf);

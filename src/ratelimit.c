@@ -20,6 +20,7 @@
 #include "options.h"
 #include "redirect.h"
 #include "counts.h"
+#include "hash.h"
 #include "log.h"
 #include "block.h"
 #include "tally.h"
@@ -148,12 +149,8 @@ static _Atomic uint64_t said_route[SAID_SLOTS], said_block[SAID_SLOTS];
 static uint64_t block_mark(const struct amp_block *b)
 {
     const int64_t parts[] = { b->recorded_at, b->retry_at, b->hold_until, (int64_t)b->flags };
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = amp_fnv1a(parts, sizeof(parts)); /* this process's memory only */
 
-    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-        h ^= (uint64_t)parts[i];
-        h *= 0x100000001b3ull;
-    }
     return h ? h : 1;
 }
 
