@@ -28,8 +28,21 @@
 #define AMP_COUNTS_RECORD 192u
 #define AMP_COUNTS_MAX 4096u
 
-/* The answers' classes. */
-enum { AMP_2XX, AMP_3XX, AMP_4XX, AMP_5XX, AMP_CLASSES };
+/* The answers' classes, listed once: their order in a record and the
+ * name `ampshim stats` gives each (table column, JSON key, Prometheus
+ * label). A status s counts in class s / 100 - 2. */
+#define AMP_CLASS_LIST(X) X(2XX, "2xx") X(3XX, "3xx") X(4XX, "4xx") X(5XX, "5xx")
+#define AMP_CLASS_ENUM(id, name) AMP_##id,
+enum { AMP_CLASS_LIST(AMP_CLASS_ENUM) AMP_CLASSES };
+#undef AMP_CLASS_ENUM
+
+static inline const char *amp_class_name(int i)
+{
+#define AMP_CLASS_NAME(id, name) name,
+    static const char *const names[AMP_CLASSES] = { AMP_CLASS_LIST(AMP_CLASS_NAME) };
+#undef AMP_CLASS_NAME
+    return names[i];
+}
 
 struct amp_counts {
     uint64_t key;          /* the route's (struct amp_route.key) */

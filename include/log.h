@@ -17,6 +17,13 @@ void amp_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "****" followed by the last 4 characters of a secret; never the whole secret. */
 void amp_mask(const char *secret, char *out, size_t outlen);
+/* The same rule where the secret stands, keeping its length (so that every
+ * count an application keeps of text holding it still holds): its first
+ * amp_mask_hidden(len) characters become '*'. */
+void amp_mask_in_place(char *secret, size_t len);
+/* How many leading characters of a secret of len the mask hides: all of
+ * one of 8 or fewer, else all but the last 4. */
+size_t amp_mask_hidden(size_t len);
 
 #define amp_error(...) amp_log(AMP_LOG_ERROR, __VA_ARGS__)
 #define amp_warn(...) amp_log(AMP_LOG_WARN, __VA_ARGS__)

@@ -85,13 +85,20 @@ void amp_report(const char *fmt, ...)
     va_end(ap);
 }
 
+size_t amp_mask_hidden(size_t len)
+{
+    /* A key of 8 characters or fewer would be half revealed by its last 4. */
+    return len <= 8 ? len : len - 4;
+}
+
 void amp_mask(const char *secret, char *out, size_t outlen)
 {
     size_t len = secret ? strlen(secret) : 0;
 
-    /* A key of 8 characters or fewer would be half revealed by its last 4. */
-    if (len <= 8)
-        snprintf(out, outlen, "****");
-    else
-        snprintf(out, outlen, "****%s", secret + len - 4);
+    snprintf(out, outlen, "****%s", secret ? secret + amp_mask_hidden(len) : "");
+}
+
+void amp_mask_in_place(char *secret, size_t len)
+{
+    memset(secret, '*', amp_mask_hidden(len));
 }

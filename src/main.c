@@ -720,7 +720,6 @@ static int cmd_stats(const struct known *k, enum stats_how how, const char *outp
     } else if (how == STATS_TABLE) {
         amp_stats_table(out.f, places, shown, rows, nrows);
     } else {
-        static const char *const classes[AMP_CLASSES] = { "2xx", "3xx", "4xx", "5xx" };
         struct amp_json j;
         char key[20];
         amp_json_init(&j, out.f, 2);
@@ -737,7 +736,7 @@ static int cmd_stats(const struct known *k, enum stats_how how, const char *outp
             amp_json_int(&j, "routed", (long long)c->routed);
             amp_json_object(&j, "answers");
             for (int a = 0; a < AMP_CLASSES; a++)
-                amp_json_int(&j, classes[a], (long long)c->answers[a]);
+                amp_json_int(&j, amp_class_name(a), (long long)c->answers[a]);
             amp_json_end(&j);
             amp_json_int(&j, "status_429", (long long)c->status429);
             amp_json_int(&j, "blocked", (long long)c->blocked);

@@ -7,8 +7,6 @@
 
 #include "block.h"
 
-static const char *const classes[AMP_CLASSES] = { "2xx", "3xx", "4xx", "5xx" };
-
 static void table_rows(FILE *out, const struct amp_stats_row *rows, size_t n,
                        const struct amp_place *place)
 {
@@ -19,15 +17,18 @@ static void table_rows(FILE *out, const struct amp_stats_row *rows, size_t n,
         char at[40] = "-";
         if (rows[i].place != place)
             continue;
-        if (!any++)
-            fprintf(out, "%-52s %8s %8s %8s %8s %8s %6s %7s  %s\n", "route", "routed", "2xx",
-                    "3xx", "4xx", "5xx", "429", "blocked", "last");
+        if (!any++) {
+            fprintf(out, "%-52s %8s", "route", "routed");
+            for (int k = 0; k < AMP_CLASSES; k++)
+                fprintf(out, " %8s", amp_class_name(k));
+            fprintf(out, " %6s %7s  %s\n", "429", "blocked", "last");
+        }
         if (c->last_status)
             amp_block_utc(c->last_at, at, sizeof(at));
-        fprintf(out, "%-52s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
-                     " %6" PRIu64 " %7" PRIu64 "  ",
-                c->name, c->routed, c->answers[AMP_2XX], c->answers[AMP_3XX],
-                c->answers[AMP_4XX], c->answers[AMP_5XX], c->status429, c->blocked);
+        fprintf(out, "%-52s %8" PRIu64, c->name, c->routed);
+        for (int k = 0; k < AMP_CLASSES; k++)
+            fprintf(out, " %8" PRIu64, c->answers[k]);
+        fprintf(out, " %6" PRIu64 " %7" PRIu64 "  ", c->status429, c->blocked);
         if (c->last_status)
             fprintf(out, "%u at %s\n", c->last_status, at);
         else
@@ -127,18 +128,55 @@ static size_t merge(const struct amp_stats_row *rows, size_t n, struct amp_stats
     return m;
 }
 
+/* The Prometheus metrics, listed once: each with its value in a record,
+ * per class (by_class) or once; a gauge of the last answer only when there
+ * was one (then last). */
+enum metric_value { M_ROUTED, M_ANSWERS, M_429, M_BLOCKED, M_LAST_STATUS, M_LAST_AT };
+static const struct {
+    const char *name, *type, *help;
+    enum metric_value v;
+} metrics[] = {
+    { "ampshim_routed_total", "counter", "Calls sent through the Ampersand proxy.", M_ROUTED },
+    { "ampshim_responses_total", "counter", "Answers from the proxy, by status class.", M_ANSWERS },
+    { "ampshim_rate_limited_total", "counter", "Answers with HTTP 429 from the proxy.", M_429 },
+    { "ampshim_blocked_total", "counter", "Calls stopped by ampshim while their route was rate limited.",
+      M_BLOCKED },
+    { "ampshim_last_status", "gauge", "HTTP status of the last answer.", M_LAST_STATUS },
+    { "ampshim_last_status_timestamp_seconds", "gauge", "When the last answer came (Unix time).",
+      M_LAST_AT },
+};
+
+static void samples(FILE *out, const char *metric, enum metric_value v, const struct amp_stats_row *r)
+{
+    const struct amp_counts *c = &r->c;
+
+    switch (v) {
+    case M_ROUTED:
+        sample(out, metric, r, NULL, c->routed);
+        break;
+    case M_ANSWERS:
+        for (int j = 0; j < AMP_CLASSES; j++)
+            sample(out, metric, r, amp_class_name(j), c->answers[j]);
+        break;
+    case M_429:
+        sample(out, metric, r, NULL, c->status429);
+        break;
+    case M_BLOCKED:
+        sample(out, metric, r, NULL, c->blocked);
+        break;
+    case M_LAST_STATUS:
+        if (c->last_status)
+            sample(out, metric, r, NULL, c->last_status);
+        break;
+    case M_LAST_AT:
+        if (c->last_status)
+            sample(out, metric, r, NULL, (uint64_t)c->last_at);
+        break;
+    }
+}
+
 void amp_stats_prometheus(FILE *out, const struct amp_stats_row *rows, size_t nrows)
 {
-    static const struct {
-        const char *name, *type, *help;
-    } m[] = {
-        { "ampshim_routed_total", "counter", "Calls sent through the Ampersand proxy." },
-        { "ampshim_responses_total", "counter", "Answers from the proxy, by status class." },
-        { "ampshim_rate_limited_total", "counter", "Answers with HTTP 429 from the proxy." },
-        { "ampshim_blocked_total", "counter", "Calls stopped by ampshim while their route was rate limited." },
-        { "ampshim_last_status", "gauge", "HTTP status of the last answer." },
-        { "ampshim_last_status_timestamp_seconds", "gauge", "When the last answer came (Unix time)." },
-    };
     struct amp_stats_row *r = calloc(nrows + 1, sizeof(*r));
     size_t n;
 
@@ -147,34 +185,11 @@ void amp_stats_prometheus(FILE *out, const struct amp_stats_row *rows, size_t nr
         return;
     }
     n = merge(rows, nrows, r);
-    for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
-        fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", m[k].name, m[k].help, m[k].name, m[k].type);
-        for (size_t i = 0; i < n; i++) {
-            const struct amp_counts *c = &r[i].c;
-            switch (k) {
-            case 0:
-                sample(out, m[k].name, &r[i], NULL, c->routed);
-                break;
-            case 1:
-                for (int j = 0; j < AMP_CLASSES; j++)
-                    sample(out, m[k].name, &r[i], classes[j], c->answers[j]);
-                break;
-            case 2:
-                sample(out, m[k].name, &r[i], NULL, c->status429);
-                break;
-            case 3:
-                sample(out, m[k].name, &r[i], NULL, c->blocked);
-                break;
-            case 4:
-                if (c->last_status)
-                    sample(out, m[k].name, &r[i], NULL, c->last_status);
-                break;
-            default:
-                if (c->last_status)
-                    sample(out, m[k].name, &r[i], NULL, (uint64_t)c->last_at);
-                break;
-            }
-        }
+    for (size_t k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
+        fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", metrics[k].name, metrics[k].help,
+                metrics[k].name, metrics[k].type);
+        for (size_t i = 0; i < n; i++)
+            samples(out, metrics[k].name, metrics[k].v, &r[i]);
     }
     free(r);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "handles.h"
+#include "log.h"
 
 int amp_trace_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userdata)
 {
@@ -18,12 +19,9 @@ int amp_trace_debug(CURL *easy, curl_infotype type, char *data, size_t size, voi
     size_t klen = cfg && cfg->api_key ? strlen(cfg->api_key) : 0;
     /* Every kind: HTTP/2 lists the request's headers as text lines too. */
     if (klen && size >= klen && memmem(data, size, cfg->api_key, klen) && (copy = malloc(size))) {
-        /* As amp_mask(): the last 4 characters shown only of a longer key. */
-        size_t hidden = klen > 8 ? klen - 4 : klen;
         memcpy(copy, data, size);
-        /* Same length, so every count the application keeps still holds. */
         for (char *p = copy; (p = memmem(p, size - (size_t)(p - copy), cfg->api_key, klen)); p += klen)
-            memset(p, '*', hidden);
+            amp_mask_in_place(p, klen);
         data = copy;
     }
     int rc = 0;

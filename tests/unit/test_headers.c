@@ -15,6 +15,7 @@
 #include "config.h"
 #include "curlapi.h"
 #include "headers.h"
+#include "log.h"
 #include "route.h"
 
 #define PROJECT "3f2c9e4a-1b7d-4c8e-9a6f-0d5e2b1c7a93"
@@ -254,6 +255,34 @@ static void header_is_ours(void **state)
         assert_true(amp_header_is_ours(amp_header_names[i]));
 }
 
+/* One masking rule: the "****last4" of messages and the same-length mask
+ * of verbose output (trace.c) hide the same characters. */
+static void mask_rule_one(void **state)
+{
+    (void)state;
+    static const char *const keys[] = { "", "abc", "12345678", "123456789", "bench-key-0123456789" };
+    char out[64], inplace[64];
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        size_t len = strlen(keys[i]);
+        amp_mask(keys[i], out, sizeof(out));
+        snprintf(inplace, sizeof(inplace), "%s", keys[i]);
+        amp_mask_in_place(inplace, len);
+        assert_int_equal(strlen(inplace), len);
+        /* What is left visible in place is what follows the stars. */
+        assert_string_equal(out + 4, inplace + amp_mask_hidden(len));
+        assert_memory_equal(out, "****", 4);
+        for (size_t k = 0; k < amp_mask_hidden(len); k++)
+            assert_int_equal(inplace[k], '*');
+    }
+    amp_mask("123456789", out, sizeof(out));
+    assert_string_equal(out, "****6789");
+    amp_mask("12345678", out, sizeof(out));
+    assert_string_equal(out, "****");
+    amp_mask(NULL, out, sizeof(out));
+    assert_string_equal(out, "****");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +292,7 @@ int main(void)
         cmocka_unit_test(app_host_never_reaches_the_proxy),
         cmocka_unit_test(app_list_not_modified),
         cmocka_unit_test(header_is_ours),
+        cmocka_unit_test(mask_rule_one),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
