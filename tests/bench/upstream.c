@@ -6,7 +6,9 @@
  * PORTFILE (written beside it, then renamed, so a reader never sees half of
  * it). One thread per connection; each request is read up to its blank
  * line (the benchmark's requests have no body; headers are not looked at)
- * and answered 200 with a small fixed body, the connection kept open.
+ * and answered 200 with a small fixed body, the connection kept open: with
+ * 2 header lines, or 22 (what real API providers send) when the request's
+ * path starts with /h22/.
  * Ends on SIGTERM, or when its parent dies.
  *
  * With DELAY_US, each answer is sent that many microseconds after its
@@ -38,6 +40,34 @@ static const char response[] =
     "HTTP/1.1 200 OK\r\n"
     "Content-Type: application/json\r\n"
     "Content-Length: 17\r\n"
+    "\r\n" BODY;
+
+/* What a real API provider sends (issue 17): 22 header lines. Asked for
+ * by a request whose path starts with /h22/. */
+static const char response22[] =
+    "HTTP/1.1 200 OK\r\n"
+    "Date: Sun, 06 Dec 2026 12:00:00 GMT\r\n"
+    "Content-Type: application/json;charset=UTF-8\r\n"
+    "Content-Length: 17\r\n"
+    "Connection: keep-alive\r\n"
+    "Server: sfdcedge\r\n"
+    "Vary: Accept-Encoding\r\n"
+    "Cache-Control: no-cache,must-revalidate,max-age=0,no-store,private\r\n"
+    "Expires: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+    "Pragma: no-cache\r\n"
+    "ETag: \"3b1c2a9e5d4f\"\r\n"
+    "Strict-Transport-Security: max-age=63072000; includeSubDomains\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "X-XSS-Protection: 1; mode=block\r\n"
+    "Content-Security-Policy: upgrade-insecure-requests\r\n"
+    "Referrer-Policy: origin-when-cross-origin\r\n"
+    "X-Request-Id: 7f3e9b2c-41d5-4a8e-b6f0-2c9d8e1a5b47\r\n"
+    "X-RateLimit-Limit: 15000\r\n"
+    "X-RateLimit-Remaining: 14873\r\n"
+    "X-RateLimit-Reset: 1796558400\r\n"
+    "Sforce-Limit-Info: api-usage=127/15000\r\n"
+    "Access-Control-Allow-Origin: *\r\n"
     "\r\n" BODY;
 
 static long delay_us;
@@ -83,7 +113,12 @@ static void *serve(void *arg)
             size_t used = (size_t)(end + 4 - buf);
             if (delay_us > 0)
                 delay();
-            if (send_all(fd, response, sizeof(response) - 1) < 0)
+            /* The request line: "GET /h22/... HTTP/1.1", or through a
+             * relay "GET http://host/h22/... HTTP/1.1". */
+            const char *eol = memchr(buf, '\n', used);
+            int many = eol && memmem(buf, (size_t)(eol - buf), "/h22/", 5);
+            if (many ? send_all(fd, response22, sizeof(response22) - 1) < 0
+                     : send_all(fd, response, sizeof(response) - 1) < 0)
                 goto out;
             memmove(buf, buf + used, have - used);
             have -= used;
