@@ -119,6 +119,10 @@ struct amp_header_cache {
 struct amp_watch {
     int status;                       /* of the response being received */
     int recorded;                     /* its 429 is in the shared state */
+    int quiet;                        /* its lines other than a status line, a
+                                       * Set-Cookie or a Location matter not:
+                                       * not a 429 (ratelimit.c's fast path) */
+    int several;                      /* more than one status line this transfer */
     char amp_retry_after[128];
     char retry_after[128];
     char retryable[16];

@@ -297,21 +297,52 @@ static void watch_429_line(struct amp_handle *hs, const char *line, size_t len)
     }
 }
 
+/* Deliver as libcurl would have without us: the application's header
+ * callback, else its write callback (or fwrite) when it gave HEADERDATA. */
+static inline size_t deliver(struct amp_handle *hs, char *buf, size_t size, size_t n)
+{
+    if (hs->app.header_fn)
+        return hs->app.header_fn(buf, size, n, hs->app.header_data);
+    if (hs->app.header_data)
+        return hs->app.write_fn ? hs->app.write_fn(buf, size, n, hs->app.header_data)
+                                : fwrite(buf, size, n, hs->app.header_data);
+    return size * n;
+}
+
+/* Whether a line starting with c can matter outside a 429: a status line
+ * (the next response, after a 1xx, a redirect or a CONNECT), Set-Cookie
+ * (cookies.c) or Location (the redirect guard). Any case. */
+static inline int may_matter(char c)
+{
+    c |= 0x20;
+    return c == 'h' || c == 's' || c == 'l';
+}
+
 size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userdata)
 {
     struct amp_handle *hs = userdata;
     size_t len = size * n, rc;
 
     hs->xfer.started = 1;
-    /* One line a call, except after the application paused: then libcurl
-     * hands over what it held back in one piece. Outside a 429 only a new
-     * response's status line (after a 1xx or a redirect) matters. */
+    /* The common line: one of a response that is no 429, which can matter
+     * to nothing here, handed on at once (a real provider sends 20 and
+     * more a response: every instruction here counts that many times).
+     * Alone in the call, that is: after the application paused, libcurl
+     * hands over what it held back in one piece, looked at below. */
+    if (hs->watch.quiet && len && !may_matter(buf[0]) && !memchr(buf, '\n', len - 1))
+        return deliver(hs, buf, size, n);
+    /* Outside a 429 only a new response's status line (after a 1xx or a
+     * redirect), Set-Cookie and a guarded 3xx's Location matter. */
     for (const char *line = buf, *end = buf + len; line < end;) {
         const char *nl = memchr(line, '\n', (size_t)(end - line));
         size_t l = nl ? (size_t)(nl - line) + 1 : (size_t)(end - line);
         if (line[0] == 'H' && l > 5 && memcmp(line, "HTTP/", 5) == 0) {
             struct amp_watch *w = &hs->watch;
+            /* A second response in this transfer: its final status is
+             * asked of libcurl at the end (a CONNECT's 200 is none). */
+            w->several |= w->status != 0;
             w->status = status_of(line, l);
+            w->quiet = w->status != 429;
             w->recorded = 0;
             w->amp_retry_after[0] = w->retry_after[0] = w->retryable[0] = '\0';
         } else if ((line[0] == 'S' || line[0] == 's') && l > 11 && hs->guard.cur_route &&
@@ -326,15 +357,7 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
         }
         line += l;
     }
-    /* Deliver as libcurl would have without us: the application's header
-     * callback, else its write callback (or fwrite) when it gave HEADERDATA. */
-    if (hs->app.header_fn)
-        rc = hs->app.header_fn(buf, size, n, hs->app.header_data);
-    else if (hs->app.header_data)
-        rc = hs->app.write_fn ? hs->app.write_fn(buf, size, n, hs->app.header_data)
-                              : fwrite(buf, size, n, hs->app.header_data);
-    else
-        rc = len;
+    rc = deliver(hs, buf, size, n);
     /* The application stops the transfer inside the headers of a 429: what
      * arrived so far is all there will be. */
     if (rc != len && rc != CURL_WRITEFUNC_PAUSE)
@@ -349,9 +372,17 @@ void amp_ratelimit_transfer_ended(struct amp_handle *hs)
     /* A 429 whose end of headers was never seen on its own line. */
     record_once(hs);
     /* The answer counted: libcurl's RESPONSE_CODE, the final response's
-     * (a CONNECT's "200 Connection established" is not one). */
+     * (a CONNECT's "200 Connection established" is not one). The one
+     * status line of a transfer to a plain-http relay (NOPROXY "*": no
+     * CONNECT) is it, as read by the watch, which spares asking; any other
+     * case, or a status the watch did not read, is asked. */
+    int one = !hs->watch.several && (hs->xfer.mode & AMP_MODE_PLAIN) && hs->watch.status >= 200;
+    hs->watch.several = 0;
+    if (one)
+        status = hs->watch.status;
     if (hs->guard.cur_route &&
-        hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status >= 200)
+        (one || (hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+                 status >= 200)))
         amp_tally_answer(hs->guard.cur_route == hs->decision.route ? hs->decision.tally
                                                                     : amp_tally_of(hs->guard.cur_route),
                          (int)status, hs->xfer.now);
