@@ -50,6 +50,26 @@ static inline const struct amp_curl *amp_real_curl(const void *caller, int *inte
     return amp_real_curl_slow(caller, internal);
 }
 
+/* The process's one libcurl, while it has only one (the common case): a
+ * call that means the same whoever makes it (curl_easy_getinfo for all but
+ * the URLs) goes straight to it, without asking who calls. Valid while no
+ * dlopen came since it was found the only one loaded (amp_real_loads,
+ * counted by the dlopen hook before the real dlopen runs, so before any
+ * code of what it loads). NULL: ask amp_real_curl. */
+extern _Atomic(const struct amp_curl *) amp_real_single;
+extern atomic_uint amp_real_single_at, amp_real_loads;
+const struct amp_curl *amp_real_single_check(void);
+
+static inline const struct amp_curl *amp_real_only(void)
+{
+    const struct amp_curl *a = atomic_load_explicit(&amp_real_single, memory_order_acquire);
+
+    if (a && atomic_load_explicit(&amp_real_single_at, memory_order_acquire) ==
+                 atomic_load_explicit(&amp_real_loads, memory_order_acquire))
+        return a;
+    return NULL;
+}
+
 /* The libcurl that defines the function at p (any address in it): its
  * table and its index (0 .. AMP_MAX_FLAVOURS-1), or NULL when p is in no
  * libcurl ampshim can use. */

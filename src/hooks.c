@@ -49,14 +49,21 @@
         va_end(ap);                                                                      \
         return rc;                                                                       \
     }
+/* The one VA1 is curl_easy_getinfo, asked several times a transfer: in a
+ * process with one libcurl, every question but the URLs (easy.h) goes
+ * straight to it, without asking who calls. */
 #define VA1(ret, name, T1, T2, T3)                                                       \
     HOOK ret curl_##name(T1 a, T2 b, ...)                                                \
     {                                                                                    \
-        FLAVOUR;                                                                         \
+        const struct amp_curl *only;                                                     \
         va_list ap;                                                                      \
         va_start(ap, b);                                                                 \
         T3 arg = va_arg(ap, T3);                                                         \
         va_end(ap);                                                                      \
+        if (b != CURLINFO_EFFECTIVE_URL && b != CURLINFO_REDIRECT_URL &&                 \
+            ((only = amp_real_only()) || (only = amp_real_single_check())))              \
+            return only->name(a, b, arg);                                                \
+        FLAVOUR;                                                                         \
         if (c && internal)                                                               \
             return c->name(a, b, arg);                                                   \
         return amp_##name(c, internal, a, b, arg);                                       \
@@ -73,6 +80,8 @@ AMP_HOOKED(RET, VOID, VA, VA1)
  * this file with sibling calls on). */
 HOOK void *dlopen(const char *file, int flags)
 {
+    /* Before anything it loads runs: it may bring another libcurl (real.h). */
+    atomic_fetch_add_explicit(&amp_real_loads, 1, memory_order_acq_rel);
     if (flags & RTLD_DEEPBIND)
         return amp_dlopen(file, flags);
     return amp_real_dlopen(file, flags);

@@ -350,6 +350,52 @@ const struct amp_curl *amp_real_curl_slow(const void *caller, int *internal)
     return resolve_slow(caller, internal);
 }
 
+_Atomic(const struct amp_curl *) amp_real_single;
+atomic_uint amp_real_single_at, amp_real_loads;
+/* The value of amp_real_loads last checked, plus one (0: never). */
+static atomic_uint single_checked;
+
+struct count_libs {
+    unsigned n;
+    const void *base;
+};
+
+static int count_libcurl(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct count_libs *cl = data;
+    const char *base = strrchr(info->dlpi_name, '/');
+
+    (void)size;
+    base = base ? base + 1 : info->dlpi_name;
+    if (strncmp(base, "libcurl", 7) == 0) {
+        cl->n++;
+        cl->base = (const void *)info->dlpi_addr;
+    }
+    return 0;
+}
+
+/* Whether the process has one libcurl, the one flavour made: looked at
+ * once after each dlopen (a walk of the loaded objects), by a call that
+ * found amp_real_only empty. */
+const struct amp_curl *amp_real_single_check(void)
+{
+    unsigned loads = atomic_load_explicit(&amp_real_loads, memory_order_acquire);
+
+    /* Not before the first flavour is made (the caller's FLAVOUR makes it). */
+    if (atomic_load_explicit(&single_checked, memory_order_acquire) == loads + 1 ||
+        atomic_load_explicit(&nflavours, memory_order_acquire) != 1)
+        return NULL;
+    struct count_libs cl = { 0, NULL };
+    dl_iterate_phdr(count_libcurl, &cl);
+    atomic_store_explicit(&single_checked, loads + 1, memory_order_release);
+    if (cl.n != 1 || atomic_load_explicit(&nflavours, memory_order_acquire) != 1 ||
+        flavours[0].base != cl.base)
+        return NULL;
+    atomic_store_explicit(&amp_real_single_at, loads, memory_order_release);
+    atomic_store_explicit(&amp_real_single, &flavours[0].api, memory_order_release);
+    return amp_real_only();
+}
+
 const struct amp_curl *amp_real_flavour_at(const void *p, int *index)
 {
     const struct flavour *fl = flavour_of(p);
