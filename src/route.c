@@ -676,20 +676,25 @@ static int parse(const struct amp_curl *c, const char *url, struct parsed *out)
 
 /* After "scheme://authority/": a path and query libcurl would hold as
  * they are written. Anything it might change (dot segments, escapes of
- * dots, fragments, spaces, bytes outside ASCII) means no. */
-static int plain_rest(const char *rest)
+ * dots, fragments, spaces, bytes outside ASCII) means no. On yes, *qmark
+ * is the first '?' (NULL: none) and *end the terminating NUL, from the
+ * same pass (a new URL on every request pays this on each). */
+static int plain_rest(const char *rest, const char **qmark, const char **end)
 {
-    /* 1: never plain; 2: look closer. Everything else passes at once. */
+    /* 1: never plain; 2: look closer; 3: the end. Everything else passes
+     * at once, in the tight inner loop. */
     static const unsigned char kind[256] = {
-        [0 ... 0x20] = 1, [0x7f ... 0xff] = 1, ['#'] = 1, ['\\'] = 1,
+        [0] = 3, [1 ... 0x20] = 1, [0x7f ... 0xff] = 1, ['#'] = 1, ['\\'] = 1,
         ['/'] = 2, ['%'] = 2, ['?'] = 2,
     };
-    const char *q = NULL;
+    const char *q = NULL, *p = rest;
+    unsigned char k;
 
-    for (const char *p = rest; *p; p++) {
-        unsigned char k = kind[(unsigned char)*p];
-        if (!k)
-            continue;
+    for (;; p++) {
+        while (!(k = kind[(unsigned char)*p]))
+            p++;
+        if (k == 3)
+            break;
         if (k == 1)
             return 0;
         if (*p == '/' && !q && p[1] == '.')
@@ -699,7 +704,11 @@ static int plain_rest(const char *rest)
         if (*p == '?' && !q)
             q = p;
     }
-    return !(q && q[1] == '\0');
+    if (q && q[1] == '\0')
+        return 0;
+    *qmark = q;
+    *end = p;
+    return 1;
 }
 
 /* Where "scheme://authority/" ends in url (just past the '/'), or 0. */
@@ -750,12 +759,13 @@ const struct amp_route *amp_route_decide(const struct amp_routes *rs, const stru
         return NULL;
     /* The same scheme://authority/ as a URL libcurl has parsed before:
      * the same scheme, host and port; only the path is new. */
+    const char *q, *end;
     if (memo && memo->prefix && strncmp(url, memo->prefix, memo->len) == 0 &&
-        plain_rest(url + memo->len - 1)) {
-        const char *path = url + memo->len - 1, *q = strchr(path, '?');
-        size_t pathlen = q ? (size_t)(q - path) : strlen(path);
+        plain_rest(url + memo->len - 1, &q, &end)) {
+        const char *path = url + memo->len - 1;
+        size_t pathlen = (size_t)((q ? q : end) - path);
         return best_of(memo->routes, memo->nroutes, path, pathlen, q ? q + 1 : NULL,
-                       q ? strlen(q + 1) : 0, proxy_url, rewritten, memo);
+                       q ? (size_t)(end - q - 1) : 0, proxy_url, rewritten, memo);
     }
     int parsed = parse(c, url, &u);
     if (parsed < 0) {
@@ -774,7 +784,7 @@ const struct amp_route *amp_route_decide(const struct amp_routes *rs, const stru
     size_t ncands = plen ? candidates(rs, u.scheme, u.host, port, cands, MAX_CANDIDATES) : 0;
     const char *raw = plen ? url + plen - 1 : NULL;
     size_t rawlen = raw ? strcspn(raw, "?") : 0;
-    if (plen && ncands <= MAX_CANDIDATES && plain_rest(raw) && rawlen == strlen(u.path) &&
+    if (plen && ncands <= MAX_CANDIDATES && plain_rest(raw, &q, &end) && rawlen == strlen(u.path) &&
         memcmp(raw, u.path, rawlen) == 0) {
         char *prefix = strndup(url, plen);
         if (prefix) {
