@@ -65,6 +65,7 @@ struct amp_app_options {
     char *cookie;                     /* CURLOPT_COOKIE (our copy) */
     long cookie_engine;               /* libcurl's turned on by COOKIEFILE, COOKIEJAR, COOKIELIST;
                                          2: and COOKIEFILE names a file */
+    void *share;                      /* CURLOPT_SHARE */
 };
 
 /* One value of an option, whichever its type. */
@@ -123,6 +124,9 @@ struct amp_watch {
                                        * Set-Cookie or a Location matter not:
                                        * not a 429 (ratelimit.c's fast path) */
     int several;                      /* more than one status line this transfer */
+    unsigned lines;                   /* calls since the last status line */
+    int long_answers;                 /* a response of this handle had more lines
+                                       * than handing them to libcurl costs */
     char amp_retry_after[128];
     char retry_after[128];
     char retryable[16];

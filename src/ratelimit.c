@@ -318,19 +318,48 @@ static inline int may_matter(char c)
     return c == 'h' || c == 's' || c == 'l';
 }
 
-size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userdata)
-{
-    struct amp_handle *hs = userdata;
-    size_t len = size * n, rc;
+/* Handing the rest of a response to libcurl, and ours back for the next
+ * transfer, costs as much as watching ~5 lines: done on a handle whose
+ * responses were seen to be longer (real providers send 20 and more),
+ * not on one whose are short. */
+#define LONG_ANSWER_LINES 8
 
-    hs->xfer.started = 1;
-    /* The common line: one of a response that is no 429, which can matter
-     * to nothing here, handed on at once (a real provider sends 20 and
-     * more a response: every instruction here counts that many times).
-     * Alone in the call, that is: after the application paused, libcurl
-     * hands over what it held back in one piece, looked at below. */
-    if (hs->watch.quiet && len && !may_matter(buf[0]) && !memchr(buf, '\n', len - 1))
-        return deliver(hs, buf, size, n);
+/* Whether nothing of the rest of a 2xx response (its status line just
+ * read) can matter here, so that libcurl may hand its lines to the
+ * application itself: no further response can follow a 2xx on a plain
+ * relay (no CONNECT: NOPROXY "*"; a 1xx, a redirect, an authentication
+ * or expectation retry are no 2xx), and no Set-Cookie line can matter,
+ * libcurl's cookie engine being off (cookies.c: no engine the application
+ * turned on, none seen holding cookies, no share handle that may hold
+ * one). */
+static int nothing_more(const struct amp_handle *hs)
+{
+    return hs->watch.status / 100 == 2 && (hs->xfer.mode & AMP_MODE_PLAIN) &&
+           !hs->app.cookie_engine && !hs->cookies.seen && !hs->app.share;
+}
+
+/* The rest of this response's lines go straight to the application, as
+ * without us (its header callback and data, or none): libcurl reads both
+ * for each line. Ours are put back for the next transfer (options.c). */
+static void let_go(struct amp_handle *hs)
+{
+    const struct amp_curl *c = hs->c;
+
+    c->easy_setopt(hs->easy, CURLOPT_HEADERFUNCTION, hs->app.header_fn);
+    c->easy_setopt(hs->easy, CURLOPT_HEADERDATA, hs->app.header_data);
+    amp_options_stale(hs, CURLOPT_HEADERFUNCTION);
+    amp_options_stale(hs, CURLOPT_HEADERDATA);
+}
+
+/* Every line but the common one (below): a status line, Set-Cookie,
+ * Location, a 429's lines, several lines at once. Apart, so that the
+ * common line pays for none of its registers. */
+static __attribute__((noinline)) size_t watch_lines(struct amp_handle *hs, char *buf, size_t size,
+                                                    size_t n)
+{
+    size_t len = size * n, rc;
+    int done = 0;
+
     /* Outside a 429 only a new response's status line (after a 1xx or a
      * redirect), Set-Cookie and a guarded 3xx's Location matter. */
     for (const char *line = buf, *end = buf + len; line < end;) {
@@ -345,6 +374,9 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
             w->quiet = w->status != 429;
             w->recorded = 0;
             w->amp_retry_after[0] = w->retry_after[0] = w->retryable[0] = '\0';
+            w->long_answers |= w->lines > LONG_ANSWER_LINES;
+            w->lines = 0;
+            done = w->long_answers && nothing_more(hs);
         } else if ((line[0] == 'S' || line[0] == 's') && l > 11 && hs->guard.cur_route &&
                    strncasecmp(line, "Set-Cookie:", 11) == 0) {
             /* libcurl has filed it under the proxy's host: the provider's it is. */
@@ -357,12 +389,33 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
         }
         line += l;
     }
+    /* Before this call's lines are handed on: the application may stop
+     * the transfer, or pause it, in its callback. */
+    if (done)
+        let_go(hs);
     rc = deliver(hs, buf, size, n);
     /* The application stops the transfer inside the headers of a 429: what
      * arrived so far is all there will be. */
     if (rc != len && rc != CURL_WRITEFUNC_PAUSE)
         record_once(hs);
     return rc;
+}
+
+size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userdata)
+{
+    struct amp_handle *hs = userdata;
+    size_t len = size * n;
+
+    hs->xfer.started = 1;
+    hs->watch.lines++;
+    /* The common line: one of a response that is no 429, which can matter
+     * to nothing here, handed on at once (a real provider sends 20 and
+     * more a response: every instruction here counts that many times).
+     * Alone in the call, that is: after the application paused, libcurl
+     * hands over what it held back in one piece, looked at line by line. */
+    if (hs->watch.quiet && len && !may_matter(buf[0]) && !memchr(buf, '\n', len - 1))
+        return deliver(hs, buf, size, n);
+    return watch_lines(hs, buf, size, n);
 }
 
 void amp_ratelimit_transfer_ended(struct amp_handle *hs)

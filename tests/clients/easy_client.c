@@ -1,10 +1,13 @@
 /* A small libcurl program of our own, run under the preload by the
  * integration tests: one easy handle, re-used for every URL given.
  *
- *   easy_client [-X METHOD] [-H LINE]... [--upload FILE] [--repeat N] [-L 1] URL...
+ *   easy_client [-X METHOD] [-H LINE]... [--upload FILE] [--repeat N] [-L 1] [--lines 1] URL...
  *
  * Each perform prints one line on stdout:
  *   perform N: rc=RC status=HTTP url=EFFECTIVE_URL headers=intact|CHANGED err=ERRBUF
+ * and with --lines 1, a header callback of its own counts the response
+ * header lines it is handed (status and blank lines included):
+ *   ... err=ERRBUF lines=N
  * --upload streams FILE through a READFUNCTION with no size (chunked). */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -15,6 +18,13 @@ static size_t discard(char *p, size_t s, size_t n, void *u)
 {
     (void)p;
     (void)u;
+    return s * n;
+}
+
+static size_t count_lines(char *p, size_t s, size_t n, void *u)
+{
+    for (size_t i = 0; i < s * n; i++)
+        *(long *)u += p[i] == '\n';
     return s * n;
 }
 
@@ -29,7 +39,8 @@ int main(int argc, char **argv)
 {
     const char *method = NULL, *upload = NULL, *hdrs[32];
     char *copies[32];
-    int nh = 0, repeat = 1, i = 1, follow = 0;
+    int nh = 0, repeat = 1, i = 1, follow = 0, lines = 0;
+    long seen = 0;
     struct curl_slist *list = NULL;
     char errbuf[CURL_ERROR_SIZE];
 
@@ -46,6 +57,8 @@ int main(int argc, char **argv)
             repeat = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "-L"))
             follow = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--lines"))
+            lines = atoi(argv[i + 1]);
         else
             return 2;
     }
@@ -64,6 +77,10 @@ int main(int argc, char **argv)
     if (method)
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, (long)follow);
+    if (lines) {
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, count_lines);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, &seen);
+    }
     int n = 0, failures = 0;
     for (; i < argc; i++) {
         curl_easy_setopt(h, CURLOPT_URL, argv[i]);
@@ -78,6 +95,7 @@ int main(int argc, char **argv)
                 curl_easy_setopt(h, CURLOPT_READDATA, f);
             }
             errbuf[0] = '\0';
+            seen = 0;
             CURLcode rc = curl_easy_perform(h);
             long status = 0;
             char *eff = NULL;
@@ -88,8 +106,11 @@ int main(int argc, char **argv)
             for (struct curl_slist *l = list; l; l = l->next, k++)
                 intact &= strcmp(l->data, copies[k]) == 0;
             intact &= k == nh;
-            printf("perform %d: rc=%d status=%ld url=%s headers=%s err=%s\n", ++n, (int)rc, status,
+            printf("perform %d: rc=%d status=%ld url=%s headers=%s err=%s", ++n, (int)rc, status,
                    eff ? eff : "", intact ? "intact" : "CHANGED", errbuf);
+            if (lines)
+                printf(" lines=%ld", seen);
+            printf("\n");
             failures += rc != CURLE_OK;
             if (f)
                 fclose(f);

@@ -7,6 +7,7 @@ state file's modes and a planted symlink, and a 429 of the application's own
 proxy (not recorded). The answer in HTTP (on_block = "respond") is in
 respond.py."""
 
+import json
 import os
 import subprocess
 import time
@@ -244,6 +245,41 @@ def rl_429_recorded_however_the_transfer_ends(ctx):
         assert rows[1]["url"].startswith(SF + "/again/" + mode), rows
     assert sorted(r["target"] for r in ctx.proxy.requests()) == sorted(
         ["/again/noinfo", "/again/noinfo-2", "/again/multi-cleanup", "/again/multi-cleanup"])
+
+
+@test
+def rl_429_after_long_answers_on_the_same_handle(ctx):
+    """A handle whose answers are long has the rest of a 200's lines handed
+    to the application by libcurl itself once the status is read
+    (ratelimit.c): every line still reaches the application's header
+    callback, and the next transfer on the handle is watched again, its 429
+    recorded (the call after it stopped here), each answer counted."""
+    cfg, _ = rl_cfg(ctx, "rl-long")
+    many = [["X-Filler-%d" % i, "v%d" % i] for i in range(16)]
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", [
+        {"status": 200, "headers": many, "body": "first"},
+        {"status": 200, "headers": many, "body": "second"},
+        {"status": 429, "headers": {"X-Amp-Retry-After": http_date(int(time.time()) + 60),
+                                    "X-Amp-Retryable": "true"}, "body": "slow down"},
+    ])
+    mark_all(ctx)
+    p = client(ctx, "--lines", "1", SF + "/a", SF + "/b", SF + "/c", SF + "/d", cfg=cfg)
+    lines = p.stdout.decode().splitlines()
+    assert len(lines) == 4, (lines, p.stderr)
+    first, second = (int(l.rsplit("lines=", 1)[1]) for l in lines[:2])
+    assert lines[0].startswith("perform 1: rc=0 status=200"), lines
+    assert lines[1].startswith("perform 2: rc=0 status=200"), lines
+    # The status line, the 16 fillers and the mock's own, the blank line:
+    # the same count whoever handed them on.
+    assert first == second and first >= 19, (first, second)
+    assert lines[2].startswith("perform 3: rc=0 status=429"), lines
+    assert lines[3].startswith("perform 4: rc=55 "), lines
+    assert len(ctx.proxy.requests()) == 3
+    out = subprocess.run([AMPSHIM, "stats", "--json", "-c", cfg], capture_output=True, env=ctx.env())
+    routes = {r["route"]: r for r in json.loads(out.stdout)["routes"]}
+    sf = [r for name, r in routes.items() if "salesforce" in name]
+    assert len(sf) == 1 and sf[0]["answers"]["2xx"] == 2 and sf[0]["answers"]["4xx"] == 1, routes
 
 
 @test
