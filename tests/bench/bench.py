@@ -466,6 +466,21 @@ def whole_true(config, preload):
     return w
 
 
+# glibc's allocator: ampshim's allocations interleave with libcurl's, so
+# the same calls of libcurl's can cost more or fewer instructions here
+# (issue 17 measured -360 to +970 a request); shown apart from the rest.
+MALLOC_FNS = re.compile(r"^(_int_malloc|_int_free|_int_realloc|malloc|free|cfree|realloc|calloc|"
+                        r"__libc_(malloc|free|calloc|realloc)|malloc_consolidate|unlink_chunk.*|"
+                        r"tcache_.*|__GI___libc_(malloc|free|realloc)|_int_free_merge_chunk|"
+                        r"_int_free_create_chunk|_int_free_maybe_consolidate|sysmalloc)$")
+
+
+def malloc_part(a, b):
+    """Of a's instructions over b's (self cost by function), glibc malloc's."""
+    return sum(a.get(k, 0) - b.get(k, 0) for k in set(a) | set(b)
+               if "libc" in os.path.basename(k[0]) and MALLOC_FNS.match(k[1]))
+
+
 def short_object(ob):
     name = os.path.basename(ob)
     return re.sub(r"\.so\.[\d.]+$", ".so", name)
@@ -663,14 +678,17 @@ def main():
     results = []
     print()
     print("targets")
-    print("  a. instructions per request at most +%g%% over native (callgrind)" % MAX_IR_PCT)
+    print("  a. instructions per request at most +%g%% over native (callgrind); glibc malloc's part "
+          "of the difference shown apart" % MAX_IR_PCT)
     for urls, nroutes, hdrs in SCENARIOS:
-        a = counts[("ampshim", urls, nroutes, hdrs)].per_req
-        n = counts[("native", urls, hdrs)].per_req
+        ca, cn = counts[("ampshim", urls, nroutes, hdrs)], counts[("native", urls, hdrs)]
+        a, n = ca.per_req, cn.per_req
+        m = malloc_part(ca.by_fn, cn.by_fn)
         ok = pct(a, n) <= MAX_IR_PCT
         results.append(ok)
-        print("     %-26s %+6.2f%% (%+.0f Ir)  %s" % (name(urls, nroutes, hdrs), pct(a, n), a - n,
-                                                     verdict(ok)))
+        print("     %-26s %+6.2f%% (%+.0f Ir; malloc %+.0f, the rest %+.0f = %+.2f%%)  %s" % (
+            name(urls, nroutes, hdrs), pct(a, n), a - n, m, a - n - m, (a - n - m) / n * 100,
+            verdict(ok)))
     print("  b. time per request within noise of native (noise: how much two native runs of a "
           "round differ, median)")
     for urls, nroutes, hdrs in SCENARIOS:
