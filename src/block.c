@@ -2,6 +2,7 @@
  * state file, its identity key, and the block described and answered. */
 #define _GNU_SOURCE
 #include "block.h"
+#include "hash.h"
 #include "le.h"
 
 #include <ctype.h>
@@ -254,12 +255,12 @@ int amp_block_active(const struct amp_block *b, int64_t now)
 uint64_t amp_block_key(const char *proxy, const char *project, const char *id, const char *group)
 {
     const char *parts[] = { proxy, project, id, group };
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = AMP_FNV1A64_BASIS;
 
     for (int i = 0; i < 4; i++) {
         for (const char *p = parts[i] ? parts[i] : ""; *p; p++)
-            h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-        h = (h ^ 0) * 0x100000001b3ULL; /* a separator no part contains */
+            h = amp_fnv1a_byte(h, (unsigned char)*p);
+        h = amp_fnv1a_byte(h, 0); /* a separator no part contains */
     }
     return h;
 }

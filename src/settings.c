@@ -26,6 +26,7 @@
 
 #include "catalog.h"
 #include "env.h"
+#include "hash.h"
 #include "locks.h"
 #include "libconfig_dl.h"
 #include "log.h"
@@ -76,15 +77,15 @@ static int load_on_heap(void)
 static int sum_of(const char *path, uint64_t *sum)
 {
     unsigned char buf[4096];
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = AMP_FNV1A64_BASIS;
     ssize_t n;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
     if (fd < 0)
         return -1;
     while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
-        for (ssize_t i = 0; i < n; i++)
-            h = (h ^ buf[i]) * 0x100000001b3ULL;
+        if (n > 0) /* not an interrupted read */
+            h = amp_fnv1a_more(h, buf, (size_t)n);
     close(fd);
     explicit_bzero(buf, sizeof(buf));
     *sum = h;
