@@ -105,7 +105,7 @@ static int load(int fd, const char *path, struct amp_counts **out, size_t *n)
     struct stat sb;
     unsigned char hdr[AMP_COUNTS_HEADER], *body = NULL;
     const char *bad = NULL;
-    uint32_t count = 0, version = 0;
+    uint32_t count = 0;
 
     *out = NULL;
     *n = 0;
@@ -116,7 +116,7 @@ static int load(int fd, const char *path, struct amp_counts **out, size_t *n)
     if (sb.st_size < (off_t)AMP_COUNTS_HEADER || pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
         memcmp(hdr, AMP_COUNTS_MAGIC, 8) != 0)
         bad = "not a counters file";
-    else if (((version = amp_get32(hdr + 8)) != AMP_COUNTS_VERSION && version != 1) ||
+    else if ((amp_get32(hdr + 8) != AMP_COUNTS_VERSION && amp_get32(hdr + 8) != 1) ||
              amp_get32(hdr + 12) != AMP_COUNTS_RECORD)
         bad = "of another version";
     else if ((count = amp_get32(hdr + 16)) > AMP_COUNTS_MAX ||
@@ -128,7 +128,7 @@ static int load(int fd, const char *path, struct amp_counts **out, size_t *n)
             goto fail;
         if (pread(fd, body, len, AMP_COUNTS_HEADER) != (ssize_t)len)
             goto fail;
-        if (checksum(version, body, len) != amp_get64(hdr + 24)) {
+        if (checksum(amp_get32(hdr + 8), body, len) != amp_get64(hdr + 24)) {
             bad = "damaged (its checksum does not match)";
         } else {
             for (uint32_t i = 0; i < count; i++)

@@ -55,13 +55,17 @@
 #define VA1(ret, name, T1, T2, T3)                                                       \
     HOOK ret curl_##name(T1 a, T2 b, ...)                                                \
     {                                                                                    \
-        const struct amp_curl *only;                                                     \
+        const struct amp_curl *only = NULL;                                              \
         va_list ap;                                                                      \
         va_start(ap, b);                                                                 \
         T3 arg = va_arg(ap, T3);                                                         \
         va_end(ap);                                                                      \
-        if (b != CURLINFO_EFFECTIVE_URL && b != CURLINFO_REDIRECT_URL &&                 \
-            ((only = amp_real_only()) || (only = amp_real_single_check())))              \
+        if (b != CURLINFO_EFFECTIVE_URL && b != CURLINFO_REDIRECT_URL) {                 \
+            only = amp_real_only();                                                      \
+            if (!only)                                                                   \
+                only = amp_real_single_check();                                          \
+        }                                                                                \
+        if (only)                                                                        \
             return only->name(a, b, arg);                                                \
         FLAVOUR;                                                                         \
         if (c && internal)                                                               \

@@ -691,8 +691,9 @@ static int plain_rest(const char *rest, const char **qmark, const char **end)
     unsigned char k;
 
     for (;; p++) {
-        while (!(k = kind[(unsigned char)*p]))
-            p++;
+        k = kind[(unsigned char)*p];
+        while (!k)
+            k = kind[(unsigned char)*++p];
         if (k == 3)
             break;
         if (k == 1)
