@@ -55,7 +55,9 @@ static inline const struct amp_curl *amp_real_curl(const void *caller, int *inte
  * the URLs) goes straight to it, without asking who calls. Valid while no
  * dlopen came since it was found the only one loaded (amp_real_loads,
  * counted by the dlopen hook before the real dlopen runs, so before any
- * code of what it loads). NULL: ask amp_real_curl. */
+ * code of what it loads), and no second flavour was made since (real.c
+ * empties it then: a library loaded while the objects were being looked
+ * at is caught at its first hooked call). NULL: ask amp_real_curl. */
 extern _Atomic(const struct amp_curl *) amp_real_single;
 extern atomic_uint amp_real_single_at, amp_real_loads;
 const struct amp_curl *amp_real_single_check(void);

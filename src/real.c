@@ -153,6 +153,9 @@ static int bind_flavour(struct flavour *fl, void *lib, const char *name)
     return missing ? -1 : 0;
 }
 
+_Atomic(const struct amp_curl *) amp_real_single;
+atomic_uint amp_real_single_at, amp_real_loads;
+
 static const struct flavour *known_flavour(const void *base)
 {
     size_t n = atomic_load_explicit(&nflavours, memory_order_acquire);
@@ -190,6 +193,10 @@ static const struct flavour *flavour_of(const void *p)
     if (!(known = known_flavour(info.dli_fbase)) && n < AMP_MAX_FLAVOURS) {
         flavours[n] = fl;
         atomic_store_explicit(&nflavours, n + 1, memory_order_release);
+        /* A second libcurl: the one-libcurl shortcut is over (real.h),
+         * whatever a look at the loaded objects said meanwhile. */
+        if (n > 0)
+            atomic_store_explicit(&amp_real_single, NULL, memory_order_release);
         known = &flavours[n];
         amp_debug("using %s", info.dli_fname);
     }
@@ -350,8 +357,6 @@ const struct amp_curl *amp_real_curl_slow(const void *caller, int *internal)
     return resolve_slow(caller, internal);
 }
 
-_Atomic(const struct amp_curl *) amp_real_single;
-atomic_uint amp_real_single_at, amp_real_loads;
 /* The value of amp_real_loads last checked, plus one (0: never). */
 static atomic_uint single_checked;
 
@@ -393,6 +398,9 @@ const struct amp_curl *amp_real_single_check(void)
         return NULL;
     atomic_store_explicit(&amp_real_single_at, loads, memory_order_release);
     atomic_store_explicit(&amp_real_single, &flavours[0].api, memory_order_release);
+    /* A second flavour made while we looked: not one libcurl after all. */
+    if (atomic_load_explicit(&nflavours, memory_order_acquire) != 1)
+        atomic_store_explicit(&amp_real_single, NULL, memory_order_release);
     return amp_real_only();
 }
 
