@@ -17,9 +17,6 @@ struct amp_arena;
  * NULL when out of memory. */
 struct amp_arena *amp_arena_new(size_t hint, int on_heap);
 
-/* 1 when the arena's memory is mapped apart from the malloc heap. */
-int amp_arena_mapped(const struct amp_arena *a);
-
 /* size bytes, zeroed, aligned for any type; NULL when out of memory. Never
  * freed one by one: amp_arena_free gives everything back. */
 void *amp_arena_alloc(struct amp_arena *a, size_t size);

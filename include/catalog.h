@@ -26,8 +26,5 @@ struct amp_catalog *amp_catalog_open(char *err, size_t errlen);
 int amp_catalog_find(struct amp_catalog *cat, const char *name, struct amp_provider *out,
                      char *suggestion, size_t suglen);
 void amp_catalog_close(struct amp_catalog *cat);
-/* 1 when cat was read line by line (the generated form), 0 when libconfig
- * parsed it: for the tests. */
-int amp_catalog_by_lines(const struct amp_catalog *cat);
 
 #endif

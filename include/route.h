@@ -56,7 +56,8 @@ struct amp_routes {
     size_t n;
     struct amp_route_index *index; /* host suffix -> routes, see routeindex.h */
     /* Where v, the routes and the index live (a loaded config's, freed
-     * with it); NULL: malloc, each part freed by amp_routes_free. */
+     * with it); NULL: malloc, each part (r->mem), the index and v freed
+     * by whoever compiled them. */
     struct amp_arena *arena;
 };
 
@@ -65,15 +66,10 @@ struct amp_routes {
  * -1 with a sentence in err. */
 int amp_route_compile_in(struct amp_arena *arena, struct amp_route *r, const char *base_url,
                          const struct amp_curl *c, char *err, size_t errlen);
-int amp_route_compile(struct amp_route *r, const char *base_url,
-                      const struct amp_curl *c, char *err, size_t errlen);
 
 /* Build the host-suffix index over rs->v, in rs->arena; -1 when out of
  * memory. */
 int amp_routes_index(struct amp_routes *rs);
-/* What amp_route_compile and amp_routes_index took from malloc, and rs->v
- * (nothing when rs->arena holds them: its owner frees it). */
-void amp_routes_free(struct amp_routes *rs);
 
 /* The most specific route matching url, or NULL. When one matches and
  * rewritten is not NULL, *rewritten gets proxy_url + the rest of the path +
@@ -88,9 +84,6 @@ const struct amp_route *amp_route_match(const struct amp_routes *rs,
  * *nearness says how much of r matched (for showing the nearest misses). */
 const char *amp_route_why_not(const struct amp_route *r, const struct amp_curl *c,
                               const char *url, char *buf, size_t len, int *nearness);
-
-/* "*.my.salesforce.com": r's host, placeholders as `*`. */
-void amp_route_host(const struct amp_route *r, char *buf, size_t len);
 
 /* 1 when url has the scheme, host and port of origin (another URL). */
 int amp_same_origin(const struct amp_curl *c, const char *url, const char *origin);
@@ -109,18 +102,13 @@ struct amp_url_memo {
     size_t cap;
 };
 
-/* amp_route_match(), remembering in memo. The rewritten URL is then the
- * memo's own buffer: valid until the next call with it, never freed by
- * the caller. */
-const struct amp_route *amp_route_match_memo(const struct amp_routes *rs,
-                                             const struct amp_curl *c, const char *url,
-                                             const char *proxy_url, char **rewritten,
-                                             struct amp_url_memo *memo);
 void amp_url_memo_free(struct amp_url_memo *m);
 
-/* amp_route_match_memo(), and *undecided set to 1 when memory ran out
- * before the URL could be parsed: no route is then known, nor that there
- * is none (the transfer must not go out). memo may be NULL. */
+/* amp_route_match(), remembering in memo (may be NULL); with a memo, the
+ * rewritten URL is the memo's own buffer: valid until the next call with
+ * it, never freed by the caller. *undecided (may be NULL) set to 1 when
+ * memory ran out before the URL could be parsed: no route is then known,
+ * nor that there is none (the transfer must not go out). */
 const struct amp_route *amp_route_decide(const struct amp_routes *rs, const struct amp_curl *c,
                                          const char *url, const char *proxy_url,
                                          char **rewritten, struct amp_url_memo *memo,

@@ -82,14 +82,6 @@ struct amp_arena *amp_arena_new(size_t hint, int on_heap)
     return a;
 }
 
-int amp_arena_mapped(const struct amp_arena *a)
-{
-    for (const struct chunk *c = a->chunks; c; c = c->next)
-        if (!c->mapped)
-            return 0;
-    return 1;
-}
-
 void *amp_arena_alloc(struct amp_arena *a, size_t size)
 {
     size_t need = round_up(size ? size : 1, ALIGN);

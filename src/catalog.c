@@ -232,11 +232,6 @@ int amp_catalog_find(struct amp_catalog *cat, const char *name, struct amp_provi
     return -1;
 }
 
-int amp_catalog_by_lines(const struct amp_catalog *cat)
-{
-    return cat->lines != NULL;
-}
-
 void amp_catalog_close(struct amp_catalog *cat)
 {
     if (!cat)

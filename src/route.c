@@ -404,26 +404,9 @@ int amp_route_compile_in(struct amp_arena *arena, struct amp_route *r, const cha
     return rc;
 }
 
-int amp_route_compile(struct amp_route *r, const char *base_url, const struct amp_curl *c,
-                      char *err, size_t errlen)
-{
-    return amp_route_compile_in(NULL, r, base_url, c, err, errlen);
-}
-
 int amp_routes_index(struct amp_routes *rs)
 {
     return amp_route_index_build(rs);
-}
-
-void amp_routes_free(struct amp_routes *rs)
-{
-    if (!rs->arena) {
-        for (size_t i = 0; i < rs->n; i++)
-            free(rs->v[i].mem);
-        free(rs->index);
-        free(rs->v);
-    }
-    memset(rs, 0, sizeof(*rs));
 }
 
 /* Where the rest of path begins once r's prefix is taken off, or NULL if
@@ -736,14 +719,6 @@ void amp_url_memo_free(struct amp_url_memo *m)
     memset(m, 0, sizeof(*m));
 }
 
-const struct amp_route *amp_route_match_memo(const struct amp_routes *rs,
-                                             const struct amp_curl *c, const char *url,
-                                             const char *proxy_url, char **rewritten,
-                                             struct amp_url_memo *memo)
-{
-    return amp_route_decide(rs, c, url, proxy_url, rewritten, memo, NULL);
-}
-
 const struct amp_route *amp_route_decide(const struct amp_routes *rs, const struct amp_curl *c,
                                          const char *url, const char *proxy_url,
                                          char **rewritten, struct amp_url_memo *memo,
@@ -806,10 +781,11 @@ const struct amp_route *amp_route_match(const struct amp_routes *rs,
                                         const char *proxy_url,
                                         char **rewritten)
 {
-    return amp_route_match_memo(rs, c, url, proxy_url, rewritten, NULL);
+    return amp_route_decide(rs, c, url, proxy_url, rewritten, NULL, NULL);
 }
 
-void amp_route_host(const struct amp_route *r, char *buf, size_t len)
+/* "*.my.salesforce.com": r's host, placeholders as `*`. */
+static void route_host(const struct amp_route *r, char *buf, size_t len)
 {
     size_t used = 0;
 
@@ -849,7 +825,7 @@ const char *amp_route_why_not(const struct amp_route *r, const struct amp_curl *
     /* Near means more in common than a top-level domain. */
     size_t common = same > prefix ? same : prefix;
     *nearness = common >= 2 ? (int)common * 2 : 0;
-    amp_route_host(r, pattern, sizeof(pattern));
+    route_host(r, pattern, sizeof(pattern));
     if (same != r->nlabels || n != r->nlabels) {
         if (same == r->nlabels || same == n)
             snprintf(buf, len, "host %s has %zu labels, %s has %zu (a placeholder stands for exactly one)",

@@ -1,4 +1,4 @@
-/* Route matching and rewriting: amp_route_compile, amp_route_match,
+/* Route matching and rewriting: amp_route_compile_in, amp_route_match,
  * amp_host_is_loopback. Routes are compiled by hand here; test_config
  * checks the same through a loaded config. */
 #include <setjmp.h>
@@ -19,6 +19,17 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
+/* What compiling without an arena took from malloc (each route's parts,
+ * the index) and rs->v. */
+static void routes_free(struct amp_routes *rs)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        free(rs->v[i].mem);
+    free(rs->index);
+    free(rs->v);
+    memset(rs, 0, sizeof(*rs));
+}
+
 /* Compile each base URL (NULL-terminated) into a fresh route set, then
  * index it. Fails the test if one does not compile. */
 static struct amp_routes *routes_of(const char *const *bases)
@@ -33,7 +44,7 @@ static struct amp_routes *routes_of(const char *const *bases)
         assert_true(rs->n < MAX_ROUTES);
         err[0] = '\0';
         struct amp_route *r = &rs->v[rs->n++];
-        if (amp_route_compile(r, *bases, amp_curl_linked(), err, sizeof(err)) != 0)
+        if (amp_route_compile_in(NULL, r, *bases, amp_curl_linked(), err, sizeof(err)) != 0)
             fail_msg("'%s' did not compile: %s", *bases, err);
     }
     assert_int_equal(amp_routes_index(rs), 0);
@@ -44,7 +55,7 @@ static struct amp_routes *routes_of(const char *const *bases)
 
 static void routes_drop(struct amp_routes *rs)
 {
-    amp_routes_free(rs);
+    routes_free(rs);
     free(rs);
 }
 
@@ -77,7 +88,7 @@ static void expect_no_match(const struct amp_routes *rs, const char *url)
     assert_null(out);
 }
 
-/* base must be refused by amp_route_compile with a non-empty message. */
+/* base must be refused by amp_route_compile_in with a non-empty message. */
 static void expect_compile_error(const char *base)
 {
     struct amp_routes rs = { 0 };
@@ -86,12 +97,12 @@ static void expect_compile_error(const char *base)
     rs.v = calloc(1, sizeof(*rs.v));
     assert_non_null(rs.v);
     rs.n = 1; /* so amp_routes_free releases what compile built */
-    int rc = amp_route_compile(&rs.v[0], base, amp_curl_linked(), err, sizeof(err));
+    int rc = amp_route_compile_in(NULL, &rs.v[0], base, amp_curl_linked(), err, sizeof(err));
     if (rc != -1)
         fail_msg("'%s' compiled (rc %d), it must be refused", base, rc);
     if (err[0] == '\0')
         fail_msg("'%s' refused without a message", base);
-    amp_routes_free(&rs);
+    routes_free(&rs);
 }
 
 /* ---- placeholders: exactly one label or segment ----------------------- */
@@ -418,8 +429,9 @@ static void compile_errors(void **state)
         snprintf(url, sizeof(url), "https://%0*d.example.com/", 63, 0); /* 63 is fine */
         rs.v = calloc(1, sizeof(*rs.v));
         rs.n = 1;
-        assert_int_equal(amp_route_compile(&rs.v[0], url, amp_curl_linked(), err, sizeof(err)), 0);
-        amp_routes_free(&rs);
+        assert_int_equal(amp_route_compile_in(NULL, &rs.v[0], url, amp_curl_linked(), err, sizeof(err)),
+                         0);
+        routes_free(&rs);
     }
     expect_compile_error("https://user:pw@x.com/api");
     expect_compile_error("ftp://x.com/api");                /* non-http scheme */
@@ -556,9 +568,9 @@ static void memo_gives_the_same_verdicts(void **state)
         for (size_t prime = 0; prime < sizeof(urls) / sizeof(urls[0]); prime++) {
             char *a = NULL, *b = NULL;
             amp_url_memo_free(&memo);
-            amp_route_match_memo(rs, amp_curl_linked(), urls[prime], PROXY, NULL, &memo);
+            amp_route_decide(rs, amp_curl_linked(), urls[prime], PROXY, NULL, &memo, NULL);
             const struct amp_route *with =
-                amp_route_match_memo(rs, amp_curl_linked(), urls[i], PROXY, &a, &memo);
+                amp_route_decide(rs, amp_curl_linked(), urls[i], PROXY, &a, &memo, NULL);
             const struct amp_route *without = amp_route_match(rs, amp_curl_linked(), urls[i], PROXY, &b);
             if (with != without || (a && !b) || (!a && b) || (a && strcmp(a, b) != 0))
                 fail_msg("'%s' after '%s': %s -> %s with the memo, %s -> %s without", urls[i],
