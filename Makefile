@@ -36,7 +36,7 @@ CLI_SRC := main.c state_fork.c exekind.c wire.c explain.c json.c stats.c places.
            headers.c block.c state.c counts.c log.c curlapi_linked.c safefile.c arena.c routeindex.c \
            urlsplit.c routelist.c env.c
 CORE_SRC := state_fork.c config.c config_settings.c config_key.c config_routes.c config_discover.c catalog.c route.c headers.c block.c state.c counts.c log.c curlapi_linked.c \
-            safefile.c confine.c json.c arena.c routeindex.c urlsplit.c routelist.c cookiejar.c env.c
+            safefile.c json.c arena.c routeindex.c urlsplit.c routelist.c cookiejar.c env.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/lib/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/cli/%.o)

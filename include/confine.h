@@ -1,27 +1,12 @@
 /* Key confinement: where a routed request, our API key in it, may go and
- * who may read it. Every option libcurl has is classed here (a unit test
- * goes through libcurl's own list, curl_easy_option_next, and fails on any
- * option not classed: a newer libcurl's options get reviewed, not missed). */
+ * who may read it. Every option libcurl has is classed by what it could do
+ * to a routed request in tests/unit/test_confine.c, which goes through
+ * libcurl's own list (curl_easy_option_next) and fails on any option not
+ * classed: a newer libcurl's options get reviewed, not missed. */
 #ifndef AMPSHIM_CONFINE_H
 #define AMPSHIM_CONFINE_H
 
 #include "curlapi.h"
-
-enum amp_confine_class {
-    AMP_OPT_UNKNOWN = 0,
-    AMP_OPT_ASIDE,     /* set aside (or forced) while a routed transfer runs: options.c */
-    AMP_OPT_VERIFIED,  /* may change the path, not who reads: the proxy's certificate is checked */
-    AMP_OPT_CONTENT,   /* what the request says, not where it goes */
-    AMP_OPT_LOCAL,     /* callbacks, limits, what the application sees of the answer */
-    AMP_OPT_OTHER,     /* protocols other than HTTP(S), never a routed URL's */
-};
-
-/* The class of the option libcurl names name (without "CURLOPT_"). */
-enum amp_confine_class amp_confine_class(const char *name);
-/* How many classes name it (1, for a sound table). */
-int amp_confine_classes_naming(const char *name);
-/* Why options of a class are what they are, for people (README, tests). */
-const char *amp_confine_class_why(enum amp_confine_class cls);
 
 /* The application's CURLOPT_RESOLVE list as a transfer to proxy_url gets
  * it: every entry but those for the proxy's host (or any host, "*"). The
