@@ -124,7 +124,23 @@ $(B)/allocfail/libampshim.so: $(LIB_OBJ) tests/allocfail/allocfail.c | $(B)/allo
 	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -Wl,-z,defs -Wl,-z,now $(ALLOCFAIL_WRAP:%=-Wl,--wrap=%) \
 	  $(LIB_OBJ) tests/allocfail/allocfail.c -o $@
 
-$(B)/lib $(B)/cli $(B)/man $(B)/plugins $(B)/tsan/lib $(B)/allocfail:
+# The library with the tests' switches compiled in (AMPSHIM_TEST_SWITCHES:
+# AMPSHIM_NO_HEADER_API in real.c, AMPSHIM_NO_CONFIG_ARENA in settings.c),
+# its catalog beside it: the integration tests preload it where they turn a
+# switch on. The installed library has none.
+TESTSWITCH_SRC := real.c settings.c
+TESTSWITCH_OBJ := $(foreach s,$(LIB_SRC),$(if $(filter $s,$(TESTSWITCH_SRC)),$(B)/testswitch/$(s:.c=.o),$(B)/lib/$(s:.c=.o)))
+TESTSWITCH := $(B)/testswitch/libampshim.so $(B)/testswitch/providers.cfg
+$(B)/testswitch/%.o: src/%.c | $(B)/testswitch
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SIBCALLS_$*) $(WARN) $(DEPFLAGS) -DAMPSHIM_TEST_SWITCHES -fPIC -fvisibility=hidden \
+	  -c $< -o $@
+-include $(TESTSWITCH_SRC:%.c=$(B)/testswitch/%.d)
+$(B)/testswitch/libampshim.so: $(TESTSWITCH_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs $(LIB_LDFLAGS) $^ -o $@
+$(B)/testswitch/providers.cfg: conf/providers.cfg | $(B)/testswitch
+	cp $< $@
+
+$(B)/lib $(B)/cli $(B)/man $(B)/plugins $(B)/tsan/lib $(B)/allocfail $(B)/testswitch:
 	mkdir -p $@
 
 # Unit tests (cmocka): plain functions, linked against the real libcurl/libconfig.
@@ -175,11 +191,11 @@ deps:
 unit: $(UNIT)
 	@for t in $(UNIT); do $$t || exit 1; done
 
-integration: all $(CLIENTS) $(TSAN)
+integration: all $(CLIENTS) $(TSAN) $(TESTSWITCH)
 	/usr/bin/python3 tests/integration/run.py
 
 test: deps
-	$(MAKE) --no-print-directory all $(UNIT) $(CLIENTS) $(TSAN) $(B)/allocfail/libampshim.so
+	$(MAKE) --no-print-directory all $(UNIT) $(CLIENTS) $(TSAN) $(TESTSWITCH) $(B)/allocfail/libampshim.so
 	/usr/bin/python3 tests/run_all.py $(UNIT)
 
 # The mechanical style rules (tools/checksrc.py says which): banned calls,

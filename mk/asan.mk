@@ -27,7 +27,8 @@ ASAN_CLIENTS := $(CLIENTS:$(B)/%=$(ASAN_DIR)/%)
 ASAN_EXES := $(filter-out $(ASAN_DIR)/plugins/%,$(ASAN_CLIENTS))
 ASAN_PLUGINS := $(filter $(ASAN_DIR)/plugins/%,$(ASAN_CLIENTS))
 ASAN_ALL := $(ASAN_DIR)/libampshim.so $(ASAN_DIR)/ampshim $(ASAN_DIR)/providers.cfg \
-            $(ASAN_DIR)/asan_first.so $(ASAN_UNIT) $(ASAN_CLIENTS) $(ASAN_DIR)/allocfail/libampshim.so
+            $(ASAN_DIR)/asan_first.so $(ASAN_UNIT) $(ASAN_CLIENTS) $(ASAN_DIR)/allocfail/libampshim.so \
+            $(ASAN_DIR)/testswitch/libampshim.so $(ASAN_DIR)/testswitch/providers.cfg
 
 .PHONY: asan asan-build valgrind
 
@@ -44,6 +45,17 @@ $(ASAN_DIR)/lib/%.o: src/%.c | $(ASAN_DIR)/lib
 $(ASAN_DIR)/libampshim.so: $(ASAN_LIB_OBJ)
 	$(CC) $(ASAN_SAN) -shared -Wl,-z,defs -Wl,-z,now $^ -o $@
 $(ASAN_DIR)/providers.cfg: conf/providers.cfg | $(ASAN_DIR)/lib
+	cp $< $@
+
+# The tests' library (the main Makefile's TESTSWITCH), sanitized.
+ASAN_TESTSWITCH_OBJ := $(foreach s,$(LIB_SRC),$(if $(filter $s,$(TESTSWITCH_SRC)),$(ASAN_DIR)/testswitch/$(s:.c=.o),$(ASAN_DIR)/lib/$(s:.c=.o)))
+$(ASAN_DIR)/testswitch/%.o: src/%.c | $(ASAN_DIR)/testswitch
+	$(CC) $(CPPFLAGS) -g $(if $(filter $*,$(ASAN_PLAIN)),-O2 -foptimize-sibling-calls,$(ASAN_CFLAGS)) \
+	  $(WARN) $(DEPFLAGS) -DAMPSHIM_TEST_SWITCHES -fPIC -fvisibility=hidden -c $(abspath $<) -o $@
+-include $(TESTSWITCH_SRC:%.c=$(ASAN_DIR)/testswitch/%.d)
+$(ASAN_DIR)/testswitch/libampshim.so: $(ASAN_TESTSWITCH_OBJ)
+	$(CC) $(ASAN_SAN) -shared -Wl,-z,defs -Wl,-z,now $^ -o $@
+$(ASAN_DIR)/testswitch/providers.cfg: conf/providers.cfg | $(ASAN_DIR)/testswitch
 	cp $< $@
 
 $(ASAN_DIR)/cli/%.o: src/%.c | $(ASAN_DIR)/cli
@@ -89,7 +101,7 @@ $(ASAN_DIR)/allocfail/libampshim.so: $(ASAN_LIB_OBJ) tests/allocfail/allocfail.c
 	$(CC) $(ASAN_CFLAGS) $(WARN) -fPIC -shared -Wl,-z,defs -Wl,-z,now $(ALLOCFAIL_WRAP:%=-Wl,--wrap=%) \
 	  $(ASAN_LIB_OBJ) $(abspath tests/allocfail/allocfail.c) -o $@
 
-$(ASAN_DIR)/lib $(ASAN_DIR)/cli $(ASAN_DIR)/plugins $(ASAN_DIR)/allocfail:
+$(ASAN_DIR)/lib $(ASAN_DIR)/cli $(ASAN_DIR)/plugins $(ASAN_DIR)/allocfail $(ASAN_DIR)/testswitch:
 	mkdir -p $@
 
 # valgrind's memcheck over the C clients, through the normal library.

@@ -61,13 +61,18 @@ static struct {
     int said;                   /* that failure was said while a config is in use */
 } watch;
 
-/* AMPSHIM_NO_CONFIG_ARENA=1: the config kept in the malloc heap, for the
- * tests of what happens anyway when nothing can be mapped. */
+/* AMPSHIM_NO_CONFIG_ARENA=1, read by the tests' library only
+ * (build/testswitch): the config kept in the malloc heap, the way taken
+ * when nothing can be mapped. */
 static int load_on_heap(void)
 {
+#ifdef AMPSHIM_TEST_SWITCHES
     const char *v = amp_env("AMPSHIM_NO_CONFIG_ARENA");
 
     return v && strcmp(v, "1") == 0;
+#else
+    return 0;
+#endif
 }
 
 /* A digest (FNV-1a) of the file's bytes into *sum; -1 when it cannot be

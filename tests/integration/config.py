@@ -10,8 +10,8 @@ import subprocess
 import time
 
 from .harness import (
-    AMPSHIM, BROKEN, BUILD, KEY, LIB, PY, ROOT, SF, Skip, assert_amp_headers, assert_untouched,
-    header_values, mark_all, ok, one, preload_env, test,
+    AMPSHIM, BROKEN, BUILD, KEY, LIB, PY, ROOT, SF, SWITCH_LIB, Skip, assert_amp_headers,
+    assert_untouched, header_values, mark_all, ok, one, preload_env, switched, test,
 )
 
 
@@ -196,13 +196,26 @@ def config_load_fallbacks_still_route(ctx):
     """The config is loaded on the caller's thread into memory of ours; where
     no thread can be made (a preload refusing pthread_create, as a limit on
     threads would), nothing changes, and with the arena off
-    (AMPSHIM_NO_CONFIG_ARENA=1, the way taken when nothing can be mapped)
-    it is kept in the heap: calls are routed all the same."""
+    (AMPSHIM_NO_CONFIG_ARENA=1 to the tests' library, the way taken when
+    nothing can be mapped) it is kept in the heap: calls are routed all the
+    same."""
     no_threads = os.path.join(BUILD, "plugins", "libno_threads.so")
-    for name, env in (("no thread", {"LD_PRELOAD": no_threads}),
-                      ("no arena", {"AMPSHIM_NO_CONFIG_ARENA": "1"})):
+    cmd = ["curl", "-sS", SF + "/fallback"]
+    for name, run in (("no thread", lambda: ctx.run(cmd, env=ctx.env(LD_PRELOAD=no_threads))),
+                      ("no arena", lambda: switched(ctx, cmd, ctx.cfg, AMPSHIM_NO_CONFIG_ARENA="1"))):
         mark_all(ctx)
-        ok(ctx.curl(SF + "/fallback", env=ctx.env(**env)), name)
+        ok(run(), name)
         req = one(ctx.proxy)
         assert req["target"] == "/fallback", (name, req)
         assert_amp_headers(req, installation="inst-sf-1")
+
+
+@test
+def switches_only_in_the_tests_library(ctx):
+    """AMPSHIM_NO_HEADER_API and AMPSHIM_NO_CONFIG_ARENA are compiled into the
+    tests' library only: the installed one does not read them."""
+    for name in (b"AMPSHIM_NO_HEADER_API", b"AMPSHIM_NO_CONFIG_ARENA"):
+        with open(LIB, "rb") as f:
+            assert name not in f.read(), (LIB, name)
+        with open(SWITCH_LIB, "rb") as f:
+            assert name in f.read(), (SWITCH_LIB, name)

@@ -1,7 +1,7 @@
 """The harness the integration tests share: the mock servers (Server), what
 each test is given (Ctx: the mocks, a work folder, the main config, a way to
 run a program under `ampshim run`), the registry of tests (@test, TESTS,
-Skip, not_under), the constants (ROOT, BUILD, AMPSHIM, LIB, KEY, SF...), the
+Skip, not_under), the constants (ROOT, BUILD, AMPSHIM, LIB, SWITCH_LIB, KEY, SF...), the
 helpers more than one concern uses, and the runner (main, closing_line).
 
 The tests are in the other modules of this folder, one concern each
@@ -34,6 +34,9 @@ PLAIN_BUILD = os.path.join(ROOT, "build")
 BUILD = os.environ.get("AMPSHIM_TEST_BUILD") or PLAIN_BUILD
 AMPSHIM = os.environ.get("AMPSHIM_TEST_LAUNCHER") or os.path.join(BUILD, "ampshim")
 LIB = os.path.join(BUILD, "libampshim.so")
+# The library with the tests' switches compiled in (AMPSHIM_NO_HEADER_API, AMPSHIM_NO_CONFIG_ARENA:
+# the Makefile's TESTSWITCH), its catalog beside it; LIB, the one installed, reads neither.
+SWITCH_LIB = os.path.join(BUILD, "testswitch", "libampshim.so")
 RUNTIME_PRELOAD = os.environ.get("AMPSHIM_TEST_PRELOAD", "")
 SANITIZER = os.environ.get("AMPSHIM_TEST_SANITIZER", "")
 MOCK = os.path.join(ROOT, "tests", "mock_proxy.py")
@@ -268,6 +271,13 @@ BROKEN = 'proxy: { url = "http://127.0.0.1:1"; project_id = "not-a-uuid"; api_ke
 
 def preload_env(ctx, **extra):
     return ctx.env(LD_PRELOAD=LIB, **extra)
+
+
+def switched(ctx, cmd, cfg, **switches):
+    """cmd with SWITCH_LIB preloaded, cfg its config and the switches in its environment:
+    not under `ampshim run`, which would preload LIB as well."""
+    return ctx.run(cmd, env=ctx.env(LD_PRELOAD=SWITCH_LIB, AMPSHIM_CONFIG=cfg, **switches),
+                   launcher=False)
 
 
 def http_date(t):

@@ -14,7 +14,7 @@ import time
 
 from .harness import (
     AMPSHIM, PY, SF, assert_amp_headers, client, http_date, mark_all, ok, one, parse_lines, prog,
-    queue_429, rl_cfg, test,
+    queue_429, rl_cfg, switched, test,
 )
 
 
@@ -154,25 +154,28 @@ def rl_standard_retry_after_seconds(ctx):
 @test
 def rl_header_callback_fallback(ctx):
     """Where libcurl lacks curl_easy_header(): our header callback reads
-    the 429 and still gives the application every header."""
+    the 429 and still gives the application every header (the tests' library,
+    with curl_easy_header() switched off)."""
     cfg, _ = rl_cfg(ctx, "rl-callback")
     queue_429(ctx, http_date(int(time.time()) + 60), "true")
     dump = os.path.join(ctx.dir, "headers.txt")
-    env = ctx.env(AMPSHIM_NO_HEADER_API="1")
-    p = ctx.curl("-D", dump, "-o", "/dev/null", SF + "/x", cfg=cfg, env=env)
+
+    def run(cmd):
+        return switched(ctx, cmd, cfg, AMPSHIM_NO_HEADER_API="1")
+    p = run(["curl", "-sS", "-D", dump, "-o", "/dev/null", SF + "/x"])
     assert p.returncode == 0
     got = open(dump).read()
     assert got.startswith("HTTP/1.1 429") and "X-Amp-Retry-After:" in got and "X-Amp-Retryable: true" in got, got
     mark_all(ctx)
-    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg, env=env)
+    p = run(["curl", "-sS", "-o", "/dev/null", SF + "/x"])
     assert p.returncode == 55, p.stderr
     assert ctx.proxy.requests() == []
     # pycurl with a HEADERFUNCTION of its own, and a plain 200: every header arrives.
-    ok(subprocess.run([AMPSHIM, "clear", "-c", cfg], capture_output=True, env=env))
+    ok(subprocess.run([AMPSHIM, "clear", "-c", cfg], capture_output=True, env=ctx.env()))
     prog = ("import pycurl,io,sys\nh=[]\nc=pycurl.Curl()\nc.setopt(c.URL,sys.argv[1])\n"
             "c.setopt(c.HEADERFUNCTION,h.append)\nc.setopt(c.WRITEDATA,io.BytesIO())\nc.perform()\n"
             "print(c.getinfo(c.RESPONSE_CODE), any(l.startswith(b'X-Mock-Mode') for l in h), h[0].strip())\n")
-    p = ok(ctx.run([PY, "-c", prog, SF + "/y"], cfg=cfg, env=env))
+    p = ok(run([PY, "-c", prog, SF + "/y"]))
     assert p.stdout.decode().strip() == "200 True b'HTTP/1.1 200 OK'", p.stdout
 
 
