@@ -1,4 +1,4 @@
-/* libcurl's cookie engine and routed transfers (issue 15): a routed request
+/* libcurl's cookie engine and routed transfers: a routed request
  * goes to the proxy's host, so libcurl would send it the cookies it holds
  * for the proxy, and file an answer's cookies there, for every provider at
  * once. Instead each routed request carries the cookies libcurl holds for

@@ -1,7 +1,7 @@
 /* Reading the provider catalog. The catalog as tools/gen_catalog.py writes
  * it (one entry a line, nothing libconfig would read otherwise) is checked
  * line by line and only the entries a config names are read, by hand;
- * anything else is parsed whole by libconfig, as it always was. */
+ * anything else is parsed whole by libconfig. */
 #define _GNU_SOURCE
 #include "catalog.h"
 #include "arena.h"

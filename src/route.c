@@ -270,7 +270,7 @@ static size_t pct_unit(const char *p, const char *end, int *unit)
 
 /* s in place in the form a route's segment is kept: unreserved characters
  * decoded, other escapes with upper-case hex, so that a URL whose path has
- * no '%' is compared byte for byte, as before escapes were read. Left as
+ * no '%' is compared byte for byte, undecoded. Left as
  * written when a '%' in it starts no escape: decoding "%%34%31" would make
  * a new one, "%41". */
 static void pct_normalize(char *s)

@@ -5,10 +5,10 @@
  * them cannot be opened, once a second.
  * What the config keeps lives in an arena of its own (arena.h), not in the
  * application's malloc heap, whose long-lived clients would otherwise pay
- * for the holes on every request. It is loaded on the caller's thread: a
- * thread of ours (tried) makes glibc treat the process as threaded for the
- * rest of its life, which costs every later request more (cancellable
- * system calls, atomic malloc) than any hole. */
+ * for the holes on every request. It is loaded on the caller's thread,
+ * never on one of ours: a thread makes glibc treat the process as threaded
+ * for the rest of its life, which costs every later request more
+ * (cancellable system calls, atomic malloc) than any hole. */
 #define _GNU_SOURCE
 #include "settings.h"
 

@@ -1,7 +1,7 @@
 /* The provider catalog: the generated form read line by line must give
  * exactly what libconfig's parse of the same catalog gives, for every
  * provider and for names that are not there; any other form is parsed by
- * libconfig as before. */
+ * libconfig. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <setjmp.h>
@@ -162,8 +162,7 @@ static void lines_agree_with_libconfig(void **state)
     free(text);
 }
 
-/* Lines that are not of the generated form: libconfig reads them as
- * before (an escape, an entry over two lines, a trailing comma it
+/* Lines that are not of the generated form: libconfig reads them (an escape, an entry over two lines, a trailing comma it
  * refuses), never the line reader. */
 static void other_forms_read_by_libconfig(void **state)
 {
