@@ -162,8 +162,9 @@ static void lines_agree_with_libconfig(void **state)
     free(text);
 }
 
-/* Lines that are not of the generated form: libconfig reads them (an escape, an entry over two lines, a trailing comma it
- * refuses), never the line reader. */
+/* Lines that are not of the generated form: libconfig reads them (an
+ * escape, an entry over two lines, a trailing comma it refuses), never
+ * the line reader. */
 static void other_forms_read_by_libconfig(void **state)
 {
     (void)state;

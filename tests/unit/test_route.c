@@ -96,7 +96,7 @@ static void expect_compile_error(const char *base)
 
     rs.v = calloc(1, sizeof(*rs.v));
     assert_non_null(rs.v);
-    rs.n = 1; /* so amp_routes_free releases what compile built */
+    rs.n = 1; /* so routes_free releases what compile built */
     int rc = amp_route_compile_in(NULL, &rs.v[0], base, amp_curl_linked(), err, sizeof(err));
     if (rc != -1)
         fail_msg("'%s' compiled (rc %d), it must be refused", base, rc);
