@@ -10,10 +10,7 @@
 #ifndef AMPSHIM_COOKIES_H
 #define AMPSHIM_COOKIES_H
 
-#include "handles.h"
-
-/* The application set option (COOKIEFILE, COOKIEJAR, COOKIELIST) to value. */
-void amp_cookies_noted(struct amp_handle *hs, CURLoption option, const void *value);
+#include "handle.h"
 
 /* A routed request to the provider's url through route r is about to be
  * sent with our header list ours: the list to send instead (ours, or our

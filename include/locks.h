@@ -36,4 +36,13 @@
 AMP_LOCKS(AMP_LOCK_DECLARE)
 #undef AMP_LOCK_DECLARE
 
+/* What the fork handler does beyond the locks, declared here so that the
+ * ground floor names its callers' parts without including their headers:
+ * around fork(), with amp_lock_state held, the state's own lock
+ * (ratelimit.c); in the child, with amp_lock_tally held, the parent's
+ * unadded counts left to it (tally.c). */
+void amp_ratelimit_fork_prepare(void);
+void amp_ratelimit_fork_release(void);
+void amp_tally_fork_child(void);
+
 #endif

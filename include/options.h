@@ -7,7 +7,7 @@
 #ifndef AMPSHIM_OPTIONS_H
 #define AMPSHIM_OPTIONS_H
 
-#include "handles.h"
+#include "handle.h"
 
 /* What a transfer is, as far as the options go: the rows of the table
  * each say in which of these modes they put a value of ours. */
@@ -45,9 +45,30 @@ int amp_option_row(CURLoption option);
  * it is kept, and libcurl holds the application's value now. -1 when out
  * of memory (the handle must then be marked lost). */
 int amp_option_note(struct amp_handle *hs, int row, union amp_optval v);
+/* The same, saying what the new value changes for a routed transfer
+ * (transfer.c acts on it): AMP_CHANGE_ROUTE for another URL (the same URL
+ * again, which most programs set before every transfer, changes nothing),
+ * AMP_CHANGE_HEADERS for the header list, AMP_CHANGE_NONE otherwise. */
+int amp_option_note_change(struct amp_handle *hs, int row, union amp_optval v,
+                           enum amp_change *what);
 
 /* A new entry's application values: libcurl's defaults. */
 void amp_options_init(struct amp_handle *hs);
+/* The entry is freed: the application's values and our lists with it. */
+void amp_options_free(struct amp_handle *hs);
+
+/* A duplicated handle (curl_easy_duphandle): the application's options
+ * copied from the original's entry, and whatever of ours libcurl copied
+ * given back on the copy. -1 when out of memory (some not copied). */
+int amp_options_copy(struct amp_handle *to, const struct amp_handle *from);
+
+/* The application's URL kept as noted, libcurl holding ours already
+ * (a URL routed as it was set). -1 when out of memory. */
+int amp_options_keep_url(struct amp_handle *hs, const char *url);
+
+/* value (or NULL) into a buffer kept and grown (*cap its size): no
+ * allocation when the value fits. -1 when out of memory. */
+int amp_options_keep_string(char **slot, size_t *cap, const char *value);
 
 /* Makes the handle carry exactly what mode needs: ours on the rows that
  * mode puts, the application's on every other row we had changed. Costs

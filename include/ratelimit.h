@@ -4,9 +4,11 @@
 #ifndef AMPSHIM_RATELIMIT_H
 #define AMPSHIM_RATELIMIT_H
 
+#include <string.h>
+
 #include "config.h"
 #include "curlapi.h"
-#include "handles.h"
+#include "handle.h"
 #include "state.h"
 
 enum amp_verdict {
@@ -24,13 +26,17 @@ enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_ha
                                      const struct amp_route *route, int may_wait,
                                      CURLcode *refusal, struct amp_block *b, int64_t *when);
 
-/* CURLOPT_HEADERFUNCTION of every routed transfer (userdata: its struct
- * amp_handle). It records a 429 from the proxy as soon as the response's
- * headers are complete (or the application stops the transfer inside
- * them), so a transfer the application never ends (no info_read, a
- * long-jump out of a callback) is recorded too; it hands every line on as
- * libcurl would have. */
-size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userdata);
+/* A transfer starts (a response of it not yet seen), or, whole, one that
+ * started unrouted becomes routed (a redirect routed anew). The header
+ * callback (callbacks.h) fills it. */
+static inline void amp_ratelimit_watch_start(struct amp_handle *hs)
+{
+    hs->watch.status = hs->watch.recorded = 0;
+}
+static inline void amp_ratelimit_watch_clear(struct amp_handle *hs)
+{
+    memset(&hs->watch, 0, sizeof(hs->watch));
+}
 
 /* At the end of a routed transfer: a 429 the header callback saw but could
  * not yet record (its headers came back in one piece after a pause), and
@@ -40,9 +46,5 @@ void amp_ratelimit_transfer_ended(struct amp_handle *hs);
 /* A 429 from the proxy blocks the route of the transfer's request now
  * (hs->guard.cur_route): the retry time from the response's headers. */
 void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs);
-
-/* Around fork() (locks.c), with amp_lock_state held: the state's own lock. */
-void amp_ratelimit_fork_prepare(void);
-void amp_ratelimit_fork_release(void);
 
 #endif

@@ -33,9 +33,4 @@ void amp_tally_set_path(const char *counts_path);
  * moved on since the last time (force: whatever the time, at exit). */
 void amp_tally_flush(int64_t now, int force);
 
-/* In a forked child (locks.c, amp_lock_tally held): what the parent
- * counted and had not added yet is forgotten here, the parent adds it;
- * the child counts only its own calls. */
-void amp_tally_fork_child(void);
-
 #endif

@@ -42,24 +42,6 @@
 #define MAX_ORIGINS 100000          /* cookies remembered with their route */
 #define MAX_NAME_LINE 12288         /* a Netscape line: name and value up to 4096, path 5000 */
 
-void amp_cookies_noted(struct amp_handle *hs, CURLoption option, const void *value)
-{
-    const char *v = value;
-
-    /* Each of these turns libcurl's engine on for the handle, but
-     * COOKIEFILE NULL (it throws the engine away) and COOKIELIST's
-     * commands (ALL, SESS, FLUSH, RELOAD), which start nothing. */
-    if (option == CURLOPT_COOKIEFILE && !v)
-        hs->app.cookie_engine = 0;
-    else if (option == CURLOPT_COOKIEFILE && *v)
-        hs->app.cookie_engine = 2; /* and a file to read */
-    else if (v && hs->app.cookie_engine != 2 &&
-             !(option == CURLOPT_COOKIELIST &&
-               (strcasecmp(v, "ALL") == 0 || strcasecmp(v, "SESS") == 0 ||
-                strcasecmp(v, "FLUSH") == 0 || strcasecmp(v, "RELOAD") == 0)))
-        hs->app.cookie_engine = 1;
-}
-
 /* --- which route filed a cookie ------------------------------------------ */
 
 struct origin {

@@ -1,5 +1,6 @@
 /* The per-handle table: a pointer-keyed uthash under one mutex, held only
- * for the look-up itself. */
+ * for the look-up itself. An entry is made and freed here, each of its
+ * parts by the part's owner (handle.h). */
 #define _GNU_SOURCE
 #include "handles.h"
 
@@ -11,8 +12,10 @@
 #include <unistd.h>
 
 #include "cookies.h"
+#include "inflight.h"
 #include "locks.h"
 #include "options.h"
+#include "respond.h"
 #include "settings.h"
 
 static struct amp_handle *table;
@@ -42,7 +45,7 @@ struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int cre
         hs->easy = easy;
         hs->c = c;
         amp_options_init(hs);
-        hs->answer.fd = hs->answer.listen_fd = AMP_OWNFD_NONE;
+        amp_respond_init(hs);
         amp_hash_oom = 0;
         HASH_ADD_PTR(table, easy, hs);
         if (amp_hash_oom) {
@@ -107,151 +110,24 @@ void amp_handle_each_on(CURLM *multi, void (*fn)(struct amp_handle *, void *), v
     free(on);
 }
 
-static void free_snap(struct amp_handle *hs)
-{
-    for (size_t i = 0; i < hs->hdrs.nsnap; i++)
-        free(hs->hdrs.snap[i]);
-    free(hs->hdrs.snap);
-    hs->hdrs.snap = NULL;
-    hs->hdrs.nsnap = 0;
-}
-
-void amp_handle_drop_ours(struct amp_handle *hs)
-{
-    if (hs->hdrs.ours)
-        hs->c->slist_free_all(hs->hdrs.ours);
-    hs->hdrs.ours = NULL;
-    hs->hdrs.route = NULL;
-}
-
-/* Every string of the application's we hold a copy of (the URL apart). */
-static const size_t strings[] = {
-    offsetof(struct amp_app_options, noproxy),       offsetof(struct amp_app_options, interface),
-    offsetof(struct amp_app_options, unix_socket),   offsetof(struct amp_app_options, abstract_socket),
-    offsetof(struct amp_app_options, protocols_str), offsetof(struct amp_app_options, doh_url),
-    offsetof(struct amp_app_options, pinned),        offsetof(struct amp_app_options, cookie),
-};
-#define NSTRINGS (sizeof(strings) / sizeof(strings[0]))
-
-static char **string_at(struct amp_app_options *app, size_t i)
-{
-    return (char **)((char *)app + strings[i]);
-}
-
 void amp_handle_free(struct amp_handle *hs)
 {
     if (!hs)
         return;
-    amp_handle_drop_ours(hs);
-    free_snap(hs);
-    if (hs->guard.extra_headers)
-        hs->c->slist_free_all(hs->guard.extra_headers);
-    if (hs->opts.resolve)
-        hs->c->slist_free_all(hs->opts.resolve);
-    free(hs->app.url);
-    for (size_t i = 0; i < NSTRINGS; i++)
-        free(*string_at(&hs->app, i));
-    free(hs->answer.text);
-    free(hs->answer.url);
-    amp_ownfd_close(&hs->answer.fd);
-    amp_ownfd_close(&hs->answer.listen_fd);
-    free(hs->decision.curlu_url);
-    free(hs->decision.shown);
-    free(hs->guard.redirect_url);
-    free(hs->guard.redirect_proxy_url);
-    amp_url_memo_free(&hs->decision.memo);
+    amp_transfer_free(hs);
+    amp_options_free(hs);
+    amp_respond_free(hs);
     amp_cookies_free(hs);
     amp_settings_release(hs->cfg);
     free(hs);
 }
 
-static int set_string(char **slot, const char *value)
+void amp_handle_drop(struct amp_handle *hs)
 {
-    char *copy = NULL;
-
-    if (value && !(copy = strdup(value)))
-        return -1;
-    free(*slot);
-    *slot = copy;
-    return 0;
-}
-
-int amp_handle_copy_app(struct amp_handle *to, const struct amp_handle *from)
-{
-    struct amp_app_options *app = &to->app;
-    char *mine[NSTRINGS], *url = app->url;
-    size_t url_cap = app->url_cap;
-    int rc = 0;
-
-    for (size_t i = 0; i < NSTRINGS; i++)
-        mine[i] = *string_at(app, i);
-    *app = from->app;
-    /* Every string we hold a copy of: the copy's own. */
-    for (size_t i = 0; i < NSTRINGS; i++) {
-        char **slot = string_at(app, i);
-        *slot = mine[i];
-        rc |= set_string(slot, *string_at((struct amp_app_options *)&from->app, i));
-    }
-    app->url = url;
-    app->url_cap = url_cap;
-    if (from->app.url)
-        rc |= amp_handle_keep_string(&app->url, &app->url_cap, from->app.url);
-    return rc;
-}
-
-int amp_handle_set_string(char **slot, const char *value)
-{
-    return set_string(slot, value);
-}
-
-int amp_handle_keep_string(char **slot, size_t *cap, const char *value)
-{
-    size_t need;
-
-    if (!value) {
-        free(*slot);
-        *slot = NULL;
-        *cap = 0;
-        return 0;
-    }
-    need = strlen(value) + 1;
-    if (need > *cap) {
-        char *grown = realloc(*slot, need);
-        if (!grown)
-            return -1;
-        *slot = grown;
-        *cap = need;
-    }
-    memmove(*slot, value, need);
-    return 0;
-}
-
-int amp_handle_headers_unchanged(struct amp_handle *hs)
-{
-    const struct curl_slist *l;
-    size_t n = 0, i = 0;
-
-    for (l = hs->app.headers; l; l = l->next)
-        n++;
-    /* Compared by content: a list freed and built anew often lands on the
-     * very same addresses. */
-    if (!hs->hdrs.dirty && n == hs->hdrs.nsnap) {
-        for (l = hs->app.headers; l; l = l->next, i++)
-            if (!l->data || strcmp(hs->hdrs.snap[i], l->data) != 0)
-                break;
-        if (!l)
-            return 1;
-    }
-    free_snap(hs);
-    hs->hdrs.dirty = 0;
-    if (!(hs->hdrs.snap = calloc(n ? n : 1, sizeof(*hs->hdrs.snap))))
-        return 0;
-    for (l = hs->app.headers; l; l = l->next) {
-        if (!(hs->hdrs.snap[hs->hdrs.nsnap] = strdup(l->data ? l->data : "")))
-            break;
-        hs->hdrs.nsnap++;
-    }
-    if (hs->hdrs.nsnap != n) /* out of memory: never "unchanged" */
-        hs->hdrs.dirty = 1;
-    return 0;
+    /* Reset from one of its own callbacks: the perform under way still
+     * uses the entry, and frees it when it returns. */
+    if (hs->xfer.performing)
+        hs->orphaned = 1;
+    else
+        amp_handle_free(hs);
 }

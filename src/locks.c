@@ -3,9 +3,7 @@
  * in a constructor loads and reads nothing. */
 #include "locks.h"
 
-#include "ratelimit.h"
 #include "state.h"
-#include "tally.h"
 
 #define AMP_LOCK_DEFINE(name) pthread_mutex_t amp_lock_##name = PTHREAD_MUTEX_INITIALIZER;
 AMP_LOCKS(AMP_LOCK_DEFINE)

@@ -8,14 +8,10 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "callbacks.h"
 #include "confine.h"
-#include "cookies.h"
-#include "ratelimit.h"
-#include "redirect.h"
-#include "respond.h"
-#include "trace.h"
-#include "transfer.h"
 
 enum type { LONG, PTR, FN, STR /* a string we keep a copy of */ };
 
@@ -405,14 +401,119 @@ int amp_options_hold_url(const struct amp_handle *hs)
     return (hs->opts.on >> I_URL) & 1;
 }
 
-static int keep_string(struct amp_handle *hs, const struct row *r, const char *s)
+/* A copy of value (or NULL) into *slot, the old one freed. -1 when out of memory. */
+static int set_string(char **slot, const char *value)
 {
-    return amp_handle_set_string((char **)field(hs, r), s);
+    char *copy = NULL;
+
+    if (value && !(copy = strdup(value)))
+        return -1;
+    free(*slot);
+    *slot = copy;
+    return 0;
 }
 
-int amp_option_note(struct amp_handle *hs, int i, union amp_optval v)
+static int keep_string(struct amp_handle *hs, const struct row *r, const char *s)
+{
+    return set_string((char **)field(hs, r), s);
+}
+
+int amp_options_keep_string(char **slot, size_t *cap, const char *value)
+{
+    size_t need;
+
+    if (!value) {
+        free(*slot);
+        *slot = NULL;
+        *cap = 0;
+        return 0;
+    }
+    need = strlen(value) + 1;
+    if (need > *cap) {
+        char *grown = realloc(*slot, need);
+        if (!grown)
+            return -1;
+        *slot = grown;
+        *cap = need;
+    }
+    memmove(*slot, value, need);
+    return 0;
+}
+
+int amp_options_keep_url(struct amp_handle *hs, const char *url)
+{
+    return amp_options_keep_string(&hs->app.url, &hs->app.url_cap, url);
+}
+
+/* Each of these turns libcurl's cookie engine on for the handle, but
+ * COOKIEFILE NULL (it throws the engine away) and COOKIELIST's commands
+ * (ALL, SESS, FLUSH, RELOAD), which start nothing (cookies.c reads it). */
+static void note_cookie_engine(struct amp_handle *hs, CURLoption option, const char *v)
+{
+    if (option == CURLOPT_COOKIEFILE && !v)
+        hs->app.cookie_engine = 0;
+    else if (option == CURLOPT_COOKIEFILE && *v)
+        hs->app.cookie_engine = 2; /* and a file to read */
+    else if (v && hs->app.cookie_engine != 2 &&
+             !(option == CURLOPT_COOKIELIST &&
+               (strcasecmp(v, "ALL") == 0 || strcasecmp(v, "SESS") == 0 ||
+                strcasecmp(v, "FLUSH") == 0 || strcasecmp(v, "RELOAD") == 0)))
+        hs->app.cookie_engine = 1;
+}
+
+void amp_options_free(struct amp_handle *hs)
+{
+    if (hs->opts.resolve)
+        hs->c->slist_free_all(hs->opts.resolve);
+    for (size_t i = 0; i < NROWS; i++)
+        if (rows[i].type == STR)
+            free(*(char **)field(hs, &rows[i]));
+}
+
+int amp_options_copy(struct amp_handle *to, const struct amp_handle *from)
+{
+    struct amp_app_options *app = &to->app;
+    char *mine[NROWS];
+    size_t url_cap = app->url_cap;
+    int rc = 0;
+
+    /* Every string we hold a copy of, the URL's buffer among them: the copy's own. */
+    for (size_t i = 0; i < NROWS; i++)
+        if (rows[i].type == STR)
+            mine[i] = *(char **)field(to, &rows[i]);
+    *app = from->app;
+    app->url_cap = url_cap;
+    for (size_t i = 0; i < NROWS; i++) {
+        if (rows[i].type != STR)
+            continue;
+        char **slot = (char **)field(to, &rows[i]);
+        *slot = mine[i];
+        if (rows[i].note != NOTE_URL)
+            rc |= set_string(slot, *(char *const *)((const char *)&from->app + rows[i].app));
+        else if (from->app.url)
+            rc |= amp_options_keep_url(to, from->app.url);
+    }
+    /* libcurl copied ours with the handle: the application's on the copy. */
+    if (from->opts.on) {
+        to->opts = from->opts;
+        amp_options_give_back_all(to);
+        to->opts.resolve = NULL; /* the original's */
+    }
+    return rc;
+}
+
+int amp_option_note(struct amp_handle *hs, int row, union amp_optval v)
+{
+    enum amp_change what;
+
+    return amp_option_note_change(hs, row, v, &what);
+}
+
+int amp_option_note_change(struct amp_handle *hs, int i, union amp_optval v, enum amp_change *what)
 {
     const struct row *r = &rows[i];
+
+    *what = AMP_CHANGE_NONE;
 
     /* libcurl holds the application's value now: ours is put again when
      * a transfer needs it (a value of the application's may also be one
@@ -435,13 +536,13 @@ int amp_option_note(struct amp_handle *hs, int i, union amp_optval v)
          * keeps its routing decision. */
         if (hs->app.url && v.p && strcmp(hs->app.url, v.p) == 0)
             return 0;
-        hs->decision.done = 0;
-        return amp_handle_keep_string(&hs->app.url, &hs->app.url_cap, v.p);
+        *what = AMP_CHANGE_ROUTE;
+        return amp_options_keep_url(hs, v.p);
     case NOTE_CURLU:
-        hs->decision.done = 0;
+        *what = AMP_CHANGE_ROUTE;
         break;
     case NOTE_HEADERS:
-        hs->hdrs.dirty = 1; /* even the same pointer may hold a new list */
+        *what = AMP_CHANGE_HEADERS; /* even the same pointer may hold a new list */
         break;
     case NOTE_POSTS:
         hs->app.posts = v.l != 0;
@@ -457,7 +558,7 @@ int amp_option_note(struct amp_handle *hs, int i, union amp_optval v)
         hs->app.custom_unsafe = v.p && strcmp(v.p, "GET") != 0 && strcmp(v.p, "HEAD") != 0;
         return 0;
     case NOTE_COOKIES:
-        amp_cookies_noted(hs, r->option, v.p);
+        note_cookie_engine(hs, r->option, v.p);
         return 0;
     default:
         break;

@@ -16,7 +16,9 @@
 #include <time.h>
 
 #include "locks.h"
+#include "callbacks.h"
 #include "cookies.h"
+#include "inflight.h"
 #include "options.h"
 #include "redirect.h"
 #include "counts.h"
@@ -180,24 +182,18 @@ static int first_sight(const struct amp_block *b)
 
 /* A call stopped here: said (once a block at the default level), and counted. */
 static void say_blocked(struct amp_handle *hs, const struct amp_route *route,
-                        const struct amp_block *b, int64_t now, int answered)
+                        const struct amp_block *b, int64_t now, int answered, CURLcode refusal)
 {
     struct amp_tally *t = route == hs->decision.route ? hs->decision.tally : amp_tally_of(route);
     amp_tally_blocked(t);
-    hs->xfer.counted_blocked = t; /* taken back if the transfer never runs (transfer.c) */
-    char msg[CURL_ERROR_SIZE * 2] = "ampshim: ";
-    const size_t prefix = strlen(msg);
+    amp_transfer_counted_blocked(hs, t);
+    char msg[CURL_ERROR_SIZE * 2 - sizeof("ampshim: ") - 47];
 
-    amp_block_describe(b, route->base_url, now, msg + prefix, sizeof(msg) - prefix - 48);
-    strcat(msg, answered ? "; answered here with HTTP 429, not sent" : "; not sent");
-    /* Cut to the buffer's size, as libcurl does with its own messages. */
-    size_t n = strnlen(msg, CURL_ERROR_SIZE - 1);
-    memcpy(hs->xfer.forced_msg, msg, n);
-    hs->xfer.forced_msg[n] = '\0';
+    amp_block_describe(b, route->base_url, now, msg, sizeof(msg));
     /* An answered call succeeds: the error buffer is libcurl's to fill. */
-    if (hs->app.errbuf && !answered)
-        memcpy(hs->app.errbuf, hs->xfer.forced_msg, n + 1);
-    amp_log(first_sight(b) ? AMP_LOG_WARN : AMP_LOG_INFO, "%s", msg + prefix);
+    amp_transfer_fail(hs, answered ? CURLE_OK : refusal,
+                      first_sight(b) ? AMP_LOG_WARN : AMP_LOG_INFO, "%s%s", msg,
+                      answered ? "; answered here with HTTP 429, not sent" : "; not sent");
 }
 
 enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs,
@@ -216,18 +212,18 @@ enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_ha
             return AMP_SEND;
         /* A connect-only transfer has no response to be answered with. */
         if (cfg->throttle.on_block == AMP_ON_BLOCK_RESPOND && !hs->app.connect_only) {
-            say_blocked(hs, route, b, now, 1);
+            say_blocked(hs, route, b, now, 1, CURLE_OK);
             return AMP_ANSWER;
         }
         if (b->flags & AMP_BLOCK_LOCKED) {
-            say_blocked(hs, route, b, now, 0);
             *refusal = CURLE_LOGIN_DENIED;
+            say_blocked(hs, route, b, now, 0, *refusal);
             return AMP_REFUSE;
         }
         if (!may_wait || cfg->throttle.on_block != AMP_ON_BLOCK_WAIT ||
             amp_block_secs_between(now, b->retry_at) > cfg->throttle.max_wait) {
-            say_blocked(hs, route, b, now, 0);
             *refusal = CURLE_SEND_ERROR;
+            say_blocked(hs, route, b, now, 0, *refusal);
             return AMP_REFUSE;
         }
         amp_info("route %s (%s) is rate limited: waiting %llds", route->base_url, route->ident,
@@ -406,7 +402,7 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
     struct amp_handle *hs = userdata;
     size_t len = size * n;
 
-    hs->xfer.started = 1;
+    amp_transfer_started(hs);
     hs->watch.lines++;
     /* The common line: one of a response that is no 429, which can matter
      * to nothing here, handed on at once (a real provider sends 20 and

@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handles.h"
+#include "callbacks.h"
+#include "inflight.h"
 #include "log.h"
-#include "route.h"
 #include "options.h"
+#include "route.h"
 
 /* A request's URL leads to a routed provider: stop it, to send it again
  * through the proxy. */
@@ -23,20 +24,16 @@ static int to_route(struct amp_handle *hs, const struct amp_config *cfg, const c
          !undecided))
         return 0;
     amp_debug("redirect to %s: routing it through the proxy", url);
-    free(hs->guard.redirect_url);
-    hs->guard.redirect_url = strdup(url);
+    amp_transfer_redirect_stopped(hs, url);
     return 1;
 }
 
 /* The transfer leaves the proxy for url: the application's options for
- * the rest of it, whatever it sets from now on (transfer.c keeps the mode),
- * none of ours but the URL and the guard. */
+ * the rest of it, whatever it sets from now on (transfer.c keeps the mode). */
 static void go_away(struct amp_handle *hs, const char *url)
 {
     amp_debug("redirect to %s: off the proxy, with the application's own options", url ? url : "?");
-    hs->xfer.mode = AMP_MODE_AWAY | AMP_MODE_GUARD | (hs->xfer.mode & AMP_MODE_TRACE);
-    hs->guard.cur_route = NULL;
-    amp_options_sync(hs, hs->xfer.mode);
+    amp_transfer_go_away(hs);
 }
 
 /* Where value leads from the request's URL (NULL: nowhere we can tell). */
@@ -96,7 +93,7 @@ int amp_redirect_resolving(void *resolver_state, void *reserved, void *userdata)
     const struct amp_config *cfg = hs->cfg;
     char *url = NULL;
 
-    hs->xfer.started = 1;
+    amp_transfer_started(hs);
     hs->c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &url);
     if (to_route(hs, cfg, url))
         return 1;
@@ -112,9 +109,9 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
     const struct amp_curl *c = hs->c;
     const struct amp_config *cfg = hs->cfg;
     char *url = NULL;
-    struct amp_guard *g = &hs->guard;
+    const struct amp_guard *g = &hs->guard;
 
-    hs->xfer.started = 1;
+    amp_transfer_started(hs);
     c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &url);
     /* Back on the proxy after a request elsewhere: that connection was
      * made with the application's options (AMP_MODE_AWAY), so it gets none
@@ -123,7 +120,7 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
         amp_same_origin(c, url, cfg->proxy_url)) {
         if (g->cur_route != g->proxy_route) {
             amp_options_put(hs, CURLOPT_HTTPHEADER, (union amp_optval){ .p = g->proxy_headers });
-            g->cur_route = g->proxy_route;
+            amp_transfer_on_route(hs, g->proxy_route);
         }
     } else if (to_route(hs, cfg, url)) {
         return CURL_PREREQFUNC_ABORT;
@@ -134,7 +131,7 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
         go_away(hs, url);
     } else if (g->cur_route) {
         amp_options_give_back(hs, CURLOPT_HTTPHEADER);
-        g->cur_route = NULL;
+        amp_transfer_on_route(hs, NULL);
     }
     if (hs->app.prereq_fn)
         return hs->app.prereq_fn(hs->app.prereq_data, primary_ip, local_ip, primary_port,

@@ -27,8 +27,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "callbacks.h"
+#include "inflight.h"
 #include "log.h"
-#include "options.h"
 #include "block.h"
 
 /* Longer than a loopback connection ever takes to reach the queue. */
@@ -85,7 +86,7 @@ int amp_respond_prereq(void *clientp, char *primary_ip, char *local_ip, int prim
 {
     struct amp_handle *hs = clientp;
 
-    hs->xfer.started = 1;
+    amp_transfer_started(hs);
     /* A listener whose number the application has taken meanwhile is not
      * accepted on: the call is not answered (nor sent). */
     if (!amp_ownfd_ours(&hs->answer.listen_fd, NULL) || answer_connection(hs, local_port) < 0) {
@@ -184,12 +185,20 @@ int amp_respond_prepare(struct amp_handle *hs, const struct amp_block *b, const 
         return -1;
     memcpy(hs->answer.text, answer, (size_t)len);
     hs->answer.len = (size_t)len;
-    /* Our options for it (options.c, mode AMP_MODE_ANSWER): this URL, the
-     * application's own headers (not a byte of the key, even into our own
-     * socket), our socket callbacks, no proxy, no unix socket. */
-    hs->opts.url = url;
-    amp_options_stale(hs, CURLOPT_URL);
     return 0;
+}
+
+void amp_respond_init(struct amp_handle *hs)
+{
+    hs->answer.fd = hs->answer.listen_fd = AMP_OWNFD_NONE;
+}
+
+void amp_respond_free(struct amp_handle *hs)
+{
+    free(hs->answer.text);
+    free(hs->answer.url);
+    amp_ownfd_close(&hs->answer.fd);
+    amp_ownfd_close(&hs->answer.listen_fd);
 }
 
 void amp_respond_end(struct amp_handle *hs)

@@ -1,12 +1,12 @@
 /* Masking the key in the application's verbose output. */
 #define _GNU_SOURCE
-#include "trace.h"
+#include "callbacks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "handles.h"
+#include "inflight.h"
 #include "log.h"
 
 int amp_trace_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userdata)
@@ -15,7 +15,7 @@ int amp_trace_debug(CURL *easy, curl_infotype type, char *data, size_t size, voi
     const struct amp_config *cfg = hs->cfg;
     char *copy = NULL;
 
-    hs->xfer.started = 1;
+    amp_transfer_started(hs);
     size_t klen = cfg && cfg->api_key ? strlen(cfg->api_key) : 0;
     /* Every kind: HTTP/2 lists the request's headers as text lines too. */
     if (klen && size >= klen && memmem(data, size, cfg->api_key, klen) && (copy = malloc(size))) {

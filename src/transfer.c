@@ -12,11 +12,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "callbacks.h"
 #include "cookies.h"
 #include "confine.h"
 #include "headers.h"
 #include "log.h"
-#include "options.h"
 #include "ratelimit.h"
 #include "respond.h"
 #include "route.h"
@@ -25,16 +25,103 @@
  * machinery to a failure without resolving or connecting anything. */
 #define NOWHERE "ampshim-blocked://transfer.invalid/"
 
-void amp_transfer_error(struct amp_handle *hs, const char *fmt, ...)
-{
-    va_list ap;
+#define MAX_REROUTES 10
 
-    va_start(ap, fmt);
-    vsnprintf(hs->xfer.forced_msg, sizeof(hs->xfer.forced_msg), fmt, ap);
-    va_end(ap);
+static void end(struct amp_handle *hs);
+
+/* The one place the application's CURLOPT_ERRORBUFFER is written. */
+static void fill_errbuf(const struct amp_handle *hs)
+{
     if (hs->app.errbuf)
         memcpy(hs->app.errbuf, hs->xfer.forced_msg, strlen(hs->xfer.forced_msg) + 1);
 }
+
+CURLcode amp_transfer_fail(struct amp_handle *hs, CURLcode code, int level, const char *fmt, ...)
+{
+    static const char prefix[] = "ampshim: ";
+    char msg[CURL_ERROR_SIZE * 2] = "ampshim: ";
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg + sizeof(prefix) - 1, sizeof(msg) - sizeof(prefix) + 1, fmt, ap);
+    va_end(ap);
+    /* Cut to the buffer's size, as libcurl does with its own messages. */
+    size_t n = strnlen(msg, sizeof(hs->xfer.forced_msg) - 1);
+    memcpy(hs->xfer.forced_msg, msg, n);
+    hs->xfer.forced_msg[n] = '\0';
+    hs->xfer.forced = code;
+    if (code != CURLE_OK)
+        fill_errbuf(hs);
+    if (level >= 0)
+        amp_log((enum amp_log_level)level, "%s", msg + sizeof(prefix) - 1);
+    return code;
+}
+
+/* --- the header list: ours, kept while the application's reads the same */
+
+static void free_snap(struct amp_handle *hs)
+{
+    for (size_t i = 0; i < hs->hdrs.nsnap; i++)
+        free(hs->hdrs.snap[i]);
+    free(hs->hdrs.snap);
+    hs->hdrs.snap = NULL;
+    hs->hdrs.nsnap = 0;
+}
+
+static void drop_ours(struct amp_handle *hs)
+{
+    if (hs->hdrs.ours)
+        hs->c->slist_free_all(hs->hdrs.ours);
+    hs->hdrs.ours = NULL;
+    hs->hdrs.route = NULL;
+}
+
+/* 1 when the application's header list still reads as the lines our list
+ * was built from; otherwise the snapshot is taken anew and 0 returned. */
+static int headers_unchanged(struct amp_handle *hs)
+{
+    const struct curl_slist *l;
+    size_t n = 0, i = 0;
+
+    for (l = hs->app.headers; l; l = l->next)
+        n++;
+    /* Compared by content: a list freed and built anew often lands on the
+     * very same addresses. */
+    if (!hs->hdrs.dirty && n == hs->hdrs.nsnap) {
+        for (l = hs->app.headers; l; l = l->next, i++)
+            if (!l->data || strcmp(hs->hdrs.snap[i], l->data) != 0)
+                break;
+        if (!l)
+            return 1;
+    }
+    free_snap(hs);
+    hs->hdrs.dirty = 0;
+    if (!(hs->hdrs.snap = calloc(n ? n : 1, sizeof(*hs->hdrs.snap))))
+        return 0;
+    for (l = hs->app.headers; l; l = l->next) {
+        if (!(hs->hdrs.snap[hs->hdrs.nsnap] = strdup(l->data ? l->data : "")))
+            break;
+        hs->hdrs.nsnap++;
+    }
+    if (hs->hdrs.nsnap != n) /* out of memory: never "unchanged" */
+        hs->hdrs.dirty = 1;
+    return 0;
+}
+
+void amp_transfer_free(struct amp_handle *hs)
+{
+    drop_ours(hs);
+    free_snap(hs);
+    if (hs->guard.extra_headers)
+        hs->c->slist_free_all(hs->guard.extra_headers);
+    free(hs->decision.curlu_url);
+    free(hs->decision.shown);
+    free(hs->guard.redirect_url);
+    free(hs->guard.redirect_proxy_url);
+    amp_url_memo_free(&hs->decision.memo);
+}
+
+/* --- the route decided ---------------------------------------------------- */
 
 /* A handle whose options we lost track of (memory ran out as they were
  * set) goes out only where no route would take it, judged by the URL
@@ -52,12 +139,13 @@ static int lost_handle(const struct amp_config *cfg, struct amp_handle *hs)
         !amp_route_decide(&cfg->routes, hs->c, url, cfg->proxy_url, NULL, NULL, &undecided) &&
         !undecided)
         return 0;
-    amp_transfer_error(hs, "ampshim: this handle's options were lost when memory ran out, and "
-                           "its URL is one a route takes; not sent");
+    amp_transfer_fail(hs, CURLE_OUT_OF_MEMORY, AMP_LOG_ERROR,
+                      "this handle's options were lost when memory ran out, and its URL is one a "
+                      "route takes; not sent");
     return -1;
 }
 
-int amp_transfer_decide_url(const struct amp_config *cfg, struct amp_handle *hs, const char *url)
+static int decide_url(const struct amp_config *cfg, struct amp_handle *hs, const char *url)
 {
     struct amp_decision *d = &hs->decision;
     int undecided;
@@ -94,7 +182,7 @@ static int curlu_url(struct amp_handle *hs, const char **url)
         return uc == CURLUE_OUT_OF_MEMORY ? -1 : 0;
     if (!(d->url == d->curlu_url && d->curlu_url && strcmp(d->curlu_url, u) == 0)) {
         d->done = 0;
-        if (amp_handle_keep_string(&d->curlu_url, &d->curlu_cap, u) < 0) {
+        if (amp_options_keep_string(&d->curlu_url, &d->curlu_cap, u) < 0) {
             hs->c->free(u);
             return -1;
         }
@@ -104,7 +192,7 @@ static int curlu_url(struct amp_handle *hs, const char **url)
     return 0;
 }
 
-void amp_transfer_use_config(struct amp_handle *hs, const struct amp_config *cfg)
+static void use_config(struct amp_handle *hs, const struct amp_config *cfg)
 {
     struct amp_decision *d = &hs->decision;
 
@@ -127,7 +215,7 @@ void amp_transfer_use_config(struct amp_handle *hs, const struct amp_config *cfg
         d->proxy_url = NULL;
         amp_url_memo_free(&d->memo);
         memset(&d->memo, 0, sizeof(d->memo));
-        amp_handle_drop_ours(hs);
+        drop_ours(hs);
         amp_options_stale(hs, CURLOPT_URL);
         amp_options_stale(hs, CURLOPT_HTTPHEADER);
         hs->guard.cur_route = hs->guard.proxy_route = NULL;
@@ -158,17 +246,17 @@ static int decide(const struct amp_config *cfg, struct amp_handle *hs)
      * application sets another URL. */
     if (d->done && d->url == url)
         return 0;
-    return amp_transfer_decide_url(cfg, hs, url);
+    return decide_url(cfg, hs, url);
 }
 
 static int build_headers(struct amp_handle *hs)
 {
     struct amp_header_cache *h = &hs->hdrs;
-    int same = amp_handle_headers_unchanged(hs);
+    int same = headers_unchanged(hs);
 
     if (same && h->ours && h->route == hs->decision.route)
         return 0;
-    amp_handle_drop_ours(hs);
+    drop_ours(hs);
     if (!(h->ours = amp_headers_merge(hs->c, hs->app.headers, hs->decision.route)))
         return -1;
     h->route = hs->decision.route;
@@ -222,7 +310,7 @@ static void start(const struct amp_config *cfg, struct amp_handle *hs, unsigned 
 
     /* The handle holds the config (a no-op when begun: it holds it already). */
     if (cfg)
-        amp_transfer_use_config(hs, cfg);
+        use_config(hs, cfg);
     hs->xfer.active = 1;
     hs->xfer.started = 0;
     hs->xfer.counted = NULL;
@@ -230,13 +318,27 @@ static void start(const struct amp_config *cfg, struct amp_handle *hs, unsigned 
     hs->xfer.mode = mode;
     hs->xfer.forced = CURLE_OK;
     hs->xfer.forced_msg[0] = '\0';
-    hs->watch.status = hs->watch.recorded = 0;
+    amp_ratelimit_watch_start(hs);
     g->cur_route = g->proxy_route = NULL;
     g->proxy_headers = NULL;
     if (g->redirect_url) {
         free(g->redirect_url);
         g->redirect_url = NULL;
     }
+}
+
+/* Readied to be answered here (respond.c): libcurl is sent to our answer's
+ * URL, with the application's own headers (not a byte of the key, even
+ * into our own socket), our socket callbacks, no proxy, no unix socket
+ * (mode AMP_MODE_ANSWER, put by the caller's sync). -1 when out of memory. */
+static int answer_here(struct amp_handle *hs, const struct amp_block *b, const char *route,
+                       int64_t now, const char *proxy_url)
+{
+    if (amp_respond_prepare(hs, b, route, now, proxy_url) < 0)
+        return -1;
+    hs->opts.url = hs->answer.url;
+    amp_options_stale(hs, CURLOPT_URL);
+    return 0;
 }
 
 /* A dry run: each call that would be routed, said on stderr, and left alone. */
@@ -258,8 +360,13 @@ static void report_dry_run(const struct amp_config *cfg, const struct amp_handle
                hs->decision.url, r->base_url, r->ident, hs->decision.proxy_url, added, mode);
 }
 
-CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs, int may_wait,
-                            int64_t now, int *routed)
+/* Route hs's transfer. CURLE_OK with *routed 0 (left alone) or 1 (our
+ * options are on the handle); any other code: the transfer must not be
+ * sent (blocked, out of memory), hs->xfer.forced_msg and the application's
+ * error buffer say why. may_wait: a short block may be slept through; now:
+ * the UTC second (time(NULL)). */
+static CURLcode begin(const struct amp_config *cfg, struct amp_handle *hs, int may_wait,
+                      int64_t now, int *routed)
 {
     struct amp_decision *d = &hs->decision;
     CURLcode rc = CURLE_OK;
@@ -268,13 +375,14 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
     *routed = 0;
     if (hs->xfer.active) /* never routed twice: the handle already carries ours */
         return CURLE_OK;
-    amp_transfer_use_config(hs, cfg);
+    use_config(hs, cfg);
     cfg = hs->cfg; /* the one it holds: cfg may have been replaced since it was read */
     if (decide(cfg, hs) < 0 || (d->route && build_headers(hs) < 0)) {
-        if (!hs->lost)
-            amp_transfer_error(hs, "ampshim: out of memory while deciding a transfer's route; not sent");
-        amp_error("%s", hs->xfer.forced_msg + strlen("ampshim: "));
-        return CURLE_OUT_OF_MEMORY;
+        /* A lost handle's refusal is said already (lost_handle). */
+        if (hs->lost)
+            return CURLE_OUT_OF_MEMORY;
+        return amp_transfer_fail(hs, CURLE_OUT_OF_MEMORY, AMP_LOG_ERROR,
+                                 "out of memory while deciding a transfer's route; not sent");
     }
     if (!d->route || cfg->dry_run) {
         if (d->route)
@@ -315,22 +423,23 @@ CURLcode amp_transfer_begin(const struct amp_config *cfg, struct amp_handle *hs,
      * is not one to record. */
     struct curl_slist *old_resolve = NULL;
     int failed = (v == AMP_ANSWER &&
-                  amp_respond_prepare(hs, &block, d->route->base_url, now, d->proxy_url) < 0) ||
+                  answer_here(hs, &block, d->route->base_url, now, d->proxy_url) < 0) ||
                  (v == AMP_SEND && filter_resolve(hs, &old_resolve) < 0) ||
                  amp_options_sync(hs, mode) < 0;
     if (old_resolve)
         hs->c->slist_free_all(old_resolve);
     if (failed) {
         hs->xfer.active = 0;
-        amp_transfer_error(hs, "ampshim: out of memory while routing %s", d->url);
-        return CURLE_OUT_OF_MEMORY;
+        return amp_transfer_fail(hs, CURLE_OUT_OF_MEMORY, AMP_FAIL_QUIET,
+                                 "out of memory while routing %s", d->url);
     }
     *routed = 1;
     return CURLE_OK;
 }
 
-void amp_transfer_begin_failed(const struct amp_config *cfg, struct amp_handle *hs,
-                               CURLcode why)
+/* A transfer that must fail without a byte sent, through libcurl's own
+ * machinery (the multi interface reports it like any failure). */
+static void begin_failed(const struct amp_config *cfg, struct amp_handle *hs, CURLcode why)
 {
     char msg[CURL_ERROR_SIZE];
 
@@ -361,8 +470,9 @@ int amp_transfer_option_set(struct amp_handle *hs, int row)
          * provider's cookies); the old one is no longer libcurl's (the
          * application's replaced it). */
         if (build_headers(hs) < 0) {
-            amp_transfer_error(hs, "ampshim: out of memory while routing %s", hs->decision.url);
-            amp_transfer_begin_failed(hs->cfg, hs, CURLE_OUT_OF_MEMORY);
+            amp_transfer_fail(hs, CURLE_OUT_OF_MEMORY, AMP_FAIL_QUIET,
+                              "out of memory while routing %s", hs->decision.url);
+            begin_failed(hs->cfg, hs, CURLE_OUT_OF_MEMORY);
             return 0;
         }
         hs->opts.headers = hs->guard.proxy_headers =
@@ -381,8 +491,9 @@ int amp_transfer_option_set(struct amp_handle *hs, int row)
     if (old_resolve)
         hs->c->slist_free_all(old_resolve);
     if (failed) {
-        amp_transfer_error(hs, "ampshim: out of memory while routing %s", hs->decision.url);
-        amp_transfer_begin_failed(hs->cfg, hs, CURLE_OUT_OF_MEMORY);
+        amp_transfer_fail(hs, CURLE_OUT_OF_MEMORY, AMP_FAIL_QUIET,
+                          "out of memory while routing %s", hs->decision.url);
+        begin_failed(hs->cfg, hs, CURLE_OUT_OF_MEMORY);
     }
     return 0;
 }
@@ -392,24 +503,28 @@ int amp_transfer_sending(void *clientp, char *primary_ip, char *local_ip, int pr
 {
     struct amp_handle *hs = clientp;
 
-    hs->xfer.started = 1;
+    amp_transfer_started(hs);
     if (hs->app.prereq_fn)
         return hs->app.prereq_fn(hs->app.prereq_data, primary_ip, local_ip, primary_port,
                                  local_port);
     return CURL_PREREQFUNC_OK;
 }
 
-void amp_transfer_take_back(struct amp_handle *hs)
+/* A transfer that never ran, ended as if it had not begun: not counted
+ * (neither routed nor blocked). */
+static void take_back(struct amp_handle *hs)
 {
     if (!hs->xfer.active)
         return;
     amp_tally_routed_undo(hs->xfer.counted);
     amp_tally_blocked_undo(hs->xfer.counted_blocked);
     hs->xfer.counted = hs->xfer.counted_blocked = NULL;
-    amp_transfer_end(hs);
+    end(hs);
 }
 
-void amp_transfer_end(struct amp_handle *hs)
+/* The transfer is over (a 429 was recorded as it arrived); our options
+ * stay on the handle for the next. Does nothing unless one is active. */
+static void end(struct amp_handle *hs)
 {
     struct amp_guard *g = &hs->guard;
 
@@ -435,7 +550,7 @@ void amp_transfer_end(struct amp_handle *hs)
     hs->xfer.active = 0;
 }
 
-CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *hs)
+static CURLcode reroute(const struct amp_config *cfg, struct amp_handle *hs)
 {
     struct amp_guard *g = &hs->guard;
     char *proxy_url = NULL;
@@ -450,10 +565,10 @@ CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *h
      * answered 301/302/303 would become a GET). */
     if (!r || !proxy_url ||
         !(code == 307 || code == 308 || (!hs->app.posts && !hs->app.custom_unsafe))) {
-        amp_transfer_error(hs, "ampshim: not following the redirect (HTTP %ld) of this request to %s",
-                           code, g->redirect_url);
         free(proxy_url);
-        return CURLE_TOO_MANY_REDIRECTS;
+        return amp_transfer_fail(hs, CURLE_TOO_MANY_REDIRECTS, AMP_FAIL_QUIET,
+                                 "not following the redirect (HTTP %ld) of this request to %s",
+                                 code, g->redirect_url);
     }
     free(g->redirect_proxy_url);
     g->redirect_proxy_url = proxy_url;
@@ -467,16 +582,15 @@ CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *h
         g->redirect_url = NULL;
         g->cur_route = NULL;
         hs->xfer.mode = AMP_MODE_ANSWER | (hs->app.verbose ? AMP_MODE_TRACE : 0);
-        if (amp_respond_prepare(hs, &block, r->base_url, now, proxy_url) < 0 ||
+        if (answer_here(hs, &block, r->base_url, now, proxy_url) < 0 ||
             amp_options_sync(hs, hs->xfer.mode) < 0)
             return CURLE_OUT_OF_MEMORY;
         return CURLE_OK;
     }
     struct curl_slist *h = amp_headers_merge(hs->c, hs->app.headers, r);
-    if (!h) {
-        amp_transfer_error(hs, "ampshim: out of memory while routing a redirect");
-        return CURLE_OUT_OF_MEMORY;
-    }
+    if (!h)
+        return amp_transfer_fail(hs, CURLE_OUT_OF_MEMORY, AMP_FAIL_QUIET,
+                                 "out of memory while routing a redirect");
     amp_info("redirect to %s: route %s (%s) -> %s", g->redirect_url, r->base_url, r->ident,
              proxy_url);
     if (g->extra_headers)
@@ -490,11 +604,237 @@ CURLcode amp_transfer_reroute(const struct amp_config *cfg, struct amp_handle *h
     g->proxy_headers = h;
     /* A transfer that started unrouted becomes a routed one now. */
     if (!(hs->xfer.mode & AMP_MODE_SEND))
-        memset(&hs->watch, 0, sizeof(hs->watch));
+        amp_ratelimit_watch_clear(hs);
     hs->xfer.mode = send_mode(cfg, hs);
     hs->opts.url = proxy_url;
     hs->opts.headers = h;
     amp_options_stale(hs, CURLOPT_URL);
     amp_options_stale(hs, CURLOPT_HTTPHEADER);
     return amp_options_sync(hs, hs->xfer.mode) < 0 ? CURLE_OUT_OF_MEMORY : CURLE_OK;
+}
+
+/* --- what libcurl's callbacks may change (inflight.h) ---------------------- */
+
+void amp_transfer_redirect_stopped(struct amp_handle *hs, const char *url)
+{
+    free(hs->guard.redirect_url);
+    hs->guard.redirect_url = strdup(url);
+}
+
+void amp_transfer_go_away(struct amp_handle *hs)
+{
+    hs->xfer.mode = AMP_MODE_AWAY | AMP_MODE_GUARD | (hs->xfer.mode & AMP_MODE_TRACE);
+    hs->guard.cur_route = NULL;
+    amp_options_sync(hs, hs->xfer.mode);
+}
+
+/* --- the adapters' steps (easy.c, multi.c) ------------------------------- */
+
+void amp_transfer_option_noted(const struct amp_curl *c, struct amp_handle *hs, int row,
+                               union amp_optval v)
+{
+    enum amp_change what = AMP_CHANGE_NONE;
+
+    /* Out of memory: the handle is marked, or, when even its entry could
+     * not be made, found without one at its next transfer; either way it
+     * goes out only where no route would take it (lost_handle). */
+    if (!hs || amp_option_note_change(hs, row, v, &what) < 0) {
+        if (hs)
+            hs->lost = 1;
+        amp_error("out of memory while noting an option: this handle's routed calls will fail");
+    }
+    if (!hs)
+        return;
+    /* Another URL is decided again; another header list (or the same one
+     * changed in place) merged again. */
+    if (what == AMP_CHANGE_ROUTE)
+        hs->decision.done = 0;
+    else if (what == AMP_CHANGE_HEADERS)
+        hs->hdrs.dirty = 1;
+    /* A transfer under way (added to a multi handle, or this option set
+     * from one of its callbacks) has ours put back at once, in the mode the
+     * new value asks for. One not yet started whose URL changed is routed
+     * again, as if added now, so that nothing of ours goes where the new
+     * URL leads (libcurl reads it when the multi handle first drives it). */
+    if (hs->xfer.active && amp_transfer_option_set(hs, row)) {
+        const struct amp_settings *s = amp_settings_get(c);
+        CURLM *multi = hs->xfer.multi;
+        int routed;
+        take_back(hs);
+        hs->xfer.multi = multi;
+        CURLcode rc = s->mode == AMP_ON ? begin(s->cfg, hs, 0, (int64_t)time(NULL), &routed)
+                                        : CURLE_FAILED_INIT;
+        if (rc != CURLE_OK)
+            begin_failed(s->cfg, hs, rc);
+    }
+}
+
+int amp_transfer_url_set(const struct amp_config *cfg, struct amp_handle *hs, const char *url,
+                         CURLcode *rc)
+{
+    struct amp_decision *d = &hs->decision;
+
+    if (hs->lost || hs->xfer.active || hs->app.curlu || !url || !amp_options_hold_url(hs))
+        return 0;
+    use_config(hs, cfg);
+    cfg = hs->cfg;
+    if (!(hs->app.url && strcmp(hs->app.url, url) == 0 && d->done && d->url == hs->app.url) &&
+        decide_url(cfg, hs, url) < 0) {
+        d->done = 0;
+        return 0;
+    }
+    if (!d->route) {
+        d->done = 0;
+        return 0;
+    }
+    *rc = amp_options_put(hs, CURLOPT_URL, (union amp_optval){ .p = d->proxy_url });
+    hs->opts.url = d->proxy_url;
+    if (*rc == CURLE_OK && d->url != hs->app.url && amp_options_keep_url(hs, url) < 0) {
+        hs->lost = 1;
+        amp_error("out of memory while noting an option: this handle's routed calls will fail");
+    }
+    d->url = hs->app.url;
+    if (*rc != CURLE_OK)
+        d->done = 0;
+    return 1;
+}
+
+/* A URL libcurl holds for a routed handle, as the application would see
+ * it: on the proxy, the proxy's URL gives way to the provider's part the
+ * route rewrote (the part of the application's URL its rewritten URL does
+ * not share); anywhere else (a redirect off the proxy) as it is. */
+static char *unproxied(struct amp_handle *hs, char *url)
+{
+    struct amp_decision *d = &hs->decision;
+    const char *proxy = hs->cfg ? hs->cfg->proxy_url : NULL;
+    size_t pl = proxy ? strlen(proxy) : 0;
+
+    if (!url || !pl || !d->url || !d->proxy_url || strncmp(url, proxy, pl) != 0 ||
+        strncmp(d->proxy_url, proxy, pl) != 0)
+        return url;
+    size_t rest = strlen(d->proxy_url) - pl, app = strlen(d->url);
+    if (rest > app)
+        return url;
+    size_t prefix = app - rest, tail = strlen(url + pl), need = prefix + tail + 1;
+    if (need > d->shown_cap) {
+        char *grown = realloc(d->shown, need);
+        if (!grown)
+            return url;
+        d->shown = grown;
+        d->shown_cap = need;
+    }
+    memcpy(d->shown, d->url, prefix);
+    memcpy(d->shown + prefix, url + pl, tail + 1);
+    return d->shown;
+}
+
+CURLcode amp_transfer_url_info(const struct amp_curl *c, struct amp_handle *hs, CURLINFO info,
+                               char **out)
+{
+    if (!amp_options_hold_url(hs) || !hs->decision.url)
+        return c->easy_getinfo(hs->easy, info, out);
+    /* Where it went: the URL the application asked for (a redirect
+     * followed through the proxy may have led elsewhere: see Limits). */
+    if (info == CURLINFO_EFFECTIVE_URL) {
+        *out = (char *)hs->decision.url;
+        return CURLE_OK;
+    }
+    CURLcode rc = c->easy_getinfo(hs->easy, info, out);
+    if (rc == CURLE_OK)
+        *out = unproxied(hs, *out);
+    return rc;
+}
+
+CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config *cfg,
+                              struct amp_handle *hs, int64_t now, int *orphaned)
+{
+    int routed;
+    CURLcode rc;
+
+    *orphaned = 0;
+    /* A routed transfer never given back (the application long-jumped out
+     * of it, or lost it in a multi handle libcurl took it from): the
+     * handle is the application's again before it is routed anew. One in a
+     * multi handle, or this very perform called again from its own
+     * callback, is left to libcurl, which refuses it. */
+    if (hs->xfer.active && !hs->xfer.multi && !hs->xfer.performing)
+        end(hs);
+    if ((rc = begin(cfg, hs, 1, now, &routed)) != CURLE_OK)
+        return rc;
+    if (!routed)
+        return c->easy_perform(hs->easy);
+    hs->xfer.performing = 1;
+    rc = c->easy_perform(hs->easy);
+    /* The guard stopped a redirect to a routed URL: send it through the proxy. */
+    for (int n = 0; (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_COULDNT_RESOLVE_HOST) &&
+                    hs->guard.redirect_url && !hs->orphaned;
+         n++) {
+        if (n == MAX_REROUTES) {
+            rc = amp_transfer_fail(hs, CURLE_TOO_MANY_REDIRECTS, AMP_FAIL_QUIET,
+                                   "more than %d redirects between routed URLs", n);
+            break;
+        }
+        if ((rc = reroute(hs->cfg, hs)) != CURLE_OK)
+            break;
+        rc = c->easy_perform(hs->easy);
+    }
+    hs->xfer.performing = 0;
+    end(hs);
+    *orphaned = hs->orphaned;
+    return rc;
+}
+
+void amp_transfer_adding(const struct amp_settings *s, struct amp_handle *hs, int64_t now)
+{
+    int routed = 0;
+
+    if (s->mode == AMP_BROKEN) {
+        amp_transfer_fail(hs, CURLE_FAILED_INIT, AMP_FAIL_QUIET, "%s", s->error);
+        begin_failed(NULL, hs, CURLE_FAILED_INIT);
+        return;
+    }
+    CURLcode rc = begin(s->cfg, hs, 1, now, &routed);
+    if (rc != CURLE_OK)
+        begin_failed(s->cfg, hs, rc);
+}
+
+void amp_transfer_added(struct amp_handle *hs, CURLM *multi)
+{
+    if (multi)
+        hs->xfer.multi = multi;
+    else
+        end(hs);
+}
+
+CURLMsg *amp_transfer_done_msg(struct amp_handle *hs, CURLMsg *msg)
+{
+    struct amp_inflight *x = &hs->xfer;
+
+    if (!x->active)
+        return msg;
+    x->msg = *msg;
+    if (x->forced != CURLE_OK) {
+        x->msg.data.result = x->forced;
+    } else if (hs->guard.redirect_url && (msg->data.result == CURLE_ABORTED_BY_CALLBACK ||
+                                          msg->data.result == CURLE_COULDNT_RESOLVE_HOST)) {
+        /* Routing a redirect again means a new transfer, which the
+         * application's multi loop would not wait for. */
+        x->msg.data.result = amp_transfer_fail(hs, CURLE_TOO_MANY_REDIRECTS, AMP_FAIL_QUIET,
+                                               "not following a redirect to %s (a routed URL) "
+                                               "in the multi interface",
+                                               hs->guard.redirect_url);
+    }
+    /* libcurl wrote its own failure there (the URL nothing can fetch). */
+    if (x->msg.data.result != msg->data.result)
+        fill_errbuf(hs);
+    end(hs);
+    return &x->msg;
+}
+
+void amp_transfer_removed(struct amp_handle *hs, CURLM *multi)
+{
+    if (hs->xfer.multi != multi)
+        return;
+    end(hs);
+    hs->xfer.multi = NULL;
 }

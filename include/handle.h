@@ -1,0 +1,233 @@
+/* struct amp_handle: what ampshim knows of one easy handle, split into
+ * parts, each written by one file only (tests/integration/structure.py
+ * checks it):
+ *
+ *   the table of handles, orphaned   handles.c
+ *   app, opts (bookkeeping)          options.c: noted, copied, given back
+ *   opts.url/headers/resolve         transfer.c: what a routed request is given
+ *   decision, hdrs, xfer, guard      transfer.c (libcurl's callbacks through inflight.h)
+ *   watch                            ratelimit.c
+ *   answer                           respond.c
+ *   cookies                          cookies.c
+ *
+ * The floors, from the top; a file includes only the headers of the floors
+ * below its own, so no two modules include each other:
+ *
+ *   hooks.c, ffi.c                   the exported symbols
+ *   easy.c, multi.c, global.c        adapters: each call into one function below
+ *   transfer.c                       one routed transfer, its policy
+ *   handles.c                        the table: an entry made, found, freed
+ *   ratelimit.c > redirect.c,        each part's owner; libcurl's callbacks
+ *   respond.c, cookies.c, trace.c    (callbacks.h) among them
+ *   options.c                        the option table (names the callbacks)
+ *   inflight.h                       what the floors below transfer.c may ask
+ *                                    of the transfer in flight (transfer.c)
+ *   handle.h                         this data, nothing else
+ *   settings, tally, route, headers, confine, config, real, locks, log
+ *
+ * libcurl calls back into the floors under transfer.c while a transfer it
+ * began runs; those callbacks change the transfer only through inflight.h.
+ * A handle is used by one thread at a time (libcurl's own rule). */
+#ifndef AMPSHIM_HANDLE_H
+#define AMPSHIM_HANDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "curlapi.h"
+#include "hash.h"
+#include "ownfd.h"
+#include "route.h"
+#include "tally.h"
+
+/* What the application set, for each option ampshim stands in for during
+ * a routed transfer (options.c has the table that reads and writes it). */
+struct amp_app_options {
+    char *url;                        /* CURLOPT_URL (our copy; url_cap its buffer) */
+    size_t url_cap;
+    CURLU *curlu;                     /* CURLOPT_CURLU: wins over url, never modified */
+    struct curl_slist *headers;       /* CURLOPT_HTTPHEADER: never ours to change */
+    char *errbuf;                     /* CURLOPT_ERRORBUFFER */
+    long follow;                      /* CURLOPT_FOLLOWLOCATION */
+    long port;                        /* CURLOPT_PORT */
+    struct curl_slist *connect_to;    /* CURLOPT_CONNECT_TO */
+    struct curl_slist *resolve;       /* CURLOPT_RESOLVE */
+    char *doh_url;                    /* CURLOPT_DOH_URL (our copy) */
+    void (*ssl_ctx_fn)(void);         /* CURLOPT_SSL_CTX_FUNCTION */
+    char *pinned;                     /* CURLOPT_PINNEDPUBLICKEY (our copy) */
+    long headeropt;                   /* CURLOPT_HEADEROPT */
+    long verify_peer, verify_host;    /* CURLOPT_SSL_VERIFYPEER / VERIFYHOST */
+    int posts;                        /* a request with a body: POST, upload, … */
+    int custom_unsafe;                /* CURLOPT_CUSTOMREQUEST other than GET or HEAD */
+    char *noproxy;                    /* CURLOPT_NOPROXY (our copy) */
+    curl_prereq_callback prereq_fn;   /* CURLOPT_PREREQFUNCTION / DATA */
+    void *prereq_data;
+    curl_resolver_start_callback resolver_fn; /* CURLOPT_RESOLVER_START_FUNCTION / DATA */
+    void *resolver_data;
+    curl_write_callback header_fn;    /* CURLOPT_HEADERFUNCTION / DATA */
+    void *header_data;
+    curl_write_callback write_fn;     /* CURLOPT_WRITEFUNCTION */
+    long verbose;                     /* CURLOPT_VERBOSE */
+    curl_debug_callback debug_fn;     /* CURLOPT_DEBUGFUNCTION / DATA */
+    void *debug_data;
+    FILE *err;                        /* CURLOPT_STDERR */
+    /* Set aside while a blocked call is answered here (respond.c). */
+    curl_opensocket_callback open_fn; /* CURLOPT_OPENSOCKETFUNCTION / DATA */
+    void *open_data;
+    long connect_only;                /* CURLOPT_CONNECT_ONLY: a blocked call cannot be answered */
+    curl_sockopt_callback sockopt_fn; /* CURLOPT_SOCKOPTFUNCTION */
+    curl_closesocket_callback close_fn; /* CURLOPT_CLOSESOCKETFUNCTION / DATA */
+    void *close_data;
+    char *unix_socket;                /* CURLOPT_UNIX_SOCKET_PATH (our copy) */
+    char *abstract_socket;            /* CURLOPT_ABSTRACT_UNIX_SOCKET (our copy); one of the two */
+    long fresh_connect, forbid_reuse; /* CURLOPT_FRESH_CONNECT, CURLOPT_FORBID_REUSE */
+    long http_version;                /* CURLOPT_HTTP_VERSION */
+    long ipresolve;                   /* CURLOPT_IPRESOLVE */
+    char *interface;                  /* CURLOPT_INTERFACE (our copy) */
+    long localport, localportrange;   /* CURLOPT_LOCALPORT, CURLOPT_LOCALPORTRANGE */
+    long protocols;                   /* CURLOPT_PROTOCOLS (0: never set) */
+    char *protocols_str;              /* CURLOPT_PROTOCOLS_STR (our copy); one of the two */
+    char *cookie;                     /* CURLOPT_COOKIE (our copy) */
+    long cookie_engine;               /* libcurl's turned on by COOKIEFILE, COOKIEJAR, COOKIELIST;
+                                         2: and COOKIEFILE names a file */
+    void *share;                      /* CURLOPT_SHARE */
+};
+
+/* One value of an option, whichever its type. */
+union amp_optval {
+    long l;
+    void *p;
+    void (*f)(void);
+};
+
+/* Which of our values libcurl holds now (options.c). They stay on the
+ * handle between transfers: a handle that goes to the same route again
+ * needs no option set at all. */
+#define AMP_OPTION_ROWS 64
+struct amp_opt_state {
+    uint64_t on;                      /* row i: libcurl holds put[i], ours */
+    union amp_optval put[AMP_OPTION_ROWS];
+    unsigned mode;                    /* the mode they were last made to fit */
+    int dirty;                        /* a row changed since: look at every row again */
+    uint64_t stale;                   /* rows whose value of ours changed since */
+    const char *url;                  /* the URL and header list a routed */
+    struct curl_slist *headers;       /* request is given (transfer.c) */
+    struct curl_slist *resolve;       /* the application's RESOLVE list without the
+                                         proxy's host (confine.c), ours */
+};
+
+/* The last routing decision, kept while the URL does not change. */
+struct amp_decision {
+    int done;                         /* route and proxy_url are for url */
+    const char *url;                  /* the application's URL decided on */
+    char *curlu_url;                  /* a CURLU's URL, when it gave one */
+    size_t curlu_cap;
+    const struct amp_route *route;
+    struct amp_tally *tally;          /* the route's counters (tally.c) */
+    char *proxy_url;                  /* the memo's buffer: not freed here */
+    int said;                         /* logged (info) as sent since decided */
+    struct amp_url_memo memo;         /* the origin of the last URL parsed */
+    char *shown;                      /* a URL of libcurl's as the application sees it */
+    size_t shown_cap;
+};
+
+/* Our header list, kept while the application's list reads the same (transfer.c). */
+struct amp_header_cache {
+    struct curl_slist *ours;
+    const struct amp_route *route;
+    char **snap;                      /* the application's header lines it was built from */
+    size_t nsnap;
+    int dirty;                        /* CURLOPT_HTTPHEADER was set since */
+};
+
+/* The response as our header callback sees it go by (ratelimit.c); the
+ * values are kept only where libcurl has no curl_easy_header() (< 7.84). */
+struct amp_watch {
+    int status;                       /* of the response being received */
+    int recorded;                     /* its 429 is in the shared state */
+    int quiet;                        /* its lines other than a status line, a
+                                       * Set-Cookie or a Location matter not:
+                                       * not a 429 (ratelimit.c's fast path) */
+    int several;                      /* more than one status line this transfer */
+    unsigned lines;                   /* calls since the last status line */
+    int long_answers;                 /* a response of this handle had more lines
+                                       * than handing them to libcurl costs */
+    char amp_retry_after[128];
+    char retry_after[128];
+    char retryable[16];
+};
+
+/* The redirect guard's view of the requests of one transfer (transfer.c;
+ * redirect.c's callbacks change it through inflight.h). */
+struct amp_guard {
+    const struct amp_route *cur_route;    /* the route of the request now: NULL off the proxy */
+    const struct amp_route *proxy_route;  /* the route, and our list, for requests */
+    struct curl_slist *proxy_headers;     /* that go to the proxy */
+    struct curl_slist *extra_headers;     /* a list built for a redirect's route */
+    char *redirect_url;                   /* a redirect to a routed URL, stopped */
+    char *redirect_proxy_url;             /* where it is sent instead */
+};
+
+/* libcurl's cookies and routed requests (cookies.c). */
+struct amp_cookies {
+    int seen;                         /* libcurl was seen holding cookies: its engine is on */
+    const char *url;                  /* the provider's URL of the routed request now */
+    char *owned_url;                  /* that URL, when it is ours to free */
+    const struct amp_route *route;    /* and its route */
+    struct curl_slist node;           /* our Cookie line, ahead of our header list */
+    struct curl_slist *gave;          /* the list a routed request was last given */
+    char *line;
+    size_t cap;
+};
+
+/* A blocked call answered here (respond.c). */
+struct amp_answer {
+    char *text;                       /* the HTTP answer it gets */
+    size_t len;
+    char *url;                        /* where libcurl is sent for it */
+    /* Checked to be ours before each use or close (ownfd.h): the
+     * application may close them and reuse the numbers meanwhile. */
+    struct amp_ownfd listen_fd;       /* the socket it connects to */
+    struct amp_ownfd fd;              /* our end of its connection */
+};
+
+/* The routed transfer in flight: reset as a whole when one starts. */
+struct amp_inflight {
+    int active;                       /* a transfer of ours is under way */
+    CURLM *multi;                     /* the multi handle it was added to */
+    int performing;                   /* inside our curl_easy_perform of it */
+    int started;                      /* libcurl called one of our callbacks for it: it
+                                         has read its URL (the earliest we can tell) */
+    struct amp_tally *counted;        /* the route it was counted as routed to, */
+    struct amp_tally *counted_blocked; /* or blocked on (ratelimit.c) */
+    unsigned mode;                    /* AMP_MODE_* of options.h */
+    int64_t now;                      /* the UTC second it began */
+    CURLcode forced;                  /* a blocked multi transfer: the result to report */
+    char forced_msg[CURL_ERROR_SIZE];
+    CURLMsg msg;                      /* what curl_multi_info_read returns instead */
+};
+
+struct amp_handle {
+    CURL *easy;
+    const struct amp_curl *c;         /* the flavour that owns the handle */
+    const struct amp_config *cfg;     /* the config its transfer runs with */
+    int lost;                         /* an option could not be noted (out of memory):
+                                         only an unrouted URL may go out */
+    int orphaned;                     /* taken out of the table (curl_easy_reset from a
+                                         callback) while its perform runs: freed by it */
+    struct amp_app_options app;
+    struct amp_opt_state opts;
+    struct amp_decision decision;
+    struct amp_header_cache hdrs;
+    struct amp_inflight xfer;
+    struct amp_watch watch;
+    struct amp_guard guard;
+    struct amp_answer answer;
+    struct amp_cookies cookies;
+
+    UT_hash_handle hh;
+};
+
+#endif

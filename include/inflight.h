@@ -1,0 +1,52 @@
+/* What the floors below transfer.c (libcurl's callbacks, the rate limit)
+ * may change of the transfer in flight: the few writes they need, made
+ * here so that transfer.c stays the one owner of the decision, the
+ * transfer and the redirect guard. The one-line ones are inline: libcurl
+ * calls some of these for every header line. */
+#ifndef AMPSHIM_INFLIGHT_H
+#define AMPSHIM_INFLIGHT_H
+
+#include "handle.h"
+
+/* libcurl called one of our callbacks for the transfer: it has read its
+ * URL, so a new one no longer routes it again. */
+static inline void amp_transfer_started(struct amp_handle *hs)
+{
+    hs->xfer.started = 1;
+}
+
+/* The route whose request is on the wire now (NULL: off the proxy). */
+static inline void amp_transfer_on_route(struct amp_handle *hs, const struct amp_route *r)
+{
+    hs->guard.cur_route = r;
+}
+
+/* A blocked call was counted on t: taken back if the transfer never runs. */
+static inline void amp_transfer_counted_blocked(struct amp_handle *hs, struct amp_tally *t)
+{
+    hs->xfer.counted_blocked = t;
+}
+
+/* The guard stopped a request to url, a routed URL: the perform sends it
+ * again through the proxy (amp_transfer_perform). */
+void amp_transfer_redirect_stopped(struct amp_handle *hs, const char *url);
+
+/* The transfer leaves the proxy: the application's options for the rest of
+ * it, none of ours but the URL and the guard (AMP_MODE_AWAY). */
+void amp_transfer_go_away(struct amp_handle *hs);
+
+/* Not logged: for amp_transfer_fail's level. */
+#define AMP_FAIL_QUIET (-1)
+
+/* The transfer fails with code: "ampshim: " and the sentence become its
+ * message (hs->xfer.forced_msg, cut as libcurl cuts its own), the
+ * application's CURLOPT_ERRORBUFFER gets it unless code is CURLE_OK (an
+ * answered call succeeds: the buffer is libcurl's to fill), and it is
+ * logged at level (an amp_log_level, or AMP_FAIL_QUIET). Returns code. */
+CURLcode amp_transfer_fail(struct amp_handle *hs, CURLcode code, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The transfer's parts of an entry freed (handles.c frees the entry). */
+void amp_transfer_free(struct amp_handle *hs);
+
+#endif
