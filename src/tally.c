@@ -29,6 +29,14 @@ static _Atomic int64_t flushed_at; /* the UTC second of the last flush */
 /* The counters file of the config in use (each one it named stays
  * allocated: a flush on another thread may be reading it). */
 static _Atomic(char *) path;
+/* Every path set, kept for the process's life: a flush on another thread
+ * may still be using one that was replaced (they are few: one for each
+ * state file a reload has named), and kept reachable, not leaked. */
+struct kept_path {
+    struct kept_path *next;
+    char s[];
+};
+static struct kept_path *kept_paths; /* under amp_lock_tally */
 static _Atomic int flushing;
 static _Atomic int warned; /* a counters file that could not be added to: said once */
 
@@ -102,13 +110,19 @@ void amp_tally_set_path(const char *counts_path)
     /* What was counted under the config before goes to its file. */
     if (now)
         amp_tally_flush((int64_t)time(NULL), 1);
-    if (!(mine = strdup(counts_path)))
+    size_t len = strlen(counts_path);
+    struct kept_path *k = malloc(sizeof(*k) + len + 1);
+    if (!k)
         return;
+    memcpy(k->s, counts_path, len + 1);
+    mine = k->s;
     pthread_mutex_lock(&amp_lock_tally);
     now = atomic_load_explicit(&path, memory_order_relaxed);
     if (now && strcmp(now, mine) == 0) {
-        free(mine);
+        free(k);
     } else {
+        k->next = kept_paths;
+        kept_paths = k;
         atomic_store_explicit(&path, mine, memory_order_release);
     }
     pthread_mutex_unlock(&amp_lock_tally);
