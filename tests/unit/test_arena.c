@@ -22,6 +22,19 @@ static size_t malloc_held(void)
     return m.uordblks + m.hblkhd;
 }
 
+/* Whether malloc_held() sees malloc's blocks: glibc's malloc does; a
+ * sanitizer's allocator (make asan) is not what mallinfo2 counts, and
+ * there the heap side of the comparison says nothing. */
+static int malloc_seen(void)
+{
+    size_t before = malloc_held();
+    void *volatile p = malloc(256 * 1024);
+    int seen = p && malloc_held() >= before + 256 * 1024;
+
+    free(p);
+    return seen;
+}
+
 static void hands_out_zeroed_aligned_memory(void **state)
 {
     (void)state;
@@ -85,7 +98,7 @@ static void mapped_apart_from_the_heap(void **state)
     size_t held = malloc_held();
     a = amp_arena_new(64 * 1024, 1);
     assert_non_null(a);
-    assert_true(malloc_held() >= held + 64 * 1024);
+    assert_true(!malloc_seen() || malloc_held() >= held + 64 * 1024);
     for (int i = 0; i < 10000; i++) {
         char *s = amp_arena_strdup(a, "https://api.example.test/v1/data");
         assert_non_null(s);

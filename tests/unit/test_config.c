@@ -789,6 +789,19 @@ static size_t malloc_held(void)
     return m.uordblks + m.hblkhd;
 }
 
+/* Whether malloc_held() sees malloc's blocks: glibc's malloc does; a
+ * sanitizer's allocator (make asan) is not what mallinfo2 counts, and
+ * there the heap side of the comparison says nothing. */
+static int malloc_seen(void)
+{
+    size_t before = malloc_held();
+    void *volatile p = malloc(256 * 1024);
+    int seen = p && malloc_held() >= before + 256 * 1024;
+
+    free(p);
+    return seen;
+}
+
 static int outside_brk_heap(const void *p)
 {
     extern char end;
@@ -821,7 +834,8 @@ static void kept_apart_from_the_heap(void **state)
     held = malloc_held();
     assert_int_equal(amp_config_load_ex(path, amp_curl_linked(), AMP_CONFIG_ON_HEAP, &heap, err,
                                         sizeof(err)), 0);
-    assert_true(malloc_held() >= held + 16 * 1024); /* at least the arena's first chunk */
+    /* at least the arena's first chunk */
+    assert_true(!malloc_seen() || malloc_held() >= held + 16 * 1024);
     assert_string_equal(heap->proxy_url, mapped->proxy_url);
     assert_int_equal(heap->routes.n, 41);
     assert_int_equal(mapped->routes.n, 41);
