@@ -43,11 +43,15 @@ static int route_headers(struct loader *ld, struct amp_route *r)
     v[n++] = ld->h_project;
     v[n++] = ld->cfg->key_header;
     if (r->installation_id) {
-        if (!(v[n++] = amp_header_make(a, AMP_HDR_INSTALLATION_ID, r->installation_id)))
+        v[n] = amp_header_make(a, AMP_HDR_INSTALLATION_ID, r->installation_id);
+        if (!v[n++])
             return -1;
     } else {
-        if (!(v[n++] = amp_header_make(a, AMP_HDR_INTEGRATION_NAME, r->integration_name)) ||
-            !(v[n++] = amp_header_make(a, AMP_HDR_GROUP_REF, r->group_ref)))
+        v[n] = amp_header_make(a, AMP_HDR_INTEGRATION_NAME, r->integration_name);
+        if (!v[n++])
+            return -1;
+        v[n] = amp_header_make(a, AMP_HDR_GROUP_REF, r->group_ref);
+        if (!v[n++])
             return -1;
     }
     if (ld->h_mode)
@@ -155,8 +159,11 @@ static int provider_base(struct loader *ld, const struct amp_rdef *d, const stru
         return -1;
     if (!r->provider)
         return 0; /* not possible: take_nonempty fails or sets it */
-    if (!ld->catalog && !(ld->catalog = amp_catalog_open(err, sizeof(err))))
-        return amp_cfg_fail_at(ld, ps->line, "%s", err);
+    if (!ld->catalog) {
+        ld->catalog = amp_catalog_open(err, sizeof(err));
+        if (!ld->catalog)
+            return amp_cfg_fail_at(ld, ps->line, "%s", err);
+    }
     if (amp_catalog_find(ld->catalog, r->provider, &p, near, sizeof(near)) < 0)
         return amp_cfg_fail_at(ld, ps->line, "unknown provider '%s'%s%s%s (the names are those of Ampersand's catalog, %s)",
                     r->provider, near[0] ? ": did you mean '" : "", near, near[0] ? "'?" : "",
@@ -170,13 +177,17 @@ static int provider_base(struct loader *ld, const struct amp_rdef *d, const stru
     *nnames = placeholders(p.base_url, names);
     size_t used = 0;
     for (const char *t = p.base_url; *t && used < urllen - 1;) {
-        const char *end;
-        if (strncmp(t, "{{.", 3) == 0 && (end = strstr(t, "}}"))) {
+        const char *end = NULL;
+        if (strncmp(t, "{{.", 3) == 0)
+            end = strstr(t, "}}");
+        if (end) {
             char name[64];
             snprintf(name, sizeof(name), "%.*s", (int)(end - t - 3), t + 3);
             const struct amp_rsetting *vs = setting_named(d, name);
             const char *v = NULL;
-            if (vs && (vs->type != CONFIG_TYPE_STRING || !placeholder_value(v = vs->str) || !*v))
+            if (vs && vs->type == CONFIG_TYPE_STRING)
+                v = vs->str;
+            if (vs && (vs->type != CONFIG_TYPE_STRING || !placeholder_value(v) || !*v))
                 return amp_cfg_fail_at(ld, vs->line,
                                "route %s must be a host name or a path segment, like \"acme\"", name);
             /* Unfilled, a placeholder must be a whole label or segment, and

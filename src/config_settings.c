@@ -237,7 +237,8 @@ int amp_cfg_take_names(struct loader *ld, const struct amp_rsetting *s, const ch
             return amp_cfg_fail_at(ld, e->line,
                            "%s.drop_headers: each entry must be a header name, like \"Authorization\"",
                            where);
-        if (!(grown[(*n)++] = amp_arena_strdup(ld->arena, e->str)))
+        grown[*n] = amp_arena_strdup(ld->arena, e->str);
+        if (!grown[(*n)++])
             return amp_cfg_fail_at(ld, e->line, "out of memory");
     }
     return 0;

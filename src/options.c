@@ -406,8 +406,11 @@ static int set_string(char **slot, const char *value)
 {
     char *copy = NULL;
 
-    if (value && !(copy = strdup(value)))
-        return -1;
+    if (value) {
+        copy = strdup(value);
+        if (!copy)
+            return -1;
+    }
     free(*slot);
     *slot = copy;
     return 0;

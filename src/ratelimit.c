@@ -72,7 +72,8 @@ static struct amp_state *open_state(const char *file)
         amp_error("no place for the rate-limit state: blocks hold in this process only");
         return amp_state_open(NULL, err, sizeof(err));
     }
-    if (!(st = amp_state_open(file, err, sizeof(err)))) {
+    st = amp_state_open(file, err, sizeof(err));
+    if (!st) {
         amp_error("rate-limit state: %s; blocks hold in this process only", err);
         return amp_state_open(NULL, err, sizeof(err));
     }
@@ -102,11 +103,14 @@ static struct amp_state *get_state(const struct amp_config *cfg)
     for (o = atomic_load_explicit(&opened, memory_order_relaxed); o; o = o->next)
         if (strcmp(o->path, file ? file : "") == 0)
             break;
-    if (!o && (o = calloc(1, sizeof(*o)))) {
-        snprintf(o->path, sizeof(o->path), "%s", file ? file : "");
-        o->st = open_state(file);
-        o->next = atomic_load_explicit(&opened, memory_order_relaxed);
-        atomic_store_explicit(&opened, o, memory_order_release);
+    if (!o) {
+        o = calloc(1, sizeof(*o));
+        if (o) {
+            snprintf(o->path, sizeof(o->path), "%s", file ? file : "");
+            o->st = open_state(file);
+            o->next = atomic_load_explicit(&opened, memory_order_relaxed);
+            atomic_store_explicit(&opened, o, memory_order_release);
+        }
     }
     st = o ? o->st : NULL;
     atomic_store_explicit(&mine->state, st, memory_order_release);
