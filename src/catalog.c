@@ -193,7 +193,8 @@ static int find_parsed(struct amp_catalog *cat, const char *name, struct amp_pro
     for (int i = 0; i < config_setting_length(cat->list); i++) {
         const config_setting_t *e = config_setting_get_elem(cat->list, (unsigned)i);
         const config_setting_t *n = e ? config_setting_get_member(e, "name") : NULL;
-        const char *v = n && config_setting_type(n) == CONFIG_TYPE_STRING ? config_setting_get_string(n) : NULL;
+        const char *v = n && config_setting_type(n) == CONFIG_TYPE_STRING ? config_setting_get_string(n)
+                                                                           : NULL;
         if (!v)
             continue;
         if (strcmp(v, name) == 0) {

@@ -124,7 +124,8 @@ int amp_cfg_load_key(struct loader *ld, const config_setting_t *proxy)
         given = s;
     }
     if (!given)
-        return amp_cfg_fail(ld, proxy, "proxy needs the Ampersand API key: api_key, api_key_env or api_key_file");
+        return amp_cfg_fail(ld, proxy,
+                            "proxy needs the Ampersand API key: api_key, api_key_env or api_key_file");
     const char *way = config_setting_name(given);
     struct amp_rsetting v;
     if (amp_cfg_take_nonempty(ld, amp_cfg_view(ld, given, &v), way, "proxy", &value) < 0)

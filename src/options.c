@@ -359,7 +359,8 @@ CURLcode amp_options_put(struct amp_handle *hs, CURLoption option, union amp_opt
     return rc;
 }
 
-void amp_options_given_back(struct amp_handle *hs, CURLoption option)
+/* Only recorded: option was just set to the application's value by hand. */
+static void amp_options_given_back(struct amp_handle *hs, CURLoption option)
 {
     uint64_t bit = (uint64_t)1 << amp_option_row(option);
 

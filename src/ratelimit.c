@@ -265,6 +265,8 @@ static int status_of(const char *line, size_t len)
     return (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
 }
 
+static void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs);
+
 /* The proxy's own 429, not one from the application's HTTP proxy
  * refusing a CONNECT (libcurl keeps that one apart, in HTTP_CONNECTCODE,
  * and RESPONSE_CODE is then 0). */
@@ -450,7 +452,9 @@ static const char *header_value(const struct amp_curl *c, CURL *easy, const char
     return h->value;
 }
 
-void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs)
+/* A 429 from the proxy blocks the route of the transfer's request now
+ * (hs->guard.cur_route): the retry time from the response's headers. */
+static void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs)
 {
     const struct amp_watch *watch = &hs->watch;
     const struct amp_curl *c = hs->c;
