@@ -196,6 +196,7 @@ integration: all $(CLIENTS) $(TSAN) $(TESTSWITCH)
 
 test: deps
 	$(MAKE) --no-print-directory all $(UNIT) $(CLIENTS) $(TSAN) $(TESTSWITCH) $(B)/allocfail/libampshim.so
+	/usr/bin/python3 tools/checksrc.py $(B)
 	/usr/bin/python3 tests/run_all.py $(UNIT)
 
 # The mechanical style rules (tools/checksrc.py says which): banned calls,

@@ -90,8 +90,6 @@ void amp_options_stale(struct amp_handle *hs, CURLoption option);
  * application's own value again. CURLE_OK or libcurl's refusal. */
 CURLcode amp_options_put(struct amp_handle *hs, CURLoption option, union amp_optval v);
 CURLcode amp_options_give_back(struct amp_handle *hs, CURLoption option);
-/* Only recorded: option was just set to the application's value by hand. */
-void amp_options_given_back(struct amp_handle *hs, CURLoption option);
 
 /* 1 when libcurl holds a URL of ours for the handle. */
 int amp_options_hold_url(const struct amp_handle *hs);

@@ -20,8 +20,8 @@ enum amp_verdict {
 /* Before a routed transfer on route: whether it may be sent. When not,
  * hs->xfer.forced_msg and one stderr line say why (and, when it is refused,
  * the application's error buffer); *b is the block and *when the time it
- * was looked at (on entry: the UTC second now, or 0 to read it here). In wait mode (and may_wait), sleeps through a short
- * block first. */
+ * was looked at (on entry: the UTC second now, or 0 to read it here). In
+ * wait mode (and may_wait), sleeps through a short block first. */
 enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs,
                                      const struct amp_route *route, int may_wait,
                                      CURLcode *refusal, struct amp_block *b, int64_t *when);
@@ -42,9 +42,5 @@ static inline void amp_ratelimit_watch_clear(struct amp_handle *hs)
  * not yet record (its headers came back in one piece after a pause), and
  * the answer counted (tally.h). */
 void amp_ratelimit_transfer_ended(struct amp_handle *hs);
-
-/* A 429 from the proxy blocks the route of the transfer's request now
- * (hs->guard.cur_route): the retry time from the response's headers. */
-void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs);
 
 #endif

@@ -51,8 +51,11 @@ static struct chunk *chunk_new(size_t size, int on_heap)
     }
     /* Nothing mapped (a limit on mappings, an address-space cap): the
      * heap still works, it only shapes the application's heap again. */
-    if (!c && (c = calloc(1, size)))
-        c->mapped = 0;
+    if (!c) {
+        c = calloc(1, size);
+        if (c)
+            c->mapped = 0;
+    }
     if (c)
         c->size = size;
     return c;
@@ -71,7 +74,10 @@ struct amp_arena *amp_arena_new(size_t hint, int on_heap)
     size_t size = HEADER + round_up(sizeof(struct amp_arena), ALIGN) + hint;
     struct chunk *c;
 
-    if (size < hint || !(c = chunk_new(size < FIRST_CHUNK ? FIRST_CHUNK : size, on_heap)))
+    if (size < hint)
+        return NULL;
+    c = chunk_new(size < FIRST_CHUNK ? FIRST_CHUNK : size, on_heap);
+    if (!c)
         return NULL;
     struct amp_arena *a = (struct amp_arena *)((char *)c + HEADER);
     a->chunks = c;

@@ -199,7 +199,8 @@ int amp_block_answer(const struct amp_block *b, const char *route, int64_t now, 
 
     append(buf, len, &used, "HTTP/1.1 429 Too Many Requests\r\n");
     if (until)
-        append(buf, len, &used, "Retry-After: %lld\r\n", (long long)(until > now ? amp_block_secs_between(now, until) : 0));
+        append(buf, len, &used, "Retry-After: %lld\r\n",
+               (long long)(until > now ? amp_block_secs_between(now, until) : 0));
     append(buf, len, &used,
            "X-Amp-Retry-After: %s\r\nX-Amp-Retryable: %s\r\n"
            "Content-Type: application/problem+json\r\nContent-Length: %zu\r\n"

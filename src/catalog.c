@@ -56,7 +56,8 @@ static const char *expect(const char *p, const char *end, const char *lit)
  * (an escape libconfig would read is left to libconfig), then "; ". */
 static const char *string_value(const char *p, const char *end, const char **v, size_t *len)
 {
-    if (!(p = expect(p, end, "\"")))
+    p = expect(p, end, "\"");
+    if (!p)
         return NULL;
     const char *close = memchr(p, '"', (size_t)(end - p));
     if (!close || memchr(p, '\\', (size_t)(close - p)))
@@ -165,7 +166,9 @@ struct amp_catalog *amp_catalog_open(char *err, size_t errlen)
         return cat;
     config_init(&cat->conf);
     int ok = config_read_string(&cat->conf, cat->text);
-    if (!ok || !(cat->list = config_lookup(&cat->conf, "providers"))) {
+    if (ok)
+        cat->list = config_lookup(&cat->conf, "providers");
+    if (!ok || !cat->list) {
         snprintf(err, errlen, "%s:%d: not a provider catalog%s%s", catalog_path,
                  ok ? 0 : config_error_line(&cat->conf), ok ? "" : ": ",
                  ok ? "" : config_error_text(&cat->conf));
@@ -190,7 +193,8 @@ static int find_parsed(struct amp_catalog *cat, const char *name, struct amp_pro
     for (int i = 0; i < config_setting_length(cat->list); i++) {
         const config_setting_t *e = config_setting_get_elem(cat->list, (unsigned)i);
         const config_setting_t *n = e ? config_setting_get_member(e, "name") : NULL;
-        const char *v = n && config_setting_type(n) == CONFIG_TYPE_STRING ? config_setting_get_string(n) : NULL;
+        const char *v = n && config_setting_type(n) == CONFIG_TYPE_STRING ? config_setting_get_string(n)
+                                                                           : NULL;
         if (!v)
             continue;
         if (strcmp(v, name) == 0) {

@@ -130,9 +130,11 @@ static int load_proxy(struct loader *ld, const config_t *conf)
     if (amp_cfg_get_string(ld, proxy, "rate_limiter_mode", "proxy", &cfg->rate_limiter_mode) < 0)
         return -1;
     /* Throttle unless told otherwise: Ampersand then says when to retry. */
-    if (!config_setting_get_member(proxy, "rate_limiter_mode") &&
-        !(cfg->rate_limiter_mode = amp_arena_strdup(ld->arena, "throttle")))
-        return amp_cfg_fail(ld, proxy, "out of memory");
+    if (!config_setting_get_member(proxy, "rate_limiter_mode")) {
+        cfg->rate_limiter_mode = amp_arena_strdup(ld->arena, "throttle");
+        if (!cfg->rate_limiter_mode)
+            return amp_cfg_fail(ld, proxy, "out of memory");
+    }
     if (cfg->rate_limiter_mode && !*cfg->rate_limiter_mode) {
         cfg->rate_limiter_mode = NULL;
     } else if (cfg->rate_limiter_mode && strcmp(cfg->rate_limiter_mode, "throttle") != 0) {
@@ -263,8 +265,11 @@ enum amp_load_status amp_config_load_ex(const char *path, const struct amp_curl 
                     : amp_routelist_read(text, len, scratch, &routes, &rest);
     if (plain > 0)
         text = rest;
-    if (plain < 0 || !(arena = amp_arena_new(len * ARENA_PER_TEXT_BYTE, on_heap)) ||
-        !(cfg = amp_arena_alloc(arena, sizeof(*cfg)))) {
+    if (plain >= 0)
+        arena = amp_arena_new(len * ARENA_PER_TEXT_BYTE, on_heap);
+    if (arena)
+        cfg = amp_arena_alloc(arena, sizeof(*cfg));
+    if (plain < 0 || !arena || !cfg) {
         snprintf(err, errlen, "%s: out of memory", path);
         amp_arena_free(arena);
         amp_arena_free(scratch);
@@ -278,8 +283,10 @@ enum amp_load_status amp_config_load_ex(const char *path, const struct amp_curl 
     if (!config_read_string(&conf, text)) {
         snprintf(err, errlen, "%s:%d: %s", path, amp_cfg_src_line(&ld, config_error_line(&conf)),
                  config_error_text(&conf));
-    } else if ((cfg->path = amp_arena_strdup(arena, path)) && load_top(&ld, &conf) == 0) {
-        ok = 1;
+    } else {
+        cfg->path = amp_arena_strdup(arena, path);
+        if (cfg->path && load_top(&ld, &conf) == 0)
+            ok = 1;
     }
     config_destroy(&conf);
     amp_catalog_close(ld.catalog);

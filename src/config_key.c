@@ -71,7 +71,10 @@ static char *key_credential(struct amp_arena *a)
     const char *dir = secure_getenv("CREDENTIALS_DIRECTORY");
     char *path;
 
-    if (!dir || dir[0] != '/' || !(path = amp_arena_printf(a, "%s/%s", dir, AMP_KEY_CREDENTIAL)))
+    if (!dir || dir[0] != '/')
+        return NULL;
+    path = amp_arena_printf(a, "%s/%s", dir, AMP_KEY_CREDENTIAL);
+    if (!path)
         return NULL;
     return access(path, F_OK) == 0 ? path : NULL;
 }
@@ -92,10 +95,14 @@ static int read_key_file(struct loader *ld, const config_setting_t *s, const cha
         return amp_cfg_fail(ld, s, "cannot read proxy.api_key_file %s", why);
     }
     ld->cfg->api_key_origin = amp_cfg_join(ld->arena, "api_key_file ", path, NULL);
-    if ((bad = key_problem(buf, len)))
+    bad = key_problem(buf, len);
+    if (bad) {
         rc = amp_cfg_fail(ld, s, "proxy.api_key_file '%s' %s", file, bad);
-    else if (!(ld->cfg->api_key = amp_arena_strdup(ld->arena, buf)))
-        rc = amp_cfg_fail(ld, s, "out of memory");
+    } else {
+        ld->cfg->api_key = amp_arena_strdup(ld->arena, buf);
+        if (!ld->cfg->api_key)
+            rc = amp_cfg_fail(ld, s, "out of memory");
+    }
     amp_cfg_wipe(buf, len);
     free(buf);
     return rc;
@@ -117,7 +124,8 @@ int amp_cfg_load_key(struct loader *ld, const config_setting_t *proxy)
         given = s;
     }
     if (!given)
-        return amp_cfg_fail(ld, proxy, "proxy needs the Ampersand API key: api_key, api_key_env or api_key_file");
+        return amp_cfg_fail(ld, proxy,
+                            "proxy needs the Ampersand API key: api_key, api_key_env or api_key_file");
     const char *way = config_setting_name(given);
     struct amp_rsetting v;
     if (amp_cfg_take_nonempty(ld, amp_cfg_view(ld, given, &v), way, "proxy", &value) < 0)
@@ -135,11 +143,14 @@ int amp_cfg_load_key(struct loader *ld, const config_setting_t *proxy)
         char *key = NULL;
         if (!v || !*v)
             return amp_cfg_fail(ld, given, "proxy.api_key_env: environment variable %s is not set", value);
-        if (!(key = amp_arena_strdup(ld->arena, v)))
+        key = amp_arena_strdup(ld->arena, v);
+        if (!key)
             return amp_cfg_fail(ld, given, "out of memory");
-        if ((bad = key_problem(key, strlen(key))))
+        bad = key_problem(key, strlen(key));
+        if (bad)
             return amp_cfg_fail(ld, given, "proxy.api_key_env: %s %s", value, bad);
-        if (!(ld->cfg->api_key_origin = amp_cfg_join(ld->arena, "api_key_env ", value, NULL)))
+        ld->cfg->api_key_origin = amp_cfg_join(ld->arena, "api_key_env ", value, NULL);
+        if (!ld->cfg->api_key_origin)
             return amp_cfg_fail(ld, given, "out of memory");
         ld->cfg->api_key = key;
         return 0;

@@ -43,11 +43,15 @@ static int route_headers(struct loader *ld, struct amp_route *r)
     v[n++] = ld->h_project;
     v[n++] = ld->cfg->key_header;
     if (r->installation_id) {
-        if (!(v[n++] = amp_header_make(a, AMP_HDR_INSTALLATION_ID, r->installation_id)))
+        v[n] = amp_header_make(a, AMP_HDR_INSTALLATION_ID, r->installation_id);
+        if (!v[n++])
             return -1;
     } else {
-        if (!(v[n++] = amp_header_make(a, AMP_HDR_INTEGRATION_NAME, r->integration_name)) ||
-            !(v[n++] = amp_header_make(a, AMP_HDR_GROUP_REF, r->group_ref)))
+        v[n] = amp_header_make(a, AMP_HDR_INTEGRATION_NAME, r->integration_name);
+        if (!v[n++])
+            return -1;
+        v[n] = amp_header_make(a, AMP_HDR_GROUP_REF, r->group_ref);
+        if (!v[n++])
             return -1;
     }
     if (ld->h_mode)
@@ -155,28 +159,37 @@ static int provider_base(struct loader *ld, const struct amp_rdef *d, const stru
         return -1;
     if (!r->provider)
         return 0; /* not possible: take_nonempty fails or sets it */
-    if (!ld->catalog && !(ld->catalog = amp_catalog_open(err, sizeof(err))))
-        return amp_cfg_fail_at(ld, ps->line, "%s", err);
+    if (!ld->catalog) {
+        ld->catalog = amp_catalog_open(err, sizeof(err));
+        if (!ld->catalog)
+            return amp_cfg_fail_at(ld, ps->line, "%s", err);
+    }
     if (amp_catalog_find(ld->catalog, r->provider, &p, near, sizeof(near)) < 0)
-        return amp_cfg_fail_at(ld, ps->line, "unknown provider '%s'%s%s%s (the names are those of Ampersand's catalog, %s)",
+        return amp_cfg_fail_at(ld, ps->line,
+                    "unknown provider '%s'%s%s%s (the names are those of Ampersand's catalog, %s)",
                     r->provider, near[0] ? ": did you mean '" : "", near, near[0] ? "'?" : "",
                     amp_catalog_path());
     if (!p.proxy)
-        return amp_cfg_fail_at(ld, ps->line, "the Ampersand proxy does not support provider '%s' (%s)", p.name,
-                    p.display_name);
+        return amp_cfg_fail_at(ld, ps->line, "the Ampersand proxy does not support provider '%s' (%s)",
+                    p.name, p.display_name);
     if (strncmp(p.base_url, "https://", 8) != 0 && strncmp(p.base_url, "http://", 7) != 0)
-        return amp_cfg_fail_at(ld, ps->line, "provider '%s' has no base URL a route can use ('%s' in the catalog): "
-                            "give base_url instead", p.name, p.base_url);
+        return amp_cfg_fail_at(ld, ps->line,
+                    "provider '%s' has no base URL a route can use ('%s' in the catalog): "
+                    "give base_url instead", p.name, p.base_url);
     *nnames = placeholders(p.base_url, names);
     size_t used = 0;
     for (const char *t = p.base_url; *t && used < urllen - 1;) {
-        const char *end;
-        if (strncmp(t, "{{.", 3) == 0 && (end = strstr(t, "}}"))) {
+        const char *end = NULL;
+        if (strncmp(t, "{{.", 3) == 0)
+            end = strstr(t, "}}");
+        if (end) {
             char name[64];
             snprintf(name, sizeof(name), "%.*s", (int)(end - t - 3), t + 3);
             const struct amp_rsetting *vs = setting_named(d, name);
             const char *v = NULL;
-            if (vs && (vs->type != CONFIG_TYPE_STRING || !placeholder_value(v = vs->str) || !*v))
+            if (vs && vs->type == CONFIG_TYPE_STRING)
+                v = vs->str;
+            if (vs && (vs->type != CONFIG_TYPE_STRING || !placeholder_value(v) || !*v))
                 return amp_cfg_fail_at(ld, vs->line,
                                "route %s must be a host name or a path segment, like \"acme\"", name);
             /* Unfilled, a placeholder must be a whole label or segment, and
@@ -184,11 +197,13 @@ static int provider_base(struct loader *ld, const struct amp_rdef *d, const stru
             int whole_host = t == p.base_url + (strncmp(p.base_url, "https", 5) == 0 ? 8 : 7) &&
                              (end[2] == '\0' || end[2] == '/');
             if (!v && whole_host)
-                return amp_cfg_fail_at(ld, ps->line, "set %s: provider '%s' has the base URL %s, whose host is all {{.%s}}",
+                return amp_cfg_fail_at(ld, ps->line,
+                            "set %s: provider '%s' has the base URL %s, whose host is all {{.%s}}",
                             name, p.name, p.base_url, name);
             used += (size_t)snprintf(url + used, urllen - used, "%s", v ? v : "*");
             if (!v && ((t > p.base_url && !strchr("./", t[-1])) || !strchr("./", end[2] ? end[2] : '/')))
-                return amp_cfg_fail_at(ld, ps->line, "set %s: in provider %s's base URL %s it is part of a host label",
+                return amp_cfg_fail_at(ld, ps->line,
+                            "set %s: in provider %s's base URL %s it is part of a host label",
                             name, p.name, p.base_url);
             t = end + 2;
         } else {
@@ -226,7 +241,8 @@ static int load_route(struct loader *ld, const struct amp_rdef *d, struct amp_ro
 
     r->line = d->line;
     if (!d->is_group)
-        return amp_cfg_fail_at(ld, d->line, "each route is a group: { base_url = \"…\"; installation_id = \"…\"; }");
+        return amp_cfg_fail_at(ld, d->line,
+                    "each route is a group: { base_url = \"…\"; installation_id = \"…\"; }");
     find_members(d, &m);
     int by_name = provider_base(ld, d, &m, r, names, &nnames, provider_url, sizeof(provider_url));
     if (by_name < 0)
@@ -238,7 +254,8 @@ static int load_route(struct loader *ld, const struct amp_rdef *d, struct amp_ro
         return -1;
     if (m.base_url) {
         /* base_url wins when both are given. */
-        if (by_name && amp_cfg_note(ld, "%s:%d: base_url is given, so provider %s's base URL is not used",
+        if (by_name &&
+            amp_cfg_note(ld, "%s:%d: base_url is given, so provider %s's base URL is not used",
                             ld->path, r->line, r->provider) < 0)
             return amp_cfg_fail_at(ld, d->line, "out of memory");
         char *given = NULL;
@@ -251,7 +268,8 @@ static int load_route(struct loader *ld, const struct amp_rdef *d, struct amp_ro
     if (amp_route_compile_in(ld->arena, r, base ? base : "", ld->c, msg, sizeof(msg)) < 0)
         return amp_cfg_fail_at(ld, m.base_url ? m.base_url->line : -1, "route base_url %s", msg);
     if (amp_cfg_take_nonempty(ld, m.installation_id, "installation_id", "route", &r->installation_id) < 0 ||
-        amp_cfg_take_nonempty(ld, m.integration_name, "integration_name", "route", &r->integration_name) < 0 ||
+        amp_cfg_take_nonempty(ld, m.integration_name, "integration_name", "route",
+                              &r->integration_name) < 0 ||
         amp_cfg_take_nonempty(ld, m.group_ref, "group_ref", "route", &r->group_ref) < 0)
         return -1;
     /* The proxy's drop_headers, then the route's own; shared when it has none. */
@@ -265,7 +283,8 @@ static int load_route(struct loader *ld, const struct amp_rdef *d, struct amp_ro
                     r->integration_name);
     if (r->installation_id) {
         if ((r->integration_name || r->group_ref) &&
-            amp_cfg_note(ld, "%s:%d: route %s: installation_id is sent; integration_name and group_ref are ignored",
+            amp_cfg_note(ld,
+                 "%s:%d: route %s: installation_id is sent; integration_name and group_ref are ignored",
                  ld->path, r->line, r->base_url) < 0)
             return amp_cfg_fail_at(ld, d->line, "out of memory");
         r->ident = amp_cfg_join(ld->arena, "installation ", r->installation_id, NULL);
@@ -273,7 +292,8 @@ static int load_route(struct loader *ld, const struct amp_rdef *d, struct amp_ro
         r->ident = amp_cfg_join(ld->arena, "integration ", r->integration_name, " group ", r->group_ref,
                         NULL);
     } else {
-        return amp_cfg_fail_at(ld, d->line, "route %s needs installation_id, or both integration_name and group_ref",
+        return amp_cfg_fail_at(ld, d->line,
+                    "route %s needs installation_id, or both integration_name and group_ref",
                     r->base_url);
     }
     r->key = r->installation_id

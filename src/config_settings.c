@@ -175,7 +175,8 @@ int amp_cfg_get_string(struct loader *ld, const config_setting_t *group,
 {
     struct amp_rsetting v;
 
-    return amp_cfg_take_string(ld, amp_cfg_view(ld, config_setting_get_member(group, name), &v), name, where, out);
+    return amp_cfg_take_string(ld, amp_cfg_view(ld, config_setting_get_member(group, name), &v), name, where,
+                               out);
 }
 
 int amp_cfg_get_nonempty(struct loader *ld, const config_setting_t *group,
@@ -183,8 +184,8 @@ int amp_cfg_get_nonempty(struct loader *ld, const config_setting_t *group,
 {
     struct amp_rsetting v;
 
-    return amp_cfg_take_nonempty(ld, amp_cfg_view(ld, config_setting_get_member(group, name), &v), name, where,
-                         out);
+    return amp_cfg_take_nonempty(ld, amp_cfg_view(ld, config_setting_get_member(group, name), &v), name,
+                                 where, out);
 }
 
 int amp_cfg_get_seconds(struct loader *ld, const config_setting_t *group,
@@ -237,7 +238,8 @@ int amp_cfg_take_names(struct loader *ld, const struct amp_rsetting *s, const ch
             return amp_cfg_fail_at(ld, e->line,
                            "%s.drop_headers: each entry must be a header name, like \"Authorization\"",
                            where);
-        if (!(grown[(*n)++] = amp_arena_strdup(ld->arena, e->str)))
+        grown[*n] = amp_arena_strdup(ld->arena, e->str);
+        if (!grown[(*n)++])
             return amp_cfg_fail_at(ld, e->line, "out of memory");
     }
     return 0;

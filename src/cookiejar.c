@@ -139,11 +139,17 @@ static int by_libcurl(const void *p1, const void *p2)
     const struct amp_cookie *b = *(const struct amp_cookie *const *)p2;
     size_t l1, l2;
 
-    if ((l1 = strlen(a->path)) != (l2 = strlen(b->path)))
+    l1 = strlen(a->path);
+    l2 = strlen(b->path);
+    if (l1 != l2)
         return l2 > l1 ? 1 : -1;
-    if ((l1 = strlen(a->domain)) != (l2 = strlen(b->domain)))
+    l1 = strlen(a->domain);
+    l2 = strlen(b->domain);
+    if (l1 != l2)
         return l2 > l1 ? 1 : -1;
-    if ((l1 = strlen(a->name)) != (l2 = strlen(b->name)))
+    l1 = strlen(a->name);
+    l2 = strlen(b->name);
+    if (l1 != l2)
         return l2 > l1 ? 1 : -1;
     return b->order > a->order ? 1 : -1;
 }

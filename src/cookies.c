@@ -113,20 +113,24 @@ static int remember(const struct amp_cookie *co, uint64_t route)
         o->expires = co->expires;
         value = NULL;
         rc = 0;
-    } else if ((norigins < MAX_ORIGINS || (forget_expired(now), norigins < MAX_ORIGINS)) &&
-               (o = calloc(1, sizeof(*o)))) {
-        o->id = id;
-        o->value = value;
-        o->route = route;
-        o->expires = co->expires;
-        amp_hash_oom = 0;
-        HASH_ADD_KEYPTR(hh, origins, o->id, strlen(o->id), o);
-        if (amp_hash_oom) {
-            free(o);
-        } else {
-            norigins++;
-            id = value = NULL;
-            rc = 0;
+    } else {
+        if (norigins >= MAX_ORIGINS)
+            forget_expired(now);
+        o = norigins < MAX_ORIGINS ? calloc(1, sizeof(*o)) : NULL;
+        if (o) {
+            o->id = id;
+            o->value = value;
+            o->route = route;
+            o->expires = co->expires;
+            amp_hash_oom = 0;
+            HASH_ADD_KEYPTR(hh, origins, o->id, strlen(o->id), o);
+            if (amp_hash_oom) {
+                free(o);
+            } else {
+                norigins++;
+                id = value = NULL;
+                rc = 0;
+            }
         }
     }
     pthread_mutex_unlock(&amp_lock_cookies);
@@ -145,7 +149,8 @@ static int of_another_route(const struct amp_cookie *co, uint64_t route)
 
     if (!origins)
         return 0;
-    if (!(id = identity(co->domain, co->tailmatch, co->path, co->name)))
+    id = identity(co->domain, co->tailmatch, co->path, co->name);
+    if (!id)
         return 1; /* out of memory: not sent */
     pthread_mutex_lock(&amp_lock_cookies);
     HASH_FIND_STR(origins, id, o);
@@ -189,8 +194,9 @@ static int where_of(const struct amp_curl *c, const char *url, struct where *w)
             CURLUE_OK &&
         c->url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
         c->url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK &&
-        c->url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK && strlen(host) < sizeof(w->host) &&
-        (w->path = strdup(path))) {
+        c->url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK && strlen(host) < sizeof(w->host))
+        w->path = strdup(path);
+    if (w->path) {
         memcpy(w->host, host, strlen(host) + 1);
         unbracket(w->host);
         /* Curl_http_cookies' secure context. */
@@ -223,7 +229,8 @@ static int jar_read(struct amp_handle *hs, struct jar *j)
         return -1;
     for (struct curl_slist *l = j->list; l; l = l->next)
         n++;
-    if (!(j->v = calloc(n, sizeof(*j->v)))) {
+    j->v = calloc(n, sizeof(*j->v));
+    if (!j->v) {
         hs->c->slist_free_all(j->list);
         return -1;
     }
@@ -318,7 +325,8 @@ static int compose(struct amp_handle *hs, const struct jar *j, const struct amp_
     if (drops_cookie(r) || !k->url || where_of(hs->c, k->url, &w) < 0)
         return 0;
     cookie_host(hs, &w);
-    if (!(sent = calloc(j->n, sizeof(*sent))))
+    sent = calloc(j->n, sizeof(*sent));
+    if (!sent)
         goto out;
     int64_t now = (int64_t)time(NULL);
     for (i = 0; i < j->n; i++)
@@ -345,15 +353,15 @@ static int compose(struct amp_handle *hs, const struct jar *j, const struct amp_
         k->line = grown;
         k->cap = len;
     }
-    used = (size_t)sprintf(k->line, "Cookie: ");
+    used = (size_t)snprintf(k->line, k->cap, "Cookie: ");
     for (i = 0; i < nsent && i < MAX_COOKIE_SEND_AMOUNT; i++) {
         if (used + strlen(sent[i]->name) + strlen(sent[i]->value) + 1 >= MAX_COOKIE_HEADER_LEN)
             break;
-        used += (size_t)sprintf(k->line + used, "%s%s=%s", i ? "; " : "", sent[i]->name,
-                                sent[i]->value);
+        used += (size_t)snprintf(k->line + used, k->cap - used, "%s%s=%s", i ? "; " : "",
+                                 sent[i]->name, sent[i]->value);
     }
     if (extra)
-        sprintf(k->line + used, "; %s", extra);
+        snprintf(k->line + used, k->cap - used, "; %s", extra);
     rc = 1;
 out:
     free(sent);

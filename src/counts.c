@@ -119,12 +119,19 @@ static int load(int fd, const char *path, struct amp_counts **out, size_t *n)
     else if ((amp_get32(hdr + 8) != AMP_COUNTS_VERSION && amp_get32(hdr + 8) != 1) ||
              amp_get32(hdr + 12) != AMP_COUNTS_RECORD)
         bad = "of another version";
-    else if ((count = amp_get32(hdr + 16)) > AMP_COUNTS_MAX ||
-             sb.st_size != (off_t)(AMP_COUNTS_HEADER + (size_t)count * AMP_COUNTS_RECORD))
-        bad = "cut short";
+    else {
+        count = amp_get32(hdr + 16);
+        if (count > AMP_COUNTS_MAX ||
+            sb.st_size != (off_t)(AMP_COUNTS_HEADER + (size_t)count * AMP_COUNTS_RECORD))
+            bad = "cut short";
+    }
     if (!bad && count) {
         size_t len = (size_t)count * AMP_COUNTS_RECORD;
-        if (!(body = malloc(len)) || !(*out = calloc(count, sizeof(**out))))
+        body = malloc(len);
+        if (!body)
+            goto fail;
+        *out = calloc(count, sizeof(**out));
+        if (!*out)
             goto fail;
         if (pread(fd, body, len, AMP_COUNTS_HEADER) != (ssize_t)len)
             goto fail;
@@ -209,7 +216,8 @@ int amp_counts_add(const char *path, const struct amp_counts *add, size_t n, cha
      * the path (another process may have made it meanwhile). */
     for (int tries = 0; (loaded = load(fd, path, &c, &have)) > 0 && tries < 8; tries++) {
         unlock_close(fd);
-        if ((fd = open_locked(path, err, errlen)) < 0)
+        fd = open_locked(path, err, errlen);
+        if (fd < 0)
             return -1;
     }
     if (loaded != 0)

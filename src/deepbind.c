@@ -36,7 +36,10 @@ int amp_deepbind_needs_libcurl(const char *path)
     ElfW(Dyn) dyn[MAX_DYN];
     int found = 0, fd, ndyn = 0;
 
-    if (!strchr(path, '/') || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+    if (!strchr(path, '/'))
+        return 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return 0;
     if (read_at(fd, &eh, sizeof(eh), 0) < 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
         eh.e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) ||

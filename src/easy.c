@@ -31,9 +31,11 @@ static CURLcode set_url(const struct amp_curl *c, CURL *easy, const char *url)
     struct amp_handle *hs;
     CURLcode rc;
 
-    if (shim->mode == AMP_ON && (hs = amp_handle_find(easy, c, 0)) &&
-        amp_transfer_url_set(shim->cfg, hs, url, &rc))
-        return rc;
+    if (shim->mode == AMP_ON) {
+        hs = amp_handle_find(easy, c, 0);
+        if (hs && amp_transfer_url_set(shim->cfg, hs, url, &rc))
+            return rc;
+    }
     rc = c->easy_setopt(easy, CURLOPT_URL, url);
     if (rc == CURLE_OK)
         note(c, easy, amp_option_row(CURLOPT_URL), (union amp_optval){ .p = (void *)url });
@@ -65,8 +67,11 @@ CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CUR
         return c->easy_setopt(easy, option, va_arg(ap, curl_off_t));
     }
     int row;
-    if (rc == CURLE_OK && !internal && (row = amp_option_row(option)) >= 0)
-        note(c, easy, row, v);
+    if (rc == CURLE_OK && !internal) {
+        row = amp_option_row(option);
+        if (row >= 0)
+            note(c, easy, row, v);
+    }
     return rc;
 }
 
@@ -145,7 +150,8 @@ CURL *amp_easy_duphandle(const struct amp_curl *c, int internal, CURL *easy)
     struct amp_handle *from = amp_handle_find(easy, c, 0), *to;
     if (!from)
         return dup;
-    if (!(to = amp_handle_find(dup, c, 1)) || amp_options_copy(to, from) < 0) {
+    to = amp_handle_find(dup, c, 1);
+    if (!to || amp_options_copy(to, from) < 0) {
         amp_error("out of memory: a duplicated handle may go unrouted");
         if (to)
             to->lost = 1;

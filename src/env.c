@@ -44,8 +44,12 @@ static const char *keep(const char *s, size_t *used)
     char *start = store + *used, *d = start;
     char *end = store + sizeof(store);
 
-    while (d < end && (*d = *s))
+    while (d < end) {
+        *d = *s;
+        if (!*d)
+            break;
         d++, s++;
+    }
     if (d == end)
         return NULL;
     *used = (size_t)(d + 1 - store);
@@ -70,7 +74,10 @@ __attribute__((constructor)) static void capture(int argc, char **argv, char **e
     }
     for (char **e = envp; e && *e && nkept < MAX_KEPT; e++) {
         const char *copy;
-        if (wanted(*e) && (copy = keep(*e, &used)))
+        if (!wanted(*e))
+            continue;
+        copy = keep(*e, &used);
+        if (copy)
             kept[nkept++] = copy;
     }
     captured = 1;
@@ -100,9 +107,11 @@ const char *amp_env(const char *name)
 
     if (v || !captured || getauxval(AT_SECURE))
         return v;
-    for (int i = 0; i < nkept; i++)
-        if ((v = value_of(i, name)))
+    for (int i = 0; i < nkept; i++) {
+        v = value_of(i, name);
+        if (v)
             return v;
+    }
     return NULL;
 }
 

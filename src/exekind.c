@@ -59,7 +59,10 @@ static void *read_at(int fd, off_t off, size_t len)
 {
     char *p;
 
-    if (!len || len > MAX_TABLE || off < 0 || !(p = malloc(len)))
+    if (!len || len > MAX_TABLE || off < 0)
+        return NULL;
+    p = malloc(len);
+    if (!p)
         return NULL;
     if (pread(fd, p, len, off) != (ssize_t)len) {
         free(p);

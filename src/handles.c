@@ -41,16 +41,19 @@ struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int cre
         return last.hs;
     pthread_mutex_lock(&amp_lock_handles);
     HASH_FIND_PTR(table, &easy, hs);
-    if (!hs && create && (hs = calloc(1, sizeof(*hs)))) {
-        hs->easy = easy;
-        hs->c = c;
-        amp_options_init(hs);
-        amp_respond_init(hs);
-        amp_hash_oom = 0;
-        HASH_ADD_PTR(table, easy, hs);
-        if (amp_hash_oom) {
-            free(hs);
-            hs = NULL;
+    if (!hs && create) {
+        hs = calloc(1, sizeof(*hs));
+        if (hs) {
+            hs->easy = easy;
+            hs->c = c;
+            amp_options_init(hs);
+            amp_respond_init(hs);
+            amp_hash_oom = 0;
+            HASH_ADD_PTR(table, easy, hs);
+            if (amp_hash_oom) {
+                free(hs);
+                hs = NULL;
+            }
         }
     }
     pthread_mutex_unlock(&amp_lock_handles);
@@ -66,8 +69,11 @@ struct amp_handle *amp_handle_for_transfer(CURL *easy, const struct amp_curl *c)
 {
     struct amp_handle *hs = amp_handle_find(easy, c, 0);
 
-    if (!hs && (hs = amp_handle_find(easy, c, 1)))
-        hs->lost = 1;
+    if (!hs) {
+        hs = amp_handle_find(easy, c, 1);
+        if (hs)
+            hs->lost = 1;
+    }
     return hs;
 }
 

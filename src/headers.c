@@ -82,12 +82,14 @@ struct curl_slist *amp_headers_merge(const struct amp_curl *c, const struct curl
         if (!app->data || amp_header_is_ours(app->data) || is_host(app->data, len) ||
             named(app->data, len, (const char *const *)r->drop, r->ndrop))
             continue;
-        if (!(next = c->slist_append(out, app->data)))
+        next = c->slist_append(out, app->data);
+        if (!next)
             goto oom;
         out = next;
     }
     for (size_t i = 0; i < r->nheaders; i++) {
-        if (!(next = c->slist_append(out, r->headers[i]->line)))
+        next = c->slist_append(out, r->headers[i]->line);
+        if (!next)
             goto oom;
         out = next;
     }
@@ -99,7 +101,8 @@ struct curl_slist *amp_headers_merge(const struct amp_curl *c, const struct curl
         if (is_host(r->drop[i], strlen(r->drop[i])))
             continue;
         snprintf(line, sizeof(line), "%s:", r->drop[i]);
-        if (!(next = c->slist_append(out, line)))
+        next = c->slist_append(out, line);
+        if (!next)
             goto oom;
         out = next;
     }

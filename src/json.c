@@ -90,7 +90,10 @@ static void put_string(struct amp_json *j, const char *s, size_t n)
     const char *hit;
 
     puts_(j, "\"");
-    while (slen && (hit = memmem(s, n, j->secret, slen))) {
+    while (slen) {
+        hit = memmem(s, n, j->secret, slen);
+        if (!hit)
+            break;
         put_escaped(j, s, (size_t)(hit - s));
         put_escaped(j, j->mask, strlen(j->mask));
         n -= (size_t)(hit - s) + slen;

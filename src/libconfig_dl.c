@@ -52,7 +52,8 @@ int amp_libconfig_load(char *err, size_t errlen)
     }
     __typeof__(fn) bound;
 #define BIND(ret, name, params, args)                                                    \
-    if (!(*(void **)&bound.name = amp_real_dlsym(lib, #name)))                          \
+    *(void **)&bound.name = amp_real_dlsym(lib, #name);                                 \
+    if (!*(void **)&bound.name)                                                          \
         failure = "libconfig.so.9 lacks " #name;
     LIBCONFIG_FUNCTIONS(BIND)
 #undef BIND

@@ -554,7 +554,8 @@ static void place_blocks(const struct amp_place *p, int64_t now, struct amp_bloc
         say(0, "%s", err);
         return;
     }
-    if ((st = open_state_at(p->path)) && amp_state_list(st, now, v, n) < 0)
+    st = open_state_at(p->path);
+    if (st && amp_state_list(st, now, v, n) < 0)
         say(0, "could not read all of %s", p->path);
     amp_state_close(st);
     amp_places_leave(p);
@@ -608,7 +609,12 @@ static int output_open(struct output *o, const char *path)
         return 0;
     int n = snprintf(o->tmp, sizeof(o->tmp), "%s.XXXXXX", path);
     int fd = n > 0 && n < (int)sizeof(o->tmp) ? mkstemp(o->tmp) : -1;
-    if (fd < 0 || fchmod(fd, 0644) < 0 || !(o->f = fdopen(fd, "w"))) {
+    int bad = fd < 0 || fchmod(fd, 0644) < 0;
+    if (!bad) {
+        o->f = fdopen(fd, "w");
+        bad = !o->f;
+    }
+    if (bad) {
         say(0, "cannot write beside %s: %s", path, strerror(errno));
         if (fd >= 0) {
             close(fd);
@@ -1083,13 +1089,17 @@ static int cmd_env(const char *path, enum amp_wire_form form)
 
     if (absolute_config(path, abs, sizeof(abs)) < 0)
         return 2;
-    if (!(cfg = load(path)))
+    cfg = load(path);
+    if (!cfg)
         return 2;
     /* Loaded by the absolute path the library will be given: a relative
      * api_key_file then reads absolute too. */
-    if (strcmp(path, abs) != 0 && !(again = load(abs))) {
-        amp_config_free(cfg);
-        return 2;
+    if (strcmp(path, abs) != 0) {
+        again = load(abs);
+        if (!again) {
+            amp_config_free(cfg);
+            return 2;
+        }
     }
     int rc = 0;
     if (find_library(lib, sizeof(lib)) < 0)

@@ -359,7 +359,8 @@ CURLcode amp_options_put(struct amp_handle *hs, CURLoption option, union amp_opt
     return rc;
 }
 
-void amp_options_given_back(struct amp_handle *hs, CURLoption option)
+/* Only recorded: option was just set to the application's value by hand. */
+static void amp_options_given_back(struct amp_handle *hs, CURLoption option)
 {
     uint64_t bit = (uint64_t)1 << amp_option_row(option);
 
@@ -406,8 +407,11 @@ static int set_string(char **slot, const char *value)
 {
     char *copy = NULL;
 
-    if (value && !(copy = strdup(value)))
-        return -1;
+    if (value) {
+        copy = strdup(value);
+        if (!copy)
+            return -1;
+    }
     free(*slot);
     *slot = copy;
     return 0;

@@ -140,7 +140,10 @@ static int add_tmp(struct list *l, long only)
 
     if (!d)
         return 0;
-    while (rc == 0 && (e = readdir(d))) {
+    while (rc == 0) {
+        e = readdir(d);
+        if (!e)
+            break;
         long uid = tmp_owner(e->d_name);
         if (uid < 0 || (only >= 0 && uid != only))
             continue;
@@ -170,7 +173,10 @@ static int add_every_run(struct list *l)
 
     if (!d)
         return 0;
-    while (rc == 0 && (e = readdir(d))) {
+    while (rc == 0) {
+        e = readdir(d);
+        if (!e)
+            break;
         char *end;
         if (e->d_name[0] < '0' || e->d_name[0] > '9')
             continue;

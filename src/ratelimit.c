@@ -72,7 +72,8 @@ static struct amp_state *open_state(const char *file)
         amp_error("no place for the rate-limit state: blocks hold in this process only");
         return amp_state_open(NULL, err, sizeof(err));
     }
-    if (!(st = amp_state_open(file, err, sizeof(err)))) {
+    st = amp_state_open(file, err, sizeof(err));
+    if (!st) {
         amp_error("rate-limit state: %s; blocks hold in this process only", err);
         return amp_state_open(NULL, err, sizeof(err));
     }
@@ -102,11 +103,14 @@ static struct amp_state *get_state(const struct amp_config *cfg)
     for (o = atomic_load_explicit(&opened, memory_order_relaxed); o; o = o->next)
         if (strcmp(o->path, file ? file : "") == 0)
             break;
-    if (!o && (o = calloc(1, sizeof(*o)))) {
-        snprintf(o->path, sizeof(o->path), "%s", file ? file : "");
-        o->st = open_state(file);
-        o->next = atomic_load_explicit(&opened, memory_order_relaxed);
-        atomic_store_explicit(&opened, o, memory_order_release);
+    if (!o) {
+        o = calloc(1, sizeof(*o));
+        if (o) {
+            snprintf(o->path, sizeof(o->path), "%s", file ? file : "");
+            o->st = open_state(file);
+            o->next = atomic_load_explicit(&opened, memory_order_relaxed);
+            atomic_store_explicit(&opened, o, memory_order_release);
+        }
     }
     st = o ? o->st : NULL;
     atomic_store_explicit(&mine->state, st, memory_order_release);
@@ -260,6 +264,8 @@ static int status_of(const char *line, size_t len)
         return 0;
     return (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
 }
+
+static void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs);
 
 /* The proxy's own 429, not one from the application's HTTP proxy
  * refusing a CONNECT (libcurl keeps that one apart, in HTTP_CONNECTCODE,
@@ -446,7 +452,9 @@ static const char *header_value(const struct amp_curl *c, CURL *easy, const char
     return h->value;
 }
 
-void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs)
+/* A 429 from the proxy blocks the route of the transfer's request now
+ * (hs->guard.cur_route): the retry time from the response's headers. */
+static void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle *hs)
 {
     const struct amp_watch *watch = &hs->watch;
     const struct amp_curl *c = hs->c;

@@ -60,7 +60,8 @@ static void *glibc_dlsym(void)
     void *f = atomic_load_explicit(&fn, memory_order_acquire);
 
     if (!f) {
-        if (!(f = amp_elf_symbol_in("libdl.so.", "dlsym")))
+        f = amp_elf_symbol_in("libdl.so.", "dlsym");
+        if (!f)
             f = amp_elf_symbol_in("libc.so.", "dlsym");
         atomic_store_explicit(&fn, f, memory_order_release);
     }
@@ -76,8 +77,11 @@ static void *libdl_fn(_Atomic(void *) *slot, const char *name)
 
     if (!f) {
         void *(*sym)(void *, const char *) = (void *(*)(void *, const char *))glibc_dlsym();
-        if (sym && !(f = sym(RTLD_NEXT, name)))
-            f = amp_elf_symbol_in("libc.so.", name);
+        if (sym) {
+            f = sym(RTLD_NEXT, name);
+            if (!f)
+                f = amp_elf_symbol_in("libc.so.", name);
+        }
         atomic_store_explicit(slot, f, memory_order_release);
     }
     return f;
@@ -179,7 +183,8 @@ static const struct flavour *flavour_of(const void *p)
 
     if (!dladdr(p, &info) || !info.dli_fbase)
         return NULL;
-    if ((known = known_flavour(info.dli_fbase)))
+    known = known_flavour(info.dli_fbase);
+    if (known)
         return known;
     /* Kept open on purpose: the pointers must outlive any dlclose by the
      * application while its handles live. */
@@ -193,7 +198,8 @@ static const struct flavour *flavour_of(const void *p)
     fl.base = info.dli_fbase;
     pthread_mutex_lock(&amp_lock_callers);
     size_t n = atomic_load_explicit(&nflavours, memory_order_relaxed);
-    if (!(known = known_flavour(info.dli_fbase)) && n < AMP_MAX_FLAVOURS) {
+    known = known_flavour(info.dli_fbase);
+    if (!known && n < AMP_MAX_FLAVOURS) {
         flavours[n] = fl;
         atomic_store_explicit(&nflavours, n + 1, memory_order_release);
         /* A second libcurl: the one-libcurl shortcut is over (real.h),

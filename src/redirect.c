@@ -41,18 +41,22 @@ static char *resolved(struct amp_handle *hs, const char *value, size_t len)
 {
     const struct amp_curl *c = hs->c;
     char *base = NULL, *url = NULL, *loc;
-    CURLU *u;
+    CURLU *u = NULL;
 
     while (len && (*value == ' ' || *value == '\t'))
         value++, len--;
     while (len && (value[len - 1] == '\r' || value[len - 1] == '\n' || value[len - 1] == ' ' ||
                    value[len - 1] == '\t'))
         len--;
-    if (!len || !(loc = strndup(value, len)))
+    if (!len)
+        return NULL;
+    loc = strndup(value, len);
+    if (!loc)
         return NULL;
     /* As libcurl resolves it: relative to the URL of the request. */
-    if (c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &base) == CURLE_OK && base &&
-        (u = c->url())) {
+    if (c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &base) == CURLE_OK && base)
+        u = c->url();
+    if (u) {
         if (c->url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
             c->url_set(u, CURLUPART_URL, loc, CURLU_GUESS_SCHEME) == CURLUE_OK) {
             char *got = NULL;

@@ -19,8 +19,9 @@ static char *slurp(const char *path)
 
     if (fd < 0)
         return NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= MAX_TEXT &&
-        (text = malloc((size_t)st.st_size + 1))) {
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= MAX_TEXT)
+        text = malloc((size_t)st.st_size + 1);
+    if (text) {
         ssize_t got = read(fd, text, (size_t)st.st_size);
         if (got < 0) {
             free(text);

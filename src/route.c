@@ -256,10 +256,14 @@ static int hex_digit(unsigned char ch)
  * bytes read. */
 static size_t pct_unit(const char *p, const char *end, int *unit)
 {
-    int hi, lo;
+    int hi = -1, lo = -1;
 
-    if (*p == '%' && end - p >= 3 && (hi = hex_digit((unsigned char)p[1])) >= 0 &&
-        (lo = hex_digit((unsigned char)p[2])) >= 0) {
+    if (*p == '%' && end - p >= 3) {
+        hi = hex_digit((unsigned char)p[1]);
+        if (hi >= 0)
+            lo = hex_digit((unsigned char)p[2]);
+    }
+    if (hi >= 0 && lo >= 0) {
         int v = hi * 16 + lo;
         *unit = unreserved[v] ? v : 0x100 + v;
         return 3;
@@ -388,9 +392,12 @@ int amp_route_compile_in(struct amp_arena *arena, struct amp_route *r, const cha
         if (len < 0)
             return -1;
         /* Exactly as long as it needs to be, and on the stack when it fits. */
-        if ((size_t)len >= sizeof(small) && !(sub = malloc((size_t)len + 1))) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
+        if ((size_t)len >= sizeof(small)) {
+            sub = malloc((size_t)len + 1);
+            if (!sub) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
         }
         substitute_placeholders(base_url, sub);
     }
@@ -554,11 +561,13 @@ static const struct amp_route *best_of(const struct amp_route *const *cands, siz
     /* Escapes are read only in a path that has one: most have none. */
     int pct = n && memchr(path, '%', pathlen) != NULL;
 
-    for (size_t i = 0; i < n; i++)
-        if ((rest = match_path_n(cands[i], path, pathlen, pct)) && more_specific(cands[i], best)) {
+    for (size_t i = 0; i < n; i++) {
+        rest = match_path_n(cands[i], path, pathlen, pct);
+        if (rest && more_specific(cands[i], best)) {
             best = cands[i];
             best_rest = rest;
         }
+    }
     if (best && rewritten) {
         /* proxy_url + the rest of the path + the query, byte for byte */
         size_t pl = strlen(proxy_url), rl = pathlen - (size_t)(best_rest - path);
@@ -568,9 +577,12 @@ static const struct amp_route *best_of(const struct amp_route *const *cands, siz
             out = malloc(need);
         } else if (need <= memo->cap) {
             out = memo->buf; /* the memo's buffer, used again: no allocation per request */
-        } else if ((out = realloc(memo->buf, need))) {
-            memo->buf = out;
-            memo->cap = need;
+        } else {
+            out = realloc(memo->buf, need);
+            if (out) {
+                memo->buf = out;
+                memo->cap = need;
+            }
         }
         if (out) {
             memcpy(out, proxy_url, pl);
@@ -602,7 +614,8 @@ static const struct amp_route *match_parts(const struct amp_routes *rs, const ch
     size_t n = candidates(rs, scheme, host, port, few, MAX_CANDIDATES);
 
     if (n > MAX_CANDIDATES) { /* a host many routes share: ask again for all */
-        if (!(cands = malloc(rs->n * sizeof(*cands))))
+        cands = malloc(rs->n * sizeof(*cands));
+        if (!cands)
             return NULL;
         n = candidates(rs, scheme, host, port, cands, rs->n);
     }
@@ -633,16 +646,25 @@ static int parse(const struct amp_curl *c, const char *url, struct parsed *out)
 {
     CURLU *u = c->url();
     CURLUcode uc = CURLUE_OUT_OF_MEMORY;
-    int rc = -1;
+    int rc = -1, parsed = 0;
 
     memset(out, 0, sizeof(*out));
-    if (u && (uc = c->url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME)) == CURLUE_OK &&
-        (uc = c->url_get(u, CURLUPART_SCHEME, &out->scheme, 0)) == CURLUE_OK &&
-        (uc = c->url_get(u, CURLUPART_HOST, &out->host, 0)) == CURLUE_OK &&
-        (uc = c->url_get(u, CURLUPART_PORT, &out->port, CURLU_DEFAULT_PORT)) == CURLUE_OK &&
-        (uc = c->url_get(u, CURLUPART_PATH, &out->path, 0)) == CURLUE_OK &&
-        ((uc = c->url_get(u, CURLUPART_QUERY, &out->query, 0)) == CURLUE_OK ||
-         uc == CURLUE_NO_QUERY)) {
+    if (u) {
+        uc = c->url_set(u, CURLUPART_URL, url, CURLU_GUESS_SCHEME);
+        if (uc == CURLUE_OK)
+            uc = c->url_get(u, CURLUPART_SCHEME, &out->scheme, 0);
+        if (uc == CURLUE_OK)
+            uc = c->url_get(u, CURLUPART_HOST, &out->host, 0);
+        if (uc == CURLUE_OK)
+            uc = c->url_get(u, CURLUPART_PORT, &out->port, CURLU_DEFAULT_PORT);
+        if (uc == CURLUE_OK)
+            uc = c->url_get(u, CURLUPART_PATH, &out->path, 0);
+        if (uc == CURLUE_OK) {
+            uc = c->url_get(u, CURLUPART_QUERY, &out->query, 0);
+            parsed = uc == CURLUE_OK || uc == CURLUE_NO_QUERY;
+        }
+    }
+    if (parsed) {
         lower(out->scheme);
         lower(out->host);
         size_t hl = strlen(out->host);
@@ -878,9 +900,11 @@ int amp_host_is_loopback(const char *host)
             return 0;
         if (*p < '0' || *p > '9')
             return 0;
-        for (; *p >= '0' && *p <= '9'; p++)
-            if ((v = v * 10 + (unsigned)(*p - '0')) > 255)
+        for (; *p >= '0' && *p <= '9'; p++) {
+            v = v * 10 + (unsigned)(*p - '0');
+            if (v > 255)
                 return 0;
+        }
         if (part == 0 && v != 127)
             return 0;
     }

@@ -135,7 +135,8 @@ static int plain_array(struct lex *lx, struct amp_arena *a, struct amp_rsetting 
                 return 0;
             elems[n].type = CONFIG_TYPE_STRING;
             elems[n].line = lx->line;
-            if ((rc = plain_string(lx, &elems[n].str)) <= 0)
+            rc = plain_string(lx, &elems[n].str);
+            if (rc <= 0)
                 return rc;
             if (skip_space(lx) < 0 || lx->line != elems[n++].line)
                 return 0;
@@ -149,8 +150,11 @@ static int plain_array(struct lex *lx, struct amp_arena *a, struct amp_rsetting 
     lx->p++;
     s->type = CONFIG_TYPE_ARRAY;
     s->nelems = n;
-    if (n && !(s->elems = amp_arena_alloc(a, n * sizeof(elems[0]))))
-        return -1;
+    if (n) {
+        s->elems = amp_arena_alloc(a, n * sizeof(elems[0]));
+        if (!s->elems)
+            return -1;
+    }
     if (n)
         memcpy((void *)s->elems, elems, n * sizeof(elems[0]));
     return 1;
@@ -171,7 +175,10 @@ static int plain_group(struct lex *lx, struct amp_arena *a, struct amp_rdef *d)
             return 0;
         if (*lx->p == '}')
             break;
-        if (n == MAX_SETTINGS || !(len = plain_name(lx->p)))
+        if (n == MAX_SETTINGS)
+            return 0;
+        len = plain_name(lx->p);
+        if (!len)
             return 0;
         struct amp_rsetting *s = &set[n];
         memset(s, 0, sizeof(*s));
@@ -188,10 +195,12 @@ static int plain_group(struct lex *lx, struct amp_arena *a, struct amp_rdef *d)
             return 0;
         if (*lx->p == '"') {
             s->type = CONFIG_TYPE_STRING;
-            if ((rc = plain_string(lx, &s->str)) <= 0)
+            rc = plain_string(lx, &s->str);
+            if (rc <= 0)
                 return rc;
         } else if (*lx->p == '[') {
-            if ((rc = plain_array(lx, a, s)) <= 0)
+            rc = plain_array(lx, a, s);
+            if (rc <= 0)
                 return rc;
         } else {
             return 0;
@@ -204,8 +213,11 @@ static int plain_group(struct lex *lx, struct amp_arena *a, struct amp_rdef *d)
     }
     lx->p++;
     d->nsettings = n;
-    if (n && !(d->settings = amp_arena_alloc(a, n * sizeof(set[0]))))
-        return -1;
+    if (n) {
+        d->settings = amp_arena_alloc(a, n * sizeof(set[0]));
+        if (!d->settings)
+            return -1;
+    }
     if (n)
         memcpy((void *)d->settings, set, n * sizeof(set[0]));
     return 1;
@@ -236,7 +248,8 @@ static int plain_list(struct lex *lx, struct amp_arena *a, struct amp_routelist 
                 out->v = v;
                 cap = grown;
             }
-            if ((rc = plain_group(lx, a, &out->v[out->n])) <= 0)
+            rc = plain_group(lx, a, &out->v[out->n]);
+            if (rc <= 0)
                 return rc;
             out->n++;
             if (skip_space(lx) < 0)
@@ -335,7 +348,8 @@ static int scan(const char *text, struct amp_arena *scratch, struct amp_routelis
             lx.p++;
             if (skip_space(&lx) < 0 || *lx.p != '(')
                 return 0;
-            if ((rc = plain_list(&lx, scratch, out, text)) <= 0)
+            rc = plain_list(&lx, scratch, out, text);
+            if (rc <= 0)
                 return rc;
             found = 1;
         } else {
@@ -352,7 +366,8 @@ int amp_routelist_read(char *text, size_t len, struct amp_arena *scratch,
 
     if (rc <= 0)
         return rc;
-    if (!(*rest = rest_of(scratch, text, len, out)))
+    *rest = rest_of(scratch, text, len, out);
+    if (!*rest)
         return -1;
     terminate(out);
     return 1;
@@ -390,8 +405,11 @@ int amp_routelist_from(const config_setting_t *list, struct amp_arena *scratch,
     size_t n = (size_t)config_setting_length(list);
 
     memset(out, 0, sizeof(*out));
-    if (n && !(out->v = amp_arena_alloc(scratch, n * sizeof(*out->v))))
-        return -1;
+    if (n) {
+        out->v = amp_arena_alloc(scratch, n * sizeof(*out->v));
+        if (!out->v)
+            return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
         struct amp_rdef *d = &out->v[i];

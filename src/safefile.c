@@ -36,7 +36,8 @@ static int read_regular(const char *path, size_t max, struct amp_arena *a, char 
         snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
         goto fail;
     }
-    if (!(buf = a ? amp_arena_alloc(a, (size_t)sb.st_size + 1) : malloc((size_t)sb.st_size + 1))) {
+    buf = a ? amp_arena_alloc(a, (size_t)sb.st_size + 1) : malloc((size_t)sb.st_size + 1);
+    if (!buf) {
         snprintf(err, errlen, "%s: out of memory", path);
         goto fail;
     }

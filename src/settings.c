@@ -88,7 +88,8 @@ static int sum_of(const char *path, uint64_t *sum)
 
     if (fd < 0)
         return -1;
-    while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+    for (n = read(fd, buf, sizeof(buf)); n > 0 || (n < 0 && errno == EINTR);
+         n = read(fd, buf, sizeof(buf)))
         if (n > 0) /* not an interrupted read */
             h = amp_fnv1a_more(h, buf, (size_t)n);
     close(fd);
@@ -349,8 +350,10 @@ __attribute__((destructor)) static void said_at_exit(void)
     const char *path;
 
     if (atomic_load_explicit(&amp_settings_loaded, memory_order_acquire) ||
-        !amp_env_set("AMPSHIM_LOG") || !amp_log_enabled(AMP_LOG_INFO) ||
-        !(path = wanted_config(found, sizeof(found))))
+        !amp_env_set("AMPSHIM_LOG") || !amp_log_enabled(AMP_LOG_INFO))
+        return;
+    path = wanted_config(found, sizeof(found));
+    if (!path)
         return;
     amp_info("config %s: this process never called libcurl, so nothing it sent went through "
              "ampshim (a statically linked program, a Go binary, or one that does not use libcurl)",

@@ -163,7 +163,8 @@ int amp_state_default_path(char *buf, size_t len)
     if (run && run[0] == '/') {
         n = snprintf(buf, len, "%s/ampshim/state", run);
     } else {
-        if ((rc = tmp_dir(dir, sizeof(dir))) < 0)
+        rc = tmp_dir(dir, sizeof(dir));
+        if (rc < 0)
             return -1;
         n = snprintf(buf, len, "%s/state", dir);
     }
@@ -331,9 +332,12 @@ static int read_locked(struct amp_state *st)
             why = "not an ampshim state file";
         else if (amp_get32(hdr + 8) != AMP_STATE_VERSION || amp_get32(hdr + 12) != AMP_STATE_RECORD)
             why = "of another layout version";
-        else if ((count = amp_get32(hdr + 16)) > AMP_STATE_MAX_RECORDS ||
-                 sb.st_size != (off_t)(AMP_STATE_HEADER + (size_t)count * AMP_STATE_RECORD))
-            why = "truncated";
+        else {
+            count = amp_get32(hdr + 16);
+            if (count > AMP_STATE_MAX_RECORDS ||
+                sb.st_size != (off_t)(AMP_STATE_HEADER + (size_t)count * AMP_STATE_RECORD))
+                why = "truncated";
+        }
         if (!why) {
             unsigned char *buf = malloc((size_t)count * AMP_STATE_RECORD + 1);
             st->cache = calloc(count + 1, sizeof(*st->cache));
@@ -403,8 +407,12 @@ struct amp_state *amp_state_open(const char *path, char *err, size_t errlen)
     st->pid = current_pid();
     if (!path) /* memory only */
         return st;
-    if (ensure_dir(path, err, errlen) < 0 || !(st->path = strdup(path)) ||
-        amp_ownfd_keep(&st->file, open_file(path, 0, err, errlen)) < 0) {
+    int bad = ensure_dir(path, err, errlen) < 0;
+    if (!bad) {
+        st->path = strdup(path);
+        bad = !st->path || amp_ownfd_keep(&st->file, open_file(path, 0, err, errlen)) < 0;
+    }
+    if (bad) {
         amp_state_close(st);
         return NULL;
     }

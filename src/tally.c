@@ -51,11 +51,14 @@ struct amp_tally *amp_tally_of(const struct amp_route *r)
     for (t = atomic_load_explicit(&tallies, memory_order_acquire); t; t = t->next)
         if (t->key == r->key)
             break;
-    if (!t && (t = calloc(1, sizeof(*t)))) {
-        t->key = r->key;
-        snprintf(t->name, sizeof(t->name), "%s (%s)", r->base_url, r->ident);
-        t->next = atomic_load_explicit(&tallies, memory_order_relaxed);
-        atomic_store_explicit(&tallies, t, memory_order_release);
+    if (!t) {
+        t = calloc(1, sizeof(*t));
+        if (t) {
+            t->key = r->key;
+            snprintf(t->name, sizeof(t->name), "%s (%s)", r->base_url, r->ident);
+            t->next = atomic_load_explicit(&tallies, memory_order_relaxed);
+            atomic_store_explicit(&tallies, t, memory_order_release);
+        }
     }
     pthread_mutex_unlock(&amp_lock_tally);
     return t;
@@ -171,7 +174,10 @@ void amp_tally_flush(int64_t now, int force)
     char err[512];
     size_t n;
     /* In batches: a process may have used many routes. */
-    while ((n = take(counts, sizeof(counts) / sizeof(counts[0]))) > 0) {
+    while (1) {
+        n = take(counts, sizeof(counts) / sizeof(counts[0]));
+        if (n == 0)
+            break;
         if (amp_counts_add(file, counts, n, err, sizeof(err)) < 0) {
             /* Once a process: a path that cannot be used mostly stays so, and
              * the host's stderr is not ours to fill once a second. */

@@ -18,7 +18,9 @@ int amp_trace_debug(CURL *easy, curl_infotype type, char *data, size_t size, voi
     amp_transfer_started(hs);
     size_t klen = cfg && cfg->api_key ? strlen(cfg->api_key) : 0;
     /* Every kind: HTTP/2 lists the request's headers as text lines too. */
-    if (klen && size >= klen && memmem(data, size, cfg->api_key, klen) && (copy = malloc(size))) {
+    if (klen && size >= klen && memmem(data, size, cfg->api_key, klen))
+        copy = malloc(size);
+    if (copy) {
         memcpy(copy, data, size);
         for (char *p = copy; (p = memmem(p, size - (size_t)(p - copy), cfg->api_key, klen)); p += klen)
             amp_mask_in_place(p, klen);

@@ -96,10 +96,12 @@ static int headers_unchanged(struct amp_handle *hs)
     }
     free_snap(hs);
     hs->hdrs.dirty = 0;
-    if (!(hs->hdrs.snap = calloc(n ? n : 1, sizeof(*hs->hdrs.snap))))
+    hs->hdrs.snap = calloc(n ? n : 1, sizeof(*hs->hdrs.snap));
+    if (!hs->hdrs.snap)
         return 0;
     for (l = hs->app.headers; l; l = l->next) {
-        if (!(hs->hdrs.snap[hs->hdrs.nsnap] = strdup(l->data ? l->data : "")))
+        hs->hdrs.snap[hs->hdrs.nsnap] = strdup(l->data ? l->data : "");
+        if (!hs->hdrs.snap[hs->hdrs.nsnap])
             break;
         hs->hdrs.nsnap++;
     }
@@ -257,7 +259,8 @@ static int build_headers(struct amp_handle *hs)
     if (same && h->ours && h->route == hs->decision.route)
         return 0;
     drop_ours(hs);
-    if (!(h->ours = amp_headers_merge(hs->c, hs->app.headers, hs->decision.route)))
+    h->ours = amp_headers_merge(hs->c, hs->app.headers, hs->decision.route);
+    if (!h->ours)
         return -1;
     h->route = hs->decision.route;
     amp_options_stale(hs, CURLOPT_HTTPHEADER);
@@ -759,7 +762,8 @@ CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config 
      * callback, is left to libcurl, which refuses it. */
     if (hs->xfer.active && !hs->xfer.multi && !hs->xfer.performing)
         end(hs);
-    if ((rc = begin(cfg, hs, 1, now, &routed)) != CURLE_OK)
+    rc = begin(cfg, hs, 1, now, &routed);
+    if (rc != CURLE_OK)
         return rc;
     if (!routed)
         return c->easy_perform(hs->easy);
@@ -774,7 +778,8 @@ CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config 
                                    "more than %d redirects between routed URLs", n);
             break;
         }
-        if ((rc = reroute(hs->cfg, hs)) != CURLE_OK)
+        rc = reroute(hs->cfg, hs);
+        if (rc != CURLE_OK)
             break;
         rc = c->easy_perform(hs->easy);
     }
