@@ -122,7 +122,8 @@ def check_static(build, findings):
         if not os.path.isdir(d):
             continue
         for f in sorted(os.listdir(d)):
-            if f.endswith(".o"):
+            # (An object whose source is gone is a stale one of an older tree.)
+            if f.endswith(".o") and os.path.exists(os.path.join(ROOT, "src", f[:-2] + ".c")):
                 objs.setdefault(f, []).append(os.path.join(d, f))
     if not objs:
         findings.append("%s: NOTSTATIC: no objects (run make first)" % build)
