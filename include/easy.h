@@ -32,6 +32,4 @@ void amp_easy_cleanup(const struct amp_curl *c, int internal, CURL *easy);
 void amp_easy_reset(const struct amp_curl *c, int internal, CURL *easy);
 CURL *amp_easy_duphandle(const struct amp_curl *c, int internal, CURL *easy);
 
-void *amp_dlopen(const char *file, int flags);
-
 #endif

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "deepbind.h"
 #include "handles.h"
 #include "log.h"
 #include "options.h"
@@ -157,16 +156,4 @@ CURL *amp_easy_duphandle(const struct amp_curl *c, int internal, CURL *easy)
             to->lost = 1;
     }
     return dup;
-}
-
-void *amp_dlopen(const char *file, int flags)
-{
-    /* RTLD_DEEPBIND (PHP loads its extensions so) binds an object to its
-     * own libcurl ahead of our hooks; for an object that needs libcurl we
-     * load it without, so the preload comes first as it does elsewhere. */
-    if (file && amp_deepbind_needs_libcurl(file)) {
-        amp_debug("loading %s without RTLD_DEEPBIND so that its curl calls are routed", file);
-        flags &= ~RTLD_DEEPBIND;
-    }
-    return amp_real_dlopen(file, flags);
 }

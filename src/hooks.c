@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 
 #include "curlapi.h" /* with CURL_DISABLE_TYPECHECK: curl_easy_setopt is no macro */
+#include "deepbind.h"
 #include "easy.h"
 #include "ffi.h"
 #include "global.h"
@@ -87,7 +88,7 @@ HOOK void *dlopen(const char *file, int flags)
     /* Before anything it loads runs: it may bring another libcurl (real.h). */
     atomic_fetch_add_explicit(&amp_real_loads, 1, memory_order_acq_rel);
     if (flags & RTLD_DEEPBIND)
-        return amp_dlopen(file, flags);
+        return amp_deepbind_dlopen(file, flags);
     return amp_real_dlopen(file, flags);
 }
 
