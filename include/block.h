@@ -1,6 +1,6 @@
-/* A block (struct amp_block, state.h): the retry time Ampersand's 429
- * gives, the record the state file keeps, what it means to a person and
- * the answer a blocked call gets. Pure functions, unit-tested. */
+/* A block: the retry time Ampersand's 429 gives, the record the state
+ * file (state.h) keeps of it, what it means to a person and the answer a
+ * blocked call gets. Pure functions, unit-tested. */
 #ifndef AMPSHIM_BLOCK_H
 #define AMPSHIM_BLOCK_H
 
@@ -8,7 +8,33 @@
 #include <stdint.h>
 
 #include "curlapi.h"
-#include "state.h"
+
+/* The size of a block's record in the state file (state.h: its layout). */
+#define AMP_STATE_RECORD 512u
+
+enum {
+    AMP_BLOCK_LOCKED = 1u << 0,   /* X-Amp-Retryable: false */
+    AMP_BLOCK_GUESSED = 1u << 1,  /* no usable retry time: default_backoff */
+};
+
+/* One rate-limited route. The key is a hash of the route's identity
+ * (proxy URL, project, installation or integration + group); the strings
+ * are there for people (`ampshim state`) and for `ampshim clear ROUTE`. */
+struct amp_block {
+    uint64_t key;
+    int64_t retry_at;     /* UTC seconds: no call before this */
+    int64_t recorded_at;
+    int64_t hold_until;   /* locked routes: 0 = until cleared */
+    uint32_t flags;
+    char proxy[128];
+    char project[40];
+    char id[72];          /* installation ID or integration name */
+    char group[72];       /* group ref, with an integration name */
+    char reason[96];
+    char route[64];       /* the base URL of the route that got the 429 ("": not
+                             known, a record of an older writer) */
+};
+
 
 /* The retry time from X-Amp-Retry-After (Ampersand's "Thu, 06 Mar 2025
  * 22:09:49 UTC", or an RFC 1123 GMT date), else from a standard

@@ -21,10 +21,11 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "block.h" /* the record a block is kept as, and its functions */
+
 #define AMP_STATE_MAGIC "AMPSHIMS"
 #define AMP_STATE_VERSION 1u
 #define AMP_STATE_HEADER 64u
-#define AMP_STATE_RECORD 512u
 #define AMP_STATE_MAX_RECORDS 4096u
 
 /* amp_state_find() sees another process's change within this long: the
@@ -32,29 +33,6 @@
  * system call. (In a block the proxy refuses calls itself; this only
  * spares them.) amp_state_list() always reads the file. */
 #define AMP_STATE_RECHECK_MS 50
-
-enum {
-    AMP_BLOCK_LOCKED = 1u << 0,   /* X-Amp-Retryable: false */
-    AMP_BLOCK_GUESSED = 1u << 1,  /* no usable retry time: default_backoff */
-};
-
-/* One rate-limited route. The key is a hash of the route's identity
- * (proxy URL, project, installation or integration + group); the strings
- * are there for people (`ampshim state`) and for `ampshim clear ROUTE`. */
-struct amp_block {
-    uint64_t key;
-    int64_t retry_at;     /* UTC seconds: no call before this */
-    int64_t recorded_at;
-    int64_t hold_until;   /* locked routes: 0 = until cleared */
-    uint32_t flags;
-    char proxy[128];
-    char project[40];
-    char id[72];          /* installation ID or integration name */
-    char group[72];       /* group ref, with an integration name */
-    char reason[96];
-    char route[64];       /* the base URL of the route that got the 429 ("": not
-                             known, a record of an older writer) */
-};
 
 struct amp_state;
 
@@ -109,8 +87,5 @@ void amp_state_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
  * as the state is), opened read-write: never a symlink, a file of someone
  * else's or one with another link. The descriptor, or -1 and err. */
 int amp_state_private_file(const char *path, char *err, size_t errlen);
-
-/* A block's own functions (its record, its key, whether it is active). */
-#include "block.h"
 
 #endif
