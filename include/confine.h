@@ -15,6 +15,9 @@
  * when out of memory. */
 int amp_confine_resolve(const struct amp_curl *c, const struct curl_slist *app,
                         const char *proxy_url, struct curl_slist **out);
+/* 1 when mine is what amp_confine_resolve would make of app now. */
+int amp_confine_resolve_same(const struct curl_slist *app, const char *proxy_url,
+                             const struct curl_slist *mine);
 
 /* CURLOPT_OPENSOCKETFUNCTION of a routed transfer to a plain-http proxy
  * (a relay on loopback; clientp: its struct amp_handle): a socket only for

@@ -60,18 +60,37 @@ static const char *host_of(const char *s, size_t *len)
     return s;
 }
 
-int amp_confine_resolve(const struct amp_curl *c, const struct curl_slist *app,
-                        const char *proxy_url, struct curl_slist **out)
+/* 1 when the RESOLVE entry stays in a transfer to proxy_url: it names
+ * neither the proxy's host nor any host. */
+static int entry_kept(const char *entry, const char *proxy_url)
 {
     const char *scheme_end = strstr(proxy_url, "://");
     size_t plen, elen;
     const char *proxy_host = host_of(scheme_end ? scheme_end + 3 : proxy_url, &plen);
+    const char *host = host_of(entry + (entry[0] == '+' || entry[0] == '-'), &elen);
 
+    return !((elen == plen && strncasecmp(host, proxy_host, plen) == 0) || (elen == 1 && *host == '*'));
+}
+
+int amp_confine_resolve_same(const struct curl_slist *app, const char *proxy_url,
+                             const struct curl_slist *mine)
+{
+    for (; app; app = app->next) {
+        if (!entry_kept(app->data, proxy_url))
+            continue;
+        if (!mine || strcmp(mine->data, app->data) != 0)
+            return 0;
+        mine = mine->next;
+    }
+    return !mine;
+}
+
+int amp_confine_resolve(const struct amp_curl *c, const struct curl_slist *app,
+                        const char *proxy_url, struct curl_slist **out)
+{
     *out = NULL;
     for (; app; app = app->next) {
-        const char *e = app->data + (app->data[0] == '+' || app->data[0] == '-');
-        const char *host = host_of(e, &elen);
-        if ((elen == plen && strncasecmp(host, proxy_host, plen) == 0) || (elen == 1 && *host == '*'))
+        if (!entry_kept(app->data, proxy_url))
             continue;
         struct curl_slist *grown = c->slist_append(*out, app->data);
         if (!grown) {

@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "cookiejar.h"
+#include "grow.h"
 #include "hash.h"
 #include "locks.h"
 #include "log.h"
@@ -346,13 +347,8 @@ static int compose(struct amp_handle *hs, const struct jar *j, const struct amp_
     for (i = 0; i < nsent && i < MAX_COOKIE_SEND_AMOUNT; i++)
         len += strlen(sent[i]->name) + strlen(sent[i]->value) + 3;
     len += extra ? strlen(extra) + 2 : 0;
-    if (len > k->cap) {
-        char *grown = realloc(k->line, len);
-        if (!grown)
-            goto out;
-        k->line = grown;
-        k->cap = len;
-    }
+    if (amp_grow(&k->line, &k->cap, len) < 0)
+        goto out;
     used = (size_t)snprintf(k->line, k->cap, "Cookie: ");
     for (i = 0; i < nsent && i < MAX_COOKIE_SEND_AMOUNT; i++) {
         if (used + strlen(sent[i]->name) + strlen(sent[i]->value) + 1 >= MAX_COOKIE_HEADER_LEN)

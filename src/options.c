@@ -12,6 +12,7 @@
 
 #include "callbacks.h"
 #include "confine.h"
+#include "grow.h"
 
 enum type { LONG, PTR, FN, STR /* a string we keep a copy of */ };
 
@@ -433,13 +434,8 @@ int amp_options_keep_string(char **slot, size_t *cap, const char *value)
         return 0;
     }
     need = strlen(value) + 1;
-    if (need > *cap) {
-        char *grown = realloc(*slot, need);
-        if (!grown)
-            return -1;
-        *slot = grown;
-        *cap = need;
-    }
+    if (amp_grow(slot, cap, need) < 0)
+        return -1;
     memmove(*slot, value, need);
     return 0;
 }

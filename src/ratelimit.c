@@ -256,8 +256,10 @@ static int status_of(const char *line, size_t len)
 {
     const char *sp = memchr(line, ' ', len);
 
-    /* As libcurl reads it: any run of spaces before the code. */
-    while (sp && (size_t)(sp - line) + 1 < len && sp[1] == ' ')
+    /* As libcurl reads it (sscanf's %3d after the space): any run of
+     * white space before the code. */
+    while (sp && (size_t)(sp - line) + 1 < len &&
+           (sp[1] == ' ' || sp[1] == '\t' || sp[1] == '\v' || sp[1] == '\f'))
         sp++;
     if (!sp || (size_t)(sp - line) + 4 > len || sp[1] < '1' || sp[1] > '5' || sp[2] < '0' ||
         sp[2] > '9' || sp[3] < '0' || sp[3] > '9')

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "arena.h"
+#include "grow.h"
 #include "hash.h"
 #include "routeindex.h"
 #include "urlsplit.h"
@@ -575,14 +576,9 @@ static const struct amp_route *best_of(const struct amp_route *const *cands, siz
         char *out;
         if (!memo) {
             out = malloc(need);
-        } else if (need <= memo->cap) {
-            out = memo->buf; /* the memo's buffer, used again: no allocation per request */
         } else {
-            out = realloc(memo->buf, need);
-            if (out) {
-                memo->buf = out;
-                memo->cap = need;
-            }
+            /* The memo's buffer, used again: no allocation per request. */
+            out = amp_grow(&memo->buf, &memo->cap, need) < 0 ? NULL : memo->buf;
         }
         if (out) {
             memcpy(out, proxy_url, pl);

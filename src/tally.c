@@ -38,6 +38,10 @@ struct kept_path {
 };
 static struct kept_path *kept_paths; /* under amp_lock_tally */
 static _Atomic int flushing;
+/* A forked child adds its counts at every transfer's end, not once a
+ * second: children often end with _exit (Python's multiprocessing workers
+ * do), which runs no exit handler, within their first second. */
+static _Atomic int forked;
 static _Atomic int warned; /* a counters file that could not be added to: said once */
 
 struct amp_tally *amp_tally_of(const struct amp_route *r)
@@ -163,7 +167,8 @@ void amp_tally_flush(int64_t now, int force)
 
     if (!atomic_load_explicit(&dirty, memory_order_relaxed) || !file)
         return;
-    if (!force && now == atomic_load_explicit(&flushed_at, memory_order_relaxed))
+    if (!force && now == atomic_load_explicit(&flushed_at, memory_order_relaxed) &&
+        !atomic_load_explicit(&forked, memory_order_relaxed))
         return;
     /* One thread adds; the others go on (their counts wait a second). */
     if (atomic_exchange_explicit(&flushing, 1, memory_order_acquire))
@@ -205,6 +210,7 @@ void amp_tally_fork_child(void)
     /* A parent thread may have been adding when it forked: that thread is
      * not in the child, and the child must be able to add its own. */
     atomic_store_explicit(&flushing, 0, memory_order_relaxed);
+    atomic_store_explicit(&forked, 1, memory_order_relaxed);
 }
 
 /* At exit (and when the library is unloaded): what is left. */

@@ -15,6 +15,7 @@
 #include "callbacks.h"
 #include "cookies.h"
 #include "confine.h"
+#include "grow.h"
 #include "headers.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -288,14 +289,17 @@ static unsigned mode_now(const struct amp_handle *hs)
     return m;
 }
 
-/* The application's RESOLVE list without the proxy's host, made anew for
- * each transfer to the proxy (libcurl reads the list as one starts, and the
- * application may have changed it in place); put by the sync that follows,
- * the old one freed after it (libcurl keeps the pointer, not a copy). */
+/* The application's RESOLVE list without the proxy's host, made anew when
+ * the application's reads otherwise (it may have changed it in place);
+ * put by the sync that follows, the old one freed after it (libcurl keeps
+ * the pointer, not a copy). One that still reads the same is kept: libcurl
+ * loads a list again only when it is set again, as the application's. */
 static int filter_resolve(struct amp_handle *hs, struct curl_slist **old)
 {
     *old = NULL;
-    if (!hs->app.resolve)
+    if (!hs->app.resolve ||
+        (hs->opts.resolve &&
+         amp_confine_resolve_same(hs->app.resolve, hs->cfg->proxy_url, hs->opts.resolve)))
         return 0;
     struct curl_slist *mine;
     if (amp_confine_resolve(hs->c, hs->app.resolve, hs->cfg->proxy_url, &mine) < 0)
@@ -719,13 +723,8 @@ static char *unproxied(struct amp_handle *hs, char *url)
     if (rest > app)
         return url;
     size_t prefix = app - rest, tail = strlen(url + pl), need = prefix + tail + 1;
-    if (need > d->shown_cap) {
-        char *grown = realloc(d->shown, need);
-        if (!grown)
-            return url;
-        d->shown = grown;
-        d->shown_cap = need;
-    }
+    if (amp_grow(&d->shown, &d->shown_cap, need) < 0)
+        return url;
     memcpy(d->shown, d->url, prefix);
     memcpy(d->shown + prefix, url + pl, tail + 1);
     return d->shown;

@@ -164,7 +164,7 @@ def off_proxy_unseen_location_then_late_setopt_keeps_the_key(ctx):
     for how in (("perform",), ("madd", "mrun")):
         mark_all(ctx)
         ctx.proxy.control("reset")
-        ctx.proxy.control("queue", {"status": 302, "status_line": "HTTP/1.1  302 Found",
+        ctx.proxy.control("queue", {"status": 302, "status_line": "HTTP/1.1 \t302 Found",
                                     "headers": {"Location": ctx.plain.url("/hop1")}, "body": "moved"})
         ctx.plain.control("reset")
         ctx.plain.control("queue", {"status": 302, "status_line": "HTTP/1.1  302 Found",
@@ -244,3 +244,17 @@ def blocked_then_routed_again_counted_once(ctx):
     after = stats_of(ctx, cfg)["https://slack.com/api"]
     assert after["blocked"] - before["blocked"] == 1, (before, after)
     assert after["routed"] == before["routed"], (before, after)
+
+
+@test
+def a_429_status_line_read_as_libcurl_reads_it(ctx):
+    """A 429 whose status line has a tab before the code (libcurl reads it
+    as 429): recorded, so the next call is answered here, not sent."""
+    cfg, _ = rl_cfg(ctx, "tab-429", on_block="respond")
+    mark_all(ctx)
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", {"status": 429, "status_line": "HTTP/1.1 \t429 Too Many", "body": "slow",
+                                "headers": {"X-Amp-Retry-After": http_date(time.time() + 300)}})
+    p = ok(sticky(ctx, "url=" + SF + "/tab/1", "perform", "url=" + SF + "/tab/2", "perform", cfg=cfg))
+    assert [r["status"] for r in parse_lines(p.stdout)] == ["429", "429"], (p.stdout, p.stderr)
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/tab/1"]

@@ -102,6 +102,34 @@ def forked_children_do_not_count_their_parents_calls(ctx):
 
 
 @test
+def forked_children_ending_with_exit_underscore_are_counted(ctx):
+    """Children that make several calls within a second and end with _exit
+    (no exit handlers: Python's multiprocessing workers end so): every call
+    is counted, once."""
+    cfg, state = rl_cfg(ctx, "forkexit")
+    prog_ = CALLS + (
+        "import multiprocessing\n"
+        "assert call(sys.argv[1] + '/parent') == 200\n"
+        "kids = []\n"
+        "for i in range(5):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        ok = all(call(sys.argv[1] + '/c%d/%d' % (i, j)) == 200 for j in range(3))\n"
+        "        os._exit(0 if ok else 1)\n"
+        "    kids.append(pid)\n"
+        "for pid in kids:\n"
+        "    assert os.waitpid(pid, 0)[1] == 0\n"
+        "with multiprocessing.get_context('fork').Pool(4) as pool:\n"
+        "    assert pool.map(call, [sys.argv[1] + '/mp%d' % i for i in range(20)]) == [200] * 20\n"
+        "print('done')\n")
+    ctx.proxy.control("reset")
+    ok(subprocess.run([PY, "-c", prog_, SF], capture_output=True, timeout=60,
+                      env=ctx.env(LD_PRELOAD=LIB, AMPSHIM_CONFIG=cfg)))
+    sf = stats_json(ctx, cfg)["https://*.my.salesforce.com"]
+    assert sf["routed"] == 36 and sf["answers"]["2xx"] == 36, sf
+
+
+@test
 def state_folder_of_another_user_is_passed_over(ctx):
     """/tmp/ampshim-UID made, world-writable, by another user: the user's
     processes (no XDG_RUNTIME_DIR) agree on a private folder of their own

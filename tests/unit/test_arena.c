@@ -13,27 +13,7 @@
 #include <malloc.h>
 
 #include "arena.h"
-
-/* What malloc holds for the program: in its heap and in its own mappings. */
-static size_t malloc_held(void)
-{
-    struct mallinfo2 m = mallinfo2();
-
-    return m.uordblks + m.hblkhd;
-}
-
-/* Whether malloc_held() sees malloc's blocks: glibc's malloc does; a
- * sanitizer's allocator (make asan) is not what mallinfo2 counts, and
- * there the heap side of the comparison says nothing. */
-static int malloc_seen(void)
-{
-    size_t before = malloc_held();
-    void *volatile p = malloc(256 * 1024);
-    int seen = p && malloc_held() >= before + 256 * 1024;
-
-    free(p);
-    return seen;
-}
+#include "heap.h"
 
 static void hands_out_zeroed_aligned_memory(void **state)
 {

@@ -24,6 +24,7 @@
 #include "route.h"
 
 #include "scratch.h"
+#include "heap.h"
 
 /* ---- config text, one macro a line so line numbers can be counted ----- */
 
@@ -781,27 +782,6 @@ static void keys_that_are_not_keys(void **state)
 /* ---- where the config lives ------------------------------------------- */
 
 /* Not in the heap malloc grows with brk. */
-/* What malloc holds for the program: in its heap and in its own mappings. */
-static size_t malloc_held(void)
-{
-    struct mallinfo2 m = mallinfo2();
-
-    return m.uordblks + m.hblkhd;
-}
-
-/* Whether malloc_held() sees malloc's blocks: glibc's malloc does; a
- * sanitizer's allocator (make asan) is not what mallinfo2 counts, and
- * there the heap side of the comparison says nothing. */
-static int malloc_seen(void)
-{
-    size_t before = malloc_held();
-    void *volatile p = malloc(256 * 1024);
-    int seen = p && malloc_held() >= before + 256 * 1024;
-
-    free(p);
-    return seen;
-}
-
 static int outside_brk_heap(const void *p)
 {
     extern char end;
