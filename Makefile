@@ -58,7 +58,8 @@ TSAN := $(B)/tsan/libampshim.so $(B)/tsan/threads_client $(B)/tsan/multi_client 
         $(B)/tsan/reload_client
 
 .PHONY: all test unit integration demo install uninstall deb clean deps tsan checksrc
-all: $(B)/libampshim.so $(B)/ampshim $(B)/providers.cfg $(B)/man/ampshim.1 $(B)/man/ampshim.cfg.5
+all: $(B)/libampshim.so $(B)/ampshim $(B)/providers.cfg $(B)/man/ampshim.1 $(B)/man/ampshim.cfg.5 \
+     $(B)/man/ampshim-json.7
 
 # The provider catalog lives beside the library (and the launcher).
 $(B)/providers.cfg: conf/providers.cfg | $(B)/lib
@@ -233,6 +234,7 @@ INSTALL_FILES := \
   conf/providers.cfg:$(LIBDIR)/providers.cfg:644 \
   $(B)/man/ampshim.1:$(MANDIR)/man1/ampshim.1:644 \
   $(B)/man/ampshim.cfg.5:$(MANDIR)/man5/ampshim.cfg.5:644 \
+  $(B)/man/ampshim-json.7:$(MANDIR)/man7/ampshim-json.7:644 \
   conf/example.cfg:$(DOCDIR)/examples/example.cfg:644 \
   completion/ampshim:$(BASHCOMPDIR)/ampshim:644
 # The folders that are ampshim's own, removed by uninstall when empty.

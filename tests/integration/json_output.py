@@ -1,5 +1,5 @@
 """`--json` on `check`, `route` and `state`: one JSON document on stdout and
-nothing else, with the shape ampshim(1) documents (JSON OUTPUT), the key
+nothing else, with the shape ampshim-json(7) documents, the key
 masked and never anywhere in it, the exit status of the text form (valid,
 broken, missing config; routed, not routed; blocked, locked, no block),
 strings escaped whatever they hold (a URL with quotes and backslashes, a
@@ -273,4 +273,6 @@ def json_usage_errors_write_nothing(ctx):
     # --help names the option, as does the manual page.
     help_text = subprocess.run([AMPSHIM, "--help"], capture_output=True).stdout.decode()
     page = open(os.path.join(ROOT, "man", "ampshim.1")).read()
-    assert "--json" in help_text and "\\-\\-json" in page and "JSON OUTPUT" in page
+    shapes = open(os.path.join(ROOT, "man", "ampshim-json.7")).read()
+    assert "--json" in help_text and "\\-\\-json" in page and "ampshim\\-json (7)" in page
+    assert ".SS check" in shapes and ".SS stats" in shapes

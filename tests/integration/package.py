@@ -76,10 +76,12 @@ def package_files(ml):
         "usr/lib/%s/ampshim/providers.cfg" % ml,
         "usr/share/man/man1/ampshim.1.gz",
         "usr/share/man/man5/ampshim.cfg.5.gz",
+        "usr/share/man/man7/ampshim-json.7.gz",
         "usr/share/doc/ampshim/examples/example.cfg",
         "usr/share/doc/ampshim/copyright",
         "usr/share/doc/ampshim/changelog.gz",
         "usr/share/doc/ampshim/README.md.gz",
+        "usr/share/doc/ampshim/libcurl.md.gz",
         "usr/share/bash-completion/completions/ampshim",
     }
 
@@ -153,7 +155,7 @@ def install_uninstall_leave_nothing(ctx):
     prefix = os.path.join(dest, "usr", "local")
     found = {os.path.relpath(os.path.join(d, f), prefix) for d, _, fs in os.walk(dest) for f in fs}
     assert found == {"bin/ampshim", "lib/ampshim/libampshim.so", "lib/ampshim/providers.cfg",
-                     "share/man/man1/ampshim.1", "share/man/man5/ampshim.cfg.5",
+                     "share/man/man1/ampshim.1", "share/man/man5/ampshim.cfg.5", "share/man/man7/ampshim-json.7",
                      "share/doc/ampshim/examples/example.cfg",
                      "share/bash-completion/completions/ampshim"}, sorted(found)
     # The installed launcher, run from the DESTDIR tree, takes the library installed beside it.
