@@ -27,8 +27,15 @@ int amp_safefile_read_in(struct amp_arena *a, const char *path, size_t max, char
  * each @include directive ("@include \"file\"" at the start of a line)
  * names a regular file within the size limit whose own text passes too
  * (10 deep, as libconfig); a name with a backslash (an escape libconfig
- * would read) is refused. 0, or -1 with "FILE:LINE: why" in err (FILE the
- * one holding the directive). */
-int amp_safefile_check_includes(const char *file, const char *text, size_t len, char *err, size_t errlen);
+ * would read) is refused. A relative name is read in dir, the top config's
+ * folder (NULL: the current one), at every depth, as libconfig does with the
+ * include folder config.c gives it; *kinds says which kinds of name were
+ * seen (AMP_INCLUDE_*), and a mix of the two is refused (libconfig 1.5 puts its
+ * include folder before an absolute name too). 0, or -1 with "FILE:LINE: why"
+ * in err (FILE the one holding the directive). */
+#define AMP_INCLUDE_ABSOLUTE 1
+#define AMP_INCLUDE_RELATIVE 2
+int amp_safefile_check_includes(const char *dir, const char *file, const char *text, size_t len, int *kinds,
+                                char *err, size_t errlen);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include <ctype.h>
 #include <libconfig.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -253,7 +254,16 @@ enum amp_load_status amp_config_load_ex(const char *path, const struct amp_curl 
     char *text = NULL;
     size_t len = 0;
     int read = amp_safefile_read_in(scratch, path, AMP_MAX_CONFIG_BYTES, &text, &len, err, errlen);
-    if (read < 0 || amp_safefile_check_includes(path, text, len, err, errlen) < 0) {
+    /* A relative @include is the config's neighbour, wherever the process
+     * runs (libconfig's default would be the current folder). */
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    int has_dir = slash && (size_t)(slash - path) < sizeof(dir);
+    if (has_dir)
+        snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    int kinds = 0;
+    if (read < 0 ||
+        amp_safefile_check_includes(has_dir ? dir : NULL, path, text, len, &kinds, err, errlen) < 0) {
         amp_arena_free(scratch);
         return read == -2 ? AMP_LOAD_UNOPENED : AMP_LOAD_INVALID;
     }
@@ -280,6 +290,8 @@ enum amp_load_status amp_config_load_ex(const char *path, const struct amp_curl 
     struct loader ld = { .path = path, .c = c, .cfg = cfg, .arena = arena, .scratch = scratch,
                          .routes = plain > 0 ? &routes : NULL, .err = err, .errlen = errlen };
     config_init(&conf);
+    if (has_dir && kinds == AMP_INCLUDE_RELATIVE)
+        config_set_include_dir(&conf, dir);
     if (!config_read_string(&conf, text)) {
         snprintf(err, errlen, "%s:%d: %s", path, amp_cfg_src_line(&ld, config_error_line(&conf)),
                  config_error_text(&conf));

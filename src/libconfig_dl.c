@@ -18,6 +18,7 @@
     X(void, config_init, (config_t * c), (c))                                            \
     X(void, config_destroy, (config_t * c), (c))                                         \
     X(int, config_read_string, (config_t * c, const char *s), (c, s))                    \
+    X(void, config_set_include_dir, (config_t * c, const char *d), (c, d))               \
     X(config_setting_t *, config_lookup, (const config_t *c, const char *p), (c, p))     \
     X(config_setting_t *, config_setting_get_member, (const config_setting_t *s,         \
                                                       const char *n), (s, n))            \

@@ -79,8 +79,9 @@ int amp_safefile_read_in(struct amp_arena *a, const char *path, size_t max, char
     return read_regular(path, max, a, out, len, err, errlen);
 }
 
-static int check_from(const char *file, const char *text, size_t len, int depth, char *err,
-                      size_t errlen)
+/* What the includes seen so far were: AMP_INCLUDE_ABSOLUTE, AMP_INCLUDE_RELATIVE. */
+static int check_from(const char *dir, const char *file, const char *text, size_t len, int depth,
+                      int *kinds, char *err, size_t errlen)
 {
     int line = 1;
 
@@ -111,8 +112,25 @@ static int check_from(const char *file, const char *text, size_t len, int depth,
                          file, line);
                 return -1;
             }
-            char *inc = strndup(open + 1, (size_t)(close - open - 1)), *body = NULL, why[512];
+            /* A relative name is the top config's folder's, at every depth: what
+             * libconfig does with the include folder config.c gives it. libconfig
+             * 1.5 puts that folder before an absolute name too, so the two kinds
+             * cannot both be read as written: refused, not read otherwise. */
+            int nlen = (int)(close - open - 1);
+            int kind = open[1] == '/' ? AMP_INCLUDE_ABSOLUTE : AMP_INCLUDE_RELATIVE;
+            if (*kinds & ~kind) {
+                snprintf(err, errlen, "%s:%d: @include: relative and absolute file names mixed: "
+                         "write them all one way (a relative one is read in the main config's folder)",
+                         file, line);
+                return -1;
+            }
+            *kinds |= kind;
+            char *inc = NULL, *body = NULL, why[512];
             size_t blen = 0;
+            if (kind == AMP_INCLUDE_ABSOLUTE || !dir)
+                inc = strndup(open + 1, (size_t)nlen);
+            else if (asprintf(&inc, "%s/%.*s", dir, nlen, open + 1) < 0)
+                inc = NULL;
             if (!inc) {
                 snprintf(err, errlen, "%s:%d: out of memory", file, line);
                 return -1;
@@ -124,7 +142,7 @@ static int check_from(const char *file, const char *text, size_t len, int depth,
             else if (amp_safefile_read(inc, AMP_MAX_CONFIG_BYTES, &body, &blen, why, sizeof(why)) < 0)
                 snprintf(err, errlen, "%s:%d: @include %s", file, line, why);
             else
-                rc = check_from(inc, body, blen, depth + 1, err, errlen);
+                rc = check_from(dir, inc, body, blen, depth + 1, kinds, err, errlen);
             free(body);
             free(inc);
             if (rc < 0)
@@ -135,7 +153,9 @@ static int check_from(const char *file, const char *text, size_t len, int depth,
     return 0;
 }
 
-int amp_safefile_check_includes(const char *file, const char *text, size_t len, char *err, size_t errlen)
+int amp_safefile_check_includes(const char *dir, const char *file, const char *text, size_t len, int *kinds,
+                                char *err, size_t errlen)
 {
-    return check_from(file, text, len, 0, err, errlen);
+    *kinds = 0;
+    return check_from(dir, file, text, len, 0, kinds, err, errlen);
 }

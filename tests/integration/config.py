@@ -89,6 +89,34 @@ def config_discovered_per_program(ctx):
 
 
 @test
+def a_relative_include_is_the_configs_neighbour(ctx):
+    """`@include "routes.inc"` names the file beside the config, wherever the
+    program runs (libconfig alone would read it from the current folder: the
+    tests run in the tree, which has no such file): the launcher's check and
+    the library in the host both load it, and the call is routed."""
+    sub = os.path.join(ctx.dir, "incdir")
+    os.makedirs(sub, exist_ok=True)
+    with open(os.path.join(sub, "whole.inc"), "w") as f:
+        f.write(ctx.config())
+    mark_all(ctx)
+    top = os.path.join(sub, "top.cfg")
+    with open(top, "w") as f:
+        f.write('@include "whole.inc"\n')
+    os.chmod(top, 0o600)
+    p = subprocess.run([AMPSHIM, "check", "-c", top], capture_output=True, env=ctx.env(), timeout=20, cwd="/")
+    assert p.returncode == 0, p.stderr
+    ok(ctx.run(["curl", "-sS", SF + "/included"], cfg=top))
+    assert one(ctx.proxy)["target"] == "/included"
+    # libconfig 1.5 would read an absolute name beside a relative one in the
+    # wrong folder: the mix is refused, at its line, rather than misread.
+    mixed = os.path.join(sub, "mixed.cfg")
+    with open(mixed, "w") as f:
+        f.write('@include "whole.inc"\n@include "%s"\n' % os.path.join(sub, "whole.inc"))
+    p = subprocess.run([AMPSHIM, "check", "-c", mixed], capture_output=True, env=ctx.env(), timeout=20)
+    assert p.returncode == 2 and b"mixed.cfg:2: @include: relative and absolute" in p.stderr, p.stderr
+
+
+@test
 def files_that_are_not_files_fail_closed(ctx):
     """A FIFO or a folder as the config, a FIFO as the key file or an
     include, /dev/zero as the key file: answered at once, in `ampshim check`
