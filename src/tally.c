@@ -76,12 +76,6 @@ void amp_tally_routed(struct amp_tally *t)
     atomic_store_explicit(&dirty, 1, memory_order_relaxed);
 }
 
-void amp_tally_routed_undo(struct amp_tally *t)
-{
-    if (t)
-        atomic_fetch_sub_explicit(&t->routed, 1, memory_order_relaxed);
-}
-
 void amp_tally_blocked_undo(struct amp_tally *t)
 {
     if (t)
