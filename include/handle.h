@@ -200,8 +200,9 @@ struct amp_inflight {
     int performing;                   /* inside our curl_easy_perform of it */
     int started;                      /* libcurl called one of our callbacks for it: it
                                          has read its URL (the earliest we can tell) */
-    struct amp_tally *counted;        /* the route it was counted as routed to, */
-    struct amp_tally *counted_blocked; /* or blocked on (ratelimit.c) */
+    struct amp_tally *counted;        /* the route its request to the proxy counts as */
+    int sent;                         /* routed, counted when first sent (PREREQFUNCTION) */
+    struct amp_tally *counted_blocked; /* the route it was counted blocked on (ratelimit.c) */
     unsigned mode;                    /* AMP_MODE_* of options.h */
     int64_t now;                      /* the UTC second it began */
     CURLcode forced;                  /* a blocked multi transfer: the result to report */

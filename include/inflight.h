@@ -7,12 +7,25 @@
 #define AMPSHIM_INFLIGHT_H
 
 #include "handle.h"
+#include "tally.h"
 
 /* libcurl called one of our callbacks for the transfer: it has read its
  * URL, so a new one no longer routes it again. */
 static inline void amp_transfer_started(struct amp_handle *hs)
 {
     hs->xfer.started = 1;
+}
+
+/* A request of the transfer is about to go to the proxy (our
+ * PREREQFUNCTION): the transfer is counted routed, once, by the process
+ * that sends it (a multi transfer added before fork and run by both
+ * processes is sent, and counted, in each). */
+static inline void amp_transfer_sent(struct amp_handle *hs)
+{
+    if (hs->xfer.counted && !hs->xfer.sent) {
+        hs->xfer.sent = 1;
+        amp_tally_routed(hs->xfer.counted);
+    }
 }
 
 /* The route whose request is on the wire now (NULL: off the proxy). */

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "hash.h"
-#include "route.h"
+#include "routes.h"
 
 /* The hash a suffix is filed under. Taken from the last byte to the first,
  * so that the hashes of all of a host's suffixes come from one pass:

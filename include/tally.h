@@ -16,9 +16,9 @@ struct amp_tally;
  * memory (nothing is then counted for it). */
 struct amp_tally *amp_tally_of(const struct amp_route *r);
 
+/* A routed transfer's request sent to the proxy (once a transfer). */
 void amp_tally_routed(struct amp_tally *t);
-/* A routed transfer counted, then taken back before it ran (routed again). */
-void amp_tally_routed_undo(struct amp_tally *t);
+/* A blocked call counted, then taken back before it ran (routed again). */
 void amp_tally_blocked_undo(struct amp_tally *t);
 void amp_tally_blocked(struct amp_tally *t);
 /* A transfer's answer from the proxy (its final status), at UTC second now. */

@@ -122,6 +122,7 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
      * of our headers. */
     if (url && g->proxy_route && !(hs->xfer.mode & AMP_MODE_AWAY) &&
         amp_same_origin(c, url, cfg->proxy_url)) {
+        amp_transfer_sent(hs);
         if (g->cur_route != g->proxy_route) {
             amp_options_put(hs, CURLOPT_HTTPHEADER, (union amp_optval){ .p = g->proxy_headers });
             amp_transfer_on_route(hs, g->proxy_route);

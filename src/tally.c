@@ -76,12 +76,6 @@ void amp_tally_routed(struct amp_tally *t)
     atomic_store_explicit(&dirty, 1, memory_order_relaxed);
 }
 
-void amp_tally_routed_undo(struct amp_tally *t)
-{
-    if (t)
-        atomic_fetch_sub_explicit(&t->routed, 1, memory_order_relaxed);
-}
-
 void amp_tally_blocked_undo(struct amp_tally *t)
 {
     if (t)
@@ -161,15 +155,10 @@ static size_t take(struct amp_counts *out, size_t cap)
     return n;
 }
 
-void amp_tally_flush(int64_t now, int force)
+/* The adding itself, apart: its buffers (some 5 KB of stack) cost every
+ * call their set-up, and the common call (the same second) adds nothing. */
+static __attribute__((noinline)) void flush_now(const char *file, int64_t now)
 {
-    const char *file = atomic_load_explicit(&path, memory_order_acquire);
-
-    if (!atomic_load_explicit(&dirty, memory_order_relaxed) || !file)
-        return;
-    if (!force && now == atomic_load_explicit(&flushed_at, memory_order_relaxed) &&
-        !atomic_load_explicit(&forked, memory_order_relaxed))
-        return;
     /* One thread adds; the others go on (their counts wait a second). */
     if (atomic_exchange_explicit(&flushing, 1, memory_order_acquire))
         return;
@@ -194,6 +183,18 @@ void amp_tally_flush(int64_t now, int force)
             break;
     }
     atomic_store_explicit(&flushing, 0, memory_order_release);
+}
+
+void amp_tally_flush(int64_t now, int force)
+{
+    const char *file = atomic_load_explicit(&path, memory_order_acquire);
+
+    if (!atomic_load_explicit(&dirty, memory_order_relaxed) || !file)
+        return;
+    if (!force && now == atomic_load_explicit(&flushed_at, memory_order_relaxed) &&
+        !atomic_load_explicit(&forked, memory_order_relaxed))
+        return;
+    flush_now(file, now);
 }
 
 void amp_tally_fork_child(void)

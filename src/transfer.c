@@ -321,6 +321,7 @@ static void start(const struct amp_config *cfg, struct amp_handle *hs, unsigned 
     hs->xfer.active = 1;
     hs->xfer.started = 0;
     hs->xfer.counted = NULL;
+    hs->xfer.sent = 0;
     hs->xfer.now = now;
     hs->xfer.mode = mode;
     hs->xfer.forced = CURLE_OK;
@@ -419,9 +420,9 @@ static CURLcode begin(const struct amp_config *cfg, struct amp_handle *hs, int m
             amp_info("route %s (%s): %s -> %s", d->route->base_url, d->route->ident, d->url,
                      d->proxy_url);
         d->said = 1;
-        amp_tally_routed(d->tally);
         /* With the provider's cookies, when libcurl has some (cookies.c). */
         hs->opts.headers = amp_cookies_request(hs, d->url, 0, d->route, hs->hdrs.ours);
+        /* Counted routed when it is sent (amp_transfer_sent). */
         hs->xfer.counted = d->tally;
         hs->guard.cur_route = hs->guard.proxy_route = d->route;
         hs->guard.proxy_headers = hs->opts.headers;
@@ -511,6 +512,7 @@ int amp_transfer_sending(void *clientp, char *primary_ip, char *local_ip, int pr
     struct amp_handle *hs = clientp;
 
     amp_transfer_started(hs);
+    amp_transfer_sent(hs);
     if (hs->app.prereq_fn)
         return hs->app.prereq_fn(hs->app.prereq_data, primary_ip, local_ip, primary_port,
                                  local_port);
@@ -518,12 +520,11 @@ int amp_transfer_sending(void *clientp, char *primary_ip, char *local_ip, int pr
 }
 
 /* A transfer that never ran, ended as if it had not begun: not counted
- * (neither routed nor blocked). */
+ * (blocked; routed it is only once sent). */
 static void take_back(struct amp_handle *hs)
 {
     if (!hs->xfer.active)
         return;
-    amp_tally_routed_undo(hs->xfer.counted);
     amp_tally_blocked_undo(hs->xfer.counted_blocked);
     hs->xfer.counted = hs->xfer.counted_blocked = NULL;
     end(hs);
@@ -606,7 +607,9 @@ static CURLcode reroute(const struct amp_config *cfg, struct amp_handle *hs)
     /* The redirect's URL is the cookies' now (cookies.c keeps it). */
     h = amp_cookies_request(hs, g->redirect_url, 1, r, h);
     g->redirect_url = NULL;
-    amp_tally_routed(amp_tally_of(r));
+    /* A new request to the proxy: counted routed when it is sent. */
+    hs->xfer.counted = amp_tally_of(r);
+    hs->xfer.sent = 0;
     g->cur_route = g->proxy_route = r;
     g->proxy_headers = h;
     /* A transfer that started unrouted becomes a routed one now. */

@@ -125,3 +125,39 @@ def respond_mode_said_by_route_and_dry_run(ctx):
     p = subprocess.run([AMPSHIM, "run", "--dry-run", "-c", cfg, "--", "curl", "-sS", "-k", "--connect-to",
                         "::127.0.0.1:%d" % ctx.tls.port, SF + "/dry"], capture_output=True, env=ctx.env())
     assert "when blocked: fails at once" in p.stderr.decode(), p.stderr
+
+
+@test
+def respond_blocked_call_logs_one_true_line(ctx):
+    """At AMPSHIM_LOG=info a blocked call answered here says one line: that
+    it was blocked and answered here, and where it was not sent. It never
+    says it was routed, nor the address of the local answer as if it had
+    gone there (issue 18)."""
+    cfg = blocked_cfg(ctx, "respond-log", seconds=60, on_block="")
+    url = SF + "/services/data/v56.0/query?q=log"
+    for n in range(2):  # the block's first sighting (a warning), then a later call (info)
+        p = ok(ctx.curl("-o", "/dev/null", "-w", "%{http_code}", url, cfg=cfg,
+                        env=ctx.env(AMPSHIM_LOG="info")))
+        assert p.stdout == b"429", p
+        lines = [l for l in p.stderr.decode().splitlines() if l.startswith("ampshim")]
+        ours = [l for l in lines if "salesforce" in l]
+        assert len(ours) == 1, lines
+        assert "answered here with HTTP 429, not sent" in ours[0] and " until " in ours[0], ours
+        assert not any("127.0.0.1" in l or "->" in l for l in lines), lines
+    assert ctx.proxy.requests() == []
+    # In one process: a call routed (said, with the proxy's address), the
+    # 429 it gets, then the same URL blocked: nothing more of the route.
+    cfg, _ = rl_cfg(ctx, "respond-log-one", on_block="")
+    queue_429(ctx, http_date(int(time.time()) + 60), "true")
+    code = ("import sys, pycurl\n"
+            "c = pycurl.Curl(); c.setopt(c.URL, sys.argv[1]); c.setopt(c.WRITEFUNCTION, len)\n"
+            "for i in range(2):\n"
+            "    c.perform(); print(c.getinfo(c.RESPONSE_CODE))\n")
+    p = ok(ctx.run([PY, "-c", code, url], cfg=cfg, env=ctx.env(AMPSHIM_LOG="info")))
+    assert p.stdout.split() == [b"429", b"429"], p
+    lines = [l for l in p.stderr.decode().splitlines() if l.startswith("ampshim")]
+    said = [l for l in lines if "->" in l]
+    assert len(said) == 1 and " -> " + ctx.proxy.url() in said[0], lines
+    assert "answered 429" in lines[lines.index(said[0]) + 1], lines
+    assert lines[-1].endswith("answered here with HTTP 429, not sent"), lines
+    assert len(ctx.proxy.requests()) == 1

@@ -130,6 +130,37 @@ def forked_children_ending_with_exit_underscore_are_counted(ctx):
 
 
 @test
+def multi_transfer_run_in_parent_and_child_is_counted_routed_in_each(ctx):
+    """A transfer added to a multi handle before fork and run by both the
+    parent and the child is sent by each: each counts it routed where it
+    sends it (and its answer), so the counters say two of each."""
+    cfg, state = rl_cfg(ctx, "forkmulti")
+    prog_ = (
+        "import os, sys, pycurl\n"
+        "m = pycurl.CurlMulti(); c = pycurl.Curl()\n"
+        "c.setopt(c.URL, sys.argv[1] + '/both'); c.setopt(c.WRITEFUNCTION, len)\n"
+        "m.add_handle(c)\n"
+        "pid = os.fork()\n"
+        "while m.perform()[1]:\n"
+        "    m.select(1.0)\n"
+        "assert m.info_read()[1] == [c], 'not done'\n"
+        "assert c.getinfo(c.RESPONSE_CODE) == 200\n"
+        "m.remove_handle(c); c.close()\n"
+        "if pid == 0:\n"
+        "    os._exit(0)\n"
+        "assert os.waitpid(pid, 0)[1] == 0\n"
+        "print('done')\n")
+    ctx.proxy.control("reset")
+    ctx.proxy.mark()
+    p = ok(subprocess.run([PY, "-c", prog_, SF], capture_output=True, timeout=30,
+                          env=ctx.env(LD_PRELOAD=LIB, AMPSHIM_CONFIG=cfg)))
+    assert p.stdout == b"done\n", p
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/both", "/both"]
+    sf = stats_json(ctx, cfg)["https://*.my.salesforce.com"]
+    assert sf["routed"] == 2 and sf["answers"]["2xx"] == 2, sf
+
+
+@test
 def state_folder_of_another_user_is_passed_over(ctx):
     """/tmp/ampshim-UID made, world-writable, by another user: the user's
     processes (no XDG_RUNTIME_DIR) agree on a private folder of their own
