@@ -32,7 +32,10 @@ LIB_SRC := hooks.c ffi.c global.c easy.c multi.c transfer.c redirect.c options.c
            config_routes.c config_discover.c catalog.c libconfig_dl.c \
            state.c real.c elfsym.c settings.c deepbind.c log.c safefile.c locks.c counts.c tally.c \
            arena.c routeindex.c urlsplit.c routelist.c cookies.c cookiejar.c env.c
-CLI_SRC := main.c state_fork.c exekind.c wire.c explain.c json.c stats.c places.c rescue.c config.c config_settings.c config_key.c config_routes.c config_discover.c catalog.c route.c \
+# The launcher: main.c, its table of commands, and each command in the file
+# of its job (src/cmd_*.c, every one of them).
+CLI_SRC := main.c commands.c cli_report.c cli_config.c known.c $(notdir $(wildcard src/cmd_*.c)) \
+           state_fork.c exekind.c wire.c explain.c json.c stats.c places.c rescue.c config.c config_settings.c config_key.c config_routes.c config_discover.c catalog.c route.c \
            headers.c block.c state.c counts.c log.c curlapi_linked.c safefile.c arena.c routeindex.c \
            urlsplit.c routelist.c env.c
 CORE_SRC := state_fork.c config.c config_settings.c config_key.c config_routes.c config_discover.c catalog.c route.c headers.c block.c state.c counts.c log.c curlapi_linked.c \
@@ -89,8 +92,9 @@ LIB_LDFLAGS := -Wl,-z,lazy -Wl,-z,pack-relative-relocs
 $(B)/libampshim.so: $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs $(LIB_LDFLAGS) $^ -o $@
 # The launcher has the version and the libdir built in: rebuilt when they
-# change (debian/changelog, PREFIX, BINDIR or LIBDIR).
-$(B)/cli/main.o: $(B)/cli/defs
+# change (debian/changelog, PREFIX, BINDIR or LIBDIR): the objects that use them.
+CLI_DEFS_USERS := main commands cmd_run
+$(CLI_DEFS_USERS:%=$(B)/cli/%.o): $(B)/cli/defs
 $(B)/cli/defs: FORCE | $(B)/cli
 	@echo '$(CLI_DEFS)' | cmp -s - $@ || echo '$(CLI_DEFS)' > $@
 FORCE:
@@ -239,21 +243,36 @@ INSTALL_FILES := \
   completion/ampshim:$(BASHCOMPDIR)/ampshim:644
 # The folders that are ampshim's own, removed by uninstall when empty.
 INSTALL_OWN_DIRS := $(LIBDIR) $(DOCDIR)/examples $(DOCDIR)
+# Every other folder install makes (bin/, share/bash-completion/..., under
+# DESTDIR or not) is written down in the build tree, one path a line, and
+# uninstall removes those that are empty: never a folder that was there
+# before (an empty /usr/local/share/man/man5 stays). Kept in the build tree
+# and not in the install, so that nothing of it goes into a package;
+# `make clean` forgets it (uninstall then removes only the folders above).
+INSTALL_MADE := $(B)/installed-folders
+INSTALL_ROOT = $(if $(DESTDIR),$(abspath $(DESTDIR)))
 
 install: all
 	@set -e; for f in $(INSTALL_FILES); do \
-	  src=$${f%%:*}; rest=$${f#*:}; dst='$(DESTDIR)'$${rest%:*}; mode=$${rest##*:}; \
+	  src=$${f%%:*}; rest=$${f#*:}; dst='$(INSTALL_ROOT)'$${rest%:*}; mode=$${rest##*:}; \
+	  d=$${dst%/*}; while [ -n "$$d" ] && [ ! -d "$$d" ]; do echo "$$d" >> $(INSTALL_MADE); d=$${d%/*}; done; \
 	  echo "install $$src $$dst"; install -D -m $$mode $$src $$dst; \
 	done
 
 uninstall:
 	@for f in $(INSTALL_FILES); do \
-	  rest=$${f#*:}; dst='$(DESTDIR)'$${rest%:*}; \
+	  rest=$${f#*:}; dst='$(INSTALL_ROOT)'$${rest%:*}; \
 	  if [ -e "$$dst" ] || [ -L "$$dst" ]; then echo "rm $$dst"; rm -f "$$dst"; fi; \
 	done
 	@for d in $(INSTALL_OWN_DIRS); do \
-	  [ ! -d '$(DESTDIR)'$$d ] || rmdir --ignore-fail-on-non-empty '$(DESTDIR)'$$d; \
+	  [ ! -d '$(INSTALL_ROOT)'$$d ] || rmdir --ignore-fail-on-non-empty '$(INSTALL_ROOT)'$$d; \
 	done
+	@# Deepest first (a folder sorts after its parent); those still there kept in the list.
+	@if [ -f $(INSTALL_MADE) ]; then \
+	  sort -ru $(INSTALL_MADE) | while IFS= read -r d; do \
+	    [ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d"; [ ! -d "$$d" ] || echo "$$d"; \
+	  done > $(INSTALL_MADE).new; mv $(INSTALL_MADE).new $(INSTALL_MADE); \
+	fi
 
 # The Debian package (debian/: debhelper), built from a copy of this tree
 # in $(B)/deb, so that the package's own build (its flags, its libdir, its

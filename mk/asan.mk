@@ -6,7 +6,7 @@
 # make valgrind: the C clients under valgrind's memcheck through the normal
 # library (tests/asan/valgrind.py).
 # Included by the main Makefile; uses its B, LIB_SRC, CLI_SRC, CORE_SRC,
-# CPPFLAGS, WARN, DEPFLAGS, CLI_DEFS.
+# CPPFLAGS, WARN, DEPFLAGS, CLI_DEFS, CLI_DEFS_USERS.
 
 ASAN_DIR := $(B)/asan
 ASAN_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -60,7 +60,7 @@ $(ASAN_DIR)/testswitch/providers.cfg: conf/providers.cfg | $(ASAN_DIR)/testswitc
 
 $(ASAN_DIR)/cli/%.o: src/%.c | $(ASAN_DIR)/cli
 	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) $(DEPFLAGS) $(CLI_DEFS) -c $(abspath $<) -o $@
-$(ASAN_DIR)/cli/main.o: $(B)/cli/defs
+$(CLI_DEFS_USERS:%=$(ASAN_DIR)/cli/%.o): $(B)/cli/defs
 -include $(ASAN_LIB_OBJ:.o=.d) $(ASAN_CLI_OBJ:.o=.d)
 $(ASAN_DIR)/ampshim: $(ASAN_CLI_OBJ)
 	$(CC) $(ASAN_SAN) $^ -o $@ -lcurl -lconfig

@@ -130,12 +130,13 @@ static long tmp_owner(const char *name)
     return *end ? -1 : (long)uid;
 }
 
-/* /tmp/ampshim-N[.M] of one user (uid >= 0) or of every user (-1). */
-static int add_tmp(struct list *l, long only)
+/* Each entry of the folder dir handed to take (with arg), until one fails
+ * (-1, out of memory); a folder that cannot be read holds nothing. */
+static int each_entry(struct list *l, const char *dir, int (*take)(struct list *, const char *, long),
+                      long arg)
 {
-    DIR *d = opendir("/tmp");
+    DIR *d = opendir(dir);
     struct dirent *e;
-    char dir[300];
     int rc = 0;
 
     if (!d)
@@ -144,14 +145,22 @@ static int add_tmp(struct list *l, long only)
         e = readdir(d);
         if (!e)
             break;
-        long uid = tmp_owner(e->d_name);
-        if (uid < 0 || (only >= 0 && uid != only))
-            continue;
-        snprintf(dir, sizeof(dir), "/tmp/%s", e->d_name);
-        rc = add_folder(l, dir, (uid_t)uid);
+        rc = take(l, e->d_name, arg);
     }
     closedir(d);
     return rc;
+}
+
+/* /tmp/ampshim-N[.M], when it is of user only (>= 0) or of any (-1). */
+static int take_tmp(struct list *l, const char *name, long only)
+{
+    char dir[300];
+    long uid = tmp_owner(name);
+
+    if (uid < 0 || (only >= 0 && uid != only))
+        return 0;
+    snprintf(dir, sizeof(dir), "/tmp/%s", name);
+    return add_folder(l, dir, (uid_t)uid);
 }
 
 /* /run/user/N/ampshim: its runtime folder and ours both N's own. */
@@ -165,27 +174,16 @@ static int add_run(struct list *l, uid_t uid)
     return owned_private(run, uid, &gid) ? add_folder(l, dir, uid) : 0;
 }
 
-static int add_every_run(struct list *l)
+/* /run/user/N, for any user N. */
+static int take_run(struct list *l, const char *name, long unused)
 {
-    DIR *d = opendir("/run/user");
-    struct dirent *e;
-    int rc = 0;
+    char *end;
 
-    if (!d)
+    (void)unused;
+    if (name[0] < '0' || name[0] > '9')
         return 0;
-    while (rc == 0) {
-        e = readdir(d);
-        if (!e)
-            break;
-        char *end;
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        unsigned long uid = strtoul(e->d_name, &end, 10);
-        if (!*end && uid <= 0x7fffffffUL)
-            rc = add_run(l, (uid_t)uid);
-    }
-    closedir(d);
-    return rc;
+    unsigned long uid = strtoul(name, &end, 10);
+    return !*end && uid <= 0x7fffffffUL ? add_run(l, (uid_t)uid) : 0;
 }
 
 /* The config's state_file: whose is the file (or, before it is made, its
@@ -226,9 +224,9 @@ int amp_places_find(const char *state_file, int others, struct amp_place **out, 
         if (rc == 0)
             rc = add_run(&l, me);
         if (rc == 0)
-            rc = add_tmp(&l, others && me == 0 ? -1 : (long)me);
+            rc = each_entry(&l, "/tmp", take_tmp, others && me == 0 ? -1 : (long)me);
         if (rc == 0 && others && me == 0)
-            rc = add_every_run(&l);
+            rc = each_entry(&l, "/run/user", take_run, 0);
     }
     if (rc < 0) {
         free(l.v);
