@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd_providers.h"
 #include "config.h"
+#include "config_key.h"
 #include "curlapi.h"
 #include "catalog.h"
 #include "exekind.h"
@@ -21,6 +23,7 @@
 #include "wire.h"
 #include "counts.h"
 #include "log.h"
+#include "nearhost.h"
 #include "places.h"
 #include "rescue.h"
 #include "block.h"
@@ -223,21 +226,15 @@ static int find_config(const char *given, const char *prog, char *buf, size_t le
     return -1;
 }
 
-static void warn_if_readable(const char *path, const char *what)
+/* 1 when it warned. */
+static int warn_key_files(const struct amp_config *cfg)
 {
-    struct stat st;
+    char msg[2 * PATH_MAX + 128];
 
-    if (stat(path, &st) == 0 && (st.st_mode & 077))
-        say(1, "%s holds %s and is readable by %s: chmod 600 %s", path, what,
-            (st.st_mode & 007) ? "others" : "its group", path);
-}
-
-static void warn_key_files(const struct amp_config *cfg)
-{
-    if (strcmp(cfg->api_key_origin, "api_key") == 0)
-        warn_if_readable(cfg->path, "the API key (api_key)");
-    else if (strncmp(cfg->api_key_origin, "api_key_file ", 13) == 0)
-        warn_if_readable(cfg->api_key_origin + 13, "the API key");
+    if (!amp_cfg_key_exposed(cfg, msg, sizeof(msg)))
+        return 0;
+    say(1, "%s", msg);
+    return 1;
 }
 
 /* The config at path, or NULL with the error printed (and, for --json,
@@ -336,6 +333,11 @@ static void warn_private_state(const struct amp_config *cfg)
         cfg->path, name);
 }
 
+static void print_warning(const char *msg)
+{
+    say(1, "%s", msg);
+}
+
 static int cmd_check_json(struct amp_config *cfg)
 {
     struct amp_json j;
@@ -345,6 +347,7 @@ static int cmd_check_json(struct amp_config *cfg)
     json_hide_key(&j, cfg, masked, sizeof(masked));
     warn_key_files(cfg);
     warn_private_state(cfg);
+    amp_near_hosts(cfg, print_warning);
     json_head(&j, "check", 1, cfg->path);
     amp_json_object(&j, "proxy");
     amp_json_str(&j, "url", cfg->proxy_url);
@@ -406,13 +409,9 @@ static int cmd_check(const char *path, int json)
     fflush(stdout);
     warn_key_files(cfg);
     warn_private_state(cfg);
+    amp_near_hosts(cfg, print_warning);
     amp_config_free(cfg);
     return 0;
-}
-
-static void print_warning(const char *msg)
-{
-    say(1, "%s", msg);
 }
 
 /* The shared state's path: the config's (throttle.state_file), else the
@@ -1122,7 +1121,11 @@ static int cmd_run(const char *path, char **argv, int dry_run)
 
     if (!cfg)
         return 2;
-    warn_key_files(cfg);
+    /* Said here once: the library in each process it starts is told so. */
+    if (warn_key_files(cfg) && setenv("AMPSHIM_KEY_WARNED", "1", 1) < 0) {
+        amp_config_free(cfg);
+        return 127;
+    }
     amp_config_free(cfg);
     if (absolute_config(path, abs, sizeof(abs)) < 0)
         return 2;
@@ -1174,6 +1177,8 @@ int main(int argc, char **argv)
         return 0;
     }
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "providers"))
+        return amp_cmd_providers(argc - 1, argv + 1);
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0 && strcmp(cmd, "state") != 0 &&
         strcmp(cmd, "clear") != 0 && strcmp(cmd, "route") != 0 && strcmp(cmd, "stats") != 0 &&
         strcmp(cmd, "env") != 0) {
