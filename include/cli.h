@@ -48,8 +48,8 @@ struct amp_config *amp_cli_load(const char *path, const char *cmd, int json);
 struct amp_config *amp_cli_find_and_load(const char *given, const char *cmd, int json, char *path,
                                          size_t len);
 /* A warning when the file holding the API key (the config, or its
- * api_key_file) may be read by others. */
-void amp_cli_warn_key_files(const struct amp_config *cfg);
+ * api_key_file) may be read by others; 1 when it warned. */
+int amp_cli_warn_key_files(const struct amp_config *cfg);
 
 /* The folder of libampshim.so, with the provider catalog beside it, or
  * NULL when none holds the library (cmd_run.c says where it looks). */

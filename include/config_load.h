@@ -50,8 +50,11 @@ int amp_cfg_note(struct loader *ld, const char *fmt, ...) __attribute__((format(
 /* a, b, … (up to NULL, 8 at most) in one string of the arena. */
 char *amp_cfg_join(struct amp_arena *a, const char *first, ...);
 /* Unknown settings of group are errors (known: NULL-terminated). */
-int amp_cfg_only_known(struct loader *ld, const config_setting_t *group, const char *where,
-                       const char *const *known);
+int amp_cfg_only_known(struct loader *ld, const config_setting_t *group, const char *const *known);
+/* The error for setting name at line, where the settings known are valid:
+ * the nearest of them suggested, and the list; -1. */
+int amp_cfg_unknown_at(struct loader *ld, int line, const char *name, const char *const *known,
+                       size_t nknown);
 /* The string setting s (NULL: absent), named where.name in messages,
  * copied into the arena, not empty; 1 when present, 0 when absent, -1 on
  * error. */

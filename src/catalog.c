@@ -6,13 +6,13 @@
 #include "catalog.h"
 #include "arena.h"
 #include "safefile.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* One entry line of the generated form: where its values are. */
 struct line {
@@ -186,54 +186,101 @@ static void copy(const config_setting_t *entry, const char *member, char *out, s
     snprintf(out, len, "%s", v);
 }
 
-/* The libconfig way, for a catalog of another form. */
-static int find_parsed(struct amp_catalog *cat, const char *name, struct amp_provider *out,
-                       char *suggestion, size_t suglen)
+/* Entry i of the libconfig tree into out. */
+static void fill_parsed(const config_setting_t *e, struct amp_provider *out)
 {
-    for (int i = 0; i < config_setting_length(cat->list); i++) {
-        const config_setting_t *e = config_setting_get_elem(cat->list, (unsigned)i);
-        const config_setting_t *n = e ? config_setting_get_member(e, "name") : NULL;
-        const char *v = n && config_setting_type(n) == CONFIG_TYPE_STRING ? config_setting_get_string(n)
-                                                                           : NULL;
-        if (!v)
-            continue;
-        if (strcmp(v, name) == 0) {
-            const config_setting_t *p = config_setting_get_member(e, "proxy");
-            copy(e, "name", out->name, sizeof(out->name));
-            copy(e, "base_url", out->base_url, sizeof(out->base_url));
-            copy(e, "display_name", out->display_name, sizeof(out->display_name));
-            out->proxy = p && config_setting_type(p) == CONFIG_TYPE_BOOL && config_setting_get_bool(p);
-            return 0;
-        }
-        if (suglen && strcasecmp(v, name) == 0)
-            snprintf(suggestion, suglen, "%s", v);
-    }
-    return -1;
+    const config_setting_t *p = config_setting_get_member(e, "proxy");
+
+    copy(e, "name", out->name, sizeof(out->name));
+    copy(e, "base_url", out->base_url, sizeof(out->base_url));
+    copy(e, "display_name", out->display_name, sizeof(out->display_name));
+    out->proxy = p && config_setting_type(p) == CONFIG_TYPE_BOOL && config_setting_get_bool(p);
 }
 
+static void fill_line(const struct line *l, struct amp_provider *out)
+{
+    snprintf(out->name, sizeof(out->name), "%.*s", (int)l->name_len, l->name);
+    snprintf(out->base_url, sizeof(out->base_url), "%.*s", (int)l->base_url_len, l->base_url);
+    snprintf(out->display_name, sizeof(out->display_name), "%.*s", (int)l->display_name_len,
+             l->display_name);
+    out->proxy = l->proxy;
+}
+
+/* Entry i's name (NULL: not a string), its length in *len. */
+static const char *name_at(const struct amp_catalog *cat, size_t i, size_t *len)
+{
+    if (cat->lines) {
+        *len = cat->lines[i].name_len;
+        return cat->lines[i].name;
+    }
+    const config_setting_t *e = config_setting_get_elem(cat->list, (unsigned)i);
+    const config_setting_t *n = e ? config_setting_get_member(e, "name") : NULL;
+    const char *v = n && config_setting_type(n) == CONFIG_TYPE_STRING ? config_setting_get_string(n)
+                                                                       : NULL;
+    *len = v ? strlen(v) : 0;
+    return v;
+}
+
+size_t amp_catalog_count(const struct amp_catalog *cat)
+{
+    return cat->lines ? cat->nlines : (size_t)config_setting_length(cat->list);
+}
+
+int amp_catalog_entry(const struct amp_catalog *cat, size_t i, struct amp_provider *out)
+{
+    size_t len;
+
+    if (i >= amp_catalog_count(cat) || !name_at(cat, i, &len))
+        return -1;
+    if (cat->lines)
+        fill_line(&cat->lines[i], out);
+    else
+        fill_parsed(config_setting_get_elem(cat->list, (unsigned)i), out);
+    return 0;
+}
+
+/* Looked up by name, one entry after the other: a config names a few
+ * providers, and a hash of the catalog would cost more to build than the
+ * look-ups it saves. The suggestion is looked for only when there is no
+ * such name: an error path. */
 int amp_catalog_find(struct amp_catalog *cat, const char *name, struct amp_provider *out,
                      char *suggestion, size_t suglen)
 {
-    size_t len = strlen(name);
+    size_t want = strlen(name), n = amp_catalog_count(cat), len;
 
     if (suglen)
         suggestion[0] = '\0';
-    if (!cat->lines)
-        return find_parsed(cat, name, out, suggestion, suglen);
-    for (size_t i = 0; i < cat->nlines; i++) {
-        const struct line *l = &cat->lines[i];
-        if (l->name_len == len && memcmp(l->name, name, len) == 0) {
-            snprintf(out->name, sizeof(out->name), "%.*s", (int)l->name_len, l->name);
-            snprintf(out->base_url, sizeof(out->base_url), "%.*s", (int)l->base_url_len, l->base_url);
-            snprintf(out->display_name, sizeof(out->display_name), "%.*s",
-                     (int)l->display_name_len, l->display_name);
-            out->proxy = l->proxy;
-            return 0;
-        }
-        if (suglen && l->name_len == len && strncasecmp(l->name, name, len) == 0)
-            snprintf(suggestion, suglen, "%.*s", (int)l->name_len, l->name);
+    for (size_t i = 0; i < n; i++) {
+        const char *v = name_at(cat, i, &len);
+        if (v && len == want && memcmp(v, name, len) == 0)
+            return amp_catalog_entry(cat, i, out);
     }
+    if (!suglen)
+        return -1;
+    struct amp_suggest s;
+    amp_suggest_init(&s, name, 0);
+    for (size_t i = 0; i < n; i++) {
+        const char *v = name_at(cat, i, &len);
+        if (v)
+            amp_suggest_offer(&s, v, len);
+    }
+    if (s.best)
+        snprintf(suggestion, suglen, "%.*s", (int)s.best_len, s.best);
     return -1;
+}
+
+size_t amp_catalog_placeholders(const char *base_url, char names[][64], size_t max)
+{
+    size_t n = 0;
+
+    for (const char *p = base_url; (p = strstr(p, "{{.")) && n < max;) {
+        const char *end = strstr(p, "}}");
+        if (!end)
+            break;
+        snprintf(names[n++], 64, "%.*s", (int)(end - p - 3), p + 3);
+        p = end + 2;
+    }
+    return n;
 }
 
 void amp_catalog_close(struct amp_catalog *cat)

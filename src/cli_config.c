@@ -2,6 +2,7 @@
  * errors said in the text and the --json form, the key's files checked. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "config_key.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,19 +66,12 @@ struct amp_config *amp_cli_find_and_load(const char *given, const char *cmd, int
     return amp_cli_load(path, cmd, json);
 }
 
-static void warn_if_readable(const char *path, const char *what)
+int amp_cli_warn_key_files(const struct amp_config *cfg)
 {
-    struct stat st;
+    char msg[2 * PATH_MAX + 128];
 
-    if (stat(path, &st) == 0 && (st.st_mode & 077))
-        amp_cli_say(1, "%s holds %s and is readable by %s: chmod 600 %s", path, what,
-                    (st.st_mode & 007) ? "others" : "its group", path);
-}
-
-void amp_cli_warn_key_files(const struct amp_config *cfg)
-{
-    if (strcmp(cfg->api_key_origin, "api_key") == 0)
-        warn_if_readable(cfg->path, "the API key (api_key)");
-    else if (strncmp(cfg->api_key_origin, "api_key_file ", 13) == 0)
-        warn_if_readable(cfg->api_key_origin + 13, "the API key");
+    if (!amp_cfg_key_exposed(cfg, msg, sizeof(msg)))
+        return 0;
+    amp_cli_say(1, "%s", msg);
+    return 1;
 }

@@ -14,6 +14,7 @@
 #include "json.h"
 #include "known.h"
 #include "log.h"
+#include "nearhost.h"
 
 static void json_strings(struct amp_json *j, const char *key, char **v, size_t n)
 {
@@ -63,6 +64,11 @@ static void warn_private_state(const struct amp_config *cfg)
                 cfg->path, name);
 }
 
+static void print_warning(const char *msg)
+{
+    amp_cli_say(1, "%s", msg);
+}
+
 static int check_json(struct amp_config *cfg)
 {
     struct amp_json j;
@@ -72,6 +78,7 @@ static int check_json(struct amp_config *cfg)
     amp_cli_json_hide_key(&j, cfg, masked, sizeof(masked));
     amp_cli_warn_key_files(cfg);
     warn_private_state(cfg);
+    amp_near_hosts(cfg, print_warning);
     amp_cli_json_head(&j, "check", 1, cfg->path);
     amp_json_object(&j, "proxy");
     amp_json_str(&j, "url", cfg->proxy_url);
@@ -133,6 +140,7 @@ static int check(const char *path, int json)
     fflush(stdout);
     amp_cli_warn_key_files(cfg);
     warn_private_state(cfg);
+    amp_near_hosts(cfg, print_warning);
     amp_config_free(cfg);
     return 0;
 }

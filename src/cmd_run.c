@@ -157,7 +157,11 @@ static int run(const char *path, char **argv, int dry_run)
 
     if (!cfg)
         return 2;
-    amp_cli_warn_key_files(cfg);
+    /* Said here once: the library in each process it starts is told so. */
+    if (amp_cli_warn_key_files(cfg) && setenv("AMPSHIM_KEY_WARNED", "1", 1) < 0) {
+        amp_config_free(cfg);
+        return 127;
+    }
     amp_config_free(cfg);
     if (amp_absolute_config(path, abs, sizeof(abs)) < 0)
         return 2;

@@ -21,32 +21,6 @@
 #define HELP_OPTION "  -h, --help         this help\n"
 #define JSON_OPTION "  --json             one JSON document on stdout instead of text (shape: ampshim(1))\n"
 
-/* The providers command is written in cmd_providers.c; a launcher built
- * without it still dispatches the name, takes its options, and says so. */
-__attribute__((weak)) int amp_cmd_providers(int argc, char **argv)
-{
-    static const struct option options[] = {
-        { "json", no_argument, NULL, AMP_OPT_JSON },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    struct amp_opts o = { 0 };
-    int rc = 0;
-
-    if (amp_options(argc, argv, ":h", options, &o, NULL, &rc) == AMP_OPT_EXIT)
-        return rc;
-    fprintf(stderr, "ampshim providers: not built\n");
-    return 2;
-}
-
-__attribute__((weak)) const char amp_providers_help[] =
-    "Options:\n"
-    "  --json             one JSON document on stdout instead of the table\n"
-    HELP_OPTION
-    "\n"
-    "Example:\n"
-    "  ampshim providers hubspot\n";
-
 static int amp_cmd_help(int argc, char **argv);
 static int command_help(const char *name);
 

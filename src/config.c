@@ -105,7 +105,7 @@ static int load_proxy(struct loader *ld, const config_t *conf)
         return amp_cfg_fail(ld, NULL, "no 'proxy' group: say where the Ampersand proxy is and which project");
     if (!config_setting_is_group(proxy))
         return amp_cfg_fail(ld, proxy, "proxy must be a group: proxy: { url = \"…\"; … };");
-    if (amp_cfg_only_known(ld, proxy, "proxy", known) < 0 || load_proxy_url(ld, proxy) < 0)
+    if (amp_cfg_only_known(ld, proxy, known) < 0 || load_proxy_url(ld, proxy) < 0)
         return -1;
     int rc = amp_cfg_get_nonempty(ld, proxy, "project_id", "proxy", &cfg->project_id);
     if (rc < 0)
@@ -184,7 +184,7 @@ static int load_throttle(struct loader *ld, const config_t *conf)
         return 0;
     if (!config_setting_is_group(t))
         return amp_cfg_fail(ld, t, "throttle must be a group: throttle: { on_block = \"respond\"; };");
-    if (amp_cfg_only_known(ld, t, "throttle", known) < 0)
+    if (amp_cfg_only_known(ld, t, known) < 0)
         return -1;
     if (amp_cfg_get_nonempty(ld, t, "on_block", "throttle", &mode) < 0)
         return -1;
@@ -213,15 +213,8 @@ static int load_top(struct loader *ld, const config_t *conf)
     static const char *const known[] = { "proxy", "routes", "throttle", NULL };
     const config_setting_t *root = config_root_setting(conf);
 
-    for (int i = 0; i < config_setting_length(root); i++) {
-        const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
-        int ok = 0;
-        for (const char *const *k = known; *k && !ok; k++)
-            ok = strcmp(*k, config_setting_name(s)) == 0;
-        if (!ok)
-            return amp_cfg_fail(ld, s, "unknown setting '%s' (expected proxy, routes, throttle)",
-                        config_setting_name(s));
-    }
+    if (amp_cfg_only_known(ld, root, known) < 0)
+        return -1;
     if (load_proxy(ld, conf) < 0 || amp_cfg_load_routes(ld, conf) < 0 || load_throttle(ld, conf) < 0)
         return -1;
     return 0;

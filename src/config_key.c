@@ -3,14 +3,18 @@
  * one, and wiped from memory when the config is freed. */
 #define _GNU_SOURCE
 #include "config_load.h"
+#include "config_key.h"
+#include "log.h"
 #include "arena.h"
 #include "env.h"
 #include "safefile.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Longer than any API key: a file or variable holding something else. */
@@ -156,4 +160,42 @@ int amp_cfg_load_key(struct loader *ld, const config_setting_t *proxy)
         return 0;
     }
     return read_key_file(ld, given, value);
+}
+
+int amp_cfg_key_exposed(const struct amp_config *cfg, char *msg, size_t len)
+{
+    const char *origin = cfg->api_key_origin ? cfg->api_key_origin : "", *path, *what;
+    struct stat st;
+
+    if (strcmp(origin, "api_key") == 0) {
+        path = cfg->path;
+        what = "the API key (api_key)";
+    } else if (strncmp(origin, "api_key_file ", 13) == 0) {
+        path = origin + 13;
+        what = "the API key";
+    } else {
+        return 0;
+    }
+    if (!path || stat(path, &st) != 0 || !(st.st_mode & 077))
+        return 0;
+    snprintf(msg, len, "%s holds %s and is readable by %s: chmod 600 %s", path, what,
+             (st.st_mode & 007) ? "others" : "its group", path);
+    return 1;
+}
+
+/* Under plain LD_PRELOAD no launcher has said it. Once: every reload, and
+ * every thread, would say the same. A child started by the launcher is
+ * told (AMPSHIM_KEY_WARNED) that the launcher said it already. */
+void amp_cfg_key_warn_once(const struct amp_config *cfg)
+{
+    static atomic_int said;
+    char msg[2 * 4096 + 128];
+
+    if (atomic_load_explicit(&said, memory_order_relaxed) || !amp_log_enabled(AMP_LOG_WARN))
+        return;
+    const char *told = amp_env("AMPSHIM_KEY_WARNED");
+    if ((told && *told) || !amp_cfg_key_exposed(cfg, msg, sizeof(msg)))
+        return;
+    if (!atomic_exchange_explicit(&said, 1, memory_order_relaxed))
+        amp_warn("%s", msg);
 }

@@ -73,14 +73,12 @@ static int valid_integration_name(const char *s)
     return 1;
 }
 
-#define MAX_PLACEHOLDERS 8
-
 /* A route's settings, found in one pass over it. */
 struct members {
     const struct amp_rsetting *base_url, *installation_id, *integration_name, *group_ref,
         *drop_headers, *provider;
     /* The others in their order: the provider's placeholders, or unknown. */
-    const struct amp_rsetting *other[MAX_PLACEHOLDERS + 1];
+    const struct amp_rsetting *other[AMP_MAX_PLACEHOLDERS + 1];
     size_t nother;
 };
 
@@ -102,7 +100,7 @@ static void find_members(const struct amp_rdef *d, struct members *m)
          * provider's placeholders (there are at most 8). */
         if (slot)
             *slot = e;
-        else if (m->nother < MAX_PLACEHOLDERS + 1)
+        else if (m->nother < AMP_MAX_PLACEHOLDERS + 1)
             m->other[m->nother++] = e;
     }
 }
@@ -114,21 +112,6 @@ static const struct amp_rsetting *setting_named(const struct amp_rdef *d, const 
         if (strcmp(d->settings[i].name, name) == 0)
             return &d->settings[i];
     return NULL;
-}
-
-/* The {{.name}} placeholders of a catalog template, in order. */
-static size_t placeholders(const char *tmpl, char names[][64])
-{
-    size_t n = 0;
-
-    for (const char *p = tmpl; (p = strstr(p, "{{.")) && n < MAX_PLACEHOLDERS;) {
-        const char *end = strstr(p, "}}");
-        if (!end)
-            break;
-        snprintf(names[n++], 64, "%.*s", (int)(end - p - 3), p + 3);
-        p = end + 2;
-    }
-    return n;
 }
 
 /* A value for a placeholder: one host name or one path segment's worth. */
@@ -166,8 +149,9 @@ static int provider_base(struct loader *ld, const struct amp_rdef *d, const stru
     }
     if (amp_catalog_find(ld->catalog, r->provider, &p, near, sizeof(near)) < 0)
         return amp_cfg_fail_at(ld, ps->line,
-                    "unknown provider '%s'%s%s%s (the names are those of Ampersand's catalog, %s)",
-                    r->provider, near[0] ? ": did you mean '" : "", near, near[0] ? "'?" : "",
+                    "unknown provider '%s'%s%s%s (the names of Ampersand's catalog, %s: "
+                    "`ampshim providers` lists them)",
+                    r->provider, near[0] ? "; did you mean '" : "", near, near[0] ? "'?" : "",
                     amp_catalog_path());
     if (!p.proxy)
         return amp_cfg_fail_at(ld, ps->line, "the Ampersand proxy does not support provider '%s' (%s)",
@@ -176,7 +160,7 @@ static int provider_base(struct loader *ld, const struct amp_rdef *d, const stru
         return amp_cfg_fail_at(ld, ps->line,
                     "provider '%s' has no base URL a route can use ('%s' in the catalog): "
                     "give base_url instead", p.name, p.base_url);
-    *nnames = placeholders(p.base_url, names);
+    *nnames = amp_catalog_placeholders(p.base_url, names, AMP_MAX_PLACEHOLDERS);
     size_t used = 0;
     for (const char *t = p.base_url; *t && used < urllen - 1;) {
         const char *end = NULL;
@@ -216,24 +200,35 @@ static int provider_base(struct loader *ld, const struct amp_rdef *d, const stru
 
 /* The first setting of the route that is neither one of its own nor one of
  * its provider's placeholders: an error (a misspelt installation_id must
- * not silently leave a route without one). */
+ * not silently leave a route without one), the nearest valid name
+ * suggested (a misspelt placeholder too). */
 static int only_route_settings(struct loader *ld, const struct members *m, char names[][64],
-                               size_t nnames, const char *where)
+                               size_t nnames)
 {
+    static const char *const own[] = { "base_url", "provider", "installation_id", "integration_name",
+                                       "group_ref", "drop_headers" };
+    const char *known[sizeof(own) / sizeof(own[0]) + AMP_MAX_PLACEHOLDERS];
+    size_t nknown = 0;
+
     for (size_t i = 0; i < m->nother; i++) {
         const char *name = m->other[i]->name;
         int ok = 0;
         for (size_t k = 0; k < nnames && !ok; k++)
             ok = strcmp(names[k], name) == 0;
-        if (!ok)
-            return amp_cfg_fail_at(ld, m->other[i]->line, "unknown setting '%s' in %s", name, where);
+        if (ok)
+            continue;
+        for (size_t k = 0; k < sizeof(own) / sizeof(own[0]); k++)
+            known[nknown++] = own[k];
+        for (size_t k = 0; k < nnames; k++)
+            known[nknown++] = names[k];
+        return amp_cfg_unknown_at(ld, m->other[i]->line, name, known, nknown);
     }
     return 0;
 }
 
 static int load_route(struct loader *ld, const struct amp_rdef *d, struct amp_route *r)
 {
-    char provider_url[1024], msg[512], names[MAX_PLACEHOLDERS][64];
+    char provider_url[1024], msg[512], names[AMP_MAX_PLACEHOLDERS][64];
     const char *base = NULL;
     size_t nnames = 0;
     struct members m;
@@ -249,8 +244,7 @@ static int load_route(struct loader *ld, const struct amp_rdef *d, struct amp_ro
         return -1;
     if (by_name)
         base = provider_url;
-    if (only_route_settings(ld, &m, names, nnames,
-                            r->provider ? "this provider's route" : "a route") < 0)
+    if (only_route_settings(ld, &m, names, nnames) < 0)
         return -1;
     if (m.base_url) {
         /* base_url wins when both are given. */

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "config_load.h"
 #include "arena.h"
+#include "suggest.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -111,11 +112,37 @@ char *amp_cfg_join(struct amp_arena *a, const char *first, ...)
     return out; /* NUL-terminated: the arena's memory is zeroed */
 }
 
+/* "unknown setting 'instalation_id'; did you mean 'installation_id'?
+ * valid here: …" at line: the nearest of the known names (suggest.h), and
+ * all of them, so that no one has to look them up. */
+int amp_cfg_unknown_at(struct loader *ld, int line, const char *name, const char *const *known,
+                       size_t nknown)
+{
+    char valid[1024];
+    size_t used = 0;
+    struct amp_suggest s;
+
+    amp_suggest_init(&s, name, 0);
+    valid[0] = '\0';
+    for (size_t i = 0; i < nknown; i++) {
+        amp_suggest_offer(&s, known[i], strlen(known[i]));
+        int n = snprintf(valid + used, sizeof(valid) - used, "%s%s", i ? ", " : "", known[i]);
+        if (n > 0 && (size_t)n < sizeof(valid) - used)
+            used += (size_t)n;
+    }
+    return amp_cfg_fail_at(ld, line, "unknown setting '%s'; %s%.*s%svalid here: %s", name,
+                           s.best ? "did you mean '" : "", (int)s.best_len, s.best ? s.best : "",
+                           s.best ? "'? " : "", valid);
+}
+
 /* Unknown settings are errors: a misspelt installation_id must not
  * silently leave a route without one. */
-int amp_cfg_only_known(struct loader *ld, const config_setting_t *group,
-                      const char *where, const char *const *known)
+int amp_cfg_only_known(struct loader *ld, const config_setting_t *group, const char *const *known)
 {
+    size_t nknown = 0;
+
+    while (known[nknown])
+        nknown++;
     for (int i = 0; i < config_setting_length(group); i++) {
         const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
         const char *name = config_setting_name(s);
@@ -123,7 +150,8 @@ int amp_cfg_only_known(struct loader *ld, const config_setting_t *group,
         for (const char *const *k = known; *k && !ok; k++)
             ok = strcmp(*k, name) == 0;
         if (!ok)
-            return amp_cfg_fail(ld, s, "unknown setting '%s' in %s", name, where);
+            return amp_cfg_unknown_at(ld, amp_cfg_src_line(ld, (int)config_setting_source_line(s)), name,
+                                      known, nknown);
     }
     return 0;
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "config_key.h"
 #include "env.h"
 #include "hash.h"
 #include "locks.h"
@@ -185,6 +186,7 @@ static struct amp_config *load_file(const struct amp_curl *c, const char *path, 
         return NULL;
     }
     note_files(path, cfg);
+    amp_cfg_key_warn_once(cfg);
     const char *dry = amp_env("AMPSHIM_DRY_RUN");
     cfg->dry_run = dry && *dry && strcmp(dry, "0") != 0;
     return cfg;

@@ -208,10 +208,78 @@ static void other_forms_read_by_libconfig(void **state)
     free(path);
 }
 
+/* The entries one by one (`ampshim providers`), in both forms alike and in
+ * the file's order; a misspelt name gets the nearest as a suggestion
+ * (hubspt got none while only a difference of case was looked for). */
+static void entries_and_suggestions(void **state)
+{
+    (void)state;
+    char *text = read_catalog(), *copy;
+
+    assert_true(asprintf(&copy, "/* not the generated form */\n%s", text) > 0);
+    char *fast_path = write_file("fast2.cfg", text), *parsed_path = write_file("parsed2.cfg", copy);
+    int by_lines;
+    struct amp_catalog *fast = open_at(fast_path, &by_lines), *parsed = open_at(parsed_path, &by_lines);
+    size_t n = amp_catalog_count(fast);
+    assert_int_equal(n, amp_catalog_count(parsed));
+    assert_true(n > 200);
+    const char *p = text;
+    for (size_t i = 0; i < n; i++) {
+        struct amp_provider a, b;
+        assert_int_equal(amp_catalog_entry(fast, i, &a), 0);
+        assert_int_equal(amp_catalog_entry(parsed, i, &b), 0);
+        assert_string_equal(a.name, b.name);
+        assert_string_equal(a.base_url, b.base_url);
+        assert_string_equal(a.display_name, b.display_name);
+        assert_int_equal(a.proxy, b.proxy);
+        p = strstr(p, "{ name = \"");
+        assert_non_null(p);
+        p += 10;
+        assert_memory_equal(p, a.name, strlen(a.name));
+        assert_int_equal(p[strlen(a.name)], '"');
+    }
+    struct amp_provider none;
+    assert_int_equal(amp_catalog_entry(fast, n, &none), -1);
+    static const struct { const char *name, *near; } cases[] = {
+        { "hubspt", "hubspot" }, { "salesfroce", "salesforce" }, { "SALESFORCE", "salesforce" },
+        { "atlasian", "atlassian" }, { "no-such-provider", "" }, { "x", "" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct answer a = ask(fast, cases[i].name), b = ask(parsed, cases[i].name);
+        assert_int_equal(a.rc, -1);
+        assert_string_equal(a.near, cases[i].near);
+        assert_string_equal(b.near, cases[i].near);
+    }
+    amp_catalog_close(fast);
+    amp_catalog_close(parsed);
+    unlink(fast_path);
+    unlink(parsed_path);
+    free(fast_path);
+    free(parsed_path);
+    free(copy);
+    free(text);
+}
+
+static void placeholders_in_order(void **state)
+{
+    char names[AMP_MAX_PLACEHOLDERS][64];
+    (void)state;
+
+    assert_int_equal(amp_catalog_placeholders("https://api.hubapi.com", names, AMP_MAX_PLACEHOLDERS), 0);
+    assert_int_equal(amp_catalog_placeholders("https://{{.workspace}}.api.{{.region}}.dynamics.com/api",
+                                              names, AMP_MAX_PLACEHOLDERS), 2);
+    assert_string_equal(names[0], "workspace");
+    assert_string_equal(names[1], "region");
+    assert_int_equal(amp_catalog_placeholders("https://{{.a}}.{{.b}}.{{.c}}", names, 2), 2);
+    assert_int_equal(amp_catalog_placeholders("https://{{.open", names, AMP_MAX_PLACEHOLDERS), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lines_agree_with_libconfig),
+        cmocka_unit_test(entries_and_suggestions),
+        cmocka_unit_test(placeholders_in_order),
         cmocka_unit_test(other_forms_read_by_libconfig),
     };
 

@@ -18,7 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "config.h"
+#include "config_key.h"
 #include "curlapi.h"
 #include "env.h"
 #include "route.h"
@@ -28,6 +30,9 @@
 
 /* ---- config text, one macro a line so line numbers can be counted ----- */
 
+#ifndef CATALOG
+#define CATALOG "conf/providers.cfg"
+#endif
 #define PROJECT "3f2c9e4a-1b7d-4c8e-9a6f-0d5e2b1c7a93"
 #define KEY "k-secret-123"
 
@@ -593,6 +598,85 @@ static void unknown_setting_names_its_line(void **state)
                  "on_blocks");
 }
 
+/* Each unknown setting is told the nearest valid one, and all of them, in
+ * the group where it stands: the top, proxy, throttle, a route, and a
+ * provider's route (its placeholders valid there too). */
+static void unknown_setting_suggests(void **state)
+{
+    (void)state;
+    amp_catalog_set_path(CATALOG);
+    expect_error(GOOD_PROXY ROUTE("base_url = \"https://slack.com/api\"; instalation_id = \"i\";"), 7,
+                 "unknown setting 'instalation_id'; did you mean 'installation_id'? valid here: base_url, "
+                 "provider, installation_id, integration_name, group_ref, drop_headers");
+    expect_error(GOOD_PROXY ROUTE("provider = \"salesforce\"; workpsace = \"acme\"; installation_id = \"i\";"),
+                 7, "unknown setting 'workpsace'; did you mean 'workspace'? valid here: base_url, provider, "
+                 "installation_id, integration_name, group_ref, drop_headers, workspace");
+    expect_error(GOOD_PROXY ROUTE("provider = \"atlassian\"; cloudid = \"c\"; installation_id = \"i\";"),
+                 7, "did you mean 'cloudId'?");
+    expect_error(L_PROXY L_URL L_PROJECT L_KEY "  projectid = \"x\";\n" L_END ONE_ROUTE, 5,
+                 "unknown setting 'projectid'; did you mean 'project_id'? valid here: url, project_id, "
+                 "api_key, api_key_env, api_key_file, rate_limiter_mode, drop_headers");
+    expect_error(GOOD_PROXY ONE_ROUTE "throttle: { on_blok = \"wait\"; };\n", 9,
+                 "unknown setting 'on_blok'; did you mean 'on_block'? valid here: on_block, max_wait, "
+                 "state_file, default_backoff, lockout_hold");
+    expect_error(GOOD_PROXY ONE_ROUTE "throtle: { on_block = \"wait\"; };\n", 9,
+                 "unknown setting 'throtle'; did you mean 'throttle'? valid here: proxy, routes, throttle");
+    /* Nothing near: the list alone. */
+    expect_error(GOOD_PROXY ROUTE("base_url = \"https://slack.com/api\"; region = \"eu\"; installation_id = \"i\";"),
+                 7, "unknown setting 'region'; valid here: base_url, provider,");
+    /* A misspelt provider, now by edit distance, not case alone. */
+    expect_error(GOOD_PROXY ROUTE("provider = \"hubspt\"; installation_id = \"i\";"), 7,
+                 "unknown provider 'hubspt'; did you mean 'hubspot'?");
+    expect_error(GOOD_PROXY ROUTE("provider = \"zzzzzzzz\"; installation_id = \"i\";"), 7,
+                 "unknown provider 'zzzzzzzz' (");
+}
+
+/* The key's file readable by others, as the launcher and the library both
+ * ask it (config_key.h). */
+static void key_file_exposed(void **state)
+{
+    (void)state;
+    char msg[1024] = "";
+    struct amp_config *cfg;
+    char *path = write_named("exposed.cfg", GOOD_PROXY ONE_ROUTE), err[512];
+
+    assert_int_equal(amp_config_load(path, amp_curl_linked(), &cfg, err, sizeof(err)), 0);
+    assert_int_equal(amp_cfg_key_exposed(cfg, msg, sizeof(msg)), 0); /* 0600 */
+    chmod(path, 0640);
+    assert_int_equal(amp_cfg_key_exposed(cfg, msg, sizeof(msg)), 1);
+    assert_non_null(strstr(msg, "holds the API key (api_key) and is readable by its group: chmod 600"));
+    assert_non_null(strstr(msg, path));
+    chmod(path, 0604);
+    assert_int_equal(amp_cfg_key_exposed(cfg, msg, sizeof(msg)), 1);
+    assert_non_null(strstr(msg, "readable by others"));
+    amp_config_free(cfg);
+    /* api_key_file: the key's file, not the config's. */
+    char *key = write_named("exposed.key", "k-file\n");
+    char *byfile = write_named("byfile.cfg", L_PROXY L_URL L_PROJECT "  api_key_file = \"exposed.key\";\n"
+                                             L_END ONE_ROUTE);
+    chmod(byfile, 0644);
+    assert_int_equal(amp_config_load(byfile, amp_curl_linked(), &cfg, err, sizeof(err)), 0);
+    assert_int_equal(amp_cfg_key_exposed(cfg, msg, sizeof(msg)), 0);
+    chmod(key, 0644);
+    assert_int_equal(amp_cfg_key_exposed(cfg, msg, sizeof(msg)), 1);
+    assert_non_null(strstr(msg, "exposed.key holds the API key and is readable by others"));
+    amp_config_free(cfg);
+    /* api_key_env: no file holds it. */
+    setenv("AMPSHIM_TEST_KEY", "k-env", 1);
+    char *byenv = write_named("byenv.cfg", L_PROXY L_URL L_PROJECT "  api_key_env = \"AMPSHIM_TEST_KEY\";\n"
+                                           L_END ONE_ROUTE);
+    chmod(byenv, 0644);
+    if (amp_config_load(byenv, amp_curl_linked(), &cfg, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    unsetenv("AMPSHIM_TEST_KEY");
+    assert_int_equal(amp_cfg_key_exposed(cfg, msg, sizeof(msg)), 0);
+    amp_config_free(cfg);
+    remove_file(path);
+    remove_file(key);
+    remove_file(byfile);
+    remove_file(byenv);
+}
+
 static void header_values_without_control_characters(void **state)
 {
     (void)state;
@@ -1004,6 +1088,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(minimal_config_loads),
+        cmocka_unit_test(unknown_setting_suggests),
+        cmocka_unit_test(key_file_exposed),
         cmocka_unit_test(loaded_routes_match_and_rewrite),
         cmocka_unit_test(headers_for_installation_route),
         cmocka_unit_test(headers_for_integration_route),
