@@ -48,5 +48,9 @@ int amp_trace_debug(CURL *easy, curl_infotype type, char *data, size_t size, voi
  * application never ends (no info_read, a long-jump out of a callback) is
  * recorded too; it hands every line on as libcurl would have. */
 size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userdata);
+/* ratelimit.c: CURLOPT_WRITEFUNCTION of a lean transfer (AMP_MODE_LEAN,
+ * ratelimit.h), which has no header callback of ours: a 429 is recorded
+ * before the application sees a byte of its body, the rest at the end. */
+size_t amp_ratelimit_watch_body(char *buf, size_t size, size_t n, void *userdata);
 
 #endif

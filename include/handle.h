@@ -68,7 +68,9 @@ struct amp_app_options {
     void *resolver_data;
     curl_write_callback header_fn;    /* CURLOPT_HEADERFUNCTION / DATA */
     void *header_data;
-    curl_write_callback write_fn;     /* CURLOPT_WRITEFUNCTION */
+    curl_write_callback write_fn;     /* CURLOPT_WRITEFUNCTION / DATA */
+    void *write_data;
+    long include_header;              /* CURLOPT_HEADER: headers in the body's stream */
     long verbose;                     /* CURLOPT_VERBOSE */
     curl_debug_callback debug_fn;     /* CURLOPT_DEBUGFUNCTION / DATA */
     void *debug_data;

@@ -20,9 +20,11 @@ enum {
     AMP_MODE_TRACE = 1 << 5,   /* the application's verbose output masked (trace.c) */
     AMP_MODE_AWAY = 1 << 6,    /* a routed transfer redirected off the proxy: the
                                   application's options for the rest of it */
+    AMP_MODE_LEAN = 1 << 7,    /* with SEND: no header callback of ours; the
+                                  response watched from the body's (ratelimit.c) */
 };
 #define AMP_MODE_ROUTED (AMP_MODE_SEND | AMP_MODE_ANSWER | AMP_MODE_NOWHERE)
-#define AMP_MODES 128 /* every combination of the bits above */
+#define AMP_MODES 256 /* every combination of the bits above */
 
 /* What the application changing a row's option means to a transfer under
  * way (transfer.c), read from the table: */

@@ -38,6 +38,15 @@ static inline void amp_ratelimit_watch_clear(struct amp_handle *hs)
     memset(&hs->watch, 0, sizeof(hs->watch));
 }
 
+/* Whether a transfer of curl_easy_perform to a plain relay may go lean
+ * (AMP_MODE_LEAN): nothing in its headers matters here before its end
+ * but a 429, and the application cannot see a 429's headers before its
+ * body (no header callback or data of its own, no CURLOPT_HEADER); no
+ * Location to guard (no redirects followed: the caller's mode says),
+ * no Set-Cookie to keep (no cookie engine, cookies.c), and libcurl keeps
+ * the headers to ask for afterwards (curl_easy_header, 7.84). */
+int amp_ratelimit_lean_ok(const struct amp_handle *hs);
+
 /* At the end of a routed transfer: a 429 the header callback saw but could
  * not yet record (its headers came back in one piece after a pause), and
  * the answer counted (tally.h). */

@@ -6,6 +6,7 @@
 #include "options.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -40,6 +41,8 @@ enum src {
     URL,   /* hs->opts.url */
     HDRS,  /* hs->opts.headers */
     RESOLVE, /* hs->opts.resolve, when the application gave a list */
+    APP,   /* the application's own (a mode that wants none of ours on a row
+            * another bit of it would put) */
 };
 
 struct put {
@@ -70,6 +73,7 @@ struct row {
 #define GUARD AMP_MODE_GUARD
 #define TRACE AMP_MODE_TRACE
 #define AWAY AMP_MODE_AWAY
+#define LEAN AMP_MODE_LEAN
 /* What must not send a routed request, or the key, anywhere but the proxy
  * (confine.c says why these and not the others). */
 #define ASIDE(v) PUT(SEND | ANSWER, IFSET, v)
@@ -123,10 +127,15 @@ struct row {
     /* The key masked in the application's verbose output. */                             \
     X(DEBUGFUNCTION, FN, KEEP, debug_fn, 0, F(0), PUT(TRACE, VALUE, F(amp_trace_debug)))   \
     X(DEBUGDATA, PTR, KEEP, debug_data, 0, P(0), PUT(TRACE, HS, P(0)))                     \
-    /* Every 429 recorded as it arrives (ratelimit.c). */                                 \
-    X(HEADERFUNCTION, FN, KEEP, header_fn, 0, F(0),                                        \
+    /* Every 429 recorded as it arrives (ratelimit.c): from its headers, or,              \
+     * lean, from the first of its body the application would see. */                     \
+    X(HEADERFUNCTION, FN, KEEP, header_fn, 0, F(0), PUT(LEAN, APP, F(0)),                  \
       PUT(SEND, VALUE, F(amp_ratelimit_watch_header)))                                     \
-    X(HEADERDATA, PTR, KEEP, header_data, 0, P(0), PUT(SEND, HS, P(0)))                    \
+    X(HEADERDATA, PTR, KEEP, header_data, 0, P(0), PUT(LEAN, APP, P(0)), PUT(SEND, HS, P(0))) \
+    X(WRITEFUNCTION, FN, KEEP, write_fn, 0, F(0),                                          \
+      PUT(LEAN, VALUE, F(amp_ratelimit_watch_body)))                                       \
+    X(WRITEDATA, PTR, KEEP, write_data, 0, P(0), PUT(LEAN, HS, P(0)))                      \
+    X(HEADER, LONG, KEEP, include_header, 0, L(0), PUT(LEAN, APP, L(0)))                   \
     /* A blocked call's connection: of our making, never one of the pool's                 \
      * and never kept, in HTTP/1.1, from no particular interface or port. */               \
     X(CLOSESOCKETFUNCTION, FN, KEEP, close_fn, 0, F(0),                                    \
@@ -145,7 +154,6 @@ struct row {
      * mode (a redirect looked at, the key masked). */                                     \
     X(ERRORBUFFER, PTR, KEEP, errbuf, 0, P(0), NOPUT)                                      \
     X(FOLLOWLOCATION, LONG, NOTE_GUARD, follow, 0, L(0), NOPUT)                            \
-    X(WRITEFUNCTION, FN, KEEP, write_fn, 0, F(0), NOPUT)                                   \
     X(VERBOSE, LONG, NOTE_TRACE, verbose, 0, L(0), NOPUT)                                  \
     X(STDERR, PTR, KEEP, err, 0, P(0), NOPUT)                                              \
     X(CONNECT_ONLY, LONG, KEEP, connect_only, 0, L(0), NOPUT)                              \
@@ -247,6 +255,8 @@ static int ours(struct amp_handle *hs, const struct row *r, unsigned mode, union
                 return 0;
             v->p = hs->opts.resolve;
             return 1;
+        case APP:
+            return 0;
         }
     }
     return 0;
@@ -268,6 +278,8 @@ void amp_options_init(struct amp_handle *hs)
     for (size_t i = 0; i < NROWS; i++)
         if (rows[i].type == LONG)
             memcpy(field(hs, &rows[i]), &rows[i].dflt.l, sizeof(long));
+    /* libcurl's default, given back as it is (no constant the table can hold). */
+    hs->app.write_data = stdout;
 }
 
 /* The rows mode puts a value on, whatever the application set: made once

@@ -422,9 +422,41 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
     return watch_lines(hs, buf, size, n);
 }
 
+int amp_ratelimit_lean_ok(const struct amp_handle *hs)
+{
+    return !hs->app.header_fn && !hs->app.header_data && !hs->app.include_header &&
+           hs->c->easy_header && !hs->app.cookie_engine && !hs->cookies.seen && !hs->app.share;
+}
+
+/* libcurl asked for the status as the body comes: the one of the response
+ * whose body it is (libcurl writes no body of a response it will replace,
+ * an authentication or expectation retry: it ignores that one). */
+size_t amp_ratelimit_watch_body(char *buf, size_t size, size_t n, void *userdata)
+{
+    struct amp_handle *hs = userdata;
+    long status = 0;
+
+    if (!hs->watch.recorded) {
+        hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status);
+        hs->watch.status = (int)status;
+        /* Before the application sees it: it may never let the transfer
+         * end (a long-jump out of this very callback). */
+        if (status == 429)
+            record_once(hs);
+    }
+    if (hs->app.write_fn)
+        return hs->app.write_fn(buf, size, n, hs->app.write_data);
+    return fwrite(buf, size, n, hs->app.write_data);
+}
+
 void amp_ratelimit_transfer_ended(struct amp_handle *hs)
 {
     long status = 0;
+
+    /* A lean transfer's 429 with no body: its status asked now. */
+    if ((hs->xfer.mode & AMP_MODE_LEAN) && !hs->watch.status &&
+        hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK)
+        hs->watch.status = (int)status;
 
     /* A 429 whose end of headers was never seen on its own line. */
     record_once(hs);

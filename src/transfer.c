@@ -268,10 +268,21 @@ static int build_headers(struct amp_handle *hs)
     return 0;
 }
 
-/* The mode of a routed transfer sent to the proxy. */
+/* The mode of a routed transfer sent to the proxy: lean (no header
+ * callback of ours: ratelimit.h) when curl_easy_perform runs it to a
+ * plain relay, that perform's return being its end, before the
+ * application's next call. */
 static unsigned send_mode(const struct amp_config *cfg, const struct amp_handle *hs)
 {
-    return AMP_MODE_SEND | (cfg->proxy_plain_http ? AMP_MODE_PLAIN : 0) | amp_options_app_bits(hs);
+    unsigned m = AMP_MODE_SEND | amp_options_app_bits(hs);
+
+    if (!cfg->proxy_plain_http)
+        return m;
+    m |= AMP_MODE_PLAIN;
+    if (!(m & AMP_MODE_GUARD) && hs->xfer.performing && !hs->xfer.multi &&
+        amp_ratelimit_lean_ok(hs))
+        m |= AMP_MODE_LEAN;
+    return m;
 }
 
 /* The mode a transfer under way needs with the application's values as
@@ -764,12 +775,14 @@ CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config 
      * callback, is left to libcurl, which refuses it. */
     if (hs->xfer.active && !hs->xfer.multi && !hs->xfer.performing)
         end(hs);
-    rc = begin(cfg, hs, 1, now, &routed);
-    if (rc != CURLE_OK)
-        return rc;
-    if (!routed)
-        return c->easy_perform(hs->easy);
+    /* Said before it begins: the mode it is sent in depends on it. */
+    int outer = hs->xfer.performing;
     hs->xfer.performing = 1;
+    rc = begin(cfg, hs, 1, now, &routed);
+    if (rc != CURLE_OK || !routed) {
+        hs->xfer.performing = outer;
+        return rc != CURLE_OK ? rc : c->easy_perform(hs->easy);
+    }
     rc = c->easy_perform(hs->easy);
     /* The guard stopped a redirect to a routed URL: send it through the proxy. */
     for (int n = 0; (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_COULDNT_RESOLVE_HOST) &&

@@ -251,6 +251,33 @@ def rl_429_recorded_however_the_transfer_ends(ctx):
 
 
 @test
+def rl_429_recorded_without_a_header_callback(ctx):
+    """A program with no header callback, on curl_easy_perform to the plain
+    relay, has none of ours either (AMP_MODE_LEAN): its 429 is recorded
+    from the first of its body, or, with none, as the perform returns, its
+    retry time read from the headers libcurl kept; the next call is stopped
+    here, and the program's own write callback sees every body byte."""
+    for body in ("slow down", ""):
+        cfg, _ = rl_cfg(ctx, "rl-lean-%d" % len(body))
+        ctx.proxy.control("reset")
+        ctx.proxy.control("queue", [
+            {"status": 200, "headers": {}, "body": "fine"},
+            {"status": 429, "headers": {"X-Amp-Retry-After": http_date(int(time.time()) + 60),
+                                        "X-Amp-Retryable": "true"}, "body": body},
+        ])
+        mark_all(ctx)
+        p = client(ctx, SF + "/lean/a", SF + "/lean/b", SF + "/lean/c", cfg=cfg)
+        lines = p.stdout.decode().splitlines()
+        assert len(lines) == 3, (lines, p.stderr)
+        assert lines[0].startswith("perform 1: rc=0 status=200"), lines
+        assert lines[1].startswith("perform 2: rc=0 status=429"), lines
+        assert lines[2].startswith("perform 3: rc=55 "), lines
+        err = p.stderr.decode()
+        assert "answered 429: blocked until" in err and "usable retry time" not in err, err
+        assert len(ctx.proxy.requests()) == 2
+
+
+@test
 def rl_429_after_long_answers_on_the_same_handle(ctx):
     """A handle whose answers are long has the rest of a 200's lines handed
     to the application by libcurl itself once the status is read
