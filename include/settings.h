@@ -53,8 +53,4 @@ const struct amp_config *amp_settings_hold(void);
 /* A reference given back; the config is freed when it was the last. NULL is fine. */
 void amp_settings_release(const struct amp_config *cfg);
 
-/* At exit, when the log is at info: a process given a config that never
- * called libcurl says so, once (a destructor, and the first stage). */
-void amp_settings_at_exit(void);
-
 #endif

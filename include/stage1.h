@@ -8,8 +8,9 @@
  * libampshim-core.so beside it, is everything else; the first stage loads it
  * only where libcurl is: at start when libcurl is linked, before a dlopen of
  * a libcurl or of an RTLD_DEEPBIND object needing one, at a look-up of a
- * hooked function by name, or at the first call of a hooked function. Until
- * then, and for good when the core cannot be loaded, every call goes where it
+ * hooked function by name, or at the first call of a hooked function (and at
+ * start in any process when AMPSHIM_LOG asks for info: stage1.c). Until then,
+ * and for good when the core cannot be loaded, every call goes where it
  * would go without ampshim. */
 #ifndef AMPSHIM_STAGE1_H
 #define AMPSHIM_STAGE1_H
@@ -18,7 +19,10 @@
 #include "hooked.h"
 
 #define AMP_CORE_FILE "libampshim-core.so"
-#define AMP_CORE_ATTACH "amp_core_attach"
+/* The core's one export. Its name carries the version of the structures
+ * below: a first stage and a core that do not match (an upgrade half done)
+ * do not attach, and the program runs as without ampshim. */
+#define AMP_CORE_ATTACH "amp_core_attach_1"
 
 #define AMP_COUNT_ONE(...) +1
 #define AMP_NHOOKED (0 AMP_HOOKED(AMP_COUNT_ONE, AMP_COUNT_ONE, AMP_COUNT_ONE, AMP_COUNT_ONE))
@@ -48,12 +52,10 @@ struct amp_core {
     int (*dlclose)(void *handle);
     void *(*dlsym)(void *handle, const char *name);
     void *(*dlvsym)(void *handle, const char *name, const char *version);
-    /* The line at exit of a process that never called libcurl (settings.h). */
-    void (*at_exit)(void);
 };
 
-/* The core's one exported function, looked up by the first stage after it
- * loaded the core. May be called more than once (two threads loading at
+/* The core's one exported function (AMP_CORE_ATTACH), looked up by the
+ * first stage after it loaded the core. May be called more than once (two threads loading at
  * once): the same answer each time. */
 typedef void amp_core_attach_fn(const struct amp_stage1 *s1, struct amp_core *out);
 

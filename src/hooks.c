@@ -1,7 +1,7 @@
 /* The core's entries, each one a line into the logic (easy.c, multi.c,
  * ffi.c), which calls the real function (real.c). The first stage exports
  * the symbols and reaches these by tail jumps (stage1.h); the core exports
- * nothing but amp_core_attach, which hands them over. The libcurl flavour a
+ * nothing but amp_core_attach_1 (AMP_CORE_ATTACH), which hands them over. The libcurl flavour a
  * call is for is the one the calling code binds to, found from its
  * address. */
 #define _GNU_SOURCE
@@ -14,7 +14,6 @@
 #include "hooked.h"
 #include "multi.h"
 #include "real.h"
-#include "settings.h"
 #include "stage1.h"
 
 #define CALLER __builtin_return_address(0)
@@ -122,10 +121,11 @@ static void *hook_dlvsym(void *handle, const char *name, const char *version)
 #define ENTRY(ret, name, ...) (void *)hook_##name,
 #define ENTRY_VOID(name, ...) (void *)hook_##name,
 
-/* The one exported symbol: the first stage, having loaded the core, hands
+/* The one exported symbol (AMP_CORE_ATTACH, whose name carries the version
+ * of what is handed over): the first stage, having loaded the core, hands
  * over what it captured and the loader's functions, and takes the entries. */
-__attribute__((visibility("default"))) void amp_core_attach(const struct amp_stage1 *s1,
-                                                            struct amp_core *out)
+__attribute__((visibility("default"))) void amp_core_attach_1(const struct amp_stage1 *s1,
+                                                              struct amp_core *out)
 {
     const struct amp_core entries = {
         .hooks = { AMP_HOOKED(ENTRY, ENTRY_VOID, ENTRY, ENTRY) },
@@ -133,7 +133,6 @@ __attribute__((visibility("default"))) void amp_core_attach(const struct amp_sta
         .dlclose = hook_dlclose,
         .dlsym = hook_dlsym,
         .dlvsym = hook_dlvsym,
-        .at_exit = amp_settings_at_exit,
     };
 
     amp_env_attach(&s1->env);

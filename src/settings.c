@@ -343,17 +343,14 @@ const struct amp_settings *amp_settings_load(const struct amp_curl *c)
 /* At exit: a process that was given a config but never called libcurl (a
  * static binary, a Go program, one that does its HTTP some other way) was
  * not routed at all; said at info, since the library is in every process
- * of the tree. Costs a process at the default level two loads. The first
- * stage asks too, having loaded the core for it (stage1.c): said once. */
-void amp_settings_at_exit(void)
+ * of the tree. Costs a process at the default level two loads. */
+__attribute__((destructor)) static void said_at_exit(void)
 {
-    static atomic_int said;
     char found[4096];
     const char *path;
 
     if (atomic_load_explicit(&amp_settings_loaded, memory_order_acquire) ||
-        !amp_env_set("AMPSHIM_LOG") || !amp_log_enabled(AMP_LOG_INFO) ||
-        atomic_exchange_explicit(&said, 1, memory_order_acq_rel))
+        !amp_env_set("AMPSHIM_LOG") || !amp_log_enabled(AMP_LOG_INFO))
         return;
     path = wanted_config(found, sizeof(found));
     if (!path)
@@ -361,9 +358,4 @@ void amp_settings_at_exit(void)
     amp_info("config %s: this process never called libcurl, so nothing it sent went through "
              "ampshim (a statically linked program, a Go binary, or one that does not use libcurl)",
              path);
-}
-
-__attribute__((destructor)) static void said_at_exit(void)
-{
-    amp_settings_at_exit();
 }

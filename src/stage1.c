@@ -2,9 +2,9 @@
  * and the loading of the core. The core is loaded where libcurl is (at
  * start when libcurl is linked; before a dlopen of a libcurl or of an
  * RTLD_DEEPBIND object that needs one; at a look-up of a hooked function by
- * name; at the first call of one) and nowhere else; from the folder this
- * file was loaded from, not from anything the environment says (the
- * program may have cleared it). */
+ * name; at the first call of one) and nowhere else but where the log asks
+ * for info; from the folder this file was loaded from, not from anything
+ * the environment says (the program may have cleared it). */
 #define _GNU_SOURCE
 #include "stage1.h"
 
@@ -75,6 +75,7 @@ static void warn(const char *path, const char *why)
         return;
     int n = snprintf(line, sizeof(line), "ampshim[%s %ld]: warning: cannot load %s (%s): curl calls are not "
                      "routed\n", env->program, (long)getpid(), path, why ? why : "not found");
+    /* One write, as log.c's lines; nothing to do if stderr is gone. */
     if (n > 0 && write(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
         return;
 }
@@ -119,32 +120,6 @@ int amp_stage1_load_core(void)
     return 1;
 }
 
-/* Is a libcurl loaded? Read from the loader's own list (the debuggers'
- * interface, which elfsym.c reads too) with plain loops: no call to bind
- * in a process that has none. */
-static int libcurl_loaded(void)
-{
-    for (const struct link_map *lm = _r_debug.r_map; lm; lm = lm->l_next) {
-        const char *base = lm->l_name;
-        for (const char *p = lm->l_name; *p; p++)
-            if (*p == '/')
-                base = p + 1;
-        if (base[0] == 'l' && base[1] == 'i' && base[2] == 'b' && base[3] == 'c' && base[4] == 'u' &&
-            base[5] == 'r' && base[6] == 'l' && (base[7] == '.' || base[7] == '-'))
-            return 1;
-    }
-    return 0;
-}
-
-/* glibc calls a shared object's constructors with main's arguments and
- * environment. */
-__attribute__((constructor)) static void start(int argc, char **argv, char **envp)
-{
-    amp_stage1_capture(argc, argv, envp);
-    if (libcurl_loaded())
-        amp_stage1_load_core();
-}
-
 /* AMPSHIM_LOG, as the process started, asks for info or debug. */
 static int info_logged(void)
 {
@@ -167,14 +142,33 @@ static int info_logged(void)
     return 0;
 }
 
-/* A process given a config that never called libcurl says so at exit when
- * the log asks for info (settings.c): the core is loaded for that line,
- * then only. */
-__attribute__((destructor)) static void finish(void)
+/* Is a libcurl loaded? Read from the loader's own list (the debuggers'
+ * interface, which elfsym.c reads too) with plain loops: no call to bind
+ * in a process that has none. */
+static int libcurl_loaded(void)
 {
-    if (atomic_load_explicit(&state, memory_order_acquire) == 0 && info_logged() &&
-        amp_stage1_load_core() && core.at_exit)
-        core.at_exit();
+    for (const struct link_map *lm = _r_debug.r_map; lm; lm = lm->l_next) {
+        const char *base = lm->l_name;
+        for (const char *p = lm->l_name; *p; p++)
+            if (*p == '/')
+                base = p + 1;
+        if (base[0] == 'l' && base[1] == 'i' && base[2] == 'b' && base[3] == 'c' && base[4] == 'u' &&
+            base[5] == 'r' && base[6] == 'l' && (base[7] == '.' || base[7] == '-'))
+            return 1;
+    }
+    return 0;
+}
+
+/* glibc calls a shared object's constructors with main's arguments and
+ * environment. When the log asks for info, the core is loaded in any
+ * process: one given a config that never calls libcurl says so at exit
+ * (settings.c), which a core loaded then, while the loader runs the
+ * destructors, could not do safely. */
+__attribute__((constructor)) static void start(int argc, char **argv, char **envp)
+{
+    amp_stage1_capture(argc, argv, envp);
+    if (libcurl_loaded() || info_logged())
+        amp_stage1_load_core();
 }
 
 /* The exported loader functions. glibc reads the caller's RUNPATH and
