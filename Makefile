@@ -25,12 +25,16 @@ CLI_DEFS = -DAMPSHIM_VERSION='"$(VERSION)"' -DAMPSHIM_LIBDIR='"$(LIBDIR)"' \
 DEPFLAGS = -MMD -MP
 B := build
 
-# The preload library links nothing but libc: libcurl is found in the
+# The preload is two objects (include/stage1.h says why): the first stage,
+# libampshim.so, which LD_PRELOAD names and every process loads, and the
+# core, libampshim-core.so beside it, which the first stage loads only where
+# libcurl is. Both link nothing but libc: libcurl is found in the
 # application at run time, libconfig is dlopen'ed on first need.
+STAGE1_SRC := stage1.c stage1_hooks.c stage1_real.c stage1_env.c deepbind.c elfsym.c
 LIB_SRC := hooks.c ffi.c global.c easy.c multi.c transfer.c redirect.c options.c confine.c trace.c ratelimit.c \
            respond.c handles.c headers.c route.c block.c config.c config_settings.c config_key.c \
            config_routes.c config_discover.c catalog.c suggest.c libconfig_dl.c \
-           state.c real.c elfsym.c settings.c deepbind.c log.c safefile.c locks.c counts.c tally.c \
+           state.c real.c settings.c log.c safefile.c locks.c counts.c tally.c \
            arena.c routeindex.c urlsplit.c routelist.c cookies.c cookiejar.c env.c
 # The launcher: main.c, its table of commands, and each command in the file
 # of its job (src/cmd_*.c, every one of them).
@@ -41,6 +45,7 @@ CLI_SRC := main.c commands.c cli_report.c cli_config.c known.c $(notdir $(wildca
 CORE_SRC := state_fork.c config.c config_settings.c config_key.c config_routes.c config_discover.c catalog.c suggest.c route.c headers.c block.c state.c counts.c log.c curlapi_linked.c \
             safefile.c json.c arena.c routeindex.c urlsplit.c routelist.c cookiejar.c env.c
 
+STAGE1_OBJ := $(STAGE1_SRC:%.c=$(B)/stage1/%.o)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/lib/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/cli/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/cli/%.o)
@@ -58,12 +63,12 @@ CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.
 # The same library and two threaded clients under ThreadSanitizer: the
 # integration tests run them and fail on any report.
 TSAN_OBJ := $(LIB_SRC:%.c=$(B)/tsan/lib/%.o)
-TSAN := $(B)/tsan/libampshim.so $(B)/tsan/threads_client $(B)/tsan/multi_client \
+TSAN := $(B)/tsan/libampshim.so $(B)/tsan/libampshim-core.so $(B)/tsan/threads_client $(B)/tsan/multi_client \
         $(B)/tsan/reload_client
 
 .PHONY: all test unit integration demo install uninstall deb clean deps tsan checksrc
-all: $(B)/libampshim.so $(B)/ampshim $(B)/providers.cfg $(B)/man/ampshim.1 $(B)/man/ampshim.cfg.5 \
-     $(B)/man/ampshim-json.7
+all: $(B)/libampshim.so $(B)/libampshim-core.so $(B)/ampshim $(B)/providers.cfg $(B)/man/ampshim.1 \
+     $(B)/man/ampshim.cfg.5 $(B)/man/ampshim-json.7
 
 # The provider catalog lives beside the library (and the launcher).
 $(B)/providers.cfg: conf/providers.cfg | $(B)/lib
@@ -73,9 +78,17 @@ $(B)/lib/%.o: src/%.c | $(B)/lib
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SIBCALLS_$*) $(WARN) $(DEPFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 $(B)/cli/%.o: src/%.c | $(B)/cli
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPFLAGS) $(CLI_DEFS) -c $< -o $@
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(STAGE1_OBJ:.o=.d)
 
-# The dlopen hook must reach glibc by tail calls (see hooks.c), whatever CFLAGS say
+# The first stage is built once for every build (sanitizers, tests'
+# switches, allocation failures): each has a copy beside its own core. Its
+# exported functions end in tail calls (see stage1.c), whatever CFLAGS say,
+# and it is never instrumented: a sanitizer's runtime calls its dlsym
+# before it is set up itself.
+$(B)/stage1/%.o: src/%.c | $(B)/stage1
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O2 -foptimize-sibling-calls $(WARN) $(DEPFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+# The loader's hooks must reach glibc by tail calls (see hooks.c), whatever CFLAGS say
 # (a variable of its own, so that `make CFLAGS=-O0` cannot take it away).
 SIBCALLS_hooks := -O2 -foptimize-sibling-calls
 SIBCALLS_real := -O2 -foptimize-sibling-calls
@@ -89,9 +102,24 @@ SIBCALLS_real := -O2 -foptimize-sibling-calls
 # sanitizer's early dlsym or from two threads at once binds as at start.
 # The relative relocations are packed (DT_RELR, read by glibc 2.36 and
 # later): ~2,000 instructions less at every start.
+# The core is loaded with dlopen, so only in processes that use libcurl; it
+# is bound lazily too. The first stage is linked without the build's flags:
+# it is the same object in every build.
 LIB_LDFLAGS := -Wl,-z,lazy -Wl,-z,pack-relative-relocs
-$(B)/libampshim.so: $(LIB_OBJ)
+# The first stage names no library it needs and has no start files: every
+# process it is loaded into has libc in its global scope, where its lazily
+# bound calls find their functions (each at its default version), and a
+# NEEDED entry with its version needs, and the start files' weak look-ups,
+# cost more than the whole first stage does (make bench, target e). A link
+# with libc checks that each of its references is libc's.
+$(B)/libampshim.so: $(STAGE1_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs $^ -o $(B)/stage1/linked-with-libc.so
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -nostdlib $(LIB_LDFLAGS) $^ -lgcc -o $@
+$(B)/libampshim-core.so: $(LIB_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs $(LIB_LDFLAGS) $^ -o $@
+# The other builds' copies of the first stage, each beside its core.
+$(B)/tsan/libampshim.so $(B)/allocfail/libampshim.so $(B)/testswitch/libampshim.so: $(B)/libampshim.so
+	mkdir -p $(@D) && cp $< $@
 # The launcher has the version and the libdir built in: rebuilt when they
 # change (debian/changelog, PREFIX, BINDIR or LIBDIR): the objects that use them.
 CLI_DEFS_USERS := main commands cmd_run
@@ -112,12 +140,12 @@ $(B)/man/%: man/% $(B)/cli/defs | $(B)/man
 # is set up itself, and RTLD_NEXT needs our tail calls (which instrumenting
 # function entries would take away): the hooks and the real calls are
 # built plain.
-TSAN_PLAIN := hooks real elfsym
+TSAN_PLAIN := hooks real
 $(B)/tsan/lib/%.o: src/%.c | $(B)/tsan/lib
 	$(CC) $(CPPFLAGS) -g $(if $(filter $*,$(TSAN_PLAIN)),-O2 -foptimize-sibling-calls,-O1 -fsanitize=thread) \
 	  $(WARN) $(DEPFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 -include $(TSAN_OBJ:.o=.d)
-$(B)/tsan/libampshim.so: $(TSAN_OBJ)
+$(B)/tsan/libampshim-core.so: $(TSAN_OBJ)
 	$(CC) -fsanitize=thread -shared $^ -o $@
 $(B)/tsan/%: tests/clients/%.c | $(B)/tsan/lib
 	$(CC) -O1 -g -fsanitize=thread $(WARN) $(RDYNAMIC_$*) $< -o $@ -lcurl -lpthread
@@ -126,7 +154,7 @@ tsan: $(TSAN)
 # The library with every allocation it makes countable, and failable one at
 # a time (tests/allocfail): the allocation-failure test.
 ALLOCFAIL_WRAP := malloc calloc realloc strdup strndup asprintf vasprintf fmemopen
-$(B)/allocfail/libampshim.so: $(LIB_OBJ) tests/allocfail/allocfail.c | $(B)/allocfail
+$(B)/allocfail/libampshim-core.so: $(LIB_OBJ) tests/allocfail/allocfail.c | $(B)/allocfail
 	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -Wl,-z,defs -Wl,-z,now $(ALLOCFAIL_WRAP:%=-Wl,--wrap=%) \
 	  $(LIB_OBJ) tests/allocfail/allocfail.c -o $@
 
@@ -136,22 +164,24 @@ $(B)/allocfail/libampshim.so: $(LIB_OBJ) tests/allocfail/allocfail.c | $(B)/allo
 # switch on. The installed library has none.
 TESTSWITCH_SRC := real.c settings.c
 TESTSWITCH_OBJ := $(foreach s,$(LIB_SRC),$(if $(filter $s,$(TESTSWITCH_SRC)),$(B)/testswitch/$(s:.c=.o),$(B)/lib/$(s:.c=.o)))
-TESTSWITCH := $(B)/testswitch/libampshim.so $(B)/testswitch/providers.cfg
+TESTSWITCH := $(B)/testswitch/libampshim.so $(B)/testswitch/libampshim-core.so $(B)/testswitch/providers.cfg
 $(B)/testswitch/%.o: src/%.c | $(B)/testswitch
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SIBCALLS_$*) $(WARN) $(DEPFLAGS) -DAMPSHIM_TEST_SWITCHES -fPIC -fvisibility=hidden \
 	  -c $< -o $@
 -include $(TESTSWITCH_SRC:%.c=$(B)/testswitch/%.d)
-$(B)/testswitch/libampshim.so: $(TESTSWITCH_OBJ)
+$(B)/testswitch/libampshim-core.so: $(TESTSWITCH_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-z,defs $(LIB_LDFLAGS) $^ -o $@
 $(B)/testswitch/providers.cfg: conf/providers.cfg | $(B)/testswitch
 	cp $< $@
 
-$(B)/lib $(B)/cli $(B)/man $(B)/plugins $(B)/tsan/lib $(B)/allocfail $(B)/testswitch:
+$(B)/lib $(B)/stage1 $(B)/cli $(B)/man $(B)/plugins $(B)/tsan/lib $(B)/allocfail $(B)/testswitch:
 	mkdir -p $@
 
 # Unit tests (cmocka): plain functions, linked against the real libcurl/libconfig.
 $(B)/test_%: tests/unit/test_%.c $(CORE_OBJ)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $^ -o $@ -lcmocka -lcurl -lconfig
+# The environment as the first stage copies it at start, and the core reads it.
+$(B)/test_config: $(B)/cli/stage1_env.o
 
 # The in-memory symbol look-up stands alone (the library's, not the launcher's).
 # (One command compiles two sources here, and gcc's -MMD then keeps only the
@@ -201,7 +231,8 @@ integration: all $(CLIENTS) $(TSAN) $(TESTSWITCH)
 	/usr/bin/python3 tests/integration/run.py
 
 test: deps
-	$(MAKE) --no-print-directory all $(UNIT) $(CLIENTS) $(TSAN) $(TESTSWITCH) $(B)/allocfail/libampshim.so
+	$(MAKE) --no-print-directory all $(UNIT) $(CLIENTS) $(TSAN) $(TESTSWITCH) $(B)/allocfail/libampshim.so \
+	  $(B)/allocfail/libampshim-core.so
 	/usr/bin/python3 tools/checksrc.py $(B)
 	/usr/bin/python3 tests/run_all.py $(UNIT)
 
@@ -236,6 +267,7 @@ $(B)/bench:
 INSTALL_FILES := \
   $(B)/ampshim:$(BINDIR)/ampshim:755 \
   $(B)/libampshim.so:$(LIBDIR)/libampshim.so:644 \
+  $(B)/libampshim-core.so:$(LIBDIR)/libampshim-core.so:644 \
   conf/providers.cfg:$(LIBDIR)/providers.cfg:644 \
   $(B)/man/ampshim.1:$(MANDIR)/man1/ampshim.1:644 \
   $(B)/man/ampshim.cfg.5:$(MANDIR)/man5/ampshim.cfg.5:644 \

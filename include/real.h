@@ -79,14 +79,23 @@ const struct amp_curl *amp_real_flavour_at(const void *p, int *index);
 /* The table at index, once made (NULL before). */
 const struct amp_curl *amp_real_flavour(int index);
 
-/* 1 when p is in this library. */
+/* 1 when p is in this library (the core) or in the first stage. */
 int amp_real_is_ours(const void *p);
 
+struct amp_stage1;
+/* The loader's functions the first stage found, from now on (hooks.c). */
+void amp_real_attach(const struct amp_stage1 *s1);
+
+/* The loader's functions after the first stage (glibc's, or another
+ * preload's), behind our own. */
 void *amp_real_dlopen(const char *file, int flags);
-/* glibc's dlsym and dlvsym, behind our own (hooks.c). */
 void *amp_real_dlsym(void *handle, const char *name);
 void *amp_real_dlvsym(void *handle, const char *name, const char *version);
 int amp_real_dlclose(void *handle);
+/* dlsym(RTLD_NEXT, name), or dlvsym with a version: what follows the
+ * first stage in the search order (from the core itself, RTLD_NEXT would
+ * mean "after the core", which was loaded on its own). */
+void *amp_real_next(const char *name, const char *version);
 
 /* A shared object was unloaded: forget what was learnt of callers. */
 void amp_real_forget_callers(void);

@@ -15,8 +15,9 @@ ASAN_CFLAGS := -O1 -g $(ASAN_SAN)
 # As in the TSan build: the sanitizer's runtime binds its interceptors through
 # our dlsym before it is set up itself (instrumented code there would touch
 # shadow memory that is not mapped yet), and RTLD_NEXT and dlopen's RUNPATH
-# need our tail calls, which instrumentation takes away. These are built plain.
-ASAN_PLAIN := hooks real elfsym
+# need our tail calls, which instrumentation takes away. These are built plain
+# (and the first stage, the same object in every build: the main Makefile).
+ASAN_PLAIN := hooks real
 
 ASAN_LIB_OBJ := $(LIB_SRC:%.c=$(ASAN_DIR)/lib/%.o)
 ASAN_CLI_OBJ := $(CLI_SRC:%.c=$(ASAN_DIR)/cli/%.o)
@@ -26,9 +27,10 @@ ASAN_UNIT := $(UNIT:$(B)/%=$(ASAN_DIR)/%)
 ASAN_CLIENTS := $(CLIENTS:$(B)/%=$(ASAN_DIR)/%)
 ASAN_EXES := $(filter-out $(ASAN_DIR)/plugins/%,$(ASAN_CLIENTS))
 ASAN_PLUGINS := $(filter $(ASAN_DIR)/plugins/%,$(ASAN_CLIENTS))
-ASAN_ALL := $(ASAN_DIR)/libampshim.so $(ASAN_DIR)/ampshim $(ASAN_DIR)/providers.cfg \
+ASAN_ALL := $(ASAN_DIR)/libampshim.so $(ASAN_DIR)/libampshim-core.so $(ASAN_DIR)/ampshim $(ASAN_DIR)/providers.cfg \
             $(ASAN_DIR)/asan_first.so $(ASAN_UNIT) $(ASAN_CLIENTS) $(ASAN_DIR)/allocfail/libampshim.so \
-            $(ASAN_DIR)/testswitch/libampshim.so $(ASAN_DIR)/testswitch/providers.cfg
+            $(ASAN_DIR)/allocfail/libampshim-core.so $(ASAN_DIR)/testswitch/libampshim.so \
+            $(ASAN_DIR)/testswitch/libampshim-core.so $(ASAN_DIR)/testswitch/providers.cfg
 
 .PHONY: asan asan-build valgrind
 
@@ -42,8 +44,12 @@ asan-build: $(ASAN_ALL)
 $(ASAN_DIR)/lib/%.o: src/%.c | $(ASAN_DIR)/lib
 	$(CC) $(CPPFLAGS) -g $(if $(filter $*,$(ASAN_PLAIN)),-O2 -foptimize-sibling-calls,$(ASAN_CFLAGS)) \
 	  $(WARN) $(DEPFLAGS) -fPIC -fvisibility=hidden -c $(abspath $<) -o $@
-$(ASAN_DIR)/libampshim.so: $(ASAN_LIB_OBJ)
+$(ASAN_DIR)/libampshim-core.so: $(ASAN_LIB_OBJ)
 	$(CC) $(ASAN_SAN) -shared -Wl,-z,defs -Wl,-z,now $^ -o $@
+# The first stage beside each sanitized core: the plain one (never instrumented).
+$(ASAN_DIR)/libampshim.so $(ASAN_DIR)/allocfail/libampshim.so $(ASAN_DIR)/testswitch/libampshim.so: \
+  $(B)/libampshim.so
+	mkdir -p $(@D) && cp $< $@
 $(ASAN_DIR)/providers.cfg: conf/providers.cfg | $(ASAN_DIR)/lib
 	cp $< $@
 
@@ -53,7 +59,7 @@ $(ASAN_DIR)/testswitch/%.o: src/%.c | $(ASAN_DIR)/testswitch
 	$(CC) $(CPPFLAGS) -g $(if $(filter $*,$(ASAN_PLAIN)),-O2 -foptimize-sibling-calls,$(ASAN_CFLAGS)) \
 	  $(WARN) $(DEPFLAGS) -DAMPSHIM_TEST_SWITCHES -fPIC -fvisibility=hidden -c $(abspath $<) -o $@
 -include $(TESTSWITCH_SRC:%.c=$(ASAN_DIR)/testswitch/%.d)
-$(ASAN_DIR)/testswitch/libampshim.so: $(ASAN_TESTSWITCH_OBJ)
+$(ASAN_DIR)/testswitch/libampshim-core.so: $(ASAN_TESTSWITCH_OBJ)
 	$(CC) $(ASAN_SAN) -shared -Wl,-z,defs -Wl,-z,now $^ -o $@
 $(ASAN_DIR)/testswitch/providers.cfg: conf/providers.cfg | $(ASAN_DIR)/testswitch
 	cp $< $@
@@ -71,6 +77,7 @@ $(ASAN_DIR)/asan_first.so: tests/asan/asan_first.c | $(ASAN_DIR)/lib
 
 $(filter-out $(ASAN_DIR)/test_elfsym $(ASAN_DIR)/test_options,$(ASAN_UNIT)): $(ASAN_DIR)/test_%: tests/unit/test_%.c $(ASAN_CORE_OBJ)
 	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) $(abspath $^) -o $@ -lcmocka -lcurl -lconfig
+$(ASAN_DIR)/test_config: $(ASAN_DIR)/cli/stage1_env.o
 $(ASAN_DIR)/test_options: tests/unit/test_options.c $(filter-out %/hooks.o %/ffi.o,$(ASAN_LIB_OBJ))
 	$(CC) $(CPPFLAGS) $(ASAN_CFLAGS) $(WARN) $(abspath $^) -o $@ -lcmocka -lcurl -lpthread -ldl
 $(ASAN_DIR)/test_elfsym: tests/unit/test_elfsym.c src/elfsym.c $(wildcard include/*.h)
@@ -97,7 +104,7 @@ ASAN_PLAIN_PLUGINS := dlsym_tracer
 # The library with every allocation it makes failable in turn (the main
 # Makefile's allocation-failure build), sanitized: the error paths are where
 # leaks and use-after-free hide.
-$(ASAN_DIR)/allocfail/libampshim.so: $(ASAN_LIB_OBJ) tests/allocfail/allocfail.c | $(ASAN_DIR)/allocfail
+$(ASAN_DIR)/allocfail/libampshim-core.so: $(ASAN_LIB_OBJ) tests/allocfail/allocfail.c | $(ASAN_DIR)/allocfail
 	$(CC) $(ASAN_CFLAGS) $(WARN) -fPIC -shared -Wl,-z,defs -Wl,-z,now $(ALLOCFAIL_WRAP:%=-Wl,--wrap=%) \
 	  $(ASAN_LIB_OBJ) $(abspath tests/allocfail/allocfail.c) -o $@
 

@@ -1,10 +1,9 @@
-/* Reading DT_NEEDED from an ELF file before it is loaded: the one thing
- * here no library on the host already does for us (libelf would itself be
- * something loaded into every program). Native ELF class only. */
+/* Reading DT_NEEDED from an ELF file before it is loaded, for the first
+ * stage's dlopen (deepbind.h): the one thing here no library on the host
+ * already does for us (libelf would itself be something loaded into every
+ * program). Native ELF class only. */
 #define _GNU_SOURCE
 #include "deepbind.h"
-
-#include <dlfcn.h>
 
 #include <elf.h>
 #include <fcntl.h>
@@ -12,9 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "log.h"
-#include "real.h"
 
 #define MAX_PHDRS 64
 #define MAX_DYN 512
@@ -36,7 +32,7 @@ static off_t offset_of(const ElfW(Phdr) *ph, int n, ElfW(Addr) vaddr)
 
 /* 1 when the ELF file at path (a path with a '/') lists a libcurl among
  * its DT_NEEDED entries; 0 otherwise, and for anything unreadable. */
-static int needs_libcurl(const char *path)
+int amp_deepbind_needs_libcurl(const char *path)
 {
     ElfW(Ehdr) eh;
     ElfW(Phdr) ph[MAX_PHDRS];
@@ -80,16 +76,4 @@ static int needs_libcurl(const char *path)
 out:
     close(fd);
     return found;
-}
-
-void *amp_deepbind_dlopen(const char *file, int flags)
-{
-    /* RTLD_DEEPBIND (PHP loads its extensions so) binds an object to its
-     * own libcurl ahead of our hooks; for an object that needs libcurl we
-     * load it without, so the preload comes first as it does elsewhere. */
-    if (file && needs_libcurl(file)) {
-        amp_debug("loading %s without RTLD_DEEPBIND so that its curl calls are routed", file);
-        flags &= ~RTLD_DEEPBIND;
-    }
-    return amp_real_dlopen(file, flags);
 }

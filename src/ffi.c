@@ -101,9 +101,11 @@ int amp_ffi_wrapped(const char *name)
 void *amp_ffi_dlsym(void *handle, const char *name, const char *version, int which,
                     const void *caller)
 {
-    /* Not a tail call: RTLD_NEXT now means "after this library", which is
-     * where the caller would find libcurl too unless it came before us. */
-    void *p = version ? amp_real_dlvsym(handle, name, version) : amp_real_dlsym(handle, name);
+    /* RTLD_NEXT taken as "after the preload", which is where the caller
+     * would find libcurl too unless it came before us. */
+    void *p = handle == RTLD_NEXT ? amp_real_next(name, version)
+              : version           ? amp_real_dlvsym(handle, name, version)
+                                  : amp_real_dlsym(handle, name);
     int index;
     Dl_info def, from;
 

@@ -13,7 +13,7 @@
  * libcurl's as if ampshim were not there. */
 static void *next(const char *name)
 {
-    return amp_real_dlsym(RTLD_NEXT, name);
+    return amp_real_next(name, NULL);
 }
 
 /* Read, or looked at again: a server initialises libcurl again when it

@@ -1,20 +1,21 @@
-/* The exported symbols, and nothing else: each one a line into the logic
- * (easy.c, multi.c, ffi.c), which calls the real function (real.c).
- * Everything else in the library is hidden. The libcurl flavour a call is
- * for is the one the calling code binds to, found from its address. */
+/* The core's entries, each one a line into the logic (easy.c, multi.c,
+ * ffi.c), which calls the real function (real.c). The first stage exports
+ * the symbols and reaches these by tail jumps (stage1.h); the core exports
+ * nothing but amp_core_attach_1 (AMP_CORE_ATTACH), which hands them over. The libcurl flavour a
+ * call is for is the one the calling code binds to, found from its
+ * address. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 
 #include "curlapi.h" /* with CURL_DISABLE_TYPECHECK: curl_easy_setopt is no macro */
-#include "deepbind.h"
 #include "easy.h"
 #include "ffi.h"
 #include "global.h"
 #include "hooked.h"
 #include "multi.h"
 #include "real.h"
+#include "stage1.h"
 
-#define HOOK __attribute__((visibility("default")))
 #define CALLER __builtin_return_address(0)
 /* The flavour and whether the caller is libcurl itself, for the calls
  * below: libcurl's calls to itself (Debian's curl_easy_perform drives the
@@ -24,7 +25,7 @@
     const struct amp_curl *c = amp_real_curl(CALLER, &internal)
 
 #define RET(ret, name, params, args)                                                    \
-    HOOK ret curl_##name params                                                          \
+    static ret hook_##name params                                                        \
     {                                                                                    \
         FLAVOUR;                                                                         \
         if (c && internal)                                                               \
@@ -32,7 +33,7 @@
         return amp_##name(c, internal, AMP_ARGS args);                                   \
     }
 #define VOID(name, params, args)                                                         \
-    HOOK void curl_##name params                                                         \
+    static void hook_##name params                                                       \
     {                                                                                    \
         FLAVOUR;                                                                         \
         if (c && internal)                                                               \
@@ -41,7 +42,7 @@
             amp_##name(c, internal, AMP_ARGS args);                                      \
     }
 #define VA(ret, name, T1, T2)                                                            \
-    HOOK ret curl_##name(T1 a, T2 b, ...)                                                \
+    static ret hook_##name(T1 a, T2 b, ...)                                              \
     {                                                                                    \
         FLAVOUR;                                                                         \
         va_list ap;                                                                      \
@@ -54,7 +55,7 @@
  * process with one libcurl, every question but the URLs (easy.h) goes
  * straight to it, without asking who calls. */
 #define VA1(ret, name, T1, T2, T3)                                                       \
-    HOOK ret curl_##name(T1 a, T2 b, ...)                                                \
+    static ret hook_##name(T1 a, T2 b, ...)                                              \
     {                                                                                    \
         const struct amp_curl *only = NULL;                                              \
         va_list ap;                                                                      \
@@ -80,19 +81,18 @@ AMP_HOOKED(RET, VOID, VA, VA1)
 #undef VA1
 
 /* glibc reads the caller's RUNPATH and $ORIGIN from dlopen's return
- * address, and RTLD_NEXT's meaning from dlsym's: the plain cases are tail
- * calls, so that address stays the application's (the Makefile builds
- * this file with sibling calls on). */
-HOOK void *dlopen(const char *file, int flags)
+ * address, and RTLD_NEXT's meaning from dlsym's: the first stage jumps
+ * here and these are tail calls, so that address stays the application's
+ * (the Makefile builds this file with sibling calls on). RTLD_DEEPBIND was
+ * seen to by the first stage. */
+static void *hook_dlopen(const char *file, int flags)
 {
     /* Before anything it loads runs: it may bring another libcurl (real.h). */
     atomic_fetch_add_explicit(&amp_real_loads, 1, memory_order_acq_rel);
-    if (flags & RTLD_DEEPBIND)
-        return amp_deepbind_dlopen(file, flags);
     return amp_real_dlopen(file, flags);
 }
 
-HOOK int dlclose(void *handle)
+static int hook_dlclose(void *handle)
 {
     amp_real_forget_callers();
     return amp_real_dlclose(handle);
@@ -100,7 +100,7 @@ HOOK int dlclose(void *handle)
 
 /* FFI bindings (ctypes, Ruby's ffi, LuaJIT) take libcurl's functions by
  * name: the ones ampshim stands in for are handed out as ampshim's. */
-HOOK void *dlsym(void *handle, const char *name)
+static void *hook_dlsym(void *handle, const char *name)
 {
     int which = amp_ffi_wraps(name);
 
@@ -109,11 +109,33 @@ HOOK void *dlsym(void *handle, const char *name)
     return amp_real_dlsym(handle, name);
 }
 
-HOOK void *dlvsym(void *handle, const char *name, const char *version)
+static void *hook_dlvsym(void *handle, const char *name, const char *version)
 {
     int which = amp_ffi_wraps(name);
 
     if (which)
         return amp_ffi_dlsym(handle, name, version, which - 1, CALLER);
     return amp_real_dlvsym(handle, name, version);
+}
+
+#define ENTRY(ret, name, ...) (void *)hook_##name,
+#define ENTRY_VOID(name, ...) (void *)hook_##name,
+
+/* The one exported symbol (AMP_CORE_ATTACH, whose name carries the version
+ * of what is handed over): the first stage, having loaded the core, hands
+ * over what it captured and the loader's functions, and takes the entries. */
+__attribute__((visibility("default"))) void amp_core_attach_1(const struct amp_stage1 *s1,
+                                                              struct amp_core *out)
+{
+    const struct amp_core entries = {
+        .hooks = { AMP_HOOKED(ENTRY, ENTRY_VOID, ENTRY, ENTRY) },
+        .dlopen = hook_dlopen,
+        .dlclose = hook_dlclose,
+        .dlsym = hook_dlsym,
+        .dlvsym = hook_dlvsym,
+    };
+
+    amp_env_attach(&s1->env);
+    amp_real_attach(s1);
+    *out = entries;
 }

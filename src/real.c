@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "elfsym.h"
 #include "locks.h"
 #include "log.h"
+#include "stage1.h"
 
 #define MAX_CALLERS 64
 
@@ -45,84 +45,58 @@ atomic_uint amp_real_generation;
 atomic_uint amp_real_resets; /* odd while the table is being emptied */
 /* amp_lock_callers (locks.h) is taken only to publish an entry. */
 
-/* The loader's own functions, bound without any lock: binding twice is
- * harmless, and dlsym may be called from anywhere, even before any
- * constructor has run (a sanitizer's runtime binds its interceptors so). */
-static _Atomic(void *) real_dlopen_fn, real_dlclose_fn, real_dlsym_fn, real_dlvsym_fn;
+/* What the first stage handed over (stage1.h): the loader's functions
+ * after it, and its place. NULL in a test program linking the core's
+ * objects without a first stage: glibc's then. */
+static _Atomic(const struct amp_stage1 *) stage1;
 
-/* glibc's own dlsym: ours stands in front of it for every caller, this
- * library included, and glibc 2.34 exports no other way in (__libc_dlsym
- * and _dl_sym are gone), so it is read from libc's symbol table (libdl's
- * before 2.34). */
-static void *glibc_dlsym(void)
+void amp_real_attach(const struct amp_stage1 *s1)
 {
-    static _Atomic(void *) fn;
-    void *f = atomic_load_explicit(&fn, memory_order_acquire);
-
-    if (!f) {
-        f = amp_elf_symbol_in("libdl.so.", "dlsym");
-        if (!f)
-            f = amp_elf_symbol_in("libc.so.", "dlsym");
-        atomic_store_explicit(&fn, f, memory_order_release);
-    }
-    return f;
+    atomic_store_explicit(&stage1, s1, memory_order_release);
 }
 
-/* The dlsym or dlvsym after ours: glibc's, or another preload's that
- * stands in front of it too (MangoHud, apitrace, VirtualGL chain theirs
- * so), asked for with RTLD_NEXT from this library. */
-static void *libdl_fn(_Atomic(void *) *slot, const char *name)
+static const struct amp_stage1 *s1(void)
 {
-    void *f = atomic_load_explicit(slot, memory_order_acquire);
-
-    if (!f) {
-        void *(*sym)(void *, const char *) = (void *(*)(void *, const char *))glibc_dlsym();
-        if (sym) {
-            f = sym(RTLD_NEXT, name);
-            if (!f)
-                f = amp_elf_symbol_in("libc.so.", name);
-        }
-        atomic_store_explicit(slot, f, memory_order_release);
-    }
-    return f;
+    return atomic_load_explicit(&stage1, memory_order_acquire);
 }
 
 /* Tail calls (built with sibling calls on): glibc gives RTLD_NEXT its
  * meaning from the return address, which stays the caller's. */
 void *amp_real_dlsym(void *handle, const char *name)
 {
-    void *(*f)(void *, const char *) = (void *(*)(void *, const char *))libdl_fn(&real_dlsym_fn, "dlsym");
-    return f ? f(handle, name) : NULL;
+    const struct amp_stage1 *s = s1();
+
+    return s ? s->dlsym(handle, name) : dlsym(handle, name);
 }
 
 void *amp_real_dlvsym(void *handle, const char *name, const char *version)
 {
-    void *(*f)(void *, const char *, const char *) =
-        (void *(*)(void *, const char *, const char *))libdl_fn(&real_dlvsym_fn, "dlvsym");
-    return f ? f(handle, name, version) : NULL;
+    const struct amp_stage1 *s = s1();
+
+    return s ? s->dlvsym(handle, name, version) : dlvsym(handle, name, version);
 }
 
-static void *loader_fn(_Atomic(void *) *slot, const char *name)
+void *amp_real_next(const char *name, const char *version)
 {
-    void *f = atomic_load_explicit(slot, memory_order_acquire);
+    const struct amp_stage1 *s = s1();
 
-    if (!f) {
-        f = amp_real_dlsym(RTLD_NEXT, name);
-        atomic_store_explicit(slot, f, memory_order_release);
-    }
-    return f;
+    if (s)
+        return s->next(name, version);
+    return version ? dlvsym(RTLD_NEXT, name, version) : dlsym(RTLD_NEXT, name);
 }
 
 void *amp_real_dlopen(const char *file, int flags)
 {
-    void *(*f)(const char *, int) = (void *(*)(const char *, int))loader_fn(&real_dlopen_fn, "dlopen");
-    return f ? f(file, flags) : NULL;
+    const struct amp_stage1 *s = s1();
+
+    return s ? s->dlopen(file, flags) : dlopen(file, flags);
 }
 
 int amp_real_dlclose(void *handle)
 {
-    int (*f)(void *) = (int (*)(void *))loader_fn(&real_dlclose_fn, "dlclose");
-    return f ? f(handle) : -1;
+    const struct amp_stage1 *s = s1();
+
+    return s ? s->dlclose(handle) : dlclose(handle);
 }
 
 void amp_real_forget_callers(void)
@@ -132,10 +106,13 @@ void amp_real_forget_callers(void)
 
 int amp_real_is_ours(const void *p)
 {
-    Dl_info self, that;
+    const struct amp_stage1 *s = s1();
+    Dl_info self, that, first;
 
-    return dladdr((void *)amp_real_curl, &self) && dladdr(p, &that) &&
-           self.dli_fbase == that.dli_fbase;
+    if (!dladdr(p, &that))
+        return 0;
+    return (dladdr((void *)amp_real_curl, &self) && self.dli_fbase == that.dli_fbase) ||
+           (s && dladdr(s->base, &first) && first.dli_fbase == that.dli_fbase);
 }
 
 static int bind_flavour(struct flavour *fl, void *lib, const char *name)
@@ -250,7 +227,7 @@ static void *perform_seen_by(const struct link_map *lm)
         }
     }
     if (!p || amp_real_is_ours(p))
-        p = amp_real_dlsym(RTLD_NEXT, "curl_easy_perform");
+        p = amp_real_next("curl_easy_perform", NULL);
     if (!p || amp_real_is_ours(p)) {
         struct find_lib fl = { NULL, NULL };
         dl_iterate_phdr(find_any_libcurl, &fl);

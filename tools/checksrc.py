@@ -15,7 +15,7 @@ FILE:LINE: RULE: what, and the run fails on any.
                  launcher that no other object uses (found with nm): static
 
 Run as tools/checksrc.py [BUILD_DIR]; NOTSTATIC reads the objects of
-BUILD_DIR/lib and BUILD_DIR/cli (default build/), so `make` comes first."""
+BUILD_DIR/lib, BUILD_DIR/stage1 and BUILD_DIR/cli (default build/), so `make` comes first."""
 
 import os
 import re
@@ -116,15 +116,21 @@ def check_static(build, findings):
     hooked = open(os.path.join(ROOT, "include", "hooked.h")).read()
     for m in re.finditer(r"\b(?:RET|VOID|VA1?)\((?:[^,]+,\s*)?(\w+)\s*,", hooked):
         exported.add("curl_" + m.group(1))
+    # The core's one export, looked up by name by the first stage.
+    stage1 = open(os.path.join(ROOT, "include", "stage1.h")).read()
+    exported |= set(re.findall(r'#define AMP_CORE_ATTACH "(\w+)"', stage1))
     objs = {}
-    for sub in ("lib", "cli"):
+    for sub in ("lib", "stage1", "cli"):
         d = os.path.join(build, sub)
         if not os.path.isdir(d):
             continue
         for f in sorted(os.listdir(d)):
-            # (An object whose source is gone is a stale one of an older tree.)
-            if f.endswith(".o") and os.path.exists(os.path.join(ROOT, "src", f[:-2] + ".c")):
-                objs.setdefault(f, []).append(os.path.join(d, f))
+            # An object whose source is gone, or older than its source, is a
+            # stale one of an older tree (a file that moved to another program).
+            src = os.path.join(ROOT, "src", f[:-2] + ".c")
+            obj = os.path.join(d, f)
+            if f.endswith(".o") and os.path.exists(src) and os.path.getmtime(obj) >= os.path.getmtime(src):
+                objs.setdefault(f, []).append(obj)
     if not objs:
         findings.append("%s: NOTSTATIC: no objects (run make first)" % build)
         return

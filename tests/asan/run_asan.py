@@ -64,11 +64,12 @@ def ldd(path):
 
 
 def runtime():
-    """The ASan runtime the library was linked against, by the path the loader uses."""
-    for name, path in ldd(os.path.join(A, "libampshim.so")).items():
+    """The ASan runtime the library's core was linked against, by the path the loader uses
+    (the first stage beside it is the plain build's, never instrumented)."""
+    for name, path in ldd(os.path.join(A, "libampshim-core.so")).items():
         if name.startswith("libasan.so"):
             return path
-    sys.exit("asan: build/asan/libampshim.so is not linked against libasan")
+    sys.exit("asan: build/asan/libampshim-core.so is not linked against libasan")
 
 
 def stem(path):

@@ -350,7 +350,7 @@ def route_cmd(ctx, url, cfg=None):
 CONCERNS = ("routing", "headers", "programs", "config", "cli", "json_output", "lifecycle", "handles",
             "multi", "throttle", "stats", "reload", "respond", "confinement", "late_options", "cookies",
             "ffi", "allocfail", "package", "state_files", "servers", "quiet", "wiring", "operator", "readme",
-            "structure", "providers")
+            "stage1", "structure", "providers")
 CONCERN_OF = {}  # test name -> its module's name
 
 

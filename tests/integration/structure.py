@@ -173,3 +173,40 @@ def structure_the_check_sees_what_it_looks_for(ctx):
                                          "if (hs->decision.done == 1) return;\n")])
     assert cycles([("src/handles.c", '#include "options.h"\n'),
                    ("src/options.c", '#include "handles.h"\n')]) == [["handles", "options"]]
+
+
+# The first stage (include/stage1.h) is loaded into every process: it is
+# built from its own sources only, which include no header of the core's.
+STAGE1_HEADERS = {"stage1", "env", "hooked", "curlapi", "deepbind", "elfsym"}
+
+
+def makefile_list(name):
+    text = open(os.path.join(ROOT, "Makefile"), encoding="utf-8").read().replace("\\\n", " ")
+    return re.search(r"^%s\s*:=(.*)$" % name, text, re.M).group(1).split()
+
+
+def stage1_strays(stage1_files, core_files):
+    """Headers a first-stage file includes beyond its own; core files that
+    include the first stage's private ones."""
+    wrong = []
+    for path, text in stage1_files:
+        for inc in re.findall(r'^\s*#\s*include\s+"(\w+)\.h"', without_comments(text), re.M):
+            if inc not in STAGE1_HEADERS:
+                wrong.append("%s (first stage) includes %s.h" % (path, inc))
+    for path, text in core_files:
+        for inc in re.findall(r'^\s*#\s*include\s+"(deepbind|elfsym)\.h"', without_comments(text), re.M):
+            wrong.append("%s (core) includes the first stage's %s.h" % (path, inc))
+    return wrong
+
+
+@test
+def structure_first_stage_stands_alone(ctx):
+    stage1, core = set(makefile_list("STAGE1_SRC")), set(makefile_list("LIB_SRC"))
+    assert stage1 and core and not stage1 & core, ("in both", sorted(stage1 & core))
+    files = dict(source_files())
+    wrong = stage1_strays([("src/" + f, files["src/" + f]) for f in sorted(stage1)],
+                          [("src/" + f, files["src/" + f]) for f in sorted(core)])
+    assert not wrong, "\n".join(wrong)
+    # The check sees what it looks for.
+    assert len(stage1_strays([("src/stage1.c", '#include "log.h"\n')],
+                             [("src/real.c", '#include "elfsym.h"\n')])) == 2

@@ -24,6 +24,7 @@
 #include "curlapi.h"
 #include "env.h"
 #include "route.h"
+#include "stage1.h"
 
 #include "scratch.h"
 #include "heap.h"
@@ -1038,6 +1039,14 @@ static void discover_in_home_config(void **state)
     remove_file(own);
     rmdir(d2), rmdir(d1), rmdir(xdg), rmdir(home);
     free(d2), free(d1), free(xdg), free(home);
+}
+
+/* As the first stage does in every process (stage1_env.c), then hands the
+ * copy to the core: here the test is both. */
+__attribute__((constructor)) static void capture_as_the_first_stage(int argc, char **argv, char **envp)
+{
+    amp_stage1_capture(argc, argv, envp);
+    amp_env_attach(amp_stage1_env());
 }
 
 /* An environment cleared after start (php-fpm's clear_env): what ampshim
