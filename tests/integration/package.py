@@ -149,6 +149,19 @@ def deb_unpacked_launcher_routes(ctx):
 
 
 @test
+def packaging_doc_says_what_make_deb_does(ctx):
+    """docs/packaging.md says, in whole sentences, what the Makefile's deb target does: a copy
+    of the tree in build/deb/ampshim-VERSION, dpkg-buildpackage -b run there."""
+    makefile = open(os.path.join(ROOT, "Makefile")).read()
+    assert "$(B)/deb/ampshim-$(VERSION)" in makefile and "dpkg-buildpackage -b" in makefile
+    doc = open(os.path.join(ROOT, "docs", "packaging.md")).read()
+    assert "`build/deb/ampshim-VERSION`" in doc and "`dpkg-buildpackage -b`" in doc, doc[:800]
+    for para in re.sub(r"```.*?```", "", doc, flags=re.S).split("\n\n"):
+        para = para.strip()
+        assert not para or not re.match(r"[a-z][^.]*\)", para), "a paragraph cut short: %r" % para[:80]
+
+
+@test
 def install_uninstall_leave_nothing(ctx):
     dest = os.path.join(ctx.dir, "destdir")
     # Folders there before, one empty, one holding another's file: both stay.
