@@ -35,6 +35,10 @@ void amp_global_help(FILE *out);
  * information.". 2 (the exit status). */
 int amp_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The usage error of an unknown command name, given to cmd (NULL: to
+ * ampshim itself), with the nearest command's name when one is near. 2. */
+int amp_unknown_command(const char *cmd, const char *name);
+
 /* What most commands take: -c/--config FILE and --json; own: what a
  * command's own options fill in. */
 struct amp_opts {

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "suggest.h"
+
 /* Given by the Makefile: the version (from debian/changelog). */
 #ifndef AMPSHIM_VERSION
 #error "build with the Makefile: AMPSHIM_VERSION"
@@ -203,7 +205,21 @@ int amp_usage_error(const char *cmd, const char *fmt, ...)
     return 2;
 }
 
-/* An unknown long option: also ambiguous when it begins more than one. */
+int amp_unknown_command(const char *cmd, const char *name)
+{
+    struct amp_suggest near;
+
+    amp_suggest_init(&near, name, 0);
+    for (size_t i = 0; i < amp_ncommands; i++)
+        amp_suggest_offer(&near, amp_commands[i].name, strlen(amp_commands[i].name));
+    if (near.best)
+        return amp_usage_error(cmd, "unknown command '%s'; did you mean '%.*s'?", name, (int)near.best_len,
+                               near.best);
+    return amp_usage_error(cmd, "unknown command '%s'", name);
+}
+
+/* An unknown long option: also ambiguous when it begins more than one;
+ * else the nearest of the command's own, if one is near. */
 static int unknown_long(const char *cmd, const char *word, const struct option *longs)
 {
     size_t len = strcspn(word + 2, "=");
@@ -217,6 +233,17 @@ static int unknown_long(const char *cmd, const char *word, const struct option *
         }
     if (n > 1)
         return amp_usage_error(cmd, "option '%.*s' is ambiguous (%s)", (int)len + 2, word, names);
+    char given[AMP_SUGGEST_MAX_LEN + 1];
+    struct amp_suggest near;
+    snprintf(given, sizeof(given), "%.*s", (int)len, word + 2);
+    /* Tighter than for a name: a command's few options are short words, and
+     * another command's option (--shell to run) is better called unknown. */
+    amp_suggest_init(&near, given, len >= 7 ? 2 : 1);
+    for (const struct option *o = longs; o->name; o++)
+        amp_suggest_offer(&near, o->name, strlen(o->name));
+    if (near.best)
+        return amp_usage_error(cmd, "unknown option '%.*s'; did you mean '--%.*s'?", (int)len + 2, word,
+                               (int)near.best_len, near.best);
     return amp_usage_error(cmd, "unknown option '%.*s'", (int)len + 2, word);
 }
 
@@ -298,7 +325,7 @@ static int amp_cmd_help(int argc, char **argv)
     if (optind + 1 < argc)
         return amp_usage_error(argv[0], "one COMMAND at a time, not '%s' too", argv[optind + 1]);
     if (!amp_command_find(argv[optind]))
-        return amp_usage_error(argv[0], "unknown command '%s'", argv[optind]);
+        return amp_unknown_command(argv[0], argv[optind]);
     return command_help(argv[optind]);
 }
 

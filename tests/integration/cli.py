@@ -262,6 +262,11 @@ def usage_errors_are_two_lines(ctx):
             (("help", "bogus"), "help", "unknown command 'bogus'"),
             (("version", "extra"), "version", "takes no arguments, not 'extra'"),
             (("bogus",), None, "unknown command 'bogus'"),
+            (("chekc",), None, "unknown command 'chekc'; did you mean 'check'?"),
+            (("help", "provider"), "help", "unknown command 'provider'; did you mean 'providers'?"),
+            (("run", "--dryrun", "--", "true"), "run", "unknown option '--dryrun'; did you mean '--dry-run'?"),
+            (("stats", "--promethus"), "stats", "unknown option '--promethus'; did you mean '--prometheus'?"),
+            (("check", "--jsno"), "check", "unknown option '--jsno'; did you mean '--json'?"),
             (("--bogus",), None, "unknown option '--bogus'")):
         usage_error(launcher(*args, env=ctx.env()), cmd, what)
 
