@@ -247,6 +247,19 @@ def completion_commands_and_options(ctx):
 
 
 @test
+def completion_names_providers(ctx):
+    """`ampshim providers sal<TAB>` offers the catalog's names, as `ampshim providers` lists them
+    (the first word of each line after the heading); one name only, no options after it."""
+    listed = subprocess.run([AMPSHIM, "providers"], capture_output=True, text=True).stdout
+    names = sorted(l.split()[0] for l in listed.splitlines()[1:])
+    assert len(names) > 100, names[:5]
+    assert both_ways(ctx, AMPSHIM, "providers", "salesforceM") == ["salesforceMarketing"]
+    assert both_ways(ctx, AMPSHIM, "providers", "") == names
+    assert both_ways(ctx, AMPSHIM, "providers", "--json", "zendesk") == ["zendeskChat", "zendeskSupport"]
+    assert both_ways(ctx, AMPSHIM, "providers", "hubspot", "") == []
+
+
+@test
 def completion_configs(ctx):
     d = os.path.join(ctx.dir, "complete-cfgs")
     os.makedirs(os.path.join(d, "sub"), exist_ok=True)
