@@ -1,7 +1,7 @@
 /* The launcher's commands, in one table (commands.c): what dispatches them,
  * what `ampshim help` and `ampshim COMMAND --help` print, and what the bash
  * completion and the SYNOPSIS of ampshim(1) are checked against
- * (tests/integration/commands.py). A command's handler gets argv[0] = its
+ * (tests/integration/cli.py). A command's handler gets argv[0] = its
  * name and parses its own options with amp_options. Launcher only. */
 #ifndef AMPSHIM_COMMANDS_H
 #define AMPSHIM_COMMANDS_H
