@@ -1,7 +1,7 @@
 /* The launcher's commands, in one table (commands.c): what dispatches them,
  * what `ampshim help` and `ampshim COMMAND --help` print, and what the bash
  * completion and the SYNOPSIS of ampshim(1) are checked against
- * (tests/integration/commands.py). A command's handler gets argv[0] = its
+ * (tests/integration/cli.py). A command's handler gets argv[0] = its
  * name and parses its own options with amp_options. Launcher only. */
 #ifndef AMPSHIM_COMMANDS_H
 #define AMPSHIM_COMMANDS_H
@@ -34,6 +34,10 @@ void amp_global_help(FILE *out);
  * stderr: "ampshim CMD: WHAT" and "Try 'ampshim CMD --help' for more
  * information.". 2 (the exit status). */
 int amp_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The usage error of an unknown command name, given to cmd (NULL: to
+ * ampshim itself), with the nearest command's name when one is near. 2. */
+int amp_unknown_command(const char *cmd, const char *name);
 
 /* What most commands take: -c/--config FILE and --json; own: what a
  * command's own options fill in. */

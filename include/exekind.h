@@ -8,7 +8,8 @@
 enum amp_exekind {
     AMP_EXE_UNKNOWN, /* not an ELF file of ours (a script, unreadable, another ABI) */
     AMP_EXE_DYNAMIC, /* started by the dynamic loader: LD_PRELOAD applies */
-    AMP_EXE_STATIC,  /* no PT_INTERP and no PT_DYNAMIC: no loader, no preload */
+    AMP_EXE_STATIC,  /* no PT_INTERP, and no PT_DYNAMIC or one without a
+                        DT_SONAME (a static PIE): no loader, no preload */
     AMP_EXE_GO,      /* a Go program (a .note.go.buildid note or a .go.buildinfo
                         section), linked either way: it never calls libcurl */
 };

@@ -1,6 +1,6 @@
 /* `ampshim route URL`: what would happen to a call to URL, and why; and
  * the JSON forms of a route and of a block the launcher's --json output
- * shares (see ampshim(1), JSON OUTPUT). */
+ * shares (see ampshim-json(7)). */
 #ifndef AMPSHIM_EXPLAIN_H
 #define AMPSHIM_EXPLAIN_H
 

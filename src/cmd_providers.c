@@ -21,13 +21,13 @@ const char amp_providers_help[] =
     "its base URL a route fills (workspace, cloudId, ...).\n"
     "\n"
     "Options:\n"
-    "  --json             one JSON document on stdout instead of text (shape: ampshim-json(7))\n"
+    "  --json             one JSON document on stdout (its shape: ampshim-json(7))\n"
     "  -h, --help         this help\n"
     "\n"
     "Example:\n"
     "  ampshim providers salesforce\n";
 
-/* The --json documents' shape (ampshim(1), JSON OUTPUT). */
+/* The --json documents' shape (ampshim-json(7)). */
 #define JSON_VERSION 1
 
 /* What a placeholder is set to in the example route: a value of its kind,

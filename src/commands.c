@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "suggest.h"
+
 /* Given by the Makefile: the version (from debian/changelog). */
 #ifndef AMPSHIM_VERSION
 #error "build with the Makefile: AMPSHIM_VERSION"
@@ -16,25 +18,26 @@
 /* The -c option, the same in every command that reads a config. */
 #define CONFIG_OPTION                                                                              \
     "  -c, --config FILE  the config; else $AMPSHIM_CONFIG; else the first of\n"                   \
-    "                     $XDG_CONFIG_HOME/ampshim, ~/.config/ampshim, /etc/ampshim holding\n"     \
-    "                     ampshim.cfg\n"
+    "                     $XDG_CONFIG_HOME/ampshim, ~/.config/ampshim, /etc/ampshim\n"             \
+    "                     holding ampshim.cfg\n"
 #define HELP_OPTION "  -h, --help         this help\n"
-#define JSON_OPTION "  --json             one JSON document on stdout instead of text (shape: ampshim(1))\n"
+#define JSON_OPTION "  --json             one JSON document on stdout (its shape: ampshim-json(7))\n"
 
 static int amp_cmd_help(int argc, char **argv);
 static int command_help(const char *name);
 
 const struct amp_command amp_commands[] = {
     { "run", amp_cmd_run, "ampshim run [-c FILE] [--dry-run] [--] COMMAND [ARG...]",
-      "run COMMAND with libampshim.so preloaded, its libcurl calls routed as the config says",
-      "The config is checked first (a bad one: exit 2, with FILE:LINE and what is wrong);\n"
-      "AMPSHIM_CONFIG is exported as an absolute path, so that every child process reads\n"
-      "the same file; the library goes in front of LD_PRELOAD, keeping what was there.\n"
+      "run COMMAND with libampshim.so preloaded: its libcurl calls routed",
+      "The config is checked first (a bad one: exit 2, with FILE:LINE and what is\n"
+      "wrong); AMPSHIM_CONFIG is exported as an absolute path, so that every child\n"
+      "process reads the same file; the library goes in front of LD_PRELOAD, keeping\n"
+      "what was there.\n"
       "\n"
       "Options:\n"
       "  -c, --config FILE  the config; else $AMPSHIM_CONFIG; else the first of\n"
-      "                     $XDG_CONFIG_HOME/ampshim, ~/.config/ampshim, /etc/ampshim holding\n"
-      "                     COMMAND.cfg, then ampshim.cfg\n"
+      "                     $XDG_CONFIG_HOME/ampshim, ~/.config/ampshim, /etc/ampshim\n"
+      "                     holding COMMAND.cfg, then ampshim.cfg\n"
       "  --dry-run          route nothing, add nothing: report on stderr each call that\n"
       "                     would be routed (also AMPSHIM_DRY_RUN=1)\n"
       "  --                 the end of ampshim's options: what follows is COMMAND\n"
@@ -44,7 +47,7 @@ const struct amp_command amp_commands[] = {
       "be executed, 127 when it is not found (or the library is not).\n"
       "\n"
       "Example:\n"
-      "  ampshim run -c ~/.config/ampshim/ampshim.cfg -- curl https://api.hubapi.com/crm/v3/objects\n" },
+      "  ampshim run -c app.cfg -- curl https://api.hubapi.com/crm/v3/objects\n" },
     { "check", amp_cmd_check, "ampshim check [-c FILE] [--json]",
       "check the config and print what it routes (the API key masked)",
       "Options:\n"
@@ -97,11 +100,12 @@ const struct amp_command amp_commands[] = {
       "Example:\n"
       "  ampshim clear -c /etc/ampshim/worker.cfg inst-sf-1\n" },
     { "stats", amp_cmd_stats, "ampshim stats [-c FILE] [--json | --prometheus | --reset] [--output FILE]",
-      "per-route counters over every process: calls routed, answers by class, 429s, blocks",
+      "per-route counters of every process: calls routed, answers, 429s, blocks",
       "Options:\n"
       CONFIG_OPTION
       JSON_OPTION
-      "  --prometheus       in Prometheus' text format (node_exporter's textfile collector)\n"
+      "  --prometheus       in Prometheus' text format (node_exporter's textfile\n"
+      "                     collector)\n"
       "  --reset            set every counter to zero\n"
       "  -o, --output FILE  write FILE instead of stdout, replaced whole at the end\n"
       HELP_OPTION
@@ -111,7 +115,7 @@ const struct amp_command amp_commands[] = {
       "Example:\n"
       "  ampshim stats --prometheus -o /var/lib/prometheus/node-exporter/ampshim.prom\n" },
     { "env", amp_cmd_env, "ampshim env [-c FILE] [--shell | --systemd | --docker]",
-      "print what runs a program with ampshim without the launcher (LD_PRELOAD, AMPSHIM_CONFIG)",
+      "print LD_PRELOAD and AMPSHIM_CONFIG, to run a program without the launcher",
       "The config is checked first, as by run; the library is named by its real path.\n"
       "\n"
       "Options:\n"
@@ -168,14 +172,14 @@ void amp_global_help(FILE *out)
           "  -c, --config FILE  the config; else $AMPSHIM_CONFIG; else the first of\n"
           "                     $XDG_CONFIG_HOME/ampshim, ~/.config/ampshim, /etc/ampshim\n"
           "                     holding <program>.cfg (run), then ampshim.cfg\n"
-          "  --json             (check, route, state, stats, providers) one JSON document on\n"
-          "                     stdout instead of text, the key masked\n"
+          "  --json             (check, route, state, stats, providers) one JSON document\n"
+          "                     on stdout instead of text, the key masked: ampshim-json(7)\n"
           "  -h, --help         a command's help (also: ampshim help COMMAND)\n"
           "  -V, --version      the version\n"
           "\n"
           "Environment: AMPSHIM_CONFIG (config path), AMPSHIM_LOG=error|warn|info|debug,\n"
           "AMPSHIM_DRY_RUN=1 (as run --dry-run).\n"
-          "See ampshim(1) and ampshim.cfg(5).\n",
+          "See ampshim(1), ampshim.cfg(5) and ampshim-json(7).\n",
           out);
 }
 
@@ -201,7 +205,21 @@ int amp_usage_error(const char *cmd, const char *fmt, ...)
     return 2;
 }
 
-/* An unknown long option: also ambiguous when it begins more than one. */
+int amp_unknown_command(const char *cmd, const char *name)
+{
+    struct amp_suggest near;
+
+    amp_suggest_init(&near, name, 0);
+    for (size_t i = 0; i < amp_ncommands; i++)
+        amp_suggest_offer(&near, amp_commands[i].name, strlen(amp_commands[i].name));
+    if (near.best)
+        return amp_usage_error(cmd, "unknown command '%s'; did you mean '%.*s'?", name, (int)near.best_len,
+                               near.best);
+    return amp_usage_error(cmd, "unknown command '%s'", name);
+}
+
+/* An unknown long option: also ambiguous when it begins more than one;
+ * else the nearest of the command's own, if one is near. */
 static int unknown_long(const char *cmd, const char *word, const struct option *longs)
 {
     size_t len = strcspn(word + 2, "=");
@@ -215,6 +233,17 @@ static int unknown_long(const char *cmd, const char *word, const struct option *
         }
     if (n > 1)
         return amp_usage_error(cmd, "option '%.*s' is ambiguous (%s)", (int)len + 2, word, names);
+    char given[AMP_SUGGEST_MAX_LEN + 1];
+    struct amp_suggest near;
+    snprintf(given, sizeof(given), "%.*s", (int)len, word + 2);
+    /* Tighter than for a name: a command's few options are short words, and
+     * another command's option (--shell to run) is better called unknown. */
+    amp_suggest_init(&near, given, len >= 7 ? 2 : 1);
+    for (const struct option *o = longs; o->name; o++)
+        amp_suggest_offer(&near, o->name, strlen(o->name));
+    if (near.best)
+        return amp_usage_error(cmd, "unknown option '%.*s'; did you mean '--%.*s'?", (int)len + 2, word,
+                               (int)near.best_len, near.best);
     return amp_usage_error(cmd, "unknown option '%.*s'", (int)len + 2, word);
 }
 
@@ -296,7 +325,7 @@ static int amp_cmd_help(int argc, char **argv)
     if (optind + 1 < argc)
         return amp_usage_error(argv[0], "one COMMAND at a time, not '%s' too", argv[optind + 1]);
     if (!amp_command_find(argv[optind]))
-        return amp_usage_error(argv[0], "unknown command '%s'", argv[optind]);
+        return amp_unknown_command(argv[0], argv[optind]);
     return command_help(argv[optind]);
 }
 

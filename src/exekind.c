@@ -116,6 +116,23 @@ static int go_section(int fd, const Ehdr *e)
     return go;
 }
 
+/* Whether the dynamic segment of n bytes at p names a DT_SONAME: the loader
+ * (ld.so run as a program, which honours LD_PRELOAD) has one; a static PIE,
+ * which also has a PT_DYNAMIC and no PT_INTERP but relocates itself and
+ * loads nothing, has none. */
+static int has_soname(const char *p, size_t n)
+{
+    for (size_t at = 0; n - at >= sizeof(ElfW(Dyn)); at += sizeof(ElfW(Dyn))) {
+        ElfW(Dyn) d;
+        memcpy(&d, p + at, sizeof(d));
+        if (d.d_tag == DT_NULL)
+            return 0;
+        if (d.d_tag == DT_SONAME)
+            return 1;
+    }
+    return 0;
+}
+
 enum amp_exekind amp_exekind_of(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -132,10 +149,15 @@ enum amp_exekind amp_exekind_of(const char *path)
         return kind;
     }
     Phdr *ph = read_at(fd, (off_t)e.e_phoff, (size_t)e.e_phnum * sizeof(Phdr));
-    int interp = 0, dynamic = 0, go = 0;
+    int interp = 0, dynamic = 0, soname = 0, go = 0;
     for (size_t i = 0; ph && i < e.e_phnum; i++) {
         interp |= ph[i].p_type == PT_INTERP;
-        dynamic |= ph[i].p_type == PT_DYNAMIC;
+        if (ph[i].p_type == PT_DYNAMIC && !dynamic) {
+            char *dyn = read_at(fd, (off_t)ph[i].p_offset, (size_t)ph[i].p_filesz);
+            dynamic = 1;
+            soname = dyn && has_soname(dyn, (size_t)ph[i].p_filesz);
+            free(dyn);
+        }
         if (ph[i].p_type == PT_NOTE && !go) {
             char *notes = read_at(fd, (off_t)ph[i].p_offset, (size_t)ph[i].p_filesz);
             go = notes && go_note(notes, (size_t)ph[i].p_filesz);
@@ -143,11 +165,11 @@ enum amp_exekind amp_exekind_of(const char *path)
         }
     }
     if (ph) {
-        /* (A static PIE has PT_DYNAMIC and no PT_INTERP, as the loader
-         * itself does, which honours LD_PRELOAD: not called static.) */
-        kind = go || go_section(fd, &e) ? AMP_EXE_GO
-               : !interp && !dynamic    ? AMP_EXE_STATIC
-                                        : AMP_EXE_DYNAMIC;
+        /* No loader starts a program without PT_INTERP, but for the
+         * loader itself (ld.so PROGRAM), which has a DT_SONAME. */
+        kind = go || go_section(fd, &e)           ? AMP_EXE_GO
+               : !interp && (!dynamic || !soname) ? AMP_EXE_STATIC
+                                                  : AMP_EXE_DYNAMIC;
     }
     free(ph);
     close(fd);

@@ -40,6 +40,6 @@ int main(int argc, char **argv)
         return amp_usage_error(NULL, "unknown option '%s'", first);
     cmd = amp_command_find(first);
     if (!cmd)
-        return amp_usage_error(NULL, "unknown command '%s'", first);
+        return amp_unknown_command(NULL, first);
     return cmd->run(argc - 1, argv + 1);
 }

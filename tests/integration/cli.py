@@ -262,6 +262,11 @@ def usage_errors_are_two_lines(ctx):
             (("help", "bogus"), "help", "unknown command 'bogus'"),
             (("version", "extra"), "version", "takes no arguments, not 'extra'"),
             (("bogus",), None, "unknown command 'bogus'"),
+            (("chekc",), None, "unknown command 'chekc'; did you mean 'check'?"),
+            (("help", "provider"), "help", "unknown command 'provider'; did you mean 'providers'?"),
+            (("run", "--dryrun", "--", "true"), "run", "unknown option '--dryrun'; did you mean '--dry-run'?"),
+            (("stats", "--promethus"), "stats", "unknown option '--promethus'; did you mean '--prometheus'?"),
+            (("check", "--jsno"), "check", "unknown option '--jsno'; did you mean '--json'?"),
             (("--bogus",), None, "unknown option '--bogus'")):
         usage_error(launcher(*args, env=ctx.env()), cmd, what)
 
@@ -348,3 +353,54 @@ def stats_table_as_wide_as_its_routes(ctx):
                 (header, row)
         fields = re.split(r"  +", row.split("  ", 1)[1].strip())
         assert len(fields) == len(ends) + 1, (header, row)
+
+
+# --- what a user reads: the help and the manual against the table ------------------
+
+def rendered_manual(page, width):
+    """A page of man/ as man renders it at width columns, plain ASCII, no overstrikes."""
+    p = subprocess.run(["man", "-l", os.path.join(ROOT, "man", page)], capture_output=True, text=True,
+                       env=dict(os.environ, MANWIDTH=str(width), LC_ALL="C", MAN_KEEP_FORMATTING=""),
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    return re.sub(r".\x08", "", p.stdout)
+
+
+@test
+def help_fits_80_columns_and_names_the_json_page(ctx):
+    """`ampshim help` and each command's --help fit a terminal of 80 columns; where a command
+    takes --json, its help sends the reader to ampshim-json(7), the page with the shapes (not
+    ampshim(1), which has none)."""
+    texts = {"ampshim help": launcher("help").stdout}
+    texts.update({name: launcher(name, "--help").stdout for name, _ in table()})
+    for name, text in texts.items():
+        wide = [line for line in text.splitlines() if len(line) > 80]
+        assert wide == [], (name, wide)
+        # The --json option's entry: its line and the lines that go on with it.
+        entry = re.search(r"^  --json .*\n(?: {21}.*\n)*", text, re.M)
+        if name in ("ampshim help", "check", "route", "state", "stats", "providers"):
+            assert entry and "ampshim-json(7)" in entry.group(0), (name, text)
+            assert "ampshim(1)" not in entry.group(0), (name, entry.group(0))
+    page = open(os.path.join(ROOT, "man", "ampshim.1")).read()
+    assert "ampshim\\-json (7)" in page or "ampshim-json (7)" in page or "ampshim\\-json(7)" in page
+
+
+@test
+def manual_synopsis_and_options_are_the_helps(ctx):
+    """ampshim(1)'s SYNOPSIS says each command as its --help's usage line does (the same
+    options, the same names for their values), and the page names every option a command's
+    --help lists (stats' -o too); `ampshim` alone, which prints the list of commands on
+    stderr and exits 2, is in EXIT STATUS."""
+    text = rendered_manual("ampshim.1", 300)
+    synopsis = text.split("\nSYNOPSIS\n", 1)[1].split("\nDESCRIPTION\n", 1)[0]
+    lines = [" ".join(l.split()) for l in synopsis.splitlines() if l.strip()]
+    for name, _ in table():
+        usage = launcher(name, "--help").stdout.splitlines()[0]
+        assert usage.startswith("usage: ")
+        assert usage[len("usage: "):] in lines, (name, usage, lines)
+        for opt in options_of(launcher(name, "--help").stdout):
+            assert re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(opt), text), (name, opt)
+    status = text.split("\nEXIT STATUS\n", 1)[1].split("\nENVIRONMENT\n", 1)[0]
+    assert re.search(r"ampshim\s+alone", status), status
+    alone = launcher()
+    assert alone.returncode == 2 and alone.stdout == "" and "Commands:" in alone.stderr, alone

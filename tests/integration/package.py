@@ -151,6 +151,19 @@ def deb_unpacked_launcher_routes(ctx):
 
 
 @test
+def packaging_doc_says_what_make_deb_does(ctx):
+    """docs/packaging.md says, in whole sentences, what the Makefile's deb target does: a copy
+    of the tree in build/deb/ampshim-VERSION, dpkg-buildpackage -b run there."""
+    makefile = open(os.path.join(ROOT, "Makefile")).read()
+    assert "$(B)/deb/ampshim-$(VERSION)" in makefile and "dpkg-buildpackage -b" in makefile
+    doc = open(os.path.join(ROOT, "docs", "packaging.md")).read()
+    assert "`build/deb/ampshim-VERSION`" in doc and "`dpkg-buildpackage -b`" in doc, doc[:800]
+    for para in re.sub(r"```.*?```", "", doc, flags=re.S).split("\n\n"):
+        para = para.strip()
+        assert not para or not re.match(r"[a-z][^.]*\)", para), "a paragraph cut short: %r" % para[:80]
+
+
+@test
 def install_uninstall_leave_nothing(ctx):
     dest = os.path.join(ctx.dir, "destdir")
     # Folders there before, one empty, one holding another's file: both stay.
@@ -234,6 +247,19 @@ def completion_commands_and_options(ctx):
     assert "curl" in both_ways(ctx, "ampshim", "run", "-c", ctx.cfg, "--dry-run", "cur")
     assert "curl" in both_ways(ctx, "ampshim", "run", "--config", ctx.cfg, "cur")
     assert "curl" in both_ways(ctx, "ampshim", "run", "--", "cur")
+
+
+@test
+def completion_names_providers(ctx):
+    """`ampshim providers sal<TAB>` offers the catalog's names, as `ampshim providers` lists them
+    (the first word of each line after the heading); one name only, no options after it."""
+    listed = subprocess.run([AMPSHIM, "providers"], capture_output=True, text=True).stdout
+    names = sorted(l.split()[0] for l in listed.splitlines()[1:])
+    assert len(names) > 100, names[:5]
+    assert both_ways(ctx, AMPSHIM, "providers", "salesforceM") == ["salesforceMarketing"]
+    assert both_ways(ctx, AMPSHIM, "providers", "") == names
+    assert both_ways(ctx, AMPSHIM, "providers", "--json", "zendesk") == ["zendeskChat", "zendeskSupport"]
+    assert both_ways(ctx, AMPSHIM, "providers", "hubspot", "") == []
 
 
 @test

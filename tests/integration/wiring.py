@@ -32,6 +32,19 @@ def run_warns_static_binary_and_runs_it(ctx):
         lines = launcher_lines(p)
         assert len(lines) == 1 and lines == p.stderr.decode().splitlines(), p.stderr
         assert "statically linked" in lines[0] and exe in lines[0] and "cannot" in lines[0], lines
+    # A static PIE (gcc -static-pie; Debian's ldconfig is one) has a PT_DYNAMIC and no
+    # PT_INTERP, as the dynamic loader itself has, but no loader starts it either.
+    pie = os.path.join(ctx.dir, "static_pie_hello")
+    subprocess.run(["gcc", "-static-pie", "-O1", src, "-o", pie], check=True)
+    p = subprocess.run([AMPSHIM, "run", "-c", ctx.cfg, "--", pie], capture_output=True, env=ctx.env())
+    assert p.returncode == 3 and p.stdout == b"static ran\n", (p.returncode, p.stdout, p.stderr)
+    assert [l for l in launcher_lines(p) if "statically linked" in l and pie in l], p.stderr
+    # The loader run as a program (ld.so PROGRAM) honours LD_PRELOAD: no warning.
+    loader = os.path.realpath("/lib64/ld-linux-x86-64.so.2")
+    if os.path.exists(loader):
+        p = ok(subprocess.run([AMPSHIM, "run", "-c", ctx.cfg, "--", loader, "/bin/true"], capture_output=True,
+                              env=ctx.env()))
+        assert p.stderr == b"", p.stderr
     # Found on PATH, as execvp finds it.
     env = ctx.env(PATH=ctx.dir + ":" + os.environ["PATH"])
     p = subprocess.run([AMPSHIM, "run", "-c", ctx.cfg, "--", "static_hello"], capture_output=True, env=env)
