@@ -30,7 +30,8 @@ struct amp_suggest {
 /* max 0: amp_suggest_reach(strlen(word)). */
 void amp_suggest_init(struct amp_suggest *s, const char *word, size_t max);
 /* One candidate of len bytes (not necessarily NUL-terminated; it must
- * outlive s). */
+ * outlive s). One the word (4 characters or more) begins counts as at the
+ * edge of the reach. */
 void amp_suggest_offer(struct amp_suggest *s, const char *cand, size_t len);
 /* The nearest of a NULL-terminated list, or NULL. */
 const char *amp_suggest(const char *word, const char *const *cands);

@@ -79,6 +79,10 @@ void amp_suggest_offer(struct amp_suggest *s, const char *cand, size_t len)
 {
     size_t d = amp_edit_distance(s->word, s->len, cand, len, s->max);
 
+    /* A word that begins a longer name ("zendesk", "integration") is its
+     * start, not a typo: offered, after every name within reach. */
+    if (d > s->max && s->len >= 4 && len > s->len && strncasecmp(cand, s->word, s->len) == 0)
+        d = s->max;
     if (d > s->max)
         return;
     if (d < s->best_dist || (d == s->best_dist && sorts_before(cand, len, s->best, s->best_len))) {

@@ -121,6 +121,9 @@ def providers_unknown_name_and_usage_errors(ctx):
     assert p.stderr == b"ampshim providers: unknown provider 'hubspt'; did you mean 'hubspot'?\n", p.stderr
     p = providers(ctx, "zzzzzzzzzz")
     assert p.returncode == 2 and p.stderr == b"ampshim providers: unknown provider 'zzzzzzzzzz'\n", p.stderr
+    # The start of a longer name is offered too (zendeskChat, zendeskSupport: the first sorted).
+    p = providers(ctx, "zendesk")
+    assert p.returncode == 2 and b"unknown provider 'zendesk'; did you mean 'zendeskChat'?" in p.stderr, p.stderr
     p = providers(ctx, "--json", "hubspt")
     doc = json.loads(p.stdout)
     assert p.returncode == 2 and doc["ok"] is False, doc

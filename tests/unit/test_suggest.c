@@ -112,9 +112,10 @@ static void nearest_whatever_the_order(void **state)
     static const struct { const char *word, *want; } cases[] = {
         { "instalation_id", "installation_id" }, { "workpsace", "workspace" },
         { "baseurl", "base_url" },               { "Provider", "provider" },
-        { "group-ref", "group_ref" },            { "integration", NULL },
+        { "group-ref", "group_ref" },            { "integration", "integration_name" },
         { "region", NULL },                      { "x", NULL },
-        { "drop_header", "drop_headers" },
+        { "drop_header", "drop_headers" },      { "drop", "drop_headers" },
+        { "inst", "installation_id" },           { "grp", NULL },
     };
     (void)state;
     for (size_t i = 0; i < N(cases); i++) {
