@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include "stage1.h"
 
+#include <dlfcn.h>
+
 #include <stddef.h>
 #include <unistd.h>
 
@@ -17,8 +19,9 @@ static char store[8192];
 static const char *kept[MAX_KEPT];
 static char program[256];
 static struct amp_env_captured env = { kept, 0, program };
-/* The working directory at start, when LD_PRELOAD names a relative path
- * (the core is found beside the first stage, after any chdir). */
+/* The working directory at start, when the loader knows the first stage by
+ * a relative path (the core is found beside it, after any chdir): from
+ * LD_PRELOAD, `ld.so --preload` or /etc/ld.so.preload alike. */
 static char cwd[4096];
 
 /* The variables ampshim reads: its own, and what its defaults are made of. */
@@ -56,21 +59,34 @@ static const char *keep(const char *s, size_t *used)
     return start;
 }
 
-/* "LD_PRELOAD=..." with an entry that is not an absolute path. */
-static int relative_preload(const char *e)
+/* How "LD_PRELOAD=..." names the first stage: 0 not at all (it came another
+ * way, or under another name), 1 by an absolute path, 2 by a relative one. */
+static int preload_names_us(const char *e)
 {
     const char *p = e, *n = "LD_PRELOAD=";
+    int found = 0;
 
     while (*n && *p == *n)
         n++, p++;
     if (*n)
         return 0;
-    if (*p && *p != '/')
-        return 1;
-    for (; *p; p++)
-        if ((*p == ':' || *p == ' ') && p[1] && p[1] != '/' && p[1] != ':' && p[1] != ' ')
-            return 1;
-    return 0;
+    while (*p) {
+        const char *entry = p, *base = p;
+        while (*p && *p != ':' && *p != ' ') {
+            if (*p == '/')
+                base = p + 1;
+            p++;
+        }
+        const char *m = "libampshim.so";
+        const char *b = base;
+        while (*m && b < p && *b == *m)
+            m++, b++;
+        if (!*m && b == p && entry < p)
+            found = entry[0] == '/' ? 1 : 2;
+        while (*p == ':' || *p == ' ')
+            p++;
+    }
+    return found;
 }
 
 void amp_stage1_capture(int argc, char **argv, char **envp)
@@ -87,16 +103,24 @@ void amp_stage1_capture(int argc, char **argv, char **envp)
             program[i] = base[i], i++;
         program[i] = '\0';
     }
+    int named = 0;
     for (char **e = envp; e && *e; e++) {
         const char *copy;
-        if (**e == 'L' && relative_preload(*e) && !getcwd(cwd, sizeof(cwd)))
-            cwd[0] = '\0';
+        if (**e == 'L' && !named)
+            named = preload_names_us(*e);
         if (env.nvars == MAX_KEPT || !wanted(*e))
             continue;
         copy = keep(*e, &used);
         if (copy)
             kept[env.nvars++] = copy;
     }
+    /* Named by LD_PRELOAD (nearly always): no libc call, no import bound.
+     * Otherwise the loader's own name for this object, however it was given. */
+    Dl_info self;
+    if (named == 2 || (named == 0 && dladdr((void *)amp_stage1_capture, &self) && self.dli_fname &&
+                       self.dli_fname[0] != '/'))
+        if (!getcwd(cwd, sizeof(cwd)))
+            cwd[0] = '\0';
 }
 
 const struct amp_env_captured *amp_stage1_env(void)

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 
 from .harness import (
-    LIB, PY, RUNTIME_PRELOAD, assert_untouched, mark_all, ok, one, preload_env, prog, test,
+    LIB, PY, RUNTIME_PRELOAD, Skip, assert_untouched, mark_all, ok, one, preload_env, prog, test,
 )
 
 CORE = "libampshim-core.so"
@@ -120,3 +120,33 @@ def stage1_without_core_runs_unrouted(ctx):
     assert p.returncode == 7 and p.stdout == b"True\n" and p.stderr == b"", p
     p = subprocess.run(["sh", "-c", "exit 3"], env=ctx.env(LD_PRELOAD=lib), capture_output=True)
     assert p.returncode == 3 and p.stderr == b"", p
+
+
+# chdir('/') before the first curl call: the core must still be found beside
+# a first stage the loader knows by a relative path.
+AWAY = r"""
+import io, os, pycurl, sys
+os.chdir("/")
+c = pycurl.Curl(); c.setopt(c.URL, sys.argv[1]); c.setopt(c.WRITEDATA, io.BytesIO())
+c.perform(); print(c.getinfo(c.RESPONSE_CODE))
+"""
+
+
+@test
+def stage1_relative_preload_by_the_loader_then_chdir(ctx):
+    """The first stage preloaded by a relative path that LD_PRELOAD does not
+    hold (`ld.so --preload`, as /etc/ld.so.preload would): a chdir before the
+    first transfer still finds the core beside it, and the call is routed."""
+    loaders = [p for p in ("/lib64/ld-linux-x86-64.so.2", "/lib/ld-linux-aarch64.so.1") if os.path.exists(p)]
+    if not loaders:
+        raise Skip("no known dynamic loader path on this machine")
+    route = ', { base_url = "%s"; installation_id = "inst-stage1"; }' % ctx.plain.url("/routed")
+    cfg = ctx.write_cfg("stage1-rel.cfg", ctx.config(extra_routes=route))
+    env = ctx.env(AMPSHIM_CONFIG=cfg)
+    env.pop("LD_PRELOAD", None)
+    preload = ":".join(filter(None, (RUNTIME_PRELOAD, "./" + os.path.basename(LIB))))
+    mark_all(ctx)
+    p = subprocess.run([loaders[0], "--preload", preload, PY, "-c", AWAY, ctx.plain.url("/routed/away")],
+                       cwd=os.path.dirname(LIB), env=env, capture_output=True, timeout=60)
+    assert p.returncode == 0, p
+    assert one(ctx.proxy)["target"] == "/away" and ctx.plain.requests() == [], p.stderr
