@@ -67,11 +67,18 @@ static void warn(const char *path, const char *why)
 {
     const struct amp_env_captured *env = amp_stage1_env();
     char line[PATH_MAX + 256];
-    int logged = 0;
+    const char *level = "";
+    int configured = 0;
 
-    for (int i = 0; i < env->nvars; i++)
-        logged |= strncmp(env->vars[i], "AMPSHIM_LOG=", 12) == 0;
-    if (!logged)
+    /* As the core's log would: a warning at its default level (warn) where
+     * the process is configured (AMPSHIM_CONFIG) or the log asked for, not
+     * at AMPSHIM_LOG=error, and never in a process nobody configured. */
+    for (int i = 0; i < env->nvars; i++) {
+        if (strncmp(env->vars[i], "AMPSHIM_LOG=", 12) == 0)
+            level = env->vars[i] + 12;
+        configured |= strncmp(env->vars[i], "AMPSHIM_CONFIG=", 15) == 0;
+    }
+    if (*level ? strcmp(level, "error") == 0 : !configured)
         return;
     int n = snprintf(line, sizeof(line), "ampshim[%s %ld]: warning: cannot load %s (%s): curl calls are not "
                      "routed\n", env->program, (long)getpid(), path, why ? why : "not found");

@@ -85,8 +85,10 @@ def lone_stage1(ctx):
 @test
 def stage1_without_core_runs_unrouted(ctx):
     """The core missing: a curl program's request goes where it would go
-    without ampshim (not to the proxy), its exit status unchanged, nothing
-    said unless AMPSHIM_LOG asks; a program's own exit status kept."""
+    without ampshim (not to the proxy), its exit status unchanged; one
+    warning on stderr where the process is configured (the log's default
+    level), none at AMPSHIM_LOG=error nor where nothing configured it; a
+    program's own exit status kept."""
     lib = lone_stage1(ctx)
     route = ', { base_url = "%s"; installation_id = "inst-stage1"; }' % ctx.plain.url("/routed")
     cfg = ctx.write_cfg("stage1.cfg", ctx.config(extra_routes=route))
@@ -95,7 +97,7 @@ def stage1_without_core_runs_unrouted(ctx):
     mark_all(ctx)
     ok(ctx.run([prog("easy_client"), url], env=preload_env(ctx, AMPSHIM_CONFIG=cfg), launcher=False))
     assert one(ctx.proxy)["target"] == "/thing" and ctx.plain.requests() == []
-    for log in (None, "warn"):
+    for log in (None, "warn", "error"):
         mark_all(ctx)
         extra = {"AMPSHIM_LOG": log} if log else {}
         p = ok(ctx.run([prog("easy_client"), url], env=ctx.env(LD_PRELOAD=lib, AMPSHIM_CONFIG=cfg, **extra),
@@ -104,22 +106,26 @@ def stage1_without_core_runs_unrouted(ctx):
         assert_untouched(one(ctx.plain))
         assert ctx.proxy.requests() == []
         err = p.stderr.decode()
-        if log:
+        if log != "error":
             assert "cannot load" in err and CORE in err and "not routed" in err, err
+            assert len(err.splitlines()) == 1, err
         else:
             assert err == "", err
     mark_all(ctx)
     p = ctx.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url],
-                env=ctx.env(LD_PRELOAD=lib, AMPSHIM_CONFIG=cfg), launcher=False)
+                env=ctx.env(LD_PRELOAD=lib, AMPSHIM_CONFIG=cfg, AMPSHIM_LOG="error"), launcher=False)
     assert p.returncode == 0 and p.stdout == b"200" and p.stderr == b"", p
     assert_untouched(one(ctx.plain))
     # ctypes takes the functions by name: libcurl's own, unrouted.
     p = subprocess.run([PY, "-c", "import ctypes; l = ctypes.CDLL('libcurl.so.4'); "
                         "print(l.curl_easy_init() != 0); raise SystemExit(7)"],
                        env=ctx.env(LD_PRELOAD=lib, AMPSHIM_CONFIG=cfg), capture_output=True)
-    assert p.returncode == 7 and p.stdout == b"True\n" and p.stderr == b"", p
+    assert p.returncode == 7 and p.stdout == b"True\n" and b"not routed" in p.stderr, p
     p = subprocess.run(["sh", "-c", "exit 3"], env=ctx.env(LD_PRELOAD=lib), capture_output=True)
     assert p.returncode == 3 and p.stderr == b"", p
+    # A curl program nobody configured (no AMPSHIM_CONFIG, no AMPSHIM_LOG): silent.
+    p = ctx.run(["curl", "-s", "-o", "/dev/null", url], env=ctx.env(LD_PRELOAD=lib), launcher=False)
+    assert p.returncode == 0 and p.stderr == b"", p
 
 
 # chdir('/') before the first curl call: the core must still be found beside
