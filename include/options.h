@@ -96,4 +96,10 @@ CURLcode amp_options_give_back(struct amp_handle *hs, CURLoption option);
 /* 1 when libcurl holds a URL of ours for the handle. */
 int amp_options_hold_url(const struct amp_handle *hs);
 
+/* url, which libcurl holds as ours for the handle, put since it last
+ * changed (not stale), handed to libcurl once more: what amp_options_put
+ * would do, without bookkeeping that would change nothing. 0 when libcurl
+ * does not hold url so (put it then); 1 with libcurl's answer in *rc. */
+int amp_options_put_url_again(struct amp_handle *hs, const char *url, CURLcode *rc);
+
 #endif

@@ -72,6 +72,27 @@ static inline const struct amp_curl *amp_real_only(void)
     return NULL;
 }
 
+/* The code segment of the first libcurl made a flavour (a flavour's library
+ * is never closed), and its table: a call from there is that libcurl
+ * calling itself (its curl_easy_perform drives the multi functions through
+ * their exported names), which goes straight back to it, however many
+ * libcurls the process holds. len is stored last: 0 until the rest is. */
+struct amp_real_inside {
+    uintptr_t lo, len;
+    const struct amp_curl *api;
+};
+extern struct amp_real_inside amp_real_inside;
+
+/* The table when caller is in that segment, else NULL (ask amp_real_curl). */
+static inline const struct amp_curl *amp_real_from_inside(const void *caller)
+{
+    uintptr_t len = __atomic_load_n(&amp_real_inside.len, __ATOMIC_ACQUIRE);
+
+    if ((uintptr_t)caller - __atomic_load_n(&amp_real_inside.lo, __ATOMIC_RELAXED) < len)
+        return __atomic_load_n(&amp_real_inside.api, __ATOMIC_RELAXED);
+    return NULL;
+}
+
 /* The libcurl that defines the function at p (any address in it): its
  * table and its index (0 .. AMP_MAX_FLAVOURS-1), or NULL when p is in no
  * libcurl ampshim can use. */

@@ -24,13 +24,32 @@
     int internal;                                                                        \
     const struct amp_curl *c = amp_real_curl(CALLER, &internal)
 
+/* libcurl's curl_easy_perform calls the multi functions through their
+ * exported names (3 a transfer): a call from the code of the first libcurl
+ * (real.h) goes straight back to it, a tail call before anything else is
+ * asked. The test is made for the multi_ hooks only (a constant folded per
+ * hook): the other calls come from the application, which it would only
+ * delay. The rest is the _slow function, handed the caller's address (taken
+ * in the hook, where the return address is the caller's), so that the
+ * hook itself needs no frame. */
+#define INSIDE_FIRST(name) (#name[0] == 'm')
 #define RET(ret, name, params, args)                                                    \
-    static ret hook_##name params                                                        \
+    __attribute__((noinline)) static ret name##_slow(const void *caller, AMP_ARGS params) \
     {                                                                                    \
-        FLAVOUR;                                                                         \
+        int internal;                                                                    \
+        const struct amp_curl *c = amp_real_curl(caller, &internal);                     \
         if (c && internal)                                                               \
             return c->name(AMP_ARGS args);                                               \
         return amp_##name(c, internal, AMP_ARGS args);                                   \
+    }                                                                                    \
+    static ret hook_##name params                                                        \
+    {                                                                                    \
+        if (INSIDE_FIRST(name)) {                                                        \
+            const struct amp_curl *self = amp_real_from_inside(CALLER);                  \
+            if (self)                                                                    \
+                return self->name(AMP_ARGS args);                                        \
+        }                                                                                \
+        return name##_slow(CALLER, AMP_ARGS args);                                       \
     }
 #define VOID(name, params, args)                                                         \
     static void hook_##name params                                                       \
@@ -53,26 +72,38 @@
     }
 /* The one VA1 is curl_easy_getinfo, asked several times a transfer: in a
  * process with one libcurl, every question but the URLs (easy.h) goes
- * straight to it, without asking who calls. */
+ * straight to it, without asking who calls, as a tail call. The hook takes
+ * its third argument as a named one, not `...`: it is reached only by the
+ * first stage's jump (stage1_hooks.c) from the application's variadic
+ * call, and on the two architectures the first stage is written for
+ * (x86_64, aarch64 Linux) a variadic call passes its first three integer
+ * or pointer arguments in the registers a plain call does. Without va_start
+ * the common case needs no frame. The rest, where the caller matters, is
+ * the _slow function, handed the caller's address (taken here, where the
+ * application's return address is). */
 #define VA1(ret, name, T1, T2, T3)                                                       \
-    static ret hook_##name(T1 a, T2 b, ...)                                              \
+    __attribute__((noinline)) static ret name##_slow(T1 a, T2 b, T3 arg, const void *caller) \
     {                                                                                    \
-        const struct amp_curl *only = NULL;                                              \
-        va_list ap;                                                                      \
-        va_start(ap, b);                                                                 \
-        T3 arg = va_arg(ap, T3);                                                         \
-        va_end(ap);                                                                      \
+        int internal;                                                                    \
+        const struct amp_curl *c;                                                        \
         if (b != CURLINFO_EFFECTIVE_URL && b != CURLINFO_REDIRECT_URL) {                 \
-            only = amp_real_only();                                                      \
-            if (!only)                                                                   \
-                only = amp_real_single_check();                                          \
+            c = amp_real_single_check();                                                 \
+            if (c)                                                                       \
+                return c->name(a, b, arg);                                               \
         }                                                                                \
-        if (only)                                                                        \
-            return only->name(a, b, arg);                                                \
-        FLAVOUR;                                                                         \
+        c = amp_real_curl(caller, &internal);                                            \
         if (c && internal)                                                               \
             return c->name(a, b, arg);                                                   \
         return amp_##name(c, internal, a, b, arg);                                       \
+    }                                                                                    \
+    static ret hook_##name(T1 a, T2 b, T3 arg)                                           \
+    {                                                                                    \
+        if (b != CURLINFO_EFFECTIVE_URL && b != CURLINFO_REDIRECT_URL) {                 \
+            const struct amp_curl *only = amp_real_only();                               \
+            if (only)                                                                    \
+                return only->name(a, b, arg);                                            \
+        }                                                                                \
+        return name##_slow(a, b, arg, CALLER);                                           \
     }
 AMP_HOOKED(RET, VOID, VA, VA1)
 #undef RET

@@ -139,6 +139,28 @@ static int bind_flavour(struct flavour *fl, void *lib, const char *name)
 
 _Atomic(const struct amp_curl *) amp_real_single;
 atomic_uint amp_real_single_at, amp_real_loads;
+struct amp_real_inside amp_real_inside;
+
+struct find_range {
+    uintptr_t addr, lo, hi;
+};
+
+static int segment_of(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct find_range *r = data;
+
+    (void)size;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && r->addr >= lo && r->addr < lo + ph->p_memsz) {
+            r->lo = lo;
+            r->hi = lo + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
 
 static const struct flavour *known_flavour(const void *base)
 {
@@ -173,6 +195,10 @@ static const struct flavour *flavour_of(const void *p)
         return NULL;
     }
     fl.base = info.dli_fbase;
+    /* Its code segment, for amp_real_inside should it be the first. */
+    struct find_range r = { (uintptr_t)fl.api.easy_perform, 0, 0 };
+    if (!dl_iterate_phdr(segment_of, &r))
+        r.lo = r.hi = 0;
     pthread_mutex_lock(&amp_lock_callers);
     size_t n = atomic_load_explicit(&nflavours, memory_order_relaxed);
     known = known_flavour(info.dli_fbase);
@@ -184,6 +210,11 @@ static const struct flavour *flavour_of(const void *p)
         if (n > 0)
             atomic_store_explicit(&amp_real_single, NULL, memory_order_release);
         known = &flavours[n];
+        if (n == 0) {
+            __atomic_store_n(&amp_real_inside.lo, r.lo, __ATOMIC_RELAXED);
+            __atomic_store_n(&amp_real_inside.api, &known->api, __ATOMIC_RELAXED);
+            __atomic_store_n(&amp_real_inside.len, r.hi - r.lo, __ATOMIC_RELEASE);
+        }
         amp_debug("using %s", info.dli_fname);
     }
     pthread_mutex_unlock(&amp_lock_callers);
@@ -234,27 +265,6 @@ static void *perform_seen_by(const struct link_map *lm)
         p = fl.found;
     }
     return p;
-}
-
-struct find_range {
-    uintptr_t addr, lo, hi;
-};
-
-static int segment_of(struct dl_phdr_info *info, size_t size, void *data)
-{
-    struct find_range *r = data;
-
-    (void)size;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && r->addr >= lo && r->addr < lo + ph->p_memsz) {
-            r->lo = lo;
-            r->hi = lo + ph->p_memsz;
-            return 1;
-        }
-    }
-    return 0;
 }
 
 static const struct amp_curl *resolve_slow(const void *caller, int *internal)

@@ -699,8 +699,19 @@ int amp_transfer_url_set(const struct amp_config *cfg, struct amp_handle *hs, co
         return 0;
     use_config(hs, cfg);
     cfg = hs->cfg;
-    if (!(hs->app.url && strcmp(hs->app.url, url) == 0 && d->done && d->url == hs->app.url) &&
-        decide_url(cfg, hs, url) < 0) {
+    int again = hs->app.url && strcmp(hs->app.url, url) == 0 && d->done && d->url == hs->app.url;
+    /* The URL decided last, again, nothing since having asked for a new
+     * decision (d->done: a new config, an option the change rules say
+     * matters) nor touched the URL libcurl holds: libcurl is handed the same
+     * proxy URL, and nothing of ours changes (hs->opts.url, d->url, the
+     * option table's row are what they would be made). */
+    if (again && d->route && hs->opts.url == d->proxy_url &&
+        amp_options_put_url_again(hs, d->proxy_url, rc)) {
+        if (*rc != CURLE_OK)
+            d->done = 0;
+        return 1;
+    }
+    if (!again && decide_url(cfg, hs, url) < 0) {
         d->done = 0;
         return 0;
     }

@@ -258,3 +258,28 @@ def a_429_status_line_read_as_libcurl_reads_it(ctx):
     p = ok(sticky(ctx, "url=" + SF + "/tab/1", "perform", "url=" + SF + "/tab/2", "perform", cfg=cfg))
     assert [r["status"] for r in parse_lines(p.stdout)] == ["429", "429"], (p.stdout, p.stderr)
     assert [r["target"] for r in ctx.proxy.requests()] == ["/tab/1"]
+
+
+@test
+def same_url_set_again_goes_to_the_proxy_each_time(ctx):
+    """CURLOPT_URL set again to the URL the handle last went to (libcurl is
+    handed our proxy URL again without a new decision): each transfer goes
+    to the proxy, at that path, with our headers, before and after a
+    transfer the proxy redirected elsewhere, and after a header list of the
+    application's came in between."""
+    host = "third.example:%d" % ctx.plain.port
+    mark_all(ctx)
+    redirect_to(ctx, "http://%s/landing" % host)
+    url = "url=" + SF + "/again"
+    p = ok(sticky(ctx, "resolve=%s:127.0.0.1" % host, "follow=1", url, "perform", url, "perform", url,
+                  "perform", "header=X-App: kept", url, "perform"))
+    rows = parse_lines(p.stdout)
+    assert [(r["rc"], r["status"]) for r in rows] == [("0", "200")] * 4, (rows, p.stderr)
+    assert [r["url"] for r in rows[1:]] == [SF + "/again"] * 3, rows
+    assert [r["target"] for r in ctx.plain.requests()] == ["/landing"]
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/again"] * 4, reqs
+    for r in reqs:
+        assert header_values(r, "x-api-key") == [KEY], r["headers"]
+    assert header_values(reqs[-1], "X-App") == ["kept"], reqs[-1]["headers"]
+    no_key_anywhere(ctx, p)
