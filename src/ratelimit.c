@@ -430,13 +430,15 @@ int amp_ratelimit_lean_ok(const struct amp_handle *hs)
 
 /* libcurl asked for the status as the body comes: the one of the response
  * whose body it is (libcurl writes no body of a response it will replace,
- * an authentication or expectation retry: it ignores that one). */
+ * an authentication or expectation retry: it ignores that one). Asked at
+ * the first piece of the body: a lean transfer follows no redirect, so
+ * every later piece is of the same response. */
 size_t amp_ratelimit_watch_body(char *buf, size_t size, size_t n, void *userdata)
 {
     struct amp_handle *hs = userdata;
     long status = 0;
 
-    if (!hs->watch.recorded) {
+    if (!hs->watch.status) {
         hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status);
         hs->watch.status = (int)status;
         /* Before the application sees it: it may never let the transfer
