@@ -19,6 +19,20 @@
 struct curl_slist *amp_cookies_request(struct amp_handle *hs, const char *url, int owned,
                                        const struct amp_route *r, struct curl_slist *ours);
 
+/* amp_cookies_request for a URL the caller keeps, with its common case
+ * inline: no cookie engine, and the same URL and route as the last
+ * request, which leave nothing to do. */
+static inline struct curl_slist *amp_cookies_for(struct amp_handle *hs, const char *url,
+                                                 const struct amp_route *r,
+                                                 struct curl_slist *ours)
+{
+    const struct amp_cookies *k = &hs->cookies;
+
+    if (!hs->app.cookie_engine && !k->seen && !k->owned_url && k->url == url && k->route == r)
+        return ours;
+    return amp_cookies_request(hs, url, 0, r, ours);
+}
+
 /* A "Set-Cookie:" header line (value after the colon) of a routed answer,
  * just filed by libcurl under the proxy's host. */
 void amp_cookies_answer(struct amp_handle *hs, const char *value, size_t len);

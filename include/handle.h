@@ -114,6 +114,9 @@ struct amp_opt_state {
     unsigned mode;                    /* the mode they were last made to fit */
     int dirty;                        /* a row changed since: look at every row again */
     uint64_t stale;                   /* rows whose value of ours changed since */
+    unsigned noted;                   /* options of the application noted so far (any
+                                         row): transfer.c sets a transfer up as the last
+                                         one only while this has not moved */
     const char *url;                  /* the URL and header list a routed */
     struct curl_slist *headers;       /* request is given (transfer.c) */
     struct curl_slist *resolve;       /* the application's RESOLVE list without the
@@ -133,13 +136,25 @@ struct amp_decision {
     struct amp_url_memo memo;         /* the origin of the last URL parsed */
     char *shown;                      /* a URL of libcurl's as the application sees it */
     size_t shown_cap;
+    /* The last transfer begun, sent lean, to be begun again as it was
+     * (begin's short way) while nothing it was set up from has moved. */
+    int again;                        /* set by begin, kept by end if nothing changed */
+    unsigned again_noted;             /* opts.noted when it was set up */
+    unsigned again_mode;              /* the mode it was sent in */
 };
 
-/* Our header list, kept while the application's list reads the same (transfer.c). */
+/* One line of the application's header list, as our list was built from it. */
+struct amp_header_seen {
+    const struct curl_slist *node;
+    const char *data;
+};
+
+/* Our header list, kept while the application's list is made of the same
+ * nodes holding the same strings (transfer.c). */
 struct amp_header_cache {
     struct curl_slist *ours;
     const struct amp_route *route;
-    char **snap;                      /* the application's header lines it was built from */
+    struct amp_header_seen *snap;     /* the application's list it was built from */
     size_t nsnap;
     int dirty;                        /* CURLOPT_HTTPHEADER was set since */
 };

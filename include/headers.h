@@ -36,9 +36,14 @@ int amp_header_is_ours(const char *line);
  * Host (the proxy's is sent) and those the route drops (drop_headers),
  * then the route's own, then "Name:" for each dropped name so that
  * libcurl sends none of its own either (but never "Host:"). The
- * application's list is not touched. NULL when out of memory. Free with
- * c->slist_free_all. */
-struct curl_slist *amp_headers_merge(const struct amp_curl *c, const struct curl_slist *app,
-                                     const struct amp_route *r);
+ * application's list is not touched. copy 0: the application's lines are
+ * its own strings, not copies (a line it rewrites in place is sent as
+ * rewritten, as libcurl would send it), so the list must be made anew
+ * before the application may free those; 1: copied. NULL when out of
+ * memory. Free with amp_headers_free, never curl_slist_free_all: it is
+ * one allocation of ours. */
+struct curl_slist *amp_headers_merge(const struct curl_slist *app, const struct amp_route *r,
+                                     int copy);
+void amp_headers_free(struct curl_slist *list);
 
 #endif

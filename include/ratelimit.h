@@ -22,6 +22,13 @@ enum amp_verdict {
  * the application's error buffer); *b is the block and *when the time it
  * was looked at (on entry: the UTC second now, or 0 to read it here). In
  * wait mode (and may_wait), sleeps through a short block first. */
+/* 1 when route is not blocked at now (the UTC second), as the shared
+ * state says (read again when another process changed it, as
+ * amp_ratelimit_check reads it): amp_ratelimit_check would say AMP_SEND.
+ * Says nothing, counts nothing; 0 when it cannot tell. Most often a few
+ * instructions: nothing recorded at all, as last read. */
+int amp_ratelimit_open(const struct amp_config *cfg, const struct amp_route *route, int64_t now);
+
 enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs,
                                      const struct amp_route *route, int may_wait,
                                      CURLcode *refusal, struct amp_block *b, int64_t *when);

@@ -370,7 +370,8 @@ struct curl_slist *amp_cookies_request(struct amp_handle *hs, const char *url, i
 {
     struct amp_cookies *k = &hs->cookies;
 
-    free(k->owned_url);
+    if (k->owned_url)
+        free(k->owned_url);
     k->owned_url = owned ? (char *)url : NULL;
     k->url = url;
     k->route = r;

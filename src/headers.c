@@ -4,6 +4,7 @@
 #include "headers.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -72,42 +73,73 @@ static int is_host(const char *line, size_t len)
     return len == 4 && strncasecmp(line, "Host", 4) == 0;
 }
 
-struct curl_slist *amp_headers_merge(const struct amp_curl *c, const struct curl_slist *app,
-                                     const struct amp_route *r)
+/* Whether the application's line goes to the proxy (see amp_headers_merge). */
+static int passes(const char *line, const struct amp_route *r)
 {
-    struct curl_slist *out = NULL, *next;
+    size_t len = line ? name_length(line) : 0;
 
+    return line && !amp_header_is_ours(line) && !is_host(line, len) &&
+           !named(line, len, (const char *const *)r->drop, r->ndrop);
+}
+
+/* One allocation holds the nodes and the bytes the list owns: the "Name:"
+ * lines, and the application's lines when they are copied. The route's
+ * lines are the config's, which outlives every list made from it (a
+ * handle lets go of its config only after dropping its lists). */
+struct curl_slist *amp_headers_merge(const struct curl_slist *app, const struct amp_route *r,
+                                     int copy)
+{
+    size_t n = 0, bytes = 0;
+
+    for (const struct curl_slist *l = app; l; l = l->next)
+        if (passes(l->data, r)) {
+            n++;
+            bytes += copy ? strlen(l->data) + 1 : 0;
+        }
+    n += r->nheaders;
+    for (size_t i = 0; i < r->ndrop; i++)
+        if (!is_host(r->drop[i], strlen(r->drop[i]))) {
+            n++;
+            bytes += strlen(r->drop[i]) + 2;
+        }
+    if (!n)
+        return NULL;
+    struct curl_slist *out = malloc(n * sizeof(*out) + bytes), *node = out;
+    char *text = (char *)(out + n);
+    if (!out)
+        return NULL;
     for (; app; app = app->next) {
-        size_t len = app->data ? name_length(app->data) : 0;
-        if (!app->data || amp_header_is_ours(app->data) || is_host(app->data, len) ||
-            named(app->data, len, (const char *const *)r->drop, r->ndrop))
+        if (!passes(app->data, r))
             continue;
-        next = c->slist_append(out, app->data);
-        if (!next)
-            goto oom;
-        out = next;
+        node->data = app->data;
+        if (copy) {
+            size_t len = strlen(app->data) + 1;
+            node->data = memcpy(text, app->data, len);
+            text += len;
+        }
+        node++;
     }
-    for (size_t i = 0; i < r->nheaders; i++) {
-        next = c->slist_append(out, r->headers[i]->line);
-        if (!next)
-            goto oom;
-        out = next;
-    }
+    for (size_t i = 0; i < r->nheaders; i++)
+        (node++)->data = (char *)r->headers[i]->line;
     /* "Name:" with no value: libcurl then sends none of its own either
-     * (an Authorization from CURLOPT_USERPWD, a Cookie, …). */
+     * (an Authorization from CURLOPT_USERPWD, a Cookie, …). "Host:" would
+     * take libcurl's away too: the proxy's Host stays. */
     for (size_t i = 0; i < r->ndrop; i++) {
-        char line[256];
-        /* "Host:" would take libcurl's away too: the proxy's Host stays. */
-        if (is_host(r->drop[i], strlen(r->drop[i])))
+        size_t len = strlen(r->drop[i]);
+        if (is_host(r->drop[i], len))
             continue;
-        snprintf(line, sizeof(line), "%s:", r->drop[i]);
-        next = c->slist_append(out, line);
-        if (!next)
-            goto oom;
-        out = next;
+        memcpy(text, r->drop[i], len);
+        memcpy(text + len, ":", 2);
+        (node++)->data = text;
+        text += len + 2;
     }
+    for (size_t i = 0; i + 1 < n; i++)
+        out[i].next = &out[i + 1];
+    out[n - 1].next = NULL;
     return out;
-oom:
-    c->slist_free_all(out);
-    return NULL;
+}
+
+void amp_headers_free(struct curl_slist *list)
+{
+    free(list);
 }

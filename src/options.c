@@ -541,6 +541,7 @@ int amp_option_note_change(struct amp_handle *hs, int i, union amp_optval v, enu
     const struct row *r = &rows[i];
 
     *what = AMP_CHANGE_NONE;
+    hs->opts.noted++;
 
     /* libcurl holds the application's value now: ours is put again when
      * a transfer needs it (a value of the application's may also be one

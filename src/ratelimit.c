@@ -83,18 +83,26 @@ static struct amp_state *open_state(const char *file)
 /* The state cfg names (throttle.state_file, else the default place),
  * opened on its first routed transfer; the route counters go beside it
  * from then on. */
-static struct amp_state *get_state(const struct amp_config *cfg)
+static __attribute__((noinline)) struct amp_state *open_for(const struct amp_config *cfg);
+
+static inline struct amp_state *get_state(const struct amp_config *cfg)
 {
     /* The config's own: one is written into it, as into its reference
      * count, once it is loaded. */
+    struct amp_state *st = atomic_load_explicit(&((struct amp_config *)cfg)->state,
+                                                memory_order_acquire);
+
+    return st ? st : open_for(cfg);
+}
+
+static struct amp_state *open_for(const struct amp_config *cfg)
+{
     struct amp_config *mine = (struct amp_config *)cfg;
-    struct amp_state *st = atomic_load_explicit(&mine->state, memory_order_acquire);
+    struct amp_state *st;
     char path[4096];
     const char *file = cfg->throttle.state_file;
     struct opened *o;
 
-    if (st)
-        return st;
     pthread_mutex_lock(&amp_lock_state);
     /* Said through ours: where the default place went, when it moved. */
     amp_state_set_warn(state_warning);
@@ -198,6 +206,14 @@ static void say_blocked(struct amp_handle *hs, const struct amp_route *route,
     amp_transfer_fail(hs, answered ? CURLE_OK : refusal,
                       first_sight(b) ? AMP_LOG_WARN : AMP_LOG_INFO, "%s%s", msg,
                       answered ? "; answered here with HTTP 429, not sent" : "; not sent");
+}
+
+int amp_ratelimit_open(const struct amp_config *cfg, const struct amp_route *route, int64_t now)
+{
+    struct amp_state *st = get_state(cfg);
+    struct amp_block b;
+
+    return !st || amp_state_quiet(st) || !amp_state_find(st, route->key, now, &b);
 }
 
 enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs,

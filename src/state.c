@@ -486,12 +486,18 @@ static int refresh(struct amp_state *st, int fresh)
     return rc;
 }
 
+int amp_state_quiet(struct amp_state *st)
+{
+    int64_t quiet = atomic_load_explicit(&st->quiet_until, memory_order_acquire);
+
+    return quiet && (quiet == INT64_MAX || monotonic_ms() < quiet);
+}
+
 int amp_state_find(struct amp_state *st, uint64_t key, int64_t now, struct amp_block *out)
 {
     int found = 0;
-    int64_t quiet = atomic_load_explicit(&st->quiet_until, memory_order_acquire);
 
-    if (quiet && (quiet == INT64_MAX || monotonic_ms() < quiet))
+    if (amp_state_quiet(st))
         return 0;
     pthread_mutex_lock(&st->lock);
     /* On failure the last known state still holds, but is not known quiet. */
@@ -503,7 +509,7 @@ int amp_state_find(struct amp_state *st, uint64_t key, int64_t now, struct amp_b
         }
     /* Nothing recorded at all: until the header is due to be read again
      * (never, for a state kept in memory), nothing is blocked. */
-    quiet = 0;
+    int64_t quiet = 0;
     if (current && st->ncache == 0)
         quiet = !st->path ? INT64_MAX : st->checked_ms ? st->checked_ms + AMP_STATE_RECHECK_MS : 0;
     atomic_store_explicit(&st->quiet_until, quiet, memory_order_release);

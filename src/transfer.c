@@ -62,8 +62,6 @@ CURLcode amp_transfer_fail(struct amp_handle *hs, CURLcode code, int level, cons
 
 static void free_snap(struct amp_handle *hs)
 {
-    for (size_t i = 0; i < hs->hdrs.nsnap; i++)
-        free(hs->hdrs.snap[i]);
     free(hs->hdrs.snap);
     hs->hdrs.snap = NULL;
     hs->hdrs.nsnap = 0;
@@ -71,43 +69,54 @@ static void free_snap(struct amp_handle *hs)
 
 static void drop_ours(struct amp_handle *hs)
 {
-    if (hs->hdrs.ours)
-        hs->c->slist_free_all(hs->hdrs.ours);
+    amp_headers_free(hs->hdrs.ours);
     hs->hdrs.ours = NULL;
     hs->hdrs.route = NULL;
 }
 
-/* 1 when the application's header list still reads as the lines our list
- * was built from; otherwise the snapshot is taken anew and 0 returned. */
+/* 1 when the application's header list is made of the nodes our list was
+ * built from, holding the same strings; otherwise they are noted anew and
+ * 0 returned. Our list points at the application's strings (a line
+ * rewritten in place goes out as rewritten, as libcurl would send it); what
+ * this catches is a line appended to the list, or a node given another
+ * string, between transfers: a list set again, even the same pointer,
+ * marks hdrs.dirty. Compared node by node, a few instructions a line: it
+ * runs before every routed transfer. headers_same only looks. */
+static int headers_same(const struct amp_handle *hs)
+{
+    const struct amp_header_cache *h = &hs->hdrs;
+    const struct curl_slist *l = hs->app.headers;
+    size_t i = 0;
+
+    if (h->dirty)
+        return 0;
+    for (; l && i < h->nsnap; l = l->next, i++)
+        if (l != h->snap[i].node || l->data != h->snap[i].data)
+            return 0;
+    return !l && i == h->nsnap;
+}
+
 static int headers_unchanged(struct amp_handle *hs)
 {
+    struct amp_header_cache *h = &hs->hdrs;
     const struct curl_slist *l;
-    size_t n = 0, i = 0;
+    size_t n = 0;
 
+    if (headers_same(hs))
+        return 1;
+    free_snap(hs);
+    h->dirty = 0;
     for (l = hs->app.headers; l; l = l->next)
         n++;
-    /* Compared by content: a list freed and built anew often lands on the
-     * very same addresses. */
-    if (!hs->hdrs.dirty && n == hs->hdrs.nsnap) {
-        for (l = hs->app.headers; l; l = l->next, i++)
-            if (!l->data || strcmp(hs->hdrs.snap[i], l->data) != 0)
-                break;
-        if (!l)
-            return 1;
-    }
-    free_snap(hs);
-    hs->hdrs.dirty = 0;
-    hs->hdrs.snap = calloc(n ? n : 1, sizeof(*hs->hdrs.snap));
-    if (!hs->hdrs.snap)
+    h->snap = malloc((n ? n : 1) * sizeof(*h->snap));
+    if (!h->snap) {
+        h->dirty = 1; /* out of memory: never "unchanged" */
         return 0;
-    for (l = hs->app.headers; l; l = l->next) {
-        hs->hdrs.snap[hs->hdrs.nsnap] = strdup(l->data ? l->data : "");
-        if (!hs->hdrs.snap[hs->hdrs.nsnap])
-            break;
-        hs->hdrs.nsnap++;
     }
-    if (hs->hdrs.nsnap != n) /* out of memory: never "unchanged" */
-        hs->hdrs.dirty = 1;
+    for (l = hs->app.headers; l; l = l->next, h->nsnap++) {
+        h->snap[h->nsnap].node = l;
+        h->snap[h->nsnap].data = l->data;
+    }
     return 0;
 }
 
@@ -115,8 +124,7 @@ void amp_transfer_free(struct amp_handle *hs)
 {
     drop_ours(hs);
     free_snap(hs);
-    if (hs->guard.extra_headers)
-        hs->c->slist_free_all(hs->guard.extra_headers);
+    amp_headers_free(hs->guard.extra_headers);
     free(hs->decision.curlu_url);
     free(hs->decision.shown);
     free(hs->guard.redirect_url);
@@ -260,7 +268,7 @@ static int build_headers(struct amp_handle *hs)
     if (same && h->ours && h->route == hs->decision.route)
         return 0;
     drop_ours(hs);
-    h->ours = amp_headers_merge(hs->c, hs->app.headers, hs->decision.route);
+    h->ours = amp_headers_merge(hs->app.headers, hs->decision.route, 0);
     if (!h->ours)
         return -1;
     h->route = hs->decision.route;
@@ -379,6 +387,45 @@ static void report_dry_run(const struct amp_config *cfg, const struct amp_handle
                hs->decision.url, r->base_url, r->ident, hs->decision.proxy_url, added, mode);
 }
 
+/* The transfer starts, sent to the proxy in mode: our URL and header list
+ * (with the provider's cookies, when libcurl has some: cookies.c) on it. */
+static void sending(const struct amp_config *cfg, struct amp_handle *hs, unsigned mode,
+                    int64_t now)
+{
+    struct amp_decision *d = &hs->decision;
+
+    start(cfg, hs, mode, now);
+    hs->opts.url = d->proxy_url;
+    if (!d->said)
+        amp_info("route %s (%s): %s -> %s", d->route->base_url, d->route->ident, d->url,
+                 d->proxy_url);
+    d->said = 1;
+    hs->opts.headers = amp_cookies_for(hs, d->url, d->route, hs->hdrs.ours);
+    /* Counted routed when it is sent (amp_transfer_sent). */
+    hs->xfer.counted = d->tally;
+    hs->guard.cur_route = hs->guard.proxy_route = d->route;
+    hs->guard.proxy_headers = hs->opts.headers;
+}
+
+/* begin's short way, for a handle whose last transfer was begun lean (a
+ * curl_easy_perform to a plain relay) and ended as it began (d->again):
+ * when nothing that transfer was set up from has moved since (the config
+ * it held, no option of the application's noted, the URL it decided, its
+ * header list made of the same nodes, our options on the handle as it left
+ * them), this one is set up as that one was once its route is seen not
+ * blocked: begin would decide, merge and put nothing new. Some 150
+ * instructions, where the long way costs some 500. */
+static int again(const struct amp_config *cfg, const struct amp_handle *hs)
+{
+    const struct amp_decision *d = &hs->decision;
+    const struct amp_opt_state *o = &hs->opts;
+
+    return d->again && hs->cfg == cfg && o->noted == d->again_noted && !hs->lost && d->done &&
+           d->url == hs->app.url && hs->xfer.performing && !hs->xfer.multi && !o->dirty &&
+           !o->stale && o->mode == d->again_mode && o->url == d->proxy_url &&
+           o->headers == hs->hdrs.ours && hs->hdrs.route == d->route && headers_same(hs);
+}
+
 /* Route hs's transfer. CURLE_OK with *routed 0 (left alone) or 1 (our
  * options are on the handle); any other code: the transfer must not be
  * sent (blocked, out of memory), hs->xfer.forced_msg and the application's
@@ -394,6 +441,13 @@ static CURLcode begin(const struct amp_config *cfg, struct amp_handle *hs, int m
     *routed = 0;
     if (hs->xfer.active) /* never routed twice: the handle already carries ours */
         return CURLE_OK;
+    if (again(cfg, hs) && amp_ratelimit_open(cfg, d->route, now ? now : (int64_t)time(NULL))) {
+        hs->xfer.counted_blocked = NULL;
+        sending(cfg, hs, d->again_mode, now);
+        *routed = 1;
+        return CURLE_OK;
+    }
+    d->again = 0;
     use_config(hs, cfg);
     cfg = hs->cfg; /* the one it holds: cfg may have been replaced since it was read */
     if (decide(cfg, hs) < 0 || (d->route && build_headers(hs) < 0)) {
@@ -423,20 +477,12 @@ static CURLcode begin(const struct amp_config *cfg, struct amp_handle *hs, int m
         return rc;
     unsigned mode = v == AMP_SEND ? send_mode(cfg, hs)
                                   : AMP_MODE_ANSWER | (hs->app.verbose ? AMP_MODE_TRACE : 0);
-    start(cfg, hs, mode, now);
-    hs->opts.url = d->proxy_url;
-    hs->opts.headers = hs->hdrs.ours;
     if (v == AMP_SEND) {
-        if (!d->said)
-            amp_info("route %s (%s): %s -> %s", d->route->base_url, d->route->ident, d->url,
-                     d->proxy_url);
-        d->said = 1;
-        /* With the provider's cookies, when libcurl has some (cookies.c). */
-        hs->opts.headers = amp_cookies_request(hs, d->url, 0, d->route, hs->hdrs.ours);
-        /* Counted routed when it is sent (amp_transfer_sent). */
-        hs->xfer.counted = d->tally;
-        hs->guard.cur_route = hs->guard.proxy_route = d->route;
-        hs->guard.proxy_headers = hs->opts.headers;
+        sending(cfg, hs, mode, now);
+    } else {
+        start(cfg, hs, mode, now);
+        hs->opts.url = d->proxy_url;
+        hs->opts.headers = hs->hdrs.ours;
     }
     /* Answered here: no request of it reaches the proxy, and our own 429
      * is not one to record. */
@@ -451,6 +497,13 @@ static CURLcode begin(const struct amp_config *cfg, struct amp_handle *hs, int m
         hs->xfer.active = 0;
         return amp_transfer_fail(hs, CURLE_OUT_OF_MEMORY, AMP_FAIL_QUIET,
                                  "out of memory while routing %s", d->url);
+    }
+    /* Nothing but the lean kind is begun the short way: its end leaves
+     * nothing of its own on the handle (end() says whether it did). */
+    if (v == AMP_SEND && (mode & AMP_MODE_LEAN)) {
+        d->again = 1;
+        d->again_noted = hs->opts.noted;
+        d->again_mode = mode;
     }
     *routed = 1;
     return CURLE_OK;
@@ -549,6 +602,12 @@ static void end(struct amp_handle *hs)
 
     if (!hs->xfer.active)
         return;
+    /* Begun again the short way only if it ended as it began: the mode it
+     * was begun in (no trace or guard turned on since), no redirect's list
+     * or URL of ours, no failure of ours. */
+    if (hs->xfer.mode != hs->decision.again_mode || g->extra_headers || g->redirect_proxy_url ||
+        g->redirect_url || hs->xfer.forced != CURLE_OK)
+        hs->decision.again = 0;
     if (hs->xfer.mode & (AMP_MODE_SEND | AMP_MODE_AWAY))
         amp_ratelimit_transfer_ended(hs);
     if (hs->xfer.mode & AMP_MODE_ANSWER)
@@ -557,7 +616,7 @@ static void end(struct amp_handle *hs)
     /* A redirect routed anew left its URL and list on the handle: put
      * ours again next time (libcurl reads neither between transfers). */
     if (g->extra_headers) {
-        hs->c->slist_free_all(g->extra_headers);
+        amp_headers_free(g->extra_headers);
         g->extra_headers = NULL;
         amp_options_stale(hs, CURLOPT_HTTPHEADER);
     }
@@ -606,14 +665,15 @@ static CURLcode reroute(const struct amp_config *cfg, struct amp_handle *hs)
             return CURLE_OUT_OF_MEMORY;
         return CURLE_OK;
     }
-    struct curl_slist *h = amp_headers_merge(hs->c, hs->app.headers, r);
+    /* Copied: it may outlive the application's list (a list set again
+     * while this redirect's request is under way leaves it in use). */
+    struct curl_slist *h = amp_headers_merge(hs->app.headers, r, 1);
     if (!h)
         return amp_transfer_fail(hs, CURLE_OUT_OF_MEMORY, AMP_FAIL_QUIET,
                                  "out of memory while routing a redirect");
     amp_info("redirect to %s: route %s (%s) -> %s", g->redirect_url, r->base_url, r->ident,
              proxy_url);
-    if (g->extra_headers)
-        hs->c->slist_free_all(g->extra_headers);
+    amp_headers_free(g->extra_headers);
     g->extra_headers = h;
     /* The redirect's URL is the cookies' now (cookies.c keeps it). */
     h = amp_cookies_request(hs, g->redirect_url, 1, r, h);

@@ -128,7 +128,7 @@ static void app_headers_kept_in_order_ours_appended(void **state)
     const struct amp_curl *c = amp_curl_linked();
     struct curl_slist *app = LIST("Accept: application/json", "Content-Type: text/plain",
                                   "Authorization: Bearer xoxb-1", "X-Custom;");
-    struct curl_slist *out = amp_headers_merge(c, app, &route);
+    struct curl_slist *out = amp_headers_merge(app, &route, 1);
 
     assert_non_null(out);
     expect_list(out, LINES("Accept: application/json", "Content-Type: text/plain",
@@ -136,20 +136,40 @@ static void app_headers_kept_in_order_ours_appended(void **state)
                            "x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
                            "x-api-key: k-secret-123", "x-amp-installation-id: inst-1",
                            "x-amp-rate-limiter-mode: throttle"));
-    c->slist_free_all(out);
+    amp_headers_free(out);
+    c->slist_free_all(app);
+}
+
+/* Not copied (the list of a routed request): the application's own strings,
+ * so that a line it rewrites in place goes out as rewritten; the rest of
+ * the list is the same as a copied one's. */
+static void app_lines_not_copied_are_its_own(void **state)
+{
+    (void)state;
+    const struct amp_curl *c = amp_curl_linked();
+    struct curl_slist *app = LIST("Accept: application/json", "Host: example.com", "X-App: one");
+    struct curl_slist *out = amp_headers_merge(app, &route, 0);
+
+    assert_non_null(out);
+    assert_ptr_equal(out->data, app->data);
+    assert_ptr_equal(out->next->data, app->next->next->data);
+    strcpy(app->next->next->data, "X-App: two");
+    expect_list(out, LINES("Accept: application/json", "X-App: two", "x-amp-proxy-version: 1",
+                           "x-amp-project-id: " PROJECT, "x-api-key: k-secret-123",
+                           "x-amp-installation-id: inst-1", "x-amp-rate-limiter-mode: throttle"));
+    amp_headers_free(out);
     c->slist_free_all(app);
 }
 
 static void no_app_headers_gives_ours(void **state)
 {
     (void)state;
-    const struct amp_curl *c = amp_curl_linked();
-    struct curl_slist *out = amp_headers_merge(c, NULL, &route);
+    struct curl_slist *out = amp_headers_merge(NULL, &route, 1);
 
     expect_list(out, LINES("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
                            "x-api-key: k-secret-123", "x-amp-installation-id: inst-1",
                            "x-amp-rate-limiter-mode: throttle"));
-    c->slist_free_all(out);
+    amp_headers_free(out);
 }
 
 static void app_headers_named_like_ours_dropped(void **state)
@@ -162,7 +182,7 @@ static void app_headers_named_like_ours_dropped(void **state)
                                   "X-AMP-INSTALLATION-ID: other", "x-amp-integration-name: x",
                                   "x-amp-group-ref;", "x-amp-rate-limiter-mode: none",
                                   "x-api-keyx: kept", "User-Agent: test");
-    struct curl_slist *out = amp_headers_merge(c, app, &route);
+    struct curl_slist *out = amp_headers_merge(app, &route, 1);
 
     expect_list(out, LINES("Accept: */*", "x-api-keyx: kept", "User-Agent: test",
                            "x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
@@ -176,7 +196,7 @@ static void app_headers_named_like_ours_dropped(void **state)
         if (count_named(out, name) != want)
             fail_msg("%s appears %zu times, expected %zu", name, count_named(out, name), want);
     }
-    c->slist_free_all(out);
+    amp_headers_free(out);
     c->slist_free_all(app);
 }
 
@@ -194,12 +214,12 @@ static void app_host_never_reaches_the_proxy(void **state)
 
     r.drop = drop_v;
     r.ndrop = 2;
-    struct curl_slist *out = amp_headers_merge(c, app, &r);
+    struct curl_slist *out = amp_headers_merge(app, &r, 1);
     expect_list(out, LINES("Accept: */*", "Hostname: kept", "X-Host: kept",
                            "x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
                            "x-api-key: k-secret-123", "x-amp-installation-id: inst-1",
                            "x-amp-rate-limiter-mode: throttle", "Authorization:"));
-    c->slist_free_all(out);
+    amp_headers_free(out);
     c->slist_free_all(app);
 }
 
@@ -212,7 +232,7 @@ static void app_list_not_modified(void **state)
     struct snapshot before;
 
     take(&before, app);
-    struct curl_slist *out = amp_headers_merge(c, app, &route);
+    struct curl_slist *out = amp_headers_merge(app, &route, 1);
     assert_non_null(out);
     expect_unchanged(&before, app);
 
@@ -222,7 +242,7 @@ static void app_list_not_modified(void **state)
             assert_ptr_not_equal(o, a);
             assert_ptr_not_equal(o->data, a->data);
         }
-    c->slist_free_all(out);
+    amp_headers_free(out);
     c->slist_free_all(app);
 }
 
@@ -288,6 +308,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(app_headers_kept_in_order_ours_appended),
         cmocka_unit_test(no_app_headers_gives_ours),
+        cmocka_unit_test(app_lines_not_copied_are_its_own),
         cmocka_unit_test(app_headers_named_like_ours_dropped),
         cmocka_unit_test(app_host_never_reaches_the_proxy),
         cmocka_unit_test(app_list_not_modified),
