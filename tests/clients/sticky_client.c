@@ -5,6 +5,7 @@
  *   url=URL  port=N  noproxy=STR  headeropt=unified|separate  insecure=0|1
  *   verbose=0|1  follow=0|1  header=LINE (a new list of one line)
  *   inplace=LINE (the list's line overwritten in place: same length or less)
+ *   append=LINE (a line appended to the list in place, not set again)
  *   callbacks  (a header and a debug callback of the application's)
  *   perform    dup (perform a duplicate of the handle, then clean it up)
  *   madd       add the handle to a multi handle (options may then still change)
@@ -148,6 +149,9 @@ int main(int argc, char **argv)
             curl_slist_free_all(list);
             list = curl_slist_append(NULL, v);
             curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+        } else if (starts(a, "append=", &v)) {
+            if (!list || !curl_slist_append(list, v))
+                return 2;
         } else if (starts(a, "inplace=", &v)) {
             if (!list || strlen(v) > strlen(list->data))
                 return 2;

@@ -93,6 +93,27 @@ def sticky_options_changed_between_transfers(ctx):
 
 
 @test
+def sticky_header_list_grown_in_place(ctx):
+    """A handle sent again as it was last (ampshim's short way) still sees
+    its header list grow: a line appended to the list libcurl holds, not set
+    again, goes out with the next request, as libcurl alone would send it;
+    and a line rewritten in place after that, too."""
+    mark_all(ctx)
+    ctx.proxy.control("reset")
+    p = sticky(ctx, "header=X-App: one", "url=" + SF + "/a", "perform", "perform",
+               "append=X-More: two", "url=" + SF + "/a", "perform",
+               "inplace=X-App: six", "perform")
+    rows = parse_lines(p.stdout)
+    assert [r["rc"] for r in rows] == ["0"] * 4, (rows, p.stderr)
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/a"] * 4, reqs
+    assert [header_values(r, "X-App") for r in reqs] == [["one"], ["one"], ["one"], ["six"]], reqs
+    assert [header_values(r, "X-More") for r in reqs] == [[], [], ["two"], ["two"]], reqs
+    for r in reqs:
+        assert_amp_headers(r, installation="inst-sf-1")
+
+
+@test
 def sticky_multi_options_changed_after_add(ctx):
     """A transfer added to a multi handle reads its options only when the
     multi handle first drives it: a routed transfer whose URL or port the
