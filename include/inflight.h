@@ -17,7 +17,7 @@ static inline void amp_transfer_started(struct amp_handle *hs)
 }
 
 /* A request of the transfer is about to go to the proxy (our
- * PREREQFUNCTION): the transfer is counted routed, once, by the process
+ * PREREQFUNCTION; a lean transfer's, when it ends): the transfer is counted routed, once, by the process
  * that sends it (a multi transfer added before fork and run by both
  * processes is sent, and counted, in each). */
 static inline void amp_transfer_sent(struct amp_handle *hs)

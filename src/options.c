@@ -51,13 +51,15 @@ struct put {
     union amp_optval v;
 };
 
+#define MAX_PUTS 4
+
 struct row {
     CURLoption option;
     unsigned char type, note;
     unsigned short app;    /* offset in struct amp_app_options */
     CURLoption pair;       /* libcurl keeps one of the two: noting one clears the other */
     union amp_optval dflt; /* libcurl's default */
-    struct put put[3];     /* the first whose when meets the mode wins */
+    struct put put[MAX_PUTS]; /* the first whose when meets the mode wins */
 };
 
 #define L(x) { .l = (x) }
@@ -118,9 +120,12 @@ struct row {
       PUT(ANSWER, IFSET, P("http")), PUT(PLAIN, IFSET, P("http,https")))                   \
     /* Redirects looked at (redirect.c), or a blocked call's connection taken. */          \
     /* (And any request to the proxy: it is sent now, xfer.started.) */                   \
+    /* A lean transfer (one curl_easy_perform) is counted as it ends instead. */          \
     X(PREREQFUNCTION, FN, KEEP, prereq_fn, 0, F(0), PUT(ANSWER, VALUE, F(amp_respond_prereq)), \
-      PUT(GUARD, VALUE, F(amp_redirect_guard)), PUT(SEND, VALUE, F(amp_transfer_sending))) \
-    X(PREREQDATA, PTR, KEEP, prereq_data, 0, P(0), PUT(ANSWER | GUARD | SEND, HS, P(0)))   \
+      PUT(GUARD, VALUE, F(amp_redirect_guard)), PUT(LEAN, APP, F(0)),                     \
+      PUT(SEND, VALUE, F(amp_transfer_sending)))                                           \
+    X(PREREQDATA, PTR, KEEP, prereq_data, 0, P(0), PUT(LEAN, APP, P(0)),                   \
+      PUT(ANSWER | GUARD | SEND, HS, P(0)))                                                \
     X(RESOLVER_START_FUNCTION, FN, KEEP, resolver_fn, 0, F(0),                             \
       PUT(GUARD, VALUE, F(amp_redirect_resolving)))                                        \
     X(RESOLVER_START_DATA, PTR, KEEP, resolver_data, 0, P(0), PUT(GUARD, HS, P(0)))        \
@@ -230,7 +235,7 @@ static int same(const struct row *r, union amp_optval a, union amp_optval b)
 /* Ours for row r in mode, into *v; 0 when the row keeps the application's. */
 static int ours(struct amp_handle *hs, const struct row *r, unsigned mode, union amp_optval *v)
 {
-    for (const struct put *p = r->put; p < r->put + 3 && p->src != NONE; p++) {
+    for (const struct put *p = r->put; p < r->put + MAX_PUTS && p->src != NONE; p++) {
         if (!(p->when & mode))
             continue;
         switch (p->src) {
@@ -293,7 +298,7 @@ static uint64_t rows_of(unsigned mode)
         for (unsigned m = 0; m < AMP_MODES; m++) {
             uint64_t mask = 0;
             for (size_t i = 0; i < NROWS; i++)
-                for (const struct put *p = rows[i].put; p < rows[i].put + 3 && p->src != NONE; p++)
+                for (const struct put *p = rows[i].put; p < rows[i].put + MAX_PUTS && p->src != NONE; p++)
                     if (p->when & m)
                         mask |= (uint64_t)1 << i;
             masks[m] = mask;

@@ -594,6 +594,14 @@ static void take_back(struct amp_handle *hs)
     end(hs);
 }
 
+static int request_went(const struct amp_handle *hs)
+{
+    long bytes = 0;
+
+    return hs->watch.status > 0 ||
+           (hs->c->easy_getinfo(hs->easy, CURLINFO_REQUEST_SIZE, &bytes) == CURLE_OK && bytes > 0);
+}
+
 /* The transfer is over (a 429 was recorded as it arrived); our options
  * stay on the handle for the next. Does nothing unless one is active. */
 static void end(struct amp_handle *hs)
@@ -610,6 +618,11 @@ static void end(struct amp_handle *hs)
         hs->decision.again = 0;
     if (hs->xfer.mode & (AMP_MODE_SEND | AMP_MODE_AWAY))
         amp_ratelimit_transfer_ended(hs);
+    /* A lean transfer has no PREREQFUNCTION of ours (options.c): counted
+     * routed as it ends, when its request went: an answer came, or libcurl
+     * sent bytes of it. */
+    if ((hs->xfer.mode & AMP_MODE_LEAN) && !hs->xfer.sent && request_went(hs))
+        amp_transfer_sent(hs);
     if (hs->xfer.mode & AMP_MODE_ANSWER)
         amp_respond_end(hs);
     amp_tally_flush(hs->xfer.now, 0);

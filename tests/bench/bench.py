@@ -114,6 +114,10 @@ REQUESTS = int(os.environ.get("BENCH_REQUESTS", "5000"))
 N1 = int(os.environ.get("BENCH_N1", "100"))
 N2 = int(os.environ.get("BENCH_N2", "1100"))
 DELAY_US = int(os.environ.get("BENCH_DELAY_US", "2000"))
+# The heap shapes each count is made on (bench_client --pad K), the mean
+# taken: glibc's malloc takes other paths for the same calls on another
+# heap, by a few hundred instructions a request either way.
+PADS = [int(k) for k in os.environ.get("BENCH_PADS", "0,13,37").split(",")]
 KEEP = os.environ.get("BENCH_KEEP")
 
 # The targets.
@@ -315,6 +319,7 @@ class Runner:
 
     def __init__(self, port, configs):
         self.port, self.configs = port, configs
+        self.pad = 0
 
     def env(self, kind, nroutes):
         kind = kind.rstrip("2")
@@ -330,7 +335,8 @@ class Runner:
         kind = kind.rstrip("2")
         base = PROVIDER if kind == "ampshim" else "http://127.0.0.1:%d" % self.port
         base += HDR_PATH[hdrs]
-        cmd = [CLIENT] + (["--noproxy"] if kind == "native" else [])
+        cmd = [CLIENT] + (["--pad", str(self.pad)] if self.pad else [])
+        cmd += ["--noproxy"] if kind == "native" else []
         cmd += [base, str(n), urls, "time" if timing else "count", str(self.port)]
         if kind == "native":
             cmd += NATIVE_HEADERS
@@ -418,21 +424,40 @@ class Count:
     """Instructions of one kind of run: per request, fixed, and per
     request by (object, function)."""
 
-    def __init__(self, small, large):
+    def __init__(self, small=None, large=None):
+        if small is None:
+            return
         (t1, c1), (t2, c2) = small, large
         self.per_req = (t2 - t1) / (N2 - N1)
         self.fixed = t1 - self.per_req * N1
         self.by_fn = {k: (c2[k] - c1[k]) / (N2 - N1) for k in set(c1) | set(c2)}
 
+    @staticmethod
+    def mean(counts):
+        m = Count()
+        m.per_req = statistics.mean(c.per_req for c in counts)
+        m.fixed = statistics.mean(c.fixed for c in counts)
+        keys = set().union(*(c.by_fn for c in counts))
+        m.by_fn = {k: statistics.mean(c.by_fn.get(k, 0) for c in counts) for k in keys}
+        m.each = [c.per_req for c in counts]
+        return m
+
 
 def count(runner, tmp, kind, urls, nroutes, tag="", hdrs=2):
-    res = []
-    for n in (N1, N2):
-        out = os.path.join(tmp, "callgrind.%s.%s.%d.h%d.%d%s" % (kind, urls, nroutes, hdrs, n, tag))
-        runner.run(kind, urls, nroutes, n, False, valgrind_out=out, hdrs=hdrs)
-        res.append(callgrind_self(out))
-        keep(out)
-    return Count(*res)
+    """Per request, the mean over the heap shapes (PADS)."""
+    counts = []
+    for pad in PADS:
+        runner.pad = pad
+        res = []
+        for n in (N1, N2):
+            out = os.path.join(tmp, "callgrind.%s.%s.%d.h%d.%d.pad%d%s" % (
+                kind, urls, nroutes, hdrs, n, pad, tag))
+            runner.run(kind, urls, nroutes, n, False, valgrind_out=out, hdrs=hdrs)
+            res.append(callgrind_self(out))
+            keep(out)
+        counts.append(Count(*res))
+    runner.pad = 0
+    return Count.mean(counts)
 
 
 class Whole:
