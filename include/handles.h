@@ -4,10 +4,43 @@
 #ifndef AMPSHIM_HANDLES_H
 #define AMPSHIM_HANDLES_H
 
+#include <stdatomic.h>
+
 #include "handle.h"
 
-/* The entry for easy; created when create is set (NULL when out of memory). */
-struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int create);
+/* The entry for easy; created when create is set (NULL when out of memory).
+ *
+ * Inline, the handle this thread used last found again without the lock (a
+ * program mostly works one handle at a time, and asks for it at every
+ * setopt and perform), while no entry was taken out of the table since
+ * (amp_handle_taken). initial-exec: this library is loaded with the
+ * program (LD_PRELOAD), so its thread-local block is static and found
+ * without __tls_get_addr. */
+struct amp_handle_last {
+    CURL *easy;
+    struct amp_handle *hs;
+    unsigned taken;
+};
+extern __thread __attribute__((tls_model("initial-exec"))) struct amp_handle_last amp_handle_last;
+extern atomic_uint amp_handle_taken;
+struct amp_handle *amp_handle_find_slow(CURL *easy, const struct amp_curl *c, int create);
+
+/* That memory alone: the entry, or NULL when it is not the one to ask. */
+static inline struct amp_handle *amp_handle_last_used(CURL *easy)
+{
+    unsigned now = atomic_load_explicit(&amp_handle_taken, memory_order_acquire);
+
+    if (amp_handle_last.easy == easy && amp_handle_last.taken == now)
+        return amp_handle_last.hs;
+    return NULL;
+}
+
+static inline struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int create)
+{
+    struct amp_handle *hs = amp_handle_last_used(easy);
+
+    return hs ? hs : amp_handle_find_slow(easy, c, create);
+}
 /* The entry of a handle about to run. One never seen (its entry could not
  * be made when its options were set: out of memory) is made now, and
  * marked lost. NULL when out of memory. */

@@ -20,25 +20,17 @@
 
 static struct amp_handle *table;
 
-/* The handle this thread used last, found again without the lock: a
- * program mostly works one handle at a time. Any entry taken out of the
- * table moves `taken` on, and every such memory is then asked again. */
-static atomic_uint taken;
-/* initial-exec: this library is loaded with the program (LD_PRELOAD), so
- * its thread-local block is static and found without __tls_get_addr. */
-static __thread __attribute__((tls_model("initial-exec"))) struct {
-    CURL *easy;
-    struct amp_handle *hs;
-    unsigned taken;
-} last;
+/* The handle this thread used last (handles.h). Any entry taken out of
+ * the table moves amp_handle_taken on, and every such memory is then asked
+ * again. */
+atomic_uint amp_handle_taken;
+__thread __attribute__((tls_model("initial-exec"))) struct amp_handle_last amp_handle_last;
 
-struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int create)
+struct amp_handle *amp_handle_find_slow(CURL *easy, const struct amp_curl *c, int create)
 {
     struct amp_handle *hs = NULL;
-    unsigned now = atomic_load_explicit(&taken, memory_order_acquire);
+    unsigned now = atomic_load_explicit(&amp_handle_taken, memory_order_acquire);
 
-    if (last.easy == easy && last.taken == now && last.hs)
-        return last.hs;
     pthread_mutex_lock(&amp_lock_handles);
     HASH_FIND_PTR(table, &easy, hs);
     if (!hs && create) {
@@ -58,9 +50,9 @@ struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int cre
     }
     pthread_mutex_unlock(&amp_lock_handles);
     if (hs) {
-        last.easy = easy;
-        last.hs = hs;
-        last.taken = now;
+        amp_handle_last.easy = easy;
+        amp_handle_last.hs = hs;
+        amp_handle_last.taken = now;
     }
     return hs;
 }
@@ -85,7 +77,7 @@ struct amp_handle *amp_handle_take(CURL *easy)
     HASH_FIND_PTR(table, &easy, hs);
     if (hs) {
         HASH_DEL(table, hs);
-        atomic_fetch_add_explicit(&taken, 1, memory_order_acq_rel);
+        atomic_fetch_add_explicit(&amp_handle_taken, 1, memory_order_acq_rel);
     }
     pthread_mutex_unlock(&amp_lock_handles);
     return hs;
