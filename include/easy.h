@@ -11,6 +11,13 @@
 
 CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
                          va_list ap);
+/* The same, its argument already read as one machine word (hooks.c: every
+ * setopt argument, a long, a pointer, a function pointer or a curl_off_t,
+ * is one on the 64-bit architectures the first stage is written for). */
+CURLcode amp_easy_setopt_word(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
+                              long arg);
+/* CURLOPT_URL set by the application (not by libcurl itself), on flavour c. */
+CURLcode amp_easy_set_url(const struct amp_curl *c, CURL *easy, const char *url);
 
 /* Our URL stays on the handle between transfers (options.c): an
  * application asking where its transfer went (EFFECTIVE_URL), or where a

@@ -8,31 +8,38 @@
 
 #include "handle.h"
 
-/* The handle this thread used last, found again without the lock: a
- * program mostly works one handle at a time. Any entry taken out of the
- * table moves amp_handles_taken on, and every such memory is then asked
- * again. Written by handles.c only; read inline by amp_handle_find, which
- * runs several times a transfer. */
+/* The entry for easy; created when create is set (NULL when out of memory).
+ *
+ * Inline, the handle this thread used last found again without the lock (a
+ * program mostly works one handle at a time, and asks for it at every
+ * setopt and perform), while no entry was taken out of the table since
+ * (amp_handle_taken). initial-exec: this library is loaded with the
+ * program (LD_PRELOAD), so its thread-local block is static and found
+ * without __tls_get_addr. */
 struct amp_handle_last {
     CURL *easy;
     struct amp_handle *hs;
     unsigned taken;
 };
-extern atomic_uint amp_handles_taken;
-/* initial-exec: the core's thread-local block is static (see handles.c). */
 extern __thread __attribute__((tls_model("initial-exec"))) struct amp_handle_last amp_handle_last;
+extern atomic_uint amp_handle_taken;
+struct amp_handle *amp_handle_find_slow(CURL *easy, const struct amp_curl *c, int create);
 
-struct amp_handle *amp_handle_find_in_table(CURL *easy, const struct amp_curl *c, int create);
+/* That memory alone: the entry, or NULL when it is not the one to ask. */
+static inline struct amp_handle *amp_handle_last_used(CURL *easy)
+{
+    unsigned now = atomic_load_explicit(&amp_handle_taken, memory_order_acquire);
 
-/* The entry for easy; created when create is set (NULL when out of memory). */
+    if (amp_handle_last.easy == easy && amp_handle_last.taken == now)
+        return amp_handle_last.hs;
+    return NULL;
+}
+
 static inline struct amp_handle *amp_handle_find(CURL *easy, const struct amp_curl *c, int create)
 {
-    const struct amp_handle_last *l = &amp_handle_last;
+    struct amp_handle *hs = amp_handle_last_used(easy);
 
-    if (l->easy == easy && l->hs &&
-        l->taken == atomic_load_explicit(&amp_handles_taken, memory_order_acquire))
-        return l->hs;
-    return amp_handle_find_in_table(easy, c, create);
+    return hs ? hs : amp_handle_find_slow(easy, c, create);
 }
 /* The entry of a handle about to run. One never seen (its entry could not
  * be made when its options were set: out of memory) is made now, and

@@ -7,7 +7,8 @@
  *   RET(ret, name, params, args)   a function that returns a value
  *   VOID(name, params, args)       one that returns nothing
  *   VA(ret, name, T1, T2)          curl_<name>(T1, T2, ...): the logic
- *                                  takes the rest as a va_list
+ *                                  takes the rest as a va_list (ffi.c), or
+ *                                  read as one word (amp_<name>_word, hooks.c)
  *   VA1(ret, name, T1, T2, T3)     curl_<name>(T1, T2, ...) whose one more
  *                                  argument is always a T3: passed as one */
 #ifndef AMPSHIM_HOOKED_H

@@ -7,6 +7,8 @@
 #ifndef AMPSHIM_OPTIONS_H
 #define AMPSHIM_OPTIONS_H
 
+#include <stdint.h>
+
 #include "handle.h"
 
 /* What a transfer is, as far as the options go: the rows of the table
@@ -93,13 +95,27 @@ void amp_options_stale(struct amp_handle *hs, CURLoption option);
 CURLcode amp_options_put(struct amp_handle *hs, CURLoption option, union amp_optval v);
 CURLcode amp_options_give_back(struct amp_handle *hs, CURLoption option);
 
-/* 1 when libcurl holds a URL of ours for the handle. */
-int amp_options_hold_url(const struct amp_handle *hs);
+/* The URL's row in the table (options.c checks it is), for the inline
+ * questions below, asked at every CURLOPT_URL the application sets. */
+#define AMP_OPTION_URL_ROW 0
+#define AMP_OPTION_URL_BIT ((uint64_t)1 << AMP_OPTION_URL_ROW)
 
-/* url, which libcurl holds as ours for the handle, put since it last
- * changed (not stale), handed to libcurl once more: what amp_options_put
- * would do, without bookkeeping that would change nothing. 0 when libcurl
- * does not hold url so (put it then); 1 with libcurl's answer in *rc. */
-int amp_options_put_url_again(struct amp_handle *hs, const char *url, CURLcode *rc);
+/* 1 when libcurl holds a URL of ours for the handle. */
+static inline int amp_options_hold_url(const struct amp_handle *hs)
+{
+    return (hs->opts.on & AMP_OPTION_URL_BIT) != 0;
+}
+
+/* 1 when libcurl holds url as ours for the handle, put since the row last
+ * changed (not stale): handing it to libcurl once more is what
+ * amp_options_put would do, without bookkeeping that would change nothing
+ * (transfer.c), but for a refusal: amp_options_url_refused then. */
+static inline int amp_options_url_held(const struct amp_handle *hs, const char *url)
+{
+    return (hs->opts.on & AMP_OPTION_URL_BIT) && !(hs->opts.stale & AMP_OPTION_URL_BIT) &&
+           hs->opts.put[AMP_OPTION_URL_ROW].p == url;
+}
+/* libcurl refused the URL held so: the row left as amp_options_put leaves a refused put. */
+void amp_options_url_refused(struct amp_handle *hs);
 
 #endif

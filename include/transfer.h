@@ -31,13 +31,13 @@ int amp_transfer_option_set(struct amp_handle *hs, int row);
 void amp_transfer_option_noted(const struct amp_curl *c, struct amp_handle *hs, int row,
                                union amp_optval v);
 
-/* The application's own CURLOPT_URL on a handle that carries our options
- * (its last transfer was routed): a URL that is routed too is decided now
- * and libcurl handed the proxy URL at once, so the transfer finds nothing
- * to set. 1 when done so (*rc libcurl's answer), 0 when the URL is for the
- * caller to set as it is. */
-int amp_transfer_url_set(const struct amp_config *cfg, struct amp_handle *hs, const char *url,
-                         CURLcode *rc);
+/* The application's own CURLOPT_URL (c its flavour) on a handle that
+ * carries our options (its last transfer was routed), the settings' mode
+ * on: a URL that is routed too is decided now and libcurl handed the proxy
+ * URL at once, so the transfer finds nothing to set; any other handed to
+ * libcurl as it is, and noted. libcurl's answer. */
+CURLcode amp_transfer_url_set(const struct amp_curl *c, const struct amp_config *cfg,
+                              struct amp_handle *hs, const char *url);
 
 /* curl_easy_getinfo of a URL (EFFECTIVE_URL, REDIRECT_URL, ...), as the
  * application would see it without the proxy. */

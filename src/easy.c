@@ -22,48 +22,61 @@ static void note(const struct amp_curl *c, CURL *easy, int row, union amp_optval
     amp_transfer_option_noted(c, amp_handle_find(easy, c, 1), row, v);
 }
 
-/* The application's own CURLOPT_URL: on a handle that carries our options,
- * possibly handed the proxy URL at once (transfer.c). */
-static CURLcode set_url(const struct amp_curl *c, CURL *easy, const char *url)
+/* The application's URL handed to libcurl as it is, and noted. */
+__attribute__((noinline)) static CURLcode url_as_set(const struct amp_curl *c, CURL *easy, const char *url)
 {
-    const struct amp_settings *shim = amp_settings_get(c);
-    struct amp_handle *hs;
-    CURLcode rc;
+    CURLcode rc = c->easy_setopt(easy, CURLOPT_URL, url);
 
-    if (shim->mode == AMP_ON) {
-        hs = amp_handle_find(easy, c, 0);
-        if (hs && amp_transfer_url_set(shim->cfg, hs, url, &rc))
-            return rc;
-    }
-    rc = c->easy_setopt(easy, CURLOPT_URL, url);
     if (rc == CURLE_OK)
         note(c, easy, amp_option_row(CURLOPT_URL), (union amp_optval){ .p = (void *)url });
     return rc;
 }
 
-CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
-                         va_list ap)
+/* The application's own CURLOPT_URL: on a handle that carries our options,
+ * possibly handed the proxy URL at once (transfer.c, which then also
+ * notes it). */
+__attribute__((noinline)) static CURLcode set_url(const struct amp_curl *c, CURL *easy, const char *url)
 {
-    union amp_optval v;
+    const struct amp_settings *shim = amp_settings_get(c);
+    struct amp_handle *hs;
+
+    if (shim->mode == AMP_ON) {
+        hs = amp_handle_find(easy, c, 0);
+        if (hs)
+            return amp_transfer_url_set(c, shim->cfg, hs, url);
+    }
+    return url_as_set(c, easy, url);
+}
+
+/* The same, the common case first (the settings loaded and on, the handle
+ * the one this thread used last) in tail calls without a frame: the hook's
+ * fast path comes here (hooks.c) at every CURLOPT_URL. */
+CURLcode amp_easy_set_url(const struct amp_curl *c, CURL *easy, const char *url)
+{
+    struct amp_handle *hs = amp_handle_last_used(easy);
+
+    if (hs && atomic_load_explicit(&amp_settings_loaded, memory_order_acquire) &&
+        amp_settings_now.mode == AMP_ON)
+        return amp_transfer_url_set(c, amp_settings_now.cfg, hs, url);
+    return set_url(c, easy, url);
+}
+
+/* An option other than a curl_off_t one, its argument read with the type
+ * libcurl reads for the option's range (lib/setopt.c) and passed on as
+ * exactly one argument of it. */
+static CURLcode setopt_value(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
+                             union amp_optval v)
+{
     CURLcode rc;
 
-    if (!c)
-        return CURLE_FAILED_INIT;
-    /* The argument is read with the type libcurl reads for the option's
-     * range (lib/setopt.c) and passed on as exactly one argument of it. */
     if (option < CURLOPTTYPE_OBJECTPOINT) {
-        v.l = va_arg(ap, long);
         rc = c->easy_setopt(easy, option, v.l);
     } else if (option < CURLOPTTYPE_FUNCTIONPOINT || option >= CURLOPTTYPE_BLOB) {
-        v.p = va_arg(ap, void *);
         if (option == CURLOPT_URL && !internal)
-            return set_url(c, easy, v.p);
+            return amp_easy_set_url(c, easy, v.p);
         rc = c->easy_setopt(easy, option, v.p);
-    } else if (option < CURLOPTTYPE_OFF_T) {
-        v.f = va_arg(ap, void (*)(void));
-        rc = c->easy_setopt(easy, option, v.f);
     } else {
-        return c->easy_setopt(easy, option, va_arg(ap, curl_off_t));
+        rc = c->easy_setopt(easy, option, v.f);
     }
     int row;
     if (rc == CURLE_OK && !internal) {
@@ -72,6 +85,47 @@ CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CUR
             note(c, easy, row, v);
     }
     return rc;
+}
+
+static int is_off_t(CURLoption option)
+{
+    return option >= CURLOPTTYPE_OFF_T && option < CURLOPTTYPE_BLOB;
+}
+
+CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
+                         va_list ap)
+{
+    union amp_optval v;
+
+    if (!c)
+        return CURLE_FAILED_INIT;
+    if (is_off_t(option))
+        return c->easy_setopt(easy, option, va_arg(ap, curl_off_t));
+    if (option < CURLOPTTYPE_OBJECTPOINT)
+        v.l = va_arg(ap, long);
+    else if (option < CURLOPTTYPE_FUNCTIONPOINT || option >= CURLOPTTYPE_BLOB)
+        v.p = va_arg(ap, void *);
+    else
+        v.f = va_arg(ap, void (*)(void));
+    return setopt_value(c, internal, easy, option, v);
+}
+
+CURLcode amp_easy_setopt_word(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
+                              long arg)
+{
+    union amp_optval v;
+
+    if (!c)
+        return CURLE_FAILED_INIT;
+    if (is_off_t(option))
+        return c->easy_setopt(easy, option, (curl_off_t)arg);
+    if (option < CURLOPTTYPE_OBJECTPOINT)
+        v.l = arg;
+    else if (option < CURLOPTTYPE_FUNCTIONPOINT || option >= CURLOPTTYPE_BLOB)
+        v.p = (void *)arg;
+    else
+        v.f = (void (*)(void))arg;
+    return setopt_value(c, internal, easy, option, v);
 }
 
 CURLcode amp_easy_url_info(const struct amp_curl *c, CURL *easy, CURLINFO info, char **out)

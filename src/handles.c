@@ -20,15 +20,16 @@
 
 static struct amp_handle *table;
 
-atomic_uint amp_handles_taken;
-/* initial-exec: this library is loaded with the program (LD_PRELOAD), so
- * its thread-local block is static and found without __tls_get_addr. */
+/* The handle this thread used last (handles.h). Any entry taken out of
+ * the table moves amp_handle_taken on, and every such memory is then asked
+ * again. */
+atomic_uint amp_handle_taken;
 __thread __attribute__((tls_model("initial-exec"))) struct amp_handle_last amp_handle_last;
 
-struct amp_handle *amp_handle_find_in_table(CURL *easy, const struct amp_curl *c, int create)
+struct amp_handle *amp_handle_find_slow(CURL *easy, const struct amp_curl *c, int create)
 {
     struct amp_handle *hs = NULL;
-    unsigned now = atomic_load_explicit(&amp_handles_taken, memory_order_acquire);
+    unsigned now = atomic_load_explicit(&amp_handle_taken, memory_order_acquire);
 
     pthread_mutex_lock(&amp_lock_handles);
     HASH_FIND_PTR(table, &easy, hs);
@@ -76,7 +77,7 @@ struct amp_handle *amp_handle_take(CURL *easy)
     HASH_FIND_PTR(table, &easy, hs);
     if (hs) {
         HASH_DEL(table, hs);
-        atomic_fetch_add_explicit(&amp_handles_taken, 1, memory_order_acq_rel);
+        atomic_fetch_add_explicit(&amp_handle_taken, 1, memory_order_acq_rel);
     }
     pthread_mutex_unlock(&amp_lock_handles);
     return hs;

@@ -60,15 +60,35 @@
         else                                                                             \
             amp_##name(c, internal, AMP_ARGS args);                                      \
     }
+/* The one VA is curl_easy_setopt, called before every transfer with
+ * CURLOPT_URL, mostly the URL the handle went to last (transfer.c hands
+ * libcurl our proxy URL again then). Its third argument is taken as a named
+ * one, as curl_easy_getinfo's (VA1, below: only the first stage's jump
+ * reaches it, and the registers are those of the variadic call): every
+ * setopt argument is one long, pointer, function pointer or curl_off_t, a
+ * whole integer register on x86_64 and aarch64, read whole as a long (the
+ * bits libcurl's va_arg reads). In a process with one libcurl, a call from
+ * outside it (so not libcurl's own, internal) is for that libcurl: a
+ * CURLOPT_URL goes to amp_easy_set_url without asking who calls, without a
+ * va_list, without a frame, as a tail call. The rest, where the caller
+ * matters, is the _slow function, handed the caller's address. */
+_Static_assert(sizeof(long) == sizeof(void *) && sizeof(long) == sizeof(curl_off_t),
+               "a setopt argument is one long");
 #define VA(ret, name, T1, T2)                                                            \
-    static ret hook_##name(T1 a, T2 b, ...)                                              \
+    __attribute__((noinline)) static ret name##_slow(T1 a, T2 b, long arg, const void *caller) \
     {                                                                                    \
-        FLAVOUR;                                                                         \
-        va_list ap;                                                                      \
-        va_start(ap, b);                                                                 \
-        ret rc = amp_##name(c, internal, a, b, ap);                                      \
-        va_end(ap);                                                                      \
-        return rc;                                                                       \
+        int internal;                                                                    \
+        const struct amp_curl *c = amp_real_curl(caller, &internal);                     \
+        return amp_##name##_word(c, internal, a, b, arg);                                \
+    }                                                                                    \
+    static ret hook_##name(T1 a, T2 b, long arg)                                         \
+    {                                                                                    \
+        if (b == CURLOPT_URL) {                                                          \
+            const struct amp_curl *only = amp_real_only();                               \
+            if (only && !amp_real_from_inside(CALLER))                                   \
+                return amp_easy_set_url(only, a, (const char *)arg);                     \
+        }                                                                                \
+        return name##_slow(a, b, arg, CALLER);                                           \
     }
 /* The one VA1 is curl_easy_getinfo, asked several times a transfer: in a
  * process with one libcurl, every question but the URLs (easy.h) goes

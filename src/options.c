@@ -415,24 +415,12 @@ unsigned amp_options_app_bits(const struct amp_handle *hs)
     return (hs->app.follow ? AMP_MODE_GUARD : 0) | (hs->app.verbose ? AMP_MODE_TRACE : 0);
 }
 
-int amp_options_hold_url(const struct amp_handle *hs)
-{
-    return (hs->opts.on >> I_URL) & 1;
-}
+_Static_assert(AMP_OPTION_URL_ROW == I_URL, "options.h's URL row is the table's");
 
-int amp_options_put_url_again(struct amp_handle *hs, const char *url, CURLcode *rc)
+void amp_options_url_refused(struct amp_handle *hs)
 {
-    uint64_t bit = (uint64_t)1 << I_URL;
-
-    if (!(hs->opts.on & bit) || (hs->opts.stale & bit) || hs->opts.put[I_URL].p != url)
-        return 0;
-    *rc = hs->c->easy_setopt(hs->easy, CURLOPT_URL, url);
-    if (*rc != CURLE_OK) {
-        /* As amp_options_put leaves a refused put. */
-        hs->opts.on &= ~bit;
-        hs->opts.dirty = 1;
-    }
-    return 1;
+    hs->opts.on &= ~AMP_OPTION_URL_BIT;
+    hs->opts.dirty = 1;
 }
 
 /* A copy of value (or NULL) into *slot, the old one freed. -1 when out of memory. */

@@ -763,45 +763,101 @@ void amp_transfer_option_noted(const struct amp_curl *c, struct amp_handle *hs, 
     }
 }
 
-int amp_transfer_url_set(const struct amp_config *cfg, struct amp_handle *hs, const char *url,
-                         CURLcode *rc)
+/* The application's URL, set on this handle, is ours to route now: the
+ * handle is usable, not in a transfer (amp_transfer_option_noted sees to
+ * that one), its URL not the application's CURLU, and libcurl holds a URL
+ * of ours for it (its last transfer was routed). */
+static int url_ours(const struct amp_handle *hs, const char *url)
+{
+    return !hs->lost && !hs->xfer.active && !hs->app.curlu && url && amp_options_hold_url(hs);
+}
+
+/* url is the URL this handle decided last, nothing since having asked for
+ * a new decision (d->done: a new config, an option the change rules say
+ * matters). The string compared last: most programs set the same URL. */
+static int decided_again(const struct amp_handle *hs, const char *url)
+{
+    const struct amp_decision *d = &hs->decision;
+
+    return d->done && hs->app.url && d->url == hs->app.url && strcmp(hs->app.url, url) == 0;
+}
+
+/* And libcurl holds the proxy URL that decision made, unchanged: handed it
+ * again, nothing of ours changes (hs->opts.url, d->url, the option table's
+ * row are what they would be made). */
+static int holds_decided(const struct amp_handle *hs)
+{
+    const struct amp_decision *d = &hs->decision;
+
+    return d->route && hs->opts.url == d->proxy_url && amp_options_url_held(hs, d->proxy_url);
+}
+
+/* Apart, so that the common case (the same URL again) saves no registers
+ * for the rest. */
+__attribute__((noinline)) static CURLcode put_again(struct amp_handle *hs)
+{
+    CURLcode rc = hs->c->easy_setopt(hs->easy, CURLOPT_URL, hs->decision.proxy_url);
+
+    if (rc != CURLE_OK) {
+        amp_options_url_refused(hs);
+        hs->decision.done = 0;
+    }
+    return rc;
+}
+
+/* The application's URL handed to libcurl as it is, and noted, as easy.c
+ * notes every option the application sets (its mode is on: hs is the
+ * entry it would find). Here, so that amp_easy_set_url needs no frame to
+ * come back to. */
+__attribute__((noinline)) static CURLcode url_as_set(const struct amp_curl *c, struct amp_handle *hs,
+                                                    const char *url)
+{
+    CURLcode rc = c->easy_setopt(hs->easy, CURLOPT_URL, url);
+
+    if (rc == CURLE_OK)
+        amp_transfer_option_noted(c, hs, amp_option_row(CURLOPT_URL), (union amp_optval){ .p = (void *)url });
+    return rc;
+}
+
+/* Any other URL of ours: decided now (unless it is the URL decided last,
+ * again), and libcurl handed the proxy URL, or the URL as it is when it is
+ * not routed. */
+__attribute__((noinline)) static CURLcode url_set_decide(const struct amp_curl *c, struct amp_handle *hs,
+                                                        const char *url, int again)
 {
     struct amp_decision *d = &hs->decision;
+    CURLcode rc;
 
-    if (hs->lost || hs->xfer.active || hs->app.curlu || !url || !amp_options_hold_url(hs))
-        return 0;
-    use_config(hs, cfg);
-    cfg = hs->cfg;
-    int again = hs->app.url && strcmp(hs->app.url, url) == 0 && d->done && d->url == hs->app.url;
-    /* The URL decided last, again, nothing since having asked for a new
-     * decision (d->done: a new config, an option the change rules say
-     * matters) nor touched the URL libcurl holds: libcurl is handed the same
-     * proxy URL, and nothing of ours changes (hs->opts.url, d->url, the
-     * option table's row are what they would be made). */
-    if (again && d->route && hs->opts.url == d->proxy_url &&
-        amp_options_put_url_again(hs, d->proxy_url, rc)) {
-        if (*rc != CURLE_OK)
-            d->done = 0;
-        return 1;
-    }
-    if (!again && decide_url(cfg, hs, url) < 0) {
+    if (!again && decide_url(hs->cfg, hs, url) < 0) {
         d->done = 0;
-        return 0;
+        return url_as_set(c, hs, url);
     }
     if (!d->route) {
         d->done = 0;
-        return 0;
+        return url_as_set(c, hs, url);
     }
-    *rc = amp_options_put(hs, CURLOPT_URL, (union amp_optval){ .p = d->proxy_url });
+    rc = amp_options_put(hs, CURLOPT_URL, (union amp_optval){ .p = d->proxy_url });
     hs->opts.url = d->proxy_url;
-    if (*rc == CURLE_OK && d->url != hs->app.url && amp_options_keep_url(hs, url) < 0) {
+    if (rc == CURLE_OK && d->url != hs->app.url && amp_options_keep_url(hs, url) < 0) {
         hs->lost = 1;
         amp_error("out of memory while noting an option: this handle's routed calls will fail");
     }
     d->url = hs->app.url;
-    if (*rc != CURLE_OK)
+    if (rc != CURLE_OK)
         d->done = 0;
-    return 1;
+    return rc;
+}
+
+CURLcode amp_transfer_url_set(const struct amp_curl *c, const struct amp_config *cfg,
+                              struct amp_handle *hs, const char *url)
+{
+    if (!url_ours(hs, url))
+        return url_as_set(c, hs, url);
+    use_config(hs, cfg);
+    int again = decided_again(hs, url);
+    if (again && holds_decided(hs))
+        return put_again(hs);
+    return url_set_decide(c, hs, url, again);
 }
 
 /* A URL libcurl holds for a routed handle, as the application would see

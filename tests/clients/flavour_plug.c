@@ -1,6 +1,8 @@
 /* A plugin linked against the other libcurl flavour (libcurl-gnutls), as
  * pycurl is: loaded with dlopen(RTLD_LOCAL) by two_flavours.c, so its
- * libcurl is invisible to dlsym(RTLD_NEXT). */
+ * libcurl is invisible to dlsym(RTLD_NEXT). plug_fetch_again keeps one
+ * handle: call 0 makes it and performs, call 1 sets the same URL again,
+ * performs and cleans it up. */
 #include <curl/curl.h>
 
 int plug_fetch(const char *url, long *status);
@@ -14,5 +16,25 @@ int plug_fetch(const char *url, long *status)
     CURLcode rc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
     curl_easy_cleanup(h);
+    return (int)rc;
+}
+
+int plug_fetch_again(const char *url, long *status, int call);
+int plug_fetch_again(const char *url, long *status, int call)
+{
+    static CURL *h;
+
+    if (call == 0)
+        h = curl_easy_init();
+    if (!h)
+        return -1;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    if (call == 1) {
+        curl_easy_cleanup(h);
+        h = NULL;
+    }
     return (int)rc;
 }

@@ -24,6 +24,10 @@
  *              has been sent (CURLINFO_REQUEST_SIZE > 0), before any answer
  *   reset      curl_easy_reset between transfers (the error buffer and the
  *              write callback set again)
+ *   curlu=URL  CURLOPT_CURLU set to a CURLU of URL (empty: set to NULL)
+ *   swap=FROM:TO  the file FROM renamed over TO (a config replaced)
+ *   wait       sleep 1.2 s (the library looks at its config's files again
+ *              once the UTC second has moved on, at a transfer's start)
  * Each perform prints
  *   "TAG rc=RC status=HTTP url=EFFECTIVE redirect=REDIRECT_URL hdrlines=N debug=N data_ok=0|1 err=ERRBUF"
  * where hdrlines and debug count the application's callbacks' calls in that
@@ -33,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static char err[CURL_ERROR_SIZE];
 static int hdrlines, debugs, data_ok = 1;
@@ -116,6 +121,7 @@ static int starts(const char *s, const char *prefix, const char **rest)
 int main(int argc, char **argv)
 {
     struct curl_slist *list = NULL, *connect_to = NULL;
+    CURLU *curlu = NULL;
     CURLM *multi = NULL;
     const char *v;
     int n = 0;
@@ -173,6 +179,27 @@ int main(int argc, char **argv)
             curl_easy_reset(h);
             curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
             curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+        } else if (starts(a, "curlu=", &v)) {
+            curl_easy_setopt(h, CURLOPT_CURLU, (CURLU *)NULL);
+            curl_url_cleanup(curlu);
+            curlu = NULL;
+            if (*v) {
+                curlu = curl_url();
+                curl_url_set(curlu, CURLUPART_URL, v, 0);
+                curl_easy_setopt(h, CURLOPT_CURLU, curlu);
+            }
+        } else if (starts(a, "swap=", &v)) {
+            char from[1024];
+            const char *colon = strchr(v, ':');
+            if (!colon || (size_t)(colon - v) >= sizeof(from))
+                return 2;
+            memcpy(from, v, (size_t)(colon - v));
+            from[colon - v] = '\0';
+            if (rename(from, colon + 1) != 0)
+                return 2;
+        } else if (!strcmp(a, "wait")) {
+            struct timespec ts = { 1, 200000000 };
+            nanosleep(&ts, NULL);
         } else if (!strcmp(a, "perform")) {
             snprintf(tag, sizeof(tag), "perform-%d", ++n);
             run(tag, h);
@@ -217,6 +244,7 @@ int main(int argc, char **argv)
     if (multi)
         curl_multi_cleanup(multi);
     curl_easy_cleanup(h);
+    curl_url_cleanup(curlu);
     curl_slist_free_all(list);
     curl_slist_free_all(resolve);
     curl_slist_free_all(connect_to);

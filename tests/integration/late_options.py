@@ -283,3 +283,50 @@ def same_url_set_again_goes_to_the_proxy_each_time(ctx):
         assert header_values(r, "x-api-key") == [KEY], r["headers"]
     assert header_values(reqs[-1], "X-App") == ["kept"], reqs[-1]["headers"]
     no_key_anywhere(ctx, p)
+
+
+@test
+def same_url_set_again_after_a_new_decision_was_asked(ctx):
+    """CURLOPT_URL set again to the URL the handle last went to, after
+    something that asks for a new decision or another transfer: a late
+    FOLLOWLOCATION (the proxy's redirect then followed off it), a config
+    reload that moves the proxy (here onto the plain server; seen first by
+    another handle's transfer), a CURLU of the
+    application's set and taken off again, a reset. Each transfer goes where
+    that leads, and the same URL set once more after it goes there too
+    (libcurl is handed the proxy URL the handle holds only while its
+    decision stands)."""
+    host = "third.example:%d" % ctx.plain.port
+    cfg = ctx.write_cfg("again-a.cfg", ctx.config())
+    moved = ctx.write_cfg("again-b.cfg.new", ctx.config(proxy_url=ctx.plain.url()))
+    mark_all(ctx)
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", [{"status": 200, "body": "ok", "count": 2},
+                                {"status": 302, "headers": {"Location": "http://%s/landing" % host},
+                                 "body": "moved"}])
+    url = "url=" + SF + "/again"
+    p = ok(sticky(ctx, "resolve=%s:127.0.0.1" % host,
+                  url, "perform", url, "perform",                       # the proxy
+                  "follow=1", url, "perform",                           # the proxy, then /landing
+                  url, "perform",                                       # the proxy
+                  # reloaded by a copy's transfer: this handle's decision
+                  # is the old config's when its URL is set again
+                  "swap=%s:%s" % (moved, cfg), "wait", "dup", url, "perform",  # plain
+                  url, "perform",
+                  "curlu=" + SF + "/curlu", url, "perform",             # the CURLU's URL
+                  "curlu=", url, "perform",
+                  "reset", url, "perform", url, "perform",
+                  cfg=cfg))
+    rows = parse_lines(p.stdout)
+    assert [(r["rc"], r["status"]) for r in rows] == [("0", "200")] * 11, (rows, p.stderr)
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/again"] * 4, reqs
+    for r in reqs:
+        assert header_values(r, "x-api-key") == [KEY], r["headers"]
+    got = ctx.plain.requests()
+    assert [r["target"] for r in got] == ["/landing", "/again", "/again", "/again", "/curlu", "/again",
+                                          "/again", "/again"], (got, p.stderr)
+    assert_untouched(got[0])
+    for r in got[1:]:
+        assert header_values(r, "x-api-key") == [KEY], r["headers"]
+    assert KEY.encode() not in p.stdout and KEY.encode() not in p.stderr, p.stderr

@@ -8,7 +8,7 @@ import os
 import subprocess
 
 from .harness import (
-    BROKEN, BUILD, LIB, SF, assert_amp_headers, assert_untouched, header_values, mark_all,
+    BROKEN, BUILD, KEY, LIB, SF, assert_amp_headers, assert_untouched, header_values, mark_all,
     not_under, ok, one, parse_lines, preload_env, prog, test,
 )
 
@@ -29,6 +29,27 @@ def both_flavours_in_one_process(ctx):
     assert [r["target"] for r in reqs] == ["/from-openssl", "/from-gnutls"] * 2, reqs
     assert reqs[1]["method"] == "HEAD"
     for r in reqs:
+        assert r["status"] == 200, r
+
+
+@test
+def both_flavours_url_set_again(ctx):
+    """Two libcurls in one process, each handle's URL set once more to the
+    URL it went to (with one libcurl, that CURLOPT_URL is handed to it
+    without asking which libcurl the caller uses; with two, it must still
+    be asked): each transfer reaches its own flavour and the proxy, with our
+    headers."""
+    mark_all(ctx)
+    plug = os.path.join(BUILD, "plugins", "libflavour_plug.so")
+    p = ok(ctx.run([os.path.join(BUILD, "two_flavours"), plug, SF + "/again-openssl",
+                    "https://slack.com/api/again-gnutls", "again"]))
+    assert p.stdout.decode().splitlines() == (["main rc=0 status=200"] * 2 + ["plugin rc=0 status=200"] * 2) * 2, \
+        p.stdout
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == (["/again-openssl"] * 2 + ["/again-gnutls"] * 2) * 2, reqs
+    assert [r["method"] for r in reqs] == (["GET"] * 2 + ["HEAD"] * 2) * 2, reqs
+    for r in reqs:
+        assert header_values(r, "x-api-key") == [KEY], r["headers"]
         assert r["status"] == 200, r
 
 
