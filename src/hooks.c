@@ -27,28 +27,30 @@
 /* libcurl's curl_easy_perform calls the multi functions through their
  * exported names (3 a transfer): a call from the code of the first libcurl
  * (real.h) goes straight back to it, a tail call before anything else is
- * asked. The test is made for the multi_ hooks only (a constant folded per
- * hook): the other calls come from the application, which it would only
- * delay. The rest is the _slow function, handed the caller's address (taken
- * in the hook, where the return address is the caller's), so that the
- * hook itself needs no frame. */
-#define INSIDE_FIRST(name) (#name[0] == 'm')
+ * asked. In a process with one libcurl (amp_real_only, which holds only
+ * once that libcurl's code is known), any other caller is the application,
+ * and that libcurl the flavour it binds to: no look-up of who calls. The
+ * rest is the _slow function, handed the caller's address (taken in the
+ * hook, where the return address is the caller's), so that the hook itself
+ * needs no frame. */
 #define RET(ret, name, params, args)                                                    \
     __attribute__((noinline)) static ret name##_slow(const void *caller, AMP_ARGS params) \
     {                                                                                    \
         int internal;                                                                    \
         const struct amp_curl *c = amp_real_curl(caller, &internal);                     \
+        amp_real_single_check(); /* the next call may take the short way */             \
         if (c && internal)                                                               \
             return c->name(AMP_ARGS args);                                               \
         return amp_##name(c, internal, AMP_ARGS args);                                   \
     }                                                                                    \
     static ret hook_##name params                                                        \
     {                                                                                    \
-        if (INSIDE_FIRST(name)) {                                                        \
-            const struct amp_curl *self = amp_real_from_inside(CALLER);                  \
-            if (self)                                                                    \
-                return self->name(AMP_ARGS args);                                        \
-        }                                                                                \
+        const struct amp_curl *self = amp_real_from_inside(CALLER), *only;              \
+        if (self)                                                                        \
+            return self->name(AMP_ARGS args);                                            \
+        only = amp_real_only();                                                          \
+        if (only)                                                                        \
+            return amp_##name(only, 0, AMP_ARGS args);                                   \
         return name##_slow(CALLER, AMP_ARGS args);                                       \
     }
 #define VOID(name, params, args)                                                         \

@@ -382,9 +382,12 @@ const struct amp_curl *amp_real_single_check(void)
 {
     unsigned loads = atomic_load_explicit(&amp_real_loads, memory_order_acquire);
 
-    /* Not before the first flavour is made (the caller's FLAVOUR makes it). */
+    /* Not before the first flavour is made (the caller's FLAVOUR makes it),
+     * nor without its code segment: the hooks then tell libcurl's calls to
+     * itself from the application's by amp_real_from_inside alone. */
     if (atomic_load_explicit(&single_checked, memory_order_acquire) == loads + 1 ||
-        atomic_load_explicit(&nflavours, memory_order_acquire) != 1)
+        atomic_load_explicit(&nflavours, memory_order_acquire) != 1 ||
+        !__atomic_load_n(&amp_real_inside.len, __ATOMIC_ACQUIRE))
         return NULL;
     struct count_libs cl = { 0, NULL };
     dl_iterate_phdr(count_libcurl, &cl);

@@ -407,8 +407,9 @@ static void sending(const struct amp_config *cfg, struct amp_handle *hs, unsigne
     hs->guard.proxy_headers = hs->opts.headers;
 }
 
-/* begin's short way, for a handle whose last transfer was begun lean (a
- * curl_easy_perform to a plain relay) and ended as it began (d->again):
+/* begin's short way (amp_transfer_perform's), for a handle whose last
+ * transfer was begun lean (a curl_easy_perform to a plain relay) and ended
+ * as it began (d->again):
  * when nothing that transfer was set up from has moved since (the config
  * it held, no option of the application's noted, the URL it decided, its
  * header list made of the same nodes, our options on the handle as it left
@@ -421,7 +422,7 @@ static int again(const struct amp_config *cfg, const struct amp_handle *hs)
     const struct amp_opt_state *o = &hs->opts;
 
     return d->again && hs->cfg == cfg && o->noted == d->again_noted && !hs->lost && d->done &&
-           d->url == hs->app.url && hs->xfer.performing && !hs->xfer.multi && !o->dirty &&
+           d->url == hs->app.url && !hs->xfer.multi && !o->dirty &&
            !o->stale && o->mode == d->again_mode && o->url == d->proxy_url &&
            o->headers == hs->hdrs.ours && hs->hdrs.route == d->route && headers_same(hs);
 }
@@ -441,13 +442,7 @@ static CURLcode begin(const struct amp_config *cfg, struct amp_handle *hs, int m
     *routed = 0;
     if (hs->xfer.active) /* never routed twice: the handle already carries ours */
         return CURLE_OK;
-    if (again(cfg, hs) && amp_ratelimit_open(cfg, d->route, now ? now : (int64_t)time(NULL))) {
-        hs->xfer.counted_blocked = NULL;
-        sending(cfg, hs, d->again_mode, now);
-        *routed = 1;
-        return CURLE_OK;
-    }
-    d->again = 0;
+    d->again = 0; /* set again below if this one is begun lean */
     use_config(hs, cfg);
     cfg = hs->cfg; /* the one it holds: cfg may have been replaced since it was read */
     if (decide(cfg, hs) < 0 || (d->route && build_headers(hs) < 0)) {
@@ -607,36 +602,38 @@ static int request_went(const struct amp_handle *hs)
 static void end(struct amp_handle *hs)
 {
     struct amp_guard *g = &hs->guard;
+    unsigned mode = hs->xfer.mode;
 
     if (!hs->xfer.active)
         return;
-    /* Begun again the short way only if it ended as it began: the mode it
-     * was begun in (no trace or guard turned on since), no redirect's list
-     * or URL of ours, no failure of ours. */
-    if (hs->xfer.mode != hs->decision.again_mode || g->extra_headers || g->redirect_proxy_url ||
-        g->redirect_url || hs->xfer.forced != CURLE_OK)
-        hs->decision.again = 0;
-    if (hs->xfer.mode & (AMP_MODE_SEND | AMP_MODE_AWAY))
+    if (mode & (AMP_MODE_SEND | AMP_MODE_AWAY))
         amp_ratelimit_transfer_ended(hs);
     /* A lean transfer has no PREREQFUNCTION of ours (options.c): counted
      * routed as it ends, when its request went: an answer came, or libcurl
      * sent bytes of it. */
-    if ((hs->xfer.mode & AMP_MODE_LEAN) && !hs->xfer.sent && request_went(hs))
+    if ((mode & AMP_MODE_LEAN) && !hs->xfer.sent && request_went(hs))
         amp_transfer_sent(hs);
-    if (hs->xfer.mode & AMP_MODE_ANSWER)
+    if (mode & AMP_MODE_ANSWER)
         amp_respond_end(hs);
     amp_tally_flush(hs->xfer.now, 0);
-    /* A redirect routed anew left its URL and list on the handle: put
-     * ours again next time (libcurl reads neither between transfers). */
-    if (g->extra_headers) {
-        amp_headers_free(g->extra_headers);
-        g->extra_headers = NULL;
-        amp_options_stale(hs, CURLOPT_HTTPHEADER);
-    }
-    if (g->redirect_proxy_url) {
-        free(g->redirect_proxy_url);
-        g->redirect_proxy_url = NULL;
-        amp_options_stale(hs, CURLOPT_URL);
+    /* Begun again the short way only if it ended as it began: the mode it
+     * was begun in (no trace or guard turned on since), no redirect's list
+     * or URL of ours, no failure of ours. */
+    if (mode != hs->decision.again_mode || g->extra_headers || g->redirect_proxy_url ||
+        g->redirect_url || hs->xfer.forced != CURLE_OK) {
+        hs->decision.again = 0;
+        /* A redirect routed anew left its URL and list on the handle: put
+         * ours again next time (libcurl reads neither between transfers). */
+        if (g->extra_headers) {
+            amp_headers_free(g->extra_headers);
+            g->extra_headers = NULL;
+            amp_options_stale(hs, CURLOPT_HTTPHEADER);
+        }
+        if (g->redirect_proxy_url) {
+            free(g->redirect_proxy_url);
+            g->redirect_proxy_url = NULL;
+            amp_options_stale(hs, CURLOPT_URL);
+        }
     }
     hs->xfer.active = 0;
 }
@@ -918,10 +915,16 @@ CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config 
     /* Said before it begins: the mode it is sent in depends on it. */
     int outer = hs->xfer.performing;
     hs->xfer.performing = 1;
-    rc = begin(cfg, hs, 1, now, &routed);
-    if (rc != CURLE_OK || !routed) {
-        hs->xfer.performing = outer;
-        return rc != CURLE_OK ? rc : c->easy_perform(hs->easy);
+    if (!hs->xfer.active && again(cfg, hs) && amp_ratelimit_open(cfg, hs->decision.route, now)) {
+        /* begin's short way: set up as the handle's last transfer was. */
+        hs->xfer.counted_blocked = NULL;
+        sending(cfg, hs, hs->decision.again_mode, now);
+    } else {
+        rc = begin(cfg, hs, 1, now, &routed);
+        if (rc != CURLE_OK || !routed) {
+            hs->xfer.performing = outer;
+            return rc != CURLE_OK ? rc : c->easy_perform(hs->easy);
+        }
     }
     rc = c->easy_perform(hs->easy);
     /* The guard stopped a redirect to a routed URL: send it through the proxy. */
