@@ -92,6 +92,9 @@ void amp_options_stale(struct amp_handle *hs, CURLoption option);
  * application's own value again. CURLE_OK or libcurl's refusal. */
 CURLcode amp_options_put(struct amp_handle *hs, CURLoption option, union amp_optval v);
 CURLcode amp_options_give_back(struct amp_handle *hs, CURLoption option);
+/* amp_options_put(hs, CURLOPT_URL, url): a new proxy URL, put as the
+ * application sets each new URL (most programs, on every request). */
+CURLcode amp_options_put_url(struct amp_handle *hs, const char *url);
 
 /* 1 when libcurl holds a URL of ours for the handle. */
 int amp_options_hold_url(const struct amp_handle *hs);
