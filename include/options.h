@@ -94,6 +94,9 @@ void amp_options_stale(struct amp_handle *hs, CURLoption option);
  * application's own value again. CURLE_OK or libcurl's refusal. */
 CURLcode amp_options_put(struct amp_handle *hs, CURLoption option, union amp_optval v);
 CURLcode amp_options_give_back(struct amp_handle *hs, CURLoption option);
+/* amp_options_put(hs, CURLOPT_URL, url): a new proxy URL, put as the
+ * application sets each new URL (most programs, on every request). */
+CURLcode amp_options_put_url(struct amp_handle *hs, const char *url);
 
 /* The URL's row in the table (options.c checks it is), for the inline
  * questions below, asked at every CURLOPT_URL the application sets. */

@@ -46,15 +46,25 @@ struct amp_url_memo {
     size_t len;
     const struct amp_route *routes[AMP_URL_MEMO_ROUTES];
     size_t nroutes;
+    /* routes[0] when it is the origin's only route and has no path
+     * segments (the route is the whole origin, as nearly every provider's
+     * base URL is): it takes every path the shortcut sees. Else NULL. */
+    const struct amp_route *whole;
     char *buf;                /* the last rewritten URL */
     size_t cap;
+    /* buf starts with this proxy URL, proxy_len bytes of it (NULL: not
+     * known), so that the next URL copies only its own part. */
+    const char *proxy;
+    size_t proxy_len;
 };
 
 void amp_url_memo_free(struct amp_url_memo *m);
 
 /* amp_route_match(), remembering in memo (may be NULL); with a memo, the
  * rewritten URL is the memo's own buffer: valid until the next call with
- * it, never freed by the caller. *undecided (may be NULL) set to 1 when
+ * it, never freed by the caller. A memo is used with one rs and one
+ * proxy_url string (unchanged: the memo keeps its pointer), or freed
+ * before it is used with others. *undecided (may be NULL) set to 1 when
  * memory ran out before the URL could be parsed: no route is then known,
  * nor that there is none (the transfer must not go out). */
 const struct amp_route *amp_route_decide(const struct amp_routes *rs, const struct amp_curl *c,

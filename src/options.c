@@ -359,9 +359,8 @@ void amp_options_stale(struct amp_handle *hs, CURLoption option)
     hs->opts.stale |= (uint64_t)1 << i;
 }
 
-CURLcode amp_options_put(struct amp_handle *hs, CURLoption option, union amp_optval v)
+static CURLcode put_row(struct amp_handle *hs, int i, union amp_optval v)
 {
-    int i = amp_option_row(option);
     uint64_t bit = (uint64_t)1 << i;
     CURLcode rc = set(hs, &rows[i], v);
 
@@ -375,6 +374,17 @@ CURLcode amp_options_put(struct amp_handle *hs, CURLoption option, union amp_opt
         hs->opts.dirty = 1;
     }
     return rc;
+}
+
+CURLcode amp_options_put(struct amp_handle *hs, CURLoption option, union amp_optval v)
+{
+    return put_row(hs, amp_option_row(option), v);
+}
+
+CURLcode amp_options_put_url(struct amp_handle *hs, const char *url)
+{
+    /* The row known: no look-up, and set() reduced to the one setopt. */
+    return put_row(hs, I_URL, (union amp_optval){ .p = (void *)url });
 }
 
 /* Only recorded: option was just set to the application's value by hand. */

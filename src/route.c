@@ -590,6 +590,10 @@ static const struct amp_route *best_of(const struct amp_route *const *cands, siz
                 k += querylen;
             }
             out[k] = '\0';
+            if (memo) { /* the proxy's part, for the whole-origin shortcut */
+                memo->proxy = proxy_url;
+                memo->proxy_len = pl;
+            }
         }
         *rewritten = out;
     }
@@ -675,18 +679,21 @@ static int parse(const struct amp_curl *c, const char *url, struct parsed *out)
     return rc;
 }
 
-/* After "scheme://authority/": a path and query libcurl would hold as
- * they are written. Anything it might change (dot segments, escapes of
- * dots, fragments, spaces, bytes outside ASCII) means no. On yes, *qmark
- * is the first '?' (NULL: none) and *end the terminating NUL, from the
- * same pass (a new URL on every request pays this on each). */
-static int plain_rest(const char *rest, const char **qmark, const char **end)
+/* After "scheme://authority": a path and query libcurl would hold as
+ * they are written (rest starts with the path's '/'). Anything it might
+ * change (dot segments, escapes of dots, fragments, spaces, bytes outside
+ * ASCII) means no. On yes, *qmark is the first '?' (NULL: none) and *end
+ * the terminating NUL, from the same pass (a new URL on every request
+ * pays this on each: inlined in its two callers). */
+static inline __attribute__((always_inline)) int plain_rest(const char *rest, const char **qmark,
+                                                          const char **end)
 {
-    /* 1: never plain; 2: look closer; 3: the end. Everything else passes
-     * at once, in the tight inner loop. */
+    /* Everything else (0) passes at once, in the tight inner loop. A dot
+     * segment is found at its '.' (after a '/'): rarer than a '/'. */
+    enum { NEVER = 1, DOT, PCT, QMARK, END };
     static const unsigned char kind[256] = {
-        [0] = 3, [1 ... 0x20] = 1, [0x7f ... 0xff] = 1, ['#'] = 1, ['\\'] = 1,
-        ['/'] = 2, ['%'] = 2, ['?'] = 2,
+        [0] = END, [1 ... 0x20] = NEVER, [0x7f ... 0xff] = NEVER, ['#'] = NEVER,
+        ['\\'] = NEVER, ['.'] = DOT, ['%'] = PCT, ['?'] = QMARK,
     };
     const char *q = NULL, *p = rest;
     unsigned char k;
@@ -695,15 +702,15 @@ static int plain_rest(const char *rest, const char **qmark, const char **end)
         k = kind[(unsigned char)*p];
         while (!k)
             k = kind[(unsigned char)*++p];
-        if (k == 3)
+        if (k == END)
             break;
-        if (k == 1)
+        if (k == NEVER)
             return 0;
-        if (*p == '/' && !q && p[1] == '.')
+        if (k == DOT && !q && p[-1] == '/') /* "/." in the path; p > rest, a '/' */
             return 0;
-        if (*p == '%' && p[1] == '2' && (p[2] == 'e' || p[2] == 'E'))
+        if (k == PCT && p[1] == '2' && (p[2] | 0x20) == 'e') /* "%2e", "%2E" */
             return 0;
-        if (*p == '?' && !q)
+        if (k == QMARK && !q)
             q = p;
     }
     if (q && q[1] == '\0')
@@ -730,6 +737,37 @@ static size_t origin_prefix(const char *url)
     return url[end] == '/' ? end + 1 : 0;
 }
 
+/* best_of's answer for the memo's whole-origin route (one candidate, no
+ * path segments) and a plain rest (its '/' to end, the NUL): the route
+ * takes the path whatever it is (match_path_n refuses only an escaped "."
+ * or ".." segment, and plain_rest let no "%2e" through), and the
+ * rewritten URL is proxy_url, then the rest byte for byte (path, '?',
+ * query). The proxy's part is already at the head of the memo's buffer
+ * when the last URL was rewritten there: only the rest is copied. */
+static const struct amp_route *whole_origin(struct amp_url_memo *m, const char *rest,
+                                            const char *end, const char *proxy_url,
+                                            char **rewritten)
+{
+    size_t rl = (size_t)(end - rest) + 1;
+
+    if (!rewritten)
+        return m->whole;
+    *rewritten = NULL;
+    if (m->proxy != proxy_url) {
+        size_t pl = strlen(proxy_url);
+        if (amp_grow(&m->buf, &m->cap, pl + rl) < 0)
+            return m->whole;
+        memcpy(m->buf, proxy_url, pl);
+        m->proxy = proxy_url;
+        m->proxy_len = pl;
+    } else if (amp_grow(&m->buf, &m->cap, m->proxy_len + rl) < 0) {
+        return m->whole;
+    }
+    memcpy(m->buf + m->proxy_len, rest, rl);
+    *rewritten = m->buf;
+    return m->whole;
+}
+
 void amp_url_memo_free(struct amp_url_memo *m)
 {
     free(m->prefix);
@@ -737,30 +775,17 @@ void amp_url_memo_free(struct amp_url_memo *m)
     memset(m, 0, sizeof(*m));
 }
 
-const struct amp_route *amp_route_decide(const struct amp_routes *rs, const struct amp_curl *c,
-                                         const char *url, const char *proxy_url,
-                                         char **rewritten, struct amp_url_memo *memo,
-                                         int *undecided)
+/* amp_route_decide for a URL the memo cannot answer: parsed by libcurl,
+ * looked up, and its origin remembered. Apart so that the memo's answer,
+ * on nearly every request, pays for none of its frame. */
+static __attribute__((noinline)) const struct amp_route *
+decide_parsed(const struct amp_routes *rs, const struct amp_curl *c, const char *url,
+              const char *proxy_url, char **rewritten, struct amp_url_memo *memo, int *undecided)
 {
     const struct amp_route *best = NULL;
+    const char *q, *end;
     struct parsed u;
 
-    if (rewritten)
-        *rewritten = NULL;
-    if (undecided)
-        *undecided = 0;
-    if (!rs->n || !url)
-        return NULL;
-    /* The same scheme://authority/ as a URL libcurl has parsed before:
-     * the same scheme, host and port; only the path is new. */
-    const char *q, *end;
-    if (memo && memo->prefix && strncmp(url, memo->prefix, memo->len) == 0 &&
-        plain_rest(url + memo->len - 1, &q, &end)) {
-        const char *path = url + memo->len - 1;
-        size_t pathlen = (size_t)((q ? q : end) - path);
-        return best_of(memo->routes, memo->nroutes, path, pathlen, q ? q + 1 : NULL,
-                       q ? (size_t)(end - q - 1) : 0, proxy_url, rewritten, memo);
-    }
     int parsed = parse(c, url, &u);
     if (parsed < 0) {
         if (parsed == -2 && undecided)
@@ -772,7 +797,7 @@ const struct amp_route *amp_route_decide(const struct amp_routes *rs, const stru
     best = match_parts(rs, u.scheme, u.host, port, u.path, strlen(u.path), u.query,
                        u.query ? strlen(u.query) : 0, proxy_url, rewritten, memo);
     /* Remember this origin for the next URL, when libcurl's path is the
-     * one written (so the shortcut above would have found the same). */
+     * one written (so that amp_route_decide's shortcut finds the same). */
     size_t plen = memo ? origin_prefix(url) : 0;
     const struct amp_route *cands[MAX_CANDIDATES];
     size_t ncands = plen ? candidates(rs, u.scheme, u.host, port, cands, MAX_CANDIDATES) : 0;
@@ -787,10 +812,37 @@ const struct amp_route *amp_route_decide(const struct amp_routes *rs, const stru
             memo->len = plen;
             memo->nroutes = ncands;
             memcpy(memo->routes, cands, ncands * sizeof(*cands));
+            memo->whole = ncands == 1 && cands[0]->nsegs == 0 ? cands[0] : NULL;
         }
     }
     free_parsed(c, &u);
     return best;
+}
+
+const struct amp_route *amp_route_decide(const struct amp_routes *rs, const struct amp_curl *c,
+                                         const char *url, const char *proxy_url,
+                                         char **rewritten, struct amp_url_memo *memo,
+                                         int *undecided)
+{
+    if (rewritten)
+        *rewritten = NULL;
+    if (undecided)
+        *undecided = 0;
+    if (!rs->n || !url)
+        return NULL;
+    /* The same scheme://authority/ as a URL libcurl has parsed before:
+     * the same scheme, host and port; only the path is new. */
+    const char *q, *end;
+    if (memo && memo->prefix && strncmp(url, memo->prefix, memo->len) == 0 &&
+        plain_rest(url + memo->len - 1, &q, &end)) {
+        if (memo->whole)
+            return whole_origin(memo, url + memo->len - 1, end, proxy_url, rewritten);
+        const char *path = url + memo->len - 1;
+        size_t pathlen = (size_t)((q ? q : end) - path);
+        return best_of(memo->routes, memo->nroutes, path, pathlen, q ? q + 1 : NULL,
+                       q ? (size_t)(end - q - 1) : 0, proxy_url, rewritten, memo);
+    }
+    return decide_parsed(rs, c, url, proxy_url, rewritten, memo, undecided);
 }
 
 const struct amp_route *amp_route_match(const struct amp_routes *rs,

@@ -162,15 +162,18 @@ static int decide_url(const struct amp_config *cfg, struct amp_handle *hs, const
     int undecided;
 
     d->done = 0;
-    d->route = amp_route_decide(&cfg->routes, hs->c, url, cfg->proxy_url, &d->proxy_url,
-                                &d->memo, &undecided);
-    /* The proxy URL is new, in the same buffer. */
-    amp_options_stale(hs, CURLOPT_URL);
+    const struct amp_route *route = amp_route_decide(&cfg->routes, hs->c, url, cfg->proxy_url,
+                                                     &d->proxy_url, &d->memo, &undecided);
+    /* The proxy URL is new, in the same buffer: the caller puts it at once
+     * (amp_transfer_url_set) or marks libcurl's copy stale (decide). The
+     * route decided last keeps its counters (found by the route's key,
+     * never freed): d->tally is the route's whenever d->route is set. */
+    d->tally = !route ? NULL : route == d->route && d->tally ? d->tally : amp_tally_of(route);
+    d->route = route;
     if (undecided || (d->route && !d->proxy_url))
         return -1;
     d->done = 1;
     d->url = url;
-    d->tally = d->route ? amp_tally_of(d->route) : NULL;
     /* A routed URL is said when a transfer of it is sent (begin): one
      * answered here never went to the proxy. */
     d->said = 0;
@@ -257,7 +260,10 @@ static int decide(const struct amp_config *cfg, struct amp_handle *hs)
      * application sets another URL. */
     if (d->done && d->url == url)
         return 0;
-    return decide_url(cfg, hs, url);
+    int rc = decide_url(cfg, hs, url);
+    /* The proxy URL is new, in the same buffer: put again at the sync. */
+    amp_options_stale(hs, CURLOPT_URL);
+    return rc;
 }
 
 static int build_headers(struct amp_handle *hs)
@@ -833,7 +839,9 @@ __attribute__((noinline)) static CURLcode url_set_decide(const struct amp_curl *
         d->done = 0;
         return url_as_set(c, hs, url);
     }
-    rc = amp_options_put(hs, CURLOPT_URL, (union amp_optval){ .p = d->proxy_url });
+    /* At once: libcurl's copy of the proxy URL, which the memo's buffer
+     * held before, is the new one (no sync needs to mend it). */
+    rc = amp_options_put_url(hs, d->proxy_url);
     hs->opts.url = d->proxy_url;
     if (rc == CURLE_OK && d->url != hs->app.url && amp_options_keep_url(hs, url) < 0) {
         hs->lost = 1;

@@ -2,7 +2,8 @@
  * (wildcards, placeholders, path prefixes, ports, a host shared by more
  * routes than the memo holds); the input is several URLs, one a line, fed
  * in order to one memo, as a handle sees them. For each URL the memo must
- * agree with the plain match (the same route, the same rewritten URL, on
+ * agree with the plain match (through its shortcut for an origin whose one
+ * route has no path, too: the wildcard's other hosts, hubapi, routed.test) (the same route, the same rewritten URL, on
  * its first and second sight), a rewritten URL starts with the proxy's,
  * amp_route_why_not agrees with the match, amp_same_origin is symmetric,
  * and the URL with its path's unreserved characters escaped (RFC 3986

@@ -228,6 +228,38 @@ def url_changed_after_the_request_went_keeps_its_route(ctx):
 
 
 @test
+def new_urls_on_one_origin_each_go_to_their_own_path(ctx):
+    """A new URL on the origin of the last one before every transfer (the
+    route's proxy URL rebuilt from the memo of that origin, the proxy's part
+    kept from one to the next): each request goes to the proxy at its own
+    path and query, byte for byte, after a longer URL and a shorter one, and
+    the URLs the shortcut leaves to libcurl's parse (a dot segment, an
+    escaped dot, a fragment, an empty query) go where that parse sends
+    them (the dot segment removed, the fragment dropped, the '?' kept); the
+    application reads back its own URL each time."""
+    mark_all(ctx)
+    ctx.proxy.control("reset")
+    paths = ["/items/1?page=1", "/items/22?page=22&sort=name%20asc", "/i",
+             "/services/data/v56.0/query?q=SELECT+Id+FROM+Account+WHERE+Name='a%2Fb'", "/a/./b",
+             "/items/333?page=333", "/x?", "/y#frag", "/z?a=%2e", "/items/4444"]
+    steps = []
+    for path in paths:
+        steps += ["url=" + SF + path, "perform"]
+    p = ok(sticky(ctx, *steps))
+    rows = parse_lines(p.stdout)
+    assert [(r["rc"], r["status"]) for r in rows] == [("0", "200")] * len(paths), (rows, p.stderr)
+    assert [r["url"] for r in rows] == [SF + path for path in paths], rows
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == [
+        "/items/1?page=1", "/items/22?page=22&sort=name%20asc", "/i",
+        "/services/data/v56.0/query?q=SELECT+Id+FROM+Account+WHERE+Name='a%2Fb'", "/a/b",
+        "/items/333?page=333", "/x?", "/y", "/z?a=%2e", "/items/4444"], reqs
+    for r in reqs:
+        assert_amp_headers(r, installation="inst-sf-1")
+    no_key_anywhere(ctx, p)
+
+
+@test
 def blocked_then_routed_again_counted_once(ctx):
     """A transfer to a blocked route (answered here) whose URL the application
     changes three times before the multi handle runs it: one call, blocked

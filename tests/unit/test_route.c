@@ -583,6 +583,93 @@ static void memo_gives_the_same_verdicts(void **state)
     routes_drop(rs);
 }
 
+/* One URL decided with memo (primed, when prime is not NULL, by a URL of
+ * its origin first) exactly as without one: the same route, the same
+ * rewritten URL. */
+static void expect_memo_agrees(const struct amp_routes *rs, struct amp_url_memo *memo,
+                               const char *prime, const char *url)
+{
+    char *a = NULL, *b = NULL;
+
+    if (prime) {
+        amp_url_memo_free(memo);
+        amp_route_decide(rs, amp_curl_linked(), prime, PROXY, NULL, memo, NULL);
+        if (!memo->whole)
+            fail_msg("'%s' did not arm the whole-origin shortcut", prime);
+    }
+    const struct amp_route *with = amp_route_decide(rs, amp_curl_linked(), url, PROXY, &a, memo, NULL);
+    const struct amp_route *without = amp_route_match(rs, amp_curl_linked(), url, PROXY, &b);
+    if (with != without || !a != !b || (a && strcmp(a, b) != 0))
+        fail_msg("'%s' after '%s': %s -> %s with the memo, %s -> %s without", url,
+                 prime ? prime : "the one before", with ? with->base_url : "none", a ? a : "-",
+                 without ? without->base_url : "none", b ? b : "-");
+    free(b); /* a is the memo's own buffer */
+}
+
+/* The memo's shortcut for an origin whose one route has no path (the
+ * route is the whole origin: most providers' base URLs) answers only
+ * where the general path answers the same: each hostile rest after a
+ * plain URL of the origin, and the whole battery in a row on one memo
+ * (its buffer, the proxy's part kept, reused by longer and shorter URLs
+ * and by ones the shortcut leaves to the general path). */
+static void whole_origin_shortcut_agrees(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://*.my.salesforce.com", "https://api.hubapi.com:8443/",
+                                   "http://routed.test", "https://slack.com/api");
+    static const char *const origins[] = {
+        "https://acme.my.salesforce.com", "https://api.hubapi.com:8443", "http://routed.test",
+    };
+    char long_rest[600];
+    memset(long_rest, 'a', sizeof(long_rest) - 1);
+    long_rest[0] = '/';
+    long_rest[sizeof(long_rest) - 1] = '\0';
+    const char *const rests[] = {
+        "/items/2?page=2", "/", "/?", "/x?", "/x??", "/x?a?b", "/x?a=/./b", "/x?a=%2e", "/x?a=/..",
+        "/a/./b", "/a/../b", "/.", "/..", "/a/.", "/a/..", "/.hidden", "/v56.0/x", "/a.b/c", "/a./b",
+        "/%2e%2e/x", "/%2E%2E/x", "/%2e/x", "/a/%2E", "/.%2e/x", "/%2f%2e", "/%41%42", "/%", "/%2",
+        "/%2x", "/%252e", "/x#frag", "/x?q#f", "/#", "/x y", "/x?a b", "/x\ty", "/x\r\n",
+        "/caf\xc3\xa9", "/x?caf\xc3\xa9", "/x\x7f", "/a\\b", "/x@evil.test/y", "/x?@evil.test",
+        "//double//slash", "/UPPER/Case?Q=A", "/x?a=1&b=2;c", "/~user/%7E", long_rest,
+        "/short",
+    };
+    struct amp_url_memo memo = { 0 };
+    char url[1024];
+
+    for (size_t o = 0; o < sizeof(origins) / sizeof(origins[0]); o++) {
+        char prime[256];
+        snprintf(prime, sizeof(prime), "%s/prime?x=1", origins[o]);
+        for (size_t i = 0; i < sizeof(rests) / sizeof(rests[0]); i++) {
+            snprintf(url, sizeof(url), "%s%s", origins[o], rests[i]);
+            expect_memo_agrees(rs, &memo, prime, url);
+        }
+        /* In a row, the memo kept from one URL to the next. */
+        amp_url_memo_free(&memo);
+        expect_memo_agrees(rs, &memo, prime, prime);
+        for (size_t i = 0; i < sizeof(rests) / sizeof(rests[0]); i++) {
+            snprintf(url, sizeof(url), "%s%s", origins[o], rests[i]);
+            expect_memo_agrees(rs, &memo, NULL, url);
+        }
+    }
+    /* The same origin written otherwise, or another one: the general path. */
+    static const char *const others[] = {
+        "https://ACME.my.salesforce.com/x", "https://acme.my.salesforce.com:443/x",
+        "https://acme.my.salesforce.com./x", "https://acme.my.salesforce.com@evil.test/x",
+        "https://acme.my.salesforce.com.evil.test/x", "https://other.my.salesforce.com/x",
+        "HTTPS://acme.my.salesforce.com/x", "https://api.hubapi.com/x", "http://routed.test:80/x",
+        "https://slack.com/api/x", "https://slack.com/apix",
+    };
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+        expect_memo_agrees(rs, &memo, "https://acme.my.salesforce.com/prime", others[i]);
+    /* A route with a path never arms it: its paths are matched each time. */
+    amp_url_memo_free(&memo);
+    amp_route_decide(rs, amp_curl_linked(), "https://slack.com/api/x", PROXY, NULL, &memo, NULL);
+    assert_non_null(memo.prefix);
+    assert_null(memo.whole);
+    amp_url_memo_free(&memo);
+    routes_drop(rs);
+}
+
 static void loopback_hosts(void **state)
 {
     (void)state;
@@ -630,6 +717,7 @@ int main(void)
         cmocka_unit_test(encoded_unreserved_is_the_character),
         cmocka_unit_test(encoded_base_url_matches_the_same),
         cmocka_unit_test(memo_gives_the_same_verdicts),
+        cmocka_unit_test(whole_origin_shortcut_agrees),
         cmocka_unit_test(loopback_hosts),
     };
 
