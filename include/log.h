@@ -2,6 +2,7 @@
 #ifndef AMPSHIM_LOG_H
 #define AMPSHIM_LOG_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 enum amp_log_level { AMP_LOG_ERROR = 0, AMP_LOG_WARN, AMP_LOG_INFO, AMP_LOG_DEBUG };
@@ -27,7 +28,24 @@ size_t amp_mask_hidden(size_t len);
 
 #define amp_error(...) amp_log(AMP_LOG_ERROR, __VA_ARGS__)
 #define amp_warn(...) amp_log(AMP_LOG_WARN, __VA_ARGS__)
-#define amp_info(...) amp_log(AMP_LOG_INFO, __VA_ARGS__)
-#define amp_debug(...) amp_log(AMP_LOG_DEBUG, __VA_ARGS__)
+/* Info and debug lines are asked for inline: their arguments are not even
+ * passed at the default level, on paths a request takes. */
+extern atomic_int amp_log_level_now; /* -1 until AMPSHIM_LOG is read (log.c) */
+static inline int amp_log_on(enum amp_log_level level)
+{
+    int cur = atomic_load_explicit(&amp_log_level_now, memory_order_relaxed);
+
+    return cur < 0 ? amp_log_enabled(level) : (int)level <= cur;
+}
+#define amp_info(...)                                                                    \
+    do {                                                                                 \
+        if (amp_log_on(AMP_LOG_INFO))                                                    \
+            amp_log(AMP_LOG_INFO, __VA_ARGS__);                                          \
+    } while (0)
+#define amp_debug(...)                                                                   \
+    do {                                                                                 \
+        if (amp_log_on(AMP_LOG_DEBUG))                                                   \
+            amp_log(AMP_LOG_DEBUG, __VA_ARGS__);                                         \
+    } while (0)
 
 #endif

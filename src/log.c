@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-static atomic_int log_level = -1;
+atomic_int amp_log_level_now = -1;
 
 static int level_from_env(void)
 {
@@ -29,11 +29,11 @@ static int level_from_env(void)
 
 int amp_log_enabled(enum amp_log_level level)
 {
-    int cur = atomic_load_explicit(&log_level, memory_order_relaxed);
+    int cur = atomic_load_explicit(&amp_log_level_now, memory_order_relaxed);
 
     if (cur < 0) {
         cur = level_from_env();
-        atomic_store_explicit(&log_level, cur, memory_order_relaxed);
+        atomic_store_explicit(&amp_log_level_now, cur, memory_order_relaxed);
     }
     return (int)level <= cur;
 }
