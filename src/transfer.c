@@ -86,14 +86,15 @@ static int headers_same(const struct amp_handle *hs)
 {
     const struct amp_header_cache *h = &hs->hdrs;
     const struct curl_slist *l = hs->app.headers;
-    size_t i = 0;
+    const struct amp_header_seen *seen = h->snap, *last = seen + h->nsnap;
 
     if (h->dirty)
         return 0;
-    for (; l && i < h->nsnap; l = l->next, i++)
-        if (l != h->snap[i].node || l->data != h->snap[i].data)
+    /* A list that ends early fails the first test (a node is never NULL). */
+    for (; seen < last; seen++, l = l->next)
+        if (l != seen->node || l->data != seen->data)
             return 0;
-    return !l && i == h->nsnap;
+    return !l;
 }
 
 static int headers_unchanged(struct amp_handle *hs)
