@@ -471,8 +471,9 @@ void amp_ratelimit_transfer_ended(struct amp_handle *hs)
 {
     long status = 0;
 
-    /* A lean transfer's 429 with no body: its status asked now. */
-    if ((hs->xfer.mode & AMP_MODE_LEAN) && !hs->watch.status &&
+    /* A lean transfer's 429 with no body (lean when it began: its status
+     * line seen by no header callback of ours): its status asked now. */
+    if (hs->xfer.lean && !hs->watch.status &&
         hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK)
         hs->watch.status = (int)status;
 

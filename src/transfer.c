@@ -350,6 +350,7 @@ static void start(const struct amp_config *cfg, struct amp_handle *hs, unsigned 
     hs->xfer.sent = 0;
     hs->xfer.now = now;
     hs->xfer.mode = mode;
+    hs->xfer.lean = (mode & AMP_MODE_LEAN) != 0;
     hs->xfer.forced = CURLE_OK;
     hs->xfer.forced_msg[0] = '\0';
     amp_ratelimit_watch_start(hs);
@@ -558,6 +559,7 @@ int amp_transfer_option_set(struct amp_handle *hs, int row)
     /* Ours back where the application's value replaced it, and the mode
      * its values ask for now (a guard for redirects, masked traces). */
     x->mode = mode_now(hs);
+    x->lean |= (x->mode & AMP_MODE_LEAN) != 0;
     struct curl_slist *old_resolve = NULL;
     int failed = ((x->mode & AMP_MODE_SEND) && row == amp_option_row(CURLOPT_RESOLVE) &&
                   filter_resolve(hs, &old_resolve) < 0) ||
@@ -617,8 +619,10 @@ static void end(struct amp_handle *hs)
         amp_ratelimit_transfer_ended(hs);
     /* A lean transfer has no PREREQFUNCTION of ours (options.c): counted
      * routed as it ends, when its request went: an answer came, or libcurl
-     * sent bytes of it. */
-    if ((mode & AMP_MODE_LEAN) && !hs->xfer.sent && request_went(hs))
+     * sent bytes of it. Lean at any time, not only in the mode it ends in:
+     * one that turned eager while its answer came (a header callback set
+     * from its write callback) sent its request without our callback. */
+    if (hs->xfer.lean && !hs->xfer.sent && request_went(hs))
         amp_transfer_sent(hs);
     if (mode & AMP_MODE_ANSWER)
         amp_respond_end(hs);

@@ -20,6 +20,8 @@
  *              what it is) on each status line, and CURLOPT_RESOLVE to the
  *              list it has, as programs re-setting options from callbacks do
  *   cbreset    the next transfer's write callback calls curl_easy_reset
+ *   cbheader   the next transfer's write callback sets the header callback
+ *              (and its data), at its first call: its answer is under way
  *   cburl=URL  the progress callback sets CURLOPT_URL to URL once the request
  *              has been sent (CURLINFO_REQUEST_SIZE > 0), before any answer
  *   reset      curl_easy_reset between transfers (the error buffer and the
@@ -44,7 +46,7 @@ static int hdrlines, debugs, data_ok = 1;
 static CURL *h;
 static struct curl_slist *resolve;
 static long verbose;
-static int set_in_callback, reset_in_callback;
+static int set_in_callback, reset_in_callback, header_in_callback;
 static const char *url_in_callback;
 
 static int on_progress(void *u, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
@@ -60,6 +62,8 @@ static int on_progress(void *u, curl_off_t dt, curl_off_t dn, curl_off_t ut, cur
 }
 static int header_tag, debug_tag;
 
+static size_t on_header(char *p, size_t s, size_t n, void *u);
+
 static size_t discard(char *p, size_t s, size_t n, void *u)
 {
     (void)p;
@@ -67,6 +71,11 @@ static size_t discard(char *p, size_t s, size_t n, void *u)
     if (reset_in_callback) {
         reset_in_callback = 0;
         curl_easy_reset(h);
+    }
+    if (header_in_callback) {
+        header_in_callback = 0;
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, &header_tag);
     }
     return s * n;
 }
@@ -175,6 +184,8 @@ int main(int argc, char **argv)
             curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
         } else if (!strcmp(a, "cbreset")) {
             reset_in_callback = 1;
+        } else if (!strcmp(a, "cbheader")) {
+            header_in_callback = 1;
         } else if (!strcmp(a, "reset")) {
             curl_easy_reset(h);
             curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);

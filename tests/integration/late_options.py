@@ -362,3 +362,22 @@ def same_url_set_again_after_a_new_decision_was_asked(ctx):
     for r in got[1:]:
         assert header_values(r, "x-api-key") == [KEY], r["headers"]
     assert KEY.encode() not in p.stdout and KEY.encode() not in p.stderr, p.stderr
+
+
+@test
+def header_callback_set_while_a_lean_answer_comes_still_counted(ctx):
+    """A transfer begun lean (curl_easy_perform, no header callback: no
+    PREREQFUNCTION of ours, counted routed as it ends) whose write callback
+    sets a header callback while its answer comes (the mode it ends in is
+    no longer lean): its request went to the proxy, and is counted routed
+    once, as every other; the next transfers, with the callback, too."""
+    cfg, _ = rl_cfg(ctx, "late-lean-eager")
+    mark_all(ctx)
+    ctx.proxy.control("reset")
+    p = ok(sticky(ctx, "url=" + SF + "/lean/1", "perform", "cbheader", "perform", "perform", cfg=cfg))
+    rows = parse_lines(p.stdout)
+    assert [(r["rc"], r["status"]) for r in rows] == [("0", "200")] * 3, (rows, p.stderr)
+    assert [int(r["hdrlines"]) > 0 for r in rows] == [False, False, True], rows
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/lean/1"] * 3
+    sf = stats_of(ctx, cfg)["https://*.my.salesforce.com"]
+    assert (sf["routed"], sf["answers"]["2xx"]) == (3, 3), sf
