@@ -3,12 +3,14 @@ by class, 429s, calls blocked here, the last status; as a table, as JSON and
 in Prometheus' text format; reset."""
 
 import json
+import os
 import re
 import shutil
+import socket
 import subprocess
 import time
 
-from .harness import AMPSHIM, KEY, PROJECT, SF, http_date, ok, rl_cfg, test
+from .harness import AMPSHIM, KEY, PROJECT, PY, SF, http_date, ok, rl_cfg, test
 
 
 def stats(ctx, cfg, *args):
@@ -125,3 +127,48 @@ def stats_count_calls_of_several_processes(ctx):
     assert doc["routes"] == [], doc
     bad = stats(ctx, cfg, "--json", "--reset")
     assert bad.returncode == 2 and bad.stdout == b"", bad
+
+
+@test
+def stats_count_one_lean_handle_as_its_answers_come(ctx):
+    """One pycurl handle with no header callback (lean: counted routed as
+    each transfer ends, when its request went), the same URL each time: a
+    204, a timeout after the request went, a HEAD, a 429, a call blocked
+    here; then its config moved to a relay that refuses connections (the
+    same state and counters): nothing more routed, however often it tries,
+    though the handle's earlier transfers sent bytes."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    dead = s.getsockname()[1]
+    s.close()
+    state = os.path.join(ctx.dir, "lean-counts.state")
+    throttle = 'throttle: { state_file = "%s"; on_block = "fail"; };\n' % state
+    cfg = ctx.write_cfg("lean-counts.cfg", ctx.config() + throttle)
+    moved = ctx.write_cfg("lean-counts.cfg.new",
+                          ctx.config(proxy_url="http://127.0.0.1:%d" % dead) + throttle)
+    script = ("import os, pycurl, sys, time\n"
+              "c = pycurl.Curl(); got = []\n"
+              "c.setopt(pycurl.WRITEFUNCTION, got.append); c.setopt(pycurl.URL, sys.argv[1])\n"
+              "def go(**opts):\n"
+              "    for k, v in opts.items(): c.setopt(getattr(pycurl, k), v)\n"
+              "    try:\n"
+              "        c.perform(); r = str(c.getinfo(pycurl.RESPONSE_CODE))\n"
+              "    except pycurl.error as e:\n"
+              "        r = 'E%d' % e.args[0]\n"
+              "    for k in opts: c.setopt(getattr(pycurl, k), 0)\n"
+              "    return r\n"
+              "out = [go(), go(TIMEOUT_MS=500), go(NOBODY=1), go(), go()]\n"
+              "os.rename(sys.argv[2], sys.argv[3]); time.sleep(1.2)\n"
+              "out += [go(), go()]\n"
+              "print(' '.join(out))\n")
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", [{"status": 204, "body": ""}, {"status": 200, "body": "late", "delay": 1.5},
+                                {"status": 200, "body": ""},
+                                {"status": 429, "body": "",
+                                 "headers": {"X-Amp-Retry-After": http_date(time.time() + 300)}}])
+    p = ok(ctx.run([PY, "-c", script, SF + "/lean/counts", moved, cfg], cfg=cfg))
+    assert p.stdout.decode().split() == ["204", "E28", "200", "429", "E55", "E7", "E7"], (p.stdout, p.stderr)
+    doc = json.loads(stats(ctx, cfg, "--json").stdout)
+    sf = {r["route"].split(" ")[0]: r for r in doc["routes"]}["https://*.my.salesforce.com"]
+    assert (sf["routed"], sf["answers"], sf["status_429"], sf["blocked"], sf["last_status"]) == (
+        4, {"2xx": 2, "3xx": 0, "4xx": 1, "5xx": 0}, 1, 1, 429), sf

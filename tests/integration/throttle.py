@@ -328,3 +328,47 @@ def rl_429_of_the_apps_own_proxy_not_recorded(ctx):
         ctx.plain.control("reset")
     st = ok(subprocess.run([AMPSHIM, "state", "-c", cfg], capture_output=True, env=ctx.env()))
     assert "no route is blocked" in st.stdout.decode(), st.stdout
+
+
+@test
+def rl_429_of_another_process_stops_a_handle_sent_again_as_it_was(ctx):
+    """A long-lived pycurl handle (no header callback: lean, and sent again
+    as its last transfer was, ampshim's short way) performing the same URL:
+    another process's 429 on its route, 60 ms before its next perform,
+    stops that perform here (within the state's 50 ms), nothing sent; and
+    the handle's own next perform is stopped too."""
+    cfg, _ = rl_cfg(ctx, "rl-other-process")
+    script = ("import pycurl, sys\n"
+              "c = pycurl.Curl(); got = []\n"
+              "c.setopt(pycurl.WRITEFUNCTION, got.append); c.setopt(pycurl.URL, sys.argv[1])\n"
+              "def go():\n"
+              "    try:\n"
+              "        c.perform(); return c.getinfo(pycurl.RESPONSE_CODE)\n"
+              "    except pycurl.error as e:\n"
+              "        return 'E%d' % e.args[0]\n"
+              "for line in sys.stdin:\n"
+              "    print(' '.join(str(go()) for _ in range(int(line))), flush=True)\n")
+    ctx.proxy.control("reset")
+    mark_all(ctx)
+    p = subprocess.Popen([AMPSHIM, "run", "-c", cfg, "--", PY, "-c", script, SF + "/long/lived"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=ctx.env(), text=True)
+    try:
+        p.stdin.write("3\n")
+        p.stdin.flush()
+        assert p.stdout.readline().split() == ["200"] * 3
+        queue_429(ctx, http_date(int(time.time()) + 60), "true")
+        other = ctx.curl("-o", "/dev/null", "-w", "%{http_code}", SF + "/other", cfg=cfg)
+        assert other.stdout == b"429", other
+        time.sleep(0.06)
+        p.stdin.write("2\n")
+        p.stdin.flush()
+        assert p.stdout.readline().split() == ["E55"] * 2
+    finally:
+        p.stdin.close()
+        p.wait(timeout=30)
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/long/lived"] * 3 + ["/other"]
+    err = p.stderr.read()
+    assert "rate limited until" in err, err
+    p.stdout.close()
+    p.stderr.close()
