@@ -66,9 +66,10 @@ void amp_options_free(struct amp_handle *hs);
  * given back on the copy. -1 when out of memory (some not copied). */
 int amp_options_copy(struct amp_handle *to, const struct amp_handle *from);
 
-/* The application's URL kept as noted, libcurl holding ours already
- * (a URL routed as it was set). -1 when out of memory. */
-int amp_options_keep_url(struct amp_handle *hs, const char *url);
+/* The application's URL (not NULL, strlen() len) kept as noted, libcurl
+ * holding ours already (a URL routed as it was set). -1 when out of
+ * memory. */
+int amp_options_keep_url_len(struct amp_handle *hs, const char *url, size_t len);
 
 /* value (or NULL) into a buffer kept and grown (*cap its size): no
  * allocation when the value fits. -1 when out of memory. */

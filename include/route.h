@@ -56,6 +56,10 @@ struct amp_url_memo {
      * known), so that the next URL copies only its own part. */
     const char *proxy;
     size_t proxy_len;
+    /* strlen() of the URL of the last amp_route_decide() with this memo
+     * that found a route: known to its scan, so that the caller's copy of
+     * the URL needs no strlen of its own. */
+    size_t url_len;
 };
 
 void amp_url_memo_free(struct amp_url_memo *m);

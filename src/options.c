@@ -470,9 +470,18 @@ int amp_options_keep_string(char **slot, size_t *cap, const char *value)
     return 0;
 }
 
-int amp_options_keep_url(struct amp_handle *hs, const char *url)
+/* The application's URL (or NULL) kept as noted. -1 when out of memory. */
+static int keep_url(struct amp_handle *hs, const char *url)
 {
     return amp_options_keep_string(&hs->app.url, &hs->app.url_cap, url);
+}
+
+int amp_options_keep_url_len(struct amp_handle *hs, const char *url, size_t len)
+{
+    if (amp_grow(&hs->app.url, &hs->app.url_cap, len + 1) < 0)
+        return -1;
+    memmove(hs->app.url, url, len + 1);
+    return 0;
 }
 
 /* Each of these turns libcurl's cookie engine on for the handle, but
@@ -521,7 +530,7 @@ int amp_options_copy(struct amp_handle *to, const struct amp_handle *from)
         if (rows[i].note != NOTE_URL)
             rc |= set_string(slot, *(char *const *)((const char *)&from->app + rows[i].app));
         else if (from->app.url)
-            rc |= amp_options_keep_url(to, from->app.url);
+            rc |= keep_url(to, from->app.url);
     }
     /* libcurl copied ours with the handle: the application's on the copy. */
     if (from->opts.on) {
@@ -568,7 +577,7 @@ int amp_option_note_change(struct amp_handle *hs, int i, union amp_optval v, enu
         if (hs->app.url && v.p && strcmp(hs->app.url, v.p) == 0)
             return 0;
         *what = AMP_CHANGE_ROUTE;
-        return amp_options_keep_url(hs, v.p);
+        return keep_url(hs, v.p);
     case NOTE_CURLU:
         *what = AMP_CHANGE_ROUTE;
         break;

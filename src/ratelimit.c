@@ -208,12 +208,24 @@ static void say_blocked(struct amp_handle *hs, const struct amp_route *route,
                       answered ? "; answered here with HTTP 429, not sent" : "; not sent");
 }
 
-int amp_ratelimit_open(const struct amp_config *cfg, const struct amp_route *route, int64_t now)
+static __attribute__((noinline)) int open_asked(const struct amp_config *cfg,
+                                                const struct amp_route *route, int64_t now)
 {
     struct amp_state *st = get_state(cfg);
     struct amp_block b;
 
-    return !st || amp_state_quiet(st) || !amp_state_find(st, route->key, now, &b);
+    return !st || !amp_state_find(st, route->key, now, &b);
+}
+
+int amp_ratelimit_open(const struct amp_config *cfg, const struct amp_route *route, int64_t now)
+{
+    /* The common case without a frame: opened, and nothing recorded. */
+    struct amp_state *st = atomic_load_explicit(&((struct amp_config *)cfg)->state,
+                                                memory_order_acquire);
+
+    if (st && amp_state_quiet(st))
+        return 1;
+    return open_asked(cfg, route, now);
 }
 
 enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs,
@@ -449,19 +461,24 @@ int amp_ratelimit_lean_ok(const struct amp_handle *hs)
  * an authentication or expectation retry: it ignores that one). Asked at
  * the first piece of the body: a lean transfer follows no redirect, so
  * every later piece is of the same response. */
+static __attribute__((noinline)) void first_piece(struct amp_handle *hs)
+{
+    long status = 0;
+
+    hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status);
+    hs->watch.status = (int)status;
+    /* Before the application sees it: it may never let the transfer end
+     * (a long-jump out of this very callback). */
+    if (status == 429)
+        record_once(hs);
+}
+
 size_t amp_ratelimit_watch_body(char *buf, size_t size, size_t n, void *userdata)
 {
     struct amp_handle *hs = userdata;
-    long status = 0;
 
-    if (!hs->watch.status) {
-        hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status);
-        hs->watch.status = (int)status;
-        /* Before the application sees it: it may never let the transfer
-         * end (a long-jump out of this very callback). */
-        if (status == 429)
-            record_once(hs);
-    }
+    if (!hs->watch.status)
+        first_piece(hs);
     if (hs->app.write_fn)
         return hs->app.write_fn(buf, size, n, hs->app.write_data);
     return fwrite(buf, size, n, hs->app.write_data);

@@ -786,6 +786,8 @@ decide_parsed(const struct amp_routes *rs, const struct amp_curl *c, const char 
     const char *q, *end;
     struct parsed u;
 
+    if (memo)
+        memo->url_len = strlen(url);
     int parsed = parse(c, url, &u);
     if (parsed < 0) {
         if (parsed == -2 && undecided)
@@ -835,6 +837,7 @@ const struct amp_route *amp_route_decide(const struct amp_routes *rs, const stru
     const char *q, *end;
     if (memo && memo->prefix && strncmp(url, memo->prefix, memo->len) == 0 &&
         plain_rest(url + memo->len - 1, &q, &end)) {
+        memo->url_len = (size_t)(end - url);
         if (memo->whole)
             return whole_origin(memo, url + memo->len - 1, end, proxy_url, rewritten);
         const char *path = url + memo->len - 1;

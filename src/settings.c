@@ -251,15 +251,26 @@ static int wanted(void)
     return wanted_config(found, sizeof(found)) != NULL;
 }
 
+static __attribute__((noinline)) const struct amp_settings *look(const struct amp_curl *c,
+                                                                 const struct amp_settings *s,
+                                                                 int64_t *now);
+
 const struct amp_settings *amp_settings_refresh(const struct amp_curl *c, int64_t *now)
 {
     const struct amp_settings *s = amp_settings_get(c);
 
     *now = (int64_t)time(NULL);
+    /* Once a second: the common case needs no frame. */
+    if (s->mode == AMP_OFF || *now == atomic_load_explicit(&watch.looked_at, memory_order_relaxed))
+        return s;
+    return look(c, s, now);
+}
+
+static const struct amp_settings *look(const struct amp_curl *c, const struct amp_settings *s,
+                                       int64_t *now)
+{
     /* watch is looked at only by the thread that holds `looking`. */
-    if (s->mode == AMP_OFF ||
-        *now == atomic_load_explicit(&watch.looked_at, memory_order_relaxed) ||
-        atomic_exchange_explicit(&watch.looking, 1, memory_order_acquire))
+    if (atomic_exchange_explicit(&watch.looking, 1, memory_order_acquire))
         return s;
     atomic_store_explicit(&watch.looked_at, *now, memory_order_relaxed);
     int any = watch.unopened, same = !watch.unopened;

@@ -848,7 +848,9 @@ __attribute__((noinline)) static CURLcode url_set_decide(const struct amp_curl *
      * held before, is the new one (no sync needs to mend it). */
     rc = amp_options_put_url(hs, d->proxy_url);
     hs->opts.url = d->proxy_url;
-    if (rc == CURLE_OK && d->url != hs->app.url && amp_options_keep_url(hs, url) < 0) {
+    /* Its length known to the route's scan (the memo decided it just now:
+     * d->url is not the URL kept). */
+    if (rc == CURLE_OK && d->url != hs->app.url && amp_options_keep_url_len(hs, url, d->memo.url_len) < 0) {
         hs->lost = 1;
         amp_error("out of memory while noting an option: this handle's routed calls will fail");
     }

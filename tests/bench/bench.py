@@ -85,8 +85,9 @@ spread over two CPUs (one VM's here), each request waits for a cross-CPU
 wake-up and run medians wander by 20-40%.
 
 Environment: BENCH_ROUNDS (9), BENCH_REQUESTS (5000), BENCH_N1 (100),
-BENCH_N2 (1100), BENCH_DELAY_US (2000), BENCH_CPU, BENCH_KEEP=DIR (keep the
-callgrind files there)."""
+BENCH_N2 (1100), BENCH_DELAY_US (2000), BENCH_PADS (0,13,37: the heap shapes
+each count is the mean over), BENCH_CPU, BENCH_KEEP=DIR (keep the callgrind
+files there)."""
 
 import collections
 import os

@@ -576,6 +576,9 @@ static void memo_gives_the_same_verdicts(void **state)
                 fail_msg("'%s' after '%s': %s -> %s with the memo, %s -> %s without", urls[i],
                          urls[prime], with ? with->base_url : "none", a ? a : "-",
                          without ? without->base_url : "none", b ? b : "-");
+            if (with && memo.url_len != strlen(urls[i]))
+                fail_msg("'%s' after '%s': the memo says its length is %zu", urls[i], urls[prime],
+                         memo.url_len);
             free(b); /* a is the memo's own buffer */
         }
     }
@@ -603,6 +606,9 @@ static void expect_memo_agrees(const struct amp_routes *rs, struct amp_url_memo 
         fail_msg("'%s' after '%s': %s -> %s with the memo, %s -> %s without", url,
                  prime ? prime : "the one before", with ? with->base_url : "none", a ? a : "-",
                  without ? without->base_url : "none", b ? b : "-");
+    /* The caller copies the URL with the length the memo gives. */
+    if (with && memo->url_len != strlen(url))
+        fail_msg("'%s': the memo says its length is %zu", url, memo->url_len);
     free(b); /* a is the memo's own buffer */
 }
 
