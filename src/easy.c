@@ -5,6 +5,7 @@
 #include "easy.h"
 
 #include <dlfcn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -95,19 +96,20 @@ static int is_off_t(CURLoption option)
 CURLcode amp_easy_setopt(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
                          va_list ap)
 {
-    union amp_optval v;
+    long arg;
 
-    if (!c)
-        return CURLE_FAILED_INIT;
+    /* Read with the type libcurl reads for the option's range (lib/setopt.c),
+     * then handed on as the one word it is on the two ABIs ampshim runs on
+     * (x86_64, aarch64: the setopt hook takes it so, see hooks.c). */
     if (is_off_t(option))
-        return c->easy_setopt(easy, option, va_arg(ap, curl_off_t));
-    if (option < CURLOPTTYPE_OBJECTPOINT)
-        v.l = va_arg(ap, long);
+        arg = (long)va_arg(ap, curl_off_t);
+    else if (option < CURLOPTTYPE_OBJECTPOINT)
+        arg = va_arg(ap, long);
     else if (option < CURLOPTTYPE_FUNCTIONPOINT || option >= CURLOPTTYPE_BLOB)
-        v.p = va_arg(ap, void *);
+        arg = (long)(intptr_t)va_arg(ap, void *);
     else
-        v.f = va_arg(ap, void (*)(void));
-    return setopt_value(c, internal, easy, option, v);
+        arg = (long)(intptr_t)va_arg(ap, void (*)(void));
+    return amp_easy_setopt_word(c, internal, easy, option, arg);
 }
 
 CURLcode amp_easy_setopt_word(const struct amp_curl *c, int internal, CURL *easy, CURLoption option,
