@@ -5,18 +5,25 @@
  * performs and cleans it up. */
 #include <curl/curl.h>
 
+/* One HEAD request on h: its result, and its status in *status. */
+static int fetch_on(CURL *h, const char *url, long *status)
+{
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    CURLcode rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    return (int)rc;
+}
+
 int plug_fetch(const char *url, long *status);
 int plug_fetch(const char *url, long *status)
 {
     CURL *h = curl_easy_init();
     if (!h)
         return -1;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    CURLcode rc = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    int rc = fetch_on(h, url, status);
     curl_easy_cleanup(h);
-    return (int)rc;
+    return rc;
 }
 
 int plug_fetch_again(const char *url, long *status, int call);
@@ -28,13 +35,10 @@ int plug_fetch_again(const char *url, long *status, int call)
         h = curl_easy_init();
     if (!h)
         return -1;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    CURLcode rc = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    int rc = fetch_on(h, url, status);
     if (call == 1) {
         curl_easy_cleanup(h);
         h = NULL;
     }
-    return (int)rc;
+    return rc;
 }
