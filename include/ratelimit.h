@@ -17,11 +17,6 @@ enum amp_verdict {
     AMP_REFUSE,  /* blocked: fail with *refusal */
 };
 
-/* Before a routed transfer on route: whether it may be sent. When not,
- * hs->xfer.forced_msg and one stderr line say why (and, when it is refused,
- * the application's error buffer); *b is the block and *when the time it
- * was looked at (on entry: the UTC second now, or 0 to read it here). In
- * wait mode (and may_wait), sleeps through a short block first. */
 /* 1 when route is not blocked at now (the UTC second), as the shared
  * state says (read again when another process changed it, as
  * amp_ratelimit_check reads it): amp_ratelimit_check would say AMP_SEND.
@@ -29,6 +24,11 @@ enum amp_verdict {
  * instructions: nothing recorded at all, as last read. */
 int amp_ratelimit_open(const struct amp_config *cfg, const struct amp_route *route, int64_t now);
 
+/* Before a routed transfer on route: whether it may be sent. When not,
+ * hs->xfer.forced_msg and one stderr line say why (and, when it is refused,
+ * the application's error buffer); *b is the block and *when the time it
+ * was looked at (on entry: the UTC second now, or 0 to read it here). In
+ * wait mode (and may_wait), sleeps through a short block first. */
 enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs,
                                      const struct amp_route *route, int may_wait,
                                      CURLcode *refusal, struct amp_block *b, int64_t *when);

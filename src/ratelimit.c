@@ -83,19 +83,7 @@ static struct amp_state *open_state(const char *file)
 /* The state cfg names (throttle.state_file, else the default place),
  * opened on its first routed transfer; the route counters go beside it
  * from then on. */
-static __attribute__((noinline)) struct amp_state *open_for(const struct amp_config *cfg);
-
-static inline struct amp_state *get_state(const struct amp_config *cfg)
-{
-    /* The config's own: one is written into it, as into its reference
-     * count, once it is loaded. */
-    struct amp_state *st = atomic_load_explicit(&((struct amp_config *)cfg)->state,
-                                                memory_order_acquire);
-
-    return st ? st : open_for(cfg);
-}
-
-static struct amp_state *open_for(const struct amp_config *cfg)
+static __attribute__((noinline)) struct amp_state *open_for(const struct amp_config *cfg)
 {
     struct amp_config *mine = (struct amp_config *)cfg;
     struct amp_state *st;
@@ -127,6 +115,16 @@ static struct amp_state *open_for(const struct amp_config *cfg)
     if (st && file && amp_counts_path(file, counts, sizeof(counts)) == 0)
         amp_tally_set_path(counts);
     return st;
+}
+
+/* The config's own state: one is written into it, as into its reference
+ * count, once it is loaded. */
+static inline struct amp_state *get_state(const struct amp_config *cfg)
+{
+    struct amp_state *st = atomic_load_explicit(&((struct amp_config *)cfg)->state,
+                                                memory_order_acquire);
+
+    return st ? st : open_for(cfg);
 }
 
 static int64_t now_utc(void)
