@@ -24,5 +24,14 @@ int amp_confine_resolve_same(const struct curl_slist *app, const char *proxy_url
  * a loopback address, whatever a RESOLVE entry, DNS or DoH said. */
 curl_socket_t amp_confine_open(void *clientp, curlsocktype purpose,
                                struct curl_sockaddr *address);
+/* Its CURLOPT_CLOSESOCKETFUNCTION: the socket forgotten, and closed unless
+ * the program closed it already and the number is the program's now. */
+int amp_confine_close(void *clientp, curl_socket_t fd);
+/* 0 when a socket amp_confine_open made is still held by libcurl but its
+ * number is another file now (the program closed it under libcurl: a
+ * daemon closing every descriptor): a connection libcurl kept to the proxy
+ * may be the program's own to anywhere, and a routed transfer must make a
+ * new one (AMP_MODE_FRESH). One fstat a socket open. */
+int amp_confine_intact(void);
 
 #endif

@@ -24,9 +24,11 @@ enum {
                                   application's options for the rest of it */
     AMP_MODE_LEAN = 1 << 7,    /* with SEND: no header callback of ours; the
                                   response watched from the body's (ratelimit.c) */
+    AMP_MODE_FRESH = 1 << 8,   /* with PLAIN: on a new connection, none of libcurl's
+                                  kept ones (amp_confine_intact said one is not ours) */
 };
 #define AMP_MODE_ROUTED (AMP_MODE_SEND | AMP_MODE_ANSWER | AMP_MODE_NOWHERE)
-#define AMP_MODES 256 /* every combination of the bits above */
+#define AMP_MODES 512 /* every combination of the bits above */
 
 /* What the application changing a row's option means to a transfer under
  * way (transfer.c), read from the table: */

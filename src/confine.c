@@ -1,16 +1,22 @@
 /* Where a routed request, our key in it, may go: the application's RESOLVE
- * entries for the proxy's host left out, and a loopback-only socket for a
- * plain-http proxy. Which options are set aside is options.c's table; the
- * reason for each of libcurl's options is tests/unit/test_confine.c's. */
+ * entries for the proxy's host left out, a loopback-only socket for a
+ * plain-http proxy, and that socket known again (a program that closed it
+ * under libcurl and opened its own in its place never gets our request).
+ * Which options are set aside is options.c's table; the reason for each of
+ * libcurl's options is tests/unit/test_confine.c's. */
 #define _GNU_SOURCE
 #include "confine.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "locks.h"
 #include "log.h"
 
 static int loopback(const struct curl_sockaddr *a)
@@ -29,6 +35,58 @@ static int loopback(const struct curl_sockaddr *a)
     return 0;
 }
 
+/* The sockets amp_confine_open made that libcurl has not closed, by
+ * number: their inode + 1 (0: none); under amp_lock_confine, which keeps
+ * an fstat from meeting another thread's close. Beyond AMP_CONFINE_FDS a
+ * socket is not known, and a routed transfer reuses no connection while
+ * one is open. */
+#define AMP_CONFINE_FDS 4096
+static uint64_t made[AMP_CONFINE_FDS];
+static int top, unknown;
+
+static uint64_t inode_of(int fd)
+{
+    struct stat st;
+
+    return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino + 1 : 0;
+}
+
+int amp_confine_intact(void)
+{
+    int intact = 1;
+
+    pthread_mutex_lock(&amp_lock_confine);
+    if (unknown)
+        intact = 0;
+    for (int fd = 0; fd < top && intact; fd++) {
+        /* Closed (EBADF): libcurl finds that connection dead and makes another. */
+        uint64_t now = made[fd] ? inode_of(fd) : 0;
+        intact = !now || now == made[fd];
+    }
+    pthread_mutex_unlock(&amp_lock_confine);
+    return intact;
+}
+
+int amp_confine_close(void *clientp, curl_socket_t fd)
+{
+    int rc = 0;
+
+    (void)clientp; /* the handle that opened it may be gone: a connection outlives it */
+    pthread_mutex_lock(&amp_lock_confine);
+    if (fd >= AMP_CONFINE_FDS) {
+        unknown--;
+        rc = close(fd);
+    } else {
+        uint64_t ino = made[fd];
+        made[fd] = 0;
+        /* Not ours any more (the program's own, opened in its place): left open. */
+        if (!ino || inode_of(fd) == ino)
+            rc = close(fd);
+    }
+    pthread_mutex_unlock(&amp_lock_confine);
+    return rc;
+}
+
 curl_socket_t amp_confine_open(void *clientp, curlsocktype purpose,
                                struct curl_sockaddr *address)
 {
@@ -43,7 +101,16 @@ curl_socket_t amp_confine_open(void *clientp, curlsocktype purpose,
         amp_error("the plain-http proxy's name led to %s, not a loopback address: not sent", ip);
         return CURL_SOCKET_BAD;
     }
-    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    pthread_mutex_lock(&amp_lock_confine);
+    int fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    if (fd >= AMP_CONFINE_FDS) {
+        unknown++;
+    } else if (fd >= 0) {
+        made[fd] = inode_of(fd);
+        top = fd >= top ? fd + 1 : top;
+    }
+    pthread_mutex_unlock(&amp_lock_confine);
+    return fd;
 }
 
 /* The host of "[+-]HOST:PORT:..." or of "scheme://HOST[:PORT][/...]", in

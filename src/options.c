@@ -76,6 +76,7 @@ struct row {
 #define TRACE AMP_MODE_TRACE
 #define AWAY AMP_MODE_AWAY
 #define LEAN AMP_MODE_LEAN
+#define FRESH AMP_MODE_FRESH
 /* What must not send a routed request, or the key, anywhere but the proxy
  * (confine.c says why these and not the others). */
 #define ASIDE(v) PUT(SEND | ANSWER, IFSET, v)
@@ -143,10 +144,11 @@ struct row {
     X(HEADER, LONG, KEEP, include_header, 0, L(0), PUT(LEAN, APP, L(0)))                   \
     /* A blocked call's connection: of our making, never one of the pool's                 \
      * and never kept, in HTTP/1.1, from no particular interface or port. */               \
+    /* A plain-http relay's socket closed by us: never one the program reopened. */      \
     X(CLOSESOCKETFUNCTION, FN, KEEP, close_fn, 0, F(0),                                    \
-      PUT(ANSWER, VALUE, F(amp_respond_close)))                                            \
+      PUT(ANSWER, VALUE, F(amp_respond_close)), PUT(PLAIN, VALUE, F(amp_confine_close)))   \
     X(CLOSESOCKETDATA, PTR, KEEP, close_data, 0, P(0), PUT(ANSWER, HS, P(0)))              \
-    X(FRESH_CONNECT, LONG, KEEP, fresh_connect, 0, L(0), PUT(ANSWER, VALUE, L(1)))         \
+    X(FRESH_CONNECT, LONG, KEEP, fresh_connect, 0, L(0), PUT(ANSWER | FRESH, VALUE, L(1))) \
     X(FORBID_REUSE, LONG, KEEP, forbid_reuse, 0, L(0), PUT(ANSWER, VALUE, L(1)))           \
     X(HTTP_VERSION, LONG, KEEP, http_version, 0, L(CURL_HTTP_VERSION_NONE),                \
       PUT(ANSWER, VALUE, L(CURL_HTTP_VERSION_1_1)))                                        \

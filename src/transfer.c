@@ -294,6 +294,8 @@ static unsigned send_mode(const struct amp_config *cfg, const struct amp_handle 
     if (!cfg->proxy_plain_http)
         return m;
     m |= AMP_MODE_PLAIN;
+    if (!amp_confine_intact())
+        m |= AMP_MODE_FRESH;
     if (!(m & AMP_MODE_GUARD) && hs->xfer.performing && !hs->xfer.multi &&
         amp_ratelimit_lean_ok(hs))
         m |= AMP_MODE_LEAN;
@@ -432,7 +434,8 @@ static int again(const struct amp_config *cfg, const struct amp_handle *hs)
     return d->again && hs->cfg == cfg && o->noted == d->again_noted && !hs->lost && d->done &&
            d->url == hs->app.url && !hs->xfer.multi && !o->dirty &&
            !o->stale && o->mode == d->again_mode && o->url == d->proxy_url &&
-           o->headers == hs->hdrs.ours && hs->hdrs.route == d->route && headers_same(hs);
+           o->headers == hs->hdrs.ours && hs->hdrs.route == d->route && headers_same(hs) &&
+           !(d->again_mode & AMP_MODE_FRESH) && amp_confine_intact();
 }
 
 /* Route hs's transfer. CURLE_OK with *routed 0 (left alone) or 1 (our

@@ -5,6 +5,7 @@ checked; and redirects (off the proxy without our headers, back onto a route
 through the proxy, a POST not sent again as a GET)."""
 
 import os
+import time
 
 from .harness import (
     KEY, PY, SF, assert_amp_headers, assert_untouched, body_of, client, header_values, mark_all,
@@ -236,3 +237,47 @@ def redirect_of_a_post_not_resent_as_post(ctx):
     reqs = ctx.proxy.requests()
     assert [(r["method"], r["target"], body_of(r)) for r in reqs] == [
         ("POST", "/create", b"amount=100"), ("POST", "/v2/create", b"amount=100")], reqs
+
+
+DAEMON = """import os, pycurl, socket, sys
+url, port, how = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+c = pycurl.Curl(); c.setopt(pycurl.URL, url); c.setopt(pycurl.WRITEFUNCTION, lambda b: None)
+c.setopt(pycurl.FOLLOWLOCATION, how == "follow"); c.setopt(pycurl.VERBOSE, how == "verbose")
+m = pycurl.CurlMulti()
+def go():
+    if how != "multi":
+        return c.perform()
+    m.add_handle(c); n = 1
+    while n:
+        n = m.perform()[1]; m.select(1.0)
+    m.remove_handle(c)
+go()
+os.closerange(3, 1024)  # a daemon's, libcurl's connection to the proxy among them
+# The program's own connections (to another host) take the numbers libcurl still holds.
+socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+for _ in range(3):
+    go()
+    print(c.getinfo(pycurl.RESPONSE_CODE))
+for s in socks:
+    s.send(b"GET /own HTTP/1.0\\r\\n\\r\\n")  # still the program's: ampshim closed none of them
+"""
+
+
+@test
+def daemon_closing_descriptors_never_sends_the_key_elsewhere(ctx):
+    """A daemon closes every descriptor between transfers (libcurl's kept
+    connection to the proxy among them) and opens connections of its own to
+    another host, which get the numbers libcurl still holds: the next routed
+    transfers go to the proxy on a new connection, never on the program's
+    (easy lean, followed, verbose, multi), and its sockets stay open."""
+    for how in ("lean", "follow", "verbose", "multi"):
+        mark_all(ctx)
+        p = ok(ctx.run([PY, "-c", DAEMON, SF + "/daemon/" + how, str(ctx.plain.port), how]))
+        assert p.stdout.split() == [b"200"] * 3, (how, p.stdout, p.stderr)
+        assert [r["target"] for r in ctx.proxy.requests()] == ["/daemon/" + how] * 4, how
+        time.sleep(0.2)  # the program's own requests, logged as they are read
+        own = ctx.plain.requests()
+        assert [r["target"] for r in own] == ["/own"] * 8, (how, own)
+        for r in own:
+            assert_untouched(r)
+        assert KEY.encode() not in p.stderr, p.stderr
