@@ -22,19 +22,16 @@
  *   handles    handles.c      the table CURL* -> entry, for the look-up only
  *   tally      tally.c        making a route's counters, once (never around file I/O)
  *   cookies    cookies.c      the cookies filed through a route, and which route
- *   confine    confine.c      the plain-http relay's sockets libcurl holds, made,
- *                             closed and looked at (an fstat must not meet a close)
  *
- * The hot path takes none of them but confine: a handle found again, a
- * caller's flavour and a quiet rate-limit state are all read without a lock;
- * a transfer to a plain-http relay looks at its sockets (one fstat each)
- * under confine, which nothing is taken under. */
+ * The hot path takes none of them: a handle found again, a caller's flavour,
+ * a quiet rate-limit state and the plain-http relay's sockets (confine.c)
+ * are all read without a lock. */
 #ifndef AMPSHIM_LOCKS_H
 #define AMPSHIM_LOCKS_H
 
 #include <pthread.h>
 
-#define AMP_LOCKS(X) X(settings) X(libconfig) X(state) X(callers) X(handles) X(tally) X(cookies) X(confine)
+#define AMP_LOCKS(X) X(settings) X(libconfig) X(state) X(callers) X(handles) X(tally) X(cookies)
 
 #define AMP_LOCK_DECLARE(name) extern pthread_mutex_t amp_lock_##name;
 AMP_LOCKS(AMP_LOCK_DECLARE)

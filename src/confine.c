@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -16,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "locks.h"
 #include "log.h"
 
 static int loopback(const struct curl_sockaddr *a)
@@ -35,14 +35,21 @@ static int loopback(const struct curl_sockaddr *a)
     return 0;
 }
 
-/* The sockets amp_confine_open made that libcurl has not closed, by
- * number: their inode + 1 (0: none); under amp_lock_confine, which keeps
- * an fstat from meeting another thread's close. Beyond AMP_CONFINE_FDS a
- * socket is not known, and a routed transfer reuses no connection while
- * one is open. */
+/* The sockets amp_confine_open made that libcurl has not closed: by
+ * number, their inode + 1 (0: none), and a bit in `live` (a word of it
+ * for each 64 numbers, a bit of `words` for each word that has ever had
+ * one: a check looks at the sockets open, not at every number below the
+ * highest). No lock: a check that meets another thread's open or close
+ * can only see a socket changed where none was (a fresh connection, the
+ * safe way), never miss one that was replaced before it began, and a
+ * bit of `words` is never cleared, so that no word that has one is
+ * skipped. Beyond AMP_CONFINE_FDS a socket is not known, and a routed
+ * transfer reuses no connection while one is open. */
 #define AMP_CONFINE_FDS 4096
-static uint64_t made[AMP_CONFINE_FDS];
-static int top, unknown;
+static _Atomic uint64_t made[AMP_CONFINE_FDS];
+static _Atomic uint64_t live[AMP_CONFINE_FDS / 64];
+static _Atomic uint64_t words;
+static _Atomic int unknown;
 
 static uint64_t inode_of(int fd)
 {
@@ -53,38 +60,36 @@ static uint64_t inode_of(int fd)
 
 int amp_confine_intact(void)
 {
-    int intact = 1;
-
-    pthread_mutex_lock(&amp_lock_confine);
-    if (unknown)
-        intact = 0;
-    for (int fd = 0; fd < top && intact; fd++) {
-        /* Closed (EBADF): libcurl finds that connection dead and makes another. */
-        uint64_t now = made[fd] ? inode_of(fd) : 0;
-        intact = !now || now == made[fd];
+    if (atomic_load_explicit(&unknown, memory_order_acquire))
+        return 0;
+    for (uint64_t w = atomic_load_explicit(&words, memory_order_acquire); w; w &= w - 1) {
+        int at = __builtin_ctzll(w);
+        for (uint64_t b = atomic_load_explicit(&live[at], memory_order_acquire); b; b &= b - 1) {
+            int fd = at * 64 + __builtin_ctzll(b);
+            uint64_t was = atomic_load_explicit(&made[fd], memory_order_acquire);
+            /* Closed (EBADF): libcurl finds that connection dead and makes another. */
+            uint64_t now = was ? inode_of(fd) : 0;
+            if (now && now != was)
+                return 0;
+        }
     }
-    pthread_mutex_unlock(&amp_lock_confine);
-    return intact;
+    return 1;
 }
 
 int amp_confine_close(void *clientp, curl_socket_t fd)
 {
-    int rc = 0;
-
     (void)clientp; /* the handle that opened it may be gone: a connection outlives it */
-    pthread_mutex_lock(&amp_lock_confine);
+    if (fd < 0)
+        return 0;
     if (fd >= AMP_CONFINE_FDS) {
-        unknown--;
-        rc = close(fd);
-    } else {
-        uint64_t ino = made[fd];
-        made[fd] = 0;
-        /* Not ours any more (the program's own, opened in its place): left open. */
-        if (!ino || inode_of(fd) == ino)
-            rc = close(fd);
+        atomic_fetch_sub(&unknown, 1);
+        return close(fd);
     }
-    pthread_mutex_unlock(&amp_lock_confine);
-    return rc;
+    /* Forgotten before it is closed: the number may be another's at once. */
+    atomic_fetch_and(&live[fd / 64], ~((uint64_t)1 << (fd % 64)));
+    uint64_t ino = atomic_exchange(&made[fd], 0);
+    /* Not ours any more (the program's own, opened in its place): left open. */
+    return !ino || inode_of(fd) == ino ? close(fd) : 0;
 }
 
 curl_socket_t amp_confine_open(void *clientp, curlsocktype purpose,
@@ -101,15 +106,15 @@ curl_socket_t amp_confine_open(void *clientp, curlsocktype purpose,
         amp_error("the plain-http proxy's name led to %s, not a loopback address: not sent", ip);
         return CURL_SOCKET_BAD;
     }
-    pthread_mutex_lock(&amp_lock_confine);
     int fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
     if (fd >= AMP_CONFINE_FDS) {
-        unknown++;
+        atomic_fetch_add(&unknown, 1);
     } else if (fd >= 0) {
-        made[fd] = inode_of(fd);
-        top = fd >= top ? fd + 1 : top;
+        /* Its inode before its bit: a check that sees the bit sees the inode. */
+        atomic_store(&made[fd], inode_of(fd));
+        atomic_fetch_or(&live[fd / 64], (uint64_t)1 << (fd % 64));
+        atomic_fetch_or(&words, (uint64_t)1 << (fd / 64));
     }
-    pthread_mutex_unlock(&amp_lock_confine);
     return fd;
 }
 

@@ -251,8 +251,12 @@ def go():
     while n:
         n = m.perform()[1]; m.select(1.0)
     m.remove_handle(c)
+def files():  # "high": libcurl's socket and the program's own above number 64
+    return [os.open("/dev/null", os.O_RDONLY) for _ in range(100 if how == "high" else 0)]
+files()
 go()
 os.closerange(3, 1024)  # a daemon's, libcurl's connection to the proxy among them
+files()
 # The program's own connections (to another host) take the numbers libcurl still holds.
 socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
 for _ in range(3):
@@ -269,8 +273,9 @@ def daemon_closing_descriptors_never_sends_the_key_elsewhere(ctx):
     connection to the proxy among them) and opens connections of its own to
     another host, which get the numbers libcurl still holds: the next routed
     transfers go to the proxy on a new connection, never on the program's
-    (easy lean, followed, verbose, multi), and its sockets stay open."""
-    for how in ("lean", "follow", "verbose", "multi"):
+    (easy lean, followed, verbose, multi, numbers above 64), and its sockets
+    stay open."""
+    for how in ("lean", "follow", "verbose", "multi", "high"):
         mark_all(ctx)
         p = ok(ctx.run([PY, "-c", DAEMON, SF + "/daemon/" + how, str(ctx.plain.port), how]))
         assert p.stdout.split() == [b"200"] * 3, (how, p.stdout, p.stderr)
