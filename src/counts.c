@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,32 +35,50 @@ static uint64_t checksum(uint32_t version, const unsigned char *p, size_t n)
     return amp_fnv1a_more(version == 1 ? V1_BASIS : AMP_FNV1A64_BASIS, p, n);
 }
 
-static void encode(const struct amp_counts *c, unsigned char *r)
-{
-    memset(r, 0, AMP_COUNTS_RECORD);
-    amp_put64(r + 0, c->key);
-    amp_put64(r + 8, c->routed);
-    for (int i = 0; i < AMP_CLASSES; i++)
-        amp_put64(r + 16 + 8 * i, c->answers[i]);
-    amp_put64(r + 48, c->status429);
-    amp_put64(r + 56, c->blocked);
-    amp_put32(r + 64, c->last_status);
-    amp_put64(r + 72, (uint64_t)c->last_at);
-    memcpy(r + 80, c->name, strnlen(c->name, sizeof(c->name) - 1));
-}
+/* A record's fields, at their offsets: the numbers summed. */
+#define R_ROUTED 8
+#define R_ANSWERS 16
+#define R_429 48
+#define R_BLOCKED 56
+#define R_LAST_STATUS 64
+#define R_LAST_AT 72
+#define R_NAME 80
 
 static void decode(const unsigned char *r, struct amp_counts *c)
 {
     memset(c, 0, sizeof(*c));
     c->key = amp_get64(r + 0);
-    c->routed = amp_get64(r + 8);
+    c->routed = amp_get64(r + R_ROUTED);
     for (int i = 0; i < AMP_CLASSES; i++)
-        c->answers[i] = amp_get64(r + 16 + 8 * i);
-    c->status429 = amp_get64(r + 48);
-    c->blocked = amp_get64(r + 56);
-    c->last_status = amp_get32(r + 64);
-    c->last_at = (int64_t)amp_get64(r + 72);
-    memcpy(c->name, r + 80, sizeof(c->name) - 1);
+        c->answers[i] = amp_get64(r + R_ANSWERS + 8 * i);
+    c->status429 = amp_get64(r + R_429);
+    c->blocked = amp_get64(r + R_BLOCKED);
+    c->last_status = amp_get32(r + R_LAST_STATUS);
+    c->last_at = (int64_t)amp_get64(r + R_LAST_AT);
+    memcpy(c->name, r + R_NAME, sizeof(c->name) - 1);
+}
+
+static void add64(unsigned char *p, uint64_t v)
+{
+    amp_put64(p, amp_get64(p) + v);
+}
+
+/* add summed into the record r, in place: the last status the later one. */
+static void sum(unsigned char *r, const struct amp_counts *add)
+{
+    add64(r + R_ROUTED, add->routed);
+    for (int i = 0; i < AMP_CLASSES; i++)
+        add64(r + R_ANSWERS + 8 * i, add->answers[i]);
+    add64(r + R_429, add->status429);
+    add64(r + R_BLOCKED, add->blocked);
+    if (add->last_status && add->last_at >= (int64_t)amp_get64(r + R_LAST_AT)) {
+        amp_put32(r + R_LAST_STATUS, add->last_status);
+        amp_put64(r + R_LAST_AT, (uint64_t)add->last_at);
+    }
+    if (add->name[0]) {
+        memset(r + R_NAME, 0, AMP_COUNTS_RECORD - R_NAME);
+        memcpy(r + R_NAME, add->name, strnlen(add->name, sizeof(add->name) - 1));
+    }
 }
 
 /* A locked descriptor closed. The lock belongs to the open file, which a
@@ -96,116 +115,100 @@ static int open_locked(const char *path, char *err, size_t errlen)
     return -1;
 }
 
-/* The records of the locked file; a file that does not read as ours is
- * set aside and read as empty. 1 when it was renamed aside: fd names the
- * file set aside now, which is never written (the caller opens the path
- * again). -1 only when memory or the disk fail. */
-static int load(int fd, const char *path, struct amp_counts **out, size_t *n)
+/* The records of the locked file, as they are written, checked, in *body
+ * (*n of them), with room for `room` more: in small (`cap` bytes) when
+ * they fit, else malloc'd (*body NULL with none and no room). A file that
+ * does not read as ours is set aside and read as empty. 1 when it was
+ * renamed aside: fd names the file set aside now, which is never written
+ * (the caller opens the path again). -1 only when memory or the disk fail. */
+static int load(int fd, const char *path, size_t room, unsigned char *small, size_t cap,
+                unsigned char **body, size_t *n)
 {
     struct stat sb;
-    unsigned char hdr[AMP_COUNTS_HEADER], *body = NULL;
+    unsigned char hdr[AMP_COUNTS_HEADER];
     const char *bad = NULL;
     uint32_t count = 0;
 
-    *out = NULL;
+    *body = NULL;
     *n = 0;
     if (fstat(fd, &sb) < 0)
         return -1;
-    if (sb.st_size == 0)
-        return 0;
-    if (sb.st_size < (off_t)AMP_COUNTS_HEADER || pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-        memcmp(hdr, AMP_COUNTS_MAGIC, 8) != 0)
+    if (sb.st_size == 0) {
+        count = 0;
+    } else if (sb.st_size < (off_t)AMP_COUNTS_HEADER || pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+               memcmp(hdr, AMP_COUNTS_MAGIC, 8) != 0) {
         bad = "not a counters file";
-    else if ((amp_get32(hdr + 8) != AMP_COUNTS_VERSION && amp_get32(hdr + 8) != 1) ||
-             amp_get32(hdr + 12) != AMP_COUNTS_RECORD)
+    } else if ((amp_get32(hdr + 8) != AMP_COUNTS_VERSION && amp_get32(hdr + 8) != 1) ||
+               amp_get32(hdr + 12) != AMP_COUNTS_RECORD) {
         bad = "of another version";
-    else {
+    } else {
         count = amp_get32(hdr + 16);
         if (count > AMP_COUNTS_MAX ||
             sb.st_size != (off_t)(AMP_COUNTS_HEADER + (size_t)count * AMP_COUNTS_RECORD))
             bad = "cut short";
     }
-    if (!bad && count) {
-        size_t len = (size_t)count * AMP_COUNTS_RECORD;
-        body = malloc(len);
-        if (!body)
-            goto fail;
-        *out = calloc(count, sizeof(**out));
-        if (!*out)
-            goto fail;
-        if (pread(fd, body, len, AMP_COUNTS_HEADER) != (ssize_t)len)
-            goto fail;
-        if (checksum(amp_get32(hdr + 8), body, len) != amp_get64(hdr + 24)) {
-            bad = "damaged (its checksum does not match)";
-        } else {
-            for (uint32_t i = 0; i < count; i++)
-                decode(body + (size_t)i * AMP_COUNTS_RECORD, &(*out)[i]);
-            *n = count;
-        }
+    size_t len = bad ? 0 : (size_t)count * AMP_COUNTS_RECORD;
+    size_t want = len + room * AMP_COUNTS_RECORD;
+    if (want) {
+        *body = want <= cap ? small : malloc(want);
+        if (!*body)
+            return -1;
     }
-    free(body);
+    if (len) {
+        if (pread(fd, *body, len, AMP_COUNTS_HEADER) != (ssize_t)len) {
+            if (*body != small)
+                free(*body);
+            *body = NULL;
+            return -1;
+        }
+        if (checksum(amp_get32(hdr + 8), *body, len) != amp_get64(hdr + 24))
+            bad = "damaged (its checksum does not match)";
+        else
+            *n = count;
+    }
     if (bad) {
         char aside[PATH_MAX + 64];
-        free(*out);
-        *out = NULL;
-        *n = 0;
         snprintf(aside, sizeof(aside), "%s.corrupt-%ld-%ld", path, (long)time(NULL), (long)getpid());
         if (rename(path, aside) == 0) {
             amp_state_warnf("%s was %s: set aside as %s and counting starts anew", path, bad, aside);
+            if (*body != small)
+                free(*body);
+            *body = NULL;
             return 1;
         }
         if (ftruncate(fd, 0) == 0)
             amp_state_warnf("%s was %s: emptied, and counting starts anew", path, bad);
     }
     return 0;
-fail:
-    free(body);
-    free(*out);
-    *out = NULL;
-    return -1;
 }
 
-/* The records written over the locked file's contents. */
-static int store(int fd, const struct amp_counts *c, size_t n)
+/* The n records written over the locked file's contents, behind their header. */
+static int store(int fd, const unsigned char *body, size_t n)
 {
-    size_t len = AMP_COUNTS_HEADER + n * AMP_COUNTS_RECORD;
-    unsigned char *buf = calloc(1, len);
-    int rc = -1;
+    unsigned char hdr[AMP_COUNTS_HEADER] = { 0 };
+    size_t len = n * AMP_COUNTS_RECORD;
+    struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)body, len } };
 
-    if (!buf)
+    memcpy(hdr, AMP_COUNTS_MAGIC, 8);
+    amp_put32(hdr + 8, AMP_COUNTS_VERSION);
+    amp_put32(hdr + 12, AMP_COUNTS_RECORD);
+    amp_put32(hdr + 16, (uint32_t)n);
+    amp_put64(hdr + 24, checksum(AMP_COUNTS_VERSION, body, len));
+    if (pwritev(fd, iov, 2, 0) != (ssize_t)(sizeof(hdr) + len) ||
+        ftruncate(fd, (off_t)(sizeof(hdr) + len)) < 0)
         return -1;
-    memcpy(buf, AMP_COUNTS_MAGIC, 8);
-    amp_put32(buf + 8, AMP_COUNTS_VERSION);
-    amp_put32(buf + 12, AMP_COUNTS_RECORD);
-    amp_put32(buf + 16, (uint32_t)n);
-    for (size_t i = 0; i < n; i++)
-        encode(&c[i], buf + AMP_COUNTS_HEADER + i * AMP_COUNTS_RECORD);
-    amp_put64(buf + 24, checksum(AMP_COUNTS_VERSION, buf + AMP_COUNTS_HEADER, n * AMP_COUNTS_RECORD));
-    if (pwrite(fd, buf, len, 0) == (ssize_t)len && ftruncate(fd, (off_t)len) == 0)
-        rc = 0;
-    free(buf);
-    return rc;
+    return 0;
 }
 
-static void sum(struct amp_counts *into, const struct amp_counts *add)
-{
-    into->routed += add->routed;
-    for (int i = 0; i < AMP_CLASSES; i++)
-        into->answers[i] += add->answers[i];
-    into->status429 += add->status429;
-    into->blocked += add->blocked;
-    if (add->last_status && add->last_at >= into->last_at) {
-        into->last_status = add->last_status;
-        into->last_at = add->last_at;
-    }
-    if (add->name[0])
-        memcpy(into->name, add->name, sizeof(into->name));
-}
+/* A process's few routes are summed on the stack: a flush, once a second,
+ * allocates nothing, so it neither pays for a large allocation nor
+ * reshapes the heap the program's libcurl uses. */
+#define SMALL_RECORDS 16
 
 int amp_counts_add(const char *path, const struct amp_counts *add, size_t n, char *err,
                    size_t errlen)
 {
-    struct amp_counts *c = NULL;
+    unsigned char small[SMALL_RECORDS * AMP_COUNTS_RECORD], *body = NULL;
     size_t have = 0;
     int fd = open_locked(path, err, errlen), rc = -1;
 
@@ -214,7 +217,8 @@ int amp_counts_add(const char *path, const struct amp_counts *add, size_t n, cha
     int loaded;
     /* A file set aside keeps what it held: the counts go to a new one at
      * the path (another process may have made it meanwhile). */
-    for (int tries = 0; (loaded = load(fd, path, &c, &have)) > 0 && tries < 8; tries++) {
+    for (int tries = 0; (loaded = load(fd, path, n, small, sizeof(small), &body, &have)) > 0 && tries < 8;
+         tries++) {
         unlock_close(fd);
         fd = open_locked(path, err, errlen);
         if (fd < 0)
@@ -222,27 +226,25 @@ int amp_counts_add(const char *path, const struct amp_counts *add, size_t n, cha
     }
     if (loaded != 0)
         goto out;
-    struct amp_counts *grown = realloc(c, (have + n) * sizeof(*c));
-    if (!grown)
-        goto out;
-    c = grown;
     for (size_t i = 0; i < n; i++) {
         size_t j = 0;
-        while (j < have && c[j].key != add[i].key)
+        while (j < have && amp_get64(body + j * AMP_COUNTS_RECORD) != add[i].key)
             j++;
         if (j == have) {
             if (have == AMP_COUNTS_MAX)
                 continue;
-            memset(&c[have++], 0, sizeof(*c));
-            c[j].key = add[i].key;
+            memset(body + j * AMP_COUNTS_RECORD, 0, AMP_COUNTS_RECORD);
+            amp_put64(body + j * AMP_COUNTS_RECORD, add[i].key);
+            have++;
         }
-        sum(&c[j], &add[i]);
+        sum(body + j * AMP_COUNTS_RECORD, &add[i]);
     }
-    rc = store(fd, c, have);
+    rc = store(fd, body, have);
 out:
     if (rc < 0)
         snprintf(err, errlen, "cannot add to %s: %s", path, errno ? strerror(errno) : "out of memory");
-    free(c);
+    if (body != small)
+        free(body);
     unlock_close(fd);
     return rc;
 }
@@ -255,7 +257,17 @@ int amp_counts_read(const char *path, struct amp_counts **out, size_t *n, char *
     *n = 0;
     if (fd < 0)
         return -1;
-    int rc = load(fd, path, out, n) < 0 ? -1 : 0;
+    unsigned char *body;
+    size_t have;
+    int rc = load(fd, path, 0, NULL, 0, &body, &have) < 0 ? -1 : 0;
+    if (rc == 0 && have) {
+        *out = calloc(have, sizeof(**out));
+        for (size_t i = 0; *out && i < have; i++)
+            decode(body + i * AMP_COUNTS_RECORD, &(*out)[i]);
+        rc = *out ? 0 : -1;
+        *n = *out ? have : 0;
+    }
+    free(body);
     if (rc < 0)
         snprintf(err, errlen, "cannot read %s: %s", path, errno ? strerror(errno) : "out of memory");
     unlock_close(fd);

@@ -1,5 +1,5 @@
 /* The per-route counters file (src/counts.c): counts from several writers
- * summed, the later last status kept, a damaged file set aside (never
+ * summed (past what a flush sums on the stack), the later last status kept, a damaged file set aside (never
  * read wrong), a version-1 file read and upgraded, a reset, and the state's refusals (a symlink). */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -84,6 +84,46 @@ static void counts_summed(void **state)
     struct stat sb;
     assert_int_equal(stat(path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
+}
+
+/* Many routes: the file grows past what a flush sums on the stack (16
+ * records), in one add and across adds, and every count stays its
+ * route's; a long name is cut to what the record holds. */
+static void many_routes_summed(void **state)
+{
+    (void)state;
+    char err[256], name[32];
+    struct amp_counts add[40], *got;
+    size_t n;
+
+    for (int round = 0; round < 3; round++) {
+        /* 10, then 30, then 40 routes: the second add crosses 16 records. */
+        size_t k = round == 0 ? 10 : round == 1 ? 30 : 40;
+        for (size_t i = 0; i < k; i++) {
+            snprintf(name, sizeof(name), "https://r%zu", i);
+            add[i] = one(1000 + i, name, 200, 5);
+            add[i].routed = i + 1;
+        }
+        assert_int_equal(amp_counts_add(path, add, k, err, sizeof(err)), 0);
+    }
+    assert_int_equal(amp_counts_read(path, &got, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 40);
+    for (size_t i = 0; i < 40; i++) {
+        uint64_t rounds = i < 10 ? 3 : i < 30 ? 2 : 1;
+        assert_int_equal(got[i].key, 1000 + i);
+        assert_int_equal(got[i].routed, rounds * (i + 1));
+        assert_int_equal(got[i].answers[AMP_2XX], rounds);
+        snprintf(name, sizeof(name), "https://r%zu", i);
+        assert_string_equal(got[i].name, name);
+    }
+    free(got);
+    struct amp_counts longer = one(1000, "", 200, 6);
+    memset(longer.name, 'n', sizeof(longer.name) - 1);
+    assert_int_equal(amp_counts_add(path, &longer, 1, err, sizeof(err)), 0);
+    assert_int_equal(amp_counts_read(path, &got, &n, err, sizeof(err)), 0);
+    assert_int_equal(strlen(got[0].name), AMP_COUNTS_RECORD - 80 - 1);
+    assert_int_equal(got[1].key, 1001);
+    free(got);
 }
 
 static void damaged_file_set_aside(void **state)
@@ -298,6 +338,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(counts_summed, setup, teardown),
+        cmocka_unit_test_setup_teardown(many_routes_summed, setup, teardown),
         cmocka_unit_test_setup_teardown(damaged_file_set_aside, setup, teardown),
         cmocka_unit_test_setup_teardown(version_1_read_then_upgraded, setup, teardown),
         cmocka_unit_test_setup_teardown(reset_empties, setup, teardown),
