@@ -52,24 +52,21 @@ static inline const struct amp_curl *amp_real_curl(const void *caller, int *inte
 
 /* The process's one libcurl, while it has only one (the common case): a
  * call that means the same whoever makes it (curl_easy_getinfo for all but
- * the URLs) goes straight to it, without asking who calls. Valid while no
- * dlopen came since it was found the only one loaded (amp_real_loads,
- * counted by the dlopen hook before the real dlopen runs, so before any
- * code of what it loads), and no second flavour was made since (real.c
- * empties it then: a library loaded while the objects were being looked
- * at is caught at its first hooked call). NULL: ask amp_real_curl. */
+ * the URLs) goes straight to it, without asking who calls. Emptied by the
+ * dlopen hook before the real dlopen runs (so before any code of what it
+ * loads: amp_real_loads counted first), and when a second flavour is made
+ * (real.c: a library loaded while the objects were being looked at is
+ * caught at its first hooked call); set again only by a look at the
+ * loaded objects that no dlopen overtook. One load a hooked call. NULL:
+ * ask amp_real_curl. */
 extern _Atomic(const struct amp_curl *) amp_real_single;
-extern atomic_uint amp_real_single_at, amp_real_loads;
+extern atomic_uint amp_real_loads;
 const struct amp_curl *amp_real_single_check(void);
-
+/* Called by the dlopen hook, before the real dlopen. */
+void amp_real_loading(void);
 static inline const struct amp_curl *amp_real_only(void)
 {
-    const struct amp_curl *a = atomic_load_explicit(&amp_real_single, memory_order_acquire);
-
-    if (a && atomic_load_explicit(&amp_real_single_at, memory_order_acquire) ==
-                 atomic_load_explicit(&amp_real_loads, memory_order_acquire))
-        return a;
-    return NULL;
+    return atomic_load_explicit(&amp_real_single, memory_order_acquire);
 }
 
 /* The code segment of the first libcurl made a flavour (a flavour's library

@@ -141,7 +141,7 @@ AMP_HOOKED(RET, VOID, VA, VA1)
 static void *hook_dlopen(const char *file, int flags)
 {
     /* Before anything it loads runs: it may bring another libcurl (real.h). */
-    atomic_fetch_add_explicit(&amp_real_loads, 1, memory_order_acq_rel);
+    amp_real_loading();
     return amp_real_dlopen(file, flags);
 }
 

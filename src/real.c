@@ -138,7 +138,17 @@ static int bind_flavour(struct flavour *fl, void *lib, const char *name)
 }
 
 _Atomic(const struct amp_curl *) amp_real_single;
-atomic_uint amp_real_single_at, amp_real_loads;
+atomic_uint amp_real_loads;
+
+void amp_real_loading(void)
+{
+    /* Counted, then emptied: a look at the loaded objects that set it
+     * before this count sees the count changed and empties it itself, or
+     * its setting came first and is emptied here (both sequentially
+     * consistent: the one store-then-load order that cannot miss). */
+    atomic_fetch_add(&amp_real_loads, 1);
+    atomic_store(&amp_real_single, NULL);
+}
 struct amp_real_inside amp_real_inside;
 
 struct find_range {
@@ -204,11 +214,12 @@ static const struct flavour *flavour_of(const void *p)
     known = known_flavour(info.dli_fbase);
     if (!known && n < AMP_MAX_FLAVOURS) {
         flavours[n] = fl;
-        atomic_store_explicit(&nflavours, n + 1, memory_order_release);
+        /* Sequentially consistent, as amp_real_single_check's look. */
+        atomic_store(&nflavours, n + 1);
         /* A second libcurl: the one-libcurl shortcut is over (real.h),
          * whatever a look at the loaded objects said meanwhile. */
         if (n > 0)
-            atomic_store_explicit(&amp_real_single, NULL, memory_order_release);
+            atomic_store(&amp_real_single, NULL);
         known = &flavours[n];
         if (n == 0) {
             __atomic_store_n(&amp_real_inside.lo, r.lo, __ATOMIC_RELAXED);
@@ -395,11 +406,11 @@ const struct amp_curl *amp_real_single_check(void)
     if (cl.n != 1 || atomic_load_explicit(&nflavours, memory_order_acquire) != 1 ||
         flavours[0].base != cl.base)
         return NULL;
-    atomic_store_explicit(&amp_real_single_at, loads, memory_order_release);
-    atomic_store_explicit(&amp_real_single, &flavours[0].api, memory_order_release);
-    /* A second flavour made while we looked: not one libcurl after all. */
-    if (atomic_load_explicit(&nflavours, memory_order_acquire) != 1)
-        atomic_store_explicit(&amp_real_single, NULL, memory_order_release);
+    atomic_store(&amp_real_single, &flavours[0].api);
+    /* A dlopen begun, or a second flavour made, while we looked: not known
+     * to be one libcurl after all (amp_real_loading). */
+    if (atomic_load(&amp_real_loads) != loads || atomic_load(&nflavours) != 1)
+        atomic_store(&amp_real_single, NULL);
     return amp_real_only();
 }
 
