@@ -8,6 +8,7 @@
 #include "confine.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -107,6 +108,15 @@ curl_socket_t amp_confine_open(void *clientp, curlsocktype purpose,
         return CURL_SOCKET_BAD;
     }
     int fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    /* A number still known is one whose connection libcurl keeps though the
+     * program closed its socket: a second connection there would share it,
+     * and the close of either take the other's socket and its record away
+     * (the other then reused on whatever the program opens there). */
+    while (fd >= 0 && fd < AMP_CONFINE_FDS && atomic_load(&made[fd])) {
+        int up = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+        close(fd);
+        fd = up;
+    }
     if (fd >= AMP_CONFINE_FDS) {
         atomic_fetch_add(&unknown, 1);
     } else if (fd >= 0) {

@@ -286,3 +286,65 @@ def daemon_closing_descriptors_never_sends_the_key_elsewhere(ctx):
         for r in own:
             assert_untouched(r)
         assert KEY.encode() not in p.stderr, p.stderr
+
+
+
+ALIAS = """import os, pycurl, socket, sys
+url, port, proxy = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def handle():
+    c = pycurl.Curl(); c.setopt(pycurl.URL, url); c.setopt(pycurl.WRITEFUNCTION, lambda b: None)
+    return c
+def to_proxy():  # the numbers of the connections to the proxy
+    found = []
+    for f in range(3, 64):
+        try:
+            x = socket.fromfd(f, socket.AF_INET, socket.SOCK_STREAM)
+        except OSError:
+            continue
+        try:
+            if x.getpeername()[1:2] == (proxy,):
+                found.append(f)
+        except OSError:
+            pass
+        x.close()
+    return found
+def fill(upto):  # the free numbers below upto taken
+    while os.open("/dev/null", os.O_RDONLY) < upto - 1:
+        pass
+c1, c2 = handle(), handle()
+c1.perform(); c2.perform()  # each keeps a connection to the proxy: numbers a and b
+a, b = to_proxy()
+os.closerange(3, 1024)
+fill(a)
+socks = [socket.create_connection(("127.0.0.1", port))]  # the program's own on a: the next is a new connection
+fill(b)
+c2.setopt(pycurl.FORBID_REUSE, 1)
+c2.perform()  # a new connection, on b if it may (which c2's kept one still holds), closed after it
+c1.close()
+while socks[-1].fileno() < b:  # the program's own, up to b
+    socks.append(socket.create_connection(("127.0.0.1", port)))
+assert socks[0].fileno() == a and socks[-1].fileno() == b, (a, b, [x.fileno() for x in socks])
+c2.setopt(pycurl.FORBID_REUSE, 0)
+c2.perform()  # c2's kept connection is on the program's socket b
+print(c2.getinfo(pycurl.RESPONSE_CODE))
+for x in socks:
+    x.send(b"GET /own HTTP/1.0\\r\\n\\r\\n")
+"""
+
+
+@test
+def a_new_connection_on_a_kept_ones_number_never_sends_the_key_elsewhere(ctx):
+    """A new connection to the proxy never takes the number of one libcurl
+    keeps whose socket the program closed: two connections on one number,
+    the close of one (FORBID_REUSE) took the socket and the record of the
+    other, which was then reused on the program's own connection to another
+    host, the key in it."""
+    mark_all(ctx)
+    p = ok(ctx.run([PY, "-c", ALIAS, SF + "/alias", str(ctx.plain.port), str(ctx.proxy.port)]))
+    time.sleep(0.2)  # the program's own requests, logged as they are read
+    own = ctx.plain.requests()
+    for r in own:
+        assert_untouched(r)
+    assert own and [r["target"] for r in own] == ["/own"] * len(own), own
+    assert p.stdout.split() == [b"200"], (p.stdout, p.stderr)
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/alias"] * 4
