@@ -239,11 +239,13 @@ def redirect_of_a_post_not_resent_as_post(ctx):
         ("POST", "/create", b"amount=100"), ("POST", "/v2/create", b"amount=100")], reqs
 
 
-DAEMON = """import os, pycurl, socket, sys
+DAEMON = """import os, pycurl, resource, socket, sys
 url, port, how = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 c = pycurl.Curl(); c.setopt(pycurl.URL, url); c.setopt(pycurl.WRITEFUNCTION, lambda b: None)
 c.setopt(pycurl.FOLLOWLOCATION, how == "follow"); c.setopt(pycurl.VERBOSE, how == "verbose")
 m = pycurl.CurlMulti()
+# One connection kept: the one on a number the program took is closed as the next is made.
+c.setopt(pycurl.MAXCONNECTS, 1); m.setopt(pycurl.M_MAXCONNECTS, 1)
 def go():
     if how != "multi":
         return c.perform()
@@ -251,11 +253,13 @@ def go():
     while n:
         n = m.perform()[1]; m.select(1.0)
     m.remove_handle(c)
-def files():  # "high": libcurl's socket and the program's own above number 64
-    return [os.open("/dev/null", os.O_RDONLY) for _ in range(100 if how == "high" else 0)]
+def files():  # "high": libcurl's socket and the program's own above number 64 ("huge": 4096)
+    return [os.open("/dev/null", os.O_RDONLY) for _ in range({"high": 100, "huge": 4100}.get(how, 0))]
+if how == "huge":
+    resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
 files()
 go()
-os.closerange(3, 1024)  # a daemon's, libcurl's connection to the proxy among them
+os.closerange(3, 8192)  # a daemon's, libcurl's connection to the proxy among them
 files()
 # The program's own connections (to another host) take the numbers libcurl still holds.
 socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
@@ -275,9 +279,9 @@ def daemon_closing_descriptors_never_sends_the_key_elsewhere(ctx):
     transfers go to the proxy on a new connection, never on the program's
     (easy lean, followed, verbose, multi, numbers above 64), and its sockets
     stay open."""
-    for how in ("lean", "follow", "verbose", "multi", "high"):
+    for how in ("lean", "follow", "verbose", "multi", "high", "huge"):
         mark_all(ctx)
-        p = ok(ctx.run([PY, "-c", DAEMON, SF + "/daemon/" + how, str(ctx.plain.port), how]))
+        p = ok(ctx.run([PY, "-c", DAEMON, SF + "/daemon/" + how, str(ctx.plain.port), how]), how)
         assert p.stdout.split() == [b"200"] * 3, (how, p.stdout, p.stderr)
         assert [r["target"] for r in ctx.proxy.requests()] == ["/daemon/" + how] * 4, how
         time.sleep(0.2)  # the program's own requests, logged as they are read
@@ -286,7 +290,6 @@ def daemon_closing_descriptors_never_sends_the_key_elsewhere(ctx):
         for r in own:
             assert_untouched(r)
         assert KEY.encode() not in p.stderr, p.stderr
-
 
 
 ALIAS = """import os, pycurl, socket, sys
