@@ -135,7 +135,8 @@ static int load(int fd, const char *path, size_t room, unsigned char *small, siz
         return -1;
     if (sb.st_size == 0) {
         count = 0;
-    } else if (sb.st_size < (off_t)AMP_COUNTS_HEADER || pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+    } else if (sb.st_size < (off_t)AMP_COUNTS_HEADER ||
+               pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
                memcmp(hdr, AMP_COUNTS_MAGIC, 8) != 0) {
         bad = "not a counters file";
     } else if ((amp_get32(hdr + 8) != AMP_COUNTS_VERSION && amp_get32(hdr + 8) != 1) ||
