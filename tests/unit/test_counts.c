@@ -1,6 +1,8 @@
 /* The per-route counters file (src/counts.c): counts from several writers
- * summed (past what a flush sums on the stack), the later last status kept, a damaged file set aside (never
- * read wrong), a version-1 file read and upgraded, a reset, and the state's refusals (a symlink). */
+ * summed (past what a flush sums on the stack, and by processes at once),
+ * the later last status kept, the 4096-record cap, a damaged file set aside
+ * (never read wrong), a version-1 file read and upgraded, a reset, and the
+ * state's refusals (a symlink). */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -123,6 +125,90 @@ static void many_routes_summed(void **state)
     assert_int_equal(amp_counts_read(path, &got, &n, err, sizeof(err)), 0);
     assert_int_equal(strlen(got[0].name), AMP_COUNTS_RECORD - 80 - 1);
     assert_int_equal(got[1].key, 1001);
+    free(got);
+}
+
+/* Around what a flush sums on the stack (16 records): a file of 14 to 18
+ * records added to with its own keys and 0 to 3 new ones (15 + 1 and 16 + 0
+ * exactly fill it, 16 + 1 does not), and at the cap of 4096 records a new
+ * key dropped while the others are still summed. */
+static void records_around_the_stack_and_the_cap(void **state)
+{
+    (void)state;
+    char err[256], name[32];
+    struct amp_counts *all = calloc(AMP_COUNTS_MAX + 8, sizeof(*all)), *got;
+    size_t n;
+
+    assert_non_null(all);
+    for (size_t i = 0; i < AMP_COUNTS_MAX + 8; i++) {
+        snprintf(name, sizeof(name), "https://r%zu", i);
+        all[i] = one(100 + i, name, 200, 5);
+        all[i].routed = i + 1;
+    }
+    for (size_t have = 14; have <= 18; have++)
+        for (size_t fresh = 0; fresh <= 3; fresh++) {
+            unlink(path); /* (none at first) */
+            assert_int_equal(amp_counts_add(path, all, have, err, sizeof(err)), 0);
+            assert_int_equal(amp_counts_add(path, all, have + fresh, err, sizeof(err)), 0);
+            assert_int_equal(amp_counts_read(path, &got, &n, err, sizeof(err)), 0);
+            assert_int_equal(n, have + fresh);
+            for (size_t i = 0; i < n; i++) {
+                assert_int_equal(got[i].key, 100 + i);
+                assert_int_equal(got[i].routed, (i < have ? 2 : 1) * (i + 1));
+                snprintf(name, sizeof(name), "https://r%zu", i);
+                assert_string_equal(got[i].name, name);
+            }
+            free(got);
+        }
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(amp_counts_add(path, all, AMP_COUNTS_MAX - 1, err, sizeof(err)), 0);
+    /* 5 known, 5 new: the first new one is the last that fits. */
+    assert_int_equal(amp_counts_add(path, all + AMP_COUNTS_MAX - 6, 10, err, sizeof(err)), 0);
+    assert_int_equal(amp_counts_read(path, &got, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, AMP_COUNTS_MAX);
+    assert_int_equal(got[AMP_COUNTS_MAX - 2].routed, 2 * (AMP_COUNTS_MAX - 1));
+    assert_int_equal(got[AMP_COUNTS_MAX - 1].key, 100 + AMP_COUNTS_MAX - 1);
+    assert_int_equal(got[AMP_COUNTS_MAX - 1].routed, AMP_COUNTS_MAX);
+    free(got);
+    free(all);
+}
+
+/* Processes adding at once, some adds summed on the stack and some not
+ * (1 to 20 routes): every count arrives once. */
+static void processes_adding_at_once(void **state)
+{
+    (void)state;
+    char err[256];
+    struct amp_counts *got;
+    size_t n;
+    uint64_t want = 0, sum = 0;
+
+    for (int p = 0; p < 8; p++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            struct amp_counts a[20];
+            alarm(20);
+            for (int i = 0; i < 20; i++)
+                a[i] = one((uint64_t)(p * 3 + i) % 20 + 1, "https://p (p)", 200, p);
+            for (int k = 0; k < 200; k++)
+                if (amp_counts_add(path, a, (size_t)(1 + (k + p) % 20), err, sizeof(err)) < 0)
+                    _exit(1);
+            _exit(0);
+        }
+        assert_true(pid > 0);
+        for (int k = 0; k < 200; k++)
+            want += (uint64_t)(1 + (k + p) % 20);
+    }
+    for (int p = 0; p < 8; p++) {
+        int status = 0;
+        assert_true(wait(&status) > 0);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    assert_int_equal(amp_counts_read(path, &got, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 20);
+    for (size_t i = 0; i < n; i++)
+        sum += got[i].routed + 1000000 * (got[i].routed != got[i].answers[AMP_2XX]);
+    assert_int_equal(sum, want);
     free(got);
 }
 
@@ -339,6 +425,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(counts_summed, setup, teardown),
         cmocka_unit_test_setup_teardown(many_routes_summed, setup, teardown),
+        cmocka_unit_test_setup_teardown(records_around_the_stack_and_the_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(processes_adding_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(damaged_file_set_aside, setup, teardown),
         cmocka_unit_test_setup_teardown(version_1_read_then_upgraded, setup, teardown),
         cmocka_unit_test_setup_teardown(reset_empties, setup, teardown),
