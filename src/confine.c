@@ -124,12 +124,13 @@ int amp_confine_close(void *clientp, curl_socket_t fd)
     uint64_t ino = 0;
     if (fd >= AMP_CONFINE_FDS) {
         int i = high_slot(fd);
-        /* None: not one amp_confine_open made, and not closed on a guess. */
-        if (i < 0)
-            return 0;
-        ino = atomic_load(&high_ino[i]);
-        atomic_store(&high_fd[i], 0);
-        atomic_fetch_sub(&high, 1);
+        /* None: libcurl's own (made before our callback was put), closed as
+         * one below AMP_CONFINE_FDS with no record is. */
+        if (i >= 0) {
+            ino = atomic_load(&high_ino[i]);
+            atomic_store(&high_fd[i], 0);
+            atomic_fetch_sub(&high, 1);
+        }
     } else {
         /* Forgotten before it is closed: the number may be another's at once. */
         atomic_fetch_and(&live[fd / 64], ~((uint64_t)1 << (fd % 64)));

@@ -155,8 +155,10 @@ static size_t take(struct amp_counts *out, size_t cap)
     return n;
 }
 
-/* The adding itself, apart: its buffers (some 5 KB of stack) cost every
- * call their set-up, and the common call (the same second) adds nothing. */
+/* The adding itself, apart: its buffers (some 10 KB of stack with
+ * amp_counts_add's, in the application's thread: batches of 32 routes)
+ * cost every call their set-up, and the common call (the same second)
+ * adds nothing. */
 static __attribute__((noinline)) void flush_now(const char *file, int64_t now)
 {
     /* One thread adds; the others go on (their counts wait a second). */
@@ -164,7 +166,7 @@ static __attribute__((noinline)) void flush_now(const char *file, int64_t now)
         return;
     atomic_store_explicit(&flushed_at, now, memory_order_relaxed);
     atomic_store_explicit(&dirty, 0, memory_order_relaxed);
-    struct amp_counts counts[64];
+    struct amp_counts counts[32];
     char err[512];
     size_t n;
     /* In batches: a process may have used many routes. */
