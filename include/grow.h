@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 /* The smallest buffer made: a URL of the common length fits at once. */
-#define AMP_GROW_MIN 256
+#define AMP_GROW_MIN 128
 
 /* *buf holds at least need bytes (*cap its size) afterwards: 0; -1 when
  * memory ran out, with the old buffer and its size kept. Grown at least

@@ -62,7 +62,13 @@ Per process (callgrind, whole process, Ir totals):
   /bin/true: with LD_PRELOAD and AMPSHIM_CONFIG, minus without LD_PRELOAD.
 
 Targets (issue 10), each printed as met or MISSED with its numbers:
-  a. instructions per request at most +1% over native, in all 5 scenarios;
+  a. instructions per request at most +1% over native, in all 5 scenarios,
+     with and without glibc malloc's part when that part is a saving: which
+     path glibc's allocator takes for libcurl's same calls depends on where
+     ampshim's few allocations fell among libcurl's (the size of one of
+     ampshim's buffers moved it by ~300 a request), so a saving there is the
+     heap's shape, not ampshim's, and is never counted for it; a cost there
+     is;
   b. time per request within noise of native: ampshim / native - 1 (above)
      at most the noise, which is how much two identical native runs differ:
      in each round native runs twice, and the noise is the median over the
@@ -704,17 +710,20 @@ def main():
     results = []
     print()
     print("targets")
-    print("  a. instructions per request at most +%g%% over native (callgrind); glibc malloc's part "
-          "of the difference shown apart" % MAX_IR_PCT)
+    print("  a. instructions per request at most +%g%% over native (callgrind), with and without "
+          "glibc malloc's part when it is a saving" % MAX_IR_PCT)
     for urls, nroutes, hdrs in SCENARIOS:
         ca, cn = counts[("ampshim", urls, nroutes, hdrs)], counts[("native", urls, hdrs)]
         a, n = ca.per_req, cn.per_req
         m = malloc_part(ca.by_fn, cn.by_fn)
-        ok = pct(a, n) <= MAX_IR_PCT
+        # A malloc saving is the heap's shape (docstring): not counted for ampshim.
+        unflattered = (a - n - min(m, 0)) / n * 100
+        ok = pct(a, n) <= MAX_IR_PCT and unflattered <= MAX_IR_PCT
         results.append(ok)
-        print("     %-26s %+6.2f%% (%+.0f Ir; malloc %+.0f, the rest %+.0f = %+.2f%%)  %s" % (
+        luck = "" if ok or pct(a, n) > MAX_IR_PCT else " (within only by malloc's %+.0f)" % m
+        print("     %-26s %+6.2f%% (%+.0f Ir; malloc %+.0f, the rest %+.0f = %+.2f%%)  %s%s" % (
             name(urls, nroutes, hdrs), pct(a, n), a - n, m, a - n - m, (a - n - m) / n * 100,
-            verdict(ok)))
+            verdict(ok), luck))
     print("  b. time per request within noise of native (noise: how much two native runs of a "
           "round differ, median)")
     for urls, nroutes, hdrs in SCENARIOS:
