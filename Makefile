@@ -58,7 +58,7 @@ CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.
            $(B)/two_flavours $(B)/plugins/libflavour_plug.so $(B)/multi_client \
            $(B)/lifecycle_client $(B)/threads_client $(B)/fork_client $(B)/dl_race \
            $(B)/plugins/libctor_plug.so $(B)/ending_client $(B)/plugins/libdlsym_tracer.so \
-           $(B)/sticky_client $(B)/plugins/libno_threads.so $(B)/reload_client
+           $(B)/sticky_client $(B)/plugins/libno_threads.so $(B)/reload_client $(B)/flavour_race
 
 # The same library and two threaded clients under ThreadSanitizer: the
 # integration tests run them and fail on any report.
@@ -205,7 +205,7 @@ $(B)/easy_client $(B)/multi_client $(B)/lifecycle_client $(B)/ending_client $(B)
 	$(CC) $(CFLAGS) $(WARN) $< -o $@ -lcurl
 $(B)/plugins/libctor_plug.so: tests/clients/ctor_plug.c | $(B)/plugins
 	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@ -lcurl
-$(B)/threads_client $(B)/fork_client $(B)/dl_race: $(B)/%: tests/clients/%.c
+$(B)/threads_client $(B)/fork_client $(B)/dl_race $(B)/flavour_race: $(B)/%: tests/clients/%.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@ -lcurl -lpthread
 # Its time() is the clock the library reads (see the file): exported.
 RDYNAMIC_reload_client := -rdynamic

@@ -57,8 +57,10 @@ static inline const struct amp_curl *amp_real_curl(const void *caller, int *inte
  * loads: amp_real_loads counted first), and when a second flavour is made
  * (real.c: a library loaded while the objects were being looked at is
  * caught at its first hooked call); set again only by a look at the
- * loaded objects that no dlopen overtook. One load a hooked call. NULL:
- * ask amp_real_curl. */
+ * loaded objects that no dlopen overtook, made once every thread that
+ * called dlopen has made a hooked call since (its dlopen may be counted
+ * but not yet in the loader until then: real.c). One load a hooked call.
+ * NULL: ask amp_real_curl. */
 extern _Atomic(const struct amp_curl *) amp_real_single;
 extern atomic_uint amp_real_loads;
 const struct amp_curl *amp_real_single_check(void);

@@ -140,14 +140,26 @@ static int bind_flavour(struct flavour *fl, void *lib, const char *name)
 _Atomic(const struct amp_curl *) amp_real_single;
 atomic_uint amp_real_loads;
 
+/* dlopens counted whose thread has made no hooked call since: one may be
+ * counted but not yet inside the loader, its libcurl not yet mapped (the
+ * hook tail-calls dlopen, and sees nothing after). A thread's next hooked
+ * call (amp_real_single_check) comes after its dlopens mapped everything
+ * (it runs code again: a constructor, or after dlopen returned), and takes
+ * its own off. Until none is left, the shortcut stays off. */
+static atomic_uint loads_pending; /* changed under amp_lock_callers */
+static __thread __attribute__((tls_model("initial-exec"))) unsigned loads_mine;
+
 void amp_real_loading(void)
 {
-    /* Counted, then emptied: a look at the loaded objects that set it
-     * before this count sees the count changed and empties it itself, or
-     * its setting came first and is emptied here (both sequentially
-     * consistent: the one store-then-load order that cannot miss). */
+    /* Counted and emptied under the lock amp_real_single_check sets it
+     * under: its setting comes wholly before (and is emptied here) or
+     * wholly after (and sees the count changed). */
+    pthread_mutex_lock(&amp_lock_callers);
     atomic_fetch_add(&amp_real_loads, 1);
+    atomic_fetch_add(&loads_pending, 1);
+    loads_mine++;
     atomic_store(&amp_real_single, NULL);
+    pthread_mutex_unlock(&amp_lock_callers);
 }
 struct amp_real_inside amp_real_inside;
 
@@ -214,7 +226,7 @@ static const struct flavour *flavour_of(const void *p)
     known = known_flavour(info.dli_fbase);
     if (!known && n < AMP_MAX_FLAVOURS) {
         flavours[n] = fl;
-        /* Sequentially consistent, as amp_real_single_check's look. */
+        /* Under amp_lock_callers, as amp_real_single_check's setting. */
         atomic_store(&nflavours, n + 1);
         /* A second libcurl: the one-libcurl shortcut is over (real.h),
          * whatever a look at the loaded objects said meanwhile. */
@@ -391,6 +403,12 @@ static int count_libcurl(struct dl_phdr_info *info, size_t size, void *data)
  * found amp_real_only empty. */
 const struct amp_curl *amp_real_single_check(void)
 {
+    if (loads_mine) {
+        pthread_mutex_lock(&amp_lock_callers);
+        atomic_fetch_sub(&loads_pending, loads_mine);
+        loads_mine = 0;
+        pthread_mutex_unlock(&amp_lock_callers);
+    }
     unsigned loads = atomic_load_explicit(&amp_real_loads, memory_order_acquire);
 
     /* Not before the first flavour is made (the caller's FLAVOUR makes it),
@@ -400,17 +418,20 @@ const struct amp_curl *amp_real_single_check(void)
         atomic_load_explicit(&nflavours, memory_order_acquire) != 1 ||
         !__atomic_load_n(&amp_real_inside.len, __ATOMIC_ACQUIRE))
         return NULL;
+    /* A dlopen under way in another thread: look again later. */
+    if (atomic_load(&loads_pending))
+        return NULL;
     struct count_libs cl = { 0, NULL };
     dl_iterate_phdr(count_libcurl, &cl);
     atomic_store_explicit(&single_checked, loads + 1, memory_order_release);
-    if (cl.n != 1 || atomic_load_explicit(&nflavours, memory_order_acquire) != 1 ||
-        flavours[0].base != cl.base)
+    if (cl.n != 1 || flavours[0].base != cl.base)
         return NULL;
-    atomic_store(&amp_real_single, &flavours[0].api);
-    /* A dlopen begun, or a second flavour made, while we looked: not known
-     * to be one libcurl after all (amp_real_loading). */
-    if (atomic_load(&amp_real_loads) != loads || atomic_load(&nflavours) != 1)
-        atomic_store(&amp_real_single, NULL);
+    /* Set only if no dlopen was counted, nor second flavour made, since
+     * loads was read: both empty it under this lock (amp_real_loading). */
+    pthread_mutex_lock(&amp_lock_callers);
+    if (atomic_load(&amp_real_loads) == loads && !atomic_load(&loads_pending) && atomic_load(&nflavours) == 1)
+        atomic_store(&amp_real_single, &flavours[0].api);
+    pthread_mutex_unlock(&amp_lock_callers);
     return amp_real_only();
 }
 

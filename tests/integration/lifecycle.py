@@ -33,6 +33,22 @@ def both_flavours_in_one_process(ctx):
 
 
 @test
+def second_flavour_loaded_while_another_thread_calls_curl(ctx):
+    """A thread calls curl without pause (each of its calls after a dlopen
+    may look at the loaded objects) while the main thread loads a plugin
+    with libcurl-gnutls and fetches a refused URL through it: every run the
+    plugin's handle reaches its own libcurl (7, could not connect; 3 was a
+    handle of the program's libcurl handed to libcurl-gnutls)."""
+    plug = os.path.join(BUILD, "plugins", "libflavour_plug.so")
+    results = []
+    for _ in range(30):
+        p = subprocess.run([prog("flavour_race"), plug, "http://127.0.0.1:9/"], capture_output=True,
+                           env=ctx.env(AMPSHIM_CONFIG=ctx.cfg, LD_PRELOAD=LIB), timeout=60)
+        results.append((p.returncode, p.stdout))
+    assert set(results) == {(0, b"7\n")}, sorted(set(results))
+
+
+@test
 def both_flavours_url_set_again(ctx):
     """Two libcurls in one process, each handle's URL set once more to the
     URL it went to (with one libcurl, that CURLOPT_URL is handed to it
