@@ -41,9 +41,11 @@ AMP_LOCKS(AMP_LOCK_DECLARE)
  * ground floor names its callers' parts without including their headers:
  * around fork(), with amp_lock_state held, the state's own lock
  * (ratelimit.c); in the child, with amp_lock_tally held, the parent's
- * unadded counts left to it (tally.c). */
+ * unadded counts left to it (tally.c), and with amp_lock_callers held,
+ * no dlopen of another thread under way (real.c). */
 void amp_ratelimit_fork_prepare(void);
 void amp_ratelimit_fork_release(void);
 void amp_tally_fork_child(void);
+void amp_real_fork_child(void);
 
 #endif

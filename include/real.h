@@ -66,6 +66,9 @@ extern atomic_uint amp_real_loads;
 const struct amp_curl *amp_real_single_check(void);
 /* Called by the dlopen hook, before the real dlopen. */
 void amp_real_loading(void);
+/* This thread's dlopens have returned (it calls dlsym, dlclose, or curl). */
+void amp_real_loaded(void);
+
 static inline const struct amp_curl *amp_real_only(void)
 {
     return atomic_load_explicit(&amp_real_single, memory_order_acquire);

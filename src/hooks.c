@@ -147,6 +147,7 @@ static void *hook_dlopen(const char *file, int flags)
 
 static int hook_dlclose(void *handle)
 {
+    amp_real_loaded();
     amp_real_forget_callers();
     return amp_real_dlclose(handle);
 }
@@ -155,6 +156,7 @@ static int hook_dlclose(void *handle)
  * name: the ones ampshim stands in for are handed out as ampshim's. */
 static void *hook_dlsym(void *handle, const char *name)
 {
+    amp_real_loaded(); /* a dlopen of this thread's, returned (real.h) */
     int which = amp_ffi_wraps(name);
 
     if (which)
@@ -164,6 +166,7 @@ static void *hook_dlsym(void *handle, const char *name)
 
 static void *hook_dlvsym(void *handle, const char *name, const char *version)
 {
+    amp_real_loaded();
     int which = amp_ffi_wraps(name);
 
     if (which)

@@ -31,12 +31,14 @@ static void release_all(void)
 }
 
 /* The child also leaves its parent's unadded counts to the parent, while
- * the tally lock is still held (no counter is being made), and asks its
- * own pid anew for the state file. */
+ * the tally lock is still held (no counter is being made), asks its
+ * own pid anew for the state file, and has no dlopen of another thread
+ * under way (real.c). */
 static void child_release_all(void)
 {
     amp_state_fork_child();
     amp_tally_fork_child();
+    amp_real_fork_child();
     release_all();
 }
 

@@ -149,17 +149,35 @@ atomic_uint amp_real_loads;
 static atomic_uint loads_pending; /* changed under amp_lock_callers */
 static __thread __attribute__((tls_model("initial-exec"))) unsigned loads_mine;
 
+void amp_real_loaded(void)
+{
+    if (!loads_mine)
+        return;
+    pthread_mutex_lock(&amp_lock_callers);
+    atomic_fetch_sub(&loads_pending, loads_mine);
+    loads_mine = 0;
+    pthread_mutex_unlock(&amp_lock_callers);
+}
+
 void amp_real_loading(void)
 {
     /* Counted and emptied under the lock amp_real_single_check sets it
      * under: its setting comes wholly before (and is emptied here) or
-     * wholly after (and sees the count changed). */
+     * wholly after (and sees the count changed). This thread's earlier
+     * dlopens have returned: only this one is under way. */
     pthread_mutex_lock(&amp_lock_callers);
     atomic_fetch_add(&amp_real_loads, 1);
-    atomic_fetch_add(&loads_pending, 1);
-    loads_mine++;
+    atomic_fetch_add(&loads_pending, 1 - loads_mine);
+    loads_mine = 1;
     atomic_store(&amp_real_single, NULL);
     pthread_mutex_unlock(&amp_lock_callers);
+}
+
+void amp_real_fork_child(void)
+{
+    /* Only the forking thread is left, out of any dlopen of its own. */
+    atomic_store(&loads_pending, 0);
+    loads_mine = 0;
 }
 struct amp_real_inside amp_real_inside;
 
@@ -403,12 +421,7 @@ static int count_libcurl(struct dl_phdr_info *info, size_t size, void *data)
  * found amp_real_only empty. */
 const struct amp_curl *amp_real_single_check(void)
 {
-    if (loads_mine) {
-        pthread_mutex_lock(&amp_lock_callers);
-        atomic_fetch_sub(&loads_pending, loads_mine);
-        loads_mine = 0;
-        pthread_mutex_unlock(&amp_lock_callers);
-    }
+    amp_real_loaded();
     unsigned loads = atomic_load_explicit(&amp_real_loads, memory_order_acquire);
 
     /* Not before the first flavour is made (the caller's FLAVOUR makes it),
