@@ -6,6 +6,7 @@
 #ifndef AMPSHIM_TALLY_H
 #define AMPSHIM_TALLY_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "route.h"
@@ -32,5 +33,16 @@ void amp_tally_set_path(const char *counts_path);
 /* Adds what was counted since to the file when the UTC second now has
  * moved on since the last time (force: whatever the time, at exit). */
 void amp_tally_flush(int64_t now, int force);
+
+/* tally.c's alone to write: the second amp_tally_flush last added in. */
+extern _Atomic int64_t amp_tally_flushed_at;
+
+/* amp_tally_flush(now, 0) at a transfer's end, its common case (the same
+ * second: nothing to add yet) decided here without a call. */
+static inline void amp_tally_flush_due(int64_t now)
+{
+    if (now != atomic_load_explicit(&amp_tally_flushed_at, memory_order_relaxed))
+        amp_tally_flush(now, 0);
+}
 
 #endif

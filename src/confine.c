@@ -69,22 +69,41 @@ static uint64_t inode_of(int fd)
     return fstatat(fd, "", &st, AT_EMPTY_PATH) == 0 ? (uint64_t)st.st_ino + 1 : 0;
 }
 
+/* The socket recorded at fd is still there, or closed (EBADF: libcurl
+ * finds that connection dead and makes another): not another file. */
+static int still_ours(int fd)
+{
+    uint64_t was = atomic_load_explicit(&made[fd], memory_order_acquire);
+    uint64_t now = was ? inode_of(fd) : 0;
+
+    return !now || now == was;
+}
+
+static __attribute__((noinline)) int all_intact(uint64_t w)
+{
+    for (; w; w &= w - 1) {
+        int at = __builtin_ctzll(w);
+        for (uint64_t b = atomic_load_explicit(&live[at], memory_order_acquire); b; b &= b - 1)
+            if (!still_ours(at * 64 + __builtin_ctzll(b)))
+                return 0;
+    }
+    return 1;
+}
+
 int amp_confine_intact(void)
 {
     if (atomic_load_explicit(&high, memory_order_acquire))
         return 0;
-    for (uint64_t w = atomic_load_explicit(&words, memory_order_acquire); w; w &= w - 1) {
+    uint64_t w = atomic_load_explicit(&words, memory_order_acquire);
+    /* The common case, one kept connection to the relay, as a tail call
+     * without the walk's frame. */
+    if (w && !(w & (w - 1))) {
         int at = __builtin_ctzll(w);
-        for (uint64_t b = atomic_load_explicit(&live[at], memory_order_acquire); b; b &= b - 1) {
-            int fd = at * 64 + __builtin_ctzll(b);
-            uint64_t was = atomic_load_explicit(&made[fd], memory_order_acquire);
-            /* Closed (EBADF): libcurl finds that connection dead and makes another. */
-            uint64_t now = was ? inode_of(fd) : 0;
-            if (now && now != was)
-                return 0;
-        }
+        uint64_t b = atomic_load_explicit(&live[at], memory_order_acquire);
+        if (b && !(b & (b - 1)))
+            return still_ours(at * 64 + __builtin_ctzll(b));
     }
-    return 1;
+    return all_intact(w);
 }
 
 /* The slot of number fd (from AMP_CONFINE_FDS on), or -1. */

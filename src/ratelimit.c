@@ -298,16 +298,23 @@ static void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle
 /* The proxy's own 429, not one from the application's HTTP proxy
  * refusing a CONNECT (libcurl keeps that one apart, in HTTP_CONNECTCODE,
  * and RESPONSE_CODE is then 0). */
-static void record_once(struct amp_handle *hs)
+static __attribute__((noinline)) void record_429(struct amp_handle *hs)
 {
     long status = 0;
 
-    if (hs->watch.status != 429 || hs->watch.recorded || !hs->guard.cur_route ||
+    if (!hs->guard.cur_route ||
         hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
         status != 429)
         return;
     hs->watch.recorded = 1;
     amp_ratelimit_record(hs->cfg, hs);
+}
+
+/* The common case (not a 429) where it is asked, at every transfer's end. */
+static inline void record_once(struct amp_handle *hs)
+{
+    if (hs->watch.status == 429 && !hs->watch.recorded)
+        record_429(hs);
 }
 
 /* A line of a 429's headers (or the blank line ending them). */

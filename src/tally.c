@@ -25,7 +25,9 @@ struct amp_tally {
  * read without it: a new one is published last. */
 static _Atomic(struct amp_tally *) tallies;
 static _Atomic int dirty;
-static _Atomic int64_t flushed_at; /* the UTC second of the last flush */
+/* The UTC second of the last flush; INT64_MIN in a forked child (below),
+ * so that amp_tally_flush_due calls at every end there. */
+_Atomic int64_t amp_tally_flushed_at;
 /* The counters file of the config in use (each one it named stays
  * allocated: a flush on another thread may be reading it). */
 static _Atomic(char *) path;
@@ -164,7 +166,9 @@ static __attribute__((noinline)) void flush_now(const char *file, int64_t now)
     /* One thread adds; the others go on (their counts wait a second). */
     if (atomic_exchange_explicit(&flushing, 1, memory_order_acquire))
         return;
-    atomic_store_explicit(&flushed_at, now, memory_order_relaxed);
+    atomic_store_explicit(&amp_tally_flushed_at,
+                          atomic_load_explicit(&forked, memory_order_relaxed) ? INT64_MIN : now,
+                          memory_order_relaxed);
     atomic_store_explicit(&dirty, 0, memory_order_relaxed);
     struct amp_counts counts[32];
     char err[512];
@@ -193,7 +197,7 @@ void amp_tally_flush(int64_t now, int force)
 
     if (!atomic_load_explicit(&dirty, memory_order_relaxed) || !file)
         return;
-    if (!force && now == atomic_load_explicit(&flushed_at, memory_order_relaxed) &&
+    if (!force && now == atomic_load_explicit(&amp_tally_flushed_at, memory_order_relaxed) &&
         !atomic_load_explicit(&forked, memory_order_relaxed))
         return;
     flush_now(file, now);
@@ -214,6 +218,7 @@ void amp_tally_fork_child(void)
      * not in the child, and the child must be able to add its own. */
     atomic_store_explicit(&flushing, 0, memory_order_relaxed);
     atomic_store_explicit(&forked, 1, memory_order_relaxed);
+    atomic_store_explicit(&amp_tally_flushed_at, INT64_MIN, memory_order_relaxed);
 }
 
 /* At exit (and when the library is unloaded): what is left. */

@@ -82,7 +82,7 @@ static void drop_ours(struct amp_handle *hs)
  * string, between transfers: a list set again, even the same pointer,
  * marks hdrs.dirty. Compared node by node, a few instructions a line: it
  * runs before every routed transfer. headers_same only looks. */
-static int headers_same(const struct amp_handle *hs)
+static inline __attribute__((always_inline)) int headers_same(const struct amp_handle *hs)
 {
     const struct amp_header_cache *h = &hs->hdrs;
     const struct curl_slist *l = hs->app.headers;
@@ -650,7 +650,7 @@ static void end(struct amp_handle *hs)
         amp_transfer_sent(hs);
     if (mode & AMP_MODE_ANSWER)
         amp_respond_end(hs);
-    amp_tally_flush(hs->xfer.now, 0);
+    amp_tally_flush_due(hs->xfer.now);
     /* Begun again the short way only if it ended as it began: the mode it
      * was begun in (no trace or guard turned on since), no redirect's list
      * or URL of ours, no failure of ours. */
