@@ -58,7 +58,8 @@ CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.
            $(B)/two_flavours $(B)/plugins/libflavour_plug.so $(B)/multi_client \
            $(B)/lifecycle_client $(B)/threads_client $(B)/fork_client $(B)/dl_race \
            $(B)/plugins/libctor_plug.so $(B)/ending_client $(B)/plugins/libdlsym_tracer.so \
-           $(B)/sticky_client $(B)/plugins/libno_threads.so $(B)/reload_client $(B)/flavour_race
+           $(B)/sticky_client $(B)/plugins/libno_threads.so $(B)/reload_client $(B)/flavour_race \
+           $(B)/plugins/librenamed_plug.so
 
 # The same library and two threaded clients under ThreadSanitizer: the
 # integration tests run them and fail on any report.
@@ -222,6 +223,12 @@ $(B)/plugins/libplug.so: tests/clients/plug.c | $(B)/plugins
 # Linked against libcurl-gnutls by file name: Debian ships no -dev symlink for it.
 $(B)/plugins/libflavour_plug.so: tests/clients/flavour_plug.c | $(B)/plugins
 	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@ $$(find /usr/lib /lib -name libcurl-gnutls.so.4 | head -n1)
+# The same plugin linked against a copy of libcurl-gnutls whose name does
+# not begin with "libcurl" (found beside it: RUNPATH $ORIGIN).
+$(B)/plugins/xibcurl-gnutls.so.4: tests/clients/rename_soname.py | $(B)/plugins
+	/usr/bin/python3 $< $$(find /usr/lib /lib -name libcurl-gnutls.so.4 | head -n1) xibcurl-gnutls.so.4 $@
+$(B)/plugins/librenamed_plug.so: tests/clients/flavour_plug.c $(B)/plugins/xibcurl-gnutls.so.4
+	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@ $(B)/plugins/xibcurl-gnutls.so.4 -Wl,--enable-new-dtags -Wl,-rpath,'$$ORIGIN'
 $(B)/two_flavours: tests/clients/two_flavours.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@ -lcurl
 $(B)/runpath_main: tests/clients/runpath_main.c

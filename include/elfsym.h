@@ -3,6 +3,8 @@
 #ifndef AMPSHIM_ELFSYM_H
 #define AMPSHIM_ELFSYM_H
 
+#include <link.h>
+
 /* The address of the symbol called name defined by the loaded object that
  * contains address `inside` (any address in it, e.g. a function of it), or
  * NULL. Only the object's own definitions (not undefined references); the
@@ -19,5 +21,10 @@ void *amp_elf_symbol(const void *inside, const char *name);
  * soname_prefix ("libc.so."), found in the loader's own list (_r_debug)
  * rather than through dladdr, which another preload may define. */
 void *amp_elf_symbol_in(const char *soname_prefix, const char *name);
+
+/* The same, in the object dl_iterate_phdr describes with info: from its
+ * program headers alone, without a call to the loader (which
+ * dl_iterate_phdr's callback must not make: it holds the loader's lock). */
+void *amp_elf_symbol_at(const struct dl_phdr_info *info, const char *name);
 
 #endif

@@ -15,6 +15,8 @@
 #ifndef AMPSHIM_STAGE1_H
 #define AMPSHIM_STAGE1_H
 
+#include <link.h>
+
 #include "env.h"
 #include "hooked.h"
 
@@ -22,7 +24,7 @@
 /* The core's one export. Its name carries the version of the structures
  * below: a first stage and a core that do not match (an upgrade half done)
  * do not attach, and the program runs as without ampshim. */
-#define AMP_CORE_ATTACH "amp_core_attach_1"
+#define AMP_CORE_ATTACH "amp_core_attach_2"
 
 #define AMP_COUNT_ONE(...) +1
 #define AMP_NHOOKED (0 AMP_HOOKED(AMP_COUNT_ONE, AMP_COUNT_ONE, AMP_COUNT_ONE, AMP_COUNT_ONE))
@@ -41,6 +43,10 @@ struct amp_stage1 {
     /* dlsym(RTLD_NEXT, name), or dlvsym when version is not NULL, as seen
      * from the first stage. */
     void *(*next)(const char *name, const char *version);
+    /* The symbol called name that the object dl_iterate_phdr describes
+     * with info defines, read from its symbol table (elfsym.h), without a
+     * call to the loader: the core's walks of the loaded objects. */
+    void *(*symbol_at)(const struct dl_phdr_info *info, const char *name);
 };
 
 /* What the core hands back: its entries, which the first stage's exported

@@ -24,6 +24,22 @@ struct obj {
     size_t ndyn;
 };
 
+/* The object loaded at bias base with these program headers: its
+ * dynamic section. */
+static int with_phdrs(struct obj *o, ElfW(Addr) base, const ElfW(Phdr) *phdr, int phnum)
+{
+    o->base = base;
+    o->phdr = phdr;
+    o->phnum = phdr ? phnum : 0;
+    o->dyn = NULL;
+    for (int i = 0; i < o->phnum; i++)
+        if (phdr[i].p_type == PT_DYNAMIC) {
+            o->dyn = (const ElfW(Dyn) *)(base + phdr[i].p_vaddr);
+            o->ndyn = phdr[i].p_memsz / sizeof(ElfW(Dyn));
+        }
+    return o->dyn != NULL;
+}
+
 /* The object of link map lm: its load bias and dynamic section from the
  * map, its program headers from the ELF header mapped at its base (a
  * shared object's first segment starts at offset 0). */
@@ -35,16 +51,8 @@ static int from_link_map(struct obj *o, const struct link_map *lm, const void *b
         eh->e_ident[EI_MAG2] != ELFMAG2 || eh->e_ident[EI_MAG3] != ELFMAG3 ||
         eh->e_phentsize != sizeof(ElfW(Phdr)))
         return 0;
-    o->base = lm->l_addr;
-    o->phdr = (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff);
-    o->phnum = eh->e_phnum;
-    o->dyn = NULL;
-    for (int i = 0; i < o->phnum; i++)
-        if (o->phdr[i].p_type == PT_DYNAMIC) {
-            o->dyn = (const ElfW(Dyn) *)(o->base + o->phdr[i].p_vaddr);
-            o->ndyn = o->phdr[i].p_memsz / sizeof(ElfW(Dyn));
-        }
-    return o->dyn != NULL;
+    return with_phdrs(o, lm->l_addr, (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff),
+                      eh->e_phnum);
 }
 
 /* The object holding o->at, from dladdr1. Not dl_iterate_phdr: a
@@ -252,4 +260,13 @@ void *amp_elf_symbol_in(const char *soname_prefix, const char *name)
             return lookup(&o, name);
     }
     return NULL;
+}
+
+void *amp_elf_symbol_at(const struct dl_phdr_info *info, const char *name)
+{
+    struct obj o = { 0 };
+
+    return info && name && with_phdrs(&o, info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum)
+               ? lookup(&o, name)
+               : NULL;
 }

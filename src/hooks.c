@@ -1,7 +1,7 @@
 /* The core's entries, each one a line into the logic (easy.c, multi.c,
  * ffi.c), which calls the real function (real.c). The first stage exports
  * the symbols and reaches these by tail jumps (stage1.h); the core exports
- * nothing but amp_core_attach_1 (AMP_CORE_ATTACH), which hands them over. The libcurl flavour a
+ * nothing but amp_core_attach_2 (AMP_CORE_ATTACH), which hands them over. The libcurl flavour a
  * call is for is the one the calling code binds to, found from its
  * address. */
 #define _GNU_SOURCE
@@ -180,7 +180,7 @@ static void *hook_dlvsym(void *handle, const char *name, const char *version)
 /* The one exported symbol (AMP_CORE_ATTACH, whose name carries the version
  * of what is handed over): the first stage, having loaded the core, hands
  * over what it captured and the loader's functions, and takes the entries. */
-__attribute__((visibility("default"))) void amp_core_attach_1(const struct amp_stage1 *s1,
+__attribute__((visibility("default"))) void amp_core_attach_2(const struct amp_stage1 *s1,
                                                               struct amp_core *out)
 {
     const struct amp_core entries = {

@@ -262,26 +262,49 @@ static const struct flavour *flavour_of(const void *p)
     return known;
 }
 
-struct find_lib {
-    const char *name;
-    void *found;
+/* A walk of the loaded objects for libcurls: an object is one when it
+ * defines curl_easy_perform (whatever its file is called: a program may
+ * bundle a copy under another name), read from its own symbol table by
+ * the first stage's symbol_at, as no call to the loader may be made from
+ * dl_iterate_phdr's callback (it holds the loader's lock). Our own objects
+ * are left out: the first stage defines libcurl's names. Without a first
+ * stage (a test program linking the core's objects), none is found. */
+struct libcurls {
+    void *(*symbol_at)(const struct dl_phdr_info *info, const char *name);
+    uintptr_t ours[2]; /* the load biases of the core and the first stage */
+    unsigned n;
+    void *first;       /* the first one's curl_easy_perform */
+    int all;           /* count them all (else stop at the first) */
 };
 
-static int find_any_libcurl(struct dl_phdr_info *info, size_t size, void *data)
+static void libcurls_start(struct libcurls *l, int all)
 {
-    struct find_lib *fl = data;
-    const char *base = strrchr(info->dlpi_name, '/');
+    const struct amp_stage1 *s = s1();
+    Dl_info info;
+
+    memset(l, 0, sizeof(*l));
+    l->all = all;
+    l->symbol_at = s ? s->symbol_at : NULL;
+    if (dladdr((void *)amp_real_curl_slow, &info))
+        l->ours[0] = (uintptr_t)info.dli_fbase;
+    if (s && dladdr(s->base, &info))
+        l->ours[1] = (uintptr_t)info.dli_fbase;
+}
+
+static int libcurl_seen(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct libcurls *l = data;
 
     (void)size;
-    base = base ? base + 1 : info->dlpi_name;
-    if (strncmp(base, "libcurl", 7) != 0)
+    if (!l->symbol_at ||
+        (info->dlpi_addr && (info->dlpi_addr == l->ours[0] || info->dlpi_addr == l->ours[1])))
         return 0;
-    void *h = amp_real_dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
-    if (h) {
-        fl->found = amp_real_dlsym(h, "curl_easy_perform");
-        amp_real_dlclose(h);
-    }
-    return fl->found != NULL;
+    void *perform = l->symbol_at(info, "curl_easy_perform");
+    if (!perform)
+        return 0;
+    if (!l->n++)
+        l->first = perform;
+    return !l->all;
 }
 
 /* Which curl_easy_perform does the object at lm bind to? Its own scope
@@ -301,9 +324,10 @@ static void *perform_seen_by(const struct link_map *lm)
     if (!p || amp_real_is_ours(p))
         p = amp_real_next("curl_easy_perform", NULL);
     if (!p || amp_real_is_ours(p)) {
-        struct find_lib fl = { NULL, NULL };
-        dl_iterate_phdr(find_any_libcurl, &fl);
-        p = fl.found;
+        struct libcurls l;
+        libcurls_start(&l, 0);
+        dl_iterate_phdr(libcurl_seen, &l);
+        p = l.first;
     }
     return p;
 }
@@ -397,25 +421,6 @@ const struct amp_curl *amp_real_curl_slow(const void *caller, int *internal)
 /* The value of amp_real_loads last checked, plus one (0: never). */
 static atomic_uint single_checked;
 
-struct count_libs {
-    unsigned n;
-    const void *base;
-};
-
-static int count_libcurl(struct dl_phdr_info *info, size_t size, void *data)
-{
-    struct count_libs *cl = data;
-    const char *base = strrchr(info->dlpi_name, '/');
-
-    (void)size;
-    base = base ? base + 1 : info->dlpi_name;
-    if (strncmp(base, "libcurl", 7) == 0) {
-        cl->n++;
-        cl->base = (const void *)info->dlpi_addr;
-    }
-    return 0;
-}
-
 /* Whether the process has one libcurl, the one flavour made: looked at
  * once after each dlopen (a walk of the loaded objects), by a call that
  * found amp_real_only empty. */
@@ -434,10 +439,11 @@ const struct amp_curl *amp_real_single_check(void)
     /* A dlopen under way in another thread: look again later. */
     if (atomic_load(&loads_pending))
         return NULL;
-    struct count_libs cl = { 0, NULL };
-    dl_iterate_phdr(count_libcurl, &cl);
+    struct libcurls l;
+    libcurls_start(&l, 1);
+    dl_iterate_phdr(libcurl_seen, &l);
     atomic_store_explicit(&single_checked, loads + 1, memory_order_release);
-    if (cl.n != 1 || flavours[0].base != cl.base)
+    if (l.n != 1 || l.first != (void *)flavours[0].api.easy_perform)
         return NULL;
     /* Set only if no dlopen was counted, nor second flavour made, since
      * loads was read: both empty it under this lock (amp_real_loading). */

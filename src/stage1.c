@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "deepbind.h"
+#include "elfsym.h"
 
 #define HOOK __attribute__((visibility("default")))
 
@@ -120,6 +121,7 @@ int amp_stage1_load_core(void)
     handed.dlsym = sym;
     handed.dlvsym = (dlvsym_fn *)amp_stage1_real(AMP_DLVSYM);
     handed.next = amp_stage1_next;
+    handed.symbol_at = amp_elf_symbol_at;
     attach(&handed, &core);
     for (int i = 0; i < AMP_NHOOKED; i++)
         atomic_store_explicit((_Atomic(void *) *)amp_stage1_slots[i], core.hooks[i], memory_order_release);

@@ -49,6 +49,26 @@ def second_flavour_loaded_while_another_thread_calls_curl(ctx):
 
 
 @test
+def a_libcurl_not_named_libcurl(ctx):
+    """A plugin whose libcurl (gnutls) is a copy bundled under another file
+    name, loaded with RTLD_LOCAL: known for a libcurl by what it defines,
+    not by its name. Each handle reaches its own flavour (a handle of the
+    program's libcurl handed to the copy failed with 3, or crashed), both
+    are routed, their URLs set again too (the one-libcurl shortcut off)."""
+    mark_all(ctx)
+    plug = os.path.join(BUILD, "plugins", "librenamed_plug.so")
+    p = ok(ctx.run([os.path.join(BUILD, "two_flavours"), plug, SF + "/from-openssl",
+                    "https://slack.com/api/from-copy", "again"]))
+    assert p.stdout.decode().splitlines() == (["main rc=0 status=200"] * 2 + ["plugin rc=0 status=200"] * 2) * 2, \
+        p.stdout
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == (["/from-openssl"] * 2 + ["/from-copy"] * 2) * 2, reqs
+    assert [r["method"] for r in reqs] == (["GET"] * 2 + ["HEAD"] * 2) * 2, reqs
+    for r in reqs:
+        assert header_values(r, "x-api-key") == [KEY], r["headers"]
+
+
+@test
 def both_flavours_url_set_again(ctx):
     """Two libcurls in one process, each handle's URL set once more to the
     URL it went to (with one libcurl, that CURLOPT_URL is handed to it

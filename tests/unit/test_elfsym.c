@@ -369,6 +369,48 @@ static void by_soname(void **state)
     dlclose(curl);
 }
 
+/* From dl_iterate_phdr's description of each object, as real.c counts the
+ * libcurls: for every object, what dlsym on it gives for a name it defines
+ * (libcurl's and libc's), and only the objects that define
+ * curl_easy_perform: libcurl, whatever its name (not this program, which
+ * only calls it). */
+struct walk {
+    void *perform, *dlsym_fn;
+    unsigned with_perform, objects;
+};
+
+static int each_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct walk *w = data;
+    void *p = amp_elf_symbol_at(info, "curl_easy_perform");
+
+    (void)size;
+    w->objects++;
+    if (p) {
+        w->with_perform++;
+        w->perform = p;
+    }
+    if (!w->dlsym_fn)
+        w->dlsym_fn = amp_elf_symbol_at(info, "dlvsym");
+    return 0;
+}
+
+static void from_phdr_info(void **state)
+{
+    void *curl = loaded("libcurl.so.4"), *libc = loaded("libc.so.6");
+    struct walk w = { 0 };
+
+    (void)state;
+    dl_iterate_phdr(each_object, &w);
+    assert_true(w.objects >= 4); /* this program, the vDSO, libcurl, libc, ld.so... */
+    assert_int_equal(w.with_perform, 1);
+    assert_ptr_equal(w.perform, dlsym(curl, "curl_easy_perform"));
+    assert_ptr_equal(w.dlsym_fn, dlsym(libc, "dlvsym"));
+    assert_null(amp_elf_symbol_at(NULL, "curl_easy_perform"));
+    dlclose(curl);
+    dlclose(libc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +427,7 @@ int main(void)
         cmocka_unit_test(plug_sysv_hash),
         cmocka_unit_test(concurrent_lookups),
         cmocka_unit_test(by_soname),
+        cmocka_unit_test(from_phdr_info),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
