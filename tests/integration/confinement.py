@@ -259,10 +259,23 @@ if how == "huge":
     resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
 files()
 go()
-os.closerange(3, 8192)  # a daemon's, libcurl's connection to the proxy among them
-files()
-# The program's own connections (to another host) take the numbers libcurl still holds.
-socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+if how == "dup2":
+    # Its own connection put over every number it did not open (dup2
+    # replaces at once: no moment where the number is free).
+    socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+    mine = {s.fileno() for s in socks}
+    for f in range(3, 64):
+        if f not in mine:
+            try:
+                os.fstat(f)
+            except OSError:
+                continue
+            os.dup2(socks[0].fileno(), f)
+else:
+    os.closerange(3, 8192)  # a daemon's, libcurl's connection to the proxy among them
+    files()
+    # The program's own connections (to another host) take the numbers libcurl still holds.
+    socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
 for _ in range(3):
     go()
     print(c.getinfo(pycurl.RESPONSE_CODE))
@@ -277,9 +290,10 @@ def daemon_closing_descriptors_never_sends_the_key_elsewhere(ctx):
     connection to the proxy among them) and opens connections of its own to
     another host, which get the numbers libcurl still holds: the next routed
     transfers go to the proxy on a new connection, never on the program's
-    (easy lean, followed, verbose, multi, numbers above 64), and its sockets
-    stay open."""
-    for how in ("lean", "follow", "verbose", "multi", "high", "huge"):
+    (easy lean, followed, verbose, multi, numbers above 64); the same when it
+    puts its own connection over every other number with dup2, libcurl's
+    among them; and its sockets stay open."""
+    for how in ("lean", "follow", "verbose", "multi", "high", "huge", "dup2"):
         mark_all(ctx)
         p = ok(ctx.run([PY, "-c", DAEMON, SF + "/daemon/" + how, str(ctx.plain.port), how]), how)
         assert p.stdout.split() == [b"200"] * 3, (how, p.stdout, p.stderr)
