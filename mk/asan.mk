@@ -92,11 +92,17 @@ ASAN_LDLIBS := -Wl,--as-needed -lcurl -lpthread
 ASAN_LDLIBS_reload_client := -rdynamic $(ASAN_LDLIBS)
 ASAN_PLUGLIBS := -Wl,--as-needed -lcurl
 ASAN_LDLIBS_runpath_main := -Wl,--enable-new-dtags -Wl,-rpath,'$$ORIGIN/plugins'
-$(ASAN_PLUGINS): $(ASAN_DIR)/plugins/lib%.so: tests/clients/%.c | $(ASAN_DIR)/plugins
+$(filter-out %/librenamed_plug.so,$(ASAN_PLUGINS)): $(ASAN_DIR)/plugins/lib%.so: tests/clients/%.c | $(ASAN_DIR)/plugins
 	$(CC) $(if $(filter $*,$(ASAN_PLAIN_PLUGINS)),-O2 -g,$(ASAN_CFLAGS)) $(WARN) -shared -fPIC $(abspath $<) -o $@ \
 	  $(or $(ASAN_PLUGLIBS_$*),$(ASAN_PLUGLIBS))
 # Linked against libcurl-gnutls by file name, as in the main Makefile.
 ASAN_PLUGLIBS_flavour_plug := $$(find /usr/lib /lib -name libcurl-gnutls.so.4 | head -n1)
+# The plugin bound to a copy of libcurl-gnutls under another name (the main
+# Makefile's), the copy beside it.
+$(ASAN_DIR)/plugins/librenamed_plug.so: tests/clients/flavour_plug.c $(B)/plugins/xibcurl-gnutls.so.4 | $(ASAN_DIR)/plugins
+	cp $(B)/plugins/xibcurl-gnutls.so.4 $(ASAN_DIR)/plugins/
+	$(CC) $(ASAN_CFLAGS) $(WARN) -shared -fPIC $(abspath $<) -o $@ $(ASAN_DIR)/plugins/xibcurl-gnutls.so.4 \
+	  -Wl,--enable-new-dtags -Wl,-rpath,'$$ORIGIN'
 # Another dlsym interposer: called by the sanitizer's runtime before it is set
 # up, as our hooks are, so built plain as they are.
 ASAN_PLAIN_PLUGINS := dlsym_tracer
