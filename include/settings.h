@@ -8,6 +8,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config.h"
 #include "curlapi.h"
@@ -41,10 +42,29 @@ static inline const struct amp_settings *amp_settings_get(const struct amp_curl 
     return amp_settings_load(c);
 }
 
+/* settings.c's alone to write: the UTC second the config's files were
+ * last looked at. */
+extern _Atomic int64_t amp_settings_looked_at;
+/* The look itself (amp_settings_refresh's rare part). */
+const struct amp_settings *amp_settings_look(const struct amp_curl *c, const struct amp_settings *s,
+                                             int64_t *now);
+
 /* The same, after looking (once the UTC second has moved on since the last
  * look, from the start of a transfer) whether the config's files changed,
- * and loading them again when they did. *now: the UTC second it read. */
-const struct amp_settings *amp_settings_refresh(const struct amp_curl *c, int64_t *now);
+ * and loading them again when they did. *now: the UTC second it read.
+ * Inline: every transfer's start pays its common case, one clock read and
+ * one compare. */
+static inline const struct amp_settings *amp_settings_refresh(const struct amp_curl *c,
+                                                              int64_t *now)
+{
+    const struct amp_settings *s = amp_settings_get(c);
+
+    *now = (int64_t)time(NULL);
+    if (s->mode == AMP_OFF ||
+        *now == atomic_load_explicit(&amp_settings_looked_at, memory_order_relaxed))
+        return s;
+    return amp_settings_look(c, s, now);
+}
 
 /* The current config, with a reference taken for the caller (NULL when
  * none was ever loaded). Taken only when a handle moves to another config,

@@ -53,7 +53,6 @@ static struct {
     char path[4096];            /* the config's path, as found at start */
     struct seen_file files[2];
     int nfiles;
-    _Atomic int64_t looked_at;  /* the UTC second they were last looked at */
     _Atomic int looking;        /* one thread looks, the others go on */
     /* The last load failed on a file it could not open (missing, no
      * permission): tried again every second, whatever its stat says (a
@@ -251,28 +250,16 @@ static int wanted(void)
     return wanted_config(found, sizeof(found)) != NULL;
 }
 
-static __attribute__((noinline)) const struct amp_settings *look(const struct amp_curl *c,
-                                                                 const struct amp_settings *s,
-                                                                 int64_t *now);
+/* The UTC second the config's files were last looked at (settings.h). */
+_Atomic int64_t amp_settings_looked_at;
 
-const struct amp_settings *amp_settings_refresh(const struct amp_curl *c, int64_t *now)
-{
-    const struct amp_settings *s = amp_settings_get(c);
-
-    *now = (int64_t)time(NULL);
-    /* Once a second: the common case needs no frame. */
-    if (s->mode == AMP_OFF || *now == atomic_load_explicit(&watch.looked_at, memory_order_relaxed))
-        return s;
-    return look(c, s, now);
-}
-
-static const struct amp_settings *look(const struct amp_curl *c, const struct amp_settings *s,
-                                       int64_t *now)
+__attribute__((noinline)) const struct amp_settings *
+amp_settings_look(const struct amp_curl *c, const struct amp_settings *s, int64_t *now)
 {
     /* watch is looked at only by the thread that holds `looking`. */
     if (atomic_exchange_explicit(&watch.looking, 1, memory_order_acquire))
         return s;
-    atomic_store_explicit(&watch.looked_at, *now, memory_order_relaxed);
+    atomic_store_explicit(&amp_settings_looked_at, *now, memory_order_relaxed);
     int any = watch.unopened, same = !watch.unopened;
     for (int i = 0; i < watch.nfiles; i++) {
         if (changed(&watch.files[i])) {
