@@ -271,24 +271,30 @@ static const struct flavour *flavour_of(const void *p)
  * stage (a test program linking the core's objects), none is found. */
 struct libcurls {
     void *(*symbol_at)(const struct dl_phdr_info *info, const char *name);
-    uintptr_t ours[2]; /* the load biases of the core and the first stage */
+    uintptr_t ours[2]; /* the load biases (l_addr, dlpi_addr) of the core and the first stage */
     unsigned n;
     void *first;       /* the first one's curl_easy_perform */
     int all;           /* count them all (else stop at the first) */
 };
 
+/* The load bias of the object holding p (0: not found). */
+static uintptr_t bias_of(const void *p)
+{
+    Dl_info info;
+    struct link_map *lm = NULL;
+
+    return p && dladdr1(p, &info, (void **)&lm, RTLD_DL_LINKMAP) && lm ? (uintptr_t)lm->l_addr : 0;
+}
+
 static void libcurls_start(struct libcurls *l, int all)
 {
     const struct amp_stage1 *s = s1();
-    Dl_info info;
 
     memset(l, 0, sizeof(*l));
     l->all = all;
     l->symbol_at = s ? s->symbol_at : NULL;
-    if (dladdr((void *)amp_real_curl_slow, &info))
-        l->ours[0] = (uintptr_t)info.dli_fbase;
-    if (s && dladdr(s->base, &info))
-        l->ours[1] = (uintptr_t)info.dli_fbase;
+    l->ours[0] = bias_of((const void *)amp_real_curl_slow);
+    l->ours[1] = bias_of(s ? s->base : NULL);
 }
 
 static int libcurl_seen(struct dl_phdr_info *info, size_t size, void *data)

@@ -240,7 +240,7 @@ def redirect_of_a_post_not_resent_as_post(ctx):
 
 
 DAEMON = """import os, pycurl, resource, socket, sys
-url, port, how = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+url, port, how, proxy = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 c = pycurl.Curl(); c.setopt(pycurl.URL, url); c.setopt(pycurl.WRITEFUNCTION, lambda b: None)
 c.setopt(pycurl.FOLLOWLOCATION, how == "follow"); c.setopt(pycurl.VERBOSE, how == "verbose")
 m = pycurl.CurlMulti()
@@ -263,14 +263,22 @@ if how == "dup2":
     # Its own connection put over every number it did not open (dup2
     # replaces at once: no moment where the number is free).
     socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
-    mine = {s.fileno() for s in socks}
+    mine, to_proxy = {s.fileno() for s in socks}, 0
     for f in range(3, 64):
         if f not in mine:
             try:
                 os.fstat(f)
             except OSError:
                 continue
+            try:
+                x = socket.fromfd(f, socket.AF_INET, socket.SOCK_STREAM)
+                to_proxy += x.getpeername()[1:2] == (proxy,)
+                x.close()
+            except OSError:
+                pass
             os.dup2(socks[0].fileno(), f)
+    if to_proxy != 1:  # libcurl's kept connection was among them
+        sys.exit("dup2: %d connections to the proxy replaced" % to_proxy)
 else:
     os.closerange(3, 8192)  # a daemon's, libcurl's connection to the proxy among them
     files()
@@ -295,7 +303,8 @@ def daemon_closing_descriptors_never_sends_the_key_elsewhere(ctx):
     among them; and its sockets stay open."""
     for how in ("lean", "follow", "verbose", "multi", "high", "huge", "dup2"):
         mark_all(ctx)
-        p = ok(ctx.run([PY, "-c", DAEMON, SF + "/daemon/" + how, str(ctx.plain.port), how]), how)
+        p = ok(ctx.run([PY, "-c", DAEMON, SF + "/daemon/" + how, str(ctx.plain.port), how,
+                        str(ctx.proxy.port)]), how)
         assert p.stdout.split() == [b"200"] * 3, (how, p.stdout, p.stderr)
         assert [r["target"] for r in ctx.proxy.requests()] == ["/daemon/" + how] * 4, how
         time.sleep(0.2)  # the program's own requests, logged as they are read
