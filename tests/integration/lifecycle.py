@@ -48,6 +48,24 @@ def second_flavour_loaded_while_another_thread_calls_curl(ctx):
     assert set(results) == {(0, b"7\n")}, sorted(set(results))
 
 
+def each_flavour_routed_twice(ctx, plugin, main_path, plugin_path):
+    """two_flavours with "again": the program's handle and the plugin's,
+    each performing twice, two rounds; every request at the proxy, in
+    order, with our key."""
+    mark_all(ctx)
+    plug = os.path.join(BUILD, "plugins", plugin)
+    p = ok(ctx.run([os.path.join(BUILD, "two_flavours"), plug, SF + main_path,
+                    "https://slack.com/api" + plugin_path, "again"]))
+    assert p.stdout.decode().splitlines() == (["main rc=0 status=200"] * 2 + ["plugin rc=0 status=200"] * 2) * 2, \
+        p.stdout
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ([main_path] * 2 + [plugin_path] * 2) * 2, reqs
+    assert [r["method"] for r in reqs] == (["GET"] * 2 + ["HEAD"] * 2) * 2, reqs
+    for r in reqs:
+        assert header_values(r, "x-api-key") == [KEY], r["headers"]
+        assert r["status"] == 200, r
+
+
 @test
 def a_libcurl_not_named_libcurl(ctx):
     """A plugin whose libcurl (gnutls) is a copy bundled under another file
@@ -55,17 +73,7 @@ def a_libcurl_not_named_libcurl(ctx):
     not by its name. Each handle reaches its own flavour (a handle of the
     program's libcurl handed to the copy failed with 3, or crashed), both
     are routed, their URLs set again too (the one-libcurl shortcut off)."""
-    mark_all(ctx)
-    plug = os.path.join(BUILD, "plugins", "librenamed_plug.so")
-    p = ok(ctx.run([os.path.join(BUILD, "two_flavours"), plug, SF + "/from-openssl",
-                    "https://slack.com/api/from-copy", "again"]))
-    assert p.stdout.decode().splitlines() == (["main rc=0 status=200"] * 2 + ["plugin rc=0 status=200"] * 2) * 2, \
-        p.stdout
-    reqs = ctx.proxy.requests()
-    assert [r["target"] for r in reqs] == (["/from-openssl"] * 2 + ["/from-copy"] * 2) * 2, reqs
-    assert [r["method"] for r in reqs] == (["GET"] * 2 + ["HEAD"] * 2) * 2, reqs
-    for r in reqs:
-        assert header_values(r, "x-api-key") == [KEY], r["headers"]
+    each_flavour_routed_twice(ctx, "librenamed_plug.so", "/from-openssl", "/from-copy")
 
 
 @test
@@ -75,18 +83,7 @@ def both_flavours_url_set_again(ctx):
     without asking which libcurl the caller uses; with two, it must still
     be asked): each transfer reaches its own flavour and the proxy, with our
     headers."""
-    mark_all(ctx)
-    plug = os.path.join(BUILD, "plugins", "libflavour_plug.so")
-    p = ok(ctx.run([os.path.join(BUILD, "two_flavours"), plug, SF + "/again-openssl",
-                    "https://slack.com/api/again-gnutls", "again"]))
-    assert p.stdout.decode().splitlines() == (["main rc=0 status=200"] * 2 + ["plugin rc=0 status=200"] * 2) * 2, \
-        p.stdout
-    reqs = ctx.proxy.requests()
-    assert [r["target"] for r in reqs] == (["/again-openssl"] * 2 + ["/again-gnutls"] * 2) * 2, reqs
-    assert [r["method"] for r in reqs] == (["GET"] * 2 + ["HEAD"] * 2) * 2, reqs
-    for r in reqs:
-        assert header_values(r, "x-api-key") == [KEY], r["headers"]
-        assert r["status"] == 200, r
+    each_flavour_routed_twice(ctx, "libflavour_plug.so", "/again-openssl", "/again-gnutls")
 
 
 @test
