@@ -259,6 +259,10 @@ if how == "huge":
     resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
 files()
 go()
+if how == "fork":  # a daemon's fork: the child goes on with libcurl's kept connection
+    pid = os.fork()
+    if pid:
+        os._exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 if how == "dup2":
     # Its own connection put over every number it did not open (dup2
     # replaces at once: no moment where the number is free).
@@ -298,10 +302,10 @@ def daemon_closing_descriptors_never_sends_the_key_elsewhere(ctx):
     connection to the proxy among them) and opens connections of its own to
     another host, which get the numbers libcurl still holds: the next routed
     transfers go to the proxy on a new connection, never on the program's
-    (easy lean, followed, verbose, multi, numbers above 64); the same when it
-    puts its own connection over every other number with dup2, libcurl's
-    among them; and its sockets stay open."""
-    for how in ("lean", "follow", "verbose", "multi", "high", "huge", "dup2"):
+    (easy lean, followed, verbose, multi, numbers above 64, in a forked
+    child); the same when it puts its own connection over every other
+    number with dup2, libcurl's among them; and its sockets stay open."""
+    for how in ("lean", "follow", "verbose", "multi", "high", "huge", "fork", "dup2"):
         mark_all(ctx)
         p = ok(ctx.run([PY, "-c", DAEMON, SF + "/daemon/" + how, str(ctx.plain.port), how,
                         str(ctx.proxy.port)]), how)
