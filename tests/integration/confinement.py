@@ -246,6 +246,10 @@ c.setopt(pycurl.FOLLOWLOCATION, how == "follow"); c.setopt(pycurl.VERBOSE, how =
 m = pycurl.CurlMulti()
 # One connection kept: the one on a number the program took is closed as the next is made.
 c.setopt(pycurl.MAXCONNECTS, 1); m.setopt(pycurl.M_MAXCONNECTS, 1)
+if how == "share":  # the later transfers on another handle, sharing the connections
+    sh = pycurl.CurlShare(); sh.setopt(pycurl.SH_SHARE, pycurl.LOCK_DATA_CONNECT)
+    c2 = pycurl.Curl(); c2.setopt(pycurl.URL, url); c2.setopt(pycurl.WRITEFUNCTION, lambda b: None)
+    c.setopt(pycurl.SHARE, sh); c2.setopt(pycurl.SHARE, sh)
 def go():
     if how != "multi":
         return c.perform()
@@ -288,6 +292,8 @@ else:
     files()
     # The program's own connections (to another host) take the numbers libcurl still holds.
     socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+if how == "share":  # (the first handle kept: its cleanup would close its own, closed, numbers)
+    first, c = c, c2
 for _ in range(3):
     go()
     print(c.getinfo(pycurl.RESPONSE_CODE))
@@ -303,9 +309,9 @@ def daemon_closing_descriptors_never_sends_the_key_elsewhere(ctx):
     another host, which get the numbers libcurl still holds: the next routed
     transfers go to the proxy on a new connection, never on the program's
     (easy lean, followed, verbose, multi, numbers above 64, in a forked
-    child); the same when it puts its own connection over every other
+    child, on another handle sharing the connections); the same when it puts its own connection over every other
     number with dup2, libcurl's among them; and its sockets stay open."""
-    for how in ("lean", "follow", "verbose", "multi", "high", "huge", "fork", "dup2"):
+    for how in ("lean", "follow", "verbose", "multi", "high", "huge", "fork", "share", "dup2"):
         mark_all(ctx)
         p = ok(ctx.run([PY, "-c", DAEMON, SF + "/daemon/" + how, str(ctx.plain.port), how,
                         str(ctx.proxy.port)]), how)
