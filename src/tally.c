@@ -197,8 +197,8 @@ void amp_tally_flush(int64_t now, int force)
 
     if (!atomic_load_explicit(&dirty, memory_order_relaxed) || !file)
         return;
-    if (!force && now == atomic_load_explicit(&amp_tally_flushed_at, memory_order_relaxed) &&
-        !atomic_load_explicit(&forked, memory_order_relaxed))
+    /* (Never the same second in a forked child: INT64_MIN there.) */
+    if (!force && now == atomic_load_explicit(&amp_tally_flushed_at, memory_order_relaxed))
         return;
     flush_now(file, now);
 }

@@ -375,7 +375,7 @@ static void by_soname(void **state)
  * curl_easy_perform: libcurl, whatever its name (not this program, which
  * only calls it). */
 struct walk {
-    void *perform, *dlsym_fn;
+    void *perform, *dlvsym_fn;
     unsigned with_perform, objects;
 };
 
@@ -390,8 +390,8 @@ static int each_object(struct dl_phdr_info *info, size_t size, void *data)
         w->with_perform++;
         w->perform = p;
     }
-    if (!w->dlsym_fn)
-        w->dlsym_fn = amp_elf_symbol_at(info, "dlvsym");
+    if (!w->dlvsym_fn)
+        w->dlvsym_fn = amp_elf_symbol_at(info, "dlvsym");
     return 0;
 }
 
@@ -405,7 +405,7 @@ static void from_phdr_info(void **state)
     assert_true(w.objects >= 4); /* this program, the vDSO, libcurl, libc, ld.so... */
     assert_int_equal(w.with_perform, 1);
     assert_ptr_equal(w.perform, dlsym(curl, "curl_easy_perform"));
-    assert_ptr_equal(w.dlsym_fn, dlsym(libc, "dlvsym"));
+    assert_ptr_equal(w.dlvsym_fn, dlsym(libc, "dlvsym"));
     assert_null(amp_elf_symbol_at(NULL, "curl_easy_perform"));
     dlclose(curl);
     dlclose(libc);
