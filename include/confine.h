@@ -21,7 +21,10 @@ int amp_confine_resolve_same(const struct curl_slist *app, const char *proxy_url
 
 /* CURLOPT_OPENSOCKETFUNCTION of a routed transfer to a plain-http proxy
  * (a relay on loopback; clientp: its struct amp_handle): a socket only for
- * a loopback address, whatever a RESOLVE entry, DNS or DoH said. */
+ * a loopback address, whatever a RESOLVE entry, DNS or DoH said, and for a
+ * proxy named by its IP address or "localhost", only for the address that
+ * names (a RESOLVE entry in libcurl's name cache, left by an earlier
+ * transfer, may point it at another local server). */
 curl_socket_t amp_confine_open(void *clientp, curlsocktype purpose,
                                struct curl_sockaddr *address);
 /* Its CURLOPT_CLOSESOCKETFUNCTION: the socket forgotten, and closed unless

@@ -151,6 +151,25 @@ def key_confined_to_the_proxy(ctx):
         # the name cache says: here an unrouted transfer before it, in the
         # same multi handle, leaves "localhost" pointing off the machine (a
         # link-local address), and the routed one is then not sent at all.
+        # The same, from an entry the name cache keeps for the proxy's own
+        # address: an unrouted transfer first loads "127.0.0.1:PORT" ->
+        # 127.0.0.2 (another local server on the proxy's port), and the routed
+        # one after it (its own RESOLVE set aside) found it there. It is not
+        # sent at all.
+        twin = sk.socket(sk.AF_INET, sk.SOCK_STREAM)
+        twin.bind(("127.0.0.2", ctx.proxy.port))
+        twin.listen(8)
+        try:
+            mark_all(ctx)
+            p = ctx.curl("--resolve", "127.0.0.1:%d:127.0.0.2" % ctx.proxy.port, "-m", "5",
+                         "-o", "/dev/null", ctx.plain.url("/unrouted"), "-o", "/dev/null", SF + "/cached")
+            drain(twin)
+            assert not any(KEY.encode() in b for b in seen), seen
+            err = p.stderr.decode()
+            assert "led to 127.0.0.2, not the proxy's own address: not sent" in err, err
+            assert ctx.proxy.requests() == []
+        finally:
+            twin.close()
         cfg = ctx.write_cfg("localhost-proxy.cfg", ctx.config(proxy_url="http://localhost:%d" % ctx.proxy.port))
         mark_all(ctx)
         p = ctx.curl("-Z", "--parallel-max", "1", "--resolve", "localhost:%d:169.254.0.1" % ctx.proxy.port,
