@@ -228,6 +228,8 @@ struct amp_inflight {
     CURLcode forced;                  /* a blocked multi transfer: the result to report */
     char forced_msg[CURL_ERROR_SIZE];
     CURLMsg msg;                      /* what curl_multi_info_read returns instead */
+    size_t trace_split;               /* the key's first bytes ended the last piece of
+                                         verbose output: how many (trace.c) */
 };
 
 struct amp_handle {

@@ -16,6 +16,13 @@ static inline void amp_transfer_started(struct amp_handle *hs)
     hs->xfer.started = 1;
 }
 
+/* How many of the key's first bytes ended the last piece of its verbose
+ * output (trace.c): its next piece starts with the others. */
+static inline void amp_transfer_trace_split(struct amp_handle *hs, size_t split)
+{
+    hs->xfer.trace_split = split;
+}
+
 /* A request of the transfer is about to go to the proxy (our
  * PREREQFUNCTION; a lean transfer's, when it ends): the transfer is counted routed, once, by the process
  * that sends it (a multi transfer added before fork and run by both

@@ -355,6 +355,7 @@ static void start(const struct amp_config *cfg, struct amp_handle *hs, unsigned 
     hs->xfer.lean = (mode & AMP_MODE_LEAN) != 0;
     hs->xfer.forced = CURLE_OK;
     hs->xfer.forced_msg[0] = '\0';
+    hs->xfer.trace_split = 0;
     amp_ratelimit_watch_start(hs);
     g->cur_route = g->proxy_route = NULL;
     g->proxy_headers = NULL;

@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "callbacks.h"
+#include "config.h"
 #include "options.h"
 #include "transfer.h"
 
@@ -355,6 +357,52 @@ static void a_new_url_routes_again_only_before_the_start(void **state)
     amp_handle_free(hs);
 }
 
+/* Verbose output: libcurl hands the request to the debug callback in
+ * pieces of its upload buffer, and the key may straddle two (with a TLS
+ * record's between them). Every split point gives the same text as one
+ * piece would: the key masked but for its last 4 characters, nothing of it
+ * in the clear. */
+static char seen[256];
+static size_t nseen;
+
+static int capture(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
+{
+    (void)e;
+    (void)userp;
+    if (type != CURLINFO_HEADER_OUT)
+        return 0;
+    assert_true(nseen + size < sizeof(seen));
+    memcpy(seen + nseen, data, size);
+    nseen += size;
+    return 0;
+}
+
+static void key_masked_across_two_pieces(void **state)
+{
+    char key[] = "amp-test-key-7f3a9c2e41d8";
+    const char text[] = "GET /x HTTP/1.1\r\nx-api-key: amp-test-key-7f3a9c2e41d8\r\nAccept: */*\r\n\r\n";
+    const char want[] = "GET /x HTTP/1.1\r\nx-api-key: *********************41d8\r\nAccept: */*\r\n\r\n";
+    struct amp_config cfg = { .api_key = key };
+    struct amp_handle hs = { 0 };
+    char piece[sizeof(text)], tls[] = { 0x17, 0x03, 0x03 };
+    size_t len = sizeof(text) - 1;
+
+    (void)state;
+    hs.cfg = &cfg;
+    hs.app.debug_fn = capture;
+    for (size_t cut = 0; cut <= len; cut++) {
+        nseen = 0;
+        memcpy(piece, text, cut);
+        amp_trace_debug(NULL, CURLINFO_HEADER_OUT, piece, cut, &hs);
+        amp_trace_debug(NULL, CURLINFO_SSL_DATA_OUT, tls, sizeof(tls), &hs);
+        memcpy(piece, text + cut, len - cut);
+        amp_trace_debug(NULL, CURLINFO_HEADER_OUT, piece, len - cut, &hs);
+        assert_int_equal(nseen, len);
+        if (memcmp(seen, want, len) != 0)
+            fail_msg("cut at %zu: %.*s", cut, (int)len, seen);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +411,7 @@ int main(void)
         cmocka_unit_test(ours_stay_on_the_handle),
         cmocka_unit_test(a_change_under_way_is_followed),
         cmocka_unit_test(a_new_url_routes_again_only_before_the_start),
+        cmocka_unit_test(key_masked_across_two_pieces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
