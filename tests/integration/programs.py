@@ -1,12 +1,17 @@
 """Real programs other than the curl CLI, each routed through the easy
-interface: pycurl, PHP's curl extension, git's HTTPS transport, and our own
-C client (several performs on one handle, a streamed upload)."""
+interface: pycurl, PHP's curl extension, git's HTTPS transport, R (its curl
+package, httr and download.file, easy and multi), and our own C client
+(several performs on one handle, a streamed upload)."""
 
 import os
+import re
+import shutil
+import subprocess
+import time
 
 from .harness import (
-    PY, SF, assert_amp_headers, assert_untouched, body_of, client, header_values, mark_all, ok,
-    one, test,
+    PY, SF, Skip, assert_amp_headers, assert_untouched, body_of, client, header_values, http_date,
+    mark_all, ok, one, queue_429, rl_cfg, test,
 )
 
 
@@ -132,3 +137,84 @@ def git_ls_remote_routed(ctx):
     assert req["target"] == "/tools/repo.git/info/refs?service=git-upload-pack", req["target"]
     assert_amp_headers(req, installation="inst-sf-1")
     assert any("git/" in v for v in header_values(req, "User-Agent")), req["headers"]
+
+
+# R, as a data-science worker uses it: the curl package (curl_fetch_memory, and a pool run by
+# multi_run), httr on top of it, and base R's download.file, which drives libcurl's multi
+# interface itself. One line of output per call: what the application saw.
+R_PROG = r"""
+args <- commandArgs(trailingOnly = TRUE)
+suppressMessages({ library(curl); library(httr) })
+h <- new_handle()
+handle_setheaders(h, "X-From" = "r-curl")
+r <- curl_fetch_memory(args[1], handle = h)
+cat("curl", r$status_code, r$url, "\n")
+r <- POST(args[2], body = "a=1&b=2", encode = "raw", add_headers("X-From" = "httr"))
+cat("httr", status_code(r), r$url, headers(r)[["retry-after"]], "\n")
+f <- tempfile()
+got <- tryCatch(download.file(args[3], f, method = "libcurl", quiet = TRUE),
+                warning = function(w) conditionMessage(w))
+cat("download.file", got, "\n")
+pool <- new_pool()
+for (u in args[c(1, 4)])
+    curl_fetch_multi(u, pool = pool, done = function(res) cat("multi", res$status_code, res$url, "\n"),
+                     fail = function(e) cat("multi failed", e, "\n"))
+invisible(multi_run(pool = pool))
+"""
+
+
+def r_with_packages():
+    if not shutil.which("Rscript") or subprocess.run(
+            ["Rscript", "-e", "library(curl); library(httr)"], capture_output=True).returncode != 0:
+        raise Skip("R with its curl and httr packages is not installed")
+
+
+@test
+def r_curl_httr_download_file_routed(ctx):
+    r_with_packages()
+    mark_all(ctx)
+    limits, post = SF + "/services/data/v56.0/limits", "https://slack.com/api/chat.postMessage"
+    query = SF + "/services/data/v56.0/query?q=SELECT+Id"
+    p = ok(ctx.run(["Rscript", "-e", R_PROG, limits, post, query, ctx.plain.url("/r-left-alone")]), "Rscript")
+    lines = sorted(p.stdout.decode().splitlines())
+    # The application sees its own URLs, and every call answered.
+    assert lines == sorted(["curl 200 %s " % limits, "httr 200 %s " % post, "download.file 0 ",
+                            "multi 200 %s " % limits, "multi 200 %s " % ctx.plain.url("/r-left-alone")]), lines
+    reqs = sorted(ctx.proxy.requests(), key=lambda r: (r["method"], r["target"]))
+    assert [(r["method"], r["target"]) for r in reqs] == [
+        ("GET", "/services/data/v56.0/limits"), ("GET", "/services/data/v56.0/limits"),
+        ("GET", "/services/data/v56.0/query?q=SELECT+Id"), ("POST", "/chat.postMessage")], reqs
+    for r in reqs:
+        if r["target"] == "/chat.postMessage":
+            assert_amp_headers(r, integration="slack-main", group="grp-42")
+            assert body_of(r) == b"a=1&b=2" and header_values(r, "X-From") == ["httr"]
+        else:
+            assert_amp_headers(r, installation="inst-sf-1")
+    assert sum(header_values(r, "X-From") == ["r-curl"] for r in reqs) == 1
+    assert_untouched(one(ctx.plain))
+
+
+@test
+def r_blocked_call_answered_as_the_proxys_429(ctx):
+    """After the proxy's 429, a later R process is answered here, as the proxy would have:
+    httr sees 429 and Retry-After, download.file what it does with the proxy's own 429."""
+    r_with_packages()
+    cfg, _ = rl_cfg(ctx, "rl-r", on_block=None)
+    queue_429(ctx, http_date(int(time.time()) + 60), "true")
+    mark_all(ctx)
+    ok(ctx.run(["Rscript", "-e", "invisible(curl::curl_fetch_memory('%s'))" % (SF + "/x")], cfg=cfg))
+    assert len(ctx.proxy.requests()) == 1
+    mark_all(ctx)
+    p = ok(ctx.run(["Rscript", "-e", R_PROG, SF + "/services/data/v56.0/limits", SF + "/services/data/v56.0/sobjects",
+                    SF + "/y", ctx.plain.url("/r-left-alone")], cfg=cfg), "Rscript")
+    lines = p.stdout.decode().splitlines()
+    assert lines[0] == "curl 429 %s/services/data/v56.0/limits " % SF, lines
+    # httr reads the seconds to wait (the proxy's X-Amp-Retry-After, some 60 s away).
+    m = re.fullmatch(r"httr 429 %s/services/data/v56.0/sobjects (\d+) " % re.escape(SF), lines[1])
+    assert m and 50 <= int(m.group(1)) <= 61, lines
+    # FAILONERROR: no body written, and R says so, as it does for the proxy's own 429.
+    assert lines[2].startswith("download.file downloaded length 0 != reported length"), lines
+    assert sorted(lines[3:]) == ["multi 200 %s " % ctx.plain.url("/r-left-alone"),
+                                 "multi 429 %s/services/data/v56.0/limits " % SF], lines
+    assert ctx.proxy.requests() == []
+    assert_untouched(one(ctx.plain))
