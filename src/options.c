@@ -77,6 +77,7 @@ struct row {
 #define AWAY AMP_MODE_AWAY
 #define LEAN AMP_MODE_LEAN
 #define FRESH AMP_MODE_FRESH
+#define NOWHERE AMP_MODE_NOWHERE
 /* What must not send a routed request, or the key, anywhere but the proxy
  * (confine.c says why these and not the others). */
 #define ASIDE(v) PUT(SEND | ANSWER, IFSET, v)
@@ -157,9 +158,13 @@ struct row {
     X(INTERFACE, STR, KEEP, interface, 0, P(0), PUT(ANSWER, IFSET, P(0)))                  \
     X(LOCALPORT, LONG, KEEP, localport, 0, L(0), PUT(ANSWER, IFSET, L(0)))                 \
     X(LOCALPORTRANGE, LONG, KEEP, localportrange, 0, L(1), PUT(ANSWER, IFSET, L(1)))       \
+    /* A call that goes nowhere: the application's buffer holds our message               \
+     * from the moment it is refused, and libcurl's own failure (the URL                    \
+     * nothing fetches) goes to no buffer, whenever the application reads                   \
+     * it (GDAL's multi loop never calls curl_multi_info_read). */                          \
+    X(ERRORBUFFER, PTR, KEEP, errbuf, 0, P(0), PUT(NOWHERE, VALUE, P(0)))                  \
     /* Only noted: what our callbacks hand on to, and what decides the                     \
      * mode (a redirect looked at, the key masked). */                                     \
-    X(ERRORBUFFER, PTR, KEEP, errbuf, 0, P(0), NOPUT)                                      \
     X(FOLLOWLOCATION, LONG, NOTE_GUARD, follow, 0, L(0), NOPUT)                            \
     X(VERBOSE, LONG, NOTE_TRACE, verbose, 0, L(0), NOPUT)                                  \
     X(STDERR, PTR, KEEP, err, 0, P(0), NOPUT)                                              \

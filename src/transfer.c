@@ -538,6 +538,10 @@ int amp_transfer_option_set(struct amp_handle *hs, int row)
 
     if (!x->active || change == AMP_CHANGE_NONE)
         return 0;
+    /* A buffer given to a refused call under way (after it was added to a
+     * multi handle) is told why at once: libcurl is given none (options.c). */
+    if (x->forced != CURLE_OK && row == amp_option_row(CURLOPT_ERRORBUFFER))
+        fill_errbuf(hs);
     /* libcurl reads the URL as the transfer starts: one not started yet is
      * routed again; one under way or ended keeps its route, and the proxy
      * URL stays on the handle (put back below: should libcurl read it once

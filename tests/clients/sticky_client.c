@@ -15,6 +15,10 @@
  *   mdrive     drive it until the transfer is done, its message not read
  *              (options may then still change, as R's RCurl does)
  *   mread      read that message, print, and take the handle out
+ *   mremove    take the handle out, its message not read, and print its error
+ *              buffer (GDAL's multi loop reads it so)
+ *   errbuf2    from now on the handle's error buffer is another one (set
+ *              late too: after madd)
  *   resolve=HOST:PORT:ADDR  connect_to=HOST:PORT:HOST:PORT  (a list of one)
  *   cbset      from now on the header callback sets CURLOPT_VERBOSE again (to
  *              what it is) on each status line, and CURLOPT_RESOLVE to the
@@ -41,7 +45,8 @@
 #include <string.h>
 #include <time.h>
 
-static char err[CURL_ERROR_SIZE];
+static char err[CURL_ERROR_SIZE], err2[CURL_ERROR_SIZE];
+static char *errbuf = err; /* the one the handle has */
 static int hdrlines, debugs, data_ok = 1;
 static CURL *h;
 static struct curl_slist *resolve;
@@ -242,6 +247,13 @@ int main(int argc, char **argv)
             printf(" rc=%d status=%ld err=%s\n", m ? (int)m->data.result : -1, status, err);
             fflush(stdout);
             curl_multi_remove_handle(multi, h);
+        } else if (!strcmp(a, "errbuf2")) {
+            errbuf = err2;
+            curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+        } else if (!strcmp(a, "mremove")) {
+            curl_multi_remove_handle(multi, h);
+            printf("mremove-%d err=%s\n", ++n, errbuf);
+            fflush(stdout);
         } else if (!strcmp(a, "dup")) {
             CURL *d = curl_easy_duphandle(h);
             snprintf(tag, sizeof(tag), "dup-%d", ++n);

@@ -134,6 +134,26 @@ def finished_transfer_never_started_again(ctx):
 
 
 @test
+def refused_call_error_buffer_read_without_its_message(ctx):
+    """A blocked call in a multi handle, taken out without its message read
+    (GDAL's multi loop): its error buffer says why, not libcurl's failure on
+    the URL a refused call goes to; so does one the application gives it
+    after it was added."""
+    cfg, _ = rl_cfg(ctx, "late-errbuf")
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", {"status": 429, "body": "slow down",
+                                "headers": {"X-Amp-Retry-After": http_date(time.time() + 300)}})
+    ok(sticky(ctx, "url=" + SF + "/late/first", "perform", cfg=cfg))
+    mark_all(ctx)
+    for late in ((), ("errbuf2",)):
+        p = ok(sticky(ctx, "url=" + SF + "/late/blocked", "madd", *late, "mdrive", "mremove", cfg=cfg))
+        err = p.stdout.decode()
+        assert err.startswith("mremove-1 err=ampshim: route https://*.my.salesforce.com "
+                              "(installation inst-sf-1) is rate limited until"), (late, err)
+    assert ctx.proxy.requests() == []
+
+
+@test
 def redirect_off_proxy_gets_the_apps_options_back(ctx):
     """A routed transfer the proxy redirects to another host: that request
     finds the application's own RESOLVE and CONNECT_TO (set aside while it

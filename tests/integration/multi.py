@@ -1,6 +1,7 @@
 """The multi interface: curl --parallel, our C client (curl_multi_perform and
 curl_multi_socket_action), pycurl's CurlMulti; a blocked, a routed and an
-unrouted transfer in one multi handle, a broken config, a handle taken
+unrouted transfer in one multi handle, a blocked transfer's error buffer read
+without curl_multi_info_read, a broken config, a handle taken
 away before it ran, a handle added twice."""
 
 import time
@@ -63,6 +64,37 @@ def multi_mixed_blocked_routed_untouched(ctx):
         assert plain["rc"] == "0" and plain["status"] == "200", plain
         assert [r["target"] for r in ctx.proxy.requests()] == ["/fine"]
         assert_untouched(one(ctx.plain))
+
+
+# GDAL's /vsicurl/ and many event loops never call curl_multi_info_read: they run the multi
+# handle until nothing is running, read the handle's CURLOPT_ERRORBUFFER, and take it away.
+PYCURL_NO_INFO_READ = r"""
+import io, sys, pycurl
+m, c = pycurl.CurlMulti(), pycurl.Curl()
+c.setopt(c.URL, sys.argv[1])
+c.setopt(c.WRITEDATA, io.BytesIO())
+m.add_handle(c)
+while m.perform()[1]:
+    m.select(1.0)
+print("before removing:", c.errstr())
+m.remove_handle(c)
+print("after removing:", c.errstr())
+"""
+
+
+@test
+def multi_blocked_error_buffer_read_without_info_read(ctx):
+    cfg, _ = rl_cfg(ctx, "multi-errbuf")
+    queue_429(ctx, http_date(int(time.time()) + 60))
+    ctx.curl("-o", "/dev/null", SF + "/first", cfg=cfg)
+    mark_all(ctx)
+    p = ok(ctx.run([PY, "-c", PYCURL_NO_INFO_READ, SF + "/blocked"], cfg=cfg))
+    lines = p.stdout.decode().splitlines()
+    assert len(lines) == 2, lines
+    for line in lines:
+        assert "ampshim: route https://*.my.salesforce.com (installation inst-sf-1) is rate limited until" in line, lines
+        assert "ampshim-blocked" not in line, lines
+    assert ctx.proxy.requests() == []
 
 
 @test
