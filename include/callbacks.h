@@ -11,7 +11,9 @@
 
 /* transfer.c: CURLOPT_PREREQFUNCTION on a transfer to the proxy that no
  * guard looks at: its request is about to be sent, so a new URL no longer
- * routes it again; then the application's own callback. */
+ * routes it again; then the application's own callback; then, to a
+ * plain-http relay, the connection libcurl picked refused unless it is
+ * still our socket (amp_transfer_confined). */
 int amp_transfer_sending(void *clientp, char *primary_ip, char *local_ip, int primary_port,
                          int local_port);
 

@@ -33,8 +33,19 @@ int amp_confine_close(void *clientp, curl_socket_t fd);
 /* 0 when a socket amp_confine_open made is still held by libcurl but its
  * number is another file now (the program closed it under libcurl: a
  * daemon closing every descriptor): a connection libcurl kept to the proxy
- * may be the program's own to anywhere, and a routed transfer must make a
- * new one (AMP_MODE_FRESH). One fstat a socket open. */
+ * may be the program's own to anywhere, and a multi transfer being added
+ * is made to take a new one (AMP_MODE_FRESH). One fstat a socket open. */
 int amp_confine_intact(void);
+/* 1 when the connection a request to a plain-http proxy is about to go out
+ * on (libcurl names it by its local port, to our PREREQFUNCTION) is a
+ * socket amp_confine_open made and its number still holds it. 0 for any
+ * other: one libcurl made without our callback (the program's own,
+ * unrouted request to the proxy's address, kept and reused), or one whose
+ * number the program closed or put another socket over since, at any
+ * moment before this (after a multi transfer was added, in its own
+ * callbacks). Asked as late as libcurl lets us: what is left is another
+ * thread replacing the number in the microseconds until the send. One
+ * fstat; a getsockname the first time for each socket. */
+int amp_confine_sends_on(int local_port);
 
 #endif

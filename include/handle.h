@@ -219,9 +219,11 @@ struct amp_inflight {
                                          has read its URL (the earliest we can tell) */
     struct amp_tally *counted;        /* the route its request to the proxy counts as */
     int sent;                         /* routed, counted when first sent (PREREQFUNCTION) */
-    int lean;                         /* lean (AMP_MODE_LEAN) when it began or since: no
-                                         PREREQFUNCTION of ours may have seen its request
-                                         go, so it is counted as it ends (transfer.c) */
+    int lean;                         /* lean (AMP_MODE_LEAN) when it began or since: its
+                                         end is its perform's return (transfer.c) */
+    int refused;                      /* our PREREQFUNCTION refused the connection libcurl
+                                         picked to a plain-http proxy (not our socket any
+                                         more: amp_confine_sends_on); nothing was sent */
     struct amp_tally *counted_blocked; /* the route it was counted blocked on (ratelimit.c) */
     unsigned mode;                    /* AMP_MODE_* of options.h */
     int64_t now;                      /* the UTC second it began */

@@ -56,8 +56,13 @@ static _Atomic uint64_t made[AMP_CONFINE_FDS];
 static _Atomic uint64_t live[AMP_CONFINE_FDS / 64];
 static _Atomic uint64_t words;
 static _Atomic int high;
+/* Each socket's local port, once a request was about to go out on it
+ * (amp_confine_sends_on): libcurl names a connection to our callbacks by
+ * its local port, not by its number. 0: not asked yet. */
+static _Atomic int made_port[AMP_CONFINE_FDS];
 static _Atomic int high_fd[AMP_CONFINE_HIGH]; /* 0: a free slot */
 static _Atomic uint64_t high_ino[AMP_CONFINE_HIGH];
+static _Atomic int high_port[AMP_CONFINE_HIGH];
 
 /* A check may look at a number another thread's close is closing (no
  * lock: whatever it finds there, the socket, none or another file, it
@@ -108,6 +113,86 @@ int amp_confine_intact(void)
     return all_intact(w);
 }
 
+static int local_port(int fd)
+{
+    struct sockaddr_storage a;
+    socklen_t len = sizeof(a);
+
+    if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        return 0;
+    if (a.ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)&a)->sin_port);
+    if (a.ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)&a)->sin6_port);
+    return 0;
+}
+
+/* sends_on for a socket whose port is not known yet: asked of the kernel
+ * once, while the number still holds our socket. */
+static __attribute__((noinline)) int sends_on_asked(int fd, uint64_t was, _Atomic int *rec, int port)
+{
+    if (inode_of(fd) != was || local_port(fd) != port || inode_of(fd) != was)
+        return -1;
+    atomic_store_explicit(rec, port, memory_order_relaxed);
+    return 1;
+}
+
+/* Whether the connection on local port `port` is the socket recorded at
+ * fd (inode *ino, port *rec): 1 it is, and still there; 0 it was (its
+ * port says so), but the number is another file's or none now; -1 it is
+ * another connection. */
+static inline __attribute__((always_inline)) int sends_on(int fd, _Atomic uint64_t *ino,
+                                                         _Atomic int *rec, int port)
+{
+    uint64_t was = atomic_load_explicit(ino, memory_order_acquire);
+    if (!was)
+        return -1;
+    int p = atomic_load_explicit(rec, memory_order_relaxed);
+    if (!p)
+        return sends_on_asked(fd, was, rec, port);
+    if (p != port)
+        return -1;
+    return inode_of(fd) == was;
+}
+
+static __attribute__((noinline)) int sends_on_any(uint64_t w, int port)
+{
+    for (; w; w &= w - 1) {
+        int at = __builtin_ctzll(w);
+        for (uint64_t b = atomic_load_explicit(&live[at], memory_order_acquire); b; b &= b - 1) {
+            int fd = at * 64 + __builtin_ctzll(b);
+            int r = sends_on(fd, &made[fd], &made_port[fd], port);
+            if (r >= 0)
+                return r;
+        }
+    }
+    for (int i = 0; atomic_load_explicit(&high, memory_order_acquire) && i < AMP_CONFINE_HIGH; i++) {
+        int fd = atomic_load(&high_fd[i]);
+        int r = fd ? sends_on(fd, &high_ino[i], &high_port[i], port) : -1;
+        if (r >= 0)
+            return r;
+    }
+    return 0;
+}
+
+int amp_confine_sends_on(int port)
+{
+    if (port <= 0)
+        return 0;
+    uint64_t w = atomic_load_explicit(&words, memory_order_acquire);
+    /* The common case, one kept connection to the relay (none above
+     * AMP_CONFINE_FDS), without the walk's frame. */
+    if (w && !(w & (w - 1)) && !atomic_load_explicit(&high, memory_order_relaxed)) {
+        int at = __builtin_ctzll(w);
+        uint64_t b = atomic_load_explicit(&live[at], memory_order_acquire);
+        if (b && !(b & (b - 1))) {
+            int fd = at * 64 + __builtin_ctzll(b);
+            return sends_on(fd, &made[fd], &made_port[fd], port) > 0;
+        }
+    }
+    return sends_on_any(w, port) > 0;
+}
+
 /* The slot of number fd (from AMP_CONFINE_FDS on), or -1. */
 static int high_slot(int fd)
 {
@@ -129,6 +214,7 @@ static int remember_high(int fd)
     for (int i = 0; i < AMP_CONFINE_HIGH; i++) {
         int none = 0;
         if (atomic_compare_exchange_strong(&high_fd[i], &none, fd)) {
+            atomic_store(&high_port[i], 0);
             atomic_store(&high_ino[i], inode_of(fd));
             atomic_fetch_add(&high, 1);
             return 0;
@@ -148,7 +234,7 @@ int amp_confine_close(void *clientp, curl_socket_t fd)
         /* None: libcurl's own (made before our callback was put), closed as
          * one below AMP_CONFINE_FDS with no record is. */
         if (i >= 0) {
-            ino = atomic_load(&high_ino[i]);
+            ino = atomic_exchange(&high_ino[i], 0);
             atomic_store(&high_fd[i], 0);
             atomic_fetch_sub(&high, 1);
         }
@@ -237,7 +323,9 @@ curl_socket_t amp_confine_open(void *clientp, curlsocktype purpose,
             return CURL_SOCKET_BAD;
         }
     } else if (fd >= 0) {
-        /* Its inode before its bit: a check that sees the bit sees the inode. */
+        /* Its port unknown, then its inode, then its bit: a check that sees
+         * the bit sees the inode, and one that sees the inode no old port. */
+        atomic_store(&made_port[fd], 0);
         atomic_store(&made[fd], inode_of(fd));
         atomic_fetch_or(&live[fd / 64], (uint64_t)1 << (fd % 64));
         atomic_fetch_or(&words, (uint64_t)1 << (fd / 64));

@@ -121,13 +121,11 @@ struct row {
     X(PROTOCOLS_STR, STR, KEEP, protocols_str, CURLOPT_PROTOCOLS, P(0),                    \
       PUT(ANSWER, IFSET, P("http")), PUT(PLAIN, IFSET, P("http,https")))                   \
     /* Redirects looked at (redirect.c), or a blocked call's connection taken. */          \
-    /* (And any request to the proxy: it is sent now, xfer.started.) */                   \
-    /* A lean transfer (one curl_easy_perform) is counted as it ends instead. */          \
+    /* (And any request to the proxy: it is sent now, xfer.started, on a                  \
+     * connection to a plain-http relay that is still our socket.) */                     \
     X(PREREQFUNCTION, FN, KEEP, prereq_fn, 0, F(0), PUT(ANSWER, VALUE, F(amp_respond_prereq)), \
-      PUT(GUARD, VALUE, F(amp_redirect_guard)), PUT(LEAN, APP, F(0)),                     \
-      PUT(SEND, VALUE, F(amp_transfer_sending)))                                           \
-    X(PREREQDATA, PTR, KEEP, prereq_data, 0, P(0), PUT(LEAN, APP, P(0)),                   \
-      PUT(ANSWER | GUARD | SEND, HS, P(0)))                                                \
+      PUT(GUARD, VALUE, F(amp_redirect_guard)), PUT(SEND, VALUE, F(amp_transfer_sending))) \
+    X(PREREQDATA, PTR, KEEP, prereq_data, 0, P(0), PUT(ANSWER | GUARD | SEND, HS, P(0)))   \
     X(RESOLVER_START_FUNCTION, FN, KEEP, resolver_fn, 0, F(0),                             \
       PUT(GUARD, VALUE, F(amp_redirect_resolving)))                                        \
     X(RESOLVER_START_DATA, PTR, KEEP, resolver_data, 0, P(0), PUT(GUARD, HS, P(0)))        \

@@ -120,9 +120,10 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
     /* Back on the proxy after a request elsewhere: that connection was
      * made with the application's options (AMP_MODE_AWAY), so it gets none
      * of our headers. */
+    int to_proxy = 0;
     if (url && g->proxy_route && !(hs->xfer.mode & AMP_MODE_AWAY) &&
         amp_same_origin(c, url, cfg->proxy_url)) {
-        amp_transfer_sent(hs);
+        to_proxy = 1;
         if (g->cur_route != g->proxy_route) {
             amp_options_put(hs, CURLOPT_HTTPHEADER, (union amp_optval){ .p = g->proxy_headers });
             amp_transfer_on_route(hs, g->proxy_route);
@@ -138,8 +139,14 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
         amp_options_give_back(hs, CURLOPT_HTTPHEADER);
         amp_transfer_on_route(hs, NULL);
     }
+    int rc = CURL_PREREQFUNC_OK;
     if (hs->app.prereq_fn)
-        return hs->app.prereq_fn(hs->app.prereq_data, primary_ip, local_ip, primary_port,
-                                 local_port);
-    return CURL_PREREQFUNC_OK;
+        rc = hs->app.prereq_fn(hs->app.prereq_data, primary_ip, local_ip, primary_port, local_port);
+    /* Our headers go with it: on our socket, after the application's own
+     * callback, which may have taken its number. */
+    if (to_proxy && rc == CURL_PREREQFUNC_OK)
+        rc = amp_transfer_confined(hs, local_port);
+    if (to_proxy && rc == CURL_PREREQFUNC_OK)
+        amp_transfer_sent(hs);
+    return rc;
 }

@@ -294,7 +294,11 @@ static unsigned send_mode(const struct amp_config *cfg, const struct amp_handle 
     if (!cfg->proxy_plain_http)
         return m;
     m |= AMP_MODE_PLAIN;
-    if (!amp_confine_intact())
+    /* A multi transfer being added: on a new connection when one libcurl
+     * keeps is not ours any more (a daemon closed every descriptor since),
+     * since one refused as its request goes (amp_transfer_confined) can
+     * only fail. curl_easy_perform sends it again itself. */
+    if (!hs->xfer.performing && !amp_confine_intact())
         m |= AMP_MODE_FRESH;
     if (!(m & AMP_MODE_GUARD) && hs->xfer.performing && !hs->xfer.multi &&
         amp_ratelimit_lean_ok(hs))
@@ -436,7 +440,7 @@ static int again(const struct amp_config *cfg, const struct amp_handle *hs)
            d->url == hs->app.url && !hs->xfer.multi && !o->dirty &&
            !o->stale && o->mode == d->again_mode && o->url == d->proxy_url &&
            o->headers == hs->hdrs.ours && hs->hdrs.route == d->route && headers_same(hs) &&
-           !(d->again_mode & AMP_MODE_FRESH) && amp_confine_intact();
+           !(d->again_mode & AMP_MODE_FRESH);
 }
 
 /* Route hs's transfer. CURLE_OK with *routed 0 (left alone) or 1 (our
@@ -582,16 +586,58 @@ int amp_transfer_option_set(struct amp_handle *hs, int row)
     return 0;
 }
 
+static __attribute__((noinline)) int refuse_connection(struct amp_handle *hs)
+{
+    hs->xfer.refused = 1;
+    if (hs->xfer.performing)
+        amp_debug("the connection libcurl kept to the plain-http proxy is not ampshim's socket "
+                  "any more: sent on a new one");
+    else
+        amp_transfer_fail(hs, CURLE_SEND_ERROR, AMP_LOG_WARN,
+                          "the connection libcurl kept to the plain-http proxy is not ampshim's "
+                          "socket any more (the program closed it, or put another over its "
+                          "number): not sent");
+    return CURL_PREREQFUNC_ABORT;
+}
+
+static inline int confined(struct amp_handle *hs, int local_port)
+{
+    if (!(hs->xfer.mode & AMP_MODE_PLAIN) || amp_confine_sends_on(local_port))
+        return CURL_PREREQFUNC_OK;
+    return refuse_connection(hs);
+}
+
+int amp_transfer_confined(struct amp_handle *hs, int local_port)
+{
+    return confined(hs, local_port);
+}
+
+/* amp_transfer_sending with the application's own callback first, which
+ * may have taken the connection's number. */
+static __attribute__((noinline)) int sending_after_apps(struct amp_handle *hs, char *primary_ip,
+                                                        char *local_ip, int primary_port,
+                                                        int local_port)
+{
+    int rc = hs->app.prereq_fn(hs->app.prereq_data, primary_ip, local_ip, primary_port, local_port);
+
+    if (rc == CURL_PREREQFUNC_OK)
+        rc = amp_transfer_confined(hs, local_port);
+    if (rc == CURL_PREREQFUNC_OK)
+        amp_transfer_sent(hs);
+    return rc;
+}
+
 int amp_transfer_sending(void *clientp, char *primary_ip, char *local_ip, int primary_port,
                          int local_port)
 {
     struct amp_handle *hs = clientp;
 
     amp_transfer_started(hs);
-    amp_transfer_sent(hs);
     if (hs->app.prereq_fn)
-        return hs->app.prereq_fn(hs->app.prereq_data, primary_ip, local_ip, primary_port,
-                                 local_port);
+        return sending_after_apps(hs, primary_ip, local_ip, primary_port, local_port);
+    if (confined(hs, local_port) != CURL_PREREQFUNC_OK)
+        return CURL_PREREQFUNC_ABORT;
+    amp_transfer_sent(hs);
     return CURL_PREREQFUNC_OK;
 }
 
@@ -929,6 +975,36 @@ CURLcode amp_transfer_url_info(const struct amp_curl *c, struct amp_handle *hs, 
     return rc;
 }
 
+/* The connection libcurl picked to a plain-http proxy was refused (not
+ * our socket any more, nothing sent): the perform once more, on a new one. */
+static __attribute__((noinline)) CURLcode perform_afresh(const struct amp_curl *c,
+                                                         struct amp_handle *hs)
+{
+    hs->xfer.refused = 0;
+    hs->xfer.mode |= AMP_MODE_FRESH;
+    if (amp_options_sync(hs, hs->xfer.mode) < 0)
+        return amp_transfer_fail(hs, CURLE_OUT_OF_MEMORY, AMP_FAIL_QUIET,
+                                 "out of memory while routing %s", hs->decision.url);
+    CURLcode rc = c->easy_perform(hs->easy);
+    if (rc == CURLE_ABORTED_BY_CALLBACK && hs->xfer.refused)
+        rc = amp_transfer_fail(hs, CURLE_SEND_ERROR, AMP_LOG_WARN,
+                               "a new connection to the plain-http proxy was not ampshim's socket "
+                               "by the time its request went (the program took its number): not "
+                               "sent");
+    return rc;
+}
+
+/* libcurl's perform of a routed transfer. */
+static inline CURLcode perform_confined(const struct amp_curl *c, struct amp_handle *hs)
+{
+    hs->xfer.refused = 0;
+    CURLcode rc = c->easy_perform(hs->easy);
+
+    if (rc == CURLE_ABORTED_BY_CALLBACK && hs->xfer.refused && !hs->orphaned)
+        return perform_afresh(c, hs);
+    return rc;
+}
+
 CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config *cfg,
                               struct amp_handle *hs, int64_t now, int *orphaned)
 {
@@ -957,7 +1033,7 @@ CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config 
             return rc != CURLE_OK ? rc : c->easy_perform(hs->easy);
         }
     }
-    rc = c->easy_perform(hs->easy);
+    rc = perform_confined(c, hs);
     /* The guard stopped a redirect to a routed URL: send it through the proxy. */
     for (int n = 0; (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_COULDNT_RESOLVE_HOST) &&
                     hs->guard.redirect_url && !hs->orphaned;
@@ -970,7 +1046,7 @@ CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config 
         rc = reroute(hs->cfg, hs);
         if (rc != CURLE_OK)
             break;
-        rc = c->easy_perform(hs->easy);
+        rc = perform_confined(c, hs);
     }
     hs->xfer.performing = 0;
     end(hs);

@@ -344,6 +344,94 @@ def daemon_closing_descriptors_never_sends_the_key_elsewhere(ctx):
         assert KEY.encode() not in p.stderr, p.stderr
 
 
+LATE = """import os, pycurl, socket, sys
+url, port, how, proxy = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+socks = []
+def take():  # the program's own connection to another host put over libcurl's to the proxy
+    s = socket.create_connection(("127.0.0.1", port)); socks.append(s)
+    found = 0
+    for f in range(3, 64):
+        try:
+            x = socket.fromfd(f, socket.AF_INET, socket.SOCK_STREAM)
+        except OSError:
+            continue
+        try:
+            if x.getpeername()[1:2] == (proxy,):
+                os.dup2(s.fileno(), f); found += 1
+        except OSError:
+            pass
+        x.close()
+    if found != 1:
+        sys.exit("%s: %d connections to the proxy replaced" % (how, found))
+c = pycurl.Curl(); c.setopt(pycurl.WRITEFUNCTION, lambda b: None); c.setopt(pycurl.MAXCONNECTS, 1)
+if how == "unrouted":  # the program's own request to the proxy's address: a connection not ours
+    c.setopt(pycurl.URL, "http://127.0.0.1:%d/health" % proxy); c.perform(); take()
+c.setopt(pycurl.URL, url)
+if how == "added":
+    m = pycurl.CurlMulti(); m.setopt(pycurl.M_MAXCONNECTS, 1)
+    def run():
+        m.add_handle(c); n = 1
+        while n:
+            n = m.perform()[1]; m.select(1.0)
+        done = m.info_read()
+        m.remove_handle(c)
+        return done[2][0][1:] if done[2] else (0, "")
+    print(run(), c.getinfo(pycurl.RESPONSE_CODE))
+    m.add_handle(c)  # added, then its connection taken before the multi handle runs it
+    take()
+    n = 1
+    while n:
+        n = m.perform()[1]; m.select(1.0)
+    done = m.info_read()
+    print(done[2][0][1:] if done[2] else "sent")
+    m.remove_handle(c)
+else:
+    if how == "progress":  # taken from the program's own callback, inside the perform
+        def progress(*a):
+            if armed and not socks:
+                take()
+        armed = False
+        c.setopt(pycurl.NOPROGRESS, 0); c.setopt(pycurl.XFERINFOFUNCTION, progress)
+        c.perform(); armed = True
+    c.perform()
+for _ in range(2):
+    c.perform()
+    print(c.getinfo(pycurl.RESPONSE_CODE))
+for s in socks:
+    s.send(b"GET /own HTTP/1.0\\r\\n\\r\\n")  # still the program's: ampshim closed none
+"""
+
+
+@test
+def connection_taken_after_the_check_never_gets_the_key(ctx):
+    """libcurl's kept connection to a plain-http relay taken by the program
+    later than a transfer's start: after the transfer was added to a multi
+    handle, from the program's own progress callback inside the perform; or
+    a connection to the relay's address that libcurl made for the program's
+    own unrouted request and reuses for a routed one. A routed request goes
+    out only on a socket of ours, as libcurl is about to send it: the
+    perform sends it on a new connection, an added multi transfer fails
+    with a message; the program's socket gets nothing and stays open."""
+    for how in ("added", "progress", "unrouted"):
+        mark_all(ctx)
+        p = ok(ctx.run([PY, "-c", LATE, SF + "/late/" + how, str(ctx.plain.port), how,
+                        str(ctx.proxy.port)]), how)
+        out = p.stdout.decode().splitlines()
+        if how == "added":
+            assert out[0] == "(0, '') 200", out
+            assert out[1].startswith("(55, ") and ("ampshim: the connection libcurl kept to the plain-http "
+                                                   "proxy is not ampshim's socket any more") in out[1], out
+        assert out[-2:] == ["200", "200"], (how, out, p.stderr)
+        targets = [r["target"] for r in ctx.proxy.requests()]
+        assert targets == ["/health"] * (how == "unrouted") + ["/late/" + how] * (4 if how == "progress" else 3), \
+            (how, targets)
+        time.sleep(0.2)  # the program's own request, logged as it is read
+        own = ctx.plain.requests()
+        assert [r["target"] for r in own] == ["/own"], (how, own)
+        assert_untouched(own[0])
+        assert KEY.encode() not in p.stderr, p.stderr
+
+
 ALIAS = """import os, pycurl, socket, sys
 url, port, proxy = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def handle():
