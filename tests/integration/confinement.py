@@ -258,7 +258,26 @@ def redirect_of_a_post_not_resent_as_post(ctx):
         ("POST", "/create", b"amount=100"), ("POST", "/v2/create", b"amount=100")], reqs
 
 
-DAEMON = """import os, pycurl, resource, socket, sys
+# The numbers of a program's connections to the proxy (port), for the scripts below.
+TO_PROXY = """import os, pycurl, socket, sys
+def to_proxy(port):
+    found = []
+    for f in range(3, 64):
+        try:
+            x = socket.fromfd(f, socket.AF_INET, socket.SOCK_STREAM)
+        except OSError:
+            continue
+        try:
+            if x.getpeername()[1:2] == (port,):
+                found.append(f)
+        except OSError:
+            pass
+        x.close()
+    return found
+"""
+
+
+DAEMON = TO_PROXY + """import resource
 url, port, how, proxy = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 c = pycurl.Curl(); c.setopt(pycurl.URL, url); c.setopt(pycurl.WRITEFUNCTION, lambda b: None)
 c.setopt(pycurl.FOLLOWLOCATION, how == "follow"); c.setopt(pycurl.VERBOSE, how == "verbose")
@@ -290,22 +309,16 @@ if how == "dup2":
     # Its own connection put over every number it did not open (dup2
     # replaces at once: no moment where the number is free).
     socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
-    mine, to_proxy = {s.fileno() for s in socks}, 0
+    mine, kept = {s.fileno() for s in socks}, to_proxy(proxy)
     for f in range(3, 64):
         if f not in mine:
             try:
                 os.fstat(f)
             except OSError:
                 continue
-            try:
-                x = socket.fromfd(f, socket.AF_INET, socket.SOCK_STREAM)
-                to_proxy += x.getpeername()[1:2] == (proxy,)
-                x.close()
-            except OSError:
-                pass
             os.dup2(socks[0].fileno(), f)
-    if to_proxy != 1:  # libcurl's kept connection was among them
-        sys.exit("dup2: %d connections to the proxy replaced" % to_proxy)
+    if len(kept) != 1:  # libcurl's kept connection was among them
+        sys.exit("dup2: %d connections to the proxy replaced" % len(kept))
 else:
     os.closerange(3, 8192)  # a daemon's, libcurl's connection to the proxy among them
     files()
@@ -344,25 +357,15 @@ def daemon_closing_descriptors_never_sends_the_key_elsewhere(ctx):
         assert KEY.encode() not in p.stderr, p.stderr
 
 
-LATE = """import os, pycurl, socket, sys
+LATE = TO_PROXY + """
 url, port, how, proxy = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 socks = []
 def take():  # the program's own connection to another host put over libcurl's to the proxy
     s = socket.create_connection(("127.0.0.1", port)); socks.append(s)
-    found = 0
-    for f in range(3, 64):
-        try:
-            x = socket.fromfd(f, socket.AF_INET, socket.SOCK_STREAM)
-        except OSError:
-            continue
-        try:
-            if x.getpeername()[1:2] == (proxy,):
-                os.dup2(s.fileno(), f); found += 1
-        except OSError:
-            pass
-        x.close()
-    if found != 1:
-        sys.exit("%s: %d connections to the proxy replaced" % (how, found))
+    kept = to_proxy(proxy)
+    if len(kept) != 1:
+        sys.exit("%s: %d connections to the proxy" % (how, len(kept)))
+    os.dup2(s.fileno(), kept[0])
 c = pycurl.Curl(); c.setopt(pycurl.WRITEFUNCTION, lambda b: None); c.setopt(pycurl.MAXCONNECTS, 1)
 if how == "unrouted":  # the program's own request to the proxy's address: a connection not ours
     c.setopt(pycurl.URL, "http://127.0.0.1:%d/health" % proxy); c.perform(); take()
@@ -432,31 +435,17 @@ def connection_taken_after_the_check_never_gets_the_key(ctx):
         assert KEY.encode() not in p.stderr, p.stderr
 
 
-ALIAS = """import os, pycurl, socket, sys
+ALIAS = TO_PROXY + """
 url, port, proxy = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def handle():
     c = pycurl.Curl(); c.setopt(pycurl.URL, url); c.setopt(pycurl.WRITEFUNCTION, lambda b: None)
     return c
-def to_proxy():  # the numbers of the connections to the proxy
-    found = []
-    for f in range(3, 64):
-        try:
-            x = socket.fromfd(f, socket.AF_INET, socket.SOCK_STREAM)
-        except OSError:
-            continue
-        try:
-            if x.getpeername()[1:2] == (proxy,):
-                found.append(f)
-        except OSError:
-            pass
-        x.close()
-    return found
 def fill(upto):  # the free numbers below upto taken
     while os.open("/dev/null", os.O_RDONLY) < upto - 1:
         pass
 c1, c2 = handle(), handle()
 c1.perform(); c2.perform()  # each keeps a connection to the proxy: numbers a and b
-a, b = to_proxy()
+a, b = to_proxy(proxy)
 os.closerange(3, 1024)
 fill(a)
 socks = [socket.create_connection(("127.0.0.1", port))]  # the program's own on a: the next is a new connection

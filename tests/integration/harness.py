@@ -295,6 +295,15 @@ def rl_cfg(ctx, name, throttle="", on_block="fail"):
     return ctx.write_cfg(name + ".cfg", text), state
 
 
+def blocked_cfg(ctx, name, **kw):
+    """A config of its own (rl_cfg) whose Salesforce route the proxy has just answered 429,
+    retryable in a minute: the next call to it is blocked."""
+    cfg, _ = rl_cfg(ctx, name, **kw)
+    queue_429(ctx, http_date(int(time.time()) + 60))
+    ctx.curl("-o", "/dev/null", SF + "/first", cfg=cfg)
+    return cfg
+
+
 def queue_429(ctx, retry_after=None, retryable=None, extra=None):
     headers = dict(extra or {})
     if retry_after is not None:

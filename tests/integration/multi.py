@@ -4,11 +4,9 @@ unrouted transfer in one multi handle, a blocked transfer's error buffer read
 without curl_multi_info_read, a broken config, a handle taken
 away before it ran, a handle added twice."""
 
-import time
-
 from .harness import (
-    BROKEN, PY, SF, assert_amp_headers, assert_untouched, header_values, http_date, mark_all, ok,
-    one, parse_lines, preload_env, prog, queue_429, rl_cfg, test,
+    BROKEN, PY, SF, assert_amp_headers, assert_untouched, blocked_cfg, header_values, mark_all,
+    ok, one, parse_lines, preload_env, prog, queue_429, rl_cfg, test,
 )
 
 
@@ -49,9 +47,7 @@ def multi_c_client_perform_and_socket_action(ctx):
 
 @test
 def multi_mixed_blocked_routed_untouched(ctx):
-    cfg, _ = rl_cfg(ctx, "multi-mixed")
-    queue_429(ctx, http_date(int(time.time()) + 60))
-    ctx.curl("-o", "/dev/null", SF + "/first", cfg=cfg)
+    cfg = blocked_cfg(ctx, "multi-mixed")
     for mode in ("perform", "socket"):
         mark_all(ctx)
         p = ok(ctx.run([prog("multi_client"), mode, SF + "/blocked", "https://slack.com/api/fine",
@@ -84,9 +80,7 @@ print("after removing:", c.errstr())
 
 @test
 def multi_blocked_error_buffer_read_without_info_read(ctx):
-    cfg, _ = rl_cfg(ctx, "multi-errbuf")
-    queue_429(ctx, http_date(int(time.time()) + 60))
-    ctx.curl("-o", "/dev/null", SF + "/first", cfg=cfg)
+    cfg = blocked_cfg(ctx, "multi-errbuf")
     mark_all(ctx)
     p = ok(ctx.run([PY, "-c", PYCURL_NO_INFO_READ, SF + "/blocked"], cfg=cfg))
     lines = p.stdout.decode().splitlines()
