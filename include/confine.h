@@ -47,5 +47,13 @@ int amp_confine_intact(void);
  * thread replacing the number in the microseconds until the send. One
  * fstat; a getsockname the first time for each socket. */
 int amp_confine_sends_on(int local_port);
+/* The program's own, unrouted request to the plain-http relay's origin is
+ * about to go: libcurl may keep its connection, which no callback of ours
+ * made (and which the program may bind, or hand libcurl already connected,
+ * where it likes), and give it to a routed transfer to the relay. Once that
+ * is so, amp_confine_relay_shared says 1, for good: routed transfers take
+ * new connections (AMP_MODE_FRESH). */
+void amp_confine_relay_touched(void);
+int amp_confine_relay_shared(void);
 
 #endif

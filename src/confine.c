@@ -113,6 +113,21 @@ int amp_confine_intact(void)
     return all_intact(w);
 }
 
+/* The program has sent a request of its own to the plain-http relay's
+ * address (a health check): libcurl may keep that connection, made without
+ * our callback, and hand it to a routed transfer. */
+static _Atomic int relay_touched;
+
+void amp_confine_relay_touched(void)
+{
+    atomic_store_explicit(&relay_touched, 1, memory_order_relaxed);
+}
+
+int amp_confine_relay_shared(void)
+{
+    return atomic_load_explicit(&relay_touched, memory_order_relaxed);
+}
+
 static int local_port(int fd)
 {
     struct sockaddr_storage a;

@@ -178,8 +178,11 @@ static int decide_url(const struct amp_config *cfg, struct amp_handle *hs, const
     /* A routed URL is said when a transfer of it is sent (begin): one
      * answered here never went to the proxy. */
     d->said = 0;
-    if (!d->route)
+    if (!d->route) {
         amp_debug("no route for %s: left alone", url);
+        if (cfg->proxy_plain_http && amp_same_origin(hs->c, url, cfg->proxy_url))
+            amp_confine_relay_touched();
+    }
     return 0;
 }
 
@@ -298,7 +301,7 @@ static unsigned send_mode(const struct amp_config *cfg, const struct amp_handle 
      * keeps is not ours any more (a daemon closed every descriptor since),
      * since one refused as its request goes (amp_transfer_confined) can
      * only fail. curl_easy_perform sends it again itself. */
-    if (!hs->xfer.performing && !amp_confine_intact())
+    if ((!hs->xfer.performing && !amp_confine_intact()) || amp_confine_relay_shared())
         m |= AMP_MODE_FRESH;
     if (!(m & AMP_MODE_GUARD) && hs->xfer.performing && !hs->xfer.multi &&
         amp_ratelimit_lean_ok(hs))
@@ -440,7 +443,7 @@ static int again(const struct amp_config *cfg, const struct amp_handle *hs)
            d->url == hs->app.url && !hs->xfer.multi && !o->dirty &&
            !o->stale && o->mode == d->again_mode && o->url == d->proxy_url &&
            o->headers == hs->hdrs.ours && hs->hdrs.route == d->route && headers_same(hs) &&
-           !(d->again_mode & AMP_MODE_FRESH);
+           !(d->again_mode & AMP_MODE_FRESH) && !amp_confine_relay_shared();
 }
 
 /* Route hs's transfer. CURLE_OK with *routed 0 (left alone) or 1 (our
@@ -652,14 +655,6 @@ static void take_back(struct amp_handle *hs)
     end(hs);
 }
 
-static int request_went(const struct amp_handle *hs)
-{
-    long bytes = 0;
-
-    return hs->watch.status > 0 ||
-           (hs->c->easy_getinfo(hs->easy, CURLINFO_REQUEST_SIZE, &bytes) == CURLE_OK && bytes > 0);
-}
-
 /* A transfer that did not end as it began: the next is begun the long
  * way. Apart from end, whose common case then saves fewer registers. */
 static __attribute__((noinline)) void not_again(struct amp_handle *hs)
@@ -692,13 +687,6 @@ static void end(struct amp_handle *hs)
         return;
     if (mode & (AMP_MODE_SEND | AMP_MODE_AWAY))
         amp_ratelimit_transfer_ended(hs);
-    /* A lean transfer has no PREREQFUNCTION of ours (options.c): counted
-     * routed as it ends, when its request went: an answer came, or libcurl
-     * sent bytes of it. Lean at any time, not only in the mode it ends in:
-     * one that turned eager while its answer came (a header callback set
-     * from its write callback) sent its request without our callback. */
-    if (hs->xfer.lean && !hs->xfer.sent && request_went(hs))
-        amp_transfer_sent(hs);
     if (mode & AMP_MODE_ANSWER)
         amp_respond_end(hs);
     amp_tally_flush_due(hs->xfer.now);
@@ -980,6 +968,12 @@ CURLcode amp_transfer_url_info(const struct amp_curl *c, struct amp_handle *hs, 
 static __attribute__((noinline)) CURLcode perform_afresh(const struct amp_curl *c,
                                                          struct amp_handle *hs)
 {
+    /* Refused on a redirect's hop: sending it all again would repeat the
+     * requests that went (a POST answered 307). */
+    if (hs->xfer.sent)
+        return amp_transfer_fail(hs, CURLE_SEND_ERROR, AMP_LOG_WARN,
+                                 "the connection libcurl kept to the plain-http proxy for a "
+                                 "redirect is not ampshim's socket any more: not sent");
     hs->xfer.refused = 0;
     hs->xfer.mode |= AMP_MODE_FRESH;
     if (amp_options_sync(hs, hs->xfer.mode) < 0)

@@ -433,6 +433,13 @@ def connection_taken_after_the_check_never_gets_the_key(ctx):
         assert [r["target"] for r in own] == ["/own"], (how, own)
         assert_untouched(own[0])
         assert KEY.encode() not in p.stderr, p.stderr
+    # A health check of the relay's own, then a routed call, in one multi handle: the routed
+    # call does not fail for the program's connection libcurl keeps (it takes a new one).
+    mark_all(ctx)
+    p = ok(ctx.curl("-Z", "--parallel-max", "1", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} ",
+                    "http://127.0.0.1:%d/health" % ctx.proxy.port, SF + "/late/health"))
+    assert p.stdout == b"400 200 ", p.stdout
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/health", "/late/health"]
 
 
 ALIAS = TO_PROXY + """
