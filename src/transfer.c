@@ -300,7 +300,9 @@ static unsigned send_mode(const struct amp_config *cfg, const struct amp_handle 
     /* A multi transfer being added: on a new connection when one libcurl
      * keeps is not ours any more (a daemon closed every descriptor since),
      * since one refused as its request goes (amp_transfer_confined) can
-     * only fail. curl_easy_perform sends it again itself. */
+     * only fail (curl_easy_perform sends it again itself). Any, once the
+     * program has sent requests of its own to the relay: libcurl may keep
+     * that connection, which is not ours. */
     if ((!hs->xfer.performing && !amp_confine_intact()) || amp_confine_relay_shared())
         m |= AMP_MODE_FRESH;
     if (!(m & AMP_MODE_GUARD) && hs->xfer.performing && !hs->xfer.multi &&
@@ -598,8 +600,8 @@ static __attribute__((noinline)) int refuse_connection(struct amp_handle *hs)
     else
         amp_transfer_fail(hs, CURLE_SEND_ERROR, AMP_LOG_WARN,
                           "the connection libcurl kept to the plain-http proxy is not ampshim's "
-                          "socket any more (the program closed it, or put another over its "
-                          "number): not sent");
+                          "socket any more (the program closed it or put another over its "
+                          "number, or made that connection itself): not sent");
     return CURL_PREREQFUNC_ABORT;
 }
 
