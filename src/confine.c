@@ -170,13 +170,22 @@ static inline __attribute__((always_inline)) int sends_on(int fd, _Atomic uint64
     return inode_of(fd) == was;
 }
 
-static __attribute__((noinline)) int sends_on_any(uint64_t w, int port)
+/* Where the last request to the relay went out: nearly always where the
+ * next goes (one kept connection). Only a hint: a socket is taken there
+ * only when it passes sends_on, as at any other number. */
+static _Atomic int last_sent = -1;
+
+static __attribute__((noinline)) int sends_on_any(int port)
 {
-    for (; w; w &= w - 1) {
+    if (port <= 0)
+        return 0;
+    for (uint64_t w = atomic_load_explicit(&words, memory_order_acquire); w; w &= w - 1) {
         int at = __builtin_ctzll(w);
         for (uint64_t b = atomic_load_explicit(&live[at], memory_order_acquire); b; b &= b - 1) {
             int fd = at * 64 + __builtin_ctzll(b);
             int r = sends_on(fd, &made[fd], &made_port[fd], port);
+            if (r > 0)
+                atomic_store_explicit(&last_sent, fd, memory_order_relaxed);
             if (r >= 0)
                 return r;
         }
@@ -192,20 +201,11 @@ static __attribute__((noinline)) int sends_on_any(uint64_t w, int port)
 
 int amp_confine_sends_on(int port)
 {
-    if (port <= 0)
-        return 0;
-    uint64_t w = atomic_load_explicit(&words, memory_order_acquire);
-    /* The common case, one kept connection to the relay (none above
-     * AMP_CONFINE_FDS), without the walk's frame. */
-    if (w && !(w & (w - 1)) && !atomic_load_explicit(&high, memory_order_relaxed)) {
-        int at = __builtin_ctzll(w);
-        uint64_t b = atomic_load_explicit(&live[at], memory_order_acquire);
-        if (b && !(b & (b - 1))) {
-            int fd = at * 64 + __builtin_ctzll(b);
-            return sends_on(fd, &made[fd], &made_port[fd], port) > 0;
-        }
-    }
-    return sends_on_any(w, port) > 0;
+    int fd = atomic_load_explicit(&last_sent, memory_order_relaxed);
+
+    if (fd >= 0 && sends_on(fd, &made[fd], &made_port[fd], port) > 0)
+        return 1;
+    return sends_on_any(port) > 0;
 }
 
 /* The slot of number fd (from AMP_CONFINE_FDS on), or -1. */

@@ -153,9 +153,12 @@ struct row {
       PUT(ANSWER, VALUE, L(CURL_HTTP_VERSION_1_1)))                                        \
     X(IPRESOLVE, LONG, KEEP, ipresolve, 0, L(CURL_IPRESOLVE_WHATEVER),                     \
       PUT(ANSWER, IFSET, L(CURL_IPRESOLVE_WHATEVER)))                                      \
-    X(INTERFACE, STR, KEEP, interface, 0, P(0), PUT(ANSWER, IFSET, P(0)))                  \
-    X(LOCALPORT, LONG, KEEP, localport, 0, L(0), PUT(ANSWER, IFSET, L(0)))                 \
-    X(LOCALPORTRANGE, LONG, KEEP, localportrange, 0, L(1), PUT(ANSWER, IFSET, L(1)))       \
+    /* (And a plain-http relay's, on loopback: none of ours shares a local                \
+     * port with another of ours, which is how a connection is named to our                \
+     * PREREQFUNCTION, amp_confine_sends_on.) */                                          \
+    X(INTERFACE, STR, KEEP, interface, 0, P(0), PUT(ANSWER | PLAIN, IFSET, P(0)))          \
+    X(LOCALPORT, LONG, KEEP, localport, 0, L(0), PUT(ANSWER | PLAIN, IFSET, L(0)))         \
+    X(LOCALPORTRANGE, LONG, KEEP, localportrange, 0, L(1), PUT(ANSWER | PLAIN, IFSET, L(1))) \
     /* A call that goes nowhere: the application's buffer holds our message               \
      * from the moment it is refused, and libcurl's own failure (the URL                    \
      * nothing fetches) goes to no buffer, whenever the application reads                   \
