@@ -10,10 +10,12 @@
 #include "curlapi.h"
 
 /* transfer.c: CURLOPT_PREREQFUNCTION on a transfer to the proxy that no
- * guard looks at: its request is about to be sent, so a new URL no longer
- * routes it again; then the application's own callback; then, to a
- * plain-http relay, the connection libcurl picked refused unless it is
- * still our socket (amp_transfer_confined). */
+ * guard looks at (and the guard's, for a request to the proxy): its
+ * request is about to be sent, so a new URL no longer routes it again;
+ * then the application's own callback; then, to a plain-http relay, the
+ * connection libcurl picked refused unless it is still our socket
+ * (amp_confine_sends_on: the easy interface sends it again on a new one,
+ * a multi transfer fails); then the request counted. */
 int amp_transfer_sending(void *clientp, char *primary_ip, char *local_ip, int primary_port,
                          int local_port);
 

@@ -55,15 +55,6 @@ void amp_transfer_redirect_stopped(struct amp_handle *hs, const char *url);
  * it, none of ours but the URL and the guard (AMP_MODE_AWAY). */
 void amp_transfer_go_away(struct amp_handle *hs);
 
-/* A request of the transfer is about to go out on the connection libcurl
- * picked, whose local port is local_port (a PREREQFUNCTION's argument):
- * to a plain-http proxy, CURL_PREREQFUNC_OK only when that connection is
- * still our socket (amp_confine_sends_on); else CURL_PREREQFUNC_ABORT,
- * nothing sent: curl_easy_perform sends it again on a new connection, a
- * multi transfer fails with CURLE_SEND_ERROR and a message saying why.
- * CURL_PREREQFUNC_OK for any other transfer. */
-int amp_transfer_confined(struct amp_handle *hs, int local_port);
-
 /* Not logged: for amp_transfer_fail's level. */
 #define AMP_FAIL_QUIET (-1)
 

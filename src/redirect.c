@@ -139,14 +139,12 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
         amp_options_give_back(hs, CURLOPT_HTTPHEADER);
         amp_transfer_on_route(hs, NULL);
     }
-    int rc = CURL_PREREQFUNC_OK;
+    /* Our headers go with it: as any request to the proxy (the socket it
+     * goes out on checked, then counted). */
+    if (to_proxy)
+        return amp_transfer_sending(hs, primary_ip, local_ip, primary_port, local_port);
     if (hs->app.prereq_fn)
-        rc = hs->app.prereq_fn(hs->app.prereq_data, primary_ip, local_ip, primary_port, local_port);
-    /* Our headers go with it: on our socket, after the application's own
-     * callback, which may have taken its number. */
-    if (to_proxy && rc == CURL_PREREQFUNC_OK)
-        rc = amp_transfer_confined(hs, local_port);
-    if (to_proxy && rc == CURL_PREREQFUNC_OK)
-        amp_transfer_sent(hs);
-    return rc;
+        return hs->app.prereq_fn(hs->app.prereq_data, primary_ip, local_ip, primary_port,
+                                 local_port);
+    return CURL_PREREQFUNC_OK;
 }

@@ -299,7 +299,7 @@ static unsigned send_mode(const struct amp_config *cfg, const struct amp_handle 
     m |= AMP_MODE_PLAIN;
     /* A multi transfer being added: on a new connection when one libcurl
      * keeps is not ours any more (a daemon closed every descriptor since),
-     * since one refused as its request goes (amp_transfer_confined) can
+     * since one refused as its request goes (confined, below) can
      * only fail (curl_easy_perform sends it again itself). Any, once the
      * program has sent requests of its own to the relay: libcurl may keep
      * that connection, which is not ours. */
@@ -605,16 +605,16 @@ static __attribute__((noinline)) int refuse_connection(struct amp_handle *hs)
     return CURL_PREREQFUNC_ABORT;
 }
 
+/* A request is about to go out on the connection libcurl picked, whose
+ * local port is local_port: to a plain-http proxy, only on one of our
+ * sockets still at its number (amp_confine_sends_on); else refused,
+ * nothing sent: curl_easy_perform sends it again on a new connection, a
+ * multi transfer fails with CURLE_SEND_ERROR and a message saying why. */
 static inline int confined(struct amp_handle *hs, int local_port)
 {
     if (!(hs->xfer.mode & AMP_MODE_PLAIN) || amp_confine_sends_on(local_port))
         return CURL_PREREQFUNC_OK;
     return refuse_connection(hs);
-}
-
-int amp_transfer_confined(struct amp_handle *hs, int local_port)
-{
-    return confined(hs, local_port);
 }
 
 /* amp_transfer_sending with the application's own callback first, which
@@ -626,7 +626,7 @@ static __attribute__((noinline)) int sending_after_apps(struct amp_handle *hs, c
     int rc = hs->app.prereq_fn(hs->app.prereq_data, primary_ip, local_ip, primary_port, local_port);
 
     if (rc == CURL_PREREQFUNC_OK)
-        rc = amp_transfer_confined(hs, local_port);
+        rc = confined(hs, local_port);
     if (rc == CURL_PREREQFUNC_OK)
         amp_transfer_sent(hs);
     return rc;
