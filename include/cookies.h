@@ -33,9 +33,10 @@ static inline struct curl_slist *amp_cookies_for(struct amp_handle *hs, const ch
     return amp_cookies_request(hs, url, 0, r, ours);
 }
 
-/* A "Set-Cookie:" header line (value after the colon) of a routed answer,
- * just filed by libcurl under the proxy's host. */
-void amp_cookies_answer(struct amp_handle *hs, const char *value, size_t len);
+/* A "Set-Cookie:" header line (value after the colon) of an answer of the
+ * proxy for route r, just filed by libcurl under the proxy's host. */
+void amp_cookies_answer(struct amp_handle *hs, const struct amp_route *r, const char *value,
+                        size_t len);
 
 void amp_cookies_free(struct amp_handle *hs);
 

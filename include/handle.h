@@ -168,6 +168,11 @@ struct amp_watch {
                                        * Set-Cookie or a Location matter not:
                                        * not a 429 (ratelimit.c's fast path) */
     int several;                      /* more than one status line this transfer */
+    const struct amp_route *route;    /* the route of the request it answers (the
+                                       * guard's cur_route as its status line came):
+                                       * its Set-Cookie lines are that provider's,
+                                       * even after its Location took the next
+                                       * request off the proxy */
     unsigned lines;                   /* calls since the last status line */
     int long_answers;                 /* a response of this handle had more lines
                                        * than handing them to libcurl costs */

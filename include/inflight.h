@@ -52,8 +52,11 @@ static inline void amp_transfer_counted_blocked(struct amp_handle *hs, struct am
 void amp_transfer_redirect_stopped(struct amp_handle *hs, const char *url);
 
 /* The transfer leaves the proxy: the application's options for the rest of
- * it, none of ours but the URL and the guard (AMP_MODE_AWAY). */
-void amp_transfer_go_away(struct amp_handle *hs);
+ * it, none of ours but the URL and the guard (AMP_MODE_AWAY). held: decided
+ * while the proxy's answer is read (its Location): our header callback
+ * reads the rest of it (AMP_MODE_HELD), until the guard sees the next
+ * request and calls this again, not held. */
+void amp_transfer_go_away(struct amp_handle *hs, int held);
 
 /* Not logged: for amp_transfer_fail's level. */
 #define AMP_FAIL_QUIET (-1)

@@ -26,9 +26,13 @@ enum {
                                   response watched from the body's (ratelimit.c) */
     AMP_MODE_FRESH = 1 << 8,   /* with PLAIN: on a new connection, none of libcurl's
                                   kept ones (amp_confine_intact said one is not ours) */
+    AMP_MODE_HELD = 1 << 9,    /* with AWAY: the proxy's answer whose Location sent it
+                                  away is still being read, by our header callback (its
+                                  Set-Cookie lines after the Location are the
+                                  provider's), until the next request goes */
 };
 #define AMP_MODE_ROUTED (AMP_MODE_SEND | AMP_MODE_ANSWER | AMP_MODE_NOWHERE)
-#define AMP_MODES 512 /* every combination of the bits above */
+#define AMP_MODES 1024 /* every combination of the bits above */
 
 /* What the application changing a row's option means to a transfer under
  * way (transfer.c), read from the table: */

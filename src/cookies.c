@@ -403,10 +403,10 @@ struct curl_slist *amp_cookies_request(struct amp_handle *hs, const char *url, i
     return list;
 }
 
-void amp_cookies_answer(struct amp_handle *hs, const char *value, size_t len)
+void amp_cookies_answer(struct amp_handle *hs, const struct amp_route *r, const char *value,
+                        size_t len)
 {
     struct amp_cookies *k = &hs->cookies;
-    const struct amp_route *r = hs->guard.cur_route;
     char line[MAX_NAME_LINE];
     struct where w;
     struct jar j;

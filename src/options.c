@@ -78,6 +78,7 @@ struct row {
 #define LEAN AMP_MODE_LEAN
 #define FRESH AMP_MODE_FRESH
 #define NOWHERE AMP_MODE_NOWHERE
+#define HELD AMP_MODE_HELD
 /* What must not send a routed request, or the key, anywhere but the proxy
  * (confine.c says why these and not the others). */
 #define ASIDE(v) PUT(SEND | ANSWER, IFSET, v)
@@ -135,8 +136,9 @@ struct row {
     /* Every 429 recorded as it arrives (ratelimit.c): from its headers, or,              \
      * lean, from the first of its body the application would see. */                     \
     X(HEADERFUNCTION, FN, KEEP, header_fn, 0, F(0), PUT(LEAN, APP, F(0)),                  \
-      PUT(SEND, VALUE, F(amp_ratelimit_watch_header)))                                     \
-    X(HEADERDATA, PTR, KEEP, header_data, 0, P(0), PUT(LEAN, APP, P(0)), PUT(SEND, HS, P(0))) \
+      PUT(SEND | HELD, VALUE, F(amp_ratelimit_watch_header)))                              \
+    X(HEADERDATA, PTR, KEEP, header_data, 0, P(0), PUT(LEAN, APP, P(0)),                   \
+      PUT(SEND | HELD, HS, P(0)))                                                          \
     X(WRITEFUNCTION, FN, KEEP, write_fn, 0, F(0),                                          \
       PUT(LEAN, VALUE, F(amp_ratelimit_watch_body)))                                       \
     X(WRITEDATA, PTR, KEEP, write_data, 0, P(0), PUT(LEAN, HS, P(0)))                      \

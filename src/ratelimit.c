@@ -408,16 +408,17 @@ static __attribute__((noinline)) size_t watch_lines(struct amp_handle *hs, char 
              * asked of libcurl at the end (a CONNECT's 200 is none). */
             w->several |= w->status != 0;
             w->status = status_of(line, l);
+            w->route = hs->guard.cur_route;
             w->quiet = w->status != 429;
             w->recorded = 0;
             w->amp_retry_after[0] = w->retry_after[0] = w->retryable[0] = '\0';
             w->long_answers |= w->lines > LONG_ANSWER_LINES;
             w->lines = 0;
             done = w->long_answers && nothing_more(hs);
-        } else if ((line[0] == 'S' || line[0] == 's') && l > 11 && hs->guard.cur_route &&
+        } else if ((line[0] == 'S' || line[0] == 's') && l > 11 && hs->watch.route &&
                    strncasecmp(line, "Set-Cookie:", 11) == 0) {
             /* libcurl has filed it under the proxy's host: the provider's it is. */
-            amp_cookies_answer(hs, line + 11, l - 11);
+            amp_cookies_answer(hs, hs->watch.route, line + 11, l - 11);
         } else if (hs->watch.status == 429) {
             watch_429_line(hs, line, l);
         } else if (hs->watch.status / 100 == 3 && (hs->xfer.mode & AMP_MODE_GUARD) && l > 9 &&

@@ -30,10 +30,10 @@ static int to_route(struct amp_handle *hs, const struct amp_config *cfg, const c
 
 /* The transfer leaves the proxy for url: the application's options for
  * the rest of it, whatever it sets from now on (transfer.c keeps the mode). */
-static void go_away(struct amp_handle *hs, const char *url)
+static void go_away(struct amp_handle *hs, const char *url, int held)
 {
     amp_debug("redirect to %s: off the proxy, with the application's own options", url ? url : "?");
-    amp_transfer_go_away(hs);
+    amp_transfer_go_away(hs, held);
 }
 
 /* Where value leads from the request's URL (NULL: nowhere we can tell). */
@@ -87,7 +87,7 @@ void amp_redirect_location(struct amp_handle *hs, const char *value, size_t len)
         free(url);
         return;
     }
-    go_away(hs, url);
+    go_away(hs, url, 1);
     free(url);
 }
 
@@ -116,6 +116,10 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
     const struct amp_guard *g = &hs->guard;
 
     amp_transfer_started(hs);
+    /* The proxy's answer that sent the transfer away has been read: the
+     * application's header callback from this request on. */
+    if (hs->xfer.mode & AMP_MODE_HELD)
+        amp_transfer_go_away(hs, 0);
     c->easy_getinfo(hs->easy, CURLINFO_EFFECTIVE_URL, &url);
     /* Back on the proxy after a request elsewhere: that connection was
      * made with the application's options (AMP_MODE_AWAY), so it gets none
@@ -134,7 +138,7 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
         /* Off the proxy without its Location seen (amp_redirect_location):
          * this connection is made, but nothing of ours goes with it, nor
          * with any later request of the transfer. */
-        go_away(hs, url);
+        go_away(hs, url, 0);
     } else if (g->cur_route) {
         amp_options_give_back(hs, CURLOPT_HTTPHEADER);
         amp_transfer_on_route(hs, NULL);

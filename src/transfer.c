@@ -320,7 +320,7 @@ static unsigned mode_now(const struct amp_handle *hs)
     if (m & AMP_MODE_SEND)
         return send_mode(hs->cfg, hs);
     if (m & AMP_MODE_AWAY)
-        return AMP_MODE_AWAY | AMP_MODE_GUARD | trace;
+        return AMP_MODE_AWAY | AMP_MODE_GUARD | trace | (m & AMP_MODE_HELD);
     if (m & AMP_MODE_ANSWER)
         return AMP_MODE_ANSWER | trace;
     return m;
@@ -775,9 +775,10 @@ void amp_transfer_redirect_stopped(struct amp_handle *hs, const char *url)
     hs->guard.redirect_url = strdup(url);
 }
 
-void amp_transfer_go_away(struct amp_handle *hs)
+void amp_transfer_go_away(struct amp_handle *hs, int held)
 {
-    hs->xfer.mode = AMP_MODE_AWAY | AMP_MODE_GUARD | (hs->xfer.mode & AMP_MODE_TRACE);
+    hs->xfer.mode = AMP_MODE_AWAY | AMP_MODE_GUARD | (hs->xfer.mode & AMP_MODE_TRACE) |
+                    (held ? AMP_MODE_HELD : 0);
     hs->guard.cur_route = NULL;
     amp_options_sync(hs, hs->xfer.mode);
 }

@@ -10,7 +10,7 @@ checked, from outside the programs (pycurl with COOKIEFILE "", the curl CLI with
 import os
 import time
 
-from .harness import KEY, PY, SF, header_values, mark_all, not_under, ok, test
+from .harness import KEY, PY, SF, assert_untouched, header_values, mark_all, not_under, ok, test
 
 # A driver: OP VALUE pairs run in order on one pycurl handle whose cookie
 # engine is on (COOKIEFILE ""). get URL: a transfer; list LINE: CURLOPT_COOKIELIST;
@@ -132,6 +132,29 @@ def answer_cookies_filed_for_provider_host(ctx):
         "acme.my.salesforce.com\tFALSE\t/services/data/\tFALSE\t0\th\t2",
         "#HttpOnly_.salesforce.com\tTRUE\t/services\tFALSE\t0\td\t1",
     ]), shown
+
+
+@test
+def answer_cookie_after_location_filed_for_provider_host(ctx):
+    """A routed answer redirecting off the proxy whose Set-Cookie comes after its Location:
+    the cookie is still the provider's (the next request being the application's own does not
+    make this answer's cookies the proxy host's), never sent to the host the redirect leads
+    to, nor to another service on the relay's address."""
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", [{"status": 302, "body": "",
+                                 "headers": [["Location", ctx.plain.url("/after")],
+                                             ["Set-Cookie", "sid=abc; Path=/"]]}])
+    jar = os.path.join(ctx.dir, "after-location.jar")
+    mark_all(ctx)
+    ok(ctx.curl("-L", "-b", "", "-c", jar, "-o", "/dev/null", SF + "/services/data/v1/x",
+                "-o", "/dev/null", ctx.plain.url("/again"), cfg=cfg(ctx)))
+    own = ctx.plain.requests()
+    assert [r["target"] for r in own] == ["/after", "/again"], own
+    for r in own:
+        assert cookies_of(r) == [], r["headers"]
+        assert_untouched(r)
+    lines = [l for l in open(jar).read().splitlines() if l and not l.startswith("# ")]
+    assert lines == ["acme.my.salesforce.com\tFALSE\t/\tFALSE\t0\tsid\tabc"], lines
 
 
 @test

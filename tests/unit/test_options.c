@@ -214,6 +214,7 @@ static const unsigned under_way[] = {
     AMP_MODE_SEND | AMP_MODE_GUARD | AMP_MODE_TRACE,
     AMP_MODE_SEND | AMP_MODE_PLAIN | AMP_MODE_GUARD | AMP_MODE_TRACE,
     AMP_MODE_AWAY | AMP_MODE_GUARD, AMP_MODE_AWAY | AMP_MODE_GUARD | AMP_MODE_TRACE,
+    AMP_MODE_AWAY | AMP_MODE_GUARD | AMP_MODE_HELD,
     AMP_MODE_ANSWER, AMP_MODE_ANSWER | AMP_MODE_TRACE, AMP_MODE_NOWHERE,
 };
 
@@ -227,7 +228,7 @@ static unsigned needed(unsigned was, const struct amp_handle *hs)
     if (was & AMP_MODE_SEND)
         return AMP_MODE_SEND | (was & AMP_MODE_PLAIN) | (hs->app.follow ? AMP_MODE_GUARD : 0) | trace;
     if (was & AMP_MODE_AWAY)
-        return AMP_MODE_AWAY | AMP_MODE_GUARD | trace;
+        return AMP_MODE_AWAY | AMP_MODE_GUARD | trace | (was & AMP_MODE_HELD);
     if (was & AMP_MODE_ANSWER)
         return AMP_MODE_ANSWER | trace;
     return was;
