@@ -51,8 +51,9 @@ int amp_confine_sends_on(int local_port);
  * about to go: libcurl may keep its connection, which no callback of ours
  * made (and which the program may bind, or hand libcurl already connected,
  * where it likes), and give it to a routed transfer to the relay. Once that
- * is so, amp_confine_relay_shared says 1, for good: routed transfers take
- * new connections (AMP_MODE_FRESH). */
+ * is so (or amp_confine_sends_on met such a connection: one an unrouted
+ * redirect led onto the relay), amp_confine_relay_shared says 1, for good:
+ * routed transfers take new connections (AMP_MODE_FRESH). */
 void amp_confine_relay_touched(void);
 int amp_confine_relay_shared(void);
 

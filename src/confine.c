@@ -196,6 +196,10 @@ static __attribute__((noinline)) int sends_on_any(int port)
         if (r >= 0)
             return r;
     }
+    /* A connection to the relay none of our callbacks made (the program's
+     * own, or a redirect of one of its own requests onto the relay):
+     * libcurl may hold more, so routed transfers take new ones from now on. */
+    amp_confine_relay_touched();
     return 0;
 }
 
