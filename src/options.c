@@ -298,14 +298,20 @@ void amp_options_init(struct amp_handle *hs)
 }
 
 /* The rows mode puts a value on, whatever the application set: made once
- * (any thread may; they all write the same). */
+ * (any thread may; they all write the same). A put applies to a mode when
+ * it shares a bit with it, so a mode's rows are its bits' rows together:
+ * the table is made from one look at the table per bit. */
 static uint64_t rows_of(unsigned mode)
 {
     static _Atomic uint64_t masks[AMP_MODES];
     static _Atomic int made;
 
     if (!made) {
-        for (unsigned m = 0; m < AMP_MODES; m++) {
+        for (unsigned m = 1; m < AMP_MODES; m++) {
+            if (m & (m - 1)) { /* several bits: the lowest's rows, and the others' */
+                masks[m] = masks[m & (m - 1)] | masks[m & -m];
+                continue;
+            }
             uint64_t mask = 0;
             for (size_t i = 0; i < NROWS; i++)
                 for (const struct put *p = rows[i].put; p < rows[i].put + MAX_PUTS && p->src != NONE; p++)
