@@ -159,8 +159,15 @@ struct amp_header_cache {
     int dirty;                        /* CURLOPT_HTTPHEADER was set since */
 };
 
-/* The response as our header callback sees it go by (ratelimit.c); the
- * values are kept only where libcurl has no curl_easy_header() (< 7.84). */
+/* A 429's values, kept as its lines go by only where libcurl has no
+ * curl_easy_header() (< 7.84) to ask for them afterwards. */
+struct amp_watch_kept {
+    char amp_retry_after[128];
+    char retry_after[128];
+    char retryable[16];
+};
+
+/* The response as our header callback sees it go by (ratelimit.c). */
 struct amp_watch {
     int status;                       /* of the response being received */
     int recorded;                     /* its 429 is in the shared state */
@@ -176,9 +183,10 @@ struct amp_watch {
     unsigned lines;                   /* calls since the last status line */
     int long_answers;                 /* a response of this handle had more lines
                                        * than handing them to libcurl costs */
-    char amp_retry_after[128];
-    char retry_after[128];
-    char retryable[16];
+    /* Allocated at the first 429 line it is needed for: the handle's
+     * state stays under 2 KiB, which glibc clears without `rep stosb`,
+     * for every handle a program makes. */
+    struct amp_watch_kept *kept;
 };
 
 /* The redirect guard's view of the requests of one transfer (transfer.c;

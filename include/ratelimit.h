@@ -42,8 +42,16 @@ static inline void amp_ratelimit_watch_start(struct amp_handle *hs)
 }
 static inline void amp_ratelimit_watch_clear(struct amp_handle *hs)
 {
+    struct amp_watch_kept *kept = hs->watch.kept;
+
     memset(&hs->watch, 0, sizeof(hs->watch));
+    hs->watch.kept = kept;
+    if (kept)
+        kept->amp_retry_after[0] = kept->retry_after[0] = kept->retryable[0] = '\0';
 }
+
+/* The handle is freed. */
+void amp_ratelimit_free(struct amp_handle *hs);
 
 /* Whether a transfer of curl_easy_perform to a plain relay may go lean
  * (AMP_MODE_LEAN): nothing in its headers matters here before its end

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "curlapi.h"
+#include "origins.h"
 #include "routes.h" /* struct amp_route, struct amp_routes */
 
 /* Parse base_url (with `*` / `{{.name}}` placeholders) into r's matching
@@ -38,18 +39,12 @@ int amp_same_origin(const struct amp_curl *c, const char *url, const char *origi
 
 /* What ampshim remembers of the last URL a handle used, so that the next
  * one with the same "scheme://authority/" (most are) is neither parsed
- * nor looked up again: the routes that fit libcurl's scheme, host and
- * port for that prefix, whose paths are then all that is left to match. */
-#define AMP_URL_MEMO_ROUTES 8
+ * nor looked up again: that origin (origins.h), whose routes' paths are
+ * then all that is left to match. Its prefix is the config's shared copy,
+ * or the memo's own (owned) when the config's table had no room. */
 struct amp_url_memo {
-    char *prefix;
-    size_t len;
-    const struct amp_route *routes[AMP_URL_MEMO_ROUTES];
-    size_t nroutes;
-    /* routes[0] when it is the origin's only route and has no path
-     * segments (the route is the whole origin, as nearly every provider's
-     * base URL is): it takes every path the shortcut sees. Else NULL. */
-    const struct amp_route *whole;
+    struct amp_origin o;      /* o.prefix NULL: nothing remembered */
+    char *owned;
     char *buf;                /* the last rewritten URL */
     size_t cap;
     /* buf starts with this proxy URL, proxy_len bytes of it (NULL: not

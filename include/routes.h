@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 struct amp_arena;
+struct amp_origins;
 struct amp_route_index;
 
 /* A header a route is sent with: its name (one of headers.h's), its value,
@@ -56,6 +57,7 @@ struct amp_routes {
     struct amp_route *v;
     size_t n;
     struct amp_route_index *index; /* host suffix -> routes, see routeindex.h */
+    struct amp_origins *origins;   /* origins decided so far, see origins.h */
     /* Where v, the routes and the index live (a loaded config's, freed
      * with it); NULL: malloc, each part (r->mem), the index and v freed
      * by whoever compiled them. */

@@ -15,6 +15,7 @@
 #include "inflight.h"
 #include "locks.h"
 #include "options.h"
+#include "ratelimit.h"
 #include "respond.h"
 #include "settings.h"
 
@@ -116,6 +117,7 @@ void amp_handle_free(struct amp_handle *hs)
     amp_options_free(hs);
     amp_respond_free(hs);
     amp_cookies_free(hs);
+    amp_ratelimit_free(hs);
     amp_settings_release(hs->cfg);
     free(hs);
 }

@@ -327,10 +327,14 @@ static void watch_429_line(struct amp_handle *hs, const char *line, size_t len)
          * the application sees it (it may never let the transfer end). */
         record_once(hs);
     } else if (!hs->c->easy_header) {
-        /* libcurl before 7.84 keeps no headers to ask for later. */
-        keep_value(line, len, "X-Amp-Retry-After", w->amp_retry_after, sizeof(w->amp_retry_after));
-        keep_value(line, len, "Retry-After", w->retry_after, sizeof(w->retry_after));
-        keep_value(line, len, "X-Amp-Retryable", w->retryable, sizeof(w->retryable));
+        /* libcurl before 7.84 keeps no headers to ask for later. Out of
+         * memory, the 429 is recorded without them (default_backoff). */
+        struct amp_watch_kept *k = w->kept ? w->kept : (w->kept = calloc(1, sizeof(*w->kept)));
+        if (!k)
+            return;
+        keep_value(line, len, "X-Amp-Retry-After", k->amp_retry_after, sizeof(k->amp_retry_after));
+        keep_value(line, len, "Retry-After", k->retry_after, sizeof(k->retry_after));
+        keep_value(line, len, "X-Amp-Retryable", k->retryable, sizeof(k->retryable));
     }
 }
 
@@ -411,7 +415,8 @@ static __attribute__((noinline)) size_t watch_lines(struct amp_handle *hs, char 
             w->route = hs->guard.cur_route;
             w->quiet = w->status != 429;
             w->recorded = 0;
-            w->amp_retry_after[0] = w->retry_after[0] = w->retryable[0] = '\0';
+            if (w->kept)
+                w->kept->amp_retry_after[0] = w->kept->retry_after[0] = w->kept->retryable[0] = '\0';
             w->long_answers |= w->lines > LONG_ANSWER_LINES;
             w->lines = 0;
             done = w->long_answers && nothing_more(hs);
@@ -490,6 +495,11 @@ size_t amp_ratelimit_watch_body(char *buf, size_t size, size_t n, void *userdata
     return fwrite(buf, size, n, hs->app.write_data);
 }
 
+void amp_ratelimit_free(struct amp_handle *hs)
+{
+    free(hs->watch.kept);
+}
+
 void amp_ratelimit_transfer_ended(struct amp_handle *hs)
 {
     long status = 0;
@@ -540,9 +550,10 @@ static void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle
     if (!cfg || !hs->guard.cur_route)
         return;
     if (!c->easy_header) {
-        amp_after = watch->amp_retry_after[0] ? watch->amp_retry_after : NULL;
-        after = watch->retry_after[0] ? watch->retry_after : NULL;
-        retryable = watch->retryable[0] ? watch->retryable : NULL;
+        const struct amp_watch_kept *k = watch->kept;
+        amp_after = k && k->amp_retry_after[0] ? k->amp_retry_after : NULL;
+        after = k && k->retry_after[0] ? k->retry_after : NULL;
+        retryable = k && k->retryable[0] ? k->retryable : NULL;
     } else {
         amp_after = header_value(c, hs->easy, "X-Amp-Retry-After");
         after = header_value(c, hs->easy, "Retry-After");

@@ -414,6 +414,11 @@ int amp_route_compile_in(struct amp_arena *arena, struct amp_route *r, const cha
 
 int amp_routes_index(struct amp_routes *rs)
 {
+    size_t size = amp_origins_size();
+
+    rs->origins = rs->arena ? amp_arena_alloc(rs->arena, size) : calloc(1, size);
+    if (!rs->origins)
+        return -1;
     return amp_route_index_build(rs);
 }
 
@@ -600,7 +605,7 @@ static const struct amp_route *best_of(const struct amp_route *const *cands, siz
     return best;
 }
 
-#define MAX_CANDIDATES AMP_URL_MEMO_ROUTES
+#define MAX_CANDIDATES AMP_ORIGIN_ROUTES
 
 /* The match on a URL's parts: scheme and host in lower case, the host
  * without a trailing dot; path and query as libcurl holds them. */
@@ -751,28 +756,52 @@ static const struct amp_route *whole_origin(struct amp_url_memo *m, const char *
     size_t rl = (size_t)(end - rest) + 1;
 
     if (!rewritten)
-        return m->whole;
+        return m->o.whole;
     *rewritten = NULL;
     if (m->proxy != proxy_url) {
         size_t pl = strlen(proxy_url);
         if (amp_grow(&m->buf, &m->cap, pl + rl) < 0)
-            return m->whole;
+            return m->o.whole;
         memcpy(m->buf, proxy_url, pl);
         m->proxy = proxy_url;
         m->proxy_len = pl;
     } else if (amp_grow(&m->buf, &m->cap, m->proxy_len + rl) < 0) {
-        return m->whole;
+        return m->o.whole;
     }
     memcpy(m->buf + m->proxy_len, rest, rl);
     *rewritten = m->buf;
-    return m->whole;
+    return m->o.whole;
 }
 
 void amp_url_memo_free(struct amp_url_memo *m)
 {
-    free(m->prefix);
+    free(m->owned);
     free(m->buf);
     memset(m, 0, sizeof(*m));
+}
+
+/* The memo (and the config's table of origins, for the process's other
+ * handles) told that url's first plen bytes decide cands. */
+static void remember(const struct amp_routes *rs, const struct amp_curl *c, const char *url,
+                     size_t plen, const struct amp_route *const *cands, size_t ncands,
+                     struct amp_url_memo *memo)
+{
+    struct amp_origin o = { .prefix = url, .len = plen, .nroutes = ncands };
+
+    memcpy(o.routes, cands, ncands * sizeof(*cands));
+    o.whole = ncands == 1 && cands[0]->nsegs == 0 ? cands[0] : NULL;
+    const struct amp_origin *shared = amp_origins_add(rs->origins, c, &o);
+    char *owned = NULL;
+    if (!shared) {
+        owned = strndup(url, plen);
+        if (!owned)
+            return;
+    }
+    free(memo->owned);
+    memo->owned = owned;
+    memo->o = shared ? *shared : o;
+    if (owned)
+        memo->o.prefix = owned;
 }
 
 /* amp_route_decide for a URL the memo cannot answer: parsed by libcurl,
@@ -806,19 +835,27 @@ decide_parsed(const struct amp_routes *rs, const struct amp_curl *c, const char 
     const char *raw = plen ? url + plen - 1 : NULL;
     size_t rawlen = raw ? strcspn(raw, "?") : 0;
     if (plen && ncands <= MAX_CANDIDATES && plain_rest(raw, &q, &end) && rawlen == strlen(u.path) &&
-        memcmp(raw, u.path, rawlen) == 0) {
-        char *prefix = strndup(url, plen);
-        if (prefix) {
-            free(memo->prefix);
-            memo->prefix = prefix;
-            memo->len = plen;
-            memo->nroutes = ncands;
-            memcpy(memo->routes, cands, ncands * sizeof(*cands));
-            memo->whole = ncands == 1 && cands[0]->nsegs == 0 ? cands[0] : NULL;
-        }
-    }
+        memcmp(raw, u.path, rawlen) == 0)
+        remember(rs, c, url, plen, cands, ncands, memo);
     free_parsed(c, &u);
     return best;
+}
+
+/* A memo that does not know url's origin takes the config's, when another
+ * handle met it (else it is left empty: parsed, then remembered). Apart,
+ * so that the memo's own answer pays for none of it. */
+static __attribute__((noinline)) void from_shared(const struct amp_routes *rs,
+                                                  const struct amp_curl *c, const char *url,
+                                                  struct amp_url_memo *memo)
+{
+    const struct amp_origin *o = amp_origins_find(rs->origins, c, url);
+
+    free(memo->owned);
+    memo->owned = NULL;
+    if (o)
+        memo->o = *o;
+    else
+        memo->o.prefix = NULL;
 }
 
 const struct amp_route *amp_route_decide(const struct amp_routes *rs, const struct amp_curl *c,
@@ -832,17 +869,19 @@ const struct amp_route *amp_route_decide(const struct amp_routes *rs, const stru
         *undecided = 0;
     if (!rs->n || !url)
         return NULL;
-    /* The same scheme://authority/ as a URL libcurl has parsed before:
-     * the same scheme, host and port; only the path is new. */
+    /* The same scheme://authority/ as a URL libcurl has parsed before, for
+     * this handle or (its first URL, or another origin) for another: the
+     * same scheme, host and port; only the path is new. */
     const char *q, *end;
-    if (memo && memo->prefix && strncmp(url, memo->prefix, memo->len) == 0 &&
-        plain_rest(url + memo->len - 1, &q, &end)) {
+    if (memo && !(memo->o.prefix && strncmp(url, memo->o.prefix, memo->o.len) == 0))
+        from_shared(rs, c, url, memo);
+    if (memo && memo->o.prefix && plain_rest(url + memo->o.len - 1, &q, &end)) {
         memo->url_len = (size_t)(end - url);
-        if (memo->whole)
-            return whole_origin(memo, url + memo->len - 1, end, proxy_url, rewritten);
-        const char *path = url + memo->len - 1;
+        if (memo->o.whole)
+            return whole_origin(memo, url + memo->o.len - 1, end, proxy_url, rewritten);
+        const char *path = url + memo->o.len - 1;
         size_t pathlen = (size_t)((q ? q : end) - path);
-        return best_of(memo->routes, memo->nroutes, path, pathlen, q ? q + 1 : NULL,
+        return best_of(memo->o.routes, memo->o.nroutes, path, pathlen, q ? q + 1 : NULL,
                        q ? (size_t)(end - q - 1) : 0, proxy_url, rewritten, memo);
     }
     return decide_parsed(rs, c, url, proxy_url, rewritten, memo, undecided);

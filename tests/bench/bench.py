@@ -39,10 +39,13 @@ of poll rounds, and the count moves by tens to hundreds). Every process is
 run with the same two environment variables (PATH, LC_ALL), whoever runs
 the benchmark.
 
-Per request, five scenarios: the same URL on every request or a different one
+Per request, six scenarios: the same URL on every request or a different one
 each time, with 1 route or 1,000 (a fifth of them given by provider name),
-and (issue 17) the same URL with 1 route against an upstream answering with
-22 header lines, as real API providers do (the path /h22/ asks for them).
+(issue 17) the same URL with 1 route against an upstream answering with
+22 header lines, as real API providers do (the path /h22/ asks for them),
+and the same URL with a new handle for each request (curl_easy_init, the
+options, curl_easy_perform, curl_easy_cleanup: PHP's curl_init() does this
+on every call, and so do many programs; a new connection each time).
   time: ROUNDS rounds of REQUESTS requests; in each round, direct, native,
         ampshim and native again (the order rotating from round to round),
         each run giving its median per-request time; per kind, the median
@@ -62,7 +65,7 @@ Per process (callgrind, whole process, Ir totals):
   /bin/true: with LD_PRELOAD and AMPSHIM_CONFIG, minus without LD_PRELOAD.
 
 Targets (issue 10), each printed as met or MISSED with its numbers:
-  a. instructions per request at most +1% over native, in all 5 scenarios,
+  a. instructions per request at most +1% over native, in all 6 scenarios,
      with and without glibc malloc's part when that part is a saving: which
      path glibc's allocator takes for libcurl's same calls depends on where
      ampshim's few allocations fell among libcurl's (the size of one of
@@ -142,11 +145,13 @@ NATIVE_HEADERS = []
 KINDS = ("direct", "native", "ampshim")
 # The time runs: native twice a round, for the noise.
 TIME_KINDS = ("direct", "native", "ampshim", "native2")
-# (URLs, routes, header lines of each answer): the four of issue 10, and
-# an upstream answering with 22 header lines, as real providers do (issue
-# 17: every line passes through ampshim's header watch).
+# (URLs, routes, header lines of each answer): the four of issue 10, an
+# upstream answering with 22 header lines, as real providers do (issue 17:
+# every line passes through ampshim's header watch), and a new handle for
+# each request ("fresh": made, set up, performed and cleaned up, as PHP's
+# curl_init() does; a new connection each, since a handle's go with it).
 SCENARIOS = [("same", 1, 2), ("vary", 1, 2), ("same", 1000, 2), ("vary", 1000, 2),
-             ("same", 1, 22)]
+             ("same", 1, 22), ("fresh", 1, 2)]
 # The URL path that makes the upstream answer with 22 header lines.
 HDR_PATH = {2: "", 22: "/h22"}
 # Providers of the catalog with a {{.workspace}} host, for many distinct
@@ -361,7 +366,7 @@ class Runner:
                 " ".join(cmd), r.returncode, r.stdout.strip(), r.stderr.strip()))
         for line in r.stderr.splitlines():
             NOTES.setdefault("%s: %s" % (kind, line), None)
-        if int(m.group(2)) != 1:
+        if int(m.group(2)) != (n if urls == "fresh" else 1):
             NOTES.setdefault("%s %s: %s connections for %d requests (keep-alive lost)"
                              % (kind, urls, m.group(2), n), None)
         return float(m.group(3)) if timing else None
@@ -644,6 +649,8 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
     def name(urls, nroutes, hdrs=2):
+        if urls == "fresh":
+            return "a handle each, %d route%s" % (nroutes, "" if nroutes == 1 else "s")
         return "%s URL, %d route%s%s" % (urls, nroutes, "" if nroutes == 1 else "s",
                                          "" if hdrs == 2 else ", %d hdrs" % hdrs)
 

@@ -1,11 +1,14 @@
 /* The benchmark's client: one easy handle, kept alive, N requests.
  *
- *   bench_client [--pad K] [--noproxy] URL_BASE N same|vary time|count PORT [HEADER...]
+ *   bench_client [--pad K] [--noproxy] URL_BASE N same|vary|fresh time|count PORT [HEADER...]
  *
- * Request i goes to URL_BASE/items (same) or URL_BASE/items/<i>?page=<i>
+ * Request i goes to URL_BASE/items (same, fresh) or URL_BASE/items/<i>?page=<i>
  * (vary); CURLOPT_URL is set before every perform, as real programs do, and
  * a small header list is set once: Accept, User-Agent, then any HEADER given
- * (the benchmark's "native" baseline sends ampshim's headers itself). Every
+ * (the benchmark's "native" baseline sends ampshim's headers itself). With
+ * "fresh" each request has a handle of its own, made, given its options,
+ * performed and cleaned up, as PHP's curl_init() and many a program do: a
+ * new connection each (an easy handle's connections go with it). Every
  * request must succeed with a 200, the whole body, and a connection to
  * 127.0.0.1:PORT (the upstream, whether reached directly or through the
  * proxy route), else the client stops with exit status 1 and says why.
@@ -61,6 +64,22 @@ static void pad_heap(long k)
     }
 }
 
+/* A handle with the client's options (all but the URL). */
+static CURL *handle(struct curl_slist *hdrs, size_t *got, char *errbuf, int noproxy)
+{
+    CURL *h = curl_easy_init();
+
+    if (!h)
+        return NULL;
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, got);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    if (noproxy)
+        curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    return h;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 2 && !strcmp(argv[1], "--pad")) {
@@ -73,14 +92,16 @@ int main(int argc, char **argv)
         argv++;
         argc--;
     }
-    if (argc < 6 || (strcmp(argv[3], "same") && strcmp(argv[3], "vary")) ||
+    if (argc < 6 || (strcmp(argv[3], "same") && strcmp(argv[3], "vary") && strcmp(argv[3], "fresh")) ||
         (strcmp(argv[4], "time") && strcmp(argv[4], "count"))) {
-        fprintf(stderr, "usage: bench_client [--noproxy] URL_BASE N same|vary time|count PORT [HEADER...]\n");
+        fprintf(stderr,
+                "usage: bench_client [--noproxy] URL_BASE N same|vary|fresh time|count PORT [HEADER...]\n");
         return 2;
     }
     const char *base = argv[1];
     long n = strtol(argv[2], NULL, 10), port = strtol(argv[5], NULL, 10);
-    int vary = !strcmp(argv[3], "vary"), timing = !strcmp(argv[4], "time");
+    int vary = !strcmp(argv[3], "vary"), fresh = !strcmp(argv[3], "fresh");
+    int timing = !strcmp(argv[4], "time");
     if (n < 1) {
         fprintf(stderr, "bench_client: N must be at least 1\n");
         return 2;
@@ -93,27 +114,25 @@ int main(int argc, char **argv)
     size_t got = 0;
     long connects = 0;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    CURL *h = curl_easy_init();
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
     hdrs = curl_slist_append(hdrs, "User-Agent: ampshim-bench/1");
     for (int k = 6; k < argc && hdrs; k++)
         hdrs = curl_slist_append(hdrs, argv[k]);
-    if (!h || !hdrs) {
+    CURL *h = fresh ? NULL : handle(hdrs, &got, errbuf, noproxy);
+    if (!hdrs || (!fresh && !h)) {
         fprintf(stderr, "bench_client: curl_easy_init failed\n");
         return 1;
     }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &got);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    if (noproxy)
-        curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
 
     for (long i = 0; i < n; i++) {
         if (vary)
             snprintf(url, sizeof(url), "%s/items/%ld?page=%ld", base, i, i);
         else
             snprintf(url, sizeof(url), "%s/items", base);
+        if (fresh && !(h = handle(hdrs, &got, errbuf, noproxy))) {
+            fprintf(stderr, "bench_client: curl_easy_init failed\n");
+            return 1;
+        }
         curl_easy_setopt(h, CURLOPT_URL, url);
         errbuf[0] = '\0';
         got = 0;
@@ -142,6 +161,10 @@ int main(int argc, char **argv)
                     i, url, (int)rc, errbuf[0] ? errbuf : curl_easy_strerror(rc), code, got,
                     ip ? ip : "?", pport, port);
             return 1;
+        }
+        if (fresh) {
+            curl_easy_cleanup(h);
+            h = NULL;
         }
     }
 

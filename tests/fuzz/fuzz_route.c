@@ -36,7 +36,7 @@ static const char *const bases[] = {
     "https://[::1]:9443/x",
     "https://*.*.example.org/a",
     "https://enc.example.com/%61pi/%7Eb%2fc",    /* escapes in the base URL */
-    /* More routes on one host than the memo holds (AMP_URL_MEMO_ROUTES). */
+    /* More routes on one host than the memo holds (AMP_ORIGIN_ROUTES). */
     "https://many.example.net/a", "https://many.example.net/b", "https://many.example.net/c",
     "https://many.example.net/d", "https://many.example.net/e", "https://many.example.net/f",
     "https://many.example.net/g", "https://many.example.net/h", "https://many.example.net/i",

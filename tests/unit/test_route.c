@@ -20,12 +20,13 @@
 /* ---- helpers ---------------------------------------------------------- */
 
 /* What compiling without an arena took from malloc (each route's parts,
- * the index) and rs->v. */
+ * the index, the origins) and rs->v. */
 static void routes_free(struct amp_routes *rs)
 {
     for (size_t i = 0; i < rs->n; i++)
         free(rs->v[i].mem);
     free(rs->index);
+    free(rs->origins);
     free(rs->v);
     memset(rs, 0, sizeof(*rs));
 }
@@ -597,7 +598,7 @@ static void expect_memo_agrees(const struct amp_routes *rs, struct amp_url_memo 
     if (prime) {
         amp_url_memo_free(memo);
         amp_route_decide(rs, amp_curl_linked(), prime, PROXY, NULL, memo, NULL);
-        if (!memo->whole)
+        if (!memo->o.whole)
             fail_msg("'%s' did not arm the whole-origin shortcut", prime);
     }
     const struct amp_route *with = amp_route_decide(rs, amp_curl_linked(), url, PROXY, &a, memo, NULL);
@@ -670,9 +671,63 @@ static void whole_origin_shortcut_agrees(void **state)
     /* A route with a path never arms it: its paths are matched each time. */
     amp_url_memo_free(&memo);
     amp_route_decide(rs, amp_curl_linked(), "https://slack.com/api/x", PROXY, NULL, &memo, NULL);
-    assert_non_null(memo.prefix);
-    assert_null(memo.whole);
+    assert_non_null(memo.o.prefix);
+    assert_null(memo.o.whole);
     amp_url_memo_free(&memo);
+    routes_drop(rs);
+}
+
+/* A handle's first URL takes the origin another handle decided (a program
+ * making a handle per request is parsed once, not per request): the same
+ * verdicts as without a memo, the config's copy of the prefix used; a
+ * table that is full, another libcurl flavour, or a rest the shortcut
+ * leaves alone decide as before. */
+static void new_memo_takes_another_handles_origin(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://*.my.salesforce.com", "https://slack.com/api");
+    struct amp_url_memo first = { 0 }, next = { 0 };
+    const char *url = "https://acme.my.salesforce.com/items/1";
+
+    assert_null(amp_origins_find(rs->origins, amp_curl_linked(), url));
+    expect_memo_agrees(rs, &first, NULL, url);
+    const struct amp_origin *o = amp_origins_find(rs->origins, amp_curl_linked(), url);
+    assert_non_null(o);
+    assert_int_equal(o->len, strlen("https://acme.my.salesforce.com/"));
+    expect_memo_agrees(rs, &next, NULL, "https://acme.my.salesforce.com/items/2?page=2");
+    assert_ptr_equal(next.o.prefix, o->prefix);
+    assert_null(next.owned);
+    amp_url_memo_free(&next);
+    /* Its prefix, then anything the shortcut must leave to libcurl's parse. */
+    static const char *const rests[] = { "/a/../b", "/%2e%2e/x", "/x#f", "/x y", "/x?" };
+    char u[256];
+    for (size_t i = 0; i < sizeof(rests) / sizeof(rests[0]); i++) {
+        snprintf(u, sizeof(u), "https://acme.my.salesforce.com%s", rests[i]);
+        expect_memo_agrees(rs, &next, NULL, u);
+        amp_url_memo_free(&next);
+    }
+    /* Another flavour of libcurl in the process parses for itself. */
+    struct amp_curl other = *amp_curl_linked();
+    assert_null(amp_origins_find(rs->origins, &other, url));
+    assert_non_null(amp_route_decide(rs, &other, url, PROXY, NULL, &next, NULL));
+    assert_non_null(amp_origins_find(rs->origins, &other, url));
+    amp_url_memo_free(&next);
+    /* More origins than the table holds: the rest kept by each memo. */
+    for (int i = 0; i < AMP_ORIGINS_SLOTS + 4; i++) {
+        snprintf(u, sizeof(u), "https://w%d.my.salesforce.com/x", i);
+        expect_memo_agrees(rs, &next, NULL, u);
+        assert_non_null(next.o.prefix);
+        expect_memo_agrees(rs, &next, NULL, u);
+        amp_url_memo_free(&next);
+    }
+    snprintf(u, sizeof(u), "https://w%d.my.salesforce.com/x", AMP_ORIGINS_SLOTS + 3);
+    assert_null(amp_origins_find(rs->origins, amp_curl_linked(), u));
+    expect_memo_agrees(rs, &next, NULL, u);
+    assert_non_null(next.owned);
+    amp_url_memo_free(&next);
+    /* The first memo still answers its own origin, the table full or not. */
+    expect_memo_agrees(rs, &first, NULL, "https://acme.my.salesforce.com/items/3");
+    amp_url_memo_free(&first);
     routes_drop(rs);
 }
 
@@ -724,6 +779,7 @@ int main(void)
         cmocka_unit_test(encoded_base_url_matches_the_same),
         cmocka_unit_test(memo_gives_the_same_verdicts),
         cmocka_unit_test(whole_origin_shortcut_agrees),
+        cmocka_unit_test(new_memo_takes_another_handles_origin),
         cmocka_unit_test(loopback_hosts),
     };
 
