@@ -35,15 +35,15 @@ LIB_SRC := hooks.c ffi.c global.c easy.c multi.c transfer.c redirect.c options.c
            respond.c handles.c headers.c route.c block.c config.c config_settings.c config_key.c \
            config_routes.c config_discover.c catalog.c suggest.c libconfig_dl.c \
            state.c real.c settings.c log.c safefile.c locks.c counts.c tally.c \
-           arena.c routeindex.c origins.c urlsplit.c routelist.c cookies.c cookiejar.c env.c
+           arena.c routeindex.c origins.c hostaddr.c urlsplit.c routelist.c cookies.c cookiejar.c env.c
 # The launcher: main.c, its table of commands, and each command in the file
 # of its job (src/cmd_*.c, every one of them).
 CLI_SRC := main.c commands.c cli_report.c cli_config.c known.c $(notdir $(wildcard src/cmd_*.c)) nearhost.c suggest.c \
            state_fork.c exekind.c wire.c explain.c json.c stats.c places.c rescue.c config.c config_settings.c config_key.c config_routes.c config_discover.c catalog.c route.c \
-           headers.c block.c state.c counts.c log.c curlapi_linked.c safefile.c arena.c routeindex.c origins.c \
+           headers.c block.c state.c counts.c log.c curlapi_linked.c safefile.c arena.c routeindex.c origins.c hostaddr.c \
            urlsplit.c routelist.c env.c
 CORE_SRC := state_fork.c config.c config_settings.c config_key.c config_routes.c config_discover.c catalog.c suggest.c route.c headers.c block.c state.c counts.c log.c curlapi_linked.c \
-            safefile.c json.c arena.c routeindex.c origins.c urlsplit.c routelist.c cookiejar.c env.c
+            safefile.c json.c arena.c routeindex.c origins.c hostaddr.c urlsplit.c routelist.c cookiejar.c env.c
 
 STAGE1_OBJ := $(STAGE1_SRC:%.c=$(B)/stage1/%.o)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/lib/%.o)
@@ -53,7 +53,7 @@ CORE_OBJ := $(CORE_SRC:%.c=$(B)/cli/%.o)
 UNIT := $(B)/test_route $(B)/test_config $(B)/test_headers $(B)/test_block $(B)/test_state \
         $(B)/test_elfsym $(B)/test_confine $(B)/test_options $(B)/test_counts $(B)/test_json \
         $(B)/test_urlsplit $(B)/test_arena $(B)/test_catalog $(B)/test_routelist $(B)/test_cookiejar \
-        $(B)/test_suggest
+        $(B)/test_suggest $(B)/test_hostaddr
 CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.so \
            $(B)/two_flavours $(B)/plugins/libflavour_plug.so $(B)/multi_client \
            $(B)/lifecycle_client $(B)/threads_client $(B)/fork_client $(B)/dl_race \

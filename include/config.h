@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "curlapi.h"
+#include "hostaddr.h"
 #include "route.h"
 
 /* What a call to a blocked route gets: an HTTP 429 answered here (the
@@ -33,6 +34,7 @@ struct amp_config {
     int read_whole;
     char *proxy_url;          /* without a trailing slash */
     int proxy_plain_http;     /* http to a loopback relay (tests, local relays) */
+    struct amp_host_addr proxy_addr; /* its host's address, when it is one by itself */
     int dry_run;              /* AMPSHIM_DRY_RUN=1: report, route nothing (set by the library) */
     char *project_id;
     char *api_key;

@@ -90,6 +90,7 @@ static int load_proxy_url(struct loader *ld, const config_setting_t *proxy)
         url[--len] = '\0';
     ld->cfg->proxy_url = url;
     ld->cfg->proxy_plain_http = strcmp(scheme, "http") == 0;
+    amp_host_addr_of(url, &ld->cfg->proxy_addr);
     return 0;
 }
 

@@ -266,58 +266,45 @@ int amp_confine_close(void *clientp, curl_socket_t fd)
     return !ino || inode_of(fd) == ino ? close(fd) : 0;
 }
 
-static const char *host_of(const char *s, size_t *len);
-
 static const void *in_addr_of(const struct curl_sockaddr *a)
 {
     return a->family == AF_INET ? (const void *)&((const struct sockaddr_in *)&a->addr)->sin_addr
                                 : (const void *)&((const struct sockaddr_in6 *)&a->addr)->sin6_addr;
 }
 
-/* a is what libcurl would give the proxy's host of proxy_url, in the cases
- * where that is known without a name look-up: an IP address is itself, and
- * "localhost" (and a name under it) 127.0.0.1 or ::1, as libcurl resolves
- * it. A RESOLVE entry an earlier transfer left in libcurl's name cache
- * (it is shared by a handle's transfers, a multi handle's, a share's) may
- * point such a host at another loopback address: another local server.
- * Any other name: 1 (loopback() is all that is asked of it). */
-static int the_proxys(const struct curl_sockaddr *a, const char *proxy_url)
+/* a is what libcurl would give the proxy's host (its address read when
+ * the config was loaded, hostaddr.h), in the cases where that is known
+ * without a name look-up: an IP address is itself, and "localhost" (and a
+ * name under it) 127.0.0.1 or ::1, as libcurl resolves it. A RESOLVE entry
+ * an earlier transfer left in libcurl's name cache (it is shared by a
+ * handle's transfers, a multi handle's, a share's) may point such a host
+ * at another loopback address: another local server. Any other name: 1
+ * (loopback() is all that is asked of it). */
+static int the_proxys(const struct curl_sockaddr *a, const struct amp_host_addr *proxy)
 {
-    const char *sep = proxy_url ? strstr(proxy_url, "://") : NULL;
-    char host[64];
-    size_t len;
-    const char *h = sep ? host_of(sep + 3, &len) : NULL;
-    unsigned char want[16];
-
-    if (!h || len < 1 || len >= sizeof(host))
-        return 1;
-    if (*h == '[') /* "[::1]" */
-        h++, len -= 2;
-    memcpy(host, h, len);
-    host[len] = '\0';
-    int family = inet_pton(AF_INET, host, want) == 1 ? AF_INET
-                 : inet_pton(AF_INET6, host, want) == 1 ? AF_INET6
-                                                         : 0;
-    if (family)
-        return a->family == family &&
-               memcmp(in_addr_of(a), want, family == AF_INET ? 4 : 16) == 0;
-    size_t tail = sizeof(".localhost") - 1;
-    if (strcasecmp(host, "localhost") != 0 &&
-        !(len > tail && strcasecmp(host + len - tail, ".localhost") == 0))
-        return 1;
     static const unsigned char v4[4] = { 127, 0, 0, 1 };
-    return a->family == AF_INET ? memcmp(in_addr_of(a), v4, 4) == 0
-                                : IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)in_addr_of(a));
+
+    switch (proxy ? proxy->kind : AMP_HOST_NAME) {
+    case AMP_HOST_IPV4:
+        return a->family == AF_INET && memcmp(in_addr_of(a), proxy->addr, 4) == 0;
+    case AMP_HOST_IPV6:
+        return a->family == AF_INET6 && memcmp(in_addr_of(a), proxy->addr, 16) == 0;
+    case AMP_HOST_LOCALHOST:
+        return a->family == AF_INET ? memcmp(in_addr_of(a), v4, 4) == 0
+                                    : IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)in_addr_of(a));
+    case AMP_HOST_NAME:
+        break;
+    }
+    return 1;
 }
 
 curl_socket_t amp_confine_open(void *clientp, curlsocktype purpose,
                                struct curl_sockaddr *address)
 {
     const struct amp_handle *hs = clientp;
-    const char *proxy_url = hs && hs->cfg ? hs->cfg->proxy_url : NULL;
 
     (void)purpose;
-    if (!loopback(address) || !the_proxys(address, proxy_url)) {
+    if (!loopback(address) || !the_proxys(address, hs && hs->cfg ? &hs->cfg->proxy_addr : NULL)) {
         char ip[INET6_ADDRSTRLEN] = "?";
         inet_ntop(address->family, in_addr_of(address), ip, sizeof(ip));
         amp_error("the plain-http proxy's name led to %s, not %s: not sent", ip,

@@ -201,6 +201,20 @@ _Static_assert(NROWS <= AMP_OPTION_ROWS, "one bit per row in struct amp_opt_stat
 enum { OPTION_TABLE(INDEX) };
 #undef INDEX
 
+/* The rows of strings we keep a copy of, and of numbers whose default is
+ * not 0 (a new entry is zeroed): what making and freeing an entry visit,
+ * for each handle a program makes. */
+#define STR_BIT(name, type, ...) | ((type) == STR ? (uint64_t)1 << I_##name : 0)
+static const uint64_t str_rows = 0 OPTION_TABLE(STR_BIT);
+#undef STR_BIT
+#define SET_BIT(name, type, note, field, pair, dflt, ...)                                \
+    | ((type) == LONG && ((union amp_optval)dflt).l ? (uint64_t)1 << I_##name : 0)
+static inline uint64_t set_rows(void)
+{
+    return 0 OPTION_TABLE(SET_BIT); /* a constant, once compiled */
+}
+#undef SET_BIT
+
 int amp_option_row(CURLoption option)
 {
     switch (option) {
@@ -290,9 +304,10 @@ static CURLcode set(struct amp_handle *hs, const struct row *r, union amp_optval
 
 void amp_options_init(struct amp_handle *hs)
 {
-    for (size_t i = 0; i < NROWS; i++)
-        if (rows[i].type == LONG)
-            memcpy(field(hs, &rows[i]), &rows[i].dflt.l, sizeof(long));
+    for (uint64_t m = set_rows(); m; m &= m - 1) {
+        const struct row *r = &rows[__builtin_ctzll(m)];
+        memcpy(field(hs, r), &r->dflt.l, sizeof(long));
+    }
     /* libcurl's default, given back as it is (no constant the table can hold). */
     hs->app.write_data = stdout;
 }
@@ -520,9 +535,8 @@ void amp_options_free(struct amp_handle *hs)
 {
     if (hs->opts.resolve)
         hs->c->slist_free_all(hs->opts.resolve);
-    for (size_t i = 0; i < NROWS; i++)
-        if (rows[i].type == STR)
-            free(*(char **)field(hs, &rows[i]));
+    for (uint64_t m = str_rows; m; m &= m - 1)
+        free(*(char **)field(hs, &rows[__builtin_ctzll(m)]));
 }
 
 int amp_options_copy(struct amp_handle *to, const struct amp_handle *from)
