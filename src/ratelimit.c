@@ -326,8 +326,10 @@ static void watch_429_line(struct amp_handle *hs, const char *line, size_t len)
         /* The end of a response's headers: a 429 is recorded now, before
          * the application sees it (it may never let the transfer end). */
         record_once(hs);
-    } else if (!hs->c->easy_header) {
-        /* libcurl before 7.84 keeps no headers to ask for later. */
+    } else {
+        /* Kept even where libcurl keeps headers to ask for later: before
+         * 7.84 it keeps none, and after an application paused in its header
+         * callback its store misses some of those it then hands over. */
         keep_value(line, len, "X-Amp-Retry-After", w->amp_retry_after, sizeof(w->amp_retry_after));
         keep_value(line, len, "Retry-After", w->retry_after, sizeof(w->retry_after));
         keep_value(line, len, "X-Amp-Retryable", w->retryable, sizeof(w->retryable));
@@ -544,9 +546,14 @@ static void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle
         after = watch->retry_after[0] ? watch->retry_after : NULL;
         retryable = watch->retryable[0] ? watch->retryable : NULL;
     } else {
+        /* libcurl's store first (a lean transfer has no watch), else what
+         * our header callback read (see watch_429_line). */
         amp_after = header_value(c, hs->easy, "X-Amp-Retry-After");
         after = header_value(c, hs->easy, "Retry-After");
         retryable = header_value(c, hs->easy, "X-Amp-Retryable");
+        amp_after = amp_after ? amp_after : watch->amp_retry_after[0] ? watch->amp_retry_after : NULL;
+        after = after ? after : watch->retry_after[0] ? watch->retry_after : NULL;
+        retryable = retryable ? retryable : watch->retryable[0] ? watch->retryable : NULL;
     }
     const struct amp_route *r = hs->guard.cur_route;
     int64_t now = now_utc();
