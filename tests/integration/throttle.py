@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from .harness import (
-    AMPSHIM, PY, SF, assert_amp_headers, client, http_date, mark_all, ok, one, parse_lines, prog,
+    AMPSHIM, PY, SF, Skip, assert_amp_headers, client, http_date, mark_all, ok, one, parse_lines, prog,
     queue_429, rl_cfg, switched, test,
 )
 
@@ -402,3 +402,40 @@ def rl_429_read_after_the_application_paused_in_its_header_callback(ctx):
                                       env=ctx.env())).stdout)
     (b,) = st["blocks"]
     assert b["retry_at"] == retry_at and "X-Amp-Retry-After" in b["reason"], b
+
+
+FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+@test
+def rl_block_recorded_before_the_clock_went_back_ends(ctx):
+    """A block recorded, then the clock set back a day (faketime): its retry
+    time, read against that clock, is a day and more away, and the route
+    would stay blocked that long (sixty years, set back sixty). A block
+    recorded more than a minute in the future says the clock moved: it ends,
+    and the next call asks the proxy again, which says again if it still holds
+    (found by the hostile review). A lock-out that only `ampshim clear` ends
+    is not one of them."""
+    if not os.path.exists(FAKETIME):
+        raise Skip("faketime is not installed")
+    cfg, _ = rl_cfg(ctx, "rl-clock", on_block="respond")
+    queue_429(ctx, http_date(int(time.time()) + 120))
+    ctx.curl("-o", "/dev/null", SF + "/first", cfg=cfg)
+    for back in ("-1d", "-60y"):
+        mark_all(ctx)
+        p = ctx.curl("-o", "/dev/null", "-w", "%{http_code}", SF + "/x", cfg=cfg,
+                     env=ctx.env(LD_PRELOAD=FAKETIME, FAKETIME=back))
+        assert p.stdout == b"200", (back, p.stdout, p.stderr)
+        assert len(ctx.proxy.requests()) == 1, back
+    # At the right time again, the block holds.
+    mark_all(ctx)
+    p = ctx.curl("-o", "/dev/null", "-w", "%{http_code}", SF + "/x", cfg=cfg)
+    assert p.stdout == b"429" and ctx.proxy.requests() == [], (p.stdout, p.stderr)
+    # A lock-out until `ampshim clear`, the clock set back: still locked.
+    queue_429(ctx, http_date(int(time.time()) + 120), "false")
+    ok(subprocess.run([AMPSHIM, "clear", "-c", cfg], capture_output=True, env=ctx.env()))
+    ctx.curl("-o", "/dev/null", SF + "/lock", cfg=cfg)
+    mark_all(ctx)
+    p = ctx.curl("-o", "/dev/null", "-w", "%{http_code}", SF + "/x", cfg=cfg,
+                 env=ctx.env(LD_PRELOAD=FAKETIME, FAKETIME="-1d"))
+    assert p.stdout == b"429" and ctx.proxy.requests() == [], (p.stdout, p.stderr)
