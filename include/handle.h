@@ -159,8 +159,9 @@ struct amp_header_cache {
     int dirty;                        /* CURLOPT_HTTPHEADER was set since */
 };
 
-/* A 429's values, kept as its lines go by only where libcurl has no
- * curl_easy_header() (< 7.84) to ask for them afterwards. */
+/* A 429's values, kept as its lines go by our header callback: libcurl
+ * before 7.84 keeps no headers to ask for afterwards, and its store misses
+ * some after the application paused in its header callback. */
 struct amp_watch_kept {
     char amp_retry_after[128];
     char retry_after[128];
@@ -183,9 +184,9 @@ struct amp_watch {
     unsigned lines;                   /* calls since the last status line */
     int long_answers;                 /* a response of this handle had more lines
                                        * than handing them to libcurl costs */
-    /* Allocated at the first 429 line it is needed for: the handle's
-     * state stays under 2 KiB, which glibc clears without `rep stosb`,
-     * for every handle a program makes. */
+    /* Allocated at a handle's first 429 line: the handle's state stays
+     * under 2 KiB, which glibc clears without `rep stosb`, for every
+     * handle a program makes. */
     struct amp_watch_kept *kept;
 };
 

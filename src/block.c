@@ -246,10 +246,22 @@ int amp_block_decode(const unsigned char in[AMP_STATE_RECORD], struct amp_block 
     return 0;
 }
 
+/* How far in the future a block may have been recorded (by a process that
+ * read the clock after this one did) before it says the clock went back. */
+#define CLOCK_SLACK 60
+
 int amp_block_active(const struct amp_block *b, int64_t now)
 {
+    /* A lock-out only `ampshim clear` ends does not count time. */
+    if ((b->flags & AMP_BLOCK_LOCKED) && b->hold_until == 0)
+        return 1;
+    /* Recorded in the future: the clock was set back, and its times, read
+     * against it now, could hold the route for as long (years). It ends:
+     * the next call asks the proxy, which says again if it still holds. */
+    if (amp_block_secs_between(now, b->recorded_at) > CLOCK_SLACK)
+        return 0;
     if (b->flags & AMP_BLOCK_LOCKED)
-        return b->hold_until == 0 || now < b->hold_until;
+        return now < b->hold_until;
     return now < b->retry_at;
 }
 

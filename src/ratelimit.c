@@ -326,9 +326,11 @@ static void watch_429_line(struct amp_handle *hs, const char *line, size_t len)
         /* The end of a response's headers: a 429 is recorded now, before
          * the application sees it (it may never let the transfer end). */
         record_once(hs);
-    } else if (!hs->c->easy_header) {
-        /* libcurl before 7.84 keeps no headers to ask for later. Out of
-         * memory, the 429 is recorded without them (default_backoff). */
+    } else {
+        /* Kept even where libcurl keeps headers to ask for later: before
+         * 7.84 it keeps none, and after an application paused in its header
+         * callback its store misses some of those it then hands over. Out
+         * of memory, the 429 is recorded with libcurl's alone. */
         struct amp_watch_kept *k = w->kept ? w->kept : (w->kept = calloc(1, sizeof(*w->kept)));
         if (!k)
             return;
@@ -533,7 +535,8 @@ static const char *header_value(const struct amp_curl *c, CURL *easy, const char
 {
     struct curl_header *h = NULL;
 
-    if (c->easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
+    /* libcurl before 7.84 keeps none: what our header callback read stands. */
+    if (!c->easy_header || c->easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
         return NULL;
     return h->value;
 }
@@ -549,15 +552,16 @@ static void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle
 
     if (!cfg || !hs->guard.cur_route)
         return;
-    if (!c->easy_header) {
-        const struct amp_watch_kept *k = watch->kept;
-        amp_after = k && k->amp_retry_after[0] ? k->amp_retry_after : NULL;
-        after = k && k->retry_after[0] ? k->retry_after : NULL;
-        retryable = k && k->retryable[0] ? k->retryable : NULL;
-    } else {
-        amp_after = header_value(c, hs->easy, "X-Amp-Retry-After");
-        after = header_value(c, hs->easy, "Retry-After");
-        retryable = header_value(c, hs->easy, "X-Amp-Retryable");
+    /* libcurl's store first (a lean transfer has no watch), else what our
+     * header callback read (see watch_429_line). */
+    const struct amp_watch_kept *k = watch->kept;
+    amp_after = header_value(c, hs->easy, "X-Amp-Retry-After");
+    after = header_value(c, hs->easy, "Retry-After");
+    retryable = header_value(c, hs->easy, "X-Amp-Retryable");
+    if (k) {
+        amp_after = amp_after ? amp_after : k->amp_retry_after[0] ? k->amp_retry_after : NULL;
+        after = after ? after : k->retry_after[0] ? k->retry_after : NULL;
+        retryable = retryable ? retryable : k->retryable[0] ? k->retryable : NULL;
     }
     const struct amp_route *r = hs->guard.cur_route;
     int64_t now = now_utc();

@@ -6,7 +6,7 @@ set -e
 pkgs="$* gcc make libc6-dev libcurl4-openssl-dev libcurl3-gnutls uthash-dev libconfig-dev libconfig9
       libcmocka-dev curl python3 python3-pycurl php-cli php-curl git openssl ca-certificates
       ruby-ethon luajit debhelper dpkg-dev lintian bash-completion fzf systemd
-      php8.2-fpm apache2 libapache2-mod-php8.2 libfcgi-bin r-base-core r-cran-curl r-cran-httr"
+      php8.2-fpm apache2 libapache2-mod-php8.2 libfcgi-bin r-base-core r-cran-curl r-cran-httr faketime"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

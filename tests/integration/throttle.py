@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from .harness import (
-    AMPSHIM, PY, SF, assert_amp_headers, client, http_date, mark_all, ok, one, parse_lines, prog,
+    AMPSHIM, PY, SF, Skip, assert_amp_headers, client, http_date, mark_all, ok, one, parse_lines, prog,
     queue_429, rl_cfg, switched, test,
 )
 
@@ -372,3 +372,70 @@ def rl_429_of_another_process_stops_a_handle_sent_again_as_it_was(ctx):
     assert "rate limited until" in err, err
     p.stdout.close()
     p.stderr.close()
+
+
+@test
+def rl_429_read_after_the_application_paused_in_its_header_callback(ctx):
+    """An application that pauses in its header callback (CURL_WRITEFUNC_PAUSE,
+    pycurl here, unpaused from its progress callback): libcurl's header store
+    then misses some of the 429's headers (curl_easy_header() finds no
+    X-Amp-Retry-After), which our header callback was handed all the same.
+    The block lasts until the proxy's retry time, not the default backoff
+    (found by the hostile review)."""
+    cfg, _ = rl_cfg(ctx, "rl-paused")
+    retry_at = int(time.time()) + 600
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", {"status": 429, "body": "slow down", "headers": [
+        ["X-Amp-Retryable", "true"], ["Content-Type", "text/plain"],
+        ["X-Amp-Retry-After", http_date(retry_at)]]})
+    prog = ("import pycurl,io,sys\nc=pycurl.Curl()\nst={'p':0}\n"
+            "def hdr(l):\n"
+            "    if st['p']==0:\n        st['p']=1\n        return pycurl.WRITEFUNC_PAUSE\n"
+            "def prog(*a):\n"
+            "    if st['p']==1:\n        st['p']=2\n        c.pause(pycurl.PAUSE_CONT)\n"
+            "c.setopt(c.URL,sys.argv[1])\nc.setopt(c.HEADERFUNCTION,hdr)\nc.setopt(c.NOPROGRESS,0)\n"
+            "c.setopt(c.XFERINFOFUNCTION,prog)\nc.setopt(c.WRITEDATA,io.BytesIO())\nc.setopt(c.TIMEOUT,20)\n"
+            "c.perform()\nprint(c.getinfo(c.RESPONSE_CODE), st['p'])\n")
+    p = ok(ctx.run([PY, "-c", prog, SF + "/x"], cfg=cfg))
+    assert p.stdout.decode().split() == ["429", "2"], (p.stdout, p.stderr)
+    st = json.loads(ok(subprocess.run([AMPSHIM, "state", "--json", "-c", cfg], capture_output=True,
+                                      env=ctx.env())).stdout)
+    (b,) = st["blocks"]
+    assert b["retry_at"] == retry_at and "X-Amp-Retry-After" in b["reason"], b
+
+
+FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+@test
+def rl_block_recorded_before_the_clock_went_back_ends(ctx):
+    """A block recorded, then the clock set back a day (faketime): its retry
+    time, read against that clock, is a day and more away, and the route
+    would stay blocked that long (sixty years, set back sixty). A block
+    recorded more than a minute in the future says the clock moved: it ends,
+    and the next call asks the proxy again, which says again if it still holds
+    (found by the hostile review). A lock-out that only `ampshim clear` ends
+    is not one of them."""
+    if not os.path.exists(FAKETIME):
+        raise Skip("faketime is not installed")
+    cfg, _ = rl_cfg(ctx, "rl-clock", on_block="respond")
+    queue_429(ctx, http_date(int(time.time()) + 120))
+    ctx.curl("-o", "/dev/null", SF + "/first", cfg=cfg)
+    for back in ("-1d", "-60y"):
+        mark_all(ctx)
+        p = ctx.curl("-o", "/dev/null", "-w", "%{http_code}", SF + "/x", cfg=cfg,
+                     env=ctx.env(LD_PRELOAD=FAKETIME, FAKETIME=back))
+        assert p.stdout == b"200", (back, p.stdout, p.stderr)
+        assert len(ctx.proxy.requests()) == 1, back
+    # At the right time again, the block holds.
+    mark_all(ctx)
+    p = ctx.curl("-o", "/dev/null", "-w", "%{http_code}", SF + "/x", cfg=cfg)
+    assert p.stdout == b"429" and ctx.proxy.requests() == [], (p.stdout, p.stderr)
+    # A lock-out until `ampshim clear`, the clock set back: still locked.
+    queue_429(ctx, http_date(int(time.time()) + 120), "false")
+    ok(subprocess.run([AMPSHIM, "clear", "-c", cfg], capture_output=True, env=ctx.env()))
+    ctx.curl("-o", "/dev/null", SF + "/lock", cfg=cfg)
+    mark_all(ctx)
+    p = ctx.curl("-o", "/dev/null", "-w", "%{http_code}", SF + "/x", cfg=cfg,
+                 env=ctx.env(LD_PRELOAD=FAKETIME, FAKETIME="-1d"))
+    assert p.stdout == b"429" and ctx.proxy.requests() == [], (p.stdout, p.stderr)
