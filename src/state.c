@@ -258,7 +258,10 @@ static int reopen(struct amp_state *st)
     amp_ownfd_close(&st->file); /* only if still ours */
     drop_cache(st);
     st->pid = current_pid();
-    if (amp_ownfd_keep(&st->file, open_file(st->path, 0, err, sizeof(err))) < 0) {
+    /* The folder too, checked as at the start: a cleaner of /tmp (systemd-tmpfiles, an
+     * operator's rm -rf) may have taken it away under a running service, whose next 429
+     * would then go unrecorded. */
+    if (amp_ownfd_keep(&st->file, amp_state_private_file(st->path, err, sizeof(err))) < 0) {
         amp_state_warnf("%s", err);
         return -1;
     }

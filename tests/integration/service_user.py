@@ -9,8 +9,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
-from .harness import KEY, LIB, SF, Skip, test
+from .harness import KEY, LIB, PY, SF, Skip, http_date, queue_429, test
 
 NOBODY = 65534
 AS_NOBODY = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"]
@@ -113,3 +114,42 @@ def tmp_read_only(ctx, cfg, creds):
     assert len(lines) == 1 and "Read-only file system" in lines[0], err
     assert "throttle.state_file" in lines[0] and "uid %d" % NOBODY in lines[0], err
 
+
+# A long-running program: one pycurl call per line read, its status printed.
+CALLER = r"""
+import io, sys, pycurl
+c = pycurl.Curl()
+for line in sys.stdin:
+    c.setopt(pycurl.URL, line.strip())
+    c.setopt(pycurl.WRITEDATA, io.BytesIO())
+    c.perform()
+    print(c.getinfo(pycurl.RESPONSE_CODE), flush=True)
+"""
+
+
+@test
+def state_folder_removed_while_running_still_records_429(ctx):
+    # systemd-tmpfiles (or an operator's rm -rf) empties /tmp under a running service: the
+    # 429 it gets next must still be recorded, so that its other processes do not send.
+    folder = os.path.join(ctx.dir, "svc-gone")
+    cfg = ctx.write_cfg("svc-gone.cfg", ctx.config() + 'throttle: { state_file = "%s/state"; };\n' % folder)
+    p = subprocess.Popen([PY, "-c", CALLER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=ctx.env(LD_PRELOAD=LIB, AMPSHIM_CONFIG=cfg))
+    try:
+        p.stdin.write((SF + "/svc/gone/1\n").encode())
+        p.stdin.flush()
+        assert p.stdout.readline() == b"200\n"
+        shutil.rmtree(folder)
+        queue_429(ctx, http_date(int(time.time()) + 60))
+        p.stdin.write((SF + "/svc/gone/2\n").encode())
+        p.stdin.flush()
+        assert p.stdout.readline() == b"429\n"
+    finally:
+        p.stdin.close()
+        err = p.stderr.read().decode()
+        p.wait(timeout=10)
+    assert "could not record" not in err, err
+    ctx.proxy.mark()
+    q = ctx.curl("-o", "/dev/null", "-w", "%{http_code}", SF + "/svc/gone/3", cfg=cfg)
+    assert q.stdout == b"429" and ctx.proxy.requests() == [], (q.stdout, q.stderr, ctx.proxy.requests())
+    assert os.stat(folder).st_mode & 0o777 == 0o700
