@@ -25,7 +25,17 @@ static int read_regular(const char *path, size_t max, struct amp_arena *a, char 
 
     *out = NULL;
     if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        int e = errno;
+
+        /* "Permission denied" alone does not tell a service's operator that the file is
+         * root's and the service runs as its own user: say both, and the fix. */
+        if (e == EACCES && stat(path, &sb) == 0)
+            snprintf(err, errlen, "%s: cannot open: %s: it is uid %u's, mode %04o, and this process "
+                     "runs as uid %u: make it readable by that uid", path, strerror(e),
+                     (unsigned)sb.st_uid, (unsigned)(sb.st_mode & 07777), (unsigned)geteuid());
+        else
+            snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+        errno = e;
         return -2;
     }
     if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {

@@ -185,7 +185,10 @@ static int ensure_dir(const char *path, char *err, size_t errlen)
     if (mkdir(dir, 0700) == 0)
         return 0;
     if (errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        /* The operator reads this in a service's journal: whom it ran as, and the fix. */
+        snprintf(err, errlen, "cannot create %s: %s (this process runs as uid %u: set "
+                 "throttle.state_file to a file in a folder that uid owns, mode 700)",
+                 dir, strerror(errno), (unsigned)geteuid());
         return -1;
     }
     if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -193,7 +196,9 @@ static int ensure_dir(const char *path, char *err, size_t errlen)
         return -1;
     }
     if (st.st_uid != geteuid()) {
-        snprintf(err, errlen, "%s belongs to someone else: refusing it", dir);
+        snprintf(err, errlen, "%s belongs to uid %u, not to uid %u that this process runs as: "
+                 "refusing it (set throttle.state_file to a file in a folder uid %u owns, mode 700)",
+                 dir, (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid());
         return -1;
     }
     if (st.st_mode & 022) {
@@ -253,7 +258,10 @@ static int reopen(struct amp_state *st)
     amp_ownfd_close(&st->file); /* only if still ours */
     drop_cache(st);
     st->pid = current_pid();
-    if (amp_ownfd_keep(&st->file, open_file(st->path, 0, err, sizeof(err))) < 0) {
+    /* The folder too, checked as at the start: a cleaner of /tmp (systemd-tmpfiles, an
+     * operator's rm -rf) may have taken it away under a running service, whose next 429
+     * would then go unrecorded. */
+    if (amp_ownfd_keep(&st->file, amp_state_private_file(st->path, err, sizeof(err))) < 0) {
         amp_state_warnf("%s", err);
         return -1;
     }

@@ -358,7 +358,7 @@ def route_cmd(ctx, url, cfg=None):
 # The modules of this folder that hold tests, in the order they run.
 CONCERNS = ("routing", "headers", "programs", "config", "cli", "json_output", "lifecycle", "handles",
             "multi", "throttle", "stats", "reload", "respond", "confinement", "late_options", "cookies",
-            "ffi", "allocfail", "package", "state_files", "servers", "quiet", "wiring", "operator", "readme",
+            "ffi", "allocfail", "package", "state_files", "servers", "quiet", "wiring", "operator", "service_user", "readme",
             "stage1", "structure", "providers")
 CONCERN_OF = {}  # test name -> its module's name
 
