@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "options.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,7 +235,7 @@ static void *field(struct amp_handle *hs, const struct row *r)
 }
 
 /* The application's value of row r. */
-static union amp_optval app_value(struct amp_handle *hs, const struct row *r)
+static inline union amp_optval app_value(struct amp_handle *hs, const struct row *r)
 {
     union amp_optval v = { 0 };
 
@@ -256,37 +257,65 @@ static int same(const struct row *r, union amp_optval a, union amp_optval b)
     return r->type == LONG ? a.l == b.l : r->type == FN ? a.f == b.f : a.p == b.p;
 }
 
-/* Ours for row r in mode, into *v; 0 when the row keeps the application's. */
-static int ours(struct amp_handle *hs, const struct row *r, unsigned mode, union amp_optval *v)
+/* Each mode's winning put of each row (the first whose when meets the
+ * mode), as its index + 1 (0: none), made at the mode's first sync (any
+ * thread may; they all write the same): a sync then looks at one put of
+ * each row, not at every one before it (a new handle's first sync visits
+ * some thirty rows). */
+static _Atomic unsigned char winners[AMP_MODES][NROWS];
+static _Atomic uint64_t winners_made[AMP_MODES / 64];
+
+static const _Atomic unsigned char *winners_of(unsigned mode)
 {
-    for (const struct put *p = r->put; p < r->put + MAX_PUTS && p->src != NONE; p++) {
-        if (!(p->when & mode))
-            continue;
-        switch (p->src) {
-        case IFSET:
-            if (same(r, app_value(hs, r), r->dflt))
-                return 0;
-            /* fall through */
-        case VALUE:
-            *v = p->v;
-            return 1;
-        case HS:
-            v->p = hs;
-            return 1;
-        case URL:
-            v->p = (void *)hs->opts.url;
-            return 1;
-        case HDRS:
-            v->p = hs->opts.headers;
-            return 1;
-        case RESOLVE:
-            if (!hs->app.resolve)
-                return 0;
-            v->p = hs->opts.resolve;
-            return 1;
-        case APP:
+    mode &= AMP_MODES - 1;
+    uint64_t bit = (uint64_t)1 << (mode % 64);
+    _Atomic unsigned char *w = winners[mode];
+
+    if (atomic_load_explicit(&winners_made[mode / 64], memory_order_acquire) & bit)
+        return w;
+    for (size_t i = 0; i < NROWS; i++) {
+        unsigned char k = 0;
+        for (const struct put *p = rows[i].put; !k && p < rows[i].put + MAX_PUTS && p->src != NONE; p++)
+            if (p->when & mode)
+                k = (unsigned char)(p - rows[i].put) + 1;
+        atomic_store_explicit(&w[i], k, memory_order_relaxed);
+    }
+    atomic_fetch_or_explicit(&winners_made[mode / 64], bit, memory_order_release);
+    return w;
+}
+
+/* Ours for row r by its winning put (win, 0: none), into *v; 0 when the
+ * row keeps the application's. */
+static int ours(struct amp_handle *hs, const struct row *r, unsigned win, union amp_optval *v)
+{
+    if (!win)
+        return 0;
+    const struct put *p = &r->put[win - 1];
+    switch (p->src) {
+    case IFSET:
+        if (same(r, app_value(hs, r), r->dflt))
             return 0;
-        }
+        /* fall through */
+    case VALUE:
+        *v = p->v;
+        return 1;
+    case HS:
+        v->p = hs;
+        return 1;
+    case URL:
+        v->p = (void *)hs->opts.url;
+        return 1;
+    case HDRS:
+        v->p = hs->opts.headers;
+        return 1;
+    case RESOLVE:
+        if (!hs->app.resolve)
+            return 0;
+        v->p = hs->opts.resolve;
+        return 1;
+    case APP:
+    case NONE:
+        break;
     }
     return 0;
 }
@@ -348,12 +377,13 @@ int amp_options_sync(struct amp_handle *hs, unsigned mode)
         return 0;
     /* Only a new proxy URL or header list: those rows alone. */
     uint64_t todo = mode == o->mode && !o->dirty ? o->stale : o->on | rows_of(mode);
+    const _Atomic unsigned char *win = winners_of(mode);
     for (; todo; todo &= todo - 1) {
         size_t i = (size_t)__builtin_ctzll(todo);
         const struct row *r = &rows[i];
         uint64_t bit = (uint64_t)1 << i;
         union amp_optval v;
-        if (ours(hs, r, mode, &v)) {
+        if (ours(hs, r, atomic_load_explicit(&win[i], memory_order_relaxed), &v)) {
             if ((o->on & bit) && same(r, o->put[i], v))
                 continue;
             if (set(hs, r, v) != CURLE_OK) {
