@@ -531,6 +531,13 @@ void amp_ratelimit_transfer_ended(struct amp_handle *hs)
                          (int)status, hs->xfer.now);
 }
 
+/* v, or NULL when it is nothing but blanks (libcurl hands an empty value
+ * over as its line's bare CR). */
+static const char *value_or_null(const char *v)
+{
+    return v && v[strspn(v, " \t\r\n")] ? v : NULL;
+}
+
 static const char *header_value(const struct amp_curl *c, CURL *easy, const char *name)
 {
     struct curl_header *h = NULL;
@@ -538,7 +545,18 @@ static const char *header_value(const struct amp_curl *c, CURL *easy, const char
     /* libcurl before 7.84 keeps none: what our header callback read stands. */
     if (!c->easy_header || c->easy_header(easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
         return NULL;
-    return h->value;
+    return value_or_null(h->value);
+}
+
+/* v as a message shows it: at most len - 1 bytes, control bytes as '?'
+ * (a proxy's header value goes to the host's stderr). */
+static void shown(const char *v, char *out, size_t len)
+{
+    size_t n = 0;
+
+    for (; v[n] && n + 1 < len; n++)
+        out[n] = (unsigned char)v[n] < 0x20 || v[n] == 0x7f ? '?' : v[n];
+    out[n] = '\0';
 }
 
 /* A 429 from the proxy blocks the route of the transfer's request now
@@ -559,9 +577,9 @@ static void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle
     after = header_value(c, hs->easy, "Retry-After");
     retryable = header_value(c, hs->easy, "X-Amp-Retryable");
     if (k) {
-        amp_after = amp_after ? amp_after : k->amp_retry_after[0] ? k->amp_retry_after : NULL;
-        after = after ? after : k->retry_after[0] ? k->retry_after : NULL;
-        retryable = retryable ? retryable : k->retryable[0] ? k->retryable : NULL;
+        amp_after = amp_after ? amp_after : value_or_null(k->amp_retry_after);
+        after = after ? after : value_or_null(k->retry_after);
+        retryable = retryable ? retryable : value_or_null(k->retryable);
     }
     const struct amp_route *r = hs->guard.cur_route;
     int64_t now = now_utc();
@@ -585,12 +603,16 @@ static void amp_ratelimit_record(const struct amp_config *cfg, struct amp_handle
         b.flags |= AMP_BLOCK_LOCKED;
         b.hold_until = cfg->throttle.lockout_hold ? now + cfg->throttle.lockout_hold : 0;
     }
-    char until[40], guessed[256] = "";
+    char until[40], guessed[256] = "", value[65] = "";
     amp_block_utc(b.retry_at, until, sizeof(until));
+    if (amp_after)
+        shown(amp_after, value, sizeof(value));
     if (b.flags & AMP_BLOCK_GUESSED)
-        snprintf(guessed, sizeof(guessed), " (%s%.64s%s: held for throttle.default_backoff = %lds)",
-                 amp_after ? "an unparsable X-Amp-Retry-After '" : "no retry time",
-                 amp_after ? amp_after : "", amp_after ? "'" : "", cfg->throttle.default_backoff);
+        snprintf(guessed, sizeof(guessed), " (%s%s%s%s: held for throttle.default_backoff = %lds)",
+                 !amp_after                                   ? "no retry time"
+                 : c->getdate(amp_after, NULL) == (time_t)-1 ? "an unparsable X-Amp-Retry-After"
+                                                              : "an X-Amp-Retry-After more than a year ahead",
+                 amp_after ? " '" : "", value, amp_after ? "'" : "", cfg->throttle.default_backoff);
     /* The one line of this block (several transfers answered 429 together
      * record the same one). */
     amp_log(first_sight(&b) ? AMP_LOG_WARN : AMP_LOG_INFO, "route %s (%s) answered 429: %s until %s%s",

@@ -142,6 +142,29 @@ def rl_unparsable_time_holds_default_backoff(ctx):
 
 
 @test
+def rl_retry_time_empty_or_a_year_ahead_said_plainly(ctx):
+    """An empty X-Amp-Retry-After is no retry time (its bare CR never printed on
+    the host's stderr); a date more than a year ahead is said to be that, not
+    unparsable. Both hold the default backoff (found by the hostile review)."""
+    cfg, _ = rl_cfg(ctx, "rl-plain-words", "default_backoff = 45;")
+    queue_429(ctx, "")
+    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    err = p.stderr.decode()
+    assert "answered 429" in err and "(no retry time: held for throttle.default_backoff = 45s)" in err, err
+    assert b"\r" not in p.stderr, p.stderr
+    ok(subprocess.run([AMPSHIM, "clear", "-c", cfg], capture_output=True, env=ctx.env()))
+    far = http_date(int(time.time()) + 2 * 366 * 86400)
+    queue_429(ctx, far)
+    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    err = p.stderr.decode()
+    assert "an X-Amp-Retry-After more than a year ahead '%s'" % far in err, err
+    mark_all(ctx)
+    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    assert p.returncode == 55 and "(in 4" in p.stderr.decode(), p.stderr
+    assert ctx.proxy.requests() == []
+
+
+@test
 def rl_standard_retry_after_seconds(ctx):
     cfg, _ = rl_cfg(ctx, "rl-seconds")
     queue_429(ctx, extra={"Retry-After": "30"})
