@@ -439,3 +439,32 @@ def rl_block_recorded_before_the_clock_went_back_ends(ctx):
     p = ctx.curl("-o", "/dev/null", "-w", "%{http_code}", SF + "/x", cfg=cfg,
                  env=ctx.env(LD_PRELOAD=FAKETIME, FAKETIME="-1d"))
     assert p.stdout == b"429" and ctx.proxy.requests() == [], (p.stdout, p.stderr)
+
+
+@test
+def rl_429_values_not_kept_for_a_later_lean_429(ctx):
+    """A 429 our header callback read (a transfer following redirects: not
+    lean) leaves nothing for a later 429 of the same handle that libcurl
+    alone reads (lean: no redirects followed, no header callback): that
+    one's block is its own Retry-After's, not the X-Amp-Retry-After of the
+    first (found by the per-handle cost review)."""
+    cfg, _ = rl_cfg(ctx, "rl-stale")
+    first_at = int(time.time()) + 1
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", [
+        {"status": 429, "body": "slow down", "headers": {
+            "X-Amp-Retry-After": http_date(first_at), "X-Amp-Retryable": "true"}},
+        {"status": 429, "body": "slow down", "headers": {"Retry-After": "600"}},
+    ])
+    sticky = prog("sticky_client")
+    p = ctx.run([sticky, "url=" + SF + "/one", "follow=1", "perform", "wait", "wait",
+                 "url=" + SF + "/two", "follow=0", "perform"], cfg=cfg)
+    lines = p.stdout.decode().splitlines()
+    assert len(lines) == 2 and all("status=429" in l for l in lines), (lines, p.stderr)
+    assert len(ctx.proxy.requests()) == 2
+    st = json.loads(ok(subprocess.run([AMPSHIM, "state", "--json", "-c", cfg], capture_output=True,
+                                      env=ctx.env())).stdout)
+    assert len(st["blocks"]) == 1, (st, p.stderr)
+    (b,) = st["blocks"]
+    assert b["retry_at"] >= int(time.time()) + 590, (b, p.stderr)
+    assert "X-Amp-Retry-After" not in b["reason"] and "Retry-After" in b["reason"], b
