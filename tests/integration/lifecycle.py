@@ -33,6 +33,22 @@ def both_flavours_in_one_process(ctx):
 
 
 @test
+def two_flavours_one_origin(ctx):
+    """Both flavours' handles on the same origin, new handles each round: each
+    takes its first URL's origin from the config's table (origins.h) only as
+    its own flavour decided it, and every request reaches the proxy, routed."""
+    mark_all(ctx)
+    plug = os.path.join(BUILD, "plugins", "libflavour_plug.so")
+    p = ok(ctx.run([os.path.join(BUILD, "two_flavours"), plug, SF + "/same/openssl", SF + "/same/gnutls", "again"]))
+    assert p.stdout.decode().splitlines() == (["main rc=0 status=200"] * 2 + ["plugin rc=0 status=200"] * 2) * 2, \
+        (p.stdout, p.stderr)
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == (["/same/openssl"] * 2 + ["/same/gnutls"] * 2) * 2, reqs
+    for r in reqs:
+        assert header_values(r, "x-amp-installation-id") == ["inst-sf-1"], r["headers"]
+
+
+@test
 def second_flavour_loaded_while_another_thread_calls_curl(ctx):
     """A thread calls curl without pause (each of its calls after a dlopen
     may look at the loaded objects) while the main thread loads a plugin
