@@ -5,7 +5,9 @@
  * and TEXT_B there in turn (a new file renamed over it), "touch" only
  * moves its mtime on (and that of each FILE, a key file say), "multi" is
  * "write" with one more transfer (to URL/held) added to a multi handle
- * before the first change and run only after the last. The other
+ * before the first change and run only after the last, "hosts" is "write"
+ * with the other threads' transfers each on a new handle, to a host of 40
+ * ("h<k>-" before URL's: new origins decided while configs change). The other
  * THREADS - 1 threads perform transfers on handles of their own until
  * thread 0 is done. Each thread keeps one handle.
  *
@@ -122,7 +124,11 @@ static int perform(CURL *h, long t, int i)
     char u[512];
     long status = 0;
 
-    snprintf(u, sizeof(u), "%s/t%ld/%d", url, t, i);
+    const char *host = strstr(url, "://");
+    if (t && host && strcmp(mode, "hosts") == 0)
+        snprintf(u, sizeof(u), "%.*sh%d-%s/t%ld/%d", (int)(host + 3 - url), url, i % 40, host + 3, t, i);
+    else
+        snprintf(u, sizeof(u), "%s/t%ld/%d", url, t, i);
     curl_easy_setopt(h, CURLOPT_URL, u);
     int good = curl_easy_perform(h) == CURLE_OK &&
                curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200;
@@ -136,8 +142,14 @@ static void *worker(void *arg)
     CURL *h = curl_easy_init();
 
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-    for (int i = 0; !atomic_load(&stop); i++)
+    for (int i = 0; !atomic_load(&stop); i++) {
+        if (strcmp(mode, "hosts") == 0) { /* a new handle: its first URL */
+            curl_easy_cleanup(h);
+            h = curl_easy_init();
+            curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+        }
         perform(h, t, i);
+    }
     curl_easy_cleanup(h);
     return NULL;
 }

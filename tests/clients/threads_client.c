@@ -1,13 +1,18 @@
 /* Many threads, each with its own handle, all routed at once:
- *   threads_client THREADS REQUESTS URL_PREFIX
- * Thread t requests URL_PREFIX/t<t>/<n>; prints "ok N failed M". */
+ *   threads_client THREADS REQUESTS URL_PREFIX [HOSTS]
+ * Thread t requests URL_PREFIX/t<t>/<n>; prints "ok N failed M". With
+ * HOSTS, each request is on a new handle (as PHP's curl_init makes one a
+ * request) and its URL's host is "h<k>-" before URL_PREFIX's, k the
+ * request's number (over every thread) modulo HOSTS: many new origins
+ * decided at once by many threads. */
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char *prefix;
-static int requests;
+static int requests, hosts;
 static int ok_count, failed_count;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -30,7 +35,18 @@ static void *worker(void *arg)
     for (int i = 0; i < requests; i++) {
         char url[512];
         long status = 0;
-        snprintf(url, sizeof(url), "%s/t%ld/%d", prefix, t, i);
+        const char *host = strstr(prefix, "://");
+        if (hosts && host) {
+            /* A handle's first URL: a new handle for each request. */
+            curl_easy_cleanup(h);
+            h = curl_easy_init();
+            curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+            curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
+            snprintf(url, sizeof(url), "%.*sh%ld-%s/t%ld/%d", (int)(host + 3 - prefix), prefix,
+                     (t * requests + i) % hosts, host + 3, t, i);
+        } else {
+            snprintf(url, sizeof(url), "%s/t%ld/%d", prefix, t, i);
+        }
         curl_easy_setopt(h, CURLOPT_URL, url);
         if (curl_easy_perform(h) == CURLE_OK &&
             curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200)
@@ -49,8 +65,9 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4)
+    if (argc != 4 && argc != 5)
         return 2;
+    hosts = argc == 5 ? atoi(argv[4]) : 0;
     int n = atoi(argv[1]);
     requests = atoi(argv[2]);
     prefix = argv[3];

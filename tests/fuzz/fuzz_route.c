@@ -8,7 +8,11 @@
  * amp_route_why_not agrees with the match, amp_same_origin is symmetric,
  * and the URL with its path's unreserved characters escaped (RFC 3986
  * §6.2.2.2: the same URL) takes the same route to the same rewritten URL,
- * escapes aside. Any disagreement aborts. */
+ * escapes aside. Other handles share the config's table of origins
+ * (origins.h), emptied for each input: a second memo fed the same URLs in
+ * turn, a fresh memo per URL (a handle's first URL, taking the origin
+ * another decided) and a memo of another libcurl flavour must each agree
+ * with the plain match too. Any disagreement aborts. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +50,7 @@ static const char *const bases[] = {
 
 static struct amp_routes routes;
 static const struct amp_curl *curl;
+static struct amp_curl other_flavour; /* another libcurl in the process, as a table */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -53,6 +58,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     (void)argc, (void)argv;
     curl = amp_curl_linked();
+    other_flavour = *curl;
     routes.v = calloc(NBASES, sizeof(*routes.v));
     FUZZ_CHECK(routes.v != NULL, "out of memory");
     /* Compiled as tests/unit/test_route.c does, then indexed. */
@@ -162,7 +168,24 @@ static void check_escaped(const char *url, const struct amp_route *r, const char
     free(enc);
 }
 
-static void check_url(const char *url, const char *prev, struct amp_url_memo *memo)
+/* memo (of flavour c) decides url as the plain match did (r, plain), twice:
+ * the first call may fill the memo, the second uses it. */
+static void memo_agrees(const struct amp_curl *c, const char *url, struct amp_url_memo *memo,
+                        const char *who, const struct amp_route *r, const char *plain)
+{
+    for (int pass = 1; pass <= 2; pass++) {
+        char *m_out = NULL;
+        const struct amp_route *m = amp_route_decide(&routes, c, url, PROXY, &m_out, memo, NULL);
+        FUZZ_CHECK(m == r, "'%.300s' (pass %d): %s with %s, %s without", url, pass, name(m), who,
+                   name(r));
+        FUZZ_CHECK(!r || (m_out && strcmp(m_out, plain) == 0),
+                   "'%.300s' (pass %d): rewritten to '%.300s' with %s, '%.300s' without", url,
+                   pass, m_out ? m_out : "(null)", who, plain);
+    }
+}
+
+static void check_url(const char *url, const char *prev, struct amp_url_memo *memo,
+                      struct amp_url_memo *other, struct amp_url_memo *flavour)
 {
     char *plain = NULL;
     const struct amp_route *r = amp_route_match(&routes, curl, url, PROXY, &plain);
@@ -172,16 +195,18 @@ static void check_url(const char *url, const char *prev, struct amp_url_memo *me
     FUZZ_CHECK(!r || strncmp(plain, PROXY, strlen(PROXY)) == 0,
                "'%.300s' rewritten to '%.300s', not under the proxy URL", url, plain);
 
-    /* Twice: the first call may fill the memo, the second uses it. */
-    for (int pass = 1; pass <= 2; pass++) {
-        char *m_out = NULL;
-        const struct amp_route *m = amp_route_decide(&routes, curl, url, PROXY, &m_out, memo, NULL);
-        FUZZ_CHECK(m == r, "'%.300s' (pass %d): %s with the memo, %s without", url, pass,
-                   name(m), name(r));
-        FUZZ_CHECK(!r || (m_out && strcmp(m_out, plain) == 0),
-                   "'%.300s' (pass %d): rewritten to '%.300s' with the memo, '%.300s' without",
-                   url, pass, m_out ? m_out : "(null)", plain);
-    }
+    memo_agrees(curl, url, memo, "the memo", r, plain);
+    /* Other handles, through the table of origins the memo filled. */
+    struct amp_url_memo fresh = { 0 };
+    memo_agrees(curl, url, &fresh, "a new handle's memo", r, plain);
+    amp_url_memo_free(&fresh);
+    memo_agrees(curl, url, other, "another handle's memo", r, plain);
+    char *f_out = NULL;
+    const struct amp_route *f = amp_route_match(&routes, &other_flavour, url, PROXY, &f_out);
+    FUZZ_CHECK(f == r && (!r || (f_out && strcmp(f_out, plain) == 0)),
+               "'%.300s': %s for another flavour, %s for the first", url, name(f), name(r));
+    memo_agrees(&other_flavour, url, flavour, "another flavour's memo", r, plain);
+    free(f_out);
 
     /* The explanation must agree with the verdict. */
     for (size_t i = 0; i < routes.n; i++) {
@@ -206,13 +231,18 @@ static void check_url(const char *url, const char *prev, struct amp_url_memo *me
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fuzz_lines l;
-    struct amp_url_memo memo = { 0 };
+    struct amp_url_memo memo = { 0 }, other = { 0 }, flavour = { 0 };
 
     if (fuzz_lines(data, size, FUZZ_MAX_LINES, &l) < 0)
         return 0;
+    /* A new config's table: what one input's handles decide is shared by
+     * them alone (a full table would share nothing after the first few). */
+    memset(routes.origins, 0, amp_origins_size());
     for (size_t i = 0; i < l.n; i++)
-        check_url(l.v[i], i ? l.v[i - 1] : NULL, &memo);
+        check_url(l.v[i], i ? l.v[i - 1] : NULL, &memo, &other, &flavour);
     amp_url_memo_free(&memo);
+    amp_url_memo_free(&other);
+    amp_url_memo_free(&flavour);
     fuzz_lines_free(&l);
     return 0;
 }

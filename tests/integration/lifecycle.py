@@ -33,6 +33,22 @@ def both_flavours_in_one_process(ctx):
 
 
 @test
+def two_flavours_one_origin(ctx):
+    """Both flavours' handles on the same origin, new handles each round: each
+    takes its first URL's origin from the config's table (origins.h) only as
+    its own flavour decided it, and every request reaches the proxy, routed."""
+    mark_all(ctx)
+    plug = os.path.join(BUILD, "plugins", "libflavour_plug.so")
+    p = ok(ctx.run([os.path.join(BUILD, "two_flavours"), plug, SF + "/same/openssl", SF + "/same/gnutls", "again"]))
+    assert p.stdout.decode().splitlines() == (["main rc=0 status=200"] * 2 + ["plugin rc=0 status=200"] * 2) * 2, \
+        (p.stdout, p.stderr)
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == (["/same/openssl"] * 2 + ["/same/gnutls"] * 2) * 2, reqs
+    for r in reqs:
+        assert header_values(r, "x-amp-installation-id") == ["inst-sf-1"], r["headers"]
+
+
+@test
 def second_flavour_loaded_while_another_thread_calls_curl(ctx):
     """A thread calls curl without pause (each of its calls after a dlopen
     may look at the loaded objects) while the main thread loads a plugin
@@ -222,6 +238,31 @@ def threads_race_free_under_thread_sanitizer(ctx):
         assert b"ThreadSanitizer" not in p.stderr, p.stderr.decode()[-3000:]
         assert p.returncode == 0, (cmd, p.returncode, p.stderr[-2000:])
     assert len(ctx.proxy.requests()) == 8 * 25 + 2
+
+
+@test
+@not_under("asan", "ThreadSanitizer and AddressSanitizer cannot share a process (make test runs it)")
+def new_origins_decided_by_many_threads_at_once(ctx):
+    """Eight threads, a new handle for each request, 40 hosts of the wildcard
+    route between them (more origins than the config's shared table holds,
+    origins.h, filled by the threads at once): under ThreadSanitizer no
+    report, and every request arrives at the proxy once, routed."""
+    mark_all(ctx)
+    env = ctx.env(AMPSHIM_CONFIG=ctx.cfg, LD_PRELOAD=os.path.join(BUILD, "tsan", "libampshim.so"),
+                  TSAN_OPTIONS="halt_on_error=1 exitcode=66")
+    p = ctx.run([os.path.join(BUILD, "tsan", "threads_client"), "8", "25", SF + "/orig", "40"], env=env,
+                launcher=False)
+    assert b"ThreadSanitizer" not in p.stderr, p.stderr.decode()[-3000:]
+    assert p.returncode == 0 and p.stdout == b"ok 200 failed 0\n", (p.returncode, p.stdout, p.stderr[-2000:])
+    reqs = ctx.proxy.requests()
+    assert len(reqs) == 200, len(reqs)
+    # Each path once, each through the wildcard route (the proxy is told the
+    # installation, not the host).
+    want = {"/orig/t%d/%d" % (t, i) for t in range(8) for i in range(25)}
+    for r in reqs:
+        assert r["target"] in want and ["x-amp-installation-id", "inst-sf-1"] in r["headers"], r
+        want.remove(r["target"])
+    assert not want, want
 
 
 @test

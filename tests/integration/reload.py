@@ -197,8 +197,15 @@ def a_waiting_transfer_keeps_its_config(ctx):
 @not_under("asan", "ThreadSanitizer and AddressSanitizer cannot share a process (make test runs it)")
 def reload_under_threads_race_free_under_thread_sanitizer(ctx):
     """The config changed before each of one thread's transfers while three
-    others run theirs, under ThreadSanitizer: no report, every call routed
-    with one config or the other."""
+    others run theirs (on one handle each, then each transfer on a new handle
+    to one of 40 hosts: new origins in each config's shared table, more than
+    it holds), under ThreadSanitizer: no report, every call routed with one
+    config or the other."""
+    for mode in ("write", "hosts"):
+        reload_under_tsan(ctx, mode)
+
+
+def reload_under_tsan(ctx, mode):
     a, b = reload_texts(ctx, 3)
     cfg = ctx.write_cfg("reload-tsan-live.cfg", open(a).read())
     ctx.proxy.control("reset")
@@ -206,7 +213,7 @@ def reload_under_threads_race_free_under_thread_sanitizer(ctx):
     env = ctx.env(AMPSHIM_CONFIG=cfg, LD_PRELOAD=os.path.join(BUILD, "tsan", "libampshim.so"),
                   TSAN_OPTIONS="halt_on_error=1 exitcode=66")
     p = ctx.run([os.path.join(BUILD, "tsan", "reload_client"), "4", "150", SF + "/tsan-reload", "0",
-                 "write", cfg, a, b], env=env, launcher=False)
+                 mode, cfg, a, b], env=env, launcher=False)
     assert b"ThreadSanitizer" not in p.stderr, p.stderr.decode(errors="replace")[-4000:]
     assert p.returncode == 0, (p.returncode, p.stdout, p.stderr[-2000:])
     reqs = ctx.proxy.requests()

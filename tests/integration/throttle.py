@@ -462,3 +462,76 @@ def rl_block_recorded_before_the_clock_went_back_ends(ctx):
     p = ctx.curl("-o", "/dev/null", "-w", "%{http_code}", SF + "/x", cfg=cfg,
                  env=ctx.env(LD_PRELOAD=FAKETIME, FAKETIME="-1d"))
     assert p.stdout == b"429" and ctx.proxy.requests() == [], (p.stdout, p.stderr)
+
+
+@test
+def rl_429_values_not_kept_for_a_later_lean_429(ctx):
+    """A 429 our header callback read (a transfer following redirects: not
+    lean) leaves nothing for a later 429 of the same handle that libcurl
+    alone reads (lean: no redirects followed, no header callback): that
+    one's block is its own Retry-After's, not the X-Amp-Retry-After of the
+    first (found by the per-handle cost review)."""
+    cfg, _ = rl_cfg(ctx, "rl-stale")
+    first_at = int(time.time()) + 1
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", [
+        {"status": 429, "body": "slow down", "headers": {
+            "X-Amp-Retry-After": http_date(first_at), "X-Amp-Retryable": "true"}},
+        {"status": 429, "body": "slow down", "headers": {"Retry-After": "600"}},
+    ])
+    sticky = prog("sticky_client")
+    p = ctx.run([sticky, "url=" + SF + "/one", "follow=1", "perform", "wait", "wait",
+                 "url=" + SF + "/two", "follow=0", "perform"], cfg=cfg)
+    lines = p.stdout.decode().splitlines()
+    assert len(lines) == 2 and all("status=429" in l for l in lines), (lines, p.stderr)
+    assert len(ctx.proxy.requests()) == 2
+    st = json.loads(ok(subprocess.run([AMPSHIM, "state", "--json", "-c", cfg], capture_output=True,
+                                      env=ctx.env())).stdout)
+    assert len(st["blocks"]) == 1, (st, p.stderr)
+    (b,) = st["blocks"]
+    assert b["retry_at"] >= int(time.time()) + 590, (b, p.stderr)
+    assert "X-Amp-Retry-After" not in b["reason"] and "Retry-After" in b["reason"], b
+
+
+@test
+def rl_429s_on_one_handle_each_read_alone(ctx):
+    """Three 429s on one handle, read by our header callback alone (the
+    tests' library with curl_easy_header() switched off, as before libcurl
+    7.84) and with the application's own header callback paused at each
+    answer's first line (pycurl): each block is its own answer's, nothing of
+    one 429 is kept for the next (the last says only Retry-After: 600)."""
+    prog_text = (
+        "import pycurl,io,sys,time\nc=pycurl.Curl()\nst={'p':0}\n"
+        "def hdr(l):\n"
+        "    if st['p']==0:\n        st['p']=1\n        return pycurl.WRITEFUNC_PAUSE\n"
+        "def prog(*a):\n"
+        "    if st['p']==1:\n        st['p']=2\n        c.pause(pycurl.PAUSE_CONT)\n"
+        "c.setopt(c.HEADERFUNCTION,hdr)\nc.setopt(c.NOPROGRESS,0)\n"
+        "c.setopt(c.XFERINFOFUNCTION,prog)\nc.setopt(c.WRITEDATA,io.BytesIO())\nc.setopt(c.TIMEOUT,20)\n"
+        "for i,u in enumerate(sys.argv[1:]):\n"
+        "    st['p']=0 if sys.argv[0]=='-c' and 'pause' in u else 3\n"
+        "    c.setopt(c.URL,u)\n    c.perform()\n    print(c.getinfo(c.RESPONSE_CODE))\n"
+        "    if i < len(sys.argv)-2:\n        time.sleep(2.2)\n")
+    for how in ("noheaderapi", "pause"):
+        cfg, _ = rl_cfg(ctx, "rl-each-" + how)
+        soon = http_date(int(time.time()) + 1)
+        ctx.proxy.control("reset")
+        ctx.proxy.control("queue", [
+            {"status": 429, "body": "slow down", "headers": {"X-Amp-Retry-After": soon, "X-Amp-Retryable": "true"}},
+            {"status": 429, "body": "slow down", "headers": {"X-Amp-Retry-After": soon}},
+            {"status": 429, "body": "slow down", "headers": {"Retry-After": "600"}},
+        ])
+        urls = [SF + "/%s/%d" % (how, i) for i in range(3)]
+        mark_all(ctx)
+        cmd = [PY, "-c", prog_text] + urls
+        p = (switched(ctx, cmd, cfg, AMPSHIM_NO_HEADER_API="1") if how == "noheaderapi"
+             else ctx.run(cmd, cfg=cfg))
+        assert p.stdout.decode().split() == ["429"] * 3, (p.stdout, p.stderr)
+        assert len(ctx.proxy.requests()) == 3
+        st = json.loads(ok(subprocess.run([AMPSHIM, "state", "--json", "-c", cfg], capture_output=True,
+                                          env=ctx.env())).stdout)
+        assert len(st["blocks"]) == 1, (how, st, p.stderr)
+        (b,) = st["blocks"]
+        assert b["retry_at"] >= int(time.time()) + 590, (how, b, p.stderr)
+        assert "X-Amp-Retry-After" not in b["reason"] and "Retry-After" in b["reason"], (how, b)
+        assert not b.get("locked"), (how, b)
