@@ -1,5 +1,6 @@
 /* The address a URL's host is by itself, without a name look-up: an IP
- * address is itself, and "localhost" (and a name under it) is loopback as
+ * address is itself (an IPv4 one in any form libcurl reads: "127.1",
+ * octal and hex parts), and "localhost" (and a name under it) is loopback as
  * libcurl resolves it. Read once when a config is loaded (its proxy's), so
  * that each new connection to a plain-http relay is checked against it
  * without parsing the URL again (confine.c). */

@@ -28,7 +28,11 @@ void amp_host_addr_of(const char *url, struct amp_host_addr *out)
     }
     memcpy(host, h, len);
     host[len] = '\0';
-    if (inet_pton(AF_INET, host, out->addr) == 1) {
+    /* As libcurl reads a numeric IPv4 host (its URL parser normalises
+     * it): "127.1" is 127.0.0.1, "127.0.0.010" 127.0.0.8 (octal). */
+    struct in_addr v4;
+    if (inet_aton(host, &v4)) {
+        memcpy(out->addr, &v4, 4);
         out->kind = AMP_HOST_IPV4;
         return;
     }

@@ -26,10 +26,15 @@ static void addresses_and_localhost(void **state)
 {
     (void)state;
     static const unsigned char v4[4] = { 127, 0, 0, 1 }, v4b[4] = { 127, 0, 0, 2 };
+    static const unsigned char v4c[4] = { 127, 0, 0, 8 };
     static const unsigned char v6[16] = { [15] = 1 };
 
     expect("http://127.0.0.1:8080", AMP_HOST_IPV4, v4, 4);
     expect("http://127.0.0.2/", AMP_HOST_IPV4, v4b, 4);
+    /* What libcurl connects to for the forms it reads as numbers. */
+    expect("http://127.1:8080", AMP_HOST_IPV4, v4, 4);
+    expect("http://127.0.0.010/", AMP_HOST_IPV4, v4c, 4);
+    expect("http://0x7f.0.0.1/", AMP_HOST_IPV4, v4, 4);
     expect("http://[::1]:9000", AMP_HOST_IPV6, v6, 16);
     expect("http://[::1]", AMP_HOST_IPV6, v6, 16);
     expect("http://localhost:8080", AMP_HOST_LOCALHOST, NULL, 0);
@@ -39,7 +44,6 @@ static void addresses_and_localhost(void **state)
     expect("http://relay.internal:8080", AMP_HOST_NAME, NULL, 0);
     expect("http://localhost.evil.test", AMP_HOST_NAME, NULL, 0);
     expect("http://xlocalhost", AMP_HOST_NAME, NULL, 0);
-    expect("http://127.1", AMP_HOST_NAME, NULL, 0);
     /* Nothing to read: no scheme, no host, a broken or overlong one. */
     expect(NULL, AMP_HOST_NAME, NULL, 0);
     expect("127.0.0.1:8080", AMP_HOST_NAME, NULL, 0);

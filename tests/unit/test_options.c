@@ -406,6 +406,31 @@ static void key_masked_across_two_pieces(void **state)
     }
 }
 
+/* amp_option_row's array look: each tracked option of libcurl's its own row,
+ * the first row CURLOPT_URL's, and numbers that are no option none. */
+static void rows_found_by_number(void **state)
+{
+    (void)state;
+    const struct curl_easyoption *o = NULL;
+    int seen[AMP_OPTION_ROWS] = { 0 }, n = 0;
+
+    while ((o = curl_easy_option_next(o))) {
+        int row = amp_option_row(o->id);
+        if (row < 0 || (o->flags & CURLOT_FLAG_ALIAS))
+            continue;
+        assert_true(row < AMP_OPTION_ROWS);
+        if (seen[row]++)
+            fail_msg("%s shares row %d with another option", o->name, row);
+        n++;
+    }
+    assert_true(n > 30);
+    assert_int_equal(amp_option_row(CURLOPT_URL), 0);
+    static const long none[] = { 0, -1, -10000, 9999, 10000 + 511, 10000 + 512, 49999, 50000,
+                                 50002, 2147483647 };
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+        assert_int_equal(amp_option_row((CURLoption)none[i]), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +440,7 @@ int main(void)
         cmocka_unit_test(a_change_under_way_is_followed),
         cmocka_unit_test(a_new_url_routes_again_only_before_the_start),
         cmocka_unit_test(key_masked_across_two_pieces),
+        cmocka_unit_test(rows_found_by_number),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
