@@ -36,15 +36,16 @@ enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_ha
 /* A transfer starts (a response of it not yet seen), or, whole, one that
  * started unrouted becomes routed (a redirect routed anew). The header
  * callback (callbacks.h) fills it. */
+void amp_ratelimit_kept_forget(struct amp_handle *hs);
 static inline void amp_ratelimit_watch_start(struct amp_handle *hs)
 {
     hs->watch.status = hs->watch.recorded = 0;
     /* An earlier transfer's 429 values are not this one's: a lean
      * transfer's lines never pass our callback to clear them, and its 429
-     * would take those libcurl's store lacks from an old answer. */
-    if (hs->watch.kept)
-        hs->watch.kept->amp_retry_after[0] = hs->watch.kept->retry_after[0] =
-            hs->watch.kept->retryable[0] = '\0';
+     * would take those libcurl's store lacks from an old answer. (Out of
+     * line: most handles never see a 429.) */
+    if (__builtin_expect(hs->watch.kept != NULL, 0))
+        amp_ratelimit_kept_forget(hs);
 }
 static inline void amp_ratelimit_watch_clear(struct amp_handle *hs)
 {

@@ -497,6 +497,13 @@ size_t amp_ratelimit_watch_body(char *buf, size_t size, size_t n, void *userdata
     return fwrite(buf, size, n, hs->app.write_data);
 }
 
+void amp_ratelimit_kept_forget(struct amp_handle *hs)
+{
+    struct amp_watch_kept *k = hs->watch.kept;
+
+    k->amp_retry_after[0] = k->retry_after[0] = k->retryable[0] = '\0';
+}
+
 void amp_ratelimit_free(struct amp_handle *hs)
 {
     free(hs->watch.kept);

@@ -348,7 +348,8 @@ static int filter_resolve(struct amp_handle *hs, struct curl_slist **old)
 }
 
 /* A transfer starts: its part of the entry afresh. */
-static void start(const struct amp_config *cfg, struct amp_handle *hs, unsigned mode, int64_t now)
+static inline __attribute__((always_inline)) void start(const struct amp_config *cfg, struct amp_handle *hs,
+                                                        unsigned mode, int64_t now)
 {
     struct amp_guard *g = &hs->guard;
 
