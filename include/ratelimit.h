@@ -36,15 +36,20 @@ enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_ha
 /* A transfer starts (a response of it not yet seen), or, whole, one that
  * started unrouted becomes routed (a redirect routed anew). The header
  * callback (callbacks.h) fills it. */
+/* The 429 values kept of an earlier response are forgotten (a new
+ * response's status line, a new transfer): none of them is the next one's. */
+static inline void amp_ratelimit_kept_forget(struct amp_watch *w)
+{
+    if (w->kept)
+        w->kept->amp_retry_after[0] = w->kept->retry_after[0] = w->kept->retryable[0] = '\0';
+}
 static inline void amp_ratelimit_watch_start(struct amp_handle *hs)
 {
     hs->watch.status = hs->watch.recorded = 0;
     /* An earlier transfer's 429 values are not this one's: a lean
      * transfer's lines never pass our callback to clear them, and its 429
      * would take those libcurl's store lacks from an old answer. */
-    if (hs->watch.kept)
-        hs->watch.kept->amp_retry_after[0] = hs->watch.kept->retry_after[0] =
-            hs->watch.kept->retryable[0] = '\0';
+    amp_ratelimit_kept_forget(&hs->watch);
 }
 static inline void amp_ratelimit_watch_clear(struct amp_handle *hs)
 {
@@ -52,8 +57,7 @@ static inline void amp_ratelimit_watch_clear(struct amp_handle *hs)
 
     memset(&hs->watch, 0, sizeof(hs->watch));
     hs->watch.kept = kept;
-    if (kept)
-        kept->amp_retry_after[0] = kept->retry_after[0] = kept->retryable[0] = '\0';
+    amp_ratelimit_kept_forget(&hs->watch);
 }
 
 /* The handle is freed. */
