@@ -36,16 +36,22 @@ enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_ha
 /* A transfer starts (a response of it not yet seen), or, whole, one that
  * started unrouted becomes routed (a redirect routed anew). The header
  * callback (callbacks.h) fills it. */
-void amp_ratelimit_kept_forget(struct amp_handle *hs);
+/* The 429 values kept of an earlier response are forgotten (a new
+ * response's status line, a new transfer): none of them is the next one's.
+ * Cleared out of line: most handles never see a 429. */
+void amp_ratelimit_kept_clear(struct amp_watch_kept *k);
+static inline void amp_ratelimit_kept_forget(struct amp_watch *w)
+{
+    if (__builtin_expect(w->kept != NULL, 0))
+        amp_ratelimit_kept_clear(w->kept);
+}
 static inline void amp_ratelimit_watch_start(struct amp_handle *hs)
 {
     hs->watch.status = hs->watch.recorded = 0;
     /* An earlier transfer's 429 values are not this one's: a lean
      * transfer's lines never pass our callback to clear them, and its 429
-     * would take those libcurl's store lacks from an old answer. (Out of
-     * line: most handles never see a 429.) */
-    if (__builtin_expect(hs->watch.kept != NULL, 0))
-        amp_ratelimit_kept_forget(hs);
+     * would take those libcurl's store lacks from an old answer. */
+    amp_ratelimit_kept_forget(&hs->watch);
 }
 static inline void amp_ratelimit_watch_clear(struct amp_handle *hs)
 {
@@ -53,8 +59,7 @@ static inline void amp_ratelimit_watch_clear(struct amp_handle *hs)
 
     memset(&hs->watch, 0, sizeof(hs->watch));
     hs->watch.kept = kept;
-    if (kept)
-        kept->amp_retry_after[0] = kept->retry_after[0] = kept->retryable[0] = '\0';
+    amp_ratelimit_kept_forget(&hs->watch);
 }
 
 /* The handle is freed. */

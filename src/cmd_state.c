@@ -52,7 +52,7 @@ static void json_place(struct amp_json *j, const struct amp_place *p)
 
 static void print_block(const struct amp_block *b, const char *route, const char *whose, int64_t now)
 {
-    char at[40], shown_route[128], line[1024];
+    char at[40], shown_route[128], line[1024], ago[96];
 
     if (!route && b->route[0])
         snprintf(shown_route, sizeof(shown_route), "%s", b->route);
@@ -60,9 +60,17 @@ static void print_block(const struct amp_block *b, const char *route, const char
         snprintf(shown_route, sizeof(shown_route), "%s", route ? route : "(not in this config)");
     amp_block_utc(b->recorded_at, at, sizeof(at));
     amp_block_describe(b, shown_route, now, line, sizeof(line));
-    printf("%s %s\n  %s\n  proxy %s, project %s, recorded %s (%llds ago) by %s\n",
+    /* Only a lock-out until `ampshim clear` is still listed when it was
+     * recorded ahead of the clock (block.c): "-86400s ago" would read as
+     * nonsense, the clock set back since says why. */
+    if (b->recorded_at > now)
+        snprintf(ago, sizeof(ago), "%llds ahead of the clock: it was set back since",
+                 (long long)amp_block_secs_between(now, b->recorded_at));
+    else
+        snprintf(ago, sizeof(ago), "%llds ago", (long long)amp_block_secs_between(b->recorded_at, now));
+    printf("%s %s\n  %s\n  proxy %s, project %s, recorded %s (%s) by %s\n",
            (b->flags & AMP_BLOCK_LOCKED) ? "LOCKED " : "blocked", b->id, line, b->proxy, b->project, at,
-           (long long)(now - b->recorded_at), whose);
+           ago, whose);
 }
 
 static int state(const struct known *k, int json)

@@ -417,8 +417,7 @@ static __attribute__((noinline)) size_t watch_lines(struct amp_handle *hs, char 
             w->route = hs->guard.cur_route;
             w->quiet = w->status != 429;
             w->recorded = 0;
-            if (w->kept)
-                w->kept->amp_retry_after[0] = w->kept->retry_after[0] = w->kept->retryable[0] = '\0';
+            amp_ratelimit_kept_forget(w);
             w->long_answers |= w->lines > LONG_ANSWER_LINES;
             w->lines = 0;
             done = w->long_answers && nothing_more(hs);
@@ -497,10 +496,8 @@ size_t amp_ratelimit_watch_body(char *buf, size_t size, size_t n, void *userdata
     return fwrite(buf, size, n, hs->app.write_data);
 }
 
-void amp_ratelimit_kept_forget(struct amp_handle *hs)
+void amp_ratelimit_kept_clear(struct amp_watch_kept *k)
 {
-    struct amp_watch_kept *k = hs->watch.kept;
-
     k->amp_retry_after[0] = k->retry_after[0] = k->retryable[0] = '\0';
 }
 

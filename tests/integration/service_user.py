@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 
-from .harness import KEY, LIB, PY, SF, Skip, http_date, queue_429, test
+from .harness import KEY, LIB, PY, SF, Skip, http_date, preloaded, queue_429, test
 
 NOBODY = 65534
 AS_NOBODY = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"]
@@ -39,9 +39,11 @@ def service_dir(ctx, state_line="", base=None):
 
 
 def as_service(ctx, cfg, creds, url, prefix=()):
-    """curl as the unit would run it: a clean environment, nobody, in /."""
-    env = ["env", "-i", "LD_PRELOAD=" + LIB, "AMPSHIM_CONFIG=" + cfg, "CREDENTIALS_DIRECTORY=" + creds,
-           "PATH=/usr/bin:/bin"]
+    """curl as the unit would run it: a clean environment, nobody, in /. (Under
+    `make asan`, the sanitizer's runtime first in LD_PRELOAD and its options kept.)"""
+    env = ["env", "-i", "LD_PRELOAD=" + preloaded(LIB), "AMPSHIM_CONFIG=" + cfg,
+           "CREDENTIALS_DIRECTORY=" + creds, "PATH=/usr/bin:/bin"]
+    env += ["%s=%s" % (k, os.environ[k]) for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS") if k in os.environ]
     ctx.plain.mark()
     ctx.proxy.mark()
     return subprocess.run([*prefix, *env, *AS_NOBODY, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",

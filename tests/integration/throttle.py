@@ -297,7 +297,7 @@ def rl_429_recorded_without_a_header_callback(ctx):
         assert lines[2].startswith("perform 3: rc=55 "), lines
         err = p.stderr.decode()
         assert "answered 429: blocked until" in err and "usable retry time" not in err, err
-        assert len(ctx.proxy.requests()) == 2
+        assert len(ctx.proxy.requests()) == 2, (lines, p.stderr, ctx.proxy.requests())
 
 
 @test
@@ -473,6 +473,7 @@ def rl_429_values_not_kept_for_a_later_lean_429(ctx):
     first (found by the per-handle cost review)."""
     cfg, _ = rl_cfg(ctx, "rl-stale")
     first_at = int(time.time()) + 1
+    mark_all(ctx)  # the requests counted are this test's alone, whichever ran before
     ctx.proxy.control("reset")
     ctx.proxy.control("queue", [
         {"status": 429, "body": "slow down", "headers": {
@@ -484,7 +485,7 @@ def rl_429_values_not_kept_for_a_later_lean_429(ctx):
                  "url=" + SF + "/two", "follow=0", "perform"], cfg=cfg)
     lines = p.stdout.decode().splitlines()
     assert len(lines) == 2 and all("status=429" in l for l in lines), (lines, p.stderr)
-    assert len(ctx.proxy.requests()) == 2
+    assert len(ctx.proxy.requests()) == 2, (lines, p.stderr, ctx.proxy.requests())
     st = json.loads(ok(subprocess.run([AMPSHIM, "state", "--json", "-c", cfg], capture_output=True,
                                       env=ctx.env())).stdout)
     assert len(st["blocks"]) == 1, (st, p.stderr)
@@ -535,3 +536,26 @@ def rl_429s_on_one_handle_each_read_alone(ctx):
         assert b["retry_at"] >= int(time.time()) + 590, (how, b, p.stderr)
         assert "X-Amp-Retry-After" not in b["reason"] and "Retry-After" in b["reason"], (how, b)
         assert not b.get("locked"), (how, b)
+
+
+@test
+def rl_lockout_recorded_ahead_of_the_clock_said_plainly(ctx):
+    """A lock-out until `ampshim clear` recorded while the clock was a day
+    ahead (faketime), read with the clock right again: it still holds (only
+    clear ends it), `ampshim state` says it was recorded ahead of the clock
+    instead of "-86400s ago", and `ampshim clear` ends it."""
+    if not os.path.exists(FAKETIME):
+        raise Skip("faketime is not installed")
+    cfg, _ = rl_cfg(ctx, "rl-lock-ahead")
+    queue_429(ctx, http_date(int(time.time()) + 86400 + 120), "false")
+    ctx.curl("-o", "/dev/null", SF + "/lock", cfg=cfg, env=ctx.env(LD_PRELOAD=FAKETIME, FAKETIME="+1d"))
+    mark_all(ctx)
+    p = ctx.curl("-o", "/dev/null", SF + "/x", cfg=cfg)
+    assert p.returncode == 67 and ctx.proxy.requests() == [], (p.returncode, p.stderr)
+    out = ok(subprocess.run([AMPSHIM, "state", "-c", cfg], capture_output=True, env=ctx.env())).stdout.decode()
+    assert "LOCKED  inst-sf-1" in out and "s ago" not in out, out
+    assert "ahead of the clock" in out, out
+    cl = ok(subprocess.run([AMPSHIM, "clear", "-c", cfg], capture_output=True, env=ctx.env()))
+    assert "cleared 1 blocked route" in cl.stdout.decode(), cl.stdout
+    ok(ctx.curl("-o", "/dev/null", SF + "/y", cfg=cfg))
+    assert len(ctx.proxy.requests()) == 1
