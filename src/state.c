@@ -185,10 +185,15 @@ static int ensure_dir(const char *path, char *err, size_t errlen)
     if (mkdir(dir, 0700) == 0)
         return 0;
     if (errno != EEXIST) {
-        /* The operator reads this in a service's journal: whom it ran as, and the fix. */
-        snprintf(err, errlen, "cannot create %s: %s (this process runs as uid %u: set "
-                 "throttle.state_file to a file in a folder that uid owns, mode 700)",
-                 dir, strerror(errno), (unsigned)geteuid());
+        /* The operator reads this in a service's journal: whom it ran as, and the fix
+         * (where the folder is not this user's to make; a full disk is not that). */
+        int e = errno;
+        if (e == EACCES || e == EPERM || e == EROFS)
+            snprintf(err, errlen, "cannot create %s: %s (this process runs as uid %u: set "
+                     "throttle.state_file to a file in a folder that uid owns, mode 700)",
+                     dir, strerror(e), (unsigned)geteuid());
+        else
+            snprintf(err, errlen, "cannot create %s: %s", dir, strerror(e));
         return -1;
     }
     if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
