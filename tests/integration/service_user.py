@@ -38,10 +38,10 @@ def service_dir(ctx, state_line="", base=None):
     return d, cfg, creds
 
 
-def as_service(ctx, cfg, creds, url, prefix=()):
+def as_service(ctx, cfg, creds, url, prefix=(), preload=None):
     """curl as the unit would run it: a clean environment, nobody, in /. (Under
     `make asan`, the sanitizer's runtime first in LD_PRELOAD and its options kept.)"""
-    env = ["env", "-i", "LD_PRELOAD=" + preloaded(LIB), "AMPSHIM_CONFIG=" + cfg,
+    env = ["env", "-i", "LD_PRELOAD=" + (preload or preloaded(LIB)), "AMPSHIM_CONFIG=" + cfg,
            "CREDENTIALS_DIRECTORY=" + creds, "PATH=/usr/bin:/bin"]
     env += ["%s=%s" % (k, os.environ[k]) for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS") if k in os.environ]
     ctx.plain.mark()
@@ -101,6 +101,25 @@ def service_tmp_read_only_says_what_to_do(ctx):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def preload_outside_tmp(dest):
+    """LD_PRELOAD with what lives under /tmp (a build in a clone there, as CI may
+    make it) copied to dest first: the tmpfs mounted on /tmp hides it. The
+    library's core and catalog go with it (the first stage finds them beside it)."""
+    parts = []
+    for part in preloaded(LIB).split(":"):
+        if part.startswith("/tmp/"):
+            names = [os.path.basename(part)]
+            if part == LIB:
+                names += ["libampshim-core.so", "providers.cfg"]
+            for name in names:
+                src = os.path.join(os.path.dirname(part), name)
+                if os.path.exists(src):
+                    shutil.copy(src, os.path.join(dest, name))
+            part = os.path.join(dest, os.path.basename(part))
+        parts.append(part)
+    return ":".join(parts)
+
+
 def tmp_read_only(ctx, cfg, creds):
     os.chmod(cfg, 0o644)
     # /tmp read-only in a mount namespace of its own (as ProtectSystem=strict without PrivateTmp).
@@ -108,7 +127,8 @@ def tmp_read_only(ctx, cfg, creds):
     if probe.returncode != 0:
         raise Skip("unshare -m: %s" % probe.stderr.decode().strip())
     script = 'mount -t tmpfs -o ro tmpfs /tmp && exec "$@"'
-    p = as_service(ctx, cfg, creds, SF + "/svc/rotmp", prefix=("unshare", "-m", "sh", "-c", script, "sh"))
+    p = as_service(ctx, cfg, creds, SF + "/svc/rotmp", prefix=("unshare", "-m", "sh", "-c", script, "sh"),
+                   preload=preload_outside_tmp(os.path.dirname(cfg)))
     err = p.stderr.decode()
     assert p.returncode == 0 and p.stdout == b"200", (p.returncode, p.stdout, err)
     nothing_leaked(ctx, p)
