@@ -401,3 +401,56 @@ def header_callback_set_while_a_lean_answer_comes_still_counted(ctx):
     assert [r["target"] for r in ctx.proxy.requests()] == ["/lean/1"] * 3
     sf = stats_of(ctx, cfg)["https://*.my.salesforce.com"]
     assert (sf["routed"], sf["answers"]["2xx"]) == (3, 3), sf
+
+
+CALLBACK_PORT_SCRIPT = r"""
+import ctypes, sys
+L = ctypes.CDLL("libcurl.so.4")
+L.curl_easy_init.restype = ctypes.c_void_p
+L.curl_easy_setopt.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+L.curl_easy_perform.argtypes = [ctypes.c_void_p]
+L.curl_slist_append.restype = ctypes.c_void_p
+L.curl_slist_append.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+CB = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p)
+url, port, step = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+h = L.curl_easy_init()
+keep = [L.curl_slist_append(None, ("::127.0.0.1:%d" % port).encode())]
+def on_header(p, size, n, _):
+    if ctypes.string_at(p, size * n).startswith(b"HTTP/"):
+        if step == "port":
+            L.curl_easy_setopt(h, 3, ctypes.c_void_p(port))           # CURLOPT_PORT
+        else:
+            L.curl_easy_setopt(h, 10243, ctypes.c_void_p(keep[0]))    # CURLOPT_CONNECT_TO
+        L.curl_easy_setopt(h, 74, ctypes.c_void_p(1))                 # CURLOPT_FRESH_CONNECT
+    return size * n
+hcb, wcb = CB(on_header), CB(lambda p, size, n, _: size * n)
+L.curl_easy_setopt(h, 10002, ctypes.c_char_p(url.encode()))           # CURLOPT_URL
+L.curl_easy_setopt(h, 52, ctypes.c_void_p(1))                         # CURLOPT_FOLLOWLOCATION
+L.curl_easy_setopt(h, 20079, ctypes.cast(hcb, ctypes.c_void_p))       # CURLOPT_HEADERFUNCTION
+L.curl_easy_setopt(h, 20011, ctypes.cast(wcb, ctypes.c_void_p))       # CURLOPT_WRITEFUNCTION
+print("rc=%d" % L.curl_easy_perform(h))
+"""
+
+
+@test
+def port_and_connect_to_set_from_a_callback_between_redirects(ctx):
+    """A program (ctypes) whose header callback sets CURLOPT_PORT, or
+    CONNECT_TO, to another host's port (and a fresh connection) at each
+    status line of a routed transfer that the proxy redirects twice on
+    itself: every request of the chain, made after the change, still goes
+    to the proxy with our headers; the other host sees nothing."""
+    for step in ("port", "connect_to"):
+        mark_all(ctx)
+        ctx.proxy.control("reset")
+        ctx.proxy.control("queue", [{"status": 302, "headers": {"Location": "/cb/%s/2" % step}},
+                                    {"status": 307, "headers": {"Location": "/cb/%s/3" % step}}])
+        p = ok(ctx.run([PY, "-c", CALLBACK_PORT_SCRIPT, SF + "/cb/%s/1" % step, str(ctx.plain.port), step]),
+               step)
+        assert p.stdout.decode().strip() == "rc=0", (p.stdout, p.stderr)
+        reqs = ctx.proxy.requests()
+        assert [r["target"] for r in reqs] == ["/cb/%s/%d" % (step, i) for i in (1, 2, 3)], (reqs, p.stderr)
+        for r in reqs[:-1]:
+            assert header_values(r, "x-api-key") == [KEY], r["headers"]
+        assert_amp_headers(reqs[-1], installation="inst-sf-1")
+        assert ctx.plain.requests() == [], (step, ctx.plain.requests())
+        no_key_anywhere(ctx, p)
