@@ -25,10 +25,23 @@ static inline uint64_t amp_fnv1a_byte(uint64_t h, unsigned char c)
 /* n more bytes into h (h: AMP_FNV1A64_BASIS to start). */
 static inline uint64_t amp_fnv1a_more(uint64_t h, const void *p, size_t n)
 {
-    const unsigned char *b = p;
+    const unsigned char *b = p, *end = b + n;
 
-    for (size_t i = 0; i < n; i++)
-        h = amp_fnv1a_byte(h, b[i]);
+    /* Eight at a time: the loop's own count and test are most of a byte's
+     * cost (the counters file, some hundreds of bytes, is summed twice a
+     * second by a busy process). */
+    for (; end - b >= 8; b += 8) {
+        h = amp_fnv1a_byte(h, b[0]);
+        h = amp_fnv1a_byte(h, b[1]);
+        h = amp_fnv1a_byte(h, b[2]);
+        h = amp_fnv1a_byte(h, b[3]);
+        h = amp_fnv1a_byte(h, b[4]);
+        h = amp_fnv1a_byte(h, b[5]);
+        h = amp_fnv1a_byte(h, b[6]);
+        h = amp_fnv1a_byte(h, b[7]);
+    }
+    while (b < end)
+        h = amp_fnv1a_byte(h, *b++);
     return h;
 }
 

@@ -2,7 +2,8 @@
  * summed (past what a flush sums on the stack, and by processes at once),
  * the later last status kept, the 4096-record cap, a damaged file set aside
  * (never read wrong), a version-1 file read and upgraded, a reset, and the
- * state's refusals (a symlink). */
+ * state's refusals (a symlink); hash.h's FNV-1a, which sums the file, at
+ * every length around its eight-byte steps. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include <cmocka.h>
 
 #include "counts.h"
+#include "hash.h"
 
 static char dir[64], path[128];
 
@@ -229,6 +231,18 @@ static void damaged_file_set_aside(void **state)
     assert_int_equal(amp_counts_read(path, &got, &n, err, sizeof(err)), 0);
     assert_int_equal(n, 0);
     assert_null(got);
+    /* The same, found by the next add (which knows what it wrote last):
+     * counting starts anew, the damaged record not summed into. */
+    assert_int_equal(amp_counts_add(path, &a, 1, err, sizeof(err)), 0);
+    assert_non_null(f = fopen(path, "r+"));
+    fseek(f, AMP_COUNTS_HEADER + 8, SEEK_SET);
+    fputc(0x55, f);
+    fclose(f);
+    assert_int_equal(amp_counts_add(path, &a, 1, err, sizeof(err)), 0);
+    assert_int_equal(amp_counts_read(path, &got, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0].routed, 1);
+    free(got);
     /* Cut short. */
     assert_int_equal(amp_counts_add(path, &a, 1, err, sizeof(err)), 0);
     assert_int_equal(truncate(path, AMP_COUNTS_HEADER + 100), 0);
@@ -248,6 +262,26 @@ static uint64_t fnv_from(uint64_t h, const unsigned char *p, size_t n)
     for (size_t i = 0; i < n; i++)
         h = (h ^ p[i]) * 1099511628211ULL;
     return h;
+}
+
+/* hash.h's sum, eight bytes a step, against the byte loop above at each
+ * length from 0 to 40 and from two bases; and FNV's own published values
+ * (the reference test vectors: "" is the basis, "a", "foobar"). */
+static void fnv_at_every_length(void **state)
+{
+    unsigned char buf[41];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(buf); i++)
+        buf[i] = (unsigned char)(i * 37 + 201);
+    for (size_t n = 0; n <= 40; n++) {
+        assert_true(amp_fnv1a(buf, n) == fnv_from(14695981039346656037ULL, buf, n));
+        assert_true(amp_fnv1a_more(1469598103934665603ULL, buf + 1, n) ==
+                    fnv_from(1469598103934665603ULL, buf + 1, n));
+    }
+    assert_true(amp_fnv1a("", 0) == 0xcbf29ce484222325ULL);
+    assert_true(amp_fnv1a("a", 1) == 0xaf63dc4c8601ec8cULL);
+    assert_true(amp_fnv1a("foobar", 6) == 0x85944171f73967e8ULL);
 }
 
 static void put32(unsigned char *p, uint32_t v)
@@ -432,6 +466,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(reset_empties, setup, teardown),
         cmocka_unit_test_setup_teardown(symlink_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(fork_while_adding, setup, teardown),
+        cmocka_unit_test(fnv_at_every_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
