@@ -117,6 +117,8 @@ struct amp_opt_state {
     unsigned noted;                   /* options of the application noted so far (any
                                          row): transfer.c sets a transfer up as the last
                                          one only while this has not moved */
+    uint64_t noted_rows;              /* rows the application has set: on any other, its
+                                         value is still libcurl's default */
     const char *url;                  /* the URL and header list a routed */
     struct curl_slist *headers;       /* request is given (transfer.c) */
     struct curl_slist *resolve;       /* the application's RESOLVE list without the

@@ -269,6 +269,10 @@ static int same(const struct row *r, union amp_optval a, union amp_optval b)
  * some thirty rows). */
 static _Atomic unsigned char winners[AMP_MODES][NROWS];
 static _Atomic uint64_t winners_made[AMP_MODES / 64];
+/* And the rows whose winning put is IFSET: on a row the application never
+ * set, one that puts nothing (a new handle's first sync would otherwise
+ * look at some fifteen such rows to find each at libcurl's default). */
+static _Atomic uint64_t ifset_winners[AMP_MODES];
 
 static const _Atomic unsigned char *winners_of(unsigned mode)
 {
@@ -278,13 +282,17 @@ static const _Atomic unsigned char *winners_of(unsigned mode)
 
     if (atomic_load_explicit(&winners_made[mode / 64], memory_order_acquire) & bit)
         return w;
+    uint64_t ifset = 0;
     for (size_t i = 0; i < NROWS; i++) {
         unsigned char k = 0;
         for (const struct put *p = rows[i].put; !k && p < rows[i].put + MAX_PUTS && p->src != NONE; p++)
             if (p->when & mode)
                 k = (unsigned char)(p - rows[i].put) + 1;
         atomic_store_explicit(&w[i], k, memory_order_relaxed);
+        if (k && rows[i].put[k - 1].src == IFSET)
+            ifset |= (uint64_t)1 << i;
     }
+    atomic_store_explicit(&ifset_winners[mode], ifset, memory_order_relaxed);
     atomic_fetch_or_explicit(&winners_made[mode / 64], bit, memory_order_release);
     return w;
 }
@@ -342,7 +350,9 @@ void amp_options_init(struct amp_handle *hs)
         const struct row *r = &rows[__builtin_ctzll(m)];
         memcpy(field(hs, r), &r->dflt.l, sizeof(long));
     }
-    /* libcurl's default, given back as it is (no constant the table can hold). */
+    /* libcurl's default, given back as it is (no constant the table can
+     * hold). Not an IFSET row's: a sync takes a row the application never
+     * set (opts.noted_rows) for one at the table's default. */
     hs->app.write_data = stdout;
 }
 
@@ -380,9 +390,13 @@ int amp_options_sync(struct amp_handle *hs, unsigned mode)
 
     if (mode == o->mode && !o->dirty && !o->stale)
         return 0;
-    /* Only a new proxy URL or header list: those rows alone. */
-    uint64_t todo = mode == o->mode && !o->dirty ? o->stale : o->on | rows_of(mode);
+    /* Only a new proxy URL or header list: those rows alone. Else every
+     * row of ours, and every row the mode may put on, but for an IFSET one
+     * the application never set (at libcurl's default: nothing to put). */
     const _Atomic unsigned char *win = winners_of(mode);
+    uint64_t idle = atomic_load_explicit(&ifset_winners[mode & (AMP_MODES - 1)], memory_order_relaxed) &
+                    ~o->noted_rows;
+    uint64_t todo = mode == o->mode && !o->dirty ? o->stale : o->on | (rows_of(mode) & ~idle);
     for (; todo; todo &= todo - 1) {
         size_t i = (size_t)__builtin_ctzll(todo);
         const struct row *r = &rows[i];
@@ -587,6 +601,7 @@ int amp_options_copy(struct amp_handle *to, const struct amp_handle *from)
             mine[i] = *(char **)field(to, &rows[i]);
     *app = from->app;
     app->url_cap = url_cap;
+    to->opts.noted_rows |= from->opts.noted_rows;
     for (size_t i = 0; i < NROWS; i++) {
         if (rows[i].type != STR)
             continue;
@@ -619,6 +634,7 @@ int amp_option_note_change(struct amp_handle *hs, int i, union amp_optval v, enu
 
     *what = AMP_CHANGE_NONE;
     hs->opts.noted++;
+    hs->opts.noted_rows |= (uint64_t)1 << i;
 
     /* libcurl holds the application's value now: ours is put again when
      * a transfer needs it (a value of the application's may also be one
