@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "headers.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,10 +67,9 @@ static int named(const char *line, size_t len, const char *const *names, size_t 
     return 0;
 }
 
-int amp_header_is_ours(const char *line)
+/* Whether the name (len bytes of line) is one of ours. */
+static int ours_named(const char *line, size_t len)
 {
-    size_t len = name_length(line);
-
     /* Every name of ours begins "x-": most of an application's do not. */
     if (len < 2 || (line[0] | 0x20) != 'x' || line[1] != '-')
         return 0;
@@ -77,6 +77,11 @@ int amp_header_is_ours(const char *line)
         if (name_len[i] == len && strncasecmp(amp_header_names[i], line, len) == 0)
             return 1;
     return 0;
+}
+
+int amp_header_is_ours(const char *line)
+{
+    return ours_named(line, name_length(line));
 }
 
 /* The request goes to the proxy, so it names the proxy: the application's
@@ -94,7 +99,7 @@ static int passes(const char *line, const struct amp_route *r)
 {
     size_t len = line ? name_length(line) : 0;
 
-    return line && !amp_header_is_ours(line) && !is_host(line, len) &&
+    return line && !ours_named(line, len) && !is_host(line, len) &&
            !named(line, len, (const char *const *)r->drop, r->ndrop);
 }
 
@@ -105,10 +110,14 @@ static int passes(const char *line, const struct amp_route *r)
 struct curl_slist *amp_headers_merge(const struct curl_slist *app, const struct amp_route *r,
                                      int copy)
 {
-    size_t n = 0, bytes = 0;
+    size_t n = 0, bytes = 0, k = 0;
+    /* Each line judged once: the first 64 lines' verdicts kept for the
+     * second pass (a handle made per request merges on each). */
+    uint64_t passed = 0;
 
-    for (const struct curl_slist *l = app; l; l = l->next)
+    for (const struct curl_slist *l = app; l; l = l->next, k++)
         if (passes(l->data, r)) {
+            passed |= k < 64 ? (uint64_t)1 << k : 0;
             n++;
             bytes += copy ? strlen(l->data) + 1 : 0;
         }
@@ -124,8 +133,8 @@ struct curl_slist *amp_headers_merge(const struct curl_slist *app, const struct 
     char *text = (char *)(out + n);
     if (!out)
         return NULL;
-    for (; app; app = app->next) {
-        if (!passes(app->data, r))
+    for (k = 0; app; app = app->next, k++) {
+        if (k < 64 ? !(passed >> k & 1) : !passes(app->data, r))
             continue;
         node->data = app->data;
         if (copy) {

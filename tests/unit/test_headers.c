@@ -246,6 +246,42 @@ static void app_list_not_modified(void **state)
     c->slist_free_all(app);
 }
 
+/* Past the 64 lines whose verdicts the merge keeps from its first pass:
+ * every line is still judged, ours and Host dropped on both sides of it. */
+static void long_app_list_judged_past_64_lines(void **state)
+{
+    (void)state;
+    const struct amp_curl *c = amp_curl_linked();
+    struct curl_slist *app = NULL;
+    char line[64];
+
+    for (int i = 0; i < 70; i++) {
+        if (i == 3 || i == 63 || i == 64 || i == 69)
+            snprintf(line, sizeof(line), "x-api-key: app-%d", i);
+        else if (i == 66)
+            snprintf(line, sizeof(line), "Host: h%d", i);
+        else
+            snprintf(line, sizeof(line), "X-Line-%d: v", i);
+        app = c->slist_append(app, line);
+        assert_non_null(app);
+    }
+    struct curl_slist *out = amp_headers_merge(app, &route, 1);
+    const struct curl_slist *o = out;
+    for (int i = 0; i < 70; i++) {
+        if (i == 3 || i == 63 || i == 64 || i == 66 || i == 69)
+            continue;
+        snprintf(line, sizeof(line), "X-Line-%d: v", i);
+        assert_non_null(o);
+        assert_string_equal(o->data, line);
+        o = o->next;
+    }
+    expect_list(o, LINES("x-amp-proxy-version: 1", "x-amp-project-id: " PROJECT,
+                         "x-api-key: k-secret-123", "x-amp-installation-id: inst-1",
+                         "x-amp-rate-limiter-mode: throttle"));
+    amp_headers_free(out);
+    c->slist_free_all(app);
+}
+
 /* ---- amp_header_is_ours ----------------------------------------------- */
 
 static void header_is_ours(void **state)
@@ -312,6 +348,7 @@ int main(void)
         cmocka_unit_test(app_headers_named_like_ours_dropped),
         cmocka_unit_test(app_host_never_reaches_the_proxy),
         cmocka_unit_test(app_list_not_modified),
+        cmocka_unit_test(long_app_list_judged_past_64_lines),
         cmocka_unit_test(header_is_ours),
         cmocka_unit_test(mask_rule_one),
     };
