@@ -71,9 +71,11 @@
  * whole integer register on x86_64 and aarch64, read whole as a long (the
  * bits libcurl's va_arg reads). In a process with one libcurl, a call from
  * outside it (so not libcurl's own, internal) is for that libcurl: a
- * CURLOPT_URL goes to amp_easy_set_url without asking who calls, without a
- * va_list, without a frame, as a tail call. The rest, where the caller
- * matters, is the _slow function, handed the caller's address. */
+ * CURLOPT_URL goes to amp_easy_set_url, any other option to
+ * amp_easy_setopt_word, without asking who calls, without a va_list,
+ * without a frame, as a tail call (a program making a handle per request
+ * sets a dozen options on each). The rest, where the caller matters, is
+ * the _slow function, handed the caller's address. */
 _Static_assert(sizeof(long) == sizeof(void *) && sizeof(long) == sizeof(curl_off_t),
                "a setopt argument is one long");
 #define VA(ret, name, T1, T2)                                                            \
@@ -85,10 +87,11 @@ _Static_assert(sizeof(long) == sizeof(void *) && sizeof(long) == sizeof(curl_off
     }                                                                                    \
     static ret hook_##name(T1 a, T2 b, long arg)                                         \
     {                                                                                    \
-        if (b == CURLOPT_URL) {                                                          \
-            const struct amp_curl *only = amp_real_only();                               \
-            if (only && !amp_real_from_inside(CALLER))                                   \
+        const struct amp_curl *only = amp_real_only();                                   \
+        if (only && !amp_real_from_inside(CALLER)) {                                     \
+            if (b == CURLOPT_URL)                                                        \
                 return amp_easy_set_url(only, a, (const char *)arg);                     \
+            return amp_##name##_word(only, 0, a, b, arg);                                \
         }                                                                                \
         return name##_slow(a, b, arg, CALLER);                                           \
     }
