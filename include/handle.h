@@ -86,6 +86,7 @@ struct amp_app_options {
     char *abstract_socket;            /* CURLOPT_ABSTRACT_UNIX_SOCKET (our copy); one of the two */
     long fresh_connect, forbid_reuse; /* CURLOPT_FRESH_CONNECT, CURLOPT_FORBID_REUSE */
     long http_version;                /* CURLOPT_HTTP_VERSION */
+    long haproxy;                     /* CURLOPT_HAPROXYPROTOCOL */
     long ipresolve;                   /* CURLOPT_IPRESOLVE */
     char *interface;                  /* CURLOPT_INTERFACE (our copy) */
     long localport, localportrange;   /* CURLOPT_LOCALPORT, CURLOPT_LOCALPORTRANGE */
@@ -95,6 +96,9 @@ struct amp_app_options {
     long cookie_engine;               /* libcurl's turned on by COOKIEFILE, COOKIEJAR, COOKIELIST;
                                          2: and COOKIEFILE names a file */
     void *share;                      /* CURLOPT_SHARE */
+    uint64_t set;                     /* row i of options.c's table: its value is not
+                                         libcurl's default (a sync looks at a row that
+                                         puts only such a value only where it is) */
 };
 
 /* One value of an option, whichever its type. */
@@ -117,8 +121,6 @@ struct amp_opt_state {
     unsigned noted;                   /* options of the application noted so far (any
                                          row): transfer.c sets a transfer up as the last
                                          one only while this has not moved */
-    uint64_t noted_rows;              /* rows the application has set: on any other, its
-                                         value is still libcurl's default */
     const char *url;                  /* the URL and header list a routed */
     struct curl_slist *headers;       /* request is given (transfer.c) */
     struct curl_slist *resolve;       /* the application's RESOLVE list without the

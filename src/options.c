@@ -44,6 +44,8 @@ enum src {
     RESOLVE, /* hs->opts.resolve, when the application gave a list */
     APP,   /* the application's own (a mode that wants none of ours on a row
             * another bit of it would put) */
+    CAP,   /* v, only when the application's value is above it (a ceiling; libcurl's
+            * default is below it: like IFSET, only where the application set it) */
 };
 
 struct put {
@@ -110,6 +112,11 @@ struct row {
     X(SSL_VERIFYHOST, LONG, KEEP, verify_host, 0, L(2), ASIDE(L(2)))                       \
     X(HEADEROPT, LONG, KEEP, headeropt, 0, L(CURLHEADER_SEPARATE),                         \
       ASIDE(L(CURLHEADER_SEPARATE)))                                                       \
+    /* A PROXY protocol line is for the provider's load balancer, in front of               \
+     * its host: the hop to the proxy is another connection, and the proxy, a               \
+     * relay or our answering socket takes the line for a broken request (an               \
+     * https proxy, for a broken handshake). */                                            \
+    X(HAPROXYPROTOCOL, LONG, KEEP, haproxy, 0, L(0), ASIDE(L(0)))                          \
     /* A plain-http relay (loopback only) is reached through our own socket                \
      * callback, which refuses any other address; a blocked call answered                  \
      * here connects to our listening socket instead. */                                  \
@@ -152,8 +159,20 @@ struct row {
     X(CLOSESOCKETDATA, PTR, KEEP, close_data, 0, P(0), PUT(ANSWER, HS, P(0)))              \
     X(FRESH_CONNECT, LONG, KEEP, fresh_connect, 0, L(0), PUT(ANSWER | FRESH, VALUE, L(1))) \
     X(FORBID_REUSE, LONG, KEEP, forbid_reuse, 0, L(0), PUT(ANSWER, VALUE, L(1)))           \
+    /* The HTTP version the application asked for is the provider's, not                   \
+     * the hop's to Ampersand. Our answer's socket reads nothing (respond.c)                 \
+     * and the answer is HTTP/1.1 either way: asked in HTTP/1.1 whatever the                 \
+     * application's, so that libcurl reads it as such (not after an h2c                     \
+     * preface). A plain-http relay is an HTTP/1.1 server: reached in HTTP/1.1               \
+     * for anything above (2_PRIOR_KNOWLEDGE's h2c preface, 2_0's h2c upgrade,               \
+     * 3 and 3ONLY, which need TLS; 2TLS is HTTP/1.1 over http already), in                  \
+     * the HTTP/1.0 the application asked for (every HTTP/1.1 server reads                   \
+     * it, and the program may rely on it: no chunked body, no kept                          \
+     * connection). An https proxy keeps the application's choice: ALPN                      \
+     * settles HTTP/2 there, and 3ONLY fails there as at any host without                    \
+     * HTTP/3, as the application asked. */                                                  \
     X(HTTP_VERSION, LONG, KEEP, http_version, 0, L(CURL_HTTP_VERSION_NONE),                \
-      PUT(ANSWER, VALUE, L(CURL_HTTP_VERSION_1_1)))                                        \
+      PUT(ANSWER, VALUE, L(CURL_HTTP_VERSION_1_1)), PUT(PLAIN, CAP, L(CURL_HTTP_VERSION_1_1))) \
     X(IPRESOLVE, LONG, KEEP, ipresolve, 0, L(CURL_IPRESOLVE_WHATEVER),                     \
       PUT(ANSWER, IFSET, L(CURL_IPRESOLVE_WHATEVER)))                                      \
     /* (And a plain-http relay's, on loopback: none of ours shares a local                \
@@ -269,10 +288,6 @@ static int same(const struct row *r, union amp_optval a, union amp_optval b)
  * some thirty rows). */
 static _Atomic unsigned char winners[AMP_MODES][NROWS];
 static _Atomic uint64_t winners_made[AMP_MODES / 64];
-/* And the rows whose winning put is IFSET: on a row the application never
- * set, one that puts nothing (a new handle's first sync would otherwise
- * look at some fifteen such rows to find each at libcurl's default). */
-static _Atomic uint64_t ifset_winners[AMP_MODES];
 
 static const _Atomic unsigned char *winners_of(unsigned mode)
 {
@@ -282,17 +297,13 @@ static const _Atomic unsigned char *winners_of(unsigned mode)
 
     if (atomic_load_explicit(&winners_made[mode / 64], memory_order_acquire) & bit)
         return w;
-    uint64_t ifset = 0;
     for (size_t i = 0; i < NROWS; i++) {
         unsigned char k = 0;
         for (const struct put *p = rows[i].put; !k && p < rows[i].put + MAX_PUTS && p->src != NONE; p++)
             if (p->when & mode)
                 k = (unsigned char)(p - rows[i].put) + 1;
         atomic_store_explicit(&w[i], k, memory_order_relaxed);
-        if (k && rows[i].put[k - 1].src == IFSET)
-            ifset |= (uint64_t)1 << i;
     }
-    atomic_store_explicit(&ifset_winners[mode], ifset, memory_order_relaxed);
     atomic_fetch_or_explicit(&winners_made[mode / 64], bit, memory_order_release);
     return w;
 }
@@ -305,6 +316,11 @@ static int ours(struct amp_handle *hs, const struct row *r, unsigned win, union 
         return 0;
     const struct put *p = &r->put[win - 1];
     switch (p->src) {
+    case CAP:
+        if (app_value(hs, r).l <= p->v.l)
+            return 0;
+        *v = p->v;
+        return 1;
     case IFSET:
         if (same(r, app_value(hs, r), r->dflt))
             return 0;
@@ -350,37 +366,54 @@ void amp_options_init(struct amp_handle *hs)
         const struct row *r = &rows[__builtin_ctzll(m)];
         memcpy(field(hs, r), &r->dflt.l, sizeof(long));
     }
-    /* libcurl's default, given back as it is (no constant the table can
-     * hold). Not an IFSET row's: a sync takes a row the application never
-     * set (opts.noted_rows) for one at the table's default. */
+    /* libcurl's default, given back as it is (no constant the table can hold). */
     hs->app.write_data = stdout;
 }
 
-/* The rows mode puts a value on, whatever the application set: made once
+/* The rows a sync in mode looks at, beside those holding ours: made once
  * (any thread may; they all write the same). A put applies to a mode when
  * it shares a bit with it, so a mode's rows are its bits' rows together:
- * the table is made from one look at the table per bit. */
-static uint64_t rows_of(unsigned mode)
+ * the table is made from one look at the table per bit. A row whose put
+ * there puts only a value the application set (IFSET, CAP: most rows set
+ * aside) is looked at only on a handle whose application set it
+ * (hs->app.set): a new row of those costs a request that does not set it
+ * nothing. The winning put of several bits is one bit's winner, so a row
+ * that any bit always puts is always looked at. */
+struct mode_rows {
+    uint64_t any;    /* a put of the mode's applies */
+    uint64_t always; /* and one of them puts whatever the application set */
+};
+
+static struct mode_rows rows_of(unsigned mode)
 {
-    static _Atomic uint64_t masks[AMP_MODES];
+    static _Atomic uint64_t any[AMP_MODES], always[AMP_MODES];
     static _Atomic int made;
 
     if (!made) {
         for (unsigned m = 1; m < AMP_MODES; m++) {
             if (m & (m - 1)) { /* several bits: the lowest's rows, and the others' */
-                masks[m] = masks[m & (m - 1)] | masks[m & -m];
+                any[m] = any[m & (m - 1)] | any[m & -m];
+                always[m] = always[m & (m - 1)] | always[m & -m];
                 continue;
             }
-            uint64_t mask = 0;
-            for (size_t i = 0; i < NROWS; i++)
-                for (const struct put *p = rows[i].put; p < rows[i].put + MAX_PUTS && p->src != NONE; p++)
-                    if (p->when & m)
-                        mask |= (uint64_t)1 << i;
-            masks[m] = mask;
+            uint64_t a = 0, w = 0;
+            for (size_t i = 0; i < NROWS; i++) {
+                const struct put *p = rows[i].put;
+                while (p < rows[i].put + MAX_PUTS && p->src != NONE && !(p->when & m))
+                    p++;
+                if (p == rows[i].put + MAX_PUTS || p->src == NONE)
+                    continue;
+                a |= (uint64_t)1 << i;
+                if (p->src != IFSET && p->src != CAP)
+                    w |= (uint64_t)1 << i;
+            }
+            any[m] = a;
+            always[m] = w;
         }
         made = 1;
     }
-    return masks[mode & (AMP_MODES - 1)];
+    mode &= AMP_MODES - 1;
+    return (struct mode_rows){ any[mode], always[mode] };
 }
 
 int amp_options_sync(struct amp_handle *hs, unsigned mode)
@@ -390,13 +423,10 @@ int amp_options_sync(struct amp_handle *hs, unsigned mode)
 
     if (mode == o->mode && !o->dirty && !o->stale)
         return 0;
-    /* Only a new proxy URL or header list: those rows alone. Else every
-     * row of ours, and every row the mode may put on, but for an IFSET one
-     * the application never set (at libcurl's default: nothing to put). */
+    /* Only a new proxy URL or header list: those rows alone. */
+    struct mode_rows m = rows_of(mode);
+    uint64_t todo = mode == o->mode && !o->dirty ? o->stale : o->on | m.always | (m.any & hs->app.set);
     const _Atomic unsigned char *win = winners_of(mode);
-    uint64_t idle = atomic_load_explicit(&ifset_winners[mode & (AMP_MODES - 1)], memory_order_relaxed) &
-                    ~o->noted_rows;
-    uint64_t todo = mode == o->mode && !o->dirty ? o->stale : o->on | (rows_of(mode) & ~idle);
     for (; todo; todo &= todo - 1) {
         size_t i = (size_t)__builtin_ctzll(todo);
         const struct row *r = &rows[i];
@@ -601,7 +631,6 @@ int amp_options_copy(struct amp_handle *to, const struct amp_handle *from)
             mine[i] = *(char **)field(to, &rows[i]);
     *app = from->app;
     app->url_cap = url_cap;
-    to->opts.noted_rows |= from->opts.noted_rows;
     for (size_t i = 0; i < NROWS; i++) {
         if (rows[i].type != STR)
             continue;
@@ -634,7 +663,12 @@ int amp_option_note_change(struct amp_handle *hs, int i, union amp_optval v, enu
 
     *what = AMP_CHANGE_NONE;
     hs->opts.noted++;
-    hs->opts.noted_rows |= (uint64_t)1 << i;
+    /* Set or not by its value alone (a string's copy is made below; a
+     * copy that fails leaves the bit on, which only costs a look). */
+    if (same(r, v, r->dflt))
+        hs->app.set &= ~((uint64_t)1 << i);
+    else
+        hs->app.set |= (uint64_t)1 << i;
 
     /* libcurl holds the application's value now: ours is put again when
      * a transfer needs it (a value of the application's may also be one
@@ -646,6 +680,7 @@ int amp_option_note_change(struct amp_handle *hs, int i, union amp_optval v, enu
         int j = amp_option_row(r->pair);
         const struct row *other = &rows[j];
         hs->opts.on &= ~((uint64_t)1 << j); /* libcurl keeps one value for the two */
+        hs->app.set &= ~((uint64_t)1 << j);
         if (other->type == STR)
             keep_string(hs, other, NULL);
         else

@@ -3,13 +3,19 @@ options stay on a handle between routed transfers (src/options.c), so every
 place the application could tell is tested: an unrouted transfer after a
 routed one, options changed in between, a header list changed in place,
 verbose output and redirects turned on and off, a duplicate made after a
-routed transfer, CURLINFO_EFFECTIVE_URL."""
+routed transfer, CURLINFO_EFFECTIVE_URL; and the application's protocol
+options that are for the provider's side, not the hop to the proxy (a PROXY
+protocol line, HTTP/2 by prior knowledge), as they arrive, byte for byte."""
 
 import os
+import re
+import socket
+import threading
+import time
 
 from .harness import (
-    BUILD, KEY, SF, assert_amp_headers, assert_untouched, header_values, mark_all, one,
-    parse_lines, test,
+    BUILD, KEY, PROJECT, PY, SF, Server, assert_amp_headers, assert_untouched, header_values,
+    ip_cert, mark_all, ok, one, parse_lines, test,
 )
 
 
@@ -158,3 +164,176 @@ def sticky_redirect_url_is_the_providers(ctx):
                                         SF + "/services/data/next?page=2"], rows
     assert [r["target"] for r in ctx.proxy.requests()] == ["/services/data/first", "/chat.first",
                                                           "/services/data/next?page=2"]
+
+
+class Wire:
+    """A loopback listener in this process keeping, byte for byte, what each
+    connection to it sent: it answers each request itself (200 "ok",
+    Connection: close), or, given a port, passes every byte on to that
+    server and back (a tee in front of the mock proxy)."""
+
+    def __init__(self, to_port=None):
+        self.to_port, self.got = to_port, []
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            got = bytearray()
+            self.got.append(got)
+            threading.Thread(target=self._serve if self.to_port is None else self._tee,
+                             args=(conn, got), daemon=True).start()
+
+    def _serve(self, conn, got):
+        conn.settimeout(5)
+        try:
+            while b"\r\n\r\n" not in got:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                got += data
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def _tee(self, conn, got):
+        up = socket.create_connection(("127.0.0.1", self.to_port))
+
+        def back():
+            try:
+                while True:
+                    data = up.recv(65536)
+                    if not data:
+                        break
+                    conn.sendall(data)
+            except OSError:
+                pass
+            finally:
+                conn.close()
+        threading.Thread(target=back, daemon=True).start()
+        try:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                got += data
+                up.sendall(data)
+        except OSError:
+            pass
+        finally:
+            up.close()
+
+    def sent(self):
+        """What each connection sent, in the order they came (given a moment to arrive)."""
+        time.sleep(0.2)
+        return [bytes(g) for g in self.got]
+
+    def close(self):
+        self.sock.close()
+
+
+def proxy_tee(ctx, name):
+    """A Wire in front of the mock proxy, and a config whose proxy URL it is."""
+    tee = Wire(ctx.proxy.port)
+    return tee, ctx.write_cfg(name + ".cfg", ctx.config(proxy_url="http://127.0.0.1:%d" % tee.port))
+
+
+def proxy_line(port):
+    """libcurl's PROXY protocol v1 line for a connection to port on loopback."""
+    return re.compile(rb"PROXY TCP4 127\.0\.0\.1 127\.0\.0\.1 \d+ %d\r\n" % port)
+
+
+@test
+def haproxy_line_only_where_the_application_sends_it(ctx):
+    """curl --haproxy-protocol, and pycurl's HAPROXYPROTOCOL on one handle:
+    a routed request reaches the proxy (a plain-http relay here, or an https
+    proxy) without the PROXY line, which is for the provider's load balancer
+    and which the proxy takes for a broken request; our headers are there.
+    An unrouted URL on the same handle, after a routed one, still sends it."""
+    tee, cfg = proxy_tee(ctx, "haproxy")
+    raw = Wire()
+    try:
+        mark_all(ctx)
+        p = ok(ctx.curl("--haproxy-protocol", SF + "/cli", "http://127.0.0.1:%d/cli-own" % raw.port, cfg=cfg))
+        assert p.stdout.decode().endswith("ok"), p.stdout
+        script = ("import io, pycurl, sys\n"
+                  "c = pycurl.Curl(); c.setopt(pycurl.HAPROXYPROTOCOL, 1)\n"
+                  "for url in sys.argv[1:]:\n"
+                  "    b = io.BytesIO(); c.setopt(pycurl.URL, url); c.setopt(pycurl.WRITEDATA, b)\n"
+                  "    c.perform(); print(c.getinfo(pycurl.RESPONSE_CODE))\n")
+        own = "http://127.0.0.1:%d/py-own" % raw.port
+        p = ok(ctx.run([PY, "-c", script, SF + "/py1", own, SF + "/py2", own], cfg=cfg))
+        assert p.stdout.split() == [b"200"] * 4, (p.stdout, p.stderr)
+        sent = b"".join(tee.sent())
+        assert b"PROXY" not in sent, sent
+        assert sent.startswith(b"GET /cli HTTP/1.1\r\n"), sent
+        reqs = ctx.proxy.requests()
+        assert [r["target"] for r in reqs] == ["/cli", "/py1", "/py2"], reqs
+        for r in reqs:
+            assert_amp_headers(r, installation="inst-sf-1")
+        own_sent = raw.sent()
+        assert len(own_sent) == 3, own_sent
+        for got, path in zip(own_sent, (b"/cli-own", b"/py-own", b"/py-own")):
+            line = proxy_line(raw.port).match(got)
+            assert line and got[line.end():].startswith(b"GET %s HTTP/1.1\r\n" % path), got
+    finally:
+        tee.close()
+        raw.close()
+    # An https proxy: the line would come before the TLS handshake.
+    cert, key = ip_cert(ctx)
+    tls = Server(ctx.dir, "tls-proxy", "--project-id", PROJECT, "--api-key", KEY,
+                 "--tls-cert", cert, "--tls-key", key)
+    try:
+        cfg = ctx.write_cfg("haproxy-tls.cfg", ctx.config(proxy_url="https://127.0.0.1:%d" % tls.port))
+        ok(ctx.curl("--cacert", cert, "--haproxy-protocol", SF + "/tls", cfg=cfg))
+        assert_amp_headers(one(tls), installation="inst-sf-1")
+    finally:
+        tls.stop()
+
+
+@test
+def http2_prior_knowledge_reaches_a_plain_relay_in_http1(ctx):
+    """curl --http2-prior-knowledge, and pycurl's HTTP_VERSION on one handle:
+    a plain-http relay is reached in HTTP/1.1 (not the h2c preface, nor an
+    h2c upgrade), or in the HTTP/1.0 the application asked for; our headers
+    there. An unrouted URL on the same handle gets the preface it asked for."""
+    tee, cfg = proxy_tee(ctx, "h2pk")
+    raw = Wire()
+    try:
+        mark_all(ctx)
+        ok(ctx.curl("--http2-prior-knowledge", SF + "/cli", cfg=cfg))
+        script = ("import io, pycurl, sys\n"
+                  "c = pycurl.Curl()\n"
+                  "for version, url in zip(sys.argv[1::2], sys.argv[2::2]):\n"
+                  "    c.setopt(pycurl.HTTP_VERSION, int(version))\n"
+                  "    b = io.BytesIO(); c.setopt(pycurl.URL, url); c.setopt(pycurl.WRITEDATA, b)\n"
+                  "    try:\n"
+                  "        c.perform(); print(c.getinfo(pycurl.RESPONSE_CODE))\n"
+                  "    except pycurl.error as e:\n"
+                  "        print('E%d' % e.args[0])\n")
+        own = "http://127.0.0.1:%d/own" % raw.port
+        p = ok(ctx.run([PY, "-c", script, "5", SF + "/pk", "5", own, "5", SF + "/pk-again",
+                        "1", SF + "/one-oh", "3", SF + "/upgrade"], cfg=cfg))
+        codes = p.stdout.decode().split()
+        assert codes[:1] + codes[2:] == ["200"] * 4 and codes[1].startswith("E"), (p.stdout, p.stderr)
+        sent = b"".join(tee.sent())
+        assert b"PRI * HTTP/2.0" not in sent and b"h2c" not in sent, sent
+        for path, version in ((b"/cli", b"1.1"), (b"/pk", b"1.1"), (b"/pk-again", b"1.1"),
+                              (b"/one-oh", b"1.0"), (b"/upgrade", b"1.1")):
+            assert b"GET %s HTTP/%s\r\n" % (path, version) in sent, (path, sent)
+        reqs = ctx.proxy.requests()
+        assert [r["target"] for r in reqs] == ["/cli", "/pk", "/pk-again", "/one-oh", "/upgrade"], reqs
+        for r in reqs:
+            assert_amp_headers(r, installation="inst-sf-1")
+        own_sent = raw.sent()
+        assert len(own_sent) == 1 and own_sent[0].startswith(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), own_sent
+    finally:
+        tee.close()
+        raw.close()

@@ -349,6 +349,53 @@ def ffi_rows(p):
     return rows
 
 
+def ip_cert(ctx):
+    """A certificate for 127.0.0.1 and its key, made once: a TLS server on loopback that a
+    program verifies with --cacert (the TLS mock's names upstream.test)."""
+    cert, key = os.path.join(ctx.dir, "ip-cert.pem"), os.path.join(ctx.dir, "ip-key.pem")
+    if not os.path.exists(cert):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
+class H2Proxy:
+    """An https proxy on loopback that takes HTTP/2 by ALPN, reads the request and answers
+    nothing: enough for libcurl to send it in HTTP/2 (and list its headers in verbose
+    output), then fail. The mock speaks HTTP/1.1 only, and a plain-http relay is reached
+    in HTTP/1.1 whatever the application asked."""
+
+    def __init__(self, ctx):
+        import socket, ssl, threading
+        self.cert, key = ip_cert(ctx)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(self.cert, key)
+        tls.set_alpn_protocols(["h2"])
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+
+        def serve():
+            while True:
+                try:
+                    conn, _ = self.sock.accept()
+                except OSError:
+                    return
+                try:
+                    with tls.wrap_socket(conn, server_side=True) as t:
+                        t.settimeout(2)
+                        t.recv(65536)
+                except OSError:
+                    pass
+        threading.Thread(target=serve, daemon=True).start()
+
+    def cfg(self, ctx, name):
+        return ctx.write_cfg(name + ".cfg", ctx.config(proxy_url="https://127.0.0.1:%d" % self.port))
+
+    def close(self):
+        self.sock.close()
+
+
 def route_cmd(ctx, url, cfg=None):
     return subprocess.run([AMPSHIM, "route", "-c", cfg or ctx.cfg, url], capture_output=True, env=ctx.env())
 

@@ -7,7 +7,7 @@ import json
 import os
 
 from .harness import (
-    FFI, SF, assert_amp_headers, body_of, ffi_rows, header_values, mark_all, ok, one, test,
+    FFI, SF, H2Proxy, assert_amp_headers, body_of, ffi_rows, header_values, mark_all, ok, one, test,
 )
 
 
@@ -86,8 +86,12 @@ def host_header_is_the_proxys(ctx):
     mark_all(ctx)
     ok(ctx.curl("-H", "Host: acme.my.salesforce.com", SF + "/x", cfg=cfg))
     assert header_values(one(ctx.proxy), "Host") == ["127.0.0.1:%d" % ctx.proxy.port]
-    # HTTP/2: the :authority libcurl lists is the proxy's too.
-    p = ctx.curl("-v", "--http2-prior-knowledge", "-H", "Host: acme.my.salesforce.com", "-o", "/dev/null",
-                 SF + "/h2host")
+    # HTTP/2 (an https proxy's, by ALPN): the :authority libcurl lists is the proxy's too.
+    h2 = H2Proxy(ctx)
+    try:
+        p = ctx.curl("-v", "--cacert", h2.cert, "--http2", "-H", "Host: acme.my.salesforce.com",
+                     "-o", "/dev/null", SF + "/h2host", cfg=h2.cfg(ctx, "h2-host"))
+    finally:
+        h2.close()
     err = p.stderr.decode()
-    assert ":authority: 127.0.0.1:%d" % ctx.proxy.port in err and "acme.my.salesforce.com]" not in err, err
+    assert ":authority: 127.0.0.1:%d" % h2.port in err and "acme.my.salesforce.com]" not in err, err

@@ -64,6 +64,26 @@ def respond_curl_cli_answered_in_http(ctx):
 
 
 @test
+def respond_answered_in_http1_to_prior_knowledge(ctx):
+    """A program that asked for HTTP/2 by prior knowledge (and for a PROXY
+    protocol line) is answered in the HTTP/1.1 it understands: the curl CLI
+    and pycurl get the 429, nothing reaches the proxy."""
+    cfg = blocked_cfg(ctx, "respond-h2pk", on_block="")
+    for opts in (["--http2-prior-knowledge"], ["--http2-prior-knowledge", "--haproxy-protocol"]):
+        p = ok(ctx.curl(*opts, "-i", SF + "/pk", cfg=cfg))
+        out = p.stdout.decode()
+        assert out.startswith("HTTP/1.1 429 Too Many Requests\r\n") and '"sent":false' in out, (opts, out)
+    script = ("import io, pycurl, sys\n"
+              "c = pycurl.Curl(); c.setopt(pycurl.URL, sys.argv[1]); c.setopt(pycurl.WRITEDATA, io.BytesIO())\n"
+              "c.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE)\n"
+              "c.setopt(pycurl.HAPROXYPROTOCOL, 1)\n"
+              "c.perform(); print(c.getinfo(pycurl.RESPONSE_CODE), c.getinfo(pycurl.INFO_HTTP_VERSION))\n")
+    p = ok(ctx.run([PY, "-c", script, SF + "/py-pk"], cfg=cfg))
+    assert p.stdout.split() == [b"429", b"2"], (p.stdout, p.stderr)  # 2: CURL_HTTP_VERSION_1_1
+    assert ctx.proxy.requests() == []
+
+
+@test
 def respond_large_post_sends_nothing(ctx):
     """A 5 MB POST to a blocked route is answered at once; not one byte of it
     leaves, and nothing of the key goes anywhere."""

@@ -44,12 +44,14 @@ static const struct class_of classes[] = {
      * SSL_VERIFYHOST: forced on; SSL_CTX_FUNCTION could turn them off.
      * HEADEROPT: our headers never in a CONNECT. NOPROXY: "*" for a
      * plain-http proxy. PINNEDPUBLICKEY: the provider's pin, not the
-     * proxy's. */
+     * proxy's. HAPROXYPROTOCOL: a line for the provider's load balancer,
+     * a broken request to the proxy. */
     { OPT_ASIDE,
       NAMES("URL", "CURLU", "HTTPHEADER", "PORT", "CONNECT_TO", "RESOLVE", "UNIX_SOCKET_PATH",
             "ABSTRACT_UNIX_SOCKET", "DOH_URL", "OPENSOCKETFUNCTION", "OPENSOCKETDATA",
             "SOCKOPTFUNCTION", "SOCKOPTDATA", "SSL_VERIFYPEER", "SSL_VERIFYHOST",
-            "SSL_CTX_FUNCTION", "SSL_CTX_DATA", "HEADEROPT", "NOPROXY", "PINNEDPUBLICKEY") },
+            "SSL_CTX_FUNCTION", "SSL_CTX_DATA", "HEADEROPT", "NOPROXY", "PINNEDPUBLICKEY",
+            "HAPROXYPROTOCOL") },
     /* They may choose the route, the address or the TLS details, never who
      * can read: the TLS session is with a host whose certificate names the
      * proxy. The application's HTTP proxy (and pre-proxy, and the proxy
@@ -67,7 +69,7 @@ static const struct class_of classes[] = {
             "PROXY_SSL_CIPHER_LIST", "PROXY_SSL_OPTIONS", "PROXY_SSL_VERIFYHOST",
             "PROXY_SSL_VERIFYPEER", "PROXY_TLS13_CIPHERS", "PROXY_TLSAUTH_PASSWORD",
             "PROXY_TLSAUTH_TYPE", "PROXY_TLSAUTH_USERNAME", "PROXY_TRANSFER_MODE", "SOCKS5_AUTH",
-            "SOCKS5_GSSAPI_NEC", "SOCKS5_GSSAPI_SERVICE", "HAPROXYPROTOCOL", "DNS_SERVERS",
+            "SOCKS5_GSSAPI_NEC", "SOCKS5_GSSAPI_SERVICE", "DNS_SERVERS",
             "DNS_INTERFACE", "DNS_LOCAL_IP4", "DNS_LOCAL_IP6", "DNS_SHUFFLE_ADDRESSES",
             "DNS_CACHE_TIMEOUT", "DNS_USE_GLOBAL_CACHE", "DOH_SSL_VERIFYHOST", "DOH_SSL_VERIFYPEER",
             "DOH_SSL_VERIFYSTATUS", "IPRESOLVE", "INTERFACE", "LOCALPORT", "LOCALPORTRANGE",

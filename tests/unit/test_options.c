@@ -138,6 +138,7 @@ static void give_back_undoes_put(int app_values)
             assert_ptr_equal(held[(mode & AMP_MODE_LEAN) ? CURLOPT_WRITEDATA : CURLOPT_HEADERDATA].p,
                              hs);
             assert_null(held[CURLOPT_CONNECT_TO].p);
+            assert_int_equal(held[CURLOPT_HAPROXYPROTOCOL].l, 0);
             if (app_values) { /* the application's -k, set aside */
                 assert_int_equal(held[CURLOPT_SSL_VERIFYPEER].l, 1);
                 assert_int_equal(held[CURLOPT_SSL_VERIFYHOST].l, 2);
@@ -243,6 +244,42 @@ static void app_sets(struct amp_handle *hs, CURLoption id, union amp_optval v)
     else
         rec_setopt(hs->easy, id, v.f);
     assert_int_equal(amp_option_note(hs, amp_option_row(id), v), 0);
+}
+
+/* The HTTP version the application asked for, on each hop: our answer
+ * and a plain-http relay in HTTP/1.1 at most (HTTP/1.0 kept on the relay),
+ * an https proxy and an unrouted transfer as the application asked; and
+ * the application's value again after. No PROXY line on a routed hop. */
+static void http_version_on_each_hop(void **state)
+{
+    (void)state;
+    static const long asked[] = { CURL_HTTP_VERSION_NONE, CURL_HTTP_VERSION_1_0,
+                                  CURL_HTTP_VERSION_1_1, CURL_HTTP_VERSION_2_0,
+                                  CURL_HTTP_VERSION_2TLS, CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE,
+                                  CURL_HTTP_VERSION_3, 31 /* CURL_HTTP_VERSION_3ONLY */ };
+    static const unsigned modes[] = { 0, AMP_MODE_SEND, AMP_MODE_SEND | AMP_MODE_PLAIN,
+                                      AMP_MODE_SEND | AMP_MODE_PLAIN | AMP_MODE_FRESH,
+                                      AMP_MODE_ANSWER, AMP_MODE_AWAY | AMP_MODE_GUARD };
+    for (size_t a = 0; a < sizeof(asked) / sizeof(asked[0]); a++)
+        for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+            struct amp_handle *hs = new_handle();
+            long want = asked[a];
+            memset(held, 0, sizeof(held));
+            app_sets(hs, CURLOPT_HTTP_VERSION, (union amp_optval){ .l = asked[a] });
+            app_sets(hs, CURLOPT_HAPROXYPROTOCOL, (union amp_optval){ .l = 1 });
+            assert_int_equal(amp_options_sync(hs, modes[m]), 0);
+            if (modes[m] & AMP_MODE_ANSWER)
+                want = CURL_HTTP_VERSION_1_1;
+            else if ((modes[m] & AMP_MODE_PLAIN) && want > CURL_HTTP_VERSION_1_1)
+                want = CURL_HTTP_VERSION_1_1;
+            if (held[CURLOPT_HTTP_VERSION].l != want)
+                fail_msg("mode %#x, asked %ld: %ld", modes[m], asked[a], held[CURLOPT_HTTP_VERSION].l);
+            assert_int_equal(held[CURLOPT_HAPROXYPROTOCOL].l, (modes[m] & AMP_MODE_ROUTED) ? 0 : 1);
+            amp_options_sync(hs, 0);
+            assert_int_equal(held[CURLOPT_HTTP_VERSION].l, asked[a]);
+            assert_int_equal(held[CURLOPT_HAPROXYPROTOCOL].l, 1);
+            amp_handle_free(hs);
+        }
 }
 
 /* Issue 15's rule, as a property of the table: whichever row the
@@ -437,6 +474,7 @@ int main(void)
         cmocka_unit_test(give_back_undoes_put_over_app_values),
         cmocka_unit_test(give_back_undoes_put_over_defaults),
         cmocka_unit_test(ours_stay_on_the_handle),
+        cmocka_unit_test(http_version_on_each_hop),
         cmocka_unit_test(a_change_under_way_is_followed),
         cmocka_unit_test(a_new_url_routes_again_only_before_the_start),
         cmocka_unit_test(key_masked_across_two_pieces),
