@@ -60,10 +60,12 @@ __thread __attribute__((tls_model("initial-exec"))) struct amp_handle_last amp_h
 struct amp_handle *amp_handle_find_slow(CURL *easy, const struct amp_curl *c, int create)
 {
     struct amp_handle *hs = NULL;
-    unsigned now = atomic_load_explicit(&amp_handle_taken, memory_order_acquire);
+    unsigned now = atomic_load_explicit(&amp_handle_taken, memory_order_acquire), hv;
 
+    /* Hashed once, for the look-up and the add (and outside the lock). */
+    HASH_VALUE(&easy, sizeof(easy), hv);
     pthread_mutex_lock(&amp_lock_handles);
-    HASH_FIND_PTR(table, &easy, hs);
+    HASH_FIND_BYHASHVALUE(hh, table, &easy, sizeof(easy), hv, hs);
     if (!hs && create) {
         hs = new_entry();
         if (hs) {
@@ -72,7 +74,7 @@ struct amp_handle *amp_handle_find_slow(CURL *easy, const struct amp_curl *c, in
             amp_options_init(hs);
             amp_respond_init(hs);
             amp_hash_oom = 0;
-            HASH_ADD_PTR(table, easy, hs);
+            HASH_ADD_BYHASHVALUE(hh, table, easy, sizeof(easy), hv, hs);
             if (amp_hash_oom) {
                 free(hs);
                 hs = NULL;
