@@ -158,8 +158,10 @@ struct amp_header_seen {
 struct amp_header_cache {
     struct curl_slist *ours;
     const struct amp_route *route;
-    struct amp_header_seen *snap;     /* the application's list it was built from */
+    struct amp_header_seen *snap;     /* the application's list it was built from: */
     size_t nsnap;
+    struct amp_header_seen few[4];    /* here when it has four lines or fewer (a handle
+                                         made per request saves an allocation) */
     int dirty;                        /* CURLOPT_HTTPHEADER was set since */
 };
 

@@ -62,7 +62,8 @@ CURLcode amp_transfer_fail(struct amp_handle *hs, CURLcode code, int level, cons
 
 static void free_snap(struct amp_handle *hs)
 {
-    free(hs->hdrs.snap);
+    if (hs->hdrs.snap != hs->hdrs.few)
+        free(hs->hdrs.snap);
     hs->hdrs.snap = NULL;
     hs->hdrs.nsnap = 0;
 }
@@ -109,7 +110,7 @@ static int headers_unchanged(struct amp_handle *hs)
     h->dirty = 0;
     for (l = hs->app.headers; l; l = l->next)
         n++;
-    h->snap = malloc((n ? n : 1) * sizeof(*h->snap));
+    h->snap = n <= sizeof(h->few) / sizeof(h->few[0]) ? h->few : malloc(n * sizeof(*h->snap));
     if (!h->snap) {
         h->dirty = 1; /* out of memory: never "unchanged" */
         return 0;

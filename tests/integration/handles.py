@@ -99,6 +99,30 @@ def sticky_options_changed_between_transfers(ctx):
 
 
 @test
+def sticky_header_list_grown_past_four_lines_and_set_short_again(ctx):
+    """The list a handle's header list is checked against holds four lines
+    in the handle's entry and more elsewhere: a list grown in place from
+    three lines to six, then replaced by one of a line, then grown again,
+    goes out line for line each time, ours added once."""
+    mark_all(ctx)
+    ctx.proxy.control("reset")
+    p = sticky(ctx, "header=X-L1: a", "append=X-L2: b", "append=X-L3: c", "url=" + SF + "/a",
+               "perform", "append=X-L4: d", "append=X-L5: e", "append=X-L6: f", "url=" + SF + "/a",
+               "perform", "perform", "header=X-L1: z", "url=" + SF + "/a", "perform",
+               "append=X-L2: y", "append=X-L3: x", "append=X-L4: w", "append=X-L5: v",
+               "url=" + SF + "/a", "perform")
+    rows = parse_lines(p.stdout)
+    assert [r["rc"] for r in rows] == ["0"] * 5, (rows, p.stderr)
+    reqs = ctx.proxy.requests()
+    assert len(reqs) == 5, reqs
+    want = [list("abc"), list("abcdef"), list("abcdef"), list("z"), list("zyxwv")]
+    for r, lines in zip(reqs, want):
+        got = [header_values(r, "X-L%d" % i) for i in range(1, 7)]
+        assert got == [[v] for v in lines] + [[]] * (6 - len(lines)), (got, r)
+        assert_amp_headers(r, installation="inst-sf-1")
+
+
+@test
 def sticky_header_list_grown_in_place(ctx):
     """A handle sent again as it was last (ampshim's short way) still sees
     its header list grow: a line appended to the list libcurl holds, not set
