@@ -21,34 +21,49 @@
 
 static struct amp_handle *table;
 
-/* Entries freed, kept for the next handles made (under amp_lock_handles).
- * An entry is larger than glibc's per-thread cache of small blocks takes
- * (1,032 bytes): a program making a handle per request (PHP's curl_init)
- * would pay, on every one, for a large block's free and for the heap's
- * consolidation the next large allocation starts with. Not under a
- * sanitizer, which must see every entry freed. */
+/* Entries freed, kept for the next handles made. An entry is larger than
+ * glibc's per-thread cache of small blocks takes (1,032 bytes): a program
+ * making a handle per request (PHP's curl_init) would pay, on every one,
+ * for a large block's free and for the heap's consolidation the next
+ * large allocation starts with. A slot is taken or filled by one atomic
+ * exchange (never a lock: freeing and making a handle take the table's
+ * lock already). Not under a sanitizer, which must see every entry freed. */
 #if defined(__SANITIZE_ADDRESS__)
 #define SPARE_ENTRIES 0
 #else
 #define SPARE_ENTRIES 4
 #endif
-static struct amp_handle *spare[SPARE_ENTRIES + 1];
-static size_t nspare;
+static _Atomic(struct amp_handle *) spare[SPARE_ENTRIES + 1];
 
-/* A zeroed entry (amp_lock_handles held). */
+/* A zeroed entry. */
 static struct amp_handle *new_entry(void)
 {
-    struct amp_handle *hs;
+    struct amp_handle *hs = NULL;
 
-    if (!nspare)
+    for (size_t i = 0; i < SPARE_ENTRIES && !hs; i++)
+        if (atomic_load_explicit(&spare[i], memory_order_relaxed))
+            hs = atomic_exchange_explicit(&spare[i], NULL, memory_order_acquire);
+    if (!hs)
         return calloc(1, sizeof(*hs));
-    hs = spare[--nspare];
     /* glibc's memset, as calloc's clearing was: the size hidden from the
      * compiler, whose own `rep stos` for a known size takes longer. */
     size_t n = sizeof(*hs);
     __asm__("" : "+r"(n));
     memset(hs, 0, n);
     return hs;
+}
+
+/* Kept for a later handle when a slot is free, else freed. */
+static void spare_entry(struct amp_handle *hs)
+{
+    for (size_t i = 0; i < SPARE_ENTRIES && hs; i++) {
+        struct amp_handle *none = NULL;
+        if (!atomic_load_explicit(&spare[i], memory_order_relaxed) &&
+            atomic_compare_exchange_strong_explicit(&spare[i], &none, hs, memory_order_release,
+                                                    memory_order_relaxed))
+            hs = NULL;
+    }
+    free(hs);
 }
 
 /* The handle this thread used last (handles.h). Any entry taken out of
@@ -151,13 +166,7 @@ void amp_handle_free(struct amp_handle *hs)
     amp_cookies_free(hs);
     amp_ratelimit_free(hs);
     amp_settings_release(hs->cfg);
-    pthread_mutex_lock(&amp_lock_handles);
-    if (nspare < SPARE_ENTRIES) {
-        spare[nspare++] = hs;
-        hs = NULL;
-    }
-    pthread_mutex_unlock(&amp_lock_handles);
-    free(hs);
+    spare_entry(hs);
 }
 
 void amp_handle_drop(struct amp_handle *hs)
