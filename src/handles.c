@@ -34,13 +34,16 @@ static struct amp_handle *table;
 #define SPARE_ENTRIES 4
 #endif
 static _Atomic(struct amp_handle *) spare[SPARE_ENTRIES + 1];
+/* The slots' count as a variable: a loop to a constant 0 (a sanitizer's
+ * build) is a comparison always false, which -Wextra refuses. */
+static const size_t nspare = SPARE_ENTRIES;
 
 /* A zeroed entry. */
 static struct amp_handle *new_entry(void)
 {
     struct amp_handle *hs = NULL;
 
-    for (size_t i = 0; i < SPARE_ENTRIES && !hs; i++)
+    for (size_t i = 0; i < nspare && !hs; i++)
         if (atomic_load_explicit(&spare[i], memory_order_relaxed))
             hs = atomic_exchange_explicit(&spare[i], NULL, memory_order_acquire);
     if (!hs)
@@ -56,7 +59,7 @@ static struct amp_handle *new_entry(void)
 /* Kept for a later handle when a slot is free, else freed. */
 static void spare_entry(struct amp_handle *hs)
 {
-    for (size_t i = 0; i < SPARE_ENTRIES && hs; i++) {
+    for (size_t i = 0; i < nspare && hs; i++) {
         struct amp_handle *none = NULL;
         if (!atomic_load_explicit(&spare[i], memory_order_relaxed) &&
             atomic_compare_exchange_strong_explicit(&spare[i], &none, hs, memory_order_release,
