@@ -51,6 +51,15 @@ unsigned amp_options_app_bits(const struct amp_handle *hs);
 /* The table's row for option, or -1 when ampshim does not track it. */
 int amp_option_row(CURLoption option);
 
+/* libcurl 8.2's CURLOPT_HAPROXY_CLIENT_IP (older headers lack it). */
+#define AMP_CURLOPT_HAPROXY_CLIENT_IP ((CURLoption)(CURLOPTTYPE_STRINGPOINT + 323))
+/* The row an application's setopt of option that libcurl took is noted on,
+ * with the value noted in *v, or -1. An option whose setopt sets another's
+ * value inside libcurl is noted as that other: a client IP for the PROXY
+ * line (AMP_CURLOPT_HAPROXY_CLIENT_IP) turns the line on, as
+ * CURLOPT_HAPROXYPROTOCOL 1 does, and NULL turns it off. */
+int amp_option_noted_row(CURLoption option, union amp_optval *v);
+
 /* The application set row's option to this value, and libcurl took it:
  * it is kept, and libcurl holds the application's value now. -1 when out
  * of memory (the handle must then be marked lost). */

@@ -81,7 +81,7 @@ static CURLcode setopt_value(const struct amp_curl *c, int internal, CURL *easy,
     }
     int row;
     if (rc == CURLE_OK && !internal) {
-        row = amp_option_row(option);
+        row = amp_option_noted_row(option, &v);
         if (row >= 0)
             note(c, easy, row, v);
     }

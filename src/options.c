@@ -253,6 +253,18 @@ int amp_option_row(CURLoption option)
     return type < ROW_TYPES && index < ROW_INDEXES ? row_by_number[type][index] - 1 : -1;
 }
 
+int amp_option_noted_row(CURLoption option, union amp_optval *v)
+{
+    /* libcurl 8.2+ (setopt.c) turns the PROXY line on with a client IP, and
+     * off with none (NULL): noted so, the line is set aside on a routed hop
+     * and given back after as the application left it. */
+    if (option == AMP_CURLOPT_HAPROXY_CLIENT_IP) {
+        v->l = v->p != NULL;
+        return I_HAPROXYPROTOCOL;
+    }
+    return amp_option_row(option);
+}
+
 static void *field(struct amp_handle *hs, const struct row *r)
 {
     return (char *)&hs->app + r->app;

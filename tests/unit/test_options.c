@@ -282,6 +282,43 @@ static void http_version_on_each_hop(void **state)
         }
 }
 
+/* libcurl 8.2 and later turn the PROXY line on with a client IP for it
+ * (CURLOPT_HAPROXY_CLIENT_IP, whatever its value; the recording libcurl
+ * does it here): a routed hop goes without the line all the same, and the
+ * application's own transfers with it again after. */
+static void haproxy_client_ip_turns_the_line_on(void **state)
+{
+    (void)state;
+    static const unsigned modes[] = { AMP_MODE_SEND, AMP_MODE_SEND | AMP_MODE_PLAIN, AMP_MODE_ANSWER };
+    for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+        struct amp_handle *hs = new_handle();
+        union amp_optval v = { .p = (void *)"192.0.2.1" };
+        memset(held, 0, sizeof(held));
+        rec_setopt(hs->easy, AMP_CURLOPT_HAPROXY_CLIENT_IP, v.p);
+        held[CURLOPT_HAPROXYPROTOCOL].l = 1; /* as libcurl's setopt.c does */
+        int row = amp_option_noted_row(AMP_CURLOPT_HAPROXY_CLIENT_IP, &v);
+        assert_true(row >= 0);
+        assert_int_equal(amp_option_note(hs, row, v), 0);
+        assert_int_equal(amp_options_sync(hs, modes[m]), 0);
+        if (held[CURLOPT_HAPROXYPROTOCOL].l != 0)
+            fail_msg("mode %#x: the PROXY line stays on the routed hop", modes[m]);
+        assert_int_equal(amp_options_sync(hs, 0), 0);
+        assert_int_equal(held[CURLOPT_HAPROXYPROTOCOL].l, 1);
+        /* No client IP (NULL) turns the line off: it stays off after a
+         * routed hop too. */
+        v.p = NULL;
+        rec_setopt(hs->easy, AMP_CURLOPT_HAPROXY_CLIENT_IP, v.p);
+        held[CURLOPT_HAPROXYPROTOCOL].l = 0;
+        row = amp_option_noted_row(AMP_CURLOPT_HAPROXY_CLIENT_IP, &v);
+        assert_int_equal(amp_option_note(hs, row, v), 0);
+        assert_int_equal(amp_options_sync(hs, modes[m]), 0);
+        assert_int_equal(amp_options_sync(hs, 0), 0);
+        if (held[CURLOPT_HAPROXYPROTOCOL].l != 0)
+            fail_msg("mode %#x: the PROXY line the application turned off is on again", modes[m]);
+        amp_handle_free(hs);
+    }
+}
+
 /* Issue 15's rule, as a property of the table: whichever row the
  * application sets while a transfer is under way (queued in a multi
  * handle, running, or ended and not yet read), in whichever mode, libcurl
@@ -475,6 +512,7 @@ int main(void)
         cmocka_unit_test(give_back_undoes_put_over_defaults),
         cmocka_unit_test(ours_stay_on_the_handle),
         cmocka_unit_test(http_version_on_each_hop),
+        cmocka_unit_test(haproxy_client_ip_turns_the_line_on),
         cmocka_unit_test(a_change_under_way_is_followed),
         cmocka_unit_test(a_new_url_routes_again_only_before_the_start),
         cmocka_unit_test(key_masked_across_two_pieces),
