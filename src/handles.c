@@ -26,8 +26,9 @@ static struct amp_handle *table;
  * making a handle per request (PHP's curl_init) would pay, on every one,
  * for a large block's free and for the heap's consolidation the next
  * large allocation starts with. A slot is taken or filled by one atomic
- * exchange (never a lock: freeing and making a handle take the table's
- * lock already). Not under a sanitizer, which must see every entry freed. */
+ * exchange, not under a lock (making and taking a handle out of the table
+ * each hold the table's lock already). Not under a sanitizer, which must
+ * see every entry freed. */
 #if defined(__SANITIZE_ADDRESS__)
 static struct amp_handle *new_entry(void)
 {
