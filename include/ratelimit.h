@@ -33,9 +33,6 @@ enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_ha
                                      const struct amp_route *route, int may_wait,
                                      CURLcode *refusal, struct amp_block *b, int64_t *when);
 
-/* A transfer starts (a response of it not yet seen), or, whole, one that
- * started unrouted becomes routed (a redirect routed anew). The header
- * callback (callbacks.h) fills it. */
 /* The 429 values kept of an earlier response are forgotten (a new
  * response's status line, a new transfer): none of them is the next one's.
  * Cleared out of line: most handles never see a 429. */
@@ -45,6 +42,10 @@ static inline void amp_ratelimit_kept_forget(struct amp_watch *w)
     if (__builtin_expect(w->kept != NULL, 0))
         amp_ratelimit_kept_clear(w->kept);
 }
+
+/* A transfer starts (a response of it not yet seen), or, whole, one that
+ * started unrouted becomes routed (a redirect routed anew). The header
+ * callback (callbacks.h) fills it. */
 static inline void amp_ratelimit_watch_start(struct amp_handle *hs)
 {
     hs->watch.status = hs->watch.recorded = 0;

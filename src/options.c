@@ -293,31 +293,52 @@ static int same(const struct row *r, union amp_optval a, union amp_optval b)
     return r->type == LONG ? a.l == b.l : r->type == FN ? a.f == b.f : a.p == b.p;
 }
 
-/* Each mode's winning put of each row (the first whose when meets the
- * mode), as its index + 1 (0: none), made at the mode's first sync (any
- * thread may; they all write the same): a sync then looks at one put of
- * each row, not at every one before it (a new handle's first sync visits
- * some thirty rows). */
-static _Atomic unsigned char winners[AMP_MODES][NROWS];
-static _Atomic uint64_t winners_made[AMP_MODES / 64];
+/* What a sync in a mode looks at, made at the mode's first sync (any
+ * thread may; they all write the same): each row's winning put there (the
+ * first whose when meets the mode), as its index + 1 (0: none), so that a
+ * sync looks at one put of each row, not at every one before it; and the
+ * rows it looks at beside those holding ours: every row with a winning put
+ * (any), but a row whose winning put puts only a value the application
+ * set (IFSET, CAP: most rows set aside) only on a handle whose application
+ * set it (hs->app.set), so that such a row costs a request that does not
+ * set it nothing (a new handle's first sync visited some 25 rows to put 10). */
+struct mode_rows {
+    _Atomic unsigned char win[NROWS];
+    _Atomic uint64_t any, always; /* always: any but those IFSET and CAP rows */
+};
+static struct mode_rows modes[AMP_MODES];
+static _Atomic uint64_t modes_made[AMP_MODES / 64];
 
-static const _Atomic unsigned char *winners_of(unsigned mode)
+/* Made once a mode: apart, so that a sync's frame holds none of it. */
+static __attribute__((noinline, cold)) const struct mode_rows *make_mode_rows(unsigned mode)
 {
-    mode &= AMP_MODES - 1;
-    uint64_t bit = (uint64_t)1 << (mode % 64);
-    _Atomic unsigned char *w = winners[mode];
+    uint64_t any = 0, always = 0;
+    struct mode_rows *m = &modes[mode];
 
-    if (atomic_load_explicit(&winners_made[mode / 64], memory_order_acquire) & bit)
-        return w;
     for (size_t i = 0; i < NROWS; i++) {
         unsigned char k = 0;
         for (const struct put *p = rows[i].put; !k && p < rows[i].put + MAX_PUTS && p->src != NONE; p++)
             if (p->when & mode)
                 k = (unsigned char)(p - rows[i].put) + 1;
-        atomic_store_explicit(&w[i], k, memory_order_relaxed);
+        atomic_store_explicit(&m->win[i], k, memory_order_relaxed);
+        if (!k)
+            continue;
+        any |= (uint64_t)1 << i;
+        if (rows[i].put[k - 1].src != IFSET && rows[i].put[k - 1].src != CAP)
+            always |= (uint64_t)1 << i;
     }
-    atomic_fetch_or_explicit(&winners_made[mode / 64], bit, memory_order_release);
-    return w;
+    atomic_store_explicit(&m->any, any, memory_order_relaxed);
+    atomic_store_explicit(&m->always, always, memory_order_relaxed);
+    atomic_fetch_or_explicit(&modes_made[mode / 64], (uint64_t)1 << (mode % 64), memory_order_release);
+    return m;
+}
+
+static inline const struct mode_rows *mode_rows(unsigned mode)
+{
+    mode &= AMP_MODES - 1;
+    if (atomic_load_explicit(&modes_made[mode / 64], memory_order_acquire) & ((uint64_t)1 << (mode % 64)))
+        return &modes[mode];
+    return make_mode_rows(mode);
 }
 
 /* Ours for row r by its winning put (win, 0: none), into *v; 0 when the
@@ -382,52 +403,6 @@ void amp_options_init(struct amp_handle *hs)
     hs->app.write_data = stdout;
 }
 
-/* The rows a sync in mode looks at, beside those holding ours: made once
- * (any thread may; they all write the same). A put applies to a mode when
- * it shares a bit with it, so a mode's rows are its bits' rows together:
- * the table is made from one look at the table per bit. A row whose put
- * there puts only a value the application set (IFSET, CAP: most rows set
- * aside) is looked at only on a handle whose application set it
- * (hs->app.set): a new row of those costs a request that does not set it
- * nothing. The winning put of several bits is one bit's winner, so a row
- * that any bit always puts is always looked at. */
-struct mode_rows {
-    uint64_t any;    /* a put of the mode's applies */
-    uint64_t always; /* and one of them puts whatever the application set */
-};
-
-static struct mode_rows rows_of(unsigned mode)
-{
-    static _Atomic uint64_t any[AMP_MODES], always[AMP_MODES];
-    static _Atomic int made;
-
-    if (!made) {
-        for (unsigned m = 1; m < AMP_MODES; m++) {
-            if (m & (m - 1)) { /* several bits: the lowest's rows, and the others' */
-                any[m] = any[m & (m - 1)] | any[m & -m];
-                always[m] = always[m & (m - 1)] | always[m & -m];
-                continue;
-            }
-            uint64_t a = 0, w = 0;
-            for (size_t i = 0; i < NROWS; i++) {
-                const struct put *p = rows[i].put;
-                while (p < rows[i].put + MAX_PUTS && p->src != NONE && !(p->when & m))
-                    p++;
-                if (p == rows[i].put + MAX_PUTS || p->src == NONE)
-                    continue;
-                a |= (uint64_t)1 << i;
-                if (p->src != IFSET && p->src != CAP)
-                    w |= (uint64_t)1 << i;
-            }
-            any[m] = a;
-            always[m] = w;
-        }
-        made = 1;
-    }
-    mode &= AMP_MODES - 1;
-    return (struct mode_rows){ any[mode], always[mode] };
-}
-
 int amp_options_sync(struct amp_handle *hs, unsigned mode)
 {
     struct amp_opt_state *o = &hs->opts;
@@ -436,15 +411,17 @@ int amp_options_sync(struct amp_handle *hs, unsigned mode)
     if (mode == o->mode && !o->dirty && !o->stale)
         return 0;
     /* Only a new proxy URL or header list: those rows alone. */
-    struct mode_rows m = rows_of(mode);
-    uint64_t todo = mode == o->mode && !o->dirty ? o->stale : o->on | m.always | (m.any & hs->app.set);
-    const _Atomic unsigned char *win = winners_of(mode);
+    const struct mode_rows *m = mode_rows(mode);
+    uint64_t todo = mode == o->mode && !o->dirty
+                        ? o->stale
+                        : o->on | atomic_load_explicit(&m->always, memory_order_relaxed) |
+                              (atomic_load_explicit(&m->any, memory_order_relaxed) & hs->app.set);
     for (; todo; todo &= todo - 1) {
         size_t i = (size_t)__builtin_ctzll(todo);
         const struct row *r = &rows[i];
         uint64_t bit = (uint64_t)1 << i;
         union amp_optval v;
-        if (ours(hs, r, atomic_load_explicit(&win[i], memory_order_relaxed), &v)) {
+        if (ours(hs, r, atomic_load_explicit(&m->win[i], memory_order_relaxed), &v)) {
             if ((o->on & bit) && same(r, o->put[i], v))
                 continue;
             if (set(hs, r, v) != CURLE_OK) {
