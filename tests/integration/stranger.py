@@ -9,7 +9,7 @@ import glob
 import os
 import subprocess
 
-from .harness import KEY, PY, SF, assert_untouched, mark_all, ok, test
+from .harness import KEY, PY, SF, assert_untouched, header_values, mark_all, ok, test
 
 
 def key_nowhere(ctx, p, files=()):
@@ -375,3 +375,36 @@ def stranger_c_threads_handle_per_request_verbose_to_a_file(ctx):
     assert all(b"x-api-key: " in open(f, "rb").read().lower() for f in files)
     key_nowhere(ctx, p, files)
 
+
+@test
+def stranger_autoreferer_off_the_proxy_names_the_apps_url(ctx):
+    """AUTOREFERER and a redirect from the proxy to the third host (easy and
+    multi): the third host's Referer is the application's URL, as without
+    ampshim, not the proxy's address; the next hop's is the third host's;
+    the application's own REFERER is back on the handle after."""
+    body = r'''
+SF, how = sys.argv[1], sys.argv[2]
+c = pycurl.Curl(); c.setopt(pycurl.WRITEDATA, io.BytesIO()); c.setopt(pycurl.REFERER, "https://app.example/own")
+c.setopt(pycurl.URL, SF + "/ref?q=1"); c.setopt(pycurl.FOLLOWLOCATION, 1); c.setopt(pycurl.AUTOREFERER, 1)
+if how == "multi":
+    m = pycurl.CurlMulti(); m.add_handle(c); n = 1
+    while n:
+        r, n = m.perform(); m.select(1.0)
+    m.remove_handle(c)
+else:
+    c.perform()
+print(c.getinfo(pycurl.RESPONSE_CODE))
+c.setopt(pycurl.AUTOREFERER, 0); c.setopt(pycurl.URL, sys.argv[3]); c.perform()
+'''
+    for how in ("easy", "multi"):
+        fresh(ctx)
+        ctx.proxy.control("queue", {"status": 302, "headers": {"Location": ctx.plain.url("/landed")}})
+        ctx.plain.control("reset")
+        ctx.plain.control("queue", {"status": 302, "headers": {"Location": "/hop2"}})
+        p = ok(pyrun(ctx, body, SF, how, ctx.plain.url("/after")))
+        assert p.stdout.strip() == b"200", p.stdout
+        got = [(r["target"], header_values(r, "Referer")) for r in ctx.plain.requests()]
+        assert got == [("/landed", [SF + "/ref?q=1"]), ("/hop2", [ctx.plain.url("/landed")]),
+                       ("/after", ["https://app.example/own"])], (how, got)
+        key_nowhere(ctx, p)
+    ctx.plain.control("reset")
