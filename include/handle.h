@@ -93,6 +93,7 @@ struct amp_app_options {
     long protocols;                   /* CURLOPT_PROTOCOLS (0: never set) */
     char *protocols_str;              /* CURLOPT_PROTOCOLS_STR (our copy); one of the two */
     char *cookie;                     /* CURLOPT_COOKIE (our copy) */
+    char *referer;                    /* CURLOPT_REFERER (our copy) */
     long cookie_engine;               /* libcurl's turned on by COOKIEFILE, COOKIEJAR, COOKIELIST;
                                          2: and COOKIEFILE names a file */
     void *share;                      /* CURLOPT_SHARE */

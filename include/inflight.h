@@ -57,6 +57,11 @@ void amp_transfer_redirect_stopped(struct amp_handle *hs, const char *url);
  * reads the rest of it (AMP_MODE_HELD), until the guard sees the next
  * request and calls this again, not held. */
 void amp_transfer_go_away(struct amp_handle *hs, int held);
+/* A request off the proxy (redirect.c's guard): libcurl's AUTOREFERER
+ * names the request before it, after a routed hop the proxy's URL; the
+ * application's URL goes instead, as it would have without ampshim (the
+ * proxy's address is not the third host's to learn). */
+void amp_transfer_referer_unproxied(struct amp_handle *hs);
 
 /* Not logged: for amp_transfer_fail's level. */
 #define AMP_FAIL_QUIET (-1)

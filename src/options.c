@@ -208,7 +208,9 @@ struct row {
     X(COOKIEJAR, PTR, NOTE_COOKIES, cookie_engine, 0, P(0), NOPUT)                         \
     X(COOKIELIST, PTR, NOTE_COOKIES, cookie_engine, 0, P(0), NOPUT)                        \
     /* A share handle may bring libcurl's cookie engine (ratelimit.c). */                 \
-    X(SHARE, PTR, KEEP, share, 0, P(0), NOPUT)
+    X(SHARE, PTR, KEEP, share, 0, P(0), NOPUT)                                             \
+    /* The Referer a request off the proxy carries (redirect.c), given back after. */     \
+    X(REFERER, STR, KEEP, referer, 0, P(0), NOPUT)
 
 #define ROW(name, type, note, field, pair, dflt, ...)                                    \
     { CURLOPT_##name, type, note, AT(field), pair, dflt, { __VA_ARGS__ } },

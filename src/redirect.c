@@ -147,6 +147,7 @@ int amp_redirect_guard(void *clientp, char *primary_ip, char *local_ip, int prim
      * goes out on checked, then counted). */
     if (to_proxy)
         return amp_transfer_sending(hs, primary_ip, local_ip, primary_port, local_port);
+    amp_transfer_referer_unproxied(hs);
     if (hs->app.prereq_fn)
         return hs->app.prereq_fn(hs->app.prereq_data, primary_ip, local_ip, primary_port,
                                  local_port);

@@ -951,6 +951,20 @@ static char *unproxied(struct amp_handle *hs, char *url)
     return d->shown;
 }
 
+void amp_transfer_referer_unproxied(struct amp_handle *hs)
+{
+    char *ref = NULL;
+
+    if (hs->c->easy_getinfo(hs->easy, CURLINFO_REFERER, &ref) != CURLE_OK || !ref)
+        return;
+    char *shown = unproxied(hs, ref);
+    if (shown == ref)
+        return;
+    amp_options_put(hs, CURLOPT_REFERER, (union amp_optval){ .p = shown });
+    /* Given back to the application's own by the next sync. */
+    hs->opts.dirty = 1;
+}
+
 CURLcode amp_transfer_url_info(const struct amp_curl *c, struct amp_handle *hs, CURLINFO info,
                                char **out)
 {

@@ -406,7 +406,7 @@ def route_cmd(ctx, url, cfg=None):
 CONCERNS = ("routing", "headers", "programs", "config", "cli", "json_output", "lifecycle", "handles",
             "multi", "throttle", "stats", "reload", "respond", "confinement", "late_options", "cookies",
             "ffi", "allocfail", "package", "state_files", "servers", "quiet", "wiring", "operator", "service_user", "readme",
-            "stage1", "structure", "providers")
+            "stage1", "structure", "providers", "stranger")
 CONCERN_OF = {}  # test name -> its module's name
 
 

@@ -1,0 +1,410 @@
+"""A stranger's attempts on the transfer core: handles made and freed per
+request on threads (the freed entries reused), options set on one handle
+and not the next, duplicates, resets, late options, redirects of every
+kind, cookie jars, fork and a daemon closing every descriptor. In each, the
+key is looked for in every request the third host received, on the
+program's stderr and in every file it wrote."""
+
+import glob
+import os
+import subprocess
+
+from .harness import KEY, PY, SF, assert_untouched, header_values, mark_all, ok, test
+
+
+def key_nowhere(ctx, p, files=()):
+    for server in (ctx.plain, ctx.tls):
+        for r in server.requests():
+            assert_untouched(r)
+    assert KEY.encode() not in p.stdout, p.stdout[-2000:]
+    assert KEY.encode() not in p.stderr, p.stderr[-2000:]
+    for path in files:
+        with open(path, "rb") as f:
+            data = f.read()
+        assert KEY.encode() not in data, (path, data[-2000:])
+
+
+def fresh(ctx):
+    """Nothing queued on the proxy or the third host by an earlier test."""
+    ctx.proxy.control("reset")
+    ctx.plain.control("reset")
+    mark_all(ctx)
+
+
+def pyrun(ctx, body, *args):
+    script = os.path.join(ctx.dir, "stranger_script.py")
+    with open(script, "w") as f:
+        f.write("import pycurl, io, os, sys, threading, socket\n" + body)
+    return ctx.run([PY, script, *args])
+
+
+PHP_STYLE = r'''
+SF, THIRD, PORT = sys.argv[1], sys.argv[2], int(sys.argv[3])
+errs = []
+def opts(c, k):
+    if k == 0: c.setopt(pycurl.PORT, PORT)
+    elif k == 1: c.setopt(pycurl.CONNECT_TO, ["::127.0.0.1:%d" % PORT])
+    elif k == 2: c.setopt(pycurl.RESOLVE, ["acme.my.salesforce.com:443:127.0.0.1"])
+    elif k == 3: c.setopt(pycurl.INTERFACE, "lo")
+    elif k == 4: c.setopt(pycurl.SSL_VERIFYPEER, 0)
+    elif k == 5: c.setopt(pycurl.HAPROXYPROTOCOL, 1)
+    elif k == 6: c.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE)
+    elif k == 7: c.setopt(pycurl.HTTPHEADER, ["X-A: 1", "X-B: 2", "X-C: 3"])
+    elif k == 8: c.setopt(pycurl.VERBOSE, 1)
+def work(t):
+    for i in range(60):
+        c = pycurl.Curl(); b = io.BytesIO()
+        routed = (i + t) % 2 == 0
+        c.setopt(pycurl.URL, (SF + "/r/%d/%d" % (t, i)) if routed else (THIRD + "/t/%d/%d" % (t, i)))
+        c.setopt(pycurl.WRITEDATA, b)
+        if routed:
+            opts(c, (i // 2 + t) % 10)
+        try:
+            c.perform()
+            code = c.getinfo(pycurl.RESPONSE_CODE)
+            if code != 200: errs.append((t, i, routed, code))
+        except pycurl.error as e:
+            errs.append((t, i, routed, str(e)))
+        c.close()
+th = [threading.Thread(target=work, args=(t,)) for t in range(6)]
+[x.start() for x in th]; [x.join() for x in th]
+print("ERRS", errs)
+'''
+
+
+@test
+def stranger_php_style_threads_options_on_alternate_handles(ctx):
+    """Six threads making a handle per request, alternating a routed origin
+    (each with one of PORT, CONNECT_TO, RESOLVE, INTERFACE, VERIFYPEER 0,
+    PROXY line, HTTP/2 prior knowledge, headers, VERBOSE) and the third host
+    (with none): every routed request at the proxy, every third request
+    untouched and as asked, no key anywhere."""
+    fresh(ctx)
+    p = ok(pyrun(ctx, PHP_STYLE, SF, ctx.plain.url(""), str(ctx.plain.port)))
+    assert b"ERRS []" in p.stdout, (p.stdout, p.stderr[-3000:])
+    third = ctx.plain.requests()
+    assert sorted(r["target"] for r in third) == sorted(
+        "/t/%d/%d" % (t, i) for t in range(6) for i in range(60) if (i + t) % 2), len(third)
+    assert len(ctx.proxy.requests()) == 180
+    for r in third:
+        assert [k for k, _ in r["headers"] if k.lower().startswith("x-")] == [], r
+    key_nowhere(ctx, p)
+
+
+@test
+def stranger_dup_and_reset_sent_to_the_third_host(ctx):
+    """A routed handle with headers, PORT, CONNECT_TO, verbose: its duplicate
+    (made before and after the transfer) and the handle itself reset, sent
+    to the third host: nothing of ours there, nor on stderr."""
+    fresh(ctx)
+    body = r'''
+SF, THIRD, PORT = sys.argv[1], sys.argv[2], int(sys.argv[3])
+c = pycurl.Curl(); c.setopt(pycurl.URL, SF + "/dup"); c.setopt(pycurl.WRITEDATA, io.BytesIO())
+c.setopt(pycurl.HTTPHEADER, ["X-App: 1"]); c.setopt(pycurl.VERBOSE, 1)
+c.setopt(pycurl.CONNECT_TO, ["::127.0.0.1:%d" % PORT])
+d0 = c.duphandle()
+c.perform()
+d1 = c.duphandle()
+for d, n in ((d0, 0), (d1, 1)):
+    d.setopt(pycurl.URL, THIRD + "/dup%d" % n); d.setopt(pycurl.WRITEDATA, io.BytesIO())
+    d.setopt(pycurl.CONNECT_TO, []); d.perform(); print(d.getinfo(pycurl.RESPONSE_CODE))
+c.reset(); c.setopt(pycurl.URL, THIRD + "/reset"); c.setopt(pycurl.WRITEDATA, io.BytesIO()); c.perform()
+print(c.getinfo(pycurl.RESPONSE_CODE))
+c.setopt(pycurl.URL, SF + "/again"); c.perform(); print(c.getinfo(pycurl.RESPONSE_CODE))
+'''
+    p = ok(pyrun(ctx, body, SF, ctx.plain.url(""), str(ctx.plain.port)))
+    assert p.stdout.split() == [b"200"] * 4, p.stdout
+    assert [r["target"] for r in ctx.plain.requests()] == ["/dup0", "/dup1", "/reset"]
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/dup", "/again"]
+    key_nowhere(ctx, p)
+
+
+@test
+def stranger_redirects_every_status_late_follow(ctx):
+    """301/302/303/307/308 from the proxy to the third host (absolute), with
+    FOLLOWLOCATION and a POST body set after curl_multi_add_handle; then a
+    relative one that stays on the routed origin."""
+    for status in (301, 302, 303, 307, 308):
+        fresh(ctx)
+        ctx.proxy.control("queue", {"status": status,
+                                    "headers": {"Location": ctx.plain.url("/land%d" % status)}})
+        body = r'''
+c = pycurl.Curl(); m = pycurl.CurlMulti()
+c.setopt(pycurl.URL, sys.argv[1]); c.setopt(pycurl.WRITEDATA, io.BytesIO())
+c.setopt(pycurl.POSTFIELDS, "a=b")
+m.add_handle(c); c.setopt(pycurl.FOLLOWLOCATION, 1); c.setopt(pycurl.POSTREDIR, 7)
+c.setopt(pycurl.HTTPHEADER, ["X-Late: 1"])
+n = 1
+while n:
+    r, n = m.perform(); m.select(1.0)
+print(c.getinfo(pycurl.RESPONSE_CODE), c.getinfo(pycurl.EFFECTIVE_URL))
+'''
+        p = ok(pyrun(ctx, body, SF + "/redir%d" % status))
+        assert p.stdout.startswith(b"200 "), (status, p.stdout, p.stderr)
+        assert [r["target"] for r in ctx.plain.requests()] == ["/land%d" % status], status
+        key_nowhere(ctx, p)
+    fresh(ctx)
+    ctx.proxy.control("queue", {"status": 302, "headers": {"Location": "/back/here"}})
+    p = ok(pyrun(ctx, "c = pycurl.Curl(); c.setopt(pycurl.URL, sys.argv[1]); c.setopt(pycurl.FOLLOWLOCATION, 1)\n"
+                 "c.setopt(pycurl.WRITEDATA, io.BytesIO()); c.perform(); print(c.getinfo(pycurl.RESPONSE_CODE))\n",
+                 SF + "/rel"))
+    assert p.stdout.strip() == b"200", p.stdout
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/rel", "/back/here"]
+    assert ctx.plain.requests() == []
+    key_nowhere(ctx, p)
+
+
+@test
+def stranger_curl_cli_files_hold_no_key(ctx):
+    """curl with a cookie jar, -D, -o, --trace, --stderr and -v, the proxy
+    setting a cookie and redirecting to the third host: no file holds the key."""
+    fresh(ctx)
+    ctx.proxy.control("queue", {"status": 302, "headers": {"Location": ctx.plain.url("/cli"),
+                                                           "Set-Cookie": "sid=abc; Path=/"}})
+    d = ctx.dir
+    p = ctx.curl("-L", "-v", "-c", d + "/jar.txt", "-b", "", "-D", d + "/hdr.txt", "-o", d + "/out.bin",
+                 "--trace", d + "/trace.txt", SF + "/cli", "-o", d + "/out2.bin", SF + "/cli2",
+                 "--stderr", d + "/err.txt")
+    ok(p)
+    files = [d + "/" + n for n in ("jar.txt", "hdr.txt", "out.bin", "out2.bin", "trace.txt", "err.txt")]
+    assert b"x-api-key" in open(d + "/trace.txt", "rb").read().lower()
+    key_nowhere(ctx, p, files)
+
+
+@test
+def stranger_fork_both_perform(ctx):
+    """Transfers, fork, both processes perform routed and third-host
+    transfers on new and old handles."""
+    fresh(ctx)
+    body = r'''
+SF, THIRD = sys.argv[1], sys.argv[2]
+def go(c, u):
+    c.setopt(pycurl.URL, u); c.setopt(pycurl.WRITEDATA, io.BytesIO()); c.perform()
+    return c.getinfo(pycurl.RESPONSE_CODE)
+old = pycurl.Curl(); old.setopt(pycurl.HTTPHEADER, ["X-O: 1"]); go(old, SF + "/pre")
+pid = os.fork()
+who = "child" if pid == 0 else "parent"
+codes = [go(old, SF + "/" + who + "1"), go(old, THIRD + "/" + who + "1"),
+         go(pycurl.Curl(), SF + "/" + who + "2"), go(pycurl.Curl(), THIRD + "/" + who + "2")]
+print(who, codes, flush=True)
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+'''
+    p = ok(pyrun(ctx, body, SF, ctx.plain.url("")))
+    assert p.stdout.count(b"[200, 200, 200, 200]") == 2, (p.stdout, p.stderr)
+    assert sorted(r["target"] for r in ctx.plain.requests()) == ["/child1", "/child2", "/parent1", "/parent2"]
+    assert sorted(r["target"] for r in ctx.proxy.requests()) == ["/child1", "/child2", "/parent1",
+                                                                 "/parent2", "/pre"]
+    key_nowhere(ctx, p)
+
+
+@test
+def stranger_daemon_closes_every_descriptor(ctx):
+    """A daemon closes 3..1024 between transfers, opens its own file and
+    sockets (taking the numbers ampshim may have held), and performs again:
+    nothing of ours written to them, the request still routed."""
+    fresh(ctx)
+    out = os.path.join(ctx.dir, "daemon_out")
+    body = r'''
+SF, THIRD, OUT = sys.argv[1], sys.argv[2], sys.argv[3]
+def go(u):
+    c = pycurl.Curl(); c.setopt(pycurl.URL, u); c.setopt(pycurl.WRITEDATA, io.BytesIO()); c.perform()
+    r = c.getinfo(pycurl.RESPONSE_CODE); c.close(); return r
+codes = [go(SF + "/d1"), go(THIRD + "/d1")]
+os.closerange(3, 1024)
+lst = socket.socket(); lst.bind(("127.0.0.1", 0)); lst.listen(4)
+cl = socket.create_connection(lst.getsockname()); sv, _ = lst.accept()
+fs = [open(OUT + "%d" % i, "wb", buffering=0) for i in range(6)]
+codes += [go(SF + "/d2"), go(THIRD + "/d2"), go(SF + "/d3")]
+sv.setblocking(False); cl.setblocking(False)
+got = b""
+for s in (sv, cl):
+    try: got += s.recv(65536)
+    except BlockingIOError: pass
+print(codes, "GOT", repr(got), [f.fileno() for f in fs], sv.fileno(), cl.fileno())
+'''
+    p = ok(pyrun(ctx, body, SF, ctx.plain.url(""), out))
+    assert p.stdout.startswith(b"[200, 200, 200, 200, 200] GOT b''"), (p.stdout, p.stderr)
+    assert sorted(r["target"] for r in ctx.proxy.requests()) == ["/d1", "/d2", "/d3"]
+    files = sorted(glob.glob(out + "*"))
+    for f in files:
+        assert os.path.getsize(f) == 0, (f, open(f, "rb").read())
+    key_nowhere(ctx, p, files)
+
+
+BACK = r'''
+SF, how = sys.argv[1], sys.argv[2]
+c = pycurl.Curl(); c.setopt(pycurl.URL, SF + "/out"); c.setopt(pycurl.WRITEDATA, io.BytesIO())
+c.setopt(pycurl.SSL_VERIFYPEER, 0); c.setopt(pycurl.SSL_VERIFYHOST, 0)
+if how.startswith("connect_to="): c.setopt(pycurl.CONNECT_TO, [how[11:]])
+if how.startswith("resolve="): c.setopt(pycurl.RESOLVE, [how[8:]])
+if how.startswith("port="): c.setopt(pycurl.PORT, int(how[5:]))
+c.setopt(pycurl.FOLLOWLOCATION, 1)
+try:
+    c.perform(); print(c.getinfo(pycurl.RESPONSE_CODE), c.getinfo(pycurl.EFFECTIVE_URL))
+except pycurl.error as e:
+    print("ERR", e)
+'''
+
+
+@test
+def stranger_redirect_back_to_routed_with_apps_connection_options(ctx):
+    """The proxy redirects to the third host, which redirects back to the
+    routed origin, the application's CONNECT_TO / RESOLVE / PORT pointing
+    the origin at another (TLS) host: that host never gets the key."""
+    tls = ctx.tls.port
+    for how in ("connect_to=acme.my.salesforce.com:443:127.0.0.1:%d" % tls,
+                "resolve=acme.my.salesforce.com:%d:127.0.0.1" % tls, "port=%d" % tls):
+        fresh(ctx)
+        ctx.proxy.control("queue", {"status": 302, "headers": {"Location": ctx.plain.url("/mid")}})
+        ctx.plain.control("reset")
+        loc = SF + "/back" if not how.startswith("resolve") else SF.replace(".com", ".com:%d" % tls) + "/back"
+        ctx.plain.control("queue", {"status": 302, "headers": {"Location": loc}})
+        p = ok(pyrun(ctx, BACK, SF, how))
+        assert [r["target"] for r in ctx.plain.requests()] == ["/mid"], how
+        key_nowhere(ctx, p)
+    ctx.plain.control("reset")
+
+
+@test
+def stranger_late_url_switch_in_multi(ctx):
+    """URL changed after curl_multi_add_handle, both ways, and after a
+    transfer ended but before its message was read (then re-added): the
+    third host never gets our headers."""
+    fresh(ctx)
+    body = r'''
+SF, THIRD = sys.argv[1], sys.argv[2]
+def drive(m):
+    n = 1
+    while n:
+        r, n = m.perform(); m.select(1.0)
+m = pycurl.CurlMulti()
+a = pycurl.Curl(); a.setopt(pycurl.URL, SF + "/a"); a.setopt(pycurl.WRITEDATA, io.BytesIO())
+a.setopt(pycurl.HTTPHEADER, ["X-A: 1"])
+m.add_handle(a); a.setopt(pycurl.URL, THIRD + "/a-late"); a.setopt(pycurl.VERBOSE, 1)
+drive(m); print("a", a.getinfo(pycurl.RESPONSE_CODE)); m.remove_handle(a)
+b = pycurl.Curl(); b.setopt(pycurl.URL, THIRD + "/b"); b.setopt(pycurl.WRITEDATA, io.BytesIO())
+m.add_handle(b); b.setopt(pycurl.URL, SF + "/b-late")
+drive(m); print("b", b.getinfo(pycurl.RESPONSE_CODE), m.info_read())
+b.setopt(pycurl.URL, THIRD + "/b-after"); b.setopt(pycurl.FOLLOWLOCATION, 1)
+b.setopt(pycurl.PORT, 0); b.setopt(pycurl.RESOLVE, ["x.test:80:127.0.0.1"])
+m.remove_handle(b); m.add_handle(b); drive(m)
+print("b2", b.getinfo(pycurl.RESPONSE_CODE))
+'''
+    p = ok(pyrun(ctx, body, SF, ctx.plain.url("")))
+    assert sorted(r["target"] for r in ctx.plain.requests()) == ["/a-late", "/b-after"], p.stdout
+    key_nowhere(ctx, p)
+
+
+DUP_ROUTED = r'''
+SF, THIRD, PORT, TLS = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+sets = [(pycurl.PORT, PORT), (pycurl.CONNECT_TO, ["::127.0.0.1:%d" % TLS]),
+        (pycurl.RESOLVE, ["acme.my.salesforce.com:443:127.0.0.1"]), (pycurl.HAPROXYPROTOCOL, 1),
+        (pycurl.SSL_VERIFYPEER, 0), (pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE)]
+out = []
+for opt, val in sets:
+    for before in (0, 1):
+        c = pycurl.Curl(); c.setopt(pycurl.WRITEDATA, io.BytesIO())
+        c.setopt(opt, val); c.setopt(pycurl.SSL_VERIFYHOST, 0)
+        if before:
+            c.setopt(pycurl.URL, THIRD + "/orig"); c.setopt(pycurl.PORT, PORT)
+            try: c.perform()
+            except pycurl.error: pass
+            if opt != pycurl.PORT: c.setopt(pycurl.PORT, 0)
+        d = c.duphandle(); c.close()
+        d.setopt(pycurl.URL, SF + "/dup"); d.setopt(pycurl.WRITEDATA, io.BytesIO())
+        try:
+            d.perform(); out.append(d.getinfo(pycurl.RESPONSE_CODE))
+        except pycurl.error as e:
+            out.append(str(e))
+        e = d.duphandle(); d.close()
+        e.setopt(pycurl.URL, SF + "/dup2"); e.setopt(pycurl.WRITEDATA, io.BytesIO())
+        try:
+            e.perform(); out.append(e.getinfo(pycurl.RESPONSE_CODE))
+        except pycurl.error as x:
+            out.append(str(x))
+print(out)
+'''
+
+
+@test
+def stranger_duplicate_of_a_handle_with_connection_options_routed(ctx):
+    """A handle given PORT, CONNECT_TO, RESOLVE, a PROXY line, -k or HTTP/2
+    prior knowledge (and one that went to the third host first), duplicated
+    and the duplicate (and its own duplicate) sent to a routed origin: the
+    request goes to the proxy, never to the third host or the TLS host."""
+    fresh(ctx)
+    p = ok(pyrun(ctx, DUP_ROUTED, SF, ctx.plain.url(""), str(ctx.plain.port), str(ctx.tls.port)))
+    assert p.stdout.strip() == str([200] * 24).encode(), p.stdout
+    # The application's own PROXY line and h2c preface reach the third host as it asked.
+    assert sorted(r["target"] for r in ctx.plain.requests()) == ["*", "/orig", "/orig", "/orig", "TCP4"]
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/dup", "/dup2"] * 12
+    # (CONNECT_TO's /orig went to the TLS host in plain http: nothing else went there.)
+    assert [r for r in ctx.tls.requests() if r.get("target") not in (None, "/orig")] == [], ctx.tls.requests()
+    key_nowhere(ctx, p)
+
+
+@test
+def stranger_c_threads_handle_per_request_verbose_to_a_file(ctx):
+    """tests/clients/stranger_stress.c: six threads, a handle per request
+    alternating a routed origin (verbose to the program's own CURLOPT_STDERR
+    file, one to six header lines, PORT or a PROXY line on some) and the
+    third host, then a multi of six each with three URLs changed to the third
+    host after they were added: every routed request at the proxy with our
+    headers, the verbose files show our header masked, the third host gets
+    nothing of ours."""
+    exe = os.path.join(ctx.dir, "stranger_stress")
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "clients",
+                       "stranger_stress.c")
+    subprocess.run(["cc", "-O1", "-o", exe, src, "-lcurl", "-lpthread"], check=True)
+    fresh(ctx)
+    p = ok(ctx.run([exe, SF, ctx.plain.url(""), str(ctx.plain.port), ctx.dir]))
+    assert p.stdout.strip().endswith(b"errors=0"), p.stdout
+    third = sorted(r["target"] for r in ctx.plain.requests())
+    want = sorted(["/t/%d/%d" % (t, i) for t in range(6) for i in range(40) if (i + t) % 2] +
+                  ["/late/%d/%d" % (t, i) for t in range(6) for i in (1, 3, 5)])
+    assert third == want, (len(third), len(want))
+    routed = ctx.proxy.requests()
+    assert len(routed) == 6 * 20 + 6 * 3, len(routed)
+    for r in routed:
+        n = int(r["target"].split("/")[-1]) % 6 + 1
+        assert len([k for k, _ in r["headers"] if k.startswith("X-L")]) == n, r
+    files = glob.glob(os.path.join(ctx.dir, "verbose*.txt"))
+    assert len(files) == 6
+    assert all(b"x-api-key: " in open(f, "rb").read().lower() for f in files)
+    key_nowhere(ctx, p, files)
+
+
+@test
+def stranger_autoreferer_off_the_proxy_names_the_apps_url(ctx):
+    """AUTOREFERER and a redirect from the proxy to the third host (easy and
+    multi): the third host's Referer is the application's URL, as without
+    ampshim, not the proxy's address; the next hop's is the third host's;
+    the application's own REFERER is back on the handle after."""
+    body = r'''
+SF, how = sys.argv[1], sys.argv[2]
+c = pycurl.Curl(); c.setopt(pycurl.WRITEDATA, io.BytesIO()); c.setopt(pycurl.REFERER, "https://app.example/own")
+c.setopt(pycurl.URL, SF + "/ref?q=1"); c.setopt(pycurl.FOLLOWLOCATION, 1); c.setopt(pycurl.AUTOREFERER, 1)
+if how == "multi":
+    m = pycurl.CurlMulti(); m.add_handle(c); n = 1
+    while n:
+        r, n = m.perform(); m.select(1.0)
+    m.remove_handle(c)
+else:
+    c.perform()
+print(c.getinfo(pycurl.RESPONSE_CODE))
+c.setopt(pycurl.AUTOREFERER, 0); c.setopt(pycurl.URL, sys.argv[3]); c.perform()
+'''
+    for how in ("easy", "multi"):
+        fresh(ctx)
+        ctx.proxy.control("queue", {"status": 302, "headers": {"Location": ctx.plain.url("/landed")}})
+        ctx.plain.control("reset")
+        ctx.plain.control("queue", {"status": 302, "headers": {"Location": "/hop2"}})
+        p = ok(pyrun(ctx, body, SF, how, ctx.plain.url("/after")))
+        assert p.stdout.strip() == b"200", p.stdout
+        got = [(r["target"], header_values(r, "Referer")) for r in ctx.plain.requests()]
+        assert got == [("/landed", [SF + "/ref?q=1"]), ("/hop2", [ctx.plain.url("/landed")]),
+                       ("/after", ["https://app.example/own"])], (how, got)
+        key_nowhere(ctx, p)
+    ctx.plain.control("reset")
