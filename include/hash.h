@@ -52,7 +52,9 @@ static inline uint64_t amp_fnv1a(const void *p, size_t n)
 
 #define HASH_NONFATAL_OOM 1
 #define uthash_nonfatal_oom(elt) (amp_hash_oom = 1)
-extern __thread int amp_hash_oom;
+/* initial-exec: no __tls_get_addr where a handle's entry is added (as
+ * handles.h's amp_handle_last; the library is loaded with the program). */
+extern __thread __attribute__((tls_model("initial-exec"))) int amp_hash_oom;
 
 #include <uthash.h>
 

@@ -21,6 +21,26 @@
 
 static struct amp_handle *table;
 
+/* An entry no handle has (its key is its own address, which libcurl never
+ * gives a handle), put in the table before the first handle and never
+ * taken out: uthash frees its table and buckets when the last entry goes
+ * and makes them again with the next, and a program making a handle per
+ * request (PHP's curl_init) would pay on every one for those two
+ * allocations, their clearing and their frees. Every walk of the table
+ * passes over it. */
+static struct amp_handle anchor;
+
+/* The table, with its anchor: under the table's lock. */
+static void anchor_table(void)
+{
+    if (table)
+        return;
+    /* Out of memory, uthash leaves the table empty: the entry's own add
+     * then makes it, or fails as it would have. */
+    anchor.easy = (CURL *)&anchor;
+    HASH_ADD_PTR(table, easy, &anchor);
+}
+
 /* Entries freed, kept for the next handles made. An entry is larger than
  * glibc's per-thread cache of small blocks takes (1,032 bytes): a program
  * making a handle per request (PHP's curl_init) would pay, on every one,
@@ -91,7 +111,12 @@ struct amp_handle *amp_handle_find_slow(CURL *easy, const struct amp_curl *c, in
     HASH_VALUE(&easy, sizeof(easy), hv);
     pthread_mutex_lock(&amp_lock_handles);
     HASH_FIND_BYHASHVALUE(hh, table, &easy, sizeof(easy), hv, hs);
+    if (hs == &anchor) { /* not a handle's, nor ever to be one */
+        hs = NULL;
+        create = 0;
+    }
     if (!hs && create) {
+        anchor_table();
         hs = new_entry();
         if (hs) {
             hs->easy = easy;
@@ -133,6 +158,8 @@ struct amp_handle *amp_handle_take(CURL *easy)
 
     pthread_mutex_lock(&amp_lock_handles);
     HASH_FIND_PTR(table, &easy, hs);
+    if (hs == &anchor) /* not a handle's */
+        hs = NULL;
     if (hs) {
         HASH_DEL(table, hs);
         atomic_fetch_add_explicit(&amp_handle_taken, 1, memory_order_acq_rel);
@@ -149,7 +176,7 @@ void amp_handle_each_on(CURLM *multi, void (*fn)(struct amp_handle *, void *), v
     /* Collected under the lock, visited without it: fn calls libcurl. */
     pthread_mutex_lock(&amp_lock_handles);
     HASH_ITER(hh, table, hs, tmp) {
-        if (hs->xfer.multi != multi)
+        if (hs == &anchor || hs->xfer.multi != multi)
             continue;
         if (n == cap) {
             struct amp_handle **v = realloc(on, (cap ? cap * 2 : 16) * sizeof(*v));

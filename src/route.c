@@ -21,7 +21,7 @@
 #include "urlsplit.h"
 
 /* Declared by hash.h for every user of uthash in the library. */
-__thread int amp_hash_oom;
+__thread __attribute__((tls_model("initial-exec"))) int amp_hash_oom;
 
 /* What a placeholder becomes before the base URL is parsed: a valid DNS
  * label and path segment that no real URL uses. */
