@@ -52,7 +52,9 @@ CURLMcode amp_multi_remove_handle(const struct amp_curl *c, int internal, CURLM 
     if (!c)
         return CURLM_INTERNAL_ERROR;
     CURLMcode rc = c->multi_remove_handle(multi, easy);
-    struct amp_handle *hs = internal ? NULL : amp_handle_find(easy, c, 0);
+    /* Refused (NULL, a handle of another multi, from a callback): the
+     * transfer stays where it was, and NULL would name one performing. */
+    struct amp_handle *hs = internal || rc != CURLM_OK ? NULL : amp_handle_find(easy, c, 0);
     if (hs)
         amp_transfer_removed(hs, multi);
     return rc;
@@ -68,7 +70,10 @@ CURLMcode amp_multi_cleanup(const struct amp_curl *c, int internal, CURLM *multi
     if (!c)
         return CURLM_INTERNAL_ERROR;
     CURLMcode rc = c->multi_cleanup(multi);
-    if (!internal)
+    /* Only a multi handle libcurl cleaned up lets go of its handles: a
+     * refused call (NULL, or from a callback) leaves them where they are,
+     * and NULL would name every handle in none, one performing included. */
+    if (!internal && rc == CURLM_OK)
         amp_handle_each_on(multi, give_back, multi);
     return rc;
 }

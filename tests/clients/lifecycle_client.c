@@ -7,6 +7,9 @@
  *   lifecycle_client nested URL1 URL2  handle B's URL set, and B performed, from A's callback
  *   lifecycle_client unrun URL MS      perform; wait MS; add to a multi and take it away unrun; perform
  *   lifecycle_client double-add URL    added to a multi twice, then run
+ *   lifecycle_client nullcleanup URL   curl_multi_remove_handle(NULL, it) and
+ *                                      curl_multi_cleanup(NULL) (both refused by libcurl)
+ *                                      from the header callback, at the status line
  * Each perform prints "TAG rc=RC status=HTTP url=EFFECTIVE err=ERRBUF". */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -58,6 +61,21 @@ static size_t nested_write(char *p, size_t s, size_t n, void *u)
         nested_url = NULL;
         curl_easy_setopt(nested_b, CURLOPT_URL, url);
         run("inner", nested_b);
+    }
+    return s * n;
+}
+
+static size_t cleanup_null(char *p, size_t s, size_t n, void *u)
+{
+    static int called;
+
+    (void)p;
+    if (!called) {
+        called = 1;
+        CURLMcode rc = curl_multi_remove_handle(NULL, u);
+        printf("multi_remove_handle(NULL)=%s\n", rc == CURLM_BAD_HANDLE ? "refused" : "?");
+        rc = curl_multi_cleanup(NULL);
+        printf("multi_cleanup(NULL)=%s\n", rc == CURLM_BAD_HANDLE ? "refused" : "?");
     }
     return s * n;
 }
@@ -167,6 +185,12 @@ int main(int argc, char **argv)
         printf("double-add first=%d second=%d status=%ld\n", (int)first, (int)second, status);
         curl_multi_remove_handle(m, a);
         curl_multi_cleanup(m);
+        curl_easy_cleanup(a);
+    } else if (!strcmp(mode, "nullcleanup")) {
+        CURL *a = make(argv[2]);
+        curl_easy_setopt(a, CURLOPT_HEADERFUNCTION, cleanup_null);
+        curl_easy_setopt(a, CURLOPT_HEADERDATA, a);
+        run("nullcleanup", a);
         curl_easy_cleanup(a);
     } else {
         return 2;

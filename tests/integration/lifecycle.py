@@ -4,12 +4,14 @@ callback; both libcurl flavours in one process, a program without curl, a
 plugin found by RUNPATH; threads (also under ThreadSanitizer), fork, and no
 deadlock with a plugin that calls curl from its constructor."""
 
+import json
 import os
 import subprocess
+import time
 
 from .harness import (
-    BROKEN, BUILD, KEY, LIB, SF, assert_amp_headers, assert_untouched, header_values, mark_all,
-    not_under, ok, one, parse_lines, preload_env, prog, test,
+    AMPSHIM, BROKEN, BUILD, KEY, LIB, SF, assert_amp_headers, assert_untouched, header_values,
+    http_date, mark_all, not_under, ok, one, parse_lines, preload_env, prog, queue_429, rl_cfg, test,
 )
 
 
@@ -154,6 +156,27 @@ def lifecycle_reset(ctx):
     req = one(ctx.plain)
     assert_untouched(req)
     assert header_values(req, "X-App") == [], "the reset handle still had the old headers"
+
+
+@test
+def lifecycle_multi_calls_libcurl_refuses_change_nothing(ctx):
+    """curl_multi_remove_handle(NULL, easy) and curl_multi_cleanup(NULL),
+    which libcurl refuses (CURLM_BAD_HANDLE), called from the header callback
+    of a routed transfer answered 429: the transfer is ours to the end, and
+    the block lasts until the proxy's retry time (ampshim once took either
+    call for the end of a handle in no multi handle, the one running
+    included: its watch let go at the status line, before
+    X-Amp-Retry-After)."""
+    cfg, _ = rl_cfg(ctx, "null-cleanup")
+    retry_at = int(time.time()) + 600
+    queue_429(ctx, http_date(retry_at))
+    p = ok(ctx.run([prog("lifecycle_client"), "nullcleanup", SF + "/n"], cfg=cfg))
+    out = p.stdout.decode()
+    assert "multi_remove_handle(NULL)=refused\nmulti_cleanup(NULL)=refused" in out and "status=429" in out, (out, p.stderr)
+    st = json.loads(ok(subprocess.run([AMPSHIM, "state", "--json", "-c", cfg], capture_output=True,
+                                      env=ctx.env())).stdout)
+    (b,) = st["blocks"]
+    assert b["retry_at"] == retry_at and "X-Amp-Retry-After" in b["reason"], b
 
 
 @test
