@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The smallest buffer made: a URL of the common length fits at once, and
  * is never moved again (with 128, the benchmark's count still moved by
@@ -34,6 +35,45 @@ static inline int amp_grow(char **buf, size_t *cap, size_t need)
     *buf = grown;
     *cap = want;
     return 0;
+}
+
+/* amp_grow for a buffer whose first home is room (room_cap bytes inside
+ * its owner's struct, never freed): a use that fits takes it and
+ * allocates nothing; one that does not moves the bytes to the heap. A
+ * handle made per request (PHP's curl_init) would otherwise allocate and
+ * free each such buffer once a request, among libcurl's allocations. */
+static inline int amp_grow_in(char **buf, size_t *cap, size_t need, char *room, size_t room_cap)
+{
+    if (need <= *cap)
+        return 0;
+    if (!*buf && need <= room_cap) {
+        *buf = room;
+        *cap = room_cap;
+        return 0;
+    }
+    if (!room || *buf != room)
+        return amp_grow(buf, cap, need);
+    char *heap = NULL;
+    size_t was = *cap;
+    *buf = NULL;
+    *cap = 0;
+    if (amp_grow(&heap, cap, need < 2 * was ? 2 * was : need) < 0) {
+        *buf = room;
+        *cap = was;
+        return -1;
+    }
+    memcpy(heap, room, was);
+    *buf = heap;
+    return 0;
+}
+
+/* Lets go of a buffer of amp_grow_in's: freed unless it is its room. */
+static inline void amp_grow_free(char **buf, size_t *cap, const char *room)
+{
+    if (*buf && *buf != room)
+        free(*buf);
+    *buf = NULL;
+    *cap = 0;
 }
 
 #endif

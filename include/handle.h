@@ -37,6 +37,7 @@
 
 #include "config.h"
 #include "curlapi.h"
+#include "grow.h"
 #include "hash.h"
 #include "ownfd.h"
 #include "route.h"
@@ -157,7 +158,7 @@ struct amp_header_seen {
 /* Our header list, kept while the application's list is made of the same
  * nodes holding the same strings (transfer.c). */
 struct amp_header_cache {
-    struct curl_slist *ours;
+    struct curl_slist *ours;          /* in the entry's rooms.headers when it fits */
     const struct amp_route *route;
     struct amp_header_seen *snap;     /* the application's list it was built from: */
     size_t nsnap;
@@ -274,6 +275,16 @@ struct amp_handle {
     struct amp_cookies cookies;
 
     UT_hash_handle hh;
+    /* Last, and never cleared (handles.c clears an entry up to here): the
+     * first homes of buffers that a handle made per request (PHP's
+     * curl_init) would otherwise allocate and free once a request, among
+     * libcurl's allocations. Each is read only where its owner's pointer
+     * says it holds something (a zeroed entry's say nothing). */
+    struct amp_rooms {
+        struct curl_slist headers[12]; /* transfer.c: hdrs.ours */
+        char rewritten[AMP_GROW_MIN];  /* route.c: decision.memo's buf */
+        char url[AMP_GROW_MIN];        /* options.c: app.url */
+    } rooms;
 };
 
 #endif

@@ -44,6 +44,11 @@ int amp_header_is_ours(const char *line);
  * one allocation of ours. */
 struct curl_slist *amp_headers_merge(const struct curl_slist *app, const struct amp_route *r,
                                      int copy);
+/* The same, uncopied, in room (nroom nodes, the caller's) when it fits,
+ * else as amp_headers_merge: a list in room is never freed; a list made
+ * there again overwrites the last one. */
+struct curl_slist *amp_headers_merge_into(const struct curl_slist *app, const struct amp_route *r,
+                                          struct curl_slist *room, size_t nroom);
 void amp_headers_free(struct curl_slist *list);
 
 #endif

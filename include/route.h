@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "curlapi.h"
+#include "grow.h"
 #include "origins.h"
 #include "routes.h" /* struct amp_route, struct amp_routes */
 
@@ -55,6 +56,11 @@ struct amp_url_memo {
      * that found a route: known to its scan, so that the caller's copy of
      * the URL needs no strlen of its own. */
     size_t url_len;
+    /* buf's first home (amp_grow_in), the caller's (NULL: none), kept by
+     * amp_url_memo_free: a handle's rewritten URLs of a common length
+     * allocate nothing. */
+    char *room;
+    size_t room_cap;
 };
 
 void amp_url_memo_free(struct amp_url_memo *m);

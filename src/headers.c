@@ -107,8 +107,8 @@ static int passes(const char *line, const struct amp_route *r)
  * lines, and the application's lines when they are copied. The route's
  * lines are the config's, which outlives every list made from it (a
  * handle lets go of its config only after dropping its lists). */
-struct curl_slist *amp_headers_merge(const struct curl_slist *app, const struct amp_route *r,
-                                     int copy)
+static struct curl_slist *merge(const struct curl_slist *app, const struct amp_route *r, int copy,
+                                struct curl_slist *room, size_t nroom)
 {
     size_t n = 0, bytes = 0, k = 0;
     /* Each line judged once: the first 64 lines' verdicts kept for the
@@ -129,7 +129,8 @@ struct curl_slist *amp_headers_merge(const struct curl_slist *app, const struct 
         }
     if (!n)
         return NULL;
-    struct curl_slist *out = malloc(n * sizeof(*out) + bytes), *node = out;
+    struct curl_slist *out = n <= nroom && !bytes ? room : malloc(n * sizeof(*out) + bytes);
+    struct curl_slist *node = out;
     char *text = (char *)(out + n);
     if (!out)
         return NULL;
@@ -162,6 +163,18 @@ struct curl_slist *amp_headers_merge(const struct curl_slist *app, const struct 
         out[i].next = &out[i + 1];
     out[n - 1].next = NULL;
     return out;
+}
+
+struct curl_slist *amp_headers_merge(const struct curl_slist *app, const struct amp_route *r,
+                                     int copy)
+{
+    return merge(app, r, copy, NULL, 0);
+}
+
+struct curl_slist *amp_headers_merge_into(const struct curl_slist *app, const struct amp_route *r,
+                                          struct curl_slist *room, size_t nroom)
+{
+    return merge(app, r, 0, room, nroom);
 }
 
 void amp_headers_free(struct curl_slist *list)

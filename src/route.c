@@ -557,6 +557,12 @@ static size_t candidates(const struct amp_routes *rs, const char *scheme, const 
 
 /* The most specific of the candidates whose path prefix fits, and where
  * the rest of the path starts; then the rewritten URL. */
+/* The memo's buffer holds at least need bytes (its room first). */
+static inline int memo_grow(struct amp_url_memo *m, size_t need)
+{
+    return amp_grow_in(&m->buf, &m->cap, need, m->room, m->room_cap);
+}
+
 static const struct amp_route *best_of(const struct amp_route *const *cands, size_t n,
                                        const char *path, size_t pathlen, const char *query,
                                        size_t querylen, const char *proxy_url, char **rewritten,
@@ -583,7 +589,7 @@ static const struct amp_route *best_of(const struct amp_route *const *cands, siz
             out = malloc(need);
         } else {
             /* The memo's buffer, used again: no allocation per request. */
-            out = amp_grow(&memo->buf, &memo->cap, need) < 0 ? NULL : memo->buf;
+            out = memo_grow(memo, need) < 0 ? NULL : memo->buf;
         }
         if (out) {
             memcpy(out, proxy_url, pl);
@@ -760,12 +766,12 @@ static const struct amp_route *whole_origin(struct amp_url_memo *m, const char *
     *rewritten = NULL;
     if (m->proxy != proxy_url) {
         size_t pl = strlen(proxy_url);
-        if (amp_grow(&m->buf, &m->cap, pl + rl) < 0)
+        if (memo_grow(m, pl + rl) < 0)
             return m->o.whole;
         memcpy(m->buf, proxy_url, pl);
         m->proxy = proxy_url;
         m->proxy_len = pl;
-    } else if (amp_grow(&m->buf, &m->cap, m->proxy_len + rl) < 0) {
+    } else if (memo_grow(m, m->proxy_len + rl) < 0) {
         return m->o.whole;
     }
     memcpy(m->buf + m->proxy_len, rest, rl);
@@ -775,9 +781,15 @@ static const struct amp_route *whole_origin(struct amp_url_memo *m, const char *
 
 void amp_url_memo_free(struct amp_url_memo *m)
 {
+    char *room = m->room;
+    size_t room_cap = m->room_cap;
+
     free(m->owned);
-    free(m->buf);
+    amp_grow_free(&m->buf, &m->cap, room);
     memset(m, 0, sizeof(*m));
+    /* The caller's, kept for the memo's next use. */
+    m->room = room;
+    m->room_cap = room_cap;
 }
 
 /* The memo (and the config's table of origins, for the process's other

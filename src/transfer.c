@@ -70,7 +70,8 @@ static void free_snap(struct amp_handle *hs)
 
 static void drop_ours(struct amp_handle *hs)
 {
-    amp_headers_free(hs->hdrs.ours);
+    if (hs->hdrs.ours != hs->rooms.headers)
+        amp_headers_free(hs->hdrs.ours);
     hs->hdrs.ours = NULL;
     hs->hdrs.route = NULL;
 }
@@ -164,6 +165,8 @@ static int decide_url(const struct amp_config *cfg, struct amp_handle *hs, const
     int undecided;
 
     d->done = 0;
+    d->memo.room = hs->rooms.rewritten;
+    d->memo.room_cap = sizeof(hs->rooms.rewritten);
     const struct amp_route *route = amp_route_decide(&cfg->routes, hs->c, url, cfg->proxy_url,
                                                      &d->proxy_url, &d->memo, &undecided);
     /* The proxy URL is new, in the same buffer: the caller puts it at once
@@ -279,7 +282,8 @@ static int build_headers(struct amp_handle *hs)
     if (same && h->ours && h->route == hs->decision.route)
         return 0;
     drop_ours(hs);
-    h->ours = amp_headers_merge(hs->app.headers, hs->decision.route, 0);
+    h->ours = amp_headers_merge_into(hs->app.headers, hs->decision.route, hs->rooms.headers,
+                                     sizeof(hs->rooms.headers) / sizeof(hs->rooms.headers[0]));
     if (!h->ours)
         return -1;
     h->route = hs->decision.route;

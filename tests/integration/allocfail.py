@@ -73,7 +73,9 @@ def allocation_failures_fail_closed(ctx):
                             last = n
                     if last is not None:
                         break
-            assert last and last > 10, (name, last)
+            # Enough allocations failed in turn to mean something (a routed
+            # GET made 9 once a handle's own buffers lived in its entry).
+            assert last and last > 5, (name, last)
             assert ctx.tls.requests() == [], (name, "a call went out unrouted")
             bad = [r for r in ctx.proxy.requests() if not complete_headers(r)]
             assert not bad, (name, bad[:2])

@@ -587,6 +587,45 @@ static void memo_gives_the_same_verdicts(void **state)
     routes_drop(rs);
 }
 
+/* A memo given a room of its caller's rewrites there while the URL fits,
+ * moves to the heap, with every byte, when one does not, and stays there;
+ * freed, it lets go of the heap's buffer, never of the room (ASan's
+ * build would say). Each rewritten URL is the plain match's. */
+static void memo_rewrites_in_its_room_then_out_of_it(void **state)
+{
+    (void)state;
+    struct amp_routes *rs = ROUTES("https://*.my.salesforce.com", "https://slack.com/api");
+    static const char *const urls[] = {
+        "https://acme.my.salesforce.com/a",                  /* whole origin, fits */
+        /* The same origin, longer: only its own part is copied after the
+         * proxy's, which must have moved with it. */
+        "https://acme.my.salesforce.com/services/data/v57.0/sobjects/Account/001?fields=Name",
+        "https://acme.my.salesforce.com/b",                  /* fits, but the heap's now */
+        "https://slack.com/api/conversations.history?channel=C0123456789&limit=200",
+    };
+    char room[40];
+    struct amp_url_memo memo = { .room = room, .room_cap = sizeof(room) };
+    int moved = 0;
+
+    for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+        char *a = NULL, *b = NULL;
+        assert_non_null(amp_route_decide(rs, amp_curl_linked(), urls[i], PROXY, &a, &memo, NULL));
+        assert_non_null(amp_route_match(rs, amp_curl_linked(), urls[i], PROXY, &b));
+        assert_string_equal(a, b);
+        if (strlen(b) < sizeof(room) && !moved)
+            assert_ptr_equal(a, room);
+        else
+            assert_ptr_not_equal(a, room);
+        moved |= a != room;
+        free(b);
+    }
+    assert_true(moved);
+    amp_url_memo_free(&memo);
+    assert_null(memo.buf);
+    assert_ptr_equal(memo.room, room); /* the caller's, kept */
+    routes_drop(rs);
+}
+
 /* One URL decided with memo (primed, when prime is not NULL, by a URL of
  * its origin first) exactly as without one: the same route, the same
  * rewritten URL. */
@@ -778,6 +817,7 @@ int main(void)
         cmocka_unit_test(encoded_unreserved_is_the_character),
         cmocka_unit_test(encoded_base_url_matches_the_same),
         cmocka_unit_test(memo_gives_the_same_verdicts),
+        cmocka_unit_test(memo_rewrites_in_its_room_then_out_of_it),
         cmocka_unit_test(whole_origin_shortcut_agrees),
         cmocka_unit_test(new_memo_takes_another_handles_origin),
         cmocka_unit_test(loopback_hosts),
