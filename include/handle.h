@@ -2,7 +2,8 @@
  * parts, each written by one file only (tests/integration/structure.py
  * checks it):
  *
- *   the table of handles, orphaned   handles.c
+ *   the table of handles, orphaned,  handles.c
+ *   orphan_next
  *   app, opts (bookkeeping)          options.c: noted, copied, given back
  *   opts.url/headers/resolve         transfer.c: what a routed request is given
  *   decision, hdrs, xfer, guard      transfer.c (libcurl's callbacks through inflight.h)
@@ -192,9 +193,9 @@ struct amp_watch {
     unsigned lines;                   /* calls since the last status line */
     int long_answers;                 /* a response of this handle had more lines
                                        * than handing them to libcurl costs */
-    /* Allocated at a handle's first 429 line: the handle's state stays
-     * under 2 KiB, which glibc clears without `rep stosb`, for every
-     * handle a program makes. */
+    /* Allocated at a handle's first 429 line: the handle's cleared state
+     * stays within 2 KiB, which glibc clears without `rep stosb`, for every
+     * handle a program makes (handles.c). */
     struct amp_watch_kept *kept;
 };
 
@@ -262,8 +263,11 @@ struct amp_handle {
     const struct amp_config *cfg;     /* the config its transfer runs with */
     int lost;                         /* an option could not be noted (out of memory):
                                          only an unrouted URL may go out */
-    int orphaned;                     /* taken out of the table (curl_easy_reset from a
-                                         callback) while its perform runs: freed by it */
+    int orphaned;                     /* taken out of the table (curl_easy_reset) while
+                                         libcurl may still use it: its perform runs (freed
+                                         by it), or its transfer is in a multi handle
+                                         (set aside until the handle leaves it) */
+    struct amp_handle *orphan_next;   /* the next entry set aside (handles.c) */
     struct amp_app_options app;
     struct amp_opt_state opts;
     struct amp_decision decision;

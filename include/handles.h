@@ -49,9 +49,16 @@ struct amp_handle *amp_handle_for_transfer(CURL *easy, const struct amp_curl *c)
 struct amp_handle *amp_handle_take(CURL *easy);
 /* Each part freed by its owner, then the entry. */
 void amp_handle_free(struct amp_handle *hs);
-/* An entry taken out of the table: freed now, or, when its perform is
- * under way (curl_easy_reset from one of its callbacks), by that perform. */
+/* An entry taken out of the table (curl_easy_reset): freed now; or, when
+ * its perform is under way (a reset from one of its callbacks), by that
+ * perform; or, when its transfer is in a multi handle, set aside until
+ * the handle leaves it (amp_handle_orphan: curl_multi_remove_handle,
+ * curl_multi_cleanup, curl_easy_cleanup). */
 void amp_handle_drop(struct amp_handle *hs);
+/* An entry set aside by amp_handle_drop, of easy and on multi (NULL: any):
+ * left among them, or taken out when take is set (the caller frees it).
+ * NULL when there is none. */
+struct amp_handle *amp_handle_orphan(CURL *easy, CURLM *multi, int take);
 /* Calls fn for every entry on multi (for curl_multi_cleanup). */
 void amp_handle_each_on(CURLM *multi, void (*fn)(struct amp_handle *, void *), void *arg);
 

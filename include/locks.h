@@ -19,7 +19,8 @@
  *                             struct amp_state.lock (state.c), which in turn is
  *                             the only one held across flock() on the state file
  *   callers    real.c         publishing which libcurl a caller binds to
- *   handles    handles.c      the table CURL* -> entry, for the look-up only
+ *   handles    handles.c      the table CURL* -> entry, for the look-up only; the
+ *                             entries a reset set aside
  *   tally      tally.c        making a route's counters, once (never around file I/O)
  *   cookies    cookies.c      the cookies filed through a route, and which route
  *

@@ -121,5 +121,5 @@ $(ASAN_DIR)/lib $(ASAN_DIR)/cli $(ASAN_DIR)/plugins $(ASAN_DIR)/allocfail $(ASAN
 valgrind: deps
 	@tests/deps.sh valgrind
 	$(MAKE) --no-print-directory all $(B)/easy_client $(B)/multi_client $(B)/lifecycle_client \
-	  $(B)/ending_client $(B)/threads_client $(B)/sticky_client
+	  $(B)/ending_client $(B)/threads_client $(B)/sticky_client $(B)/reset_client
 	/usr/bin/python3 tests/asan/valgrind.py

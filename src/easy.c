@@ -171,8 +171,12 @@ void amp_easy_cleanup(const struct amp_curl *c, int internal, CURL *easy)
     if (!c)
         return;
     c->easy_cleanup(easy);
-    if (!internal)
-        amp_handle_free(amp_handle_take(easy));
+    if (internal)
+        return;
+    amp_handle_free(amp_handle_take(easy));
+    /* Reset while in a multi handle, which libcurl has just taken it out of. */
+    for (struct amp_handle *hs = amp_handle_orphan(easy, NULL, 1); hs; hs = amp_handle_orphan(easy, NULL, 1))
+        amp_handle_free(hs);
 }
 
 /* A reset handle has no URL and no headers: neither do we remember any. */

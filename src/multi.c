@@ -43,7 +43,25 @@ CURLMsg *amp_multi_info_read(const struct amp_curl *c, int internal, CURLM *mult
     if (internal || !msg || msg->msg != CURLMSG_DONE)
         return msg;
     struct amp_handle *hs = amp_handle_find(msg->easy_handle, c, 0);
+    /* Reset while it ran: its transfer is the entry set aside, not the one
+     * (if any) its options made since. */
+    if (!hs || !hs->xfer.active) {
+        struct amp_handle *orphan = amp_handle_orphan(msg->easy_handle, multi, 0);
+        if (orphan)
+            hs = orphan;
+    }
     return hs ? amp_transfer_done_msg(hs, msg) : msg;
+}
+
+/* Entries set aside by a reset (handles.h) whose handle has left multi:
+ * libcurl is done with them. easy NULL: every handle of multi. */
+static void free_orphans(CURL *easy, CURLM *multi)
+{
+    for (struct amp_handle *hs = amp_handle_orphan(easy, multi, 1); hs;
+         hs = amp_handle_orphan(easy, multi, 1)) {
+        amp_transfer_removed(hs, multi);
+        amp_handle_free(hs);
+    }
 }
 
 CURLMcode amp_multi_remove_handle(const struct amp_curl *c, int internal, CURLM *multi,
@@ -54,9 +72,12 @@ CURLMcode amp_multi_remove_handle(const struct amp_curl *c, int internal, CURLM 
     CURLMcode rc = c->multi_remove_handle(multi, easy);
     /* Refused (NULL, a handle of another multi, from a callback): the
      * transfer stays where it was, and NULL would name one performing. */
-    struct amp_handle *hs = internal || rc != CURLM_OK ? NULL : amp_handle_find(easy, c, 0);
+    if (internal || rc != CURLM_OK)
+        return rc;
+    struct amp_handle *hs = amp_handle_find(easy, c, 0);
     if (hs)
         amp_transfer_removed(hs, multi);
+    free_orphans(easy, multi);
     return rc;
 }
 
@@ -73,7 +94,9 @@ CURLMcode amp_multi_cleanup(const struct amp_curl *c, int internal, CURLM *multi
     /* Only a multi handle libcurl cleaned up lets go of its handles: a
      * refused call (NULL, or from a callback) leaves them where they are,
      * and NULL would name every handle in none, one performing included. */
-    if (!internal && rc == CURLM_OK)
-        amp_handle_each_on(multi, give_back, multi);
+    if (internal || rc != CURLM_OK)
+        return rc;
+    amp_handle_each_on(multi, give_back, multi);
+    free_orphans(NULL, multi);
     return rc;
 }

@@ -30,10 +30,12 @@
 
 static void end(struct amp_handle *hs);
 
-/* The one place the application's CURLOPT_ERRORBUFFER is written. */
+/* The one place the application's CURLOPT_ERRORBUFFER is written. Never
+ * after the handle was reset: the buffer is no longer the handle's, and the
+ * application may have freed it. */
 static void fill_errbuf(const struct amp_handle *hs)
 {
-    if (hs->app.errbuf)
+    if (hs->app.errbuf && !hs->orphaned)
         memcpy(hs->app.errbuf, hs->xfer.forced_msg, strlen(hs->xfer.forced_msg) + 1);
 }
 

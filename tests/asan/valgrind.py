@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """`make valgrind`: the C clients of tests/clients (easy, multi, lifecycle,
-ending, threads, with small counts) through the normal library
+ending, threads, sticky, reset, with small counts) through the normal library
 (build/libampshim.so, LD_PRELOAD), against the mock proxy, each under
 valgrind's memcheck, with --error-exitcode and a full leak check.
 
@@ -108,6 +108,13 @@ def main():
     runs.append(("sticky late multi", [st, "url=" + sf + "/vg/m1", "madd", "follow=1", "verbose=1", "callbacks",
                                        "resolve=other.example:1:127.0.0.1", "header=X-App: 1", "mrun", "dup"],
                  None, "mrun-1"))
+    # curl_easy_reset from a callback of a multi transfer (resets.py): a routed one, and one
+    # answered here (the blocked route's, after the 429 below is recorded).
+    rc = b + "/reset_client"
+    runs.append(("reset perform header-abort", [rc, "perform", "header-abort", sf + "/vg/rs1",
+                                                ctx.plain.url("/vg/rs2")], None, "again rc=0 status=200"))
+    runs.append(("reset socket write answered", [rc, "socket", "write", sf + "/vg/rs3", ctx.plain.url("/vg/rs4")],
+                 blocked, "again rc=0 status=200"))
     # The 429 recorded, then the next perform answered here (respond).
     runs.append(("easy 429 then blocked", [b + "/easy_client", "--repeat", "2", sf + "/vg/blocked"], blocked,
                  "perform 2: rc=0 status=429"))

@@ -295,6 +295,14 @@ def rl_cfg(ctx, name, throttle="", on_block="fail"):
     return ctx.write_cfg(name + ".cfg", text), state
 
 
+def stats_of(ctx, cfg):
+    """`ampshim stats --json` of cfg: each route's counters, by its base URL."""
+    p = subprocess.run([AMPSHIM, "stats", "-c", cfg, "--json"], capture_output=True, env=ctx.env(),
+                       timeout=30)
+    assert p.returncode == 0, p.stderr
+    return {r["route"].split(" ")[0]: r for r in json.loads(p.stdout)["routes"]}
+
+
 def blocked_cfg(ctx, name, **kw):
     """A config of its own (rl_cfg) whose Salesforce route the proxy has just answered 429,
     retryable in a minute: the next call to it is blocked."""
@@ -404,8 +412,8 @@ def route_cmd(ctx, url, cfg=None):
 
 # The modules of this folder that hold tests, in the order they run.
 CONCERNS = ("routing", "headers", "programs", "config", "cli", "json_output", "lifecycle", "handles",
-            "multi", "throttle", "stats", "reload", "respond", "confinement", "late_options", "cookies",
-            "ffi", "allocfail", "package", "state_files", "servers", "quiet", "wiring", "operator", "service_user", "readme",
+            "multi", "throttle", "stats", "reload", "respond", "confinement", "late_options", "resets",
+            "cookies", "ffi", "allocfail", "package", "state_files", "servers", "quiet", "wiring", "operator", "service_user", "readme",
             "stage1", "structure", "providers", "stranger")
 CONCERN_OF = {}  # test name -> its module's name
 

@@ -7,11 +7,10 @@ proxy the request goes where it would have gone without ampshim."""
 
 import json
 import os
-import subprocess
 import time
 
-from .harness import (AMPSHIM, BUILD, KEY, PY, SF, assert_amp_headers, assert_untouched, header_values,
-                      http_date, mark_all, ok, one, parse_lines, rl_cfg, test)
+from .harness import (BUILD, KEY, PY, SF, assert_amp_headers, assert_untouched, header_values,
+                      http_date, mark_all, ok, one, parse_lines, rl_cfg, stats_of, test)
 
 
 def sticky(ctx, *steps, cfg=None, env=None):
@@ -21,13 +20,6 @@ def sticky(ctx, *steps, cfg=None, env=None):
 def redirect_to(ctx, location, status=302):
     ctx.proxy.control("reset")
     ctx.proxy.control("queue", {"status": status, "headers": {"Location": location}, "body": "moved"})
-
-
-def stats_of(ctx, cfg):
-    p = subprocess.run([AMPSHIM, "stats", "-c", cfg, "--json"], capture_output=True, env=ctx.env(),
-                       timeout=30)
-    assert p.returncode == 0, p.stderr
-    return {r["route"].split(" ")[0]: r for r in json.loads(p.stdout)["routes"]}
 
 
 def no_key_anywhere(ctx, p):

@@ -24,6 +24,7 @@ OWNERS = {
     # is given (transfer.c).
     "opts": {"src/options.c", "src/transfer.c"},
     "orphaned": {"src/handles.c"},
+    "orphan_next": {"src/handles.c"},
 }
 
 # The struct each part is, for a pointer taken to it (`struct amp_guard *g = &hs->guard`).
