@@ -95,3 +95,40 @@ def host_header_is_the_proxys(ctx):
         h2.close()
     err = p.stderr.decode()
     assert ":authority: 127.0.0.1:%d" % h2.port in err and "acme.my.salesforce.com]" not in err, err
+
+
+@test
+def handles_made_per_request_with_lists_and_urls_past_their_rooms(ctx):
+    """PHP's way (a handle per request), pycurl here: header lists of 2, then
+    14 lines (past the 12 a handle's entry holds ours in), URLs of 40 bytes
+    and of 700 (past the 256 its entry holds them in), alternating on new
+    handles and then on one handle: every request reaches the proxy with
+    exactly the application's lines, ours once, and its own path."""
+    mark_all(ctx)
+    prog = (
+        "import pycurl, io, sys\n"
+        "sf = sys.argv[1]\n"
+        "def go(c, i, n, long):\n"
+        "    path = '/r%d/' % i + ('p' * 700 if long else 'x')\n"
+        "    c.setopt(pycurl.URL, sf + path + '?q=%d' % i)\n"
+        "    c.setopt(pycurl.HTTPHEADER, ['X-L%d-%d: v' % (i, k) for k in range(n)])\n"
+        "    c.setopt(pycurl.WRITEDATA, io.BytesIO())\n"
+        "    c.perform()\n"
+        "    return c.getinfo(pycurl.RESPONSE_CODE)\n"
+        "codes = []\n"
+        "for i in range(8):\n"
+        "    c = pycurl.Curl(); codes.append(go(c, i, 14 if i % 2 else 2, i % 4 >= 2)); c.close()\n"
+        "one = pycurl.Curl()\n"
+        "for i in range(8, 16):\n"
+        "    codes.append(go(one, i, 14 if i % 2 else 2, i % 4 >= 2))\n"
+        "print(codes)\n")
+    p = ok(ctx.run(["/usr/bin/python3", "-c", prog, SF]))
+    assert p.stdout.decode().strip() == str([200] * 16), (p.stdout, p.stderr)
+    reqs = ctx.proxy.requests()
+    assert len(reqs) == 16, reqs
+    for i, req in enumerate(reqs):
+        n, long = (14 if i % 2 else 2), i % 4 >= 2
+        assert req["target"] == "/r%d/%s?q=%d" % (i, "p" * 700 if long else "x", i), req["target"][:80]
+        assert_amp_headers(req, installation="inst-sf-1")
+        mine = [h for h in req["headers"] if h[0].lower().startswith("x-l")]
+        assert mine == [["X-L%d-%d" % (i, k), "v"] for k in range(n)], (i, mine)
