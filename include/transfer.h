@@ -44,9 +44,24 @@ CURLcode amp_transfer_url_set(const struct amp_curl *c, const struct amp_config 
 CURLcode amp_transfer_url_info(const struct amp_curl *c, struct amp_handle *hs, CURLINFO info,
                                char **out);
 
+/* Whether libcurl runs hs's handle already: in a multi handle (added, and
+ * not taken out since), or in our curl_easy_perform of it, one of whose
+ * callbacks calls now. libcurl refuses to start it again
+ * (curl_easy_perform: "easy handle already used in multi handle";
+ * curl_multi_add_handle: CURLM_ADDED_ALREADY), and the transfer under way
+ * goes on with what the handle holds: a refused start must change nothing
+ * of ours on it (a URL set since, routed, would put our headers on a
+ * request to the host it was started for). */
+static inline int amp_transfer_running(const struct amp_handle *hs)
+{
+    return hs->xfer.multi || hs->xfer.performing;
+}
+
 /* curl_easy_perform of hs through c: routed (a redirect the guard stopped
- * sent again through the proxy), or left alone. *orphaned set when the
- * entry was taken out of the table meanwhile: the caller frees it. */
+ * sent again through the proxy), or left alone; a handle libcurl runs
+ * already (amp_transfer_running), handed to libcurl as it is. *orphaned
+ * set when the entry was taken out of the table meanwhile: the caller
+ * frees it. */
 CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config *cfg,
                               struct amp_handle *hs, int64_t now, int *orphaned);
 

@@ -25,9 +25,9 @@ CURLMcode amp_multi_add_handle(const struct amp_curl *c, int internal, CURLM *mu
         amp_error("out of memory: a transfer is not sent");
         return CURLM_OUT_OF_MEMORY;
     }
-    /* Added twice, or while in a transfer: libcurl refuses it, and the
-     * transfer under way keeps our options. */
-    if (hs->xfer.active)
+    /* Added twice, to a second multi handle, or while in a transfer:
+     * libcurl refuses it, and the transfer under way keeps what it has. */
+    if (hs->xfer.active || amp_transfer_running(hs))
         return c->multi_add_handle(multi, easy);
     amp_transfer_adding(shim, hs, now);
     CURLMcode mrc = c->multi_add_handle(multi, easy);

@@ -1031,15 +1031,16 @@ CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config 
     CURLcode rc;
 
     *orphaned = 0;
+    /* In a multi handle, or this very perform called again from one of its
+     * callbacks: left to libcurl, which refuses it. */
+    if (amp_transfer_running(hs))
+        return c->easy_perform(hs->easy);
     /* A routed transfer never given back (the application long-jumped out
      * of it, or lost it in a multi handle libcurl took it from): the
-     * handle is the application's again before it is routed anew. One in a
-     * multi handle, or this very perform called again from its own
-     * callback, is left to libcurl, which refuses it. */
-    if (hs->xfer.active && !hs->xfer.multi && !hs->xfer.performing)
+     * handle is the application's again before it is routed anew. */
+    if (hs->xfer.active)
         end(hs);
     /* Said before it begins: the mode it is sent in depends on it. */
-    int outer = hs->xfer.performing;
     hs->xfer.performing = 1;
     if (!hs->xfer.active && again(cfg, hs) && amp_ratelimit_open(cfg, hs->decision.route, now)) {
         /* begin's short way: set up as the handle's last transfer was. */
@@ -1048,8 +1049,14 @@ CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config 
     } else {
         rc = begin(cfg, hs, 1, now, &routed);
         if (rc != CURLE_OK || !routed) {
-            hs->xfer.performing = outer;
-            return rc != CURLE_OK ? rc : c->easy_perform(hs->easy);
+            /* Left alone, and still performing while libcurl runs it: one
+             * of its callbacks may start it again (amp_transfer_running)
+             * or reset it (orphaned). */
+            if (rc == CURLE_OK)
+                rc = c->easy_perform(hs->easy);
+            hs->xfer.performing = 0;
+            *orphaned = hs->orphaned;
+            return rc;
         }
     }
     rc = perform_confined(c, hs);

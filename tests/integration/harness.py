@@ -414,7 +414,7 @@ def route_cmd(ctx, url, cfg=None):
 CONCERNS = ("routing", "headers", "programs", "config", "cli", "json_output", "lifecycle", "handles",
             "multi", "throttle", "stats", "reload", "respond", "confinement", "late_options", "resets",
             "cookies", "ffi", "allocfail", "package", "state_files", "servers", "quiet", "wiring", "operator", "service_user", "readme",
-            "stage1", "structure", "providers", "stranger")
+            "stage1", "structure", "providers", "stranger", "refused")
 CONCERN_OF = {}  # test name -> its module's name
 
 
