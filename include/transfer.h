@@ -67,7 +67,7 @@ CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config 
 
 /* curl_multi_add_handle: the transfer routed before libcurl gets it (one
  * that must not be sent is set to fail through libcurl), then what libcurl
- * said: added to multi, or (NULL) refused and ended. */
+ * said: added to multi, or (NULL) refused and taken back, counted nowhere. */
 void amp_transfer_adding(const struct amp_settings *s, struct amp_handle *hs, int64_t now);
 void amp_transfer_added(struct amp_handle *hs, CURLM *multi);
 

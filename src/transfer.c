@@ -695,7 +695,12 @@ static void end(struct amp_handle *hs)
 
     if (!hs->xfer.active)
         return;
-    if (mode & (AMP_MODE_SEND | AMP_MODE_AWAY))
+    /* Its answer counted (and a 429 recorded) only if libcurl started it:
+     * our PREREQFUNCTION runs before any request goes. One that never ran
+     * (an add libcurl refused, one taken out unrun or routed again before
+     * it started) has none: libcurl's RESPONSE_CODE is still the last
+     * transfer's. */
+    if ((mode & (AMP_MODE_SEND | AMP_MODE_AWAY)) && hs->xfer.started)
         amp_ratelimit_transfer_ended(hs);
     if (mode & AMP_MODE_ANSWER)
         amp_respond_end(hs);
@@ -1096,10 +1101,12 @@ void amp_transfer_adding(const struct amp_settings *s, struct amp_handle *hs, in
 
 void amp_transfer_added(struct amp_handle *hs, CURLM *multi)
 {
+    /* Refused (NULL, a dead multi handle, from one of its callbacks): a
+     * call that never was, blocked or not. */
     if (multi)
         hs->xfer.multi = multi;
     else
-        end(hs);
+        take_back(hs);
 }
 
 CURLMsg *amp_transfer_done_msg(struct amp_handle *hs, CURLMsg *msg)

@@ -5,7 +5,19 @@ stats` that never happened, no error of ours instead of libcurl's. Each C
 client call is tests/clients/refused_client.c's (see lifecycle.py for
 curl_multi_cleanup(NULL) and curl_multi_remove_handle(NULL, ...))."""
 
-from .harness import KEY, SF, assert_untouched, mark_all, ok, prog, test
+import json
+import subprocess
+import time
+
+from .harness import (
+    AMPSHIM, KEY, SF, assert_untouched, http_date, mark_all, ok, prog, queue_429, rl_cfg, test,
+)
+
+
+def stats_of(ctx, cfg):
+    p = ok(subprocess.run([AMPSHIM, "stats", "--json", "-c", cfg], capture_output=True,
+                          env=ctx.env(), timeout=30))
+    return {r["route"].split(" ")[0]: r for r in json.loads(p.stdout)["routes"]}
 
 
 def started_again(ctx, mode):
@@ -37,3 +49,45 @@ def refused_start_of_a_handle_in_a_multi_handle_puts_nothing_on_it(ctx):
     """The same with the transfer in a multi handle (a handle in one, not
     routed when added, was routed by the refused perform or add)."""
     started_again(ctx, "again-multi")
+
+
+@test
+def refused_adds_and_transfers_never_run_count_nothing(ctx):
+    """Two routed transfers, each answered 200, in `ampshim stats`: two
+    calls routed, two answers. Between them, a curl_multi_add_handle of no
+    multi handle and one from a callback of the multi handle's own transfer
+    (both refused), an add taken away before it ran, and an add whose URL
+    changed before it ran (routed again): each was once counted an answer,
+    the previous transfer's status (libcurl's RESPONSE_CODE until a transfer
+    starts)."""
+    cfg, _ = rl_cfg(ctx, "refused-count")
+    mark_all(ctx)
+    p = ok(ctx.run([prog("refused_client"), "count", SF + "/count/1", SF + "/count/2",
+                    ctx.plain.url("/count/helper")], cfg=cfg))
+    out = p.stdout.decode()
+    # CURLM_BAD_HANDLE, CURLM_RECURSIVE_API_CALL
+    assert "add to none=1\nadd from a callback=8\n" in out, (out, p.stderr)
+    assert "add unrun=0\nadd=0\ndone rc=0\nlast rc=0 status=200" in out, (out, p.stderr)
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/count/1", "/count/2", "/count/2"]
+    sf = stats_of(ctx, cfg)["https://*.my.salesforce.com"]
+    assert (sf["routed"], sf["answers"], sf["blocked"]) == (
+        3, {"2xx": 3, "3xx": 0, "4xx": 0, "5xx": 0}, 0), sf
+
+
+@test
+def refused_add_on_a_blocked_route_counts_no_block(ctx):
+    """A blocked route: the add refused from a multi handle's callback is no
+    call stopped here (`blocked` counts the one perform after it)."""
+    cfg, _ = rl_cfg(ctx, "refused-blocked")
+    queue_429(ctx, http_date(int(time.time()) + 600))
+    ok(ctx.run([prog("refused_client"), "blocked", SF + "/blocked/first", ctx.plain.url("/helper")],
+               cfg=cfg))
+    mark_all(ctx)
+    p = ok(ctx.run([prog("refused_client"), "blocked", SF + "/blocked/again", ctx.plain.url("/helper")],
+                   cfg=cfg))
+    out = p.stdout.decode()
+    assert "add from a callback=8\n" in out and "blocked rc=55" in out, (out, p.stderr)
+    assert ctx.proxy.requests() == []
+    sf = stats_of(ctx, cfg)["https://*.my.salesforce.com"]
+    # The first process's one call, answered 429; the second's perform.
+    assert (sf["routed"], sf["status_429"], sf["blocked"]) == (1, 1, 1), sf
