@@ -143,7 +143,8 @@ CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)
 {
     if (!c)
         return CURLE_FAILED_INIT;
-    if (internal)
+    /* NULL: libcurl's CURLE_BAD_FUNCTION_ARGUMENT, and no entry of ours. */
+    if (internal || !easy)
         return c->easy_perform(easy);
     int64_t now;
     const struct amp_settings *shim = amp_settings_refresh(c, &now);

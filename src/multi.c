@@ -18,7 +18,9 @@ CURLMcode amp_multi_add_handle(const struct amp_curl *c, int internal, CURLM *mu
         return CURLM_INTERNAL_ERROR;
     int64_t now = 0;
     const struct amp_settings *shim = internal ? NULL : amp_settings_refresh(c, &now);
-    if (!shim || shim->mode == AMP_OFF)
+    /* NULL (libcurl refuses it): no entry of ours, and nothing routed,
+     * blocked or said for a call that never is. */
+    if (!shim || shim->mode == AMP_OFF || !multi || !easy)
         return c->multi_add_handle(multi, easy);
     struct amp_handle *hs = amp_handle_for_transfer(easy, c);
     if (!hs) {

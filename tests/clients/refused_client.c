@@ -12,9 +12,9 @@
  *                                         refused); added and taken away unrun;
  *                                         added, given URL2 (routed) before it
  *                                         starts, run; performed again
- *   refused_client blocked URL1 URL3      URL1 added to a multi handle from a
- *                                         callback of its transfer to URL3
- *                                         (refused), then performed
+ *   refused_client blocked URL1 URL3      URL1 added to no multi handle, and to
+ *                                         one from a callback of its transfer to
+ *                                         URL3 (both refused), then performed
  *   refused_client null                   curl_easy_perform(NULL),
  *                                         curl_multi_add_handle(multi, NULL)
  *   refused_client longurl URL            URL performed; an 8 MB URL (refused: too
@@ -155,6 +155,9 @@ int main(int argc, char **argv)
         curl_easy_cleanup(h);
     } else if (!strcmp(mode, "blocked") && argc == 4) {
         CURL *h = make(argv[2]);
+        err[0] = '\0';
+        CURLMcode none = curl_multi_add_handle(NULL, h);
+        printf("add to none=%d err=%s\n", (int)none, err);
         add_from_callback(h, argv[3]);
         run("blocked", h);
         curl_easy_cleanup(h);

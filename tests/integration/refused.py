@@ -76,8 +76,10 @@ def refused_adds_and_transfers_never_run_count_nothing(ctx):
 
 @test
 def refused_add_on_a_blocked_route_counts_no_block(ctx):
-    """A blocked route: the add refused from a multi handle's callback is no
-    call stopped here (`blocked` counts the one perform after it)."""
+    """A blocked route: an add to no multi handle, and one from a multi
+    handle's callback, both refused, are no calls stopped here (`blocked`
+    counts the one perform after them); the first is not even said in the
+    application's error buffer."""
     cfg, _ = rl_cfg(ctx, "refused-blocked")
     queue_429(ctx, http_date(int(time.time()) + 600))
     ok(ctx.run([prog("refused_client"), "blocked", SF + "/blocked/first", ctx.plain.url("/helper")],
@@ -87,7 +89,20 @@ def refused_add_on_a_blocked_route_counts_no_block(ctx):
                    cfg=cfg))
     out = p.stdout.decode()
     assert "add from a callback=8\n" in out and "blocked rc=55" in out, (out, p.stderr)
+    # Not even said: libcurl's answer to no multi handle is the whole of it.
+    assert "add to none=1 err=\n" in out, out
     assert ctx.proxy.requests() == []
     sf = stats_of(ctx, cfg)["https://*.my.salesforce.com"]
     # The first process's one call, answered 429; the second's perform.
     assert (sf["routed"], sf["status_429"], sf["blocked"]) == (1, 1, 1), sf
+
+
+@test
+def refused_null_handles_get_libcurls_answer(ctx):
+    """curl_easy_perform(NULL) is libcurl's CURLE_BAD_FUNCTION_ARGUMENT and
+    curl_multi_add_handle(multi, NULL) its CURLM_BAD_EASY_HANDLE, with nothing
+    on stderr (ampshim once made an entry for NULL, answered
+    CURLE_OUT_OF_MEMORY and said a handle's options were lost)."""
+    p = ok(ctx.run([prog("refused_client"), "null"]))
+    assert p.stdout.decode() == "perform(NULL)=43\nadd(multi, NULL)=2\n", p.stdout
+    assert b"ampshim" not in p.stderr, p.stderr
