@@ -128,13 +128,12 @@ static inline int amp_options_hold_url(const struct amp_handle *hs)
 /* 1 when libcurl holds url as ours for the handle, put since the row last
  * changed (not stale): handing it to libcurl once more is what
  * amp_options_put would do, without bookkeeping that would change nothing
- * (transfer.c), but for a refusal: amp_options_url_refused then. */
+ * (transfer.c), but for a refusal: the URL noted as none then (libcurl
+ * freed the one it held). */
 static inline int amp_options_url_held(const struct amp_handle *hs, const char *url)
 {
     return (hs->opts.on & AMP_OPTION_URL_BIT) && !(hs->opts.stale & AMP_OPTION_URL_BIT) &&
            hs->opts.put[AMP_OPTION_URL_ROW].p == url;
 }
-/* libcurl refused the URL held so: the row left as amp_options_put leaves a refused put. */
-void amp_options_url_refused(struct amp_handle *hs);
 
 #endif

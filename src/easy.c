@@ -23,13 +23,17 @@ static void note(const struct amp_curl *c, CURL *easy, int row, union amp_optval
     amp_transfer_option_noted(c, amp_handle_find(easy, c, 1), row, v);
 }
 
-/* The application's URL handed to libcurl as it is, and noted. */
+/* The application's URL handed to libcurl as it is, and noted. One libcurl
+ * refuses (longer than it takes, out of memory) leaves it none (it frees
+ * the one it held first): noted so (transfer.c's url_refused). */
 __attribute__((noinline)) static CURLcode url_as_set(const struct amp_curl *c, CURL *easy, const char *url)
 {
     CURLcode rc = c->easy_setopt(easy, CURLOPT_URL, url);
 
     if (rc == CURLE_OK)
         note(c, easy, amp_option_row(CURLOPT_URL), (union amp_optval){ .p = (void *)url });
+    else if (easy)
+        note(c, easy, amp_option_row(CURLOPT_URL), (union amp_optval){ .p = NULL });
     return rc;
 }
 

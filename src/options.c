@@ -528,12 +528,6 @@ unsigned amp_options_app_bits(const struct amp_handle *hs)
 
 _Static_assert(AMP_OPTION_URL_ROW == I_URL, "options.h's URL row is the table's");
 
-void amp_options_url_refused(struct amp_handle *hs)
-{
-    hs->opts.on &= ~AMP_OPTION_URL_BIT;
-    hs->opts.dirty = 1;
-}
-
 /* A copy of value (or NULL) into *slot, the old one freed. -1 when out of memory. */
 static int set_string(char **slot, const char *value)
 {

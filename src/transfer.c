@@ -866,16 +866,26 @@ static int holds_decided(const struct amp_handle *hs)
     return d->route && hs->opts.url == d->proxy_url && amp_options_url_held(hs, d->proxy_url);
 }
 
+/* libcurl refused a URL (longer than it takes, out of memory), the
+ * application's or the proxy URL for it: it freed the one it held first
+ * (lib/setopt.c, Curl_setstropt) and holds none now. Noted so: the next
+ * transfer is libcurl's "No URL set", as without us, not the last URL
+ * again. */
+static __attribute__((noinline, cold)) CURLcode url_refused(const struct amp_curl *c,
+                                                            struct amp_handle *hs, CURLcode rc)
+{
+    amp_transfer_option_noted(c, hs, amp_option_row(CURLOPT_URL), (union amp_optval){ .p = NULL });
+    return rc;
+}
+
 /* Apart, so that the common case (the same URL again) saves no registers
  * for the rest. */
 __attribute__((noinline)) static CURLcode put_again(struct amp_handle *hs)
 {
     CURLcode rc = hs->c->easy_setopt(hs->easy, CURLOPT_URL, hs->decision.proxy_url);
 
-    if (rc != CURLE_OK) {
-        amp_options_url_refused(hs);
-        hs->decision.done = 0;
-    }
+    if (rc != CURLE_OK)
+        return url_refused(hs->c, hs, rc);
     return rc;
 }
 
@@ -888,8 +898,9 @@ __attribute__((noinline)) static CURLcode url_as_set(const struct amp_curl *c, s
 {
     CURLcode rc = c->easy_setopt(hs->easy, CURLOPT_URL, url);
 
-    if (rc == CURLE_OK)
-        amp_transfer_option_noted(c, hs, amp_option_row(CURLOPT_URL), (union amp_optval){ .p = (void *)url });
+    if (rc != CURLE_OK)
+        return url_refused(c, hs, rc);
+    amp_transfer_option_noted(c, hs, amp_option_row(CURLOPT_URL), (union amp_optval){ .p = (void *)url });
     return rc;
 }
 
@@ -913,16 +924,18 @@ __attribute__((noinline)) static CURLcode url_set_decide(const struct amp_curl *
     /* At once: libcurl's copy of the proxy URL, which the memo's buffer
      * held before, is the new one (no sync needs to mend it). */
     rc = amp_options_put_url(hs, d->proxy_url);
+    if (rc != CURLE_OK) {
+        d->url = NULL; /* the application's string, not noted */
+        return url_refused(c, hs, rc);
+    }
     hs->opts.url = d->proxy_url;
     /* Its length known to the route's scan (the memo decided it just now:
      * d->url is not the URL kept). */
-    if (rc == CURLE_OK && d->url != hs->app.url && amp_options_keep_url_len(hs, url, d->memo.url_len) < 0) {
+    if (d->url != hs->app.url && amp_options_keep_url_len(hs, url, d->memo.url_len) < 0) {
         hs->lost = 1;
         amp_error("out of memory while noting an option: this handle's routed calls will fail");
     }
     d->url = hs->app.url;
-    if (rc != CURLE_OK)
-        d->done = 0;
     return rc;
 }
 

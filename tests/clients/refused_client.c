@@ -17,8 +17,9 @@
  *                                         URL3 (both refused), then performed
  *   refused_client null                   curl_easy_perform(NULL),
  *                                         curl_multi_add_handle(multi, NULL)
- *   refused_client longurl URL            URL performed; an 8 MB URL (refused: too
- *                                         long); performed again
+ *   refused_client longurl URL            URL set, then an 8 MB URL (refused: too
+ *                                         long), performed; URL again, performed;
+ *                                         the 8 MB URL, performed
  * Each perform prints "TAG rc=RC status=HTTP err=ERRBUF". */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -167,8 +168,6 @@ int main(int argc, char **argv)
         printf("add(multi, NULL)=%d\n", (int)curl_multi_add_handle(m, NULL));
         curl_multi_cleanup(m);
     } else if (!strcmp(mode, "longurl") && argc == 3) {
-        CURL *h = make(argv[2]);
-        run("first", h);
         /* Over libcurl's CURL_MAX_INPUT_LENGTH (8,000,000). */
         size_t n = 8000001 + strlen(argv[2]);
         char *big = malloc(n + 1);
@@ -177,9 +176,14 @@ int main(int argc, char **argv)
         memset(big, 'a', n);
         memcpy(big, argv[2], strlen(argv[2]));
         big[n] = '\0';
+        CURL *h = make(argv[2]);
         printf("setopt(8 MB URL)=%d\n", (int)curl_easy_setopt(h, CURLOPT_URL, big));
-        free(big);
+        run("before", h);
+        curl_easy_setopt(h, CURLOPT_URL, argv[2]);
+        run("first", h);
+        printf("setopt(8 MB URL)=%d\n", (int)curl_easy_setopt(h, CURLOPT_URL, big));
         run("after", h);
+        free(big);
         curl_easy_cleanup(h);
     } else {
         return 2;

@@ -10,7 +10,8 @@ import subprocess
 import time
 
 from .harness import (
-    AMPSHIM, KEY, SF, assert_untouched, http_date, mark_all, ok, prog, queue_429, rl_cfg, test,
+    AMPSHIM, KEY, SF, assert_amp_headers, assert_untouched, header_values, http_date, mark_all, ok,
+    parse_lines, prog, queue_429, rl_cfg, test,
 )
 
 
@@ -106,3 +107,23 @@ def refused_null_handles_get_libcurls_answer(ctx):
     p = ok(ctx.run([prog("refused_client"), "null"]))
     assert p.stdout.decode() == "perform(NULL)=43\nadd(multi, NULL)=2\n", p.stdout
     assert b"ampshim" not in p.stderr, p.stderr
+
+
+@test
+def refused_url_leaves_the_handle_without_one(ctx):
+    """A CURLOPT_URL libcurl refuses (longer than its 8,000,000 bytes) takes
+    the handle's URL away in libcurl (it frees the old one first): the next
+    perform is libcurl's "No URL set", and nothing goes out (ampshim once
+    kept the routed URL set before, and sent it to the proxy), on a new
+    handle and on one whose last transfer was routed."""
+    mark_all(ctx)
+    p = ok(ctx.run([prog("refused_client"), "longurl", SF + "/long/first"]))
+    out = p.stdout.decode()
+    assert out.count("setopt(8 MB URL)=43\n") == 2, out
+    rows = {r["tag"]: r for r in parse_lines(p.stdout)}
+    assert rows["first"]["rc"] == "0" and rows["first"]["status"] == "200", rows
+    for tag in ("before", "after"):
+        assert rows[tag]["rc"] == "3" and rows[tag]["err"] == "No URL set", (tag, rows)
+    (req,) = ctx.proxy.requests()
+    assert_amp_headers(req, installation="inst-sf-1")
+    assert header_values(req, "x-api-key") == [KEY]
