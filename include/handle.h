@@ -133,13 +133,16 @@ struct amp_opt_state {
 /* The last routing decision, kept while the URL does not change. */
 struct amp_decision {
     int done;                         /* route and proxy_url are for url */
+    int said;                         /* logged (info) as sent since decided */
     const char *url;                  /* the application's URL decided on */
+    char *held_url;                   /* that URL, kept when the application set another
+                                         while a transfer of it ran (url points here until
+                                         the next decision) */
     char *curlu_url;                  /* a CURLU's URL, when it gave one */
     size_t curlu_cap;
     const struct amp_route *route;
     struct amp_tally *tally;          /* the route's counters (tally.c) */
     char *proxy_url;                  /* the memo's buffer: not freed here */
-    int said;                         /* logged (info) as sent since decided */
     struct amp_url_memo memo;         /* the origin of the last URL parsed */
     char *shown;                      /* a URL of libcurl's as the application sees it */
     size_t shown_cap;
@@ -236,6 +239,7 @@ struct amp_answer {
 /* The routed transfer in flight: reset as a whole when one starts. */
 struct amp_inflight {
     int active;                       /* a transfer of ours is under way */
+    unsigned mode;                    /* AMP_MODE_* of options.h */
     CURLM *multi;                     /* the multi handle it was added to */
     int performing;                   /* inside our curl_easy_perform of it */
     int started;                      /* libcurl called one of our callbacks for it: it
@@ -247,10 +251,9 @@ struct amp_inflight {
     int refused;                      /* our PREREQFUNCTION refused the connection libcurl
                                          picked to a plain-http proxy (not our socket any
                                          more: amp_confine_sends_on); nothing was sent */
-    struct amp_tally *counted_blocked; /* the route it was counted blocked on (ratelimit.c) */
-    unsigned mode;                    /* AMP_MODE_* of options.h */
-    int64_t now;                      /* the UTC second it began */
     CURLcode forced;                  /* a blocked multi transfer: the result to report */
+    struct amp_tally *counted_blocked; /* the route it was counted blocked on (ratelimit.c) */
+    int64_t now;                      /* the UTC second it began */
     char forced_msg[CURL_ERROR_SIZE];
     CURLMsg msg;                      /* what curl_multi_info_read returns instead */
     size_t trace_split;               /* the key's first bytes ended the last piece of
@@ -287,7 +290,6 @@ struct amp_handle {
     struct amp_rooms {
         struct curl_slist headers[12]; /* transfer.c: hdrs.ours */
         char rewritten[AMP_GROW_MIN];  /* route.c: decision.memo's buf */
-        char url[AMP_GROW_MIN];        /* options.c: app.url */
     } rooms;
 };
 

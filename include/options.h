@@ -85,6 +85,9 @@ int amp_options_copy(struct amp_handle *to, const struct amp_handle *from);
  * holding ours already (a URL routed as it was set). -1 when out of
  * memory. */
 int amp_options_keep_url_len(struct amp_handle *hs, const char *url, size_t len);
+/* The buffer the application's URL is kept in, handed over (the caller
+ * frees it): the next URL noted is kept in a new one. */
+char *amp_options_take_url(struct amp_handle *hs);
 
 /* value (or NULL) into a buffer kept and grown (*cap its size): no
  * allocation when the value fits. -1 when out of memory. */

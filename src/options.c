@@ -565,24 +565,29 @@ int amp_options_keep_string(char **slot, size_t *cap, const char *value)
     return 0;
 }
 
+/* The application's URL (or NULL) kept as noted. -1 when out of memory. */
+static int keep_url(struct amp_handle *hs, const char *url)
+{
+    return amp_options_keep_string(&hs->app.url, &hs->app.url_cap, url);
+}
+
+char *amp_options_take_url(struct amp_handle *hs)
+{
+    char *url = hs->app.url;
+
+    hs->app.url = NULL;
+    hs->app.url_cap = 0;
+    return url;
+}
+
 int amp_options_keep_url_len(struct amp_handle *hs, const char *url, size_t len)
 {
-    if (amp_grow_in(&hs->app.url, &hs->app.url_cap, len + 1, hs->rooms.url, sizeof(hs->rooms.url)) < 0)
+    if (amp_grow(&hs->app.url, &hs->app.url_cap, len + 1) < 0)
         return -1;
     memmove(hs->app.url, url, len + 1);
     return 0;
 }
 
-/* The application's URL (or NULL) kept as noted, in the entry's room when
- * it fits. -1 when out of memory. */
-static int keep_url(struct amp_handle *hs, const char *url)
-{
-    if (!url) {
-        amp_grow_free(&hs->app.url, &hs->app.url_cap, hs->rooms.url);
-        return 0;
-    }
-    return amp_options_keep_url_len(hs, url, strlen(url));
-}
 
 /* Each of these turns libcurl's cookie engine on for the handle, but
  * COOKIEFILE NULL (it throws the engine away) and COOKIELIST's commands
@@ -608,7 +613,7 @@ void amp_options_free(struct amp_handle *hs)
      * request (PHP's curl_init) some 10 instructions a row. */
     for (uint64_t m = str_rows; m; m &= m - 1) {
         char *s = *(char **)field(hs, &rows[__builtin_ctzll(m)]);
-        if (s && s != hs->rooms.url)
+        if (s)
             free(s);
     }
 }

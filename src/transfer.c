@@ -131,6 +131,7 @@ void amp_transfer_free(struct amp_handle *hs)
     free_snap(hs);
     amp_headers_free(hs->guard.extra_headers);
     free(hs->decision.curlu_url);
+    free(hs->decision.held_url);
     free(hs->decision.shown);
     free(hs->guard.redirect_url);
     free(hs->guard.redirect_proxy_url);
@@ -167,6 +168,11 @@ static int decide_url(const struct amp_config *cfg, struct amp_handle *hs, const
     int undecided;
 
     d->done = 0;
+    /* The URL a transfer kept (keep_decided_url) is no decision's now. */
+    if (d->held_url) {
+        free(d->held_url);
+        d->held_url = NULL;
+    }
     d->memo.room = hs->rooms.rewritten;
     d->memo.room_cap = sizeof(hs->rooms.rewritten);
     const struct amp_route *route = amp_route_decide(&cfg->routes, hs->c, url, cfg->proxy_url,
@@ -798,11 +804,28 @@ void amp_transfer_go_away(struct amp_handle *hs, int held)
 
 /* --- the adapters' steps (easy.c, multi.c) ------------------------------- */
 
+/* Another URL (or none) for a handle whose transfer is under way. The URL
+ * it decided on, which its cookies are filed for and curl_easy_getinfo
+ * shows, is the application's as options.c keeps it: noting the new one
+ * would overwrite that buffer, or free it to grow it. The transfer keeps
+ * it, until the next decision. */
+static __attribute__((noinline, cold)) void keep_decided_url(struct amp_handle *hs, const char *url)
+{
+    struct amp_decision *d = &hs->decision;
+
+    if (!hs->app.url || d->url != hs->app.url || (url && strcmp(url, hs->app.url) == 0))
+        return;
+    free(d->held_url);
+    d->held_url = amp_options_take_url(hs);
+}
+
 void amp_transfer_option_noted(const struct amp_curl *c, struct amp_handle *hs, int row,
                                union amp_optval v)
 {
     enum amp_change what = AMP_CHANGE_NONE;
 
+    if (hs && hs->xfer.active && row == AMP_OPTION_URL_ROW)
+        keep_decided_url(hs, v.p);
     /* Out of memory: the handle is marked, or, when even its entry could
      * not be made, found without one at its next transfer; either way it
      * goes out only where no route would take it (lost_handle). */

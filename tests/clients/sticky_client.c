@@ -28,6 +28,7 @@
  *              (and its data), at its first call: its answer is under way
  *   cburl=URL  the progress callback sets CURLOPT_URL to URL once the request
  *              has been sent (CURLINFO_REQUEST_SIZE > 0), before any answer
+ *   cookies    libcurl's cookie engine on (CURLOPT_COOKIEFILE "")
  *   reset      curl_easy_reset between transfers (the error buffer and the
  *              write callback set again)
  *   curlu=URL  CURLOPT_CURLU set to a CURLU of URL (empty: set to NULL)
@@ -187,6 +188,8 @@ int main(int argc, char **argv)
             url_in_callback = v;
             curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
             curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        } else if (!strcmp(a, "cookies")) {
+            curl_easy_setopt(h, CURLOPT_COOKIEFILE, "");
         } else if (!strcmp(a, "cbreset")) {
             reset_in_callback = 1;
         } else if (!strcmp(a, "cbheader")) {

@@ -240,6 +240,31 @@ def url_changed_after_the_request_went_keeps_its_route(ctx):
 
 
 @test
+def url_replaced_under_way_leaves_the_transfer_its_own(ctx):
+    """A routed transfer whose URL the application replaces once its request
+    went, before the answer, with one to the third host: the answer's cookie
+    is the provider's, never sent to the third host by the next transfer,
+    and curl_easy_getinfo's URL is one of the two. The decision and the
+    cookies of the transfer under way read the application's URL where
+    ampshim keeps it: a new URL overwrote it (the cookie was filed for the
+    third host) or, longer than its buffer, freed it (use after free)."""
+    for path in ("/n", "/" + "x" * 400):
+        ctx.proxy.control("reset")
+        ctx.proxy.control("queue", {"status": 200, "body": "ok", "delay": 0.3,
+                                    "headers": {"Set-Cookie": "sid=provider-session; Path=/"}})
+        mark_all(ctx)
+        first, other = SF + "/under/way", ctx.plain.url(path)
+        p = ok(sticky(ctx, "url=" + first, "cookies", "cburl=" + other, "perform", "perform"))
+        rows = parse_lines(p.stdout)
+        assert [r["status"] for r in rows] == ["200", "200"], (rows, p.stderr)
+        assert rows[0]["url"] in (first, other), rows
+        assert [r["target"] for r in ctx.proxy.requests()] == ["/under/way"]
+        req = one(ctx.plain)
+        assert req["target"] == path and header_values(req, "Cookie") == [], req
+        assert_untouched(req)
+
+
+@test
 def new_urls_on_one_origin_each_go_to_their_own_path(ctx):
     """A new URL on the origin of the last one before every transfer (the
     route's proxy URL rebuilt from the memo of that origin, the proxy's part
