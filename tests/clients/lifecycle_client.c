@@ -10,6 +10,9 @@
  *   lifecycle_client nullcleanup URL   curl_multi_remove_handle(NULL, it) and
  *                                      curl_multi_cleanup(NULL) (both refused by libcurl)
  *                                      from the header callback, at the status line
+ *   lifecycle_client resetcb URL       in a multi handle, the header callback resets the
+ *                                      handle at the status line and stops the transfer;
+ *                                      then the handle set up again and performed
  * Each perform prints "TAG rc=RC status=HTTP url=EFFECTIVE err=ERRBUF". */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -78,6 +81,15 @@ static size_t cleanup_null(char *p, size_t s, size_t n, void *u)
         printf("multi_cleanup(NULL)=%s\n", rc == CURLM_BAD_HANDLE ? "refused" : "?");
     }
     return s * n;
+}
+
+static size_t reset_and_stop(char *p, size_t s, size_t n, void *u)
+{
+    (void)p;
+    (void)s;
+    (void)n;
+    curl_easy_reset(u);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -191,6 +203,28 @@ int main(int argc, char **argv)
         curl_easy_setopt(a, CURLOPT_HEADERFUNCTION, cleanup_null);
         curl_easy_setopt(a, CURLOPT_HEADERDATA, a);
         run("nullcleanup", a);
+        curl_easy_cleanup(a);
+    } else if (!strcmp(mode, "resetcb")) {
+        CURL *a = make(argv[2]);
+        CURLM *m = curl_multi_init();
+        CURLMsg *msg;
+        int running = 1, queued;
+        curl_easy_setopt(a, CURLOPT_HEADERFUNCTION, reset_and_stop);
+        curl_easy_setopt(a, CURLOPT_HEADERDATA, a);
+        curl_multi_add_handle(m, a);
+        while (running) {
+            curl_multi_perform(m, &running);
+            if (running)
+                curl_multi_poll(m, NULL, 0, 1000, NULL);
+        }
+        while ((msg = curl_multi_info_read(m, &queued)))
+            printf("resetcb done=%d\n", (int)msg->data.result);
+        curl_multi_remove_handle(m, a);
+        curl_multi_cleanup(m);
+        curl_easy_setopt(a, CURLOPT_URL, argv[2]);
+        curl_easy_setopt(a, CURLOPT_ERRORBUFFER, err);
+        curl_easy_setopt(a, CURLOPT_WRITEFUNCTION, discard);
+        run("after-reset", a);
         curl_easy_cleanup(a);
     } else {
         return 2;

@@ -180,6 +180,25 @@ def lifecycle_multi_calls_libcurl_refuses_change_nothing(ctx):
 
 
 @test
+def lifecycle_reset_from_a_callback_in_a_multi_handle(ctx):
+    """curl_easy_reset from the header callback of a routed transfer in a
+    multi handle, which then stops it: libcurl goes on to end it
+    (CURLE_WRITE_ERROR), and ampshim's own header callback, which called the
+    application's, still reads the handle's entry after it returns (it was
+    freed by the reset: use after free, `make asan`). The handle, set up
+    again, is routed."""
+    mark_all(ctx)
+    p = ok(ctx.run([prog("lifecycle_client"), "resetcb", SF + "/resetcb"]))
+    out = p.stdout.decode()
+    assert "resetcb done=23\n" in out, (out, p.stderr)
+    rows = [r for r in parse_lines(p.stdout) if r["tag"] == "after-reset"]
+    assert rows and rows[0]["rc"] == "0" and rows[0]["status"] == "200", (out, p.stderr)
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/resetcb", "/resetcb"], reqs
+    assert_amp_headers(reqs[1], installation="inst-sf-1")
+
+
+@test
 def lifecycle_curlu_honoured_and_untouched(ctx):
     mark_all(ctx)
     p = ok(ctx.run([prog("lifecycle_client"), "curlu", SF + "/u1?x=1", "/u2"]))
