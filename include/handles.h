@@ -59,7 +59,8 @@ void amp_handle_drop(struct amp_handle *hs);
  * left among them, or taken out when take is set (the caller frees it).
  * NULL when there is none. */
 struct amp_handle *amp_handle_orphan(CURL *easy, CURLM *multi, int take);
-/* Calls fn for every entry on multi (for curl_multi_cleanup). */
+/* Calls fn for every entry on multi (for curl_multi_cleanup), which takes
+ * it off multi (amp_transfer_removed). */
 void amp_handle_each_on(CURLM *multi, void (*fn)(struct amp_handle *, void *), void *arg);
 
 #endif

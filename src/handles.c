@@ -175,29 +175,33 @@ struct amp_handle *amp_handle_take(CURL *easy)
     return hs;
 }
 
+/* Entries visited a batch at a time (amp_handle_each_on). */
+#define EACH_BATCH 32
+
 void amp_handle_each_on(CURLM *multi, void (*fn)(struct amp_handle *, void *), void *arg)
 {
-    struct amp_handle *hs, *tmp, **on = NULL;
-    size_t n = 0, cap = 0;
+    struct amp_handle *hs, *tmp, *on[EACH_BATCH];
+    size_t n;
 
-    /* Collected under the lock, visited without it: fn calls libcurl. */
-    pthread_mutex_lock(&amp_lock_handles);
-    HASH_ITER(hh, table, hs, tmp) {
-        if (hs == &anchor || hs->xfer.multi != multi)
-            continue;
-        if (n == cap) {
-            struct amp_handle **v = realloc(on, (cap ? cap * 2 : 16) * sizeof(*v));
-            if (!v)
+    /* Collected under the lock, visited without it (fn calls libcurl), a
+     * batch at a time, allocating nothing: memory running out must not
+     * leave an entry marked in a multi handle that is gone, whose next
+     * transfer would be handed to libcurl as it is (amp_transfer_running).
+     * fn takes each entry off multi: the next batch finds the others. */
+    do {
+        n = 0;
+        pthread_mutex_lock(&amp_lock_handles);
+        HASH_ITER(hh, table, hs, tmp) {
+            if (hs == &anchor || hs->xfer.multi != multi)
+                continue;
+            on[n++] = hs;
+            if (n == EACH_BATCH)
                 break;
-            on = v;
-            cap = cap ? cap * 2 : 16;
         }
-        on[n++] = hs;
-    }
-    pthread_mutex_unlock(&amp_lock_handles);
-    for (size_t i = 0; i < n; i++)
-        fn(on[i], arg);
-    free(on);
+        pthread_mutex_unlock(&amp_lock_handles);
+        for (size_t i = 0; i < n; i++)
+            fn(on[i], arg);
+    } while (n == EACH_BATCH);
 }
 
 void amp_handle_free(struct amp_handle *hs)

@@ -13,6 +13,9 @@
  *   lifecycle_client resetcb URL       in a multi handle, the header callback resets the
  *                                      handle at the status line and stops the transfer;
  *                                      then the handle set up again and performed
+ *   lifecycle_client multigone URL1 URL2 [N]  N handles (1) run URL1 in a multi handle,
+ *                                      cleaned up with them still in it; then each
+ *                                      performs URL2
  * Each perform prints "TAG rc=RC status=HTTP url=EFFECTIVE err=ERRBUF". */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -226,6 +229,32 @@ int main(int argc, char **argv)
         curl_easy_setopt(a, CURLOPT_WRITEFUNCTION, discard);
         run("after-reset", a);
         curl_easy_cleanup(a);
+    } else if (!strcmp(mode, "multigone") && argc >= 4) {
+        enum { MOST = 64 };
+        CURL *x[MOST];
+        int n = argc > 4 ? atoi(argv[4]) : 1, running = 1, queued;
+        CURLM *m = curl_multi_init();
+        CURLMsg *msg;
+        if (n < 1 || n > MOST)
+            return 2;
+        for (int i = 0; i < n; i++) {
+            x[i] = make(argv[2]);
+            curl_easy_setopt(x[i], CURLOPT_HTTPHEADER, hdrs);
+            curl_multi_add_handle(m, x[i]);
+        }
+        while (running) {
+            curl_multi_perform(m, &running);
+            if (running)
+                curl_multi_poll(m, NULL, 0, 1000, NULL);
+        }
+        while ((msg = curl_multi_info_read(m, &queued)))
+            printf("multigone done=%d\n", (int)msg->data.result);
+        curl_multi_cleanup(m);
+        for (int i = 0; i < n; i++) {
+            curl_easy_setopt(x[i], CURLOPT_URL, argv[3]);
+            run("after-multi", x[i]);
+            curl_easy_cleanup(x[i]);
+        }
     } else {
         return 2;
     }

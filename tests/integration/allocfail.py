@@ -7,7 +7,7 @@ import subprocess
 import time
 
 from .harness import (
-    BUILD, KEY, PROJECT, SF, header_values, http_date, mark_all, ok, queue_429, test,
+    BUILD, KEY, PROJECT, SF, assert_untouched, header_values, http_date, mark_all, ok, queue_429, test,
 )
 
 
@@ -81,3 +81,26 @@ def allocation_failures_fail_closed(ctx):
             assert not bad, (name, bad[:2])
     finally:
         ctx.proxy.control("reset")
+
+
+@test
+def allocation_failures_at_a_multi_cleanup_leave_no_handle_in_it(ctx):
+    """A routed transfer run in a multi handle that is then cleaned up with
+    the handle still in it; the handle then performs a URL of the third
+    host. Each allocation the library makes failing in turn, the third host
+    never gets our headers: the handles of a multi handle cleaned up are
+    taken off it without allocating (one left marked in it was handed to
+    libcurl as it was, our header list still on it)."""
+    mark_all(ctx)
+    last = None
+    for n in range(1, 1000):
+        env = ctx.env(LD_PRELOAD=ALLOCFAIL, AMPSHIM_CONFIG=ctx.cfg, AMPSHIM_FAIL_ALLOC=str(n))
+        p = subprocess.run([os.path.join(BUILD, "lifecycle_client"), "multigone", SF + "/gone",
+                            ctx.plain.url("/gone/%d" % n)], capture_output=True, env=env, timeout=30)
+        assert p.returncode == 0, (n, p.returncode, p.stderr)
+        if b"allocfail: failing" not in p.stderr:
+            last = n
+            break
+    assert last and last > 10, last
+    for r in ctx.plain.requests():
+        assert_untouched(r)

@@ -2,7 +2,8 @@
 curl_multi_socket_action), pycurl's CurlMulti; a blocked, a routed and an
 unrouted transfer in one multi handle, a blocked transfer's error buffer read
 without curl_multi_info_read, a broken config, a handle taken
-away before it ran, a handle added twice."""
+away before it ran, a handle added twice, a multi handle cleaned up with its
+handles in it."""
 
 from .harness import (
     BROKEN, PY, SF, assert_amp_headers, assert_untouched, blocked_cfg, header_values, mark_all,
@@ -157,6 +158,23 @@ def multi_unrun_transfer_records_nothing(ctx):
     assert rows[0]["status"] == "429", rows
     assert rows[1]["rc"] == "0" and rows[1]["status"] == "200", rows
     assert len(ctx.proxy.requests()) == 2
+
+
+@test
+def multi_cleanup_with_many_handles_in_it_gives_each_back(ctx):
+    """34 routed transfers run in one multi handle, cleaned up with all of
+    them still in it (taken off it a batch at a time): each handle's next
+    transfer, to the third host, carries nothing of ours."""
+    mark_all(ctx)
+    p = ok(ctx.run([prog("lifecycle_client"), "multigone", SF + "/many", ctx.plain.url("/many"), "34"]))
+    assert p.stdout.decode().count("multigone done=0\n") == 34, (p.stdout, p.stderr)
+    rows = [r for r in parse_lines(p.stdout) if r["tag"] == "after-multi"]
+    assert len(rows) == 34 and all(r["status"] == "200" for r in rows), rows
+    assert len(ctx.proxy.requests()) == 34
+    reqs = ctx.plain.requests()
+    assert len(reqs) == 34, len(reqs)
+    for r in reqs:
+        assert_untouched(r)
 
 
 @test
