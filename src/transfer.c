@@ -660,14 +660,27 @@ int amp_transfer_sending(void *clientp, char *primary_ip, char *local_ip, int pr
     return CURL_PREREQFUNC_OK;
 }
 
+/* A transfer about to end that libcurl may never have started (taken
+ * back, taken out of its multi handle): if our PREREQFUNCTION, which runs
+ * before any request goes, never ran, nothing of it was answered, and
+ * libcurl's RESPONSE_CODE is still the last transfer's: its end counts no
+ * answer and records no 429 (no route on the wire). A transfer that ends
+ * otherwise was started by libcurl, which reset that code then. */
+static inline void if_unstarted(struct amp_handle *hs)
+{
+    if (!hs->xfer.started)
+        hs->guard.cur_route = NULL;
+}
+
 /* A transfer that never ran, ended as if it had not begun: not counted
- * (blocked; routed it is only once sent). */
+ * (blocked; routed it is only once sent; answered, if_unstarted). */
 static void take_back(struct amp_handle *hs)
 {
     if (!hs->xfer.active)
         return;
     amp_tally_blocked_undo(hs->xfer.counted_blocked);
     hs->xfer.counted = hs->xfer.counted_blocked = NULL;
+    if_unstarted(hs);
     end(hs);
 }
 
@@ -701,12 +714,7 @@ static void end(struct amp_handle *hs)
 
     if (!hs->xfer.active)
         return;
-    /* Its answer counted (and a 429 recorded) only if libcurl started it:
-     * our PREREQFUNCTION runs before any request goes. One that never ran
-     * (an add libcurl refused, one taken out unrun or routed again before
-     * it started) has none: libcurl's RESPONSE_CODE is still the last
-     * transfer's. */
-    if ((mode & (AMP_MODE_SEND | AMP_MODE_AWAY)) && hs->xfer.started)
+    if (mode & (AMP_MODE_SEND | AMP_MODE_AWAY))
         amp_ratelimit_transfer_ended(hs);
     if (mode & AMP_MODE_ANSWER)
         amp_respond_end(hs);
@@ -1174,6 +1182,7 @@ void amp_transfer_removed(struct amp_handle *hs, CURLM *multi)
 {
     if (hs->xfer.multi != multi)
         return;
+    if_unstarted(hs);
     end(hs);
     hs->xfer.multi = NULL;
 }
