@@ -230,6 +230,19 @@ class Wire:
     def _tee(self, conn, got):
         up = socket.create_connection(("127.0.0.1", self.to_port))
 
+        def end(s):
+            # shutdown, not close alone: the other thread is blocked in a
+            # recv on this socket, which a close from here neither wakes
+            # nor lets send its FIN. The proxy closed after an HTTP/1.0
+            # answer; the client, never told, sent its next request on the
+            # kept connection and waited for an answer that never came (the
+            # test hung one run in a dozen under load).
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
         def back():
             try:
                 while True:
@@ -240,7 +253,7 @@ class Wire:
             except OSError:
                 pass
             finally:
-                conn.close()
+                end(conn)
         threading.Thread(target=back, daemon=True).start()
         try:
             while True:
@@ -252,7 +265,7 @@ class Wire:
         except OSError:
             pass
         finally:
-            up.close()
+            end(up)
 
     def sent(self):
         """What each connection sent, in the order they came (given a moment to arrive)."""
