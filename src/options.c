@@ -588,7 +588,6 @@ int amp_options_keep_url_len(struct amp_handle *hs, const char *url, size_t len)
     return 0;
 }
 
-
 /* Each of these turns libcurl's cookie engine on for the handle, but
  * COOKIEFILE NULL (it throws the engine away) and COOKIELIST's commands
  * (ALL, SESS, FLUSH, RELOAD), which start nothing (cookies.c reads it). */

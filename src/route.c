@@ -555,14 +555,14 @@ static size_t candidates(const struct amp_routes *rs, const char *scheme, const 
     return n;
 }
 
-/* The most specific of the candidates whose path prefix fits, and where
- * the rest of the path starts; then the rewritten URL. */
 /* The memo's buffer holds at least need bytes (its room first). */
 static inline int memo_grow(struct amp_url_memo *m, size_t need)
 {
     return amp_grow_in(&m->buf, &m->cap, need, m->room, m->room_cap);
 }
 
+/* The most specific of the candidates whose path prefix fits, and where
+ * the rest of the path starts; then the rewritten URL. */
 static const struct amp_route *best_of(const struct amp_route *const *cands, size_t n,
                                        const char *path, size_t pathlen, const char *query,
                                        size_t querylen, const char *proxy_url, char **rewritten,
