@@ -665,3 +665,39 @@ def stranger_php_cookies_redirects_copy_reset_long_lists(ctx):
     jar = open(files[2], "rb").read()
     assert b"acme.my.salesforce.com" in jar and b"prov1" in jar, jar
     key_nowhere(ctx, p, files)
+
+
+@test
+def stranger_c_lists_changed_under_libcurl_and_a_duplicate_of_a_closed_handle(ctx):
+    """tests/clients/stranger_lists.c: a list of twelve lines grown to
+    thirteen after it was set (not set again), a line rewritten in place,
+    the list freed and another set; long and short URLs by turns; a
+    duplicate performed, as copied, after its original was closed and
+    another handle used: each routed request carries the application's
+    lines as the list held them then, ours once; the third host none of
+    ours."""
+    exe = os.path.join(ctx.dir, "stranger_lists")
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "clients",
+                       "stranger_lists.c")
+    subprocess.run(["cc", "-O1", "-o", exe, src, "-lcurl"], check=True)
+    fresh(ctx)
+    p = ok(ctx.run([exe, SF, ctx.plain.url("")]))
+    tags = ["a1", "a2", "a3", "a4", "a5", "a6", "b1", "c1", "dup", "d2", "c2"]
+    assert p.stdout.decode().split("\n")[:-1] == ["%s 0 200" % t for t in tags], p.stdout
+    a = [("X-L%02d-a" % i, "v%d" % i) for i in range(12)]
+    a13 = a + [("X-L12-a", "v12")]
+    a13w = [a13[0], ("X-L01-a", "w1")] + a13[2:]
+    b = [("X-L%02d-b" % i, "v%d" % i) for i in range(3)]
+    c = [("X-L%02d-c" % i, "v%d" % i) for i in range(14)]
+    want = {"proxy": [("a1", a), ("a3", a), ("a4", a13), ("a6", a13w), ("b1", b), ("c1", c), ("b1", b)],
+            "plain": [("a2", a), ("a5", a13), ("d2", b), ("c2", c)]}
+    for name, server in (("proxy", ctx.proxy), ("plain", ctx.plain)):
+        got = [(r["target"].split("?")[0].lstrip("/"), [(k, v) for k, v in r["headers"] if k.startswith("X-L")])
+               for r in server.requests()]
+        assert got == want[name], (name, got)
+        for r in server.requests():
+            if name == "proxy":
+                assert_amp_headers(r, installation="inst-sf-1")
+            else:
+                assert_untouched(r)
+    key_nowhere(ctx, p)
