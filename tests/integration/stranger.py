@@ -9,7 +9,7 @@ import glob
 import os
 import subprocess
 
-from .harness import KEY, PY, SF, assert_untouched, header_values, mark_all, ok, test
+from .harness import KEY, PY, SF, assert_amp_headers, assert_untouched, header_values, mark_all, ok, test
 
 
 def key_nowhere(ctx, p, files=()):
@@ -413,3 +413,291 @@ c.setopt(pycurl.AUTOREFERER, 0); c.setopt(pycurl.URL, sys.argv[3]); c.perform()
                        ("/after", ["https://app.example/own"])], (how, got)
         key_nowhere(ctx, p)
     ctx.plain.control("reset")
+
+
+PAST_ROOMS = r'''
+SF, THIRD = sys.argv[1], sys.argv[2]
+def hdrs(n, tag):
+    return ["X-L%02d-%s: v%d" % (i, tag, i) for i in range(n)]
+def url(base, tag, long):
+    return base + "/" + tag + ("?" + "p=" + "x" * 400 if long else "")
+def go(c, base, tag, long, n):
+    c.setopt(pycurl.URL, url(base, tag, long)); c.setopt(pycurl.HTTPHEADER, hdrs(n, tag))
+    c.setopt(pycurl.WRITEDATA, io.BytesIO()); c.perform()
+    return c.getinfo(pycurl.RESPONSE_CODE)
+out = []
+c = pycurl.Curl()
+for i, (long, n) in enumerate([(1, 15), (0, 2), (1, 13), (0, 12), (0, 40), (1, 1), (1, 15)]):
+    out.append(go(c, SF, "same%d" % i, long, n))
+    out.append(go(c, THIRD, "tsame%d" % i, long, n))
+# the application's list kept from one transfer to the next, a long URL then a short one
+lst = hdrs(14, "keep")
+c.setopt(pycurl.HTTPHEADER, lst); c.setopt(pycurl.URL, url(SF, "keep", 1)); c.perform()
+out.append(c.getinfo(pycurl.RESPONSE_CODE))
+c.setopt(pycurl.URL, url(SF, "keep2", 0)); c.perform(); out.append(c.getinfo(pycurl.RESPONSE_CODE))
+c.close()
+for i in range(8):
+    d = pycurl.Curl()
+    long, n = i % 2, (15 if i % 3 else 3)
+    out.append(go(d, SF, "new%d" % i, long, n)); out.append(go(d, THIRD, "tnew%d" % i, long, n))
+    e = d.duphandle(); d.close()
+    out.append(go(e, SF, "dup%d" % i, 1 - long, 20 - n)); e.close()
+def work(t):
+    for i in range(30):
+        h = pycurl.Curl()
+        long, n = (i + t) % 2, (i * 7 + t) % 18
+        try:
+            code = go(h, SF if i % 3 else THIRD, "th%d_%d" % (t, i), long, n)
+            if code != 200: out.append(("th", t, i, code))
+        except pycurl.error as x:
+            out.append(("th", t, i, str(x)))
+        h.close()
+th = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+[x.start() for x in th]; [x.join() for x in th]
+print(out)
+'''
+
+
+@test
+def stranger_header_lists_and_urls_past_the_rooms(ctx):
+    """Header lists of 1 to 40 lines and URLs of some 450 bytes (past the
+    entry's 12 header rooms and 256-byte URL room) alternating with short
+    ones on one handle, on new handles and their duplicates, and on four
+    threads making a handle per request, routed and to the third host: each
+    routed request at the proxy with our headers exactly once and the
+    application's lines all there in order, its URL whole; the third host
+    gets the application's lines and nothing of ours."""
+    fresh(ctx)
+    p = ok(pyrun(ctx, PAST_ROOMS, SF, ctx.plain.url("")))
+    assert p.stdout.strip() == str([200] * (14 + 2 + 24)).encode(), (p.stdout, p.stderr[-2000:])
+    sizes = {}
+    for i, (long, n) in enumerate([(1, 15), (0, 2), (1, 13), (0, 12), (0, 40), (1, 1), (1, 15)]):
+        sizes["same%d" % i] = sizes["tsame%d" % i] = (long, n)
+    sizes["keep"], sizes["keep2"] = (1, 14), (0, 14)
+    for i in range(8):
+        long, n = i % 2, (15 if i % 3 else 3)
+        sizes["new%d" % i] = sizes["tnew%d" % i] = (long, n)
+        sizes["dup%d" % i] = (1 - long, 20 - n)
+    routed_th, third_th = set(), set()
+    for t in range(4):
+        for i in range(30):
+            sizes["th%d_%d" % (t, i)] = ((i + t) % 2, (i * 7 + t) % 18)
+            (routed_th if i % 3 else third_th).add("th%d_%d" % (t, i))
+    seen = {"proxy": [], "plain": []}
+    for name, server in (("proxy", ctx.proxy), ("plain", ctx.plain)):
+        for r in server.requests():
+            tag = r["target"].split("?")[0].lstrip("/")
+            long, n = sizes[tag]
+            want_q = "p=" + "x" * 400
+            assert (r["target"].split("?", 1)[1:] == [want_q]) == bool(long), (tag, r["target"][:80])
+            lt = "keep" if tag.startswith("keep") else tag
+            want = [("X-L%02d-%s" % (i, lt), "v%d" % i) for i in range(n)]
+            got = [(k, v) for k, v in r["headers"] if k.startswith("X-L")]
+            assert got == want, (name, tag, got, want)
+            if name == "proxy":
+                assert_amp_headers(r, installation="inst-sf-1")
+            else:
+                assert_untouched(r)
+            seen[name].append(tag)
+    want_proxy = (["same%d" % i for i in range(7)] + ["keep", "keep2"] +
+                  ["new%d" % i for i in range(8)] + ["dup%d" % i for i in range(8)] + sorted(routed_th))
+    want_plain = ["tsame%d" % i for i in range(7)] + ["tnew%d" % i for i in range(8)] + sorted(third_th)
+    assert sorted(seen["proxy"]) == sorted(want_proxy), len(seen["proxy"])
+    assert sorted(seen["plain"]) == sorted(want_plain), len(seen["plain"])
+    key_nowhere(ctx, p)
+
+
+MULTI_RESET = r'''
+SF, THIRD, how = sys.argv[1], sys.argv[2], sys.argv[3]
+LONG = "?p=" + "y" * 300
+def hdrs(n, tag):
+    return ["X-L%02d-%s: v%d" % (i, tag, i) for i in range(n)]
+def drive(m):
+    n = 1
+    while n:
+        r, n = m.perform(); m.select(1.0)
+out = []
+m = pycurl.CurlMulti()
+a = pycurl.Curl(); a.setopt(pycurl.URL, SF + "/m1" + LONG); a.setopt(pycurl.WRITEDATA, io.BytesIO())
+m.add_handle(a)
+a.setopt(pycurl.HTTPHEADER, hdrs(16, "m1"))
+drive(m)
+out.append(a.getinfo(pycurl.RESPONSE_CODE))
+if how == "reset-in":
+    a.reset()          # done, still in the multi handle, message unread
+    a.setopt(pycurl.URL, THIRD + "/m2" + LONG); a.setopt(pycurl.HTTPHEADER, hdrs(15, "m2"))
+    a.setopt(pycurl.WRITEDATA, io.BytesIO())
+    m.remove_handle(a); m.add_handle(a); drive(m)
+elif how == "dup-in":
+    d = a.duphandle(); m.remove_handle(a)
+    d.setopt(pycurl.URL, THIRD + "/m2" + LONG); d.setopt(pycurl.HTTPHEADER, hdrs(15, "m2"))
+    d.setopt(pycurl.WRITEDATA, io.BytesIO()); m.add_handle(d); drive(m); a = d
+else:              # after: options set once it finished, the message read
+    m.info_read()
+    a.setopt(pycurl.URL, THIRD + "/m2" + LONG); a.setopt(pycurl.HTTPHEADER, hdrs(15, "m2"))
+    m.remove_handle(a); m.add_handle(a); drive(m)
+out.append(a.getinfo(pycurl.RESPONSE_CODE))
+# and back to a routed URL on the same handle, a short one, then a third host again
+m.remove_handle(a)
+a.setopt(pycurl.URL, SF + "/m3"); a.setopt(pycurl.HTTPHEADER, hdrs(3, "m3")); a.setopt(pycurl.WRITEDATA, io.BytesIO())
+m.add_handle(a); drive(m); out.append(a.getinfo(pycurl.RESPONSE_CODE)); m.remove_handle(a)
+a.reset(); a.setopt(pycurl.URL, THIRD + "/m4"); a.setopt(pycurl.WRITEDATA, io.BytesIO())
+a.perform(); out.append(a.getinfo(pycurl.RESPONSE_CODE))
+print(out)
+'''
+
+
+@test
+def stranger_long_lists_in_multi_reset_dup_then_third_host(ctx):
+    """A routed multi transfer with 16 header lines set after
+    curl_multi_add_handle and a 330-byte URL; then the handle reset while
+    still in the multi handle (its message unread), or duplicated there, or
+    given new options after it finished, and sent to the third host with a
+    long list and URL; then routed again, reset, third host again: our
+    headers once on each routed request, the application's lines intact,
+    nothing of ours at the third host."""
+    for how in ("reset-in", "dup-in", "after"):
+        fresh(ctx)
+        p = ok(pyrun(ctx, MULTI_RESET, SF, ctx.plain.url(""), how))
+        assert p.stdout.strip() == b"[200, 200, 200, 200]", (how, p.stdout, p.stderr[-2000:])
+        routed = ctx.proxy.requests()
+        assert [r["target"].split("?")[0] for r in routed] == ["/m1", "/m3"], how
+        assert routed[0]["target"] == "/m1?p=" + "y" * 300
+        for r, tag, n in ((routed[0], "m1", 16), (routed[1], "m3", 3)):
+            assert_amp_headers(r, installation="inst-sf-1")
+            got = [(k, v) for k, v in r["headers"] if k.startswith("X-L")]
+            assert got == [("X-L%02d-%s" % (i, tag), "v%d" % i) for i in range(n)], (how, got)
+        third = ctx.plain.requests()
+        assert [r["target"].split("?")[0] for r in third] == ["/m2", "/m4"], how
+        got = [(k, v) for k, v in third[0]["headers"] if k.startswith("X-L")]
+        assert got == [("X-L%02d-m2" % i, "v%d" % i) for i in range(15)], (how, got)
+        assert [k for k, _ in third[1]["headers"] if k.startswith("X-L")] == [], how
+        key_nowhere(ctx, p)
+
+
+PHP_STRANGER = r'''
+[$_, $SF, $THIRD, $DIR] = $argv;
+$long = "?p=" . str_repeat("z", 300);
+function hl($n, $tag) { $o = []; for ($i = 0; $i < $n; $i++) $o[] = sprintf("X-L%02d-%s: v%d", $i, $tag, $i); return $o; }
+function go($c, $url, $n, $tag) {
+    curl_setopt($c, CURLOPT_URL, $url);
+    curl_setopt($c, CURLOPT_HTTPHEADER, hl($n, $tag));
+    curl_setopt($c, CURLOPT_RETURNTRANSFER, true);
+    $body = curl_exec($c);
+    file_put_contents($GLOBALS["DIR"] . "/php_bodies.txt", (string)$body, FILE_APPEND);
+    return curl_getinfo($c, CURLINFO_RESPONSE_CODE);
+}
+$out = [];
+// cookies: libcurl's engine, the provider's Set-Cookie with a redirect to the third host
+$c = curl_init();
+curl_setopt($c, CURLOPT_COOKIEFILE, "");
+curl_setopt($c, CURLOPT_FOLLOWLOCATION, true);
+curl_setopt($c, CURLOPT_VERBOSE, true);
+$log = fopen($DIR . "/php_verbose.txt", "w");
+curl_setopt($c, CURLOPT_STDERR, $log);
+$out[] = go($c, "$SF/ck1$long", 14, "ck1");
+$out[] = go($c, "$THIRD/ck2$long", 13, "ck2");
+$out[] = go($c, "$SF/ck3", 2, "ck3");
+file_put_contents($DIR . "/php_cookies.txt", implode("\n", curl_getinfo($c, CURLINFO_COOKIELIST)));
+// a redirect followed by hand: routed, its Location at the third host, back
+curl_setopt($c, CURLOPT_FOLLOWLOCATION, false);
+$out[] = go($c, "$SF/hand1", 20, "hand1");
+$loc = curl_getinfo($c, CURLINFO_REDIRECT_URL);
+$out[] = go($c, $loc, 20, "hand2");
+$out[] = go($c, "$SF/hand3$long", 1, "hand3");
+$d = curl_copy_handle($c);
+curl_reset($c);
+curl_setopt($c, CURLOPT_COOKIEFILE, "");
+$out[] = go($c, "$THIRD/reset1", 0, "reset1");
+$out[] = go($d, "$THIRD/copy1$long", 17, "copy1");
+$out[] = go($d, "$SF/copy2", 17, "copy2");
+curl_close($c); curl_close($d); fclose($log);
+// a handle per request, alternating
+for ($i = 0; $i < 40; $i++) {
+    $h = curl_init();
+    $out[] = go($h, ($i % 2 ? $THIRD : $SF) . "/per$i" . ($i % 4 < 2 ? $long : ""), ($i * 5) % 19, "per$i");
+    curl_close($h);
+}
+echo json_encode($out), "\n";
+'''
+
+
+@test
+def stranger_php_cookies_redirects_copy_reset_long_lists(ctx):
+    """php-cli with php-curl: libcurl's cookie engine on, the provider's
+    Set-Cookie with a redirect to the third host (followed), then the third
+    host and the provider again on the same handle; a redirect followed by
+    hand (routed, then its Location at the third host); curl_copy_handle and
+    curl_reset, both sent to the third host; then a handle per request;
+    header lists of 0 to 20 lines and URLs over 300 bytes throughout, verbose
+    to a file: our headers once on each routed request with the
+    application's lines whole, the provider's cookie back to the provider
+    only, nothing of ours at the third host or in any file."""
+    fresh(ctx)
+    ctx.proxy.control("queue", [
+        {"status": 302, "headers": [["Set-Cookie", "sid=prov1; Path=/"], ["Location", ctx.plain.url("/ck1land")]]},
+        {"status": 200},
+        {"status": 302, "headers": [["Location", ctx.plain.url("/hand2")]]}])
+    p = ok(ctx.run(["php", "-r", PHP_STRANGER, "--", SF, ctx.plain.url(""), ctx.dir]), "php")
+    want_plain = ["ck1land", "ck2", "hand2", "reset1", "copy1"] + ["per%d" % i for i in range(1, 40, 2)]
+    want_proxy = ["ck1", "ck3", "hand1", "hand3", "copy2"] + ["per%d" % i for i in range(0, 40, 2)]
+    assert p.stdout.strip() == str([200, 200, 200, 302] + [200] * 45).replace(" ", "").encode(), p.stdout
+    n_of = {"ck1": 14, "ck1land": 14, "ck2": 13, "ck3": 2, "hand1": 20, "hand2": 20, "hand3": 1,
+            "reset1": 0, "copy1": 17, "copy2": 17}
+    n_of.update({"per%d" % i: (i * 5) % 19 for i in range(40)})
+    for name, server, want in (("proxy", ctx.proxy, want_proxy), ("plain", ctx.plain, want_plain)):
+        reqs = server.requests()
+        assert [r["target"].split("?")[0].lstrip("/") for r in reqs] == want, (name, [r["target"][:40] for r in reqs])
+        for r in reqs:
+            tag = r["target"].split("?")[0].lstrip("/")
+            # A redirect followed by libcurl keeps the list of the request it came from.
+            lt = "ck1" if tag == "ck1land" else tag
+            got = [(k, v) for k, v in r["headers"] if k.startswith("X-L")]
+            assert got == [("X-L%02d-%s" % (i, lt), "v%d" % i) for i in range(n_of[tag])], (name, tag, got)
+            cookies = header_values(r, "Cookie")
+            if name == "proxy":
+                assert_amp_headers(dict(r, status=200), installation="inst-sf-1")  # (some answered 302)
+                assert cookies == (["sid=prov1"] if tag in ("ck3", "hand1", "hand3") else []), (tag, cookies)
+            else:
+                assert_untouched(r)
+                assert cookies == [], (tag, cookies)
+    files = [os.path.join(ctx.dir, n) for n in ("php_bodies.txt", "php_verbose.txt", "php_cookies.txt")]
+    jar = open(files[2], "rb").read()
+    assert b"acme.my.salesforce.com" in jar and b"prov1" in jar, jar
+    key_nowhere(ctx, p, files)
+
+
+@test
+def stranger_c_lists_changed_under_libcurl_and_a_duplicate_of_a_closed_handle(ctx):
+    """tests/clients/stranger_lists.c: a list of twelve lines grown to
+    thirteen after it was set (not set again), a line rewritten in place,
+    the list freed and another set; long and short URLs by turns; a
+    duplicate performed, as copied, after its original was closed and
+    another handle used: each routed request carries the application's
+    lines as the list held them then, ours once; the third host none of
+    ours."""
+    exe = os.path.join(ctx.dir, "stranger_lists")
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "clients",
+                       "stranger_lists.c")
+    subprocess.run(["cc", "-O1", "-o", exe, src, "-lcurl"], check=True)
+    fresh(ctx)
+    p = ok(ctx.run([exe, SF, ctx.plain.url("")]))
+    tags = ["a1", "a2", "a3", "a4", "a5", "a6", "b1", "c1", "dup", "d2", "c2"]
+    assert p.stdout.decode().split("\n")[:-1] == ["%s 0 200" % t for t in tags], p.stdout
+    a = [("X-L%02d-a" % i, "v%d" % i) for i in range(12)]
+    a13 = a + [("X-L12-a", "v12")]
+    a13w = [a13[0], ("X-L01-a", "w1")] + a13[2:]
+    b = [("X-L%02d-b" % i, "v%d" % i) for i in range(3)]
+    c = [("X-L%02d-c" % i, "v%d" % i) for i in range(14)]
+    want = {"proxy": [("a1", a), ("a3", a), ("a4", a13), ("a6", a13w), ("b1", b), ("c1", c), ("b1", b)],
+            "plain": [("a2", a), ("a5", a13), ("d2", b), ("c2", c)]}
+    for name, server in (("proxy", ctx.proxy), ("plain", ctx.plain)):
+        got = [(r["target"].split("?")[0].lstrip("/"), [(k, v) for k, v in r["headers"] if k.startswith("X-L")])
+               for r in server.requests()]
+        assert got == want[name], (name, got)
+        for r in server.requests():
+            if name == "proxy":
+                assert_amp_headers(r, installation="inst-sf-1")
+            else:
+                assert_untouched(r)
+    key_nowhere(ctx, p)
