@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "curlapi.h"
 #include "handle.h"
@@ -17,12 +18,14 @@ enum amp_verdict {
     AMP_REFUSE,  /* blocked: fail with *refusal */
 };
 
-/* 1 when route is not blocked at now (the UTC second), as the shared
+/* 1 when route is not blocked at now (clock.h: as the transfer's start
+ * read the clock), as the shared
  * state says (read again when another process changed it, as
  * amp_ratelimit_check reads it): amp_ratelimit_check would say AMP_SEND.
  * Says nothing, counts nothing; 0 when it cannot tell. Most often a few
  * instructions: nothing recorded at all, as last read. */
-int amp_ratelimit_open(const struct amp_config *cfg, const struct amp_route *route, int64_t now);
+int amp_ratelimit_open(const struct amp_config *cfg, const struct amp_route *route,
+                       struct amp_now now);
 
 /* Before a routed transfer on route: whether it may be sent. When not,
  * hs->xfer.forced_msg and one stderr line say why (and, when it is refused,

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "curlapi.h"
 
@@ -47,23 +48,23 @@ static inline const struct amp_settings *amp_settings_get(const struct amp_curl 
 extern _Atomic int64_t amp_settings_looked_at;
 /* The look itself (amp_settings_refresh's rare part). */
 const struct amp_settings *amp_settings_look(const struct amp_curl *c, const struct amp_settings *s,
-                                             int64_t *now);
+                                             int64_t now);
 
 /* The same, after looking (once the UTC second has moved on since the last
  * look, from the start of a transfer) whether the config's files changed,
- * and loading them again when they did. *now: the UTC second it read.
- * Inline: every transfer's start pays its common case, one clock read and
- * one compare. */
+ * and loading them again when they did. *now: the clock it read (clock.h),
+ * for the transfer to use. Inline: every transfer's start pays its common
+ * case, one clock read and one compare. */
 static inline const struct amp_settings *amp_settings_refresh(const struct amp_curl *c,
-                                                              int64_t *now)
+                                                              struct amp_now *now)
 {
     const struct amp_settings *s = amp_settings_get(c);
 
-    *now = (int64_t)time(NULL);
+    *now = amp_clock();
     if (s->mode == AMP_OFF ||
-        *now == atomic_load_explicit(&amp_settings_looked_at, memory_order_relaxed))
+        now->s == atomic_load_explicit(&amp_settings_looked_at, memory_order_relaxed))
         return s;
-    return amp_settings_look(c, s, now);
+    return amp_settings_look(c, s, now->s);
 }
 
 /* The current config, with a reference taken for the caller (NULL when

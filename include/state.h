@@ -63,9 +63,10 @@ void amp_state_close(struct amp_state *st);
 int amp_state_find(struct amp_state *st, uint64_t key, int64_t now, struct amp_block *out);
 
 /* 1 when nothing is recorded at all, as last read and not due to be read
- * again yet: amp_state_find would find nothing, for any key. A few
- * instructions and a coarse clock's read; 0 says only "ask". */
-int amp_state_quiet(struct amp_state *st);
+ * again yet at ms (the coarse clock's millisecond, clock.h, as the caller
+ * read it): amp_state_find would find nothing, for any key. A few
+ * instructions; 0 says only "ask". */
+int amp_state_quiet(struct amp_state *st, int64_t ms);
 
 /* Records b (replacing any record with its key), under flock. 0 or -1. */
 int amp_state_record(struct amp_state *st, const struct amp_block *b);

@@ -63,7 +63,7 @@ static inline int amp_transfer_running(const struct amp_handle *hs)
  * set when the entry was taken out of the table meanwhile: the caller
  * frees it. */
 CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config *cfg,
-                              struct amp_handle *hs, int64_t now, int *orphaned);
+                              struct amp_handle *hs, struct amp_now now, int *orphaned);
 
 /* curl_multi_add_handle: the transfer routed before libcurl gets it (one
  * that must not be sent is set to fail through libcurl), then what libcurl

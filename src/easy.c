@@ -150,7 +150,7 @@ CURLcode amp_easy_perform(const struct amp_curl *c, int internal, CURL *easy)
     /* NULL: libcurl's CURLE_BAD_FUNCTION_ARGUMENT, and no entry of ours. */
     if (internal || !easy)
         return c->easy_perform(easy);
-    int64_t now;
+    struct amp_now now;
     const struct amp_settings *shim = amp_settings_refresh(c, &now);
     if (shim->mode == AMP_OFF)
         return c->easy_perform(easy);

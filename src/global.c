@@ -21,7 +21,7 @@ static void *next(const char *name)
  * parent), and its new workers then get the config as it is now. */
 static void settle(const struct amp_curl *c)
 {
-    int64_t now;
+    struct amp_now now;
 
     amp_settings_refresh(c, &now);
 }

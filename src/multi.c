@@ -16,7 +16,7 @@ CURLMcode amp_multi_add_handle(const struct amp_curl *c, int internal, CURLM *mu
 {
     if (!c)
         return CURLM_INTERNAL_ERROR;
-    int64_t now = 0;
+    struct amp_now now = { 0, 0 };
     const struct amp_settings *shim = internal ? NULL : amp_settings_refresh(c, &now);
     /* NULL (libcurl refuses it): no entry of ours, and nothing routed,
      * blocked or said for a call that never is. */
@@ -31,7 +31,7 @@ CURLMcode amp_multi_add_handle(const struct amp_curl *c, int internal, CURLM *mu
      * libcurl refuses it, and the transfer under way keeps what it has. */
     if (hs->xfer.active || amp_transfer_running(hs))
         return c->multi_add_handle(multi, easy);
-    amp_transfer_adding(shim, hs, now);
+    amp_transfer_adding(shim, hs, now.s);
     CURLMcode mrc = c->multi_add_handle(multi, easy);
     amp_transfer_added(hs, mrc == CURLM_OK ? multi : NULL);
     return mrc;

@@ -215,15 +215,16 @@ static __attribute__((noinline)) int open_asked(const struct amp_config *cfg,
     return !st || !amp_state_find(st, route->key, now, &b);
 }
 
-int amp_ratelimit_open(const struct amp_config *cfg, const struct amp_route *route, int64_t now)
+int amp_ratelimit_open(const struct amp_config *cfg, const struct amp_route *route,
+                       struct amp_now now)
 {
     /* The common case without a frame: opened, and nothing recorded. */
     struct amp_state *st = atomic_load_explicit(&((struct amp_config *)cfg)->state,
                                                 memory_order_acquire);
 
-    if (st && amp_state_quiet(st))
+    if (st && amp_state_quiet(st, amp_clock_ms(now)))
         return 1;
-    return open_asked(cfg, route, now);
+    return open_asked(cfg, route, now.s);
 }
 
 enum amp_verdict amp_ratelimit_check(const struct amp_config *cfg, struct amp_handle *hs,

@@ -254,12 +254,12 @@ static int wanted(void)
 _Atomic int64_t amp_settings_looked_at;
 
 __attribute__((noinline)) const struct amp_settings *
-amp_settings_look(const struct amp_curl *c, const struct amp_settings *s, int64_t *now)
+amp_settings_look(const struct amp_curl *c, const struct amp_settings *s, int64_t now)
 {
     /* watch is looked at only by the thread that holds `looking`. */
     if (atomic_exchange_explicit(&watch.looking, 1, memory_order_acquire))
         return s;
-    atomic_store_explicit(&amp_settings_looked_at, *now, memory_order_relaxed);
+    atomic_store_explicit(&amp_settings_looked_at, now, memory_order_relaxed);
     int any = watch.unopened, same = !watch.unopened;
     for (int i = 0; i < watch.nfiles; i++) {
         if (changed(&watch.files[i])) {

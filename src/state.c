@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "le.h"
 #include "ownfd.h"
 
@@ -33,8 +34,8 @@ struct amp_state {
     struct amp_block *cache;
     size_t ncache;
     time_t checked_path;  /* when the path was last compared with fd */
-    int64_t checked_ms;   /* when the header was last read (monotonic) */
-    /* Monotonic ms before which no route is blocked (0: not known): the
+    int64_t checked_ms;   /* when the header was last read (now_ms) */
+    /* The ms (now_ms) before which no route is blocked (0: not known): the
      * common case, a request on a route nobody blocked, takes no lock. */
     _Atomic int64_t quiet_until;
 };
@@ -56,12 +57,18 @@ static pid_t current_pid(void)
     return self_pid;
 }
 
-static int64_t monotonic_ms(void)
+/* The coarse wall clock's millisecond (clock.h), the one a transfer's
+ * start reads already: a spell measured in it is taken as over whenever
+ * the clock is found outside it, set back as well as gone past. */
+static int64_t now_ms(void)
 {
-    struct timespec ts;
+    return amp_clock_ms(amp_clock());
+}
 
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+/* ms is within the spell of RECHECK_MS that began at since. */
+static int within(int64_t since, int64_t ms)
+{
+    return (uint64_t)(ms - since) < AMP_STATE_RECHECK_MS;
 }
 
 static void (*warn_fn)(const char *msg);
@@ -333,7 +340,7 @@ static int read_locked(struct amp_state *st)
             return -1;
         drop_cache(st);
         if (sb.st_size == 0) {
-            st->checked_ms = monotonic_ms();
+            st->checked_ms = now_ms();
             st->read = 1;
             return 0; /* new: no record yet */
         }
@@ -368,7 +375,7 @@ static int read_locked(struct amp_state *st)
             if (!why) {
                 st->ncache = count;
                 st->gen = amp_get64(hdr + 24);
-                st->checked_ms = monotonic_ms();
+                st->checked_ms = now_ms();
                 st->read = 1;
                 return 0;
             }
@@ -401,7 +408,7 @@ static int write_locked(struct amp_state *st)
     free(buf);
     if (rc == 0) {
         st->gen++;
-        st->checked_ms = monotonic_ms();
+        st->checked_ms = now_ms();
         st->read = 1;
     }
     return rc;
@@ -460,11 +467,11 @@ void amp_state_close(struct amp_state *st)
 static int cache_current(struct amp_state *st, int fresh)
 {
     unsigned char hdr[AMP_STATE_HEADER];
-    int64_t ms = monotonic_ms();
+    int64_t ms = now_ms();
 
     if (st->pid != current_pid() || !st->read)
         return 0;
-    if (!fresh && st->checked_ms && ms - st->checked_ms < AMP_STATE_RECHECK_MS)
+    if (!fresh && st->checked_ms && within(st->checked_ms, ms))
         return 1;
     st->checked_ms = ms;
     struct stat a, b;
@@ -499,18 +506,19 @@ static int refresh(struct amp_state *st, int fresh)
     return rc;
 }
 
-int amp_state_quiet(struct amp_state *st)
+int amp_state_quiet(struct amp_state *st, int64_t ms)
 {
     int64_t quiet = atomic_load_explicit(&st->quiet_until, memory_order_acquire);
 
-    return quiet && (quiet == INT64_MAX || monotonic_ms() < quiet);
+    /* Until quiet, no further: within the spell that ends there. */
+    return quiet && (quiet == INT64_MAX || within(quiet - AMP_STATE_RECHECK_MS, ms));
 }
 
 int amp_state_find(struct amp_state *st, uint64_t key, int64_t now, struct amp_block *out)
 {
     int found = 0;
 
-    if (amp_state_quiet(st))
+    if (amp_state_quiet(st, now_ms()))
         return 0;
     pthread_mutex_lock(&st->lock);
     /* On failure the last known state still holds, but is not known quiet. */

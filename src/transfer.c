@@ -1074,7 +1074,7 @@ static inline CURLcode perform_confined(const struct amp_curl *c, struct amp_han
 }
 
 CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config *cfg,
-                              struct amp_handle *hs, int64_t now, int *orphaned)
+                              struct amp_handle *hs, struct amp_now now, int *orphaned)
 {
     int routed;
     CURLcode rc;
@@ -1094,9 +1094,9 @@ CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config 
     if (!hs->xfer.active && again(cfg, hs) && amp_ratelimit_open(cfg, hs->decision.route, now)) {
         /* begin's short way: set up as the handle's last transfer was. */
         hs->xfer.counted_blocked = NULL;
-        sending(cfg, hs, hs->decision.again_mode, now);
+        sending(cfg, hs, hs->decision.again_mode, now.s);
     } else {
-        rc = begin(cfg, hs, 1, now, &routed);
+        rc = begin(cfg, hs, 1, now.s, &routed);
         if (rc != CURLE_OK || !routed) {
             /* Left alone, and still performing while libcurl runs it: one
              * of its callbacks may start it again (amp_transfer_running)

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "state.h"
 
 #include "scratch.h"
@@ -684,6 +685,33 @@ static void two_handles_see_each_other(void **state)
     free(path);
 }
 
+/* Nothing recorded, as just read: quiet for RECHECK_MS of the coarse wall
+ * clock from that read, and not before it (a clock set back ends the
+ * spell: the file is read again), nor after. A record ends it at once. */
+static void quiet_for_one_spell_of_the_clock(void **state)
+{
+    (void)state;
+    char *path = state_path("quiet");
+    struct amp_state *st = open_ok(path);
+    struct amp_block a = block("inst-1", "", FAR);
+
+    assert_int_equal(amp_state_quiet(st, amp_clock_ms(amp_clock())), 0); /* never read */
+    int64_t before = amp_clock_ms(amp_clock());
+    assert_int_equal(found(st, a.key, NOW), 0);
+    int64_t after = amp_clock_ms(amp_clock());
+    assert_int_equal(amp_state_quiet(st, after), after - before < AMP_STATE_RECHECK_MS);
+    assert_int_equal(amp_state_quiet(st, before + AMP_STATE_RECHECK_MS), 0);
+    assert_int_equal(amp_state_quiet(st, after + AMP_STATE_RECHECK_MS), 0);
+    assert_int_equal(amp_state_quiet(st, before - 1), 0);
+    assert_int_equal(amp_state_quiet(st, before - 3600 * 1000), 0);
+
+    record_ok(st, &a);
+    assert_int_equal(amp_state_quiet(st, after), 0);
+
+    amp_state_close(st);
+    free(path);
+}
+
 /* ---- corrupt files ---------------------------------------------------- */
 
 /* A state at scratch/sub/state made of bytes: the first look sets it
@@ -1194,6 +1222,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(default_path, save_runtime_dir, restore_runtime_dir),
         cmocka_unit_test(memory_only),
         cmocka_unit_test(generation_zero_is_read),
+        cmocka_unit_test(quiet_for_one_spell_of_the_clock),
     };
 
     return cmocka_run_group_tests(tests, make_scratch, drop_scratch);
