@@ -193,9 +193,9 @@ struct amp_watch {
                                        * its Set-Cookie lines are that provider's,
                                        * even after its Location took the next
                                        * request off the proxy */
-    unsigned lines;                   /* calls since the last status line */
-    int long_answers;                 /* a response of this handle had more lines
-                                       * than handing them to libcurl costs */
+    int done;                         /* nothing of the rest of this response can
+                                       * matter here: its lines go to the
+                                       * application as they come */
     /* Allocated at a handle's first 429 line: the handle's cleared state
      * stays within 2 KiB, which glibc clears without `rep stosb`, for every
      * handle a program makes (handles.c). */

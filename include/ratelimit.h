@@ -51,7 +51,7 @@ static inline void amp_ratelimit_kept_forget(struct amp_watch *w)
  * callback (callbacks.h) fills it. */
 static inline void amp_ratelimit_watch_start(struct amp_handle *hs)
 {
-    hs->watch.status = hs->watch.recorded = 0;
+    hs->watch.status = hs->watch.recorded = hs->watch.done = 0;
     /* An earlier transfer's 429 values are not this one's: a lean
      * transfer's lines never pass our callback to clear them, and its 429
      * would take those libcurl's store lacks from an old answer. */

@@ -442,8 +442,8 @@ static void sending(const struct amp_config *cfg, struct amp_handle *hs, unsigne
 }
 
 /* begin's short way (amp_transfer_perform's), for a handle whose last
- * transfer was begun lean (a curl_easy_perform to a plain relay) and ended
- * as it began (d->again):
+ * transfer was a curl_easy_perform begun so that it may be begun again
+ * (may_begin_again) and ended as it began (d->again):
  * when nothing that transfer was set up from has moved since (the config
  * it held, no option of the application's noted, the URL it decided, its
  * header list made of the same nodes, our options on the handle as it left
@@ -462,6 +462,19 @@ static int again(const struct amp_config *cfg, const struct amp_handle *hs)
            !(d->again_mode & AMP_MODE_FRESH) && !amp_confine_relay_shared();
 }
 
+/* A transfer sent to the proxy that the next may be begun as (begin's
+ * short way): lean, or a curl_easy_perform (not in a multi handle, whose
+ * transfer ends where the application says) on a connection it may keep,
+ * with libcurl's cookie engine off. With it on, a Set-Cookie of this
+ * transfer's would give the next one a list of ours with the provider's
+ * cookies, which only the long way puts (cookies.c). */
+static int may_begin_again(const struct amp_handle *hs, unsigned mode)
+{
+    return (mode & AMP_MODE_LEAN) ||
+           (hs->xfer.performing && !hs->xfer.multi && !(mode & AMP_MODE_FRESH) &&
+            !hs->app.cookie_engine && !hs->cookies.seen && !hs->app.share);
+}
+
 /* Route hs's transfer. CURLE_OK with *routed 0 (left alone) or 1 (our
  * options are on the handle); any other code: the transfer must not be
  * sent (blocked, out of memory), hs->xfer.forced_msg and the application's
@@ -477,7 +490,7 @@ static CURLcode begin(const struct amp_config *cfg, struct amp_handle *hs, int m
     *routed = 0;
     if (hs->xfer.active) /* never routed twice: the handle already carries ours */
         return CURLE_OK;
-    d->again = 0; /* set again below if this one is begun lean */
+    d->again = 0; /* set again below if the next may be begun as this one */
     use_config(hs, cfg);
     cfg = hs->cfg; /* the one it holds: cfg may have been replaced since it was read */
     if (decide(cfg, hs) < 0 || (d->route && build_headers(hs) < 0)) {
@@ -528,9 +541,9 @@ static CURLcode begin(const struct amp_config *cfg, struct amp_handle *hs, int m
         return amp_transfer_fail(hs, CURLE_OUT_OF_MEMORY, AMP_FAIL_QUIET,
                                  "out of memory while routing %s", d->url);
     }
-    /* Nothing but the lean kind is begun the short way: its end leaves
-     * nothing of its own on the handle (end() says whether it did). */
-    if (v == AMP_SEND && (mode & AMP_MODE_LEAN)) {
+    /* Its end says whether it left anything of its own on the handle
+     * (end(): a redirect's list or URL, a failure of ours). */
+    if (v == AMP_SEND && may_begin_again(hs, mode)) {
         d->again = 1;
         d->again_noted = hs->opts.noted;
         d->again_mode = mode;

@@ -145,15 +145,19 @@ NATIVE_HEADERS = []
 KINDS = ("direct", "native", "ampshim")
 # The time runs: native twice a round, for the noise.
 TIME_KINDS = ("direct", "native", "ampshim", "native2")
-# (URLs, routes, header lines of each answer): the four of issue 10, an
-# upstream answering with 22 header lines, as real providers do (issue 17:
-# every line passes through ampshim's header watch), and a new handle for
-# each request ("fresh": made, set up, performed and cleaned up, as PHP's
-# curl_init() does; a new connection each, since a handle's go with it).
+# (URLs, routes, answer: see ANSWERS): the four of issue 10, an upstream
+# answering with 22 header lines, as real providers do (issue 17), to a
+# client without a header callback and to one with (every line then passes
+# through ampshim's header watch: a client without one has no watch of
+# ours, a "lean" transfer), and a new handle for each request ("fresh":
+# made, set up, performed and cleaned up, as PHP's curl_init() does; a new
+# connection each, since a handle's go with it).
 SCENARIOS = [("same", 1, 2), ("vary", 1, 2), ("same", 1000, 2), ("vary", 1000, 2),
-             ("same", 1, 22), ("fresh", 1, 2)]
-# The URL path that makes the upstream answer with 22 header lines.
-HDR_PATH = {2: "", 22: "/h22"}
+             ("same", 1, 22), ("same", 1, "22cb"), ("fresh", 1, 2)]
+# Each answer: the URL path that makes the upstream answer with that many
+# header lines, and whether the client reads them with a header callback
+# of its own (bench_client --hdrcb), as the curl tool, PHP, R and git do.
+ANSWERS = {2: ("", False), 22: ("/h22", False), "2cb": ("", True), "22cb": ("/h22", True)}
 # Providers of the catalog with a {{.workspace}} host, for many distinct
 # routes by provider name.
 WORKSPACE_PROVIDERS = ("aha", "bynder", "chargebee", "freshdesk", "gorgias", "mixpanel",
@@ -346,8 +350,10 @@ class Runner:
     def command(self, kind, urls, n, timing, hdrs=2):
         kind = kind.rstrip("2")
         base = PROVIDER if kind == "ampshim" else "http://127.0.0.1:%d" % self.port
-        base += HDR_PATH[hdrs]
+        path, callback = ANSWERS[hdrs]
+        base += path
         cmd = [CLIENT] + (["--pad", str(self.pad)] if self.pad else [])
+        cmd += ["--hdrcb"] if callback else []
         cmd += ["--noproxy"] if kind == "native" else []
         cmd += [base, str(n), urls, "time" if timing else "count", str(self.port)]
         if kind == "native":
@@ -462,7 +468,7 @@ def count(runner, tmp, kind, urls, nroutes, tag="", hdrs=2):
         runner.pad = pad
         res = []
         for n in (N1, N2):
-            out = os.path.join(tmp, "callgrind.%s.%s.%d.h%d.%d.pad%d%s" % (
+            out = os.path.join(tmp, "callgrind.%s.%s.%d.h%s.%d.pad%d%s" % (
                 kind, urls, nroutes, hdrs, n, pad, tag))
             runner.run(kind, urls, nroutes, n, False, valgrind_out=out, hdrs=hdrs)
             res.append(callgrind_self(out))
@@ -651,6 +657,8 @@ def main():
     def name(urls, nroutes, hdrs=2):
         if urls == "fresh":
             return "a handle each, %d route%s" % (nroutes, "" if nroutes == 1 else "s")
+        if ANSWERS[hdrs][1]:
+            return "%s URL, %s hdrs, header callback" % (urls, str(hdrs).rstrip("cb"))
         return "%s URL, %d route%s%s" % (urls, nroutes, "" if nroutes == 1 else "s",
                                          "" if hdrs == 2 else ", %d hdrs" % hdrs)
 
@@ -661,24 +669,24 @@ def main():
           "ampshim/native - 1;")
     print("native A/A: the same for native's second run of each round; noise: the median of "
           "|native2/native - 1|")
-    print("%-26s | %9s | %9s | %10s | %9s | %9s | %9s | %7s | %14s" % (
+    print("%-34s | %9s | %9s | %10s | %9s | %9s | %9s | %7s | %14s" % (
         "scenario", "direct µs", "native µs", "ampshim µs", "vs direct", "vs native", "native A/A",
         "noise", "MAD d/n/a %"))
     for urls, nroutes, hdrs in SCENARIOS:
         t = times[(urls, nroutes, hdrs)]
-        print("%-26s | %9.2f | %9.2f | %10.2f | %+8.2f%% | %+8.2f%% | %+9.2f%% | %6.2f%% | %14s" % (
+        print("%-34s | %9.2f | %9.2f | %10.2f | %+8.2f%% | %+8.2f%% | %+9.2f%% | %6.2f%% | %14s" % (
             name(urls, nroutes, hdrs), t["direct"], t["native"], t["ampshim"],
             pct(t["ampshim"], t["direct"]), t["over"], t["aa"], t["noise"],
             "/".join("%.1f" % t["mad"][k] for k in KINDS)))
 
     print()
     print("instructions per request (callgrind Ir, (Ir(%d) - Ir(%d)) / %d)" % (N2, N1, N2 - N1))
-    print("%-26s | %10s | %10s | %11s | %10s | %10s" % (
+    print("%-34s | %10s | %10s | %11s | %10s | %10s" % (
         "scenario", "direct Ir", "native Ir", "ampshim Ir", "vs direct", "vs native"))
     for urls, nroutes, hdrs in SCENARIOS:
         d, n, a = (counts[("direct", urls, hdrs)], counts[("native", urls, hdrs)],
                    counts[("ampshim", urls, nroutes, hdrs)])
-        print("%-26s | %10.0f | %10.0f | %11.0f | %+9.2f%% | %+9.2f%%" % (
+        print("%-34s | %10.0f | %10.0f | %11.0f | %+9.2f%% | %+9.2f%%" % (
             name(urls, nroutes, hdrs), d.per_req, n.per_req, a.per_req,
             pct(a.per_req, d.per_req), pct(a.per_req, n.per_req)))
     first = counts[("ampshim", "vary", 1000, 2)]
@@ -692,8 +700,8 @@ def main():
     for urls, nroutes, hdrs in SCENARIOS:
         a, n = counts[("ampshim", urls, nroutes, hdrs)], counts[("native", urls, hdrs)]
         obs, fns = where(a.by_fn, n.by_fn, 6, 20)
-        print("  %-26s total %+.0f: %s" % (name(urls, nroutes, hdrs), a.per_req - n.per_req, obs))
-        print("  %-26s top: %s" % ("", fns))
+        print("  %-34s total %+.0f: %s" % (name(urls, nroutes, hdrs), a.per_req - n.per_req, obs))
+        print("  %-34s top: %s" % ("", fns))
 
     print()
     print("whole processes (callgrind Ir, total)")
@@ -708,11 +716,11 @@ def main():
         a, n = startup[("ampshim", nroutes)], startup[("native", nroutes)]
         obs, fns = where(a.by_fn, n.by_fn, 8, 1000)
         print("  start-up, %4d routes  total %s: %s" % (nroutes, mega(a.total - n.total), obs))
-        print("  %-26s top: %s" % ("", fns))
+        print("  %-34s top: %s" % ("", fns))
     a, n = true[(10, True)], true[(10, False)]
     obs, fns = where(a.by_fn, n.by_fn, 8, 20)
-    print("  %-26s total %+d: %s" % (os.path.basename(TRUE), a.total - n.total, obs))
-    print("  %-26s top: %s" % ("", fns))
+    print("  %-34s total %+d: %s" % (os.path.basename(TRUE), a.total - n.total, obs))
+    print("  %-34s top: %s" % ("", fns))
 
     results = []
     print()
@@ -728,7 +736,7 @@ def main():
         ok = pct(a, n) <= MAX_IR_PCT and unflattered <= MAX_IR_PCT
         results.append(ok)
         luck = "" if ok or pct(a, n) > MAX_IR_PCT else " (within only by malloc's %+.0f)" % m
-        print("     %-26s %+6.2f%% (%+.0f Ir; malloc %+.0f, the rest %+.0f = %+.2f%%)  %s%s" % (
+        print("     %-34s %+6.2f%% (%+.0f Ir; malloc %+.0f, the rest %+.0f = %+.2f%%)  %s%s" % (
             name(urls, nroutes, hdrs), pct(a, n), a - n, m, a - n - m, (a - n - m) / n * 100,
             verdict(ok), luck))
     print("  b. time per request within noise of native (noise: how much two native runs of a "
@@ -738,7 +746,7 @@ def main():
         over, noise = t["over"], t["noise"]
         ok = over <= noise
         results.append(ok)
-        print("     %-26s %+6.2f%% (noise %.2f%%)  %s" % (name(urls, nroutes, hdrs), over, noise,
+        print("     %-34s %+6.2f%% (noise %.2f%%)  %s" % (name(urls, nroutes, hdrs), over, noise,
                                                        verdict(ok)))
     print("  c. instructions per request the same with 1 and 1,000 routes (within %d Ir)"
           % SAME_TOL)
@@ -747,14 +755,14 @@ def main():
         a2 = counts[("ampshim", urls, 1000, 2)].per_req
         ok = abs(a2 - a1) <= SAME_TOL
         results.append(ok)
-        print("     %-26s %.0f vs %.0f: %+.0f Ir  %s" % (urls + " URL", a1, a2, a2 - a1,
+        print("     %-34s %.0f vs %.0f: %+.0f Ir  %s" % (urls + " URL", a1, a2, a2 - a1,
                                                         verdict(ok)))
     print("  d. start-up: a whole process making one request, ampshim over native")
     for nroutes in (10, 1000):
         extra = startup[("ampshim", nroutes)].total - startup[("native", nroutes)].total
         ok = extra <= STARTUP_MAX[nroutes]
         results.append(ok)
-        print("     %-26s %s (at most +%.0fM)  %s" % (
+        print("     %-34s %s (at most +%.0fM)  %s" % (
             "%d routes" % nroutes + (" (8 by name)" if nroutes == 10 else ""), mega(extra),
             STARTUP_MAX[nroutes] / 1e6, verdict(ok)))
     print("  e. %s with the library and a config, over without: at most +%d Ir" % (TRUE, TRUE_MAX))
@@ -762,7 +770,7 @@ def main():
         extra = true[(nroutes, True)].total - true[(nroutes, False)].total
         ok = extra <= TRUE_MAX
         results.append(ok)
-        print("     %-26s %+d Ir  %s" % ("%d-route config" % nroutes, extra, verdict(ok)))
+        print("     %-34s %+d Ir  %s" % ("%d-route config" % nroutes, extra, verdict(ok)))
     print("  %d of %d met" % (sum(results), len(results)))
 
     if NOTES:

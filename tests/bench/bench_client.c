@@ -1,6 +1,6 @@
 /* The benchmark's client: one easy handle, kept alive, N requests.
  *
- *   bench_client [--pad K] [--noproxy] URL_BASE N same|vary|fresh time|count PORT [HEADER...]
+ *   bench_client [--pad K] [--hdrcb] [--noproxy] URL_BASE N same|vary|fresh time|count PORT [HEADER...]
  *
  * Request i goes to URL_BASE/items (same, fresh) or URL_BASE/items/<i>?page=<i>
  * (vary); CURLOPT_URL is set before every perform, as real programs do, and
@@ -12,6 +12,10 @@
  * request must succeed with a 200, the whole body, and a connection to
  * 127.0.0.1:PORT (the upstream, whether reached directly or through the
  * proxy route), else the client stops with exit status 1 and says why.
+ *
+ * --hdrcb reads the answers' header lines with a header callback of its
+ * own (CURLOPT_HEADERFUNCTION and HEADERDATA, counting them), as the curl
+ * tool, PHP, R and git do; a request none reached fails.
  *
  * --noproxy sets CURLOPT_NOPROXY "*" once, as ampshim does on a routed
  * transfer when the proxy is plain http on loopback: libcurl then skips its
@@ -41,6 +45,14 @@ static size_t discard(char *p, size_t s, size_t n, void *u)
     return s * n;
 }
 
+/* --hdrcb: the lines of the answer, counted. */
+static size_t count_line(char *p, size_t s, size_t n, void *u)
+{
+    (void)p;
+    (*(long *)u)++;
+    return s * n;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -65,7 +77,7 @@ static void pad_heap(long k)
 }
 
 /* A handle with the client's options (all but the URL). */
-static CURL *handle(struct curl_slist *hdrs, size_t *got, char *errbuf, int noproxy)
+static CURL *handle(struct curl_slist *hdrs, size_t *got, char *errbuf, long *lines, int noproxy)
 {
     CURL *h = curl_easy_init();
 
@@ -75,6 +87,10 @@ static CURL *handle(struct curl_slist *hdrs, size_t *got, char *errbuf, int nopr
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, got);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    if (lines) {
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, count_line);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, lines);
+    }
     if (noproxy)
         curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
     return h;
@@ -87,6 +103,11 @@ int main(int argc, char **argv)
         argv += 2;
         argc -= 2;
     }
+    int hdrcb = argc > 1 && !strcmp(argv[1], "--hdrcb");
+    if (hdrcb) {
+        argv++;
+        argc--;
+    }
     int noproxy = argc > 1 && !strcmp(argv[1], "--noproxy");
     if (noproxy) {
         argv++;
@@ -95,7 +116,8 @@ int main(int argc, char **argv)
     if (argc < 6 || (strcmp(argv[3], "same") && strcmp(argv[3], "vary") && strcmp(argv[3], "fresh")) ||
         (strcmp(argv[4], "time") && strcmp(argv[4], "count"))) {
         fprintf(stderr,
-                "usage: bench_client [--noproxy] URL_BASE N same|vary|fresh time|count PORT [HEADER...]\n");
+                "usage: bench_client [--pad K] [--hdrcb] [--noproxy] URL_BASE N same|vary|fresh "
+                "time|count PORT [HEADER...]\n");
         return 2;
     }
     const char *base = argv[1];
@@ -112,13 +134,13 @@ int main(int argc, char **argv)
 
     char url[4096], errbuf[CURL_ERROR_SIZE];
     size_t got = 0;
-    long connects = 0;
+    long connects = 0, lines = 0, *linesp = hdrcb ? &lines : NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
     hdrs = curl_slist_append(hdrs, "User-Agent: ampshim-bench/1");
     for (int k = 6; k < argc && hdrs; k++)
         hdrs = curl_slist_append(hdrs, argv[k]);
-    CURL *h = fresh ? NULL : handle(hdrs, &got, errbuf, noproxy);
+    CURL *h = fresh ? NULL : handle(hdrs, &got, errbuf, linesp, noproxy);
     if (!hdrs || (!fresh && !h)) {
         fprintf(stderr, "bench_client: curl_easy_init failed\n");
         return 1;
@@ -129,13 +151,14 @@ int main(int argc, char **argv)
             snprintf(url, sizeof(url), "%s/items/%ld?page=%ld", base, i, i);
         else
             snprintf(url, sizeof(url), "%s/items", base);
-        if (fresh && !(h = handle(hdrs, &got, errbuf, noproxy))) {
+        if (fresh && !(h = handle(hdrs, &got, errbuf, linesp, noproxy))) {
             fprintf(stderr, "bench_client: curl_easy_init failed\n");
             return 1;
         }
         curl_easy_setopt(h, CURLOPT_URL, url);
         errbuf[0] = '\0';
         got = 0;
+        lines = 0;
 
         struct timespec t0, t1;
         if (timing)
@@ -154,12 +177,12 @@ int main(int argc, char **argv)
         curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nconn);
         connects += nconn;
         if (rc != CURLE_OK || code != 200 || got != BODY_LEN || pport != port || !ip ||
-            strcmp(ip, "127.0.0.1") != 0) {
+            strcmp(ip, "127.0.0.1") != 0 || (hdrcb && lines < 2)) {
             fprintf(stderr,
                     "bench_client: request %ld to %s failed: rc=%d (%s) status=%ld body=%zu bytes "
-                    "peer=%s:%ld (expected 127.0.0.1:%ld)\n",
+                    "peer=%s:%ld (expected 127.0.0.1:%ld) header lines=%ld\n",
                     i, url, (int)rc, errbuf[0] ? errbuf : curl_easy_strerror(rc), code, got,
-                    ip ? ip : "?", pport, port);
+                    ip ? ip : "?", pport, port, lines);
             return 1;
         }
         if (fresh) {

@@ -28,6 +28,9 @@ for op, val in zip(a[0::2], a[1::2]):
     elif op == "get":
         c.setopt(c.URL, val); c.setopt(c.WRITEDATA, io.BytesIO()); c.perform()
         print("status", c.getinfo(c.RESPONSE_CODE))
+    elif op == "again":
+        c.perform()
+        print("status", c.getinfo(c.RESPONSE_CODE))
     elif op == "show":
         for l in c.getinfo(c.INFO_COOKIELIST): print("cookie", l)
 c.close()
@@ -132,6 +135,16 @@ def answer_cookies_filed_for_provider_host(ctx):
         "acme.my.salesforce.com\tFALSE\t/services/data/\tFALSE\t0\th\t2",
         "#HttpOnly_.salesforce.com\tTRUE\t/services\tFALSE\t0\td\t1",
     ]), shown
+
+
+@test
+def answer_cookies_go_with_the_next_perform_of_a_handle_left_as_it_was(ctx):
+    """A handle performed again with nothing set since (begin's short way
+    for other handles): the cookie its last answer set goes with the next
+    request, and the one after."""
+    answers(ctx, ["sid=1; Path=/"], [], [])
+    reqs, _ = drive(ctx, "get", SF + "/services/a", "again", "-", "again", "-")
+    assert [cookies_of(r) for r in reqs] == [[], ["sid=1"], ["sid=1"]], [r["headers"] for r in reqs]
 
 
 @test

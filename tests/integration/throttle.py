@@ -175,6 +175,77 @@ def rl_standard_retry_after_seconds(ctx):
 
 
 @test
+def rl_header_callback_of_a_kept_handle_sees_every_line_and_the_next_429(ctx):
+    """A handle kept from one perform to the next, with a header callback of
+    the application's (as PHP, the curl tool, R): answers of 30 lines reach
+    it whole and in order, the lines after a 200's status line handed on
+    without being looked at; a second perform is set up as the first was
+    (begin's short way), a third gets a 429, which is looked at all the same
+    and blocks the fourth; a callback set anew between performs gets the
+    next answer's lines."""
+    cfg, _ = rl_cfg(ctx, "rl-kept-callback")
+    many = [["X-Line-%02d" % k, "v%d" % k] for k in range(30)]
+    retry_at = int(time.time()) + 600
+    mark_all(ctx)
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", [
+        {"status": 200, "headers": many, "body": "one"},
+        {"status": 200, "headers": many, "body": "two"},
+        {"status": 200, "headers": many, "body": "three"},
+        {"status": 429, "headers": [["X-Amp-Retry-After", http_date(retry_at)]] + many,
+         "body": "slow down"},
+    ])
+    prog = (
+        "import pycurl, io, sys\n"
+        "lines = {'first': [], 'later': []}\n"
+        "sink = lines['first']\n"
+        "c = pycurl.Curl()\n"
+        "c.setopt(c.URL, sys.argv[1])\n"
+        "c.setopt(c.HEADERFUNCTION, lambda l: lines['first'].append(l))\n"
+        "c.setopt(c.WRITEDATA, io.BytesIO())\n"
+        "def go(tag):\n"
+        "    del sink[:]\n"
+        "    try:\n"
+        "        c.perform()\n"
+        "        code = c.getinfo(c.RESPONSE_CODE)\n"
+        "    except pycurl.error as e:\n"
+        "        code = 'error %d' % e.args[0]\n"
+        "    h = sink\n"
+        "    xs = [l.decode().strip() for l in h if l.startswith(b'X-Line-')]\n"
+        "    print(tag, code, len(h), h[0].decode().strip() if h else '-', h[-1] if h else '-',\n"
+        "          ' '.join(xs))\n"
+        "go('first')\n"
+        "go('second')\n"
+        "sink = lines['later']\n"
+        "c.setopt(c.HEADERFUNCTION, lambda l: lines['later'].append(l))\n"
+        "go('third')\n"
+        "go('blocked')\n"
+        "go('fourth')\n")
+    # The second perform: nothing set since the first (begin's short way);
+    # the third: a header callback set anew (the long way); the fourth:
+    # nothing set since the third.
+    p = ok(ctx.run([PY, "-c", prog, SF + "/kept"], cfg=cfg))
+    rows = p.stdout.decode().splitlines()
+    want = " ".join("X-Line-%02d: v%d" % (k, k) for k in range(30))
+    counts = set()
+    for tag, row in zip(("first", "second", "third"), rows):
+        t, code, n, rest = row.split(" ", 3)
+        assert (t, code) == (tag, "200") and rest.endswith(" " + want), row
+        assert rest.startswith("HTTP/1.1 200 ") and "b'\\r\\n'" in rest, row
+        counts.add(n)
+    assert len(counts) == 1, rows  # the same lines, none lost or doubled
+    t, code, n, rest = rows[3].split(" ", 3)
+    assert (t, code) == ("blocked", "429") and rest.startswith("HTTP/1.1 429") and rest.endswith(want), rows[3]
+    assert rows[4].startswith("fourth error 55 "), rows
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/kept"] * 4, reqs
+    for r in reqs[:3]:
+        assert_amp_headers(r, installation="inst-sf-1")
+    ours = [h for h in reqs[2]["headers"] if h[0].lower().startswith("x-a")]
+    assert ours and [h for h in reqs[3]["headers"] if h[0].lower().startswith("x-a")] == ours, reqs[3]
+
+
+@test
 def rl_header_callback_fallback(ctx):
     """Where libcurl lacks curl_easy_header(): our header callback reads
     the 429 and still gives the application every header (the tests' library,
