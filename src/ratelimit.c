@@ -281,7 +281,8 @@ static void keep_value(const char *line, size_t len, const char *name, char *out
 /* "HTTP/1.1 429 Too Many Requests", "HTTP/2 429": the status, or 0. */
 static int status_of(const char *line, size_t len)
 {
-    const char *sp = memchr(line, ' ', len);
+    /* HTTP/1.1's, as a relay answers: no search for the space. */
+    const char *sp = len > 9 && memcmp(line, "HTTP/1.1 ", 9) == 0 ? line + 8 : memchr(line, ' ', len);
 
     /* As libcurl reads it (sscanf's %3d after the space): any run of
      * white space before the code. */
@@ -420,8 +421,10 @@ static __attribute__((noinline)) size_t watch_lines(struct amp_handle *hs, char 
     return rc;
 }
 
-static __attribute__((noinline)) size_t watch_header(struct amp_handle *hs, char *buf, size_t size,
-                                                     size_t n)
+/* The callback's own arguments in their own registers (hs last): the
+ * common line's tail call below moves none. */
+static __attribute__((noinline)) size_t watch_header(char *buf, size_t size, size_t n,
+                                                     struct amp_handle *hs)
 {
     size_t len = size * n;
 
@@ -450,7 +453,7 @@ size_t amp_ratelimit_watch_header(char *buf, size_t size, size_t n, void *userda
      * instructions a transfer. */
     if (hs->watch.done && hs->app.header_fn)
         return hs->app.header_fn(buf, size, n, hs->app.header_data);
-    return watch_header(hs, buf, size, n);
+    return watch_header(buf, size, n, hs);
 }
 
 int amp_ratelimit_lean_ok(const struct amp_handle *hs)
