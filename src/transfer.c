@@ -455,11 +455,13 @@ static int again(const struct amp_config *cfg, const struct amp_handle *hs)
     const struct amp_decision *d = &hs->decision;
     const struct amp_opt_state *o = &hs->opts;
 
+    /* (In no multi handle: amp_transfer_perform, the one caller, hands
+     * one in a multi handle to libcurl as it is. Begun on a connection it
+     * may keep: may_begin_again.) */
     return d->again && hs->cfg == cfg && o->noted == d->again_noted && !hs->lost && d->done &&
-           d->url == hs->app.url && !hs->xfer.multi && !o->dirty &&
-           !o->stale && o->mode == d->again_mode && o->url == d->proxy_url &&
-           o->headers == hs->hdrs.ours && hs->hdrs.route == d->route && headers_same(hs) &&
-           !(d->again_mode & AMP_MODE_FRESH) && !amp_confine_relay_shared();
+           d->url == hs->app.url && !o->dirty && !o->stale && o->mode == d->again_mode &&
+           o->url == d->proxy_url && o->headers == hs->hdrs.ours && hs->hdrs.route == d->route &&
+           headers_same(hs) && !amp_confine_relay_shared();
 }
 
 /* A transfer sent to the proxy that the next may be begun as (begin's
@@ -470,9 +472,9 @@ static int again(const struct amp_config *cfg, const struct amp_handle *hs)
  * cookies, which only the long way puts (cookies.c). */
 static int may_begin_again(const struct amp_handle *hs, unsigned mode)
 {
-    return (mode & AMP_MODE_LEAN) ||
-           (hs->xfer.performing && !hs->xfer.multi && !(mode & AMP_MODE_FRESH) &&
-            !hs->app.cookie_engine && !hs->cookies.seen && !hs->app.share);
+    return !(mode & AMP_MODE_FRESH) &&
+           ((mode & AMP_MODE_LEAN) || (hs->xfer.performing && !hs->xfer.multi &&
+                                       !hs->app.cookie_engine && !hs->cookies.seen && !hs->app.share));
 }
 
 /* Route hs's transfer. CURLE_OK with *routed 0 (left alone) or 1 (our
@@ -1104,7 +1106,7 @@ CURLcode amp_transfer_perform(const struct amp_curl *c, const struct amp_config 
         end(hs);
     /* Said before it begins: the mode it is sent in depends on it. */
     hs->xfer.performing = 1;
-    if (!hs->xfer.active && again(cfg, hs) && amp_ratelimit_open(cfg, hs->decision.route, now)) {
+    if (again(cfg, hs) && amp_ratelimit_open(cfg, hs->decision.route, now)) {
         /* begin's short way: set up as the handle's last transfer was. */
         hs->xfer.counted_blocked = NULL;
         sending(cfg, hs, hs->decision.again_mode, now.s);
