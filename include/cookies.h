@@ -38,6 +38,19 @@ static inline struct curl_slist *amp_cookies_for(struct amp_handle *hs, const ch
 void amp_cookies_answer(struct amp_handle *hs, const struct amp_route *r, const char *value,
                         size_t len);
 
+/* Whether libcurl may hold cookies for hs's handle: its engine turned
+ * on, seen holding some, or a share handle that may hold some. */
+static inline int amp_cookies_maybe(const struct amp_handle *hs)
+{
+    return hs->app.cookie_engine || hs->cookies.seen || hs->app.share;
+}
+
+/* hs is the new entry of a handle reset (curl_easy_reset) when
+ * amp_cookies_maybe was true of its old one: libcurl keeps its cookies and
+ * its share handle through a reset, so they go with the provider's
+ * requests and an answer's are filed for the provider, as before it. */
+void amp_cookies_reset(struct amp_handle *hs);
+
 void amp_cookies_free(struct amp_handle *hs);
 
 #endif

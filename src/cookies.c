@@ -439,6 +439,11 @@ void amp_cookies_answer(struct amp_handle *hs, const struct amp_route *r, const 
     free(w.path);
 }
 
+void amp_cookies_reset(struct amp_handle *hs)
+{
+    hs->cookies.seen = 1;
+}
+
 void amp_cookies_free(struct amp_handle *hs)
 {
     free(hs->cookies.line);

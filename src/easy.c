@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cookies.h"
 #include "handles.h"
 #include "log.h"
 #include "options.h"
@@ -197,6 +198,13 @@ void amp_easy_reset(const struct amp_curl *c, int internal, CURL *easy)
      * transfer starts, reset or not: never one of ours about to be freed. */
     if (hs->opts.resolve)
         c->easy_setopt(easy, CURLOPT_RESOLVE, (struct curl_slist *)NULL);
+    /* libcurl keeps its cookies and its share handle through a reset: the
+     * handle's new entry knows of them (cookies.c). */
+    if (amp_cookies_maybe(hs)) {
+        struct amp_handle *fresh = amp_handle_find(easy, c, 1);
+        if (fresh)
+            amp_cookies_reset(fresh);
+    }
     amp_handle_drop(hs);
 }
 
