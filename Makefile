@@ -59,7 +59,7 @@ CLIENTS := $(B)/easy_client $(B)/no_curl $(B)/runpath_main $(B)/plugins/libplug.
            $(B)/lifecycle_client $(B)/threads_client $(B)/fork_client $(B)/dl_race \
            $(B)/plugins/libctor_plug.so $(B)/ending_client $(B)/plugins/libdlsym_tracer.so \
            $(B)/sticky_client $(B)/plugins/libno_threads.so $(B)/reload_client $(B)/flavour_race \
-           $(B)/plugins/librenamed_plug.so $(B)/reset_client $(B)/refused_client
+           $(B)/plugins/librenamed_plug.so $(B)/reset_client $(B)/refused_client $(B)/hdrcb_client
 
 # The same library and two threaded clients under ThreadSanitizer: the
 # integration tests run them and fail on any report.
@@ -203,7 +203,7 @@ $(B)/test_options: tests/unit/test_options.c $(filter-out $(B)/lib/hooks.o $(B)/
 
 # Programs the integration tests run.
 $(B)/easy_client $(B)/multi_client $(B)/lifecycle_client $(B)/ending_client $(B)/sticky_client \
-  $(B)/reset_client $(B)/refused_client: $(B)/%: tests/clients/%.c
+  $(B)/reset_client $(B)/refused_client $(B)/hdrcb_client: $(B)/%: tests/clients/%.c
 	$(CC) $(CFLAGS) $(WARN) $< -o $@ -lcurl
 $(B)/plugins/libctor_plug.so: tests/clients/ctor_plug.c | $(B)/plugins
 	$(CC) $(CFLAGS) $(WARN) -shared -fPIC $< -o $@ -lcurl

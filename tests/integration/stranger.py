@@ -9,7 +9,7 @@ import glob
 import os
 import subprocess
 
-from .harness import KEY, PY, SF, assert_amp_headers, assert_untouched, header_values, mark_all, ok, test
+from .harness import KEY, PY, SF, assert_amp_headers, assert_untouched, header_values, mark_all, ok, prog, test
 
 
 def key_nowhere(ctx, p, files=()):
@@ -701,3 +701,67 @@ def stranger_c_lists_changed_under_libcurl_and_a_duplicate_of_a_closed_handle(ct
             else:
                 assert_untouched(r)
     key_nowhere(ctx, p)
+
+
+
+@test
+def stranger_header_callback_sets_options_inside_a_kept_handles_transfer(ctx):
+    """A kept handle whose header callback (begin's short way from its second
+    perform) sets the URL, then the header list, then another header callback
+    from inside itself, on a 200's lines the callback is handed without a look
+    of ours: every line reaches the callback that is current, once and in order,
+    and each next request goes where and with what was set."""
+    fresh(ctx)
+    many = [["X-Line-%02d" % k, "v%d" % k] for k in range(4)]
+    ctx.proxy.control("queue", [{"status": 200, "headers": many, "body": "a", "count": 7}])
+    p = ok(ctx.run([prog("hdrcb_client"), "url=" + SF + "/a", "cb", "at=X-Line-01:url=" + SF + "/b",
+                    "perform", "perform", "at=X-Line-01:hdr=X-App: 2", "perform", "perform",
+                    "at=X-Line-02:stop", "perform", "at=X-Line-02:other", "perform", "perform"]))
+    rows = p.stdout.decode().splitlines()
+    assert len(rows) == 7, rows
+    want = "\\r\\n".join(["X-Line-%02d: v%d" % (k, k) for k in range(4)])
+    for row in rows[:4]:
+        assert " rc=0 status=200 lines=HTTP/1.1 200 OK\\r\\n" in row and want in row, row
+        assert row.endswith("Content-Length: 1\\r\\n\\r\\n") and row.count("HTTP/") == 1, row
+    assert " rc=23 " in rows[4] and rows[4].endswith("X-Line-02: v2\\r\\n"), rows[4]
+    assert "X-Line-02: v2\\r\\n+X-Line-03: v3\\r\\n+" in rows[5], rows[5]
+    assert rows[6].split("lines=")[1].startswith("+HTTP/1.1 200 OK\\r\\n+"), rows[6]
+    reqs = ctx.proxy.requests()
+    assert [r["target"] for r in reqs] == ["/a"] + ["/b"] * 6, reqs
+    assert [header_values(r, "X-App") for r in reqs] == [[]] * 3 + [["2"]] * 4, reqs
+    for r in reqs:
+        assert_amp_headers(r, installation="inst-sf-1")
+
+
+@test
+def stranger_block_recorded_by_another_process_stops_a_kept_handle(ctx):
+    """A kept handle with a header callback (begin's short way after its
+    first perform): a 429 another process records between two performs
+    blocks the next one (50 ms later at most), nothing sent."""
+    from .harness import http_date, rl_cfg
+    import time
+    cfg, _ = rl_cfg(ctx, "stranger-other-process")
+    fresh(ctx)
+    body = r'''
+import subprocess, time
+c = pycurl.Curl(); c.setopt(pycurl.URL, sys.argv[1]); c.setopt(pycurl.WRITEDATA, io.BytesIO())
+c.setopt(pycurl.HEADERFUNCTION, lambda l: None)
+def go():
+    try:
+        c.perform(); return c.getinfo(pycurl.RESPONSE_CODE)
+    except pycurl.error as e:
+        return "error %d" % e.args[0]
+print(go()); print(go())
+subprocess.run(["curl", "-sS", "-o", "/dev/null", sys.argv[1] + "/other"], check=True)
+time.sleep(0.06)
+print(go())
+'''
+    ctx.proxy.control("queue", [{"status": 200, "body": "a", "count": 2},
+                                {"status": 429, "headers": [["X-Amp-Retry-After", http_date(int(time.time()) + 600)]],
+                                 "body": "slow"}])
+    script = os.path.join(ctx.dir, "stranger_script.py")
+    with open(script, "w") as f:
+        f.write("import pycurl, io, os, sys\n" + body)
+    p = ok(ctx.run([PY, script, SF + "/kept"], cfg=cfg))
+    assert p.stdout.decode().split("\n")[:3] == ["200", "200", "error 55"], (p.stdout, p.stderr)
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/kept", "/kept", "/kept/other"]
