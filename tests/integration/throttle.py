@@ -7,6 +7,7 @@ state file's modes and a planted symlink, and a 429 of the application's own
 proxy (not recorded). The answer in HTTP (on_block = "respond") is in
 respond.py."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -243,6 +244,41 @@ def rl_header_callback_of_a_kept_handle_sees_every_line_and_the_next_429(ctx):
         assert_amp_headers(r, installation="inst-sf-1")
     ours = [h for h in reqs[2]["headers"] if h[0].lower().startswith("x-a")]
     assert ours and [h for h in reqs[3]["headers"] if h[0].lower().startswith("x-a")] == ours, reqs[3]
+
+
+@test
+def rl_php_kept_handle_header_callback_sees_every_line_and_the_next_429(ctx):
+    """The same with php-cli's php-curl, which always reads headers with a
+    callback of its own (CURLOPT_HEADERFUNCTION given or not): one handle
+    kept, three 200s of 30 lines each to the application's header
+    function, whole and in order, then a 429 that blocks the next call."""
+    cfg, _ = rl_cfg(ctx, "rl-php-kept")
+    many = [["X-Line-%02d" % k, "v%d" % k] for k in range(30)]
+    mark_all(ctx)
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", [{"status": 200, "headers": many, "body": "ok"}] * 3 + [
+        {"status": 429, "headers": [["X-Amp-Retry-After", http_date(int(time.time()) + 600)]],
+         "body": "slow down"}])
+    prog = (
+        '$c = curl_init($argv[1]);'
+        'curl_setopt($c, CURLOPT_RETURNTRANSFER, true);'
+        '$lines = [];'
+        'curl_setopt($c, CURLOPT_HEADERFUNCTION, function ($c, $l) use (&$lines) {'
+        '  $lines[] = $l; return strlen($l); });'
+        'foreach (["a", "b", "c", "429", "blocked"] as $tag) {'
+        '  $lines = []; $body = curl_exec($c);'
+        '  $x = array_values(array_filter($lines, function ($l) { return strpos($l, "X-Line-") === 0; }));'
+        '  echo $tag, " ", curl_errno($c), " ", curl_getinfo($c, CURLINFO_RESPONSE_CODE), " ",'
+        '    count($lines), " ", md5(implode("", $x)), " ", $lines ? $lines[count($lines) - 1] === "\\r\\n" : 0, "\\n";'
+        '}')
+    p = ok(ctx.run(["php", "-r", prog, "--", SF + "/php-kept"], cfg=cfg), "php")
+    rows = [r.split() for r in p.stdout.decode().splitlines()]
+    want = hashlib.md5("".join("X-Line-%02d: v%d\r\n" % (k, k) for k in range(30)).encode()).hexdigest()
+    assert [r[:3] for r in rows[:4]] == [["a", "0", "200"], ["b", "0", "200"], ["c", "0", "200"],
+                                         ["429", "0", "429"]], rows
+    assert rows[4][:2] == ["blocked", "55"] and rows[4][3] == "0", rows  # no line: nothing sent
+    assert all(r[4] == want and r[5] == "1" for r in rows[:3]) and rows[0][3] == rows[1][3] == rows[2][3], rows
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/php-kept"] * 4
 
 
 @test
