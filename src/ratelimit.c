@@ -466,28 +466,35 @@ int amp_ratelimit_lean_ok(const struct amp_handle *hs)
  * whose body it is (libcurl writes no body of a response it will replace,
  * an authentication or expectation retry: it ignores that one). Asked at
  * the first piece of the body: a lean transfer follows no redirect, so
- * every later piece is of the same response. */
-static __attribute__((noinline)) void first_piece(struct amp_handle *hs)
+ * every later piece is of the same response. Apart, with the frame its
+ * call needs (and the pieces written with fwrite), the callback's
+ * arguments in their order. */
+static __attribute__((noinline)) size_t body_piece(char *buf, size_t size, size_t n,
+                                                   struct amp_handle *hs)
 {
-    long status = 0;
-
-    hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status);
-    hs->watch.status = (int)status;
-    /* Before the application sees it: it may never let the transfer end
-     * (a long-jump out of this very callback). */
-    if (status == 429)
-        record_once(hs);
+    if (!hs->watch.status) {
+        long status = 0;
+        hs->c->easy_getinfo(hs->easy, CURLINFO_RESPONSE_CODE, &status);
+        hs->watch.status = (int)status;
+        /* Before the application sees it: it may never let the transfer
+         * end (a long-jump out of this very callback). */
+        if (status == 429)
+            record_once(hs);
+    }
+    if (hs->app.write_fn)
+        return hs->app.write_fn(buf, size, n, hs->app.write_data);
+    return fwrite(buf, size, n, hs->app.write_data);
 }
 
 size_t amp_ratelimit_watch_body(char *buf, size_t size, size_t n, void *userdata)
 {
     struct amp_handle *hs = userdata;
 
-    if (!hs->watch.status)
-        first_piece(hs);
-    if (hs->app.write_fn)
+    /* A piece after the first, to the application's callback: a tail
+     * call without a frame (a large body comes in many). */
+    if (hs->watch.status && hs->app.write_fn)
         return hs->app.write_fn(buf, size, n, hs->app.write_data);
-    return fwrite(buf, size, n, hs->app.write_data);
+    return body_piece(buf, size, n, hs);
 }
 
 void amp_ratelimit_kept_clear(struct amp_watch_kept *k)
