@@ -765,3 +765,65 @@ print(go())
     p = ok(ctx.run([PY, script, SF + "/kept"], cfg=cfg))
     assert p.stdout.decode().split("\n")[:3] == ["200", "200", "error 55"], (p.stdout, p.stderr)
     assert [r["target"] for r in ctx.proxy.requests()] == ["/kept", "/kept", "/kept/other"]
+
+
+KEPT_CB = r'''
+SF, THIRD, PORT = sys.argv[1], sys.argv[2], int(sys.argv[3])
+res = []
+def mk():
+    c = pycurl.Curl(); c.setopt(pycurl.WRITEDATA, io.BytesIO()); c.setopt(pycurl.HEADERFUNCTION, lambda l: None)
+    return c
+def go(c, u):
+    c.setopt(pycurl.URL, u)
+    try:
+        c.perform(); res.append(c.getinfo(pycurl.RESPONSE_CODE))
+    except pycurl.error as e:
+        res.append(str(e.args))
+def drive(m, c):
+    m.add_handle(c)
+    while m.perform()[1]:
+        m.select(0.2)
+    m.remove_handle(c)
+c = mk(); go(c, SF + "/k1"); go(c, SF + "/k2"); go(c, THIRD + "/t1")
+c = mk(); go(c, SF + "/k3"); go(c, SF + "/k4"); d = c.duphandle(); go(d, THIRD + "/t2"); go(c, THIRD + "/t3")
+c = mk(); go(c, SF + "/k5"); go(c, SF + "/k6"); c.reset(); c.setopt(pycurl.WRITEDATA, io.BytesIO()); go(c, THIRD + "/t4")
+c = mk(); go(c, SF + "/k7"); go(c, SF + "/k8")
+m = pycurl.CurlMulti(); m.add_handle(c); c.setopt(pycurl.URL, THIRD + "/t5"); c.setopt(pycurl.HTTPHEADER, ["X-A: 1"])
+while m.perform()[1]:
+    m.select(0.2)
+m.remove_handle(c); go(c, SF + "/k9"); go(c, SF + "/k10"); go(c, THIRD + "/t6")
+c = mk(); go(c, SF + "/k11"); go(c, SF + "/k12")
+pid = os.fork()
+if pid == 0:
+    go(c, THIRD + "/t7"); print("child", res[-1], flush=True); os._exit(0)
+os.waitpid(pid, 0)
+c = mk(); go(c, SF + "/k13"); go(c, SF + "/k14")
+os.closerange(3, 1024)
+ss = [socket.create_connection(("127.0.0.1", PORT)) for i in range(6)]
+go(c, SF + "/k15"); go(c, SF + "/k16")
+for s in ss:
+    s.sendall(b"GET /own HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+print(res, flush=True)
+'''
+
+
+@test
+def stranger_kept_handles_with_a_header_callback_then_the_third_host(ctx):
+    """Kept handles with a header callback, each performed twice (begin's
+    short way the second time), then: the URL switched to the third host;
+    duplicated and both sent there; reset and sent there; added to a multi
+    handle with the URL and a list set after the add; performed in a
+    forked child toward the third host; and a daemon's closerange(3, 1024)
+    with six sockets of its own to the third host (taking libcurl's old
+    numbers) before two more routed performs: the third host gets its
+    requests alone, none of ours, and the routed ones all reach the proxy."""
+    fresh(ctx)
+    p = ok(pyrun(ctx, KEPT_CB, SF, ctx.plain.url(""), str(ctx.plain.port)))
+    assert p.stdout.decode().split("\n")[:2] == ["child 200", str([200] * 21)], (p.stdout, p.stderr)
+    assert [r["target"] for r in ctx.proxy.requests()] == ["/k%d" % i for i in range(1, 17)]
+    third = [r["target"] for r in ctx.plain.requests()]
+    assert third == ["/t%d" % i for i in range(1, 8)] + ["/own"] * 6, third
+    for r in ctx.plain.requests():
+        assert [k for k, _ in r["headers"]] in (["Host", "User-Agent", "Accept"], ["Host", "User-Agent", "Accept", "X-A"],
+                                                ["Host", "Connection"]), r["headers"]
+    key_nowhere(ctx, p)
