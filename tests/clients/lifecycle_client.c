@@ -55,6 +55,22 @@ static int run(const char *tag, CURL *h)
     return (int)rc;
 }
 
+/* m run until nothing runs; then, when tag is given, each message read
+ * and printed as "TAG done=RESULT". */
+static void drive(CURLM *m, const char *tag)
+{
+    int running = 1, queued;
+    CURLMsg *msg;
+
+    while (running) {
+        curl_multi_perform(m, &running);
+        if (running)
+            curl_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    while (tag && (msg = curl_multi_info_read(m, &queued)))
+        printf("%s done=%d\n", tag, (int)msg->data.result);
+}
+
 static CURL *nested_b;
 static const char *nested_url;
 
@@ -188,13 +204,8 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "double-add")) {
         CURL *a = make(argv[2]);
         CURLM *m = curl_multi_init();
-        int running = 1;
         CURLMcode first = curl_multi_add_handle(m, a), second = curl_multi_add_handle(m, a);
-        while (running) {
-            curl_multi_perform(m, &running);
-            if (running)
-                curl_multi_poll(m, NULL, 0, 1000, NULL);
-        }
+        drive(m, NULL);
         long status = 0;
         curl_easy_getinfo(a, CURLINFO_RESPONSE_CODE, &status);
         printf("double-add first=%d second=%d status=%ld\n", (int)first, (int)second, status);
@@ -210,18 +221,10 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "resetcb")) {
         CURL *a = make(argv[2]);
         CURLM *m = curl_multi_init();
-        CURLMsg *msg;
-        int running = 1, queued;
         curl_easy_setopt(a, CURLOPT_HEADERFUNCTION, reset_and_stop);
         curl_easy_setopt(a, CURLOPT_HEADERDATA, a);
         curl_multi_add_handle(m, a);
-        while (running) {
-            curl_multi_perform(m, &running);
-            if (running)
-                curl_multi_poll(m, NULL, 0, 1000, NULL);
-        }
-        while ((msg = curl_multi_info_read(m, &queued)))
-            printf("resetcb done=%d\n", (int)msg->data.result);
+        drive(m, "resetcb");
         curl_multi_remove_handle(m, a);
         curl_multi_cleanup(m);
         curl_easy_setopt(a, CURLOPT_URL, argv[2]);
@@ -232,9 +235,8 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "multigone") && argc >= 4) {
         enum { MOST = 64 };
         CURL *x[MOST];
-        int n = argc > 4 ? atoi(argv[4]) : 1, running = 1, queued;
+        int n = argc > 4 ? atoi(argv[4]) : 1;
         CURLM *m = curl_multi_init();
-        CURLMsg *msg;
         if (n < 1 || n > MOST)
             return 2;
         for (int i = 0; i < n; i++) {
@@ -242,13 +244,7 @@ int main(int argc, char **argv)
             curl_easy_setopt(x[i], CURLOPT_HTTPHEADER, hdrs);
             curl_multi_add_handle(m, x[i]);
         }
-        while (running) {
-            curl_multi_perform(m, &running);
-            if (running)
-                curl_multi_poll(m, NULL, 0, 1000, NULL);
-        }
-        while ((msg = curl_multi_info_read(m, &queued)))
-            printf("multigone done=%d\n", (int)msg->data.result);
+        drive(m, "multigone");
         curl_multi_cleanup(m);
         for (int i = 0; i < n; i++) {
             curl_easy_setopt(x[i], CURLOPT_URL, argv[3]);
