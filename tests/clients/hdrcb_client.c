@@ -7,7 +7,9 @@
  *   at=PREFIX:ACTION  in the next transfer, at the first header line starting
  *              with PREFIX, the callback does ACTION: url=URL, hdr=LINE,
  *              verbose=0|1, follow=0|1, stop (returns 0), other (sets another
- *              header callback, which marks each line it gets with '+')
+ *              header callback, which marks each line it gets with '+'),
+ *              cookies (libcurl's cookie engine on: CURLOPT_COOKIEFILE "")
+ *   jar        prints "jar LINE" for each cookie libcurl holds
  *   perform    prints "TAG rc=RC status=HTTP lines=LINES", LINES every byte
  *              the header callbacks received, CR and LF as \r and \n */
 #include <curl/curl.h>
@@ -63,6 +65,8 @@ static size_t on_header(char *p, size_t s, size_t n, void *u)
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, atol(a + 7));
     else if (strcmp(a, "other") == 0)
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, other);
+    else if (strcmp(a, "cookies") == 0)
+        curl_easy_setopt(h, CURLOPT_COOKIEFILE, "");
     return s * n;
 }
 
@@ -100,6 +104,12 @@ int main(int argc, char **argv)
             snprintf(pre, sizeof(pre), "%.*s", (int)len, a + 3);
             at_prefix = pre;
             at_action = a + 3 + len + 1;
+        } else if (strcmp(a, "jar") == 0) {
+            struct curl_slist *cookies = NULL;
+            curl_easy_getinfo(h, CURLINFO_COOKIELIST, &cookies);
+            for (struct curl_slist *c = cookies; c; c = c->next)
+                printf("jar %s\n", c->data);
+            curl_slist_free_all(cookies);
         } else if (strcmp(a, "perform") == 0) {
             long status = 0;
             used = 0;

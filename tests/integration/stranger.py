@@ -705,6 +705,29 @@ def stranger_c_lists_changed_under_libcurl_and_a_duplicate_of_a_closed_handle(ct
 
 
 @test
+def stranger_header_callback_turns_cookies_on_inside_a_200(ctx):
+    """A header callback that turns libcurl's cookie engine on in the middle
+    of a 200's lines (ampshim hands a 200's later lines straight on): as
+    with libcurl alone, that answer's Set-Cookie is not kept (libcurl makes
+    its engine as a transfer starts); the next answer's is, filed under the
+    provider's host, never the proxy's, and sent with the request after."""
+    mark_all(ctx)
+    ctx.proxy.control("reset")
+    ctx.proxy.control("queue", [{"status": 200, "headers": [["X-Line-00", "a"], ["X-Line-01", "b"],
+                                                            ["Set-Cookie", "sid=7; Path=/"]],
+                                 "body": "ok"}] * 2)
+    p = ok(ctx.run([prog("hdrcb_client"), "url=" + SF + "/services/c", "cb", "at=X-Line-01:cookies",
+                    "perform", "jar", "perform", "jar", "perform"]))
+    out = p.stdout.decode().splitlines()
+    jars = [l for l in out if l.startswith("jar ") or l.startswith("perform-")]
+    assert [l.split(" ")[0] for l in jars] == ["perform-1", "perform-2", "jar", "perform-3"], jars
+    jar = [l for l in jars if l.startswith("jar ")][0]
+    assert jar.startswith("jar acme.my.salesforce.com\t") and jar.endswith("\tsid\t7"), jar
+    reqs = ctx.proxy.requests()
+    assert [header_values(r, "Cookie") for r in reqs] == [[], [], ["sid=7"]], [r["headers"] for r in reqs]
+
+
+@test
 def stranger_header_callback_sets_options_inside_a_kept_handles_transfer(ctx):
     """A kept handle whose header callback (begin's short way from its second
     perform) sets the URL, then the header list, then another header callback
